@@ -1,0 +1,387 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteOrder;
+
+/**
+ * The default backend: Vector API kernels (the machine's widest float vectors) spread over all cores by
+ * {@link Parallel}. Each method computes what the same method of {@link ReferenceOps} defines.
+ */
+public final class CpuOps implements Ops {
+    public static final CpuOps INSTANCE = new CpuOps();
+
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    /** Below this many rows a linear layer is a set of dot products (lanes along K) rather than a GEMM. */
+    private static final int SMALL_M = L;
+
+    private CpuOps() {
+    }
+
+    @Override
+    public String name() {
+        return "cpu (" + S.vectorBitSize() + "-bit vectors, " + Parallel.threads() + " threads)";
+    }
+
+    @Override
+    public void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, boolean accumulate) {
+        Gemm.gemm(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+    }
+
+    // ---------------------------------------------------------------- linear
+
+    @Override
+    public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
+        if (M < SMALL_M) {
+            linearDot(x, xOff, M, w, y, yOff, act);
+            return;
+        }
+        int K = w.in(), N = w.out();
+        // yᵀ[N, M] = W[N, K]·xᵀ[K, M]: the weights are the broadcast operand, read once, never copied
+        float[] xT = Scratch.get(Scratch.LINEAR_IN, K * M);
+        transpose(x, xOff, M, K, xT);
+        float[] yT = Scratch.get(Scratch.LINEAR_OUT, N * M);
+        Gemm.gemm(N, M, K, w.weight(), 0, K, xT, 0, M, yT, 0, M, false);
+        float[] bias = w.bias();
+        Parallel.forRange(M, 16, (m0, m1) -> {
+            for (int m = m0; m < m1; m++) {
+                int row = yOff + m * N;
+                for (int n = 0; n < N; n++) y[row + n] = yT[n * M + m] + (bias == null ? 0f : bias[n]);
+                if (act != Activation.NONE) activateRange(y, row, N, act);
+            }
+        });
+    }
+
+    /** Few rows: each output is a dot product along K, up to four input rows per pass over a weight row. */
+    private static void linearDot(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
+        int K = w.in(), N = w.out();
+        MemorySegment W = w.weight();
+        float[] bias = w.bias();
+        int kv = S.loopBound(K);
+        Parallel.forRange(N, 64, (n0, n1) -> {
+            for (int m0 = 0; m0 < M; m0 += 4) {
+                int rows = Math.min(4, M - m0);
+                int x0 = xOff + m0 * K, x1 = x0 + (rows > 1 ? K : 0), x2 = x0 + (rows > 2 ? 2 * K : 0),
+                        x3 = x0 + (rows > 3 ? 3 * K : 0);
+                for (int n = n0; n < n1; n++) {
+                    long wb = (long) n * K * 4;
+                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                    int k = 0;
+                    for (; k < kv; k += L) {
+                        FloatVector wv = FloatVector.fromMemorySegment(S, W, wb + 4L * k, ByteOrder.LITTLE_ENDIAN);
+                        a0 = wv.fma(FloatVector.fromArray(S, x, x0 + k), a0);
+                        a1 = wv.fma(FloatVector.fromArray(S, x, x1 + k), a1);
+                        a2 = wv.fma(FloatVector.fromArray(S, x, x2 + k), a2);
+                        a3 = wv.fma(FloatVector.fromArray(S, x, x3 + k), a3);
+                    }
+                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
+                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
+                    for (; k < K; k++) {
+                        float wk = w.w(n, k);
+                        s0 += wk * x[x0 + k];
+                        s1 += wk * x[x1 + k];
+                        s2 += wk * x[x2 + k];
+                        s3 += wk * x[x3 + k];
+                    }
+                    float bn = bias == null ? 0f : bias[n];
+                    y[yOff + m0 * N + n] = act.apply(s0 + bn);
+                    if (rows > 1) y[yOff + (m0 + 1) * N + n] = act.apply(s1 + bn);
+                    if (rows > 2) y[yOff + (m0 + 2) * N + n] = act.apply(s2 + bn);
+                    if (rows > 3) y[yOff + (m0 + 3) * N + n] = act.apply(s3 + bn);
+                }
+            }
+        });
+    }
+
+    /** {@code dst[c·rows + r] = src[srcOff + r·cols + c]} (a [rows, cols] matrix transposed). */
+    private static void transpose(float[] src, int srcOff, int rows, int cols, float[] dst) {
+        final int T = 32;
+        Parallel.forRange((cols + T - 1) / T, 4, (t0, t1) -> {
+            for (int c0 = t0 * T; c0 < Math.min(cols, t1 * T); c0 += T) {
+                int c1 = Math.min(cols, c0 + T);
+                for (int r0 = 0; r0 < rows; r0 += T) {
+                    int r1 = Math.min(rows, r0 + T);
+                    for (int r = r0; r < r1; r++) {
+                        int s = srcOff + r * cols;
+                        for (int c = c0; c < c1; c++) dst[c * rows + r] = src[s + c];
+                    }
+                }
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- normalisation and activations
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
+                          float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+        Parallel.forRange(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = xOff + r * C;
+                float mean = sum(x, base, C) / C;
+                float var = sumSquaredDeviation(x, base, C, mean) / C;
+                float inv = (float) (1.0 / Math.sqrt(var + eps));
+                int o = outOff + r * C;
+                int i = 0;
+                int bound = S.loopBound(C);
+                FloatVector vm = FloatVector.broadcast(S, mean), vi = FloatVector.broadcast(S, inv);
+                if (mod == null) {
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(S, x, base + i).sub(vm).mul(vi).intoArray(out, o + i);
+                    }
+                    for (; i < C; i++) out[o + i] = (x[base + i] - mean) * inv;
+                } else {
+                    int g = r / rowsPerGroup;
+                    int sc = g * modStride + scaleOff, sh = g * modStride + shiftOff;
+                    for (; i < bound; i += L) {
+                        FloatVector n = FloatVector.fromArray(S, x, base + i).sub(vm).mul(vi);
+                        FloatVector s = FloatVector.fromArray(S, mod, sc + i).add(1f);
+                        n.fma(s, FloatVector.fromArray(S, mod, sh + i)).intoArray(out, o + i);
+                    }
+                    for (; i < C; i++) out[o + i] = (x[base + i] - mean) * inv * (1f + mod[sc + i]) + mod[sh + i];
+                }
+            }
+        });
+    }
+
+    private static float sum(float[] x, int off, int n) {
+        FloatVector acc = FloatVector.zero(S);
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i));
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += x[off + i];
+        return s;
+    }
+
+    private static float sumSquaredDeviation(float[] x, int off, int n, float mean) {
+        FloatVector acc = FloatVector.zero(S), vm = FloatVector.broadcast(S, mean);
+        int i = 0, bound = S.loopBound(n);
+        for (; i < bound; i += L) {
+            FloatVector d = FloatVector.fromArray(S, x, off + i).sub(vm);
+            acc = d.fma(d, acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) s += (x[off + i] - mean) * (x[off + i] - mean);
+        return s;
+    }
+
+    @Override
+    public void activate(float[] x, int off, int n, Activation act) {
+        if (act == Activation.NONE) return;
+        Parallel.forRange(n, 1 << 14, (s, e) -> activateRange(x, off + s, e - s, act));
+    }
+
+    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
+
+    /** Vectorised activations; GELU-erf falls back to the scalar definition (no vector erf in the JDK). */
+    static void activateRange(float[] x, int off, int n, Activation act) {
+        int i = 0, bound = S.loopBound(n);
+        switch (act) {
+            case NONE -> {
+                return;
+            }
+            case GELU_TANH -> {
+                for (; i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
+                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
+                }
+            }
+            case SILU -> {
+                for (; i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
+                }
+            }
+            case GELU_ERF -> {
+            }
+        }
+        for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        softmaxScaled(x, off, n, 1f);
+    }
+
+    /** {@code x = softmax(scale·x)} in place. */
+    static void softmaxScaled(float[] x, int off, int n, float scale) {
+        int i = 0, bound = S.loopBound(n);
+        FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (; i < bound; i += L) mv = mv.max(FloatVector.fromArray(S, x, off + i));
+        float max = mv.reduceLanes(VectorOperators.MAX);
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float shift = max * scale;
+        FloatVector vs = FloatVector.broadcast(S, scale), vsh = FloatVector.broadcast(S, shift);
+        FloatVector acc = FloatVector.zero(S);
+        i = 0;
+        for (; i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).fma(vs, vsh.neg()).lanewise(VectorOperators.EXP);
+            acc = acc.add(e);
+            e.intoArray(x, off + i);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] * scale - shift);
+            sum += e;
+            x[off + i] = e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i < bound; i += L) FloatVector.fromArray(S, x, off + i).mul(inv).intoArray(x, off + i);
+        for (; i < n; i++) x[off + i] *= inv;
+    }
+
+    // ---------------------------------------------------------------- attention
+
+    @Override
+    public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
+                          int T, float[] scale, float[] out, int outOff, int ldo) {
+        MemorySegment qs = MemorySegment.ofArray(q);
+        // tasks: (sequence, head, block of queries); each computes its scores in a private buffer
+        final int QB = 64;
+        int qBlocks = (l + QB - 1) / QB;
+        Parallel.forEach(B * H * qBlocks, task -> {
+            int bh = task / qBlocks, i0 = (task % qBlocks) * QB, rows = Math.min(QB, l - i0);
+            int b = bh / H, h = bh % H;
+            float[] p = Scratch.get(Scratch.ATTN_SCORES, rows * T);
+            // scores[i, t] = q_i · k_t  (kᵀ is stored [d, tMax], so this is a plain A·B product)
+            Gemm.gemm(rows, T, d, qs, qOff + (long) (b * l + i0) * ldq + h * d, ldq,
+                    kT, bh * d * tMax, tMax, p, 0, T, false);
+            for (int i = 0; i < rows; i++) softmaxScaled(p, i * T, T, scale[h]);
+            // out_i = Σ_t p[i, t]·v_t
+            Gemm.gemm(rows, d, T, MemorySegment.ofArray(p), 0, T, v, bh * tMax * d, d,
+                    out, outOff + (b * l + i0) * ldo + h * d, ldo, false);
+        });
+    }
+
+    // ---------------------------------------------------------------- convolutions and image ops
+
+    @Override
+    public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
+        int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
+        int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
+        float[] bias = conv.bias();
+        for (int o = 0; o < cout; o++) {
+            java.util.Arrays.fill(out, outOff + o * P, outOff + (o + 1) * P, bias == null ? 0f : bias[o]);
+        }
+        boolean pointwise = conv.kh() == 1 && conv.kw() == 1 && conv.stride() == 1 && conv.padTop() == 0
+                && conv.padLeft() == 0 && conv.padBottom() == 0 && conv.padRight() == 0;
+        if (pointwise) {
+            Gemm.gemm(cout, P, K, conv.weight(), 0, K, in, inOff, P, out, outOff, P, true);
+            return;
+        }
+        // output pixels in column blocks; each block's im2col panel [K, nb] feeds one GEMM
+        int nb = Math.max(Gemm.NR, Math.min(P, (1 << 21) / K / Gemm.NR * Gemm.NR));
+        int blocks = (P + nb - 1) / nb;
+        if (blocks >= 2 * Parallel.threads()) {
+            // many blocks: one task per block, each single-threaded (nested GEMM runs inline)
+            Parallel.forEach(blocks, blk -> convBlock(in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff));
+        } else {
+            for (int blk = 0; blk < blocks; blk++) {
+                convBlock(in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff);
+            }
+        }
+    }
+
+    private static void convBlock(float[] in, int inOff, int H, int W, Conv2d conv, int ow, int P, int K,
+                                  int p0, int n, float[] out, int outOff) {
+        float[] col = Scratch.get(Scratch.IM2COL, K * n);
+        im2col(in, inOff, H, W, conv, ow, p0, n, col);
+        Gemm.gemm(conv.cout(), n, K, conv.weight(), 0, K, col, 0, n, out, outOff + p0, P, true);
+    }
+
+    /** col[(c·kh + ky)·kw + kx, j] = input pixel under tap (ky, kx) of output pixel p0 + j (0 outside). */
+    private static void im2col(float[] in, int inOff, int H, int W, Conv2d conv, int ow, int p0, int n, float[] col) {
+        int kh = conv.kh(), kw = conv.kw(), s = conv.stride(), pt = conv.padTop(), pl = conv.padLeft();
+        Parallel.forRange(conv.cin() * kh * kw, 16, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int c = r / (kh * kw), ky = (r / kw) % kh, kx = r % kw;
+                int plane = inOff + c * H * W, dst = r * n;
+                int j = 0;
+                while (j < n) {
+                    int p = p0 + j, y = p / ow, x0 = p % ow;
+                    int run = Math.min(n - j, ow - x0);   // the rest of this output row
+                    int iy = y * s + ky - pt;
+                    if (iy < 0 || iy >= H) {
+                        java.util.Arrays.fill(col, dst + j, dst + j + run, 0f);
+                    } else {
+                        int src = plane + iy * W;
+                        for (int t = 0; t < run; t++) {
+                            int ix = (x0 + t) * s + kx - pl;
+                            col[dst + j + t] = ix >= 0 && ix < W ? in[src + ix] : 0f;
+                        }
+                    }
+                    j += run;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void groupNorm(float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
+        int G = gn.groups(), cpg = C / G;
+        Parallel.forEach(G, g -> {
+            int base = xOff + g * cpg * HW, n = cpg * HW;
+            // float64 across chunks keeps long sums accurate; float32 vector lanes within a chunk
+            double s = 0;
+            for (int i = 0; i < n; i += 4096) s += sum(x, base + i, Math.min(4096, n - i));
+            float mean = (float) (s / n);
+            double ss = 0;
+            for (int i = 0; i < n; i += 4096) ss += sumSquaredDeviation(x, base + i, Math.min(4096, n - i), mean);
+            float inv = (float) (1.0 / Math.sqrt(ss / n + gn.eps()));
+            for (int c = g * cpg; c < (g + 1) * cpg; c++) {
+                float a = inv * gn.weight()[c], bb = gn.bias()[c] - mean * a;
+                int src = xOff + c * HW, dst = outOff + c * HW;
+                int i = 0, bound = S.loopBound(HW);
+                FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, bb);
+                for (; i < bound; i += L) FloatVector.fromArray(S, x, src + i).fma(va, vb).intoArray(out, dst + i);
+                for (; i < HW; i++) out[dst + i] = x[src + i] * a + bb;
+                if (silu) activateRange(out, dst, HW, Activation.SILU);
+            }
+        });
+    }
+
+    @Override
+    public void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff) {
+        Parallel.forRange(C, 4, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                for (int y = 0; y < H; y++) {
+                    int src = inOff + (c * H + y) * W, dst = outOff + (c * 2 * H + 2 * y) * 2 * W;
+                    for (int x = 0; x < W; x++) {
+                        float v = in[src + x];
+                        out[dst + 2 * x] = v;
+                        out[dst + 2 * x + 1] = v;
+                    }
+                    System.arraycopy(out, dst, out, dst + 2 * W, 2 * W);
+                }
+            }
+        });
+    }
+
+    @Override
+    public void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        Parallel.forRange(C, 4, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                Interpolation.bicubicPlane(in, inOff + c * H * W, H, W, out, outOff + c * oh * ow, oh, ow);
+            }
+        });
+    }
+
+    @Override
+    public void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        Parallel.forRange(C, 4, (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                Interpolation.areaPlane(in, inOff + c * H * W, H, W, out, outOff + c * oh * ow, oh, ow);
+            }
+        });
+    }
+}

@@ -1,0 +1,84 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The compute backend: every numeric kernel the models use. Activations are float32 arrays addressed by offsets;
+ * weights are float32 segments (usually views of a checkpoint mapping).
+ *
+ * <p>{@link ReferenceOps} is the readable oracle; {@link CpuOps} is the vectorised, multi-threaded
+ * implementation held to it by tests. Layouts follow PyTorch: token activations are row-major {@code [rows, C]},
+ * images are {@code [C, H, W]} per sample.
+ */
+public interface Ops {
+
+    /** A short name for logs ("reference", "cpu"). */
+    String name();
+
+    /**
+     * {@code C[m, n] (+)= Σ_k A[m, k]·B[k, n]} for m < M, n < N, k < K, with row-major operands: A at
+     * {@code a[aOff + m·lda + k]} (float32 elements of the segment), B at {@code b[bOff + k·ldb + n]}, C at
+     * {@code c[cOff + m·ldc + n]}. With {@code accumulate} false, C is overwritten.
+     */
+    void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
+              float[] c, int cOff, int ldc, boolean accumulate);
+
+    /** {@code y[m, :] = act(x[m, :]·Wᵀ + bias)} for M rows: x is {@code [M, w.in]}, y is {@code [M, w.out]}. */
+    void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act);
+
+    /**
+     * LayerNorm without affine parameters over rows of width C, optionally followed by AdaLN modulation:
+     * {@code out[r, c] = LN(x[r, :])[c]·(1 + mod[g·modStride + scaleOff + c]) + mod[g·modStride + shiftOff + c]}
+     * with {@code g = r / rowsPerGroup}. Pass {@code mod == null} for a plain LayerNorm.
+     */
+    void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
+                   float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup);
+
+    /** {@code x[off .. off+n) = act(x)} in place. */
+    void activate(float[] x, int off, int n, Activation act);
+
+    /** Softmax of {@code x[off .. off+n)} in place (max-subtracted, float32). */
+    void softmax(float[] x, int off, int n);
+
+    /**
+     * Multi-head attention of new queries against a key/value cache, for B sequences and H heads of size d:
+     * <pre>
+     *   out[b, i, h·d + e] = Σ_t softmax_t(scale[h] · q_{b,i,h} · k_{b,h,t}) · v[b, h, t, e]     t < T
+     * </pre>
+     * Queries are {@code q[qOff + (b·l + i)·ldq + h·d + e]}; keys are stored transposed,
+     * {@code kT[((b·H + h)·d + e)·tMax + t]}; values {@code v[((b·H + h)·tMax + t)·d + e]}; the result goes to
+     * {@code out[outOff + (b·l + i)·ldo + h·d + e]}. Every query sees all T cached keys (VAR's block-causal
+     * inference, where the cache holds the current and all earlier scales).
+     */
+    void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax, int T,
+                   float[] scale, float[] out, int outOff, int ldo);
+
+    /** One image: {@code in [cin, H, W]} to {@code out [cout, Ho, Wo]}, bias added. */
+    void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff);
+
+    /** GroupNorm of one image {@code x [C, HW]} (affine), optionally followed by SiLU. */
+    void groupNorm(float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff);
+
+    /** Nearest-neighbour ×2 upsampling of {@code in [C, H, W]} into {@code out [C, 2H, 2W]}. */
+    void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff);
+
+    /** {@code F.interpolate(mode='bicubic', align_corners=False)} of {@code [C, H, W]} to {@code [C, oh, ow]}. */
+    void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow);
+
+    /** {@code F.interpolate(mode='area')} (adaptive average pooling) of {@code [C, H, W]} to {@code [C, oh, ow]}. */
+    void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow);
+
+    /** The default backend for this machine. */
+    static Ops cpu() {
+        return CpuOps.INSTANCE;
+    }
+
+    /** The scalar reference backend. */
+    static Ops reference() {
+        return ReferenceOps.INSTANCE;
+    }
+}

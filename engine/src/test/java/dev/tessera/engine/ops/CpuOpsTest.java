@@ -1,0 +1,180 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every optimised kernel of {@link CpuOps} held to the plain loops of {@link ReferenceOps}. */
+class CpuOpsTest {
+    private static final Ops CPU = Ops.cpu(), REF = Ops.reference();
+
+    static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    /** Max abs difference relative to the largest reference magnitude (at least 1). */
+    static void assertNear(float[] want, float[] got, double tol, String what) {
+        double scale = 1, err = 0;
+        for (float w : want) scale = Math.max(scale, Math.abs(w));
+        for (int i = 0; i < want.length; i++) {
+            double e = Math.abs(want[i] - got[i]);
+            if (Double.isNaN(e)) throw new AssertionError(what + ": NaN at " + i);
+            err = Math.max(err, e);
+        }
+        assertTrue(err <= tol * scale, what + ": max abs error " + err + " (scale " + scale + ")");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,1,1", "6,64,256", "7,65,300", "13,100,17", "2,3,1024", "48,512,64", "5,1,9"})
+    void gemmMatchesReference(int M, int N, int K) {
+        int lda = K + 3, ldb = N + 5, ldc = N + 2;
+        float[] a = random(M * lda + 4, 1), b = random(K * ldb + 7, 2);
+        float[] want = random(M * ldc + 2, 3), got = want.clone();
+        for (boolean acc : new boolean[] {false, true}) {
+            REF.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, want, 2, ldc, acc);
+            CPU.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, got, 2, ldc, acc);
+            assertNear(want, got, 1e-5 * Math.sqrt(K), "gemm " + M + "x" + N + "x" + K + (acc ? " accumulate" : ""));
+        }
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,64,32", "2,128,64", "3,100,37", "15,48,64", "16,64,64", "50,200,130", "338,96,128"})
+    void linearMatchesReferenceForEveryActivation(int M, int in, int out) {
+        Linear w = new Linear(MemorySegment.ofArray(random(out * in, 4)), random(out, 5), out, in);
+        float[] x = random(M * in + 3, 6);
+        for (Activation act : Activation.values()) {
+            float[] want = new float[M * out + 1], got = new float[M * out + 1];
+            REF.linear(x, 3, M, w, want, 1, act);
+            CPU.linear(x, 3, M, w, got, 1, act);
+            assertNear(want, got, 2e-5 * Math.sqrt(in), "linear M=" + M + " " + act);
+        }
+        Linear noBias = new Linear(w.weight(), null, out, in);
+        float[] want = new float[M * out], got = new float[M * out];
+        REF.linear(x, 0, M, noBias, want, 0, Activation.NONE);
+        CPU.linear(x, 0, M, noBias, got, 0, Activation.NONE);
+        assertNear(want, got, 2e-5 * Math.sqrt(in), "linear without bias");
+    }
+
+    @Test
+    void layerNormAndAdaLnMatchReference() {
+        int rows = 12, C = 136, l = 4;
+        float[] x = random(rows * C, 7);
+        for (int i = 0; i < x.length; i++) x[i] = x[i] * 3 + 5;   // a large mean, as LN inputs have
+        float[] mod = random(3 * 6 * C, 8);
+        float[] want = new float[rows * C], got = new float[rows * C];
+        REF.layerNorm(x, 0, want, 0, rows, C, 1e-6f, null, 0, 0, 0, 1);
+        CPU.layerNorm(x, 0, got, 0, rows, C, 1e-6f, null, 0, 0, 0, 1);
+        assertNear(want, got, 1e-5, "layerNorm");
+        REF.layerNorm(x, 0, want, 0, rows, C, 1e-6f, mod, 6 * C, 2 * C, 4 * C, l);
+        CPU.layerNorm(x, 0, got, 0, rows, C, 1e-6f, mod, 6 * C, 2 * C, 4 * C, l);
+        assertNear(want, got, 1e-5, "adaLN modulation");
+    }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void activationsMatchTheirDefinitions(Activation act) {
+        float[] x = random(1000, 9);
+        for (int i = 0; i < x.length; i++) x[i] *= 4;
+        float[] want = x.clone(), got = x.clone();
+        REF.activate(want, 0, want.length, act);
+        CPU.activate(got, 0, got.length, act);
+        assertNear(want, got, 1e-6, act.name());
+    }
+
+    @Test
+    void activationsHaveKnownValues() {
+        assertEquals(0.8411920f, Activation.GELU_TANH.apply(1f), 1e-6f);   // torch.nn.GELU('tanh')(1.)
+        assertEquals(0.8413447f, Activation.GELU_ERF.apply(1f), 1e-6f);    // torch.nn.GELU()(1.)
+        assertEquals(-0.0455003f, Activation.GELU_ERF.apply(-2f), 1e-6f);
+        assertEquals(0.7310586f, Activation.SILU.apply(1f), 1e-6f);
+        assertEquals(0.9953222650189527, Erf.erf(2.0), 1e-15);
+        assertEquals(-0.5204998778130465, Erf.erf(-0.5), 1e-15);
+        assertEquals(0.9999779095030014, Erf.erf(3.0), 1e-15);
+    }
+
+    @Test
+    void softmaxMatchesReference() {
+        float[] x = random(1037, 10);
+        for (int i = 0; i < x.length; i++) x[i] *= 20;
+        float[] want = x.clone(), got = x.clone();
+        REF.softmax(want, 0, want.length);
+        CPU.softmax(got, 0, got.length);
+        assertNear(want, got, 1e-6, "softmax");
+        double sum = 0;
+        for (float v : got) sum += v;
+        assertEquals(1.0, sum, 1e-5);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"2,2,1,64,1,1", "2,2,4,64,5,9", "1,3,100,32,100,155", "2,1,70,16,70,91"})
+    void attentionWithCacheMatchesReference(int B, int H, int l, int d, int tMaxExtra, int T) {
+        int tMax = T + tMaxExtra;
+        int ldq = 3 * H * d;
+        float[] q = random(B * l * ldq, 11), kT = random(B * H * d * tMax, 12), v = random(B * H * tMax * d, 13);
+        float[] scale = new float[H];
+        for (int h = 0; h < H; h++) scale[h] = 0.3f + h;
+        float[] want = new float[B * l * H * d], got = new float[B * l * H * d];
+        REF.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, scale, want, 0, H * d);
+        CPU.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, scale, got, 0, H * d);
+        assertNear(want, got, 1e-5, "attention");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3,8,16,16,3,1,1", "8,5,9,7,3,1,1", "16,32,8,8,1,1,0", "4,6,10,10,3,2,0", "3,4,5,6,1,1,0", "35,33,19,13,3,1,1"})
+    void conv2dMatchesReference(int cin, int cout, int H, int W, int k, int stride, int pad) {
+        // stride 2 uses the encoder's asymmetric padding (right/bottom only)
+        int pt = stride == 2 ? 0 : pad, pb = stride == 2 ? 1 : pad;
+        Conv2d conv = new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, 14)), random(cout, 15),
+                cout, cin, k, k, stride, pt, pt, pb, pb);
+        float[] in = random(cin * H * W + 5, 16);
+        int n = cout * conv.outHeight(H) * conv.outWidth(W);
+        float[] want = new float[n + 3], got = new float[n + 3];
+        REF.conv2d(in, 5, H, W, conv, want, 3);
+        CPU.conv2d(in, 5, H, W, conv, got, 3);
+        assertNear(want, got, 2e-5 * Math.sqrt(cin * k * k), "conv2d " + cin + "->" + cout + " k" + k + " s" + stride);
+    }
+
+    @Test
+    void groupNormMatchesReferenceWithAndWithoutSilu() {
+        int C = 64, HW = 37;
+        float[] x = random(C * HW, 17);
+        for (int i = 0; i < x.length; i++) x[i] = x[i] * 2 + 3;
+        GroupNorm gn = new GroupNorm(random(C, 18), random(C, 19), 32, 1e-6f);
+        for (boolean silu : new boolean[] {false, true}) {
+            float[] want = new float[C * HW], got = new float[C * HW];
+            REF.groupNorm(x, 0, C, HW, gn, silu, want, 0);
+            CPU.groupNorm(x, 0, C, HW, gn, silu, got, 0);
+            assertNear(want, got, 1e-5, "groupNorm silu=" + silu);
+        }
+    }
+
+    @Test
+    void resamplingMatchesReference() {
+        float[] in = random(3 * 5 * 7, 20);
+        float[] want = new float[3 * 10 * 14], got = new float[3 * 10 * 14];
+        REF.upsampleNearest2x(in, 0, 3, 5, 7, want, 0);
+        CPU.upsampleNearest2x(in, 0, 3, 5, 7, got, 0);
+        assertNear(want, got, 0, "nearest 2x");
+        float[] wantB = new float[3 * 16 * 16], gotB = new float[3 * 16 * 16];
+        REF.resizeBicubic(in, 0, 3, 5, 7, wantB, 0, 16, 16);
+        CPU.resizeBicubic(in, 0, 3, 5, 7, gotB, 0, 16, 16);
+        assertNear(wantB, gotB, 0, "bicubic");
+        float[] big = random(3 * 16 * 16, 21), wantA = new float[3 * 13 * 13], gotA = new float[3 * 13 * 13];
+        REF.resizeArea(big, 0, 3, 16, 16, wantA, 0, 13, 13);
+        CPU.resizeArea(big, 0, 3, 16, 16, gotA, 0, 13, 13);
+        assertNear(wantA, gotA, 0, "area");
+    }
+}
