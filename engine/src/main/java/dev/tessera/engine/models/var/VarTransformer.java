@@ -1,0 +1,246 @@
+package dev.tessera.engine.models.var;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Ops;
+
+import java.util.Arrays;
+
+/**
+ * VAR's next-scale transformer ({@code models/var.py}, {@code basic_var.py}): class-conditioned AdaLN blocks with
+ * a key/value cache across scales. A sampler drives it one scale at a time:
+ * <pre>
+ *   State s = var.start(labels);              // conditional rows first, then the unconditional ones for CFG
+ *   float[] x = var.firstInput(s);
+ *   for si in scales:
+ *       logits = var.forward(s, si, x);       // [rows, pn², V]
+ *       ... choose tokens, update f_hat, area-downsample to the next side ...
+ *       x = var.nextInput(si + 1, next, copies);
+ * </pre>
+ * The weights are immutable and shared; each {@link State} belongs to one generation, so one model serves any
+ * number of threads, each with its own state.
+ */
+public final class VarTransformer {
+    private final VarConfig cfg;
+    private final VarWeights w;
+    private final Ops ops;
+
+    public VarTransformer(VarConfig cfg, VarWeights w, Ops ops) {
+        this.cfg = cfg;
+        this.w = w;
+        this.ops = ops;
+    }
+
+    /** Reads config and weights from a checkpoint; see {@link VarConfig#infer} for the overrides. */
+    public static VarTransformer load(Checkpoint ckpt, int headsOverride, int[] patchOverride, Ops ops) {
+        VarConfig cfg = VarConfig.infer(ckpt, headsOverride, patchOverride);
+        return new VarTransformer(cfg, VarWeights.load(ckpt, cfg), ops);
+    }
+
+    public VarConfig config() {
+        return cfg;
+    }
+
+    public Ops ops() {
+        return ops;
+    }
+
+    /** Per-generation state: the conditioning of every row, its AdaLN modulations, and the key/value cache. */
+    public final class State {
+        final int rows;
+        final float[] cond;
+        final float[][] blockMod;
+        final float[] headMod;
+        final float[][] kT, v;
+        int filled;
+        int nextScale;
+
+        State(int[] labels) {
+            int C = cfg.width();
+            rows = labels.length;
+            cond = new float[rows * C];
+            for (int r = 0; r < rows; r++) {
+                int label = labels[r];
+                if (label < 0 || label > cfg.numClasses()) {
+                    throw new TesseraException("class " + label + " is out of range: this model has "
+                            + cfg.numClasses() + " classes (0-" + (cfg.numClasses() - 1) + ")");
+                }
+                System.arraycopy(w.classEmb(), label * C, cond, r * C, C);
+            }
+            // AdaLN modulations depend only on the class: computed once per generation, not once per scale
+            float[] siluCond = cond.clone();
+            ops.activate(siluCond, 0, siluCond.length, Activation.SILU);
+            blockMod = new float[cfg.depth()][];
+            float[] shared = null;
+            if (w.sharedAdaLin() != null) {
+                shared = new float[rows * 6 * C];
+                ops.linear(siluCond, 0, rows, w.sharedAdaLin(), shared, 0, Activation.NONE);
+            }
+            for (int i = 0; i < cfg.depth(); i++) {
+                VarWeights.Block blk = w.blocks().get(i);
+                float[] mod = new float[rows * 6 * C];
+                if (blk.adaLin() != null) {
+                    ops.linear(siluCond, 0, rows, blk.adaLin(), mod, 0, Activation.NONE);
+                } else {
+                    for (int r = 0; r < rows; r++) {
+                        for (int j = 0; j < 6 * C; j++) mod[r * 6 * C + j] = shared[r * 6 * C + j] + blk.adaGss()[j];
+                    }
+                }
+                blockMod[i] = mod;
+            }
+            headMod = new float[rows * 2 * C];
+            ops.linear(siluCond, 0, rows, w.headAdaLin(), headMod, 0, Activation.NONE);
+            int cache = rows * cfg.heads() * cfg.headDim() * cfg.tokens();
+            kT = new float[cfg.depth()][cache];
+            v = new float[cfg.depth()][cache];
+        }
+
+        /** Rows in the batch (2B under classifier-free guidance). */
+        public int rows() {
+            return rows;
+        }
+    }
+
+    /**
+     * Starts a generation for the given class labels, one per row; the unconditional class is
+     * {@code numClasses}. Under CFG pass the B labels followed by B copies of {@code numClasses}.
+     */
+    public State start(int[] labels) {
+        return new State(labels);
+    }
+
+    /** The first scale's input: {@code class_emb + pos_start + lvl_embed[0] + pos_1LC[0..first_l)}. */
+    public float[] firstInput(State s) {
+        int C = cfg.width(), n = cfg.tokensAt(0);
+        float[] x = new float[s.rows * n * C];
+        for (int r = 0; r < s.rows; r++) {
+            for (int t = 0; t < n; t++) {
+                for (int c = 0; c < C; c++) {
+                    x[(r * n + t) * C + c] = s.cond[r * C + c] + w.posStart()[t * C + c] + w.lvlPos()[t * C + c];
+                }
+            }
+        }
+        return x;
+    }
+
+    /**
+     * The input of scale {@code si > 0}: {@code word_embed(f) + lvl_pos} for the area-downsampled VQ features
+     * {@code f [n, pn², Cvae]} (row-major token maps), repeated {@code copies} times along the batch (2 under CFG:
+     * the conditional and unconditional rows see the same features).
+     */
+    public float[] nextInput(int si, float[] f, int n, int copies) {
+        int C = cfg.width(), tokens = cfg.tokensAt(si), begin = cfg.begin(si);
+        if (f.length != n * tokens * cfg.cvae()) {
+            throw new IllegalArgumentException("scale " + si + " input has " + f.length + " values, expected "
+                    + n * tokens * cfg.cvae());
+        }
+        float[] one = new float[n * tokens * C];
+        ops.linear(f, 0, n * tokens, w.wordEmbed(), one, 0, Activation.NONE);
+        for (int b = 0; b < n; b++) {
+            for (int t = 0; t < tokens; t++) {
+                int o = (b * tokens + t) * C, p = (begin + t) * C;
+                for (int c = 0; c < C; c++) one[o + c] += w.lvlPos()[p + c];
+            }
+        }
+        float[] x = new float[copies * one.length];
+        for (int k = 0; k < copies; k++) System.arraycopy(one, 0, x, k * one.length, one.length);
+        return x;
+    }
+
+    /**
+     * Runs every block on the tokens {@code x [rows, pn², C]} of scale {@code si} (which must be the next scale of
+     * this state), appending their keys and values to the cache, and returns the logits {@code [rows, pn², V]}.
+     */
+    public float[] forward(State s, int si, float[] x) {
+        if (si != s.nextScale) throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
+        int C = cfg.width(), l = cfg.tokensAt(si), rows = s.rows * l;
+        if (x.length != rows * C) throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
+        float[] h = new float[rows * C];
+        float[] qkv = new float[rows * 3 * C];
+        float[] o = new float[rows * C];
+        float[] f = new float[rows * cfg.mlpHidden()];
+        for (int i = 0; i < cfg.depth(); i++) block(s, i, x, l, h, qkv, o, f);
+        s.filled += l;
+        s.nextScale++;
+        // head: LN(x)·(1 + scale) + shift, scale first
+        ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), s.headMod, 2 * C, 0, C, l);
+        float[] logits = new float[rows * cfg.vocab()];
+        ops.linear(h, 0, rows, w.head(), logits, 0, Activation.NONE);
+        return logits;
+    }
+
+    /** One AdaLNSelfAttn block, in place on x. Modulation chunks: γ1, γ2, scale1, scale2, shift1, shift2. */
+    private void block(State s, int i, float[] x, int l, float[] h, float[] qkv, float[] o, float[] f) {
+        VarWeights.Block blk = w.blocks().get(i);
+        int C = cfg.width(), rows = s.rows * l, H = cfg.heads(), d = cfg.headDim();
+        float[] mod = s.blockMod[i];
+        int M = 6 * C;
+
+        // x += attn(LN(x)·(1+scale1) + shift1)·γ1
+        ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), mod, M, 2 * C, 4 * C, l);
+        ops.linear(h, 0, rows, blk.qkv(), qkv, 0, Activation.NONE);
+        float[] scale = new float[H];
+        if (blk.scaleMul() != null) {
+            l2NormalizeQK(qkv, rows, blk.scaleMul());
+            Arrays.fill(scale, 1f);
+        } else {
+            Arrays.fill(scale, 0.25f / (float) Math.sqrt(d));
+        }
+        appendToCache(s, i, qkv, l);
+        ops.attention(s.rows, H, l, d, qkv, 0, 3 * C, s.kT[i], s.v[i], cfg.tokens(), s.filled + l, scale, o, 0, C);
+        ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
+        addGated(x, h, mod, M, 0, rows, l, C);
+
+        // x += ffn(LN(x)·(1+scale2) + shift2)·γ2
+        ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), mod, M, 3 * C, 5 * C, l);
+        ops.linear(h, 0, rows, blk.fc1(), f, 0, Activation.GELU_TANH);
+        ops.linear(f, 0, rows, blk.fc2(), h, 0, Activation.NONE);
+        addGated(x, h, mod, M, C, rows, l, C);
+    }
+
+    /** {@code q ← normalize(q)·scaleMul[h]}, {@code k ← normalize(k)} per head, in the qkv rows. */
+    private void l2NormalizeQK(float[] qkv, int rows, float[] scaleMul) {
+        int C = cfg.width(), H = cfg.heads(), d = cfg.headDim();
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < H; h++) {
+                normalize(qkv, r * 3 * C + h * d, d, scaleMul[h]);
+                normalize(qkv, r * 3 * C + C + h * d, d, 1f);
+            }
+        }
+    }
+
+    /** {@code x / max(‖x‖₂, 1e-12) · mul}, as {@code F.normalize(x, dim=-1).mul(mul)}. */
+    private static void normalize(float[] a, int off, int n, float mul) {
+        float ss = 0f;
+        for (int j = 0; j < n; j++) ss += a[off + j] * a[off + j];
+        float norm = Math.max((float) Math.sqrt(ss), 1e-12f);
+        for (int j = 0; j < n; j++) a[off + j] = a[off + j] / norm * mul;
+    }
+
+    /** Writes this scale's keys (transposed) and values into the cache after the {@code filled} earlier tokens. */
+    private void appendToCache(State s, int layer, float[] qkv, int l) {
+        int C = cfg.width(), H = cfg.heads(), d = cfg.headDim(), tMax = cfg.tokens();
+        float[] kT = s.kT[layer], v = s.v[layer];
+        for (int b = 0; b < s.rows; b++) {
+            for (int t = 0; t < l; t++) {
+                int src = (b * l + t) * 3 * C, pos = s.filled + t;
+                for (int h = 0; h < H; h++) {
+                    int bh = b * H + h;
+                    for (int e = 0; e < d; e++) {
+                        kT[(bh * d + e) * tMax + pos] = qkv[src + C + h * d + e];
+                        v[(bh * tMax + pos) * d + e] = qkv[src + 2 * C + h * d + e];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code x[r] += y[r] ⊙ γ} with γ the chunk at {@code gammaOff} of row r's modulation. */
+    private static void addGated(float[] x, float[] y, float[] mod, int modStride, int gammaOff, int rows, int l, int C) {
+        for (int r = 0; r < rows; r++) {
+            int g = (r / l) * modStride + gammaOff, o = r * C;
+            for (int c = 0; c < C; c++) x[o + c] += y[o + c] * mod[g + c];
+        }
+    }
+}

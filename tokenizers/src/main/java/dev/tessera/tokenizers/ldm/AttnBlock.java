@@ -1,0 +1,65 @@
+package dev.tessera.tokenizers.ldm;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Weights;
+import dev.tessera.engine.ops.Ops;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Single-head self-attention over all pixels: {@code q, k, v = 1×1 convs of GN(x)},
+ * {@code w[i, j] = softmax_j(q_i·k_j / √C)}, {@code out = x + proj_out(Σ_j w[i, j]·v_j)}.
+ *
+ * <p>VAR stores the three projections as one {@code qkv} conv ({@code [3C, C, 1, 1]}); the original LDM code
+ * (MAR, LlamaGen) stores {@code q}, {@code k}, {@code v} separately; both load into one fused projection.
+ */
+public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
+
+    public static AttnBlock load(Checkpoint ckpt, String prefix) {
+        GroupNorm norm = ConvNet.norm(ckpt, prefix + ".norm");
+        Conv2d qkv;
+        if (ckpt.contains(prefix + ".qkv.weight")) {
+            qkv = Conv2d.load(ckpt, prefix + ".qkv");
+        } else {
+            Conv2d q = Conv2d.load(ckpt, prefix + ".q"), k = Conv2d.load(ckpt, prefix + ".k"), v = Conv2d.load(ckpt, prefix + ".v");
+            int C = q.cout();
+            float[] w = new float[3 * C * C], b = new float[3 * C];
+            Conv2d[] parts = {q, k, v};
+            for (int p = 0; p < 3; p++) {
+                MemorySegment.copy(parts[p].weight(), Weights.F32, 0, w, p * C * C, C * C);
+                System.arraycopy(parts[p].bias(), 0, b, p * C, C);
+            }
+            qkv = new Conv2d(MemorySegment.ofArray(w), b, 3 * C, C, 1, 1, 1, 0, 0, 0, 0);
+        }
+        return new AttnBlock(norm, qkv, Conv2d.load(ckpt, prefix + ".proj_out"));
+    }
+
+    public FeatureMap forward(Ops ops, FeatureMap x) {
+        int C = x.channels(), P = x.pixels();
+        FeatureMap qkvMap = ConvNet.conv(ops, qkv, ConvNet.groupNorm(ops, norm, x, false));
+        float[] all = qkvMap.data();
+        // attention wants queries and values pixel-major ([P, C]) and keys channel-major ([C, P], as produced)
+        float[] q = transpose(all, 0, C, P), v = transpose(all, 2 * C * P, C, P);
+        float[] kT = new float[C * P];
+        System.arraycopy(all, C * P, kT, 0, C * P);
+        float[] o = new float[P * C];
+        float scale = (float) Math.pow(C, -0.5);
+        ops.attention(1, 1, P, C, q, 0, C, kT, v, P, P, new float[] {scale}, o, 0, C);
+        FeatureMap h = new FeatureMap(transpose(o, 0, P, C), C, x.height(), x.width());
+        FeatureMap out = ConvNet.conv(ops, proj, h);
+        float[] od = out.data(), xd = x.data();
+        for (int i = 0, n = out.size(); i < n; i++) od[i] += xd[i];
+        return out;
+    }
+
+    /** {@code [rows, cols]} at {@code off} to a new {@code [cols, rows]}. */
+    private static float[] transpose(float[] a, int off, int rows, int cols) {
+        float[] t = new float[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) t[c * rows + r] = a[off + r * cols + c];
+        }
+        return t;
+    }
+}

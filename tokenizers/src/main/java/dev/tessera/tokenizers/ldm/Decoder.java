@@ -1,0 +1,69 @@
+package dev.tessera.tokenizers.ldm;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.CheckpointException;
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.ops.Ops;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The latent-diffusion style decoder ({@code conv_in → mid (res, attn, res) → up levels from coarse to fine →
+ * GN, SiLU, conv_out}). Levels, blocks, attention and channel widths are all read from the checkpoint keys.
+ */
+public final class Decoder {
+    private final Conv2d convIn;
+    private final ResnetBlock mid1, mid2;
+    private final AttnBlock midAttn;
+    private final List<Level> up;   // index = level; run from the last to the first
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    private Decoder(Conv2d convIn, ResnetBlock mid1, AttnBlock midAttn, ResnetBlock mid2, List<Level> up,
+                    GroupNorm normOut, Conv2d convOut) {
+        this.convIn = convIn;
+        this.mid1 = mid1;
+        this.midAttn = midAttn;
+        this.mid2 = mid2;
+        this.up = up;
+        this.normOut = normOut;
+        this.convOut = convOut;
+    }
+
+    /** Loads {@code prefix.conv_in}, {@code prefix.mid.*}, {@code prefix.up.N.*}, {@code prefix.norm_out}, {@code prefix.conv_out}. */
+    public static Decoder load(Checkpoint ckpt, String prefix) {
+        if (!ckpt.contains(prefix + ".conv_in.weight")) {
+            throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (no decoder in this file?)");
+        }
+        List<Level> levels = new ArrayList<>();
+        for (int l = 0; ckpt.contains(prefix + ".up." + l + ".block.0.conv1.weight"); l++) {
+            levels.add(Level.load(ckpt, prefix + ".up." + l, true));
+        }
+        AttnBlock attn = ckpt.contains(prefix + ".mid.attn_1.norm.weight") ? AttnBlock.load(ckpt, prefix + ".mid.attn_1") : null;
+        return new Decoder(Conv2d.load(ckpt, prefix + ".conv_in"), ResnetBlock.load(ckpt, prefix + ".mid.block_1"), attn,
+                ResnetBlock.load(ckpt, prefix + ".mid.block_2"), List.copyOf(levels),
+                ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
+    }
+
+    public int latentChannels() {
+        return convIn.cin();
+    }
+
+    /** Spatial upsampling factor (2 per level with an upsampler). */
+    public int upsampling() {
+        int f = 1;
+        for (Level l : up) if (l.resample() != null) f *= 2;
+        return f;
+    }
+
+    public FeatureMap forward(Ops ops, FeatureMap z) {
+        FeatureMap h = ConvNet.conv(ops, convIn, z);
+        h = mid1.forward(ops, h);
+        if (midAttn != null) h = midAttn.forward(ops, h);
+        h = mid2.forward(ops, h);
+        for (int l = up.size() - 1; l >= 0; l--) h = up.get(l).forward(ops, h);
+        return ConvNet.conv(ops, convOut, ConvNet.groupNorm(ops, normOut, h, true));
+    }
+}

@@ -1,0 +1,68 @@
+package dev.tessera.tokenizers.ldm;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.CheckpointException;
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.ops.Ops;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The latent-diffusion style encoder ({@code conv_in → down levels, fine to coarse, with stride-2 downsamplers →
+ * mid (res, attn, res) → GN, SiLU, conv_out}), shape read from the checkpoint keys.
+ */
+public final class Encoder {
+    private final Conv2d convIn;
+    private final List<Level> down;
+    private final ResnetBlock mid1, mid2;
+    private final AttnBlock midAttn;
+    private final GroupNorm normOut;
+    private final Conv2d convOut;
+
+    private Encoder(Conv2d convIn, List<Level> down, ResnetBlock mid1, AttnBlock midAttn, ResnetBlock mid2,
+                    GroupNorm normOut, Conv2d convOut) {
+        this.convIn = convIn;
+        this.down = down;
+        this.mid1 = mid1;
+        this.midAttn = midAttn;
+        this.mid2 = mid2;
+        this.normOut = normOut;
+        this.convOut = convOut;
+    }
+
+    public static boolean present(Checkpoint ckpt, String prefix) {
+        return ckpt.contains(prefix + ".conv_in.weight");
+    }
+
+    public static Encoder load(Checkpoint ckpt, String prefix) {
+        if (!present(ckpt, prefix)) {
+            throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (this file has no encoder)");
+        }
+        List<Level> levels = new ArrayList<>();
+        for (int l = 0; ckpt.contains(prefix + ".down." + l + ".block.0.conv1.weight"); l++) {
+            levels.add(Level.load(ckpt, prefix + ".down." + l, false));
+        }
+        AttnBlock attn = ckpt.contains(prefix + ".mid.attn_1.norm.weight") ? AttnBlock.load(ckpt, prefix + ".mid.attn_1") : null;
+        return new Encoder(Conv2d.load(ckpt, prefix + ".conv_in"), List.copyOf(levels),
+                ResnetBlock.load(ckpt, prefix + ".mid.block_1"), attn, ResnetBlock.load(ckpt, prefix + ".mid.block_2"),
+                ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
+    }
+
+    /** Spatial downsampling factor (2 per level with a downsampler). */
+    public int downsampling() {
+        int f = 1;
+        for (Level l : down) if (l.resample() != null) f *= 2;
+        return f;
+    }
+
+    public FeatureMap forward(Ops ops, FeatureMap x) {
+        FeatureMap h = ConvNet.conv(ops, convIn, x);
+        for (Level l : down) h = l.forward(ops, h);
+        h = mid1.forward(ops, h);
+        if (midAttn != null) h = midAttn.forward(ops, h);
+        h = mid2.forward(ops, h);
+        return ConvNet.conv(ops, convOut, ConvNet.groupNorm(ops, normOut, h, true));
+    }
+}
