@@ -1,0 +1,95 @@
+package dev.tessera.samplers.rng;
+
+/**
+ * A seeded random number generator that draws the same numbers as PyTorch's CPU generator
+ * ({@code torch.Generator().manual_seed(seed)}): a 32-bit Mersenne Twister (mt19937) and PyTorch's rules for
+ * turning its words into uniform, exponential and normal variates. Not thread-safe: one per generation.
+ *
+ * <ul>
+ *   <li>{@code rand} float32: {@code (u32 & 0xFFFFFF)·2⁻²⁴}; float64: 53 bits from two words, first word high.</li>
+ *   <li>{@code exponential_}: {@code −log1p(−u)} from a float64 uniform, rounded to float32.</li>
+ *   <li>{@code randn} float32 (n ≥ 16): uniforms first, then Box–Muller over blocks of 16 (pairs j, j+8), the
+ *       last partial block redrawn.</li>
+ * </ul>
+ */
+public final class TorchGenerator {
+    private static final int N = 624, M = 397;
+    private final int[] mt = new int[N];
+    private int index;
+
+    public TorchGenerator(long seed) {
+        // torch.manual_seed keeps the low 32 bits for mt19937's standard initialisation
+        mt[0] = (int) seed;
+        for (int i = 1; i < N; i++) mt[i] = 1812433253 * (mt[i - 1] ^ (mt[i - 1] >>> 30)) + i;
+        index = N;
+    }
+
+    /** The next 32-bit word (as an unsigned value in a long). */
+    public long nextU32() {
+        if (index >= N) twist();
+        int y = mt[index++];
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        y ^= y >>> 18;
+        return y & 0xffffffffL;
+    }
+
+    private void twist() {
+        for (int i = 0; i < N; i++) {
+            int y = (mt[i] & 0x80000000) | (mt[(i + 1) % N] & 0x7fffffff);
+            int next = mt[(i + M) % N] ^ (y >>> 1);
+            if ((y & 1) != 0) next ^= 0x9908b0df;
+            mt[i] = next;
+        }
+        index = 0;
+    }
+
+    /** A float32 uniform in [0, 1): 24 random bits. */
+    public float nextFloat() {
+        return (nextU32() & 0xFFFFFF) * 0x1.0p-24f;
+    }
+
+    /** A float64 uniform in [0, 1): 53 random bits, the first word high. */
+    public double nextDouble() {
+        long hi = nextU32(), lo = nextU32();
+        return (((hi << 32) | lo) & ((1L << 53) - 1)) * 0x1.0p-53;
+    }
+
+    /** An Exp(1) draw as {@code tensor.exponential_()} makes it for float32 tensors. */
+    public float nextExponential() {
+        return (float) -Math.log1p(-nextDouble());
+    }
+
+    /** Fills {@code out[off .. off+n)} like {@code torch.randn(n)} (float32, contiguous). */
+    public void fillNormal(float[] out, int off, int n) {
+        if (n < 16) {
+            // PyTorch's scalar path: one float64 Box–Muller pair per two values
+            for (int i = 0; i < n; i += 2) {
+                double u1 = nextDouble(), u2 = nextDouble();
+                double r = Math.sqrt(-2.0 * Math.log1p(-u2));
+                double theta = 2.0 * Math.PI * u1;
+                out[off + i] = (float) (r * Math.cos(theta));
+                if (i + 1 < n) out[off + i + 1] = (float) (r * Math.sin(theta));
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) out[off + i] = nextFloat();
+        for (int i = 0; i + 16 <= n; i += 16) boxMuller16(out, off + i);
+        if (n % 16 != 0) {
+            int last = off + n - 16;
+            for (int i = 0; i < 16; i++) out[last + i] = nextFloat();
+            boxMuller16(out, last);
+        }
+    }
+
+    private static void boxMuller16(float[] a, int off) {
+        for (int j = 0; j < 8; j++) {
+            float u1 = 1f - a[off + j], u2 = a[off + j + 8];
+            float r = (float) Math.sqrt(-2f * (float) Math.log(u1));
+            float theta = 2f * (float) Math.PI * u2;
+            a[off + j] = r * (float) Math.cos(theta);
+            a[off + j + 8] = r * (float) Math.sin(theta);
+        }
+    }
+}

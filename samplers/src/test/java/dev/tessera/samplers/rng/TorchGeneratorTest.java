@@ -1,0 +1,67 @@
+package dev.tessera.samplers.rng;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Draws compared with PyTorch 1.13's CPU generator ({@code torch.Generator().manual_seed(s)}); the expected
+ * numbers were printed by {@code /usr/bin/python3} with Debian's python3-torch.
+ */
+class TorchGeneratorTest {
+
+    @Test
+    void float32UniformsMatchTorchRand() {
+        TorchGenerator g = new TorchGenerator(1234);
+        float[] want = {0.028979241847991943f, 0.4018985629081726f, 0.25984418392181396f, 0.3666413426399231f, 0.05830073356628418f};
+        for (float w : want) assertEquals(w, g.nextFloat(), 0f);
+    }
+
+    @Test
+    void float64UniformsMatchTorchRand() {
+        TorchGenerator g = new TorchGenerator(1234);
+        double[] want = {0.2318341720884639, 0.07875386135027063, 0.46640616040796923};
+        for (double w : want) assertEquals(w, g.nextDouble(), 0.0);
+    }
+
+    @Test
+    void exponentialsMatchTorchExponential() {
+        TorchGenerator g = new TorchGenerator(1234);
+        float[] want = {0.2637496590614319f, 0.08202802389860153f, 0.6281203031539917f, 0.5350832939147949f, 0.4950334131717682f};
+        for (float w : want) assertEquals(w, g.nextExponential(), 1e-7f);
+    }
+
+    @Test
+    void normalsMatchTorchRandnUpToOneUlp() {
+        TorchGenerator g = new TorchGenerator(7);
+        float[] got = new float[20];
+        g.fillNormal(got, 0, 20);
+        float[] want = {-0.8201345205307007f, 0.39563116431236267f, 0.8989084959030151f, -1.3884038925170898f,
+                0.19844505190849304f, 0.7820726633071899f, 1.0391076803207397f, -0.7245107293128967f,
+                -0.8489086031913757f, -1.2169294357299805f, -0.08102158457040787f, 1.3614851236343384f,
+                -2.0614778995513916f, 0.6741006970405579f, -1.3233457803726196f, -1.3597689867019653f,
+                -0.866701602935791f, -0.5640066862106323f, -2.056462526321411f, -0.35672253370285034f};
+        assertArrayEquals(want, got, 1e-6f);
+    }
+
+    @Test
+    void multinomialMatchesTorchMultinomialWithAndWithoutReplacement() {
+        float[] p = new float[4 * 50];
+        for (int r = 0; r < 4; r++) for (int v = 0; v < 50; v++) p[r * 50 + v] = (v + 1) / 1275f;
+        int[] with = new int[4], without = new int[4];
+        TorchGenerator g = new TorchGenerator(3);
+        for (int r = 0; r < 4; r++) with[r] = TorchMultinomial.withReplacement(p, r * 50, 50, g);
+        g = new TorchGenerator(3);
+        for (int r = 0; r < 4; r++) without[r] = TorchMultinomial.withoutReplacement(p, r * 50, 50, g);
+        assertArrayEquals(new int[] {8, 26, 43, 20}, with);       // torch.multinomial(p, 1, replacement=True)
+        assertArrayEquals(new int[] {32, 35, 37, 49}, without);   // torch.multinomial(p, 1)
+    }
+
+    @Test
+    void seedsKeepTheirLow32Bits() {
+        TorchGenerator g = new TorchGenerator((1L << 40) + 5);
+        assertEquals(0.8302518725395203f, g.nextFloat(), 0f);
+        assertEquals(0.12611091136932373f, g.nextFloat(), 0f);
+    }
+}
