@@ -1,0 +1,90 @@
+package dev.tessera.examples;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.examples.cli.ConvertCommand;
+import dev.tessera.examples.cli.GenerateVarCommand;
+import dev.tessera.examples.cli.UsageException;
+
+import java.io.PrintStream;
+import java.util.List;
+
+/**
+ * The {@code tessera} command line. Errors a user can fix are one line on standard error and a non-zero exit
+ * (2 for a command line that cannot run, 1 for a failure while running); set {@code TESSERA_DEBUG=1} for stack traces.
+ */
+public final class Main {
+    static final String HELP = """
+            Tessera: visual autoregressive image generation (VAR, ...) in plain Java.
+
+            Usage: tessera COMMAND [options]      (tessera COMMAND --help for the options of each)
+
+            Commands:
+              generate var     class-conditional images with VAR (next-scale prediction) -> PNG
+              convert          re-save a .pth checkpoint as .safetensors
+
+            Example:
+              tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png
+            """;
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(List.of(args), System.out, System.err));
+    }
+
+    /** Runs a command line; returns the exit status. */
+    public static int run(List<String> args, PrintStream out, PrintStream err) {
+        try {
+            return dispatch(args, out);
+        } catch (UsageException e) {
+            err.println("tessera: " + e.getMessage());
+            return 2;
+        } catch (TesseraException e) {
+            err.println("tessera: " + e.getMessage());
+            if (debug()) e.printStackTrace(err);
+            return 1;
+        } catch (OutOfMemoryError e) {
+            err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer images per call)");
+            return 1;
+        } catch (RuntimeException e) {
+            err.println("tessera: internal error: " + e + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
+            if (debug()) e.printStackTrace(err);
+            return 1;
+        }
+    }
+
+    private static int dispatch(List<String> args, PrintStream out) {
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
+            out.print(HELP);
+            return args.isEmpty() ? 2 : 0;
+        }
+        String cmd = args.get(0);
+        List<String> rest = args.subList(1, args.size());
+        switch (cmd) {
+            case "generate" -> {
+                if (rest.isEmpty() || rest.get(0).equals("--help")) {
+                    out.print("""
+                            Usage: tessera generate MODEL_FAMILY [options]
+
+                            Model families:
+                              var      VAR next-scale prediction (tessera generate var --help)
+                            """);
+                    return rest.isEmpty() ? 2 : 0;
+                }
+                String family = rest.get(0);
+                if (family.equals("var")) return GenerateVarCommand.run(rest.subList(1, rest.size()), out);
+                throw new UsageException("unknown model family '" + family + "' (available: var)");
+            }
+            case "convert" -> {
+                return ConvertCommand.run(rest, out);
+            }
+            default -> throw new UsageException("unknown command '" + cmd + "' (see 'tessera --help')");
+        }
+    }
+
+    private static boolean debug() {
+        String d = System.getenv("TESSERA_DEBUG");
+        return d != null && !d.isEmpty() && !d.equals("0");
+    }
+}

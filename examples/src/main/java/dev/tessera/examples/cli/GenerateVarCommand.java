@@ -1,0 +1,150 @@
+package dev.tessera.examples.cli;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.Json;
+import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.ImageNetClasses;
+import dev.tessera.samplers.VarPipeline;
+import dev.tessera.samplers.var.VarRequest;
+import dev.tessera.samplers.var.VarResult;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code tessera generate var}: class-conditional images from VAR checkpoints, written as PNG files. */
+public final class GenerateVarCommand {
+    static final String NAME = "tessera generate var";
+    static final String HELP = """
+            Usage: tessera generate var --model FILE --vae FILE --class N [--class N ...] --out PATH [options]
+
+            Generates one image per --class with VAR (next-scale prediction) from the official checkpoints
+            (var_d16.pth ... var_d30.pth with vae_ch160v4096z32.pth, or the same weights as .safetensors),
+            exactly as the official autoregressive_infer_cfg samples them, with Tessera's seeded generator.
+
+            Required:
+              --model FILE        VAR transformer checkpoint (.pth or .safetensors)
+              --vae FILE          VAR multi-scale VQ-VAE checkpoint
+              --class N|NAME      ImageNet class, by index (207) or name ("golden retriever"); repeat for more images
+              --out PATH          a .png file for a single image, otherwise a directory that receives
+                                  000.png, 001.png, ... in the order of the --class options
+
+            Sampling (defaults: the official FID recipe):
+              --seed S            random seed (default 0); same seed, same images, on any number of threads
+              --cfg F             classifier-free guidance (default 1.5); scale k uses (1+t)*cond - t*uncond,
+                                  t = F*k/(scales-1)
+              --top-k K           keep the K largest logits (default 900; 0 = off; 1 = greedy argmax)
+              --top-p P           nucleus sampling threshold (default 0.96; 0 = off)
+              --more-smooth       Gumbel-softmax smoothing of token embeddings (the demo's look; not for FID)
+
+            Model:
+              --patch-nums LIST   token-map sides per scale, e.g. 1,2,3,4,6,9,13,18,24,32 for 512 px
+                                  (default: the schedule recorded in the checkpoint)
+              --heads N           attention heads, for checkpoints that do not record them (default: width/64)
+
+            Output:
+              --tokens-out FILE   also write the chosen tokens as JSON:
+                                  {"images": [{"class": c, "scales": [[...], ...]}, ...]} (row-major maps)
+
+            Example:
+              tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png
+            """;
+
+    private GenerateVarCommand() {
+    }
+
+    public static int run(List<String> argv, PrintStream out) {
+        Args a = Args.parse(NAME, argv,
+                Set.of("model", "vae", "class", "seed", "cfg", "top-k", "top-p", "patch-nums", "heads", "out",
+                        "tokens-out", "quant-resi"),
+                Set.of("more-smooth", "help"));
+        if (a.has("help")) {
+            out.print(HELP);
+            return 0;
+        }
+        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
+        List<String> labels = a.all("class");
+        if (labels.isEmpty()) throw new UsageException("missing --class (see '" + NAME + " --help')");
+        Path outPath = Path.of(a.require("out"));
+        boolean singleFile = outPath.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png");
+        if (singleFile && labels.size() > 1) {
+            throw new UsageException("--out " + outPath + " names one file but " + labels.size()
+                    + " images are requested; give a directory");
+        }
+        if (!singleFile && Files.isRegularFile(outPath)) {
+            throw new UsageException("--out " + outPath + " is an existing file; give a directory (or a .png file for one image)");
+        }
+        Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
+        long seed = a.getLong("seed", 0);
+        double cfg = a.getDouble("cfg", 1.5), topP = a.getDouble("top-p", 0.96);
+        int topK = a.getInt("top-k", 900);
+        if (topK < 0) throw new UsageException("--top-k must be >= 0, got " + topK);
+        if (topP < 0 || topP > 1) throw new UsageException("--top-p must be in [0, 1], got " + topP);
+        int heads = a.getInt("heads", 0);
+        if (heads < 0) throw new UsageException("--heads must be positive, got " + heads);
+
+        long t0 = System.nanoTime();
+        try (VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
+                .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).load()) {
+            int numClasses = pipe.config().numClasses();
+            int[] classes = new int[labels.size()];
+            for (int i = 0; i < classes.length; i++) classes[i] = ImageNetClasses.imagenet().resolve(labels.get(i), numClasses);
+            VarRequest req = VarRequest.builder().classes(classes).seed(seed).cfg(cfg).topK(topK).topP(topP)
+                    .moreSmooth(a.has("more-smooth")).build();
+            double loadSeconds = (System.nanoTime() - t0) * 1e-9;
+
+            ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
+            VarResult r = pipe.generate(req, bar);
+            bar.finish();
+
+            List<Path> files = new ArrayList<>();
+            for (int i = 0; i < classes.length; i++) files.add(singleFile ? outPath : outPath.resolve(String.format("%03d.png", i)));
+            for (int i = 0; i < classes.length; i++) r.images().get(i).writePng(files.get(i));
+            if (tokensOut != null) writeTokens(tokensOut, r, classes);
+
+            for (int i = 0; i < classes.length; i++) {
+                GeneratedImage img = r.images().get(i);
+                out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
+                        describe(classes[i], numClasses));
+            }
+            if (tokensOut != null) out.println("wrote " + tokensOut);
+            VarResult.Timings t = r.timings();
+            out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
+                    pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
+            return 0;
+        }
+    }
+
+    private static String describe(int cls, int numClasses) {
+        if (numClasses != 1000) return "";
+        return " " + ImageNetClasses.imagenet().name(cls);
+    }
+
+    static void writeTokens(Path file, VarResult r, int[] classes) {
+        List<Object> images = new ArrayList<>();
+        for (int b = 0; b < classes.length; b++) {
+            Map<String, Object> img = new LinkedHashMap<>();
+            img.put("class", classes[b]);
+            List<Object> scales = new ArrayList<>();
+            for (int si = 0; si < r.patchNums().length; si++) scales.add(r.tokens(b, si));
+            img.put("scales", scales);
+            images.add(img);
+        }
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("images", images);
+        try {
+            Path parent = file.toAbsolutePath().getParent();
+            if (parent != null) Files.createDirectories(parent);
+        } catch (java.io.IOException e) {
+            throw new TesseraException("cannot create the folder of " + file + ": " + e.getMessage(), e);
+        }
+        Json.write(file, root);
+    }
+}
