@@ -1,0 +1,119 @@
+package dev.tessera.examples;
+
+import dev.tessera.engine.testing.Golden;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** Every bad input gives one readable line, a non-zero exit, and writes nothing. */
+class BadInputTest {
+    static final String VAR = Golden.testdata().resolve("var-small/var.pth").toString();
+    static final String VAE = Golden.testdata().resolve("var-small/vae.pth").toString();
+
+    @TempDir
+    Path tmp;
+
+    /** Runs a generation that must fail and returns its one error line. */
+    private String fails(String... args) {
+        Path out = tmp.resolve("never");
+        String[] full = GenerateVarCliTest.concat(args, new String[] {"--out", out.toString()});
+        Cli r = Cli.run(full);
+        assertNotEquals(0, r.status(), "expected a failure, got: " + r.out());
+        String err = r.err().strip();
+        assertFalse(err.isEmpty(), "no error message");
+        assertEquals(1, err.lines().count(), "error must be one line, got:\n" + err);
+        assertTrue(err.startsWith("tessera: "), err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack traces for users: " + err);
+        assertFalse(Files.exists(out), "nothing may be written on failure");
+        return err;
+    }
+
+    @Test
+    void missingModelFile() {
+        String err = fails("generate", "var", "--model", tmp.resolve("nope.pth").toString(), "--vae", VAE, "--class", "1");
+        assertTrue(err.contains("nope.pth") && err.contains("no such file"), err);
+    }
+
+    @Test
+    void truncatedCheckpoint() throws IOException {
+        byte[] all = Files.readAllBytes(Path.of(VAR));
+        Path half = tmp.resolve("half.pth");
+        Files.write(half, java.util.Arrays.copyOf(all, all.length / 2));
+        String err = fails("generate", "var", "--model", half.toString(), "--vae", VAE, "--class", "1");
+        assertTrue(err.contains("half.pth") && err.contains("truncated or corrupt"), err);
+    }
+
+    @Test
+    void pickleNamingOsSystemIsRefusedAndNotRun() throws IOException {
+        Path marker = tmp.resolve("pwned");
+        Path evil = tmp.resolve("evil.pth");
+        // pickle: os.system("touch <marker>") — PROTO 2, GLOBAL, BINUNICODE arg, TUPLE1, REDUCE, STOP
+        byte[] cmd = ("touch " + marker).getBytes(StandardCharsets.UTF_8);
+        java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+        p.write(new byte[] {(byte) 0x80, 2});
+        p.write("cos\nsystem\n".getBytes(StandardCharsets.US_ASCII));
+        p.write('X');
+        p.write(new byte[] {(byte) cmd.length, 0, 0, 0});
+        p.write(cmd);
+        p.write(new byte[] {(byte) 0x85, 'R', '.'});
+        try (OutputStream f = Files.newOutputStream(evil); ZipOutputStream zip = new ZipOutputStream(f)) {
+            byte[] pkl = p.toByteArray();
+            ZipEntry e = new ZipEntry("archive/data.pkl");
+            e.setMethod(ZipEntry.STORED);
+            e.setSize(pkl.length);
+            CRC32 crc = new CRC32();
+            crc.update(pkl);
+            e.setCrc(crc.getValue());
+            zip.putNextEntry(e);
+            zip.write(pkl);
+            zip.closeEntry();
+        }
+        String err = fails("generate", "var", "--model", evil.toString(), "--vae", VAE, "--class", "1");
+        assertTrue(err.contains("evil.pth") && err.contains("os.system"), err);
+        assertFalse(Files.exists(marker), "the pickle's command must not run");
+    }
+
+    @Test
+    void classOutOfRange() {
+        String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "12");
+        assertTrue(err.contains("12") && err.contains("10 classes"), err);
+        err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "golden retriever");
+        assertTrue(err.contains("207") && err.contains("10 classes"), err);
+        err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "no such animal");
+        assertTrue(err.contains("unknown class"), err);
+    }
+
+    @Test
+    void patchNumsThatDoNotMatchTheCheckpoint() {
+        String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--patch-nums", "1,2,3,4,6,9,13,18,24,32");
+        assertTrue(err.contains("--patch-nums") && err.contains("680"), err);
+    }
+
+    @Test
+    void wrongFilesSwapped() {
+        String err = fails("generate", "var", "--model", VAE, "--vae", VAR, "--class", "1");
+        assertTrue(err.contains("vae.pth") && err.contains("not a VAR transformer"), err);
+    }
+
+    @Test
+    void malformedOptions() {
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--top-p", "2").contains("--top-p"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--seed", "x").contains("--seed"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--frobnicate").contains("unknown option"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--class", "1").contains("--vae"));
+        assertTrue(fails("generate", "flux", "--class", "1").contains("unknown model family"));
+    }
+}
