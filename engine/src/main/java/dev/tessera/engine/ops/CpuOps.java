@@ -8,7 +8,6 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteOrder;
 
 /**
  * The default backend: Vector API kernels (the machine's widest float vectors) spread over all cores by
@@ -19,8 +18,6 @@ public final class CpuOps implements Ops {
 
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** Below this many rows a linear layer is a set of dot products (lanes along K) rather than a GEMM. */
-    private static final int SMALL_M = L;
 
     private CpuOps() {
     }
@@ -40,12 +37,10 @@ public final class CpuOps implements Ops {
 
     @Override
     public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
-        if (M < SMALL_M) {
-            linearDot(x, xOff, M, w, y, yOff, act);
-            return;
-        }
         int K = w.in(), N = w.out();
-        // yᵀ[N, M] = W[N, K]·xᵀ[K, M]: the weights are the broadcast operand, read once, never copied
+        // yᵀ[N, M] = W[N, K]·xᵀ[K, M]: the weights are the broadcast operand, read once, never copied. Every
+        // output is one fused multiply-add chain over k in order, whatever M is, so a row's result does not
+        // depend on which other rows share the call.
         float[] xT = Scratch.get(Scratch.LINEAR_IN, K * M);
         transpose(x, xOff, M, K, xT);
         float[] yT = Scratch.get(Scratch.LINEAR_OUT, N * M);
@@ -56,47 +51,6 @@ public final class CpuOps implements Ops {
                 int row = yOff + m * N;
                 for (int n = 0; n < N; n++) y[row + n] = yT[n * M + m] + (bias == null ? 0f : bias[n]);
                 if (act != Activation.NONE) activateRange(y, row, N, act);
-            }
-        });
-    }
-
-    /** Few rows: each output is a dot product along K, up to four input rows per pass over a weight row. */
-    private static void linearDot(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
-        int K = w.in(), N = w.out();
-        MemorySegment W = w.weight();
-        float[] bias = w.bias();
-        int kv = S.loopBound(K);
-        Parallel.forRange(N, 64, (n0, n1) -> {
-            for (int m0 = 0; m0 < M; m0 += 4) {
-                int rows = Math.min(4, M - m0);
-                int x0 = xOff + m0 * K, x1 = x0 + (rows > 1 ? K : 0), x2 = x0 + (rows > 2 ? 2 * K : 0),
-                        x3 = x0 + (rows > 3 ? 3 * K : 0);
-                for (int n = n0; n < n1; n++) {
-                    long wb = (long) n * K * 4;
-                    FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-                    int k = 0;
-                    for (; k < kv; k += L) {
-                        FloatVector wv = FloatVector.fromMemorySegment(S, W, wb + 4L * k, ByteOrder.LITTLE_ENDIAN);
-                        a0 = wv.fma(FloatVector.fromArray(S, x, x0 + k), a0);
-                        a1 = wv.fma(FloatVector.fromArray(S, x, x1 + k), a1);
-                        a2 = wv.fma(FloatVector.fromArray(S, x, x2 + k), a2);
-                        a3 = wv.fma(FloatVector.fromArray(S, x, x3 + k), a3);
-                    }
-                    float s0 = a0.reduceLanes(VectorOperators.ADD), s1 = a1.reduceLanes(VectorOperators.ADD),
-                            s2 = a2.reduceLanes(VectorOperators.ADD), s3 = a3.reduceLanes(VectorOperators.ADD);
-                    for (; k < K; k++) {
-                        float wk = w.w(n, k);
-                        s0 += wk * x[x0 + k];
-                        s1 += wk * x[x1 + k];
-                        s2 += wk * x[x2 + k];
-                        s3 += wk * x[x3 + k];
-                    }
-                    float bn = bias == null ? 0f : bias[n];
-                    y[yOff + m0 * N + n] = act.apply(s0 + bn);
-                    if (rows > 1) y[yOff + (m0 + 1) * N + n] = act.apply(s1 + bn);
-                    if (rows > 2) y[yOff + (m0 + 2) * N + n] = act.apply(s2 + bn);
-                    if (rows > 3) y[yOff + (m0 + 3) * N + n] = act.apply(s3 + bn);
-                }
             }
         });
     }
@@ -156,7 +110,7 @@ public final class CpuOps implements Ops {
         FloatVector acc = FloatVector.zero(S);
         int i = 0, bound = S.loopBound(n);
         for (; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, off + i));
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) s += x[off + i];
         return s;
     }
@@ -168,7 +122,7 @@ public final class CpuOps implements Ops {
             FloatVector d = FloatVector.fromArray(S, x, off + i).sub(vm);
             acc = d.fma(d, acc);
         }
-        float s = acc.reduceLanes(VectorOperators.ADD);
+        float s = VectorMath.sum(acc);
         for (; i < n; i++) s += (x[off + i] - mean) * (x[off + i] - mean);
         return s;
     }
@@ -176,12 +130,19 @@ public final class CpuOps implements Ops {
     @Override
     public void activate(float[] x, int off, int n, Activation act) {
         if (act == Activation.NONE) return;
-        Parallel.forRange(n, 1 << 14, (s, e) -> activateRange(x, off + s, e - s, act));
+        // fixed blocks (a multiple of the vector length): the scalar tail, whose rounding differs from the vector
+        // path, is always the same elements whatever the number of threads
+        final int block = 1 << 12;
+        Parallel.forRange((n + block - 1) / block, 4, (b0, b1) -> {
+            int s = b0 * block, e = Math.min(n, b1 * block);
+            activateRange(x, off + s, e - s, act);
+        });
     }
 
-    private static final float SQRT_2_OVER_PI = (float) Math.sqrt(2.0 / Math.PI);
-
-    /** Vectorised activations; GELU-erf falls back to the scalar definition (no vector erf in the JDK). */
+    /**
+     * Vectorised activations with {@link VectorMath}'s reproducible exp/tanh (the scalar tail uses their twins, so
+     * every element gets the same bits wherever it falls); GELU-erf uses the scalar definition.
+     */
     static void activateRange(float[] x, int off, int n, Activation act) {
         int i = 0, bound = S.loopBound(n);
         switch (act) {
@@ -189,22 +150,17 @@ public final class CpuOps implements Ops {
                 return;
             }
             case GELU_TANH -> {
-                for (; i < bound; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, off + i);
-                    FloatVector inner = v.mul(v).mul(v).mul(0.044715f).add(v).mul(SQRT_2_OVER_PI);
-                    v.mul(0.5f).mul(inner.lanewise(VectorOperators.TANH).add(1f)).intoArray(x, off + i);
-                }
+                for (; i < bound; i += L) VectorMath.geluTanh(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < n; i++) x[off + i] = VectorMath.geluTanh(x[off + i]);
             }
             case SILU -> {
-                for (; i < bound; i += L) {
-                    FloatVector v = FloatVector.fromArray(S, x, off + i);
-                    v.div(v.neg().lanewise(VectorOperators.EXP).add(1f)).intoArray(x, off + i);
-                }
+                for (; i < bound; i += L) VectorMath.silu(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < n; i++) x[off + i] = VectorMath.silu(x[off + i]);
             }
             case GELU_ERF -> {
+                for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
             }
         }
-        for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
     }
 
     @Override
@@ -217,20 +173,19 @@ public final class CpuOps implements Ops {
         int i = 0, bound = S.loopBound(n);
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (; i < bound; i += L) mv = mv.max(FloatVector.fromArray(S, x, off + i));
-        float max = mv.reduceLanes(VectorOperators.MAX);
+        float max = mv.reduceLanes(VectorOperators.MAX);   // exact in any order
         for (; i < n; i++) max = Math.max(max, x[off + i]);
-        float shift = max * scale;
-        FloatVector vs = FloatVector.broadcast(S, scale), vsh = FloatVector.broadcast(S, shift);
+        float shift = -max * scale;
         FloatVector acc = FloatVector.zero(S);
         i = 0;
         for (; i < bound; i += L) {
-            FloatVector e = FloatVector.fromArray(S, x, off + i).fma(vs, vsh.neg()).lanewise(VectorOperators.EXP);
+            FloatVector e = VectorMath.exp(FloatVector.fromArray(S, x, off + i).fma(scale, shift));
             acc = acc.add(e);
             e.intoArray(x, off + i);
         }
-        float sum = acc.reduceLanes(VectorOperators.ADD);
+        float sum = VectorMath.sum(acc);
         for (; i < n; i++) {
-            float e = (float) Math.exp(x[off + i] * scale - shift);
+            float e = VectorMath.exp(Math.fma(x[off + i], scale, shift));
             sum += e;
             x[off + i] = e;
         }

@@ -31,6 +31,15 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
     public record Block(Linear adaLin, float[] adaGss, Linear qkv, float[] scaleMul, Linear proj, Linear fc1, Linear fc2) {
     }
 
+    /**
+     * The query multiplier of l2-normalised attention from the learned log-scale:
+     * {@code scale_mul_1H11.clamp_max(log(100)).exp()} in float32 (the clamp acts on the log, before the exp).
+     */
+    public static float queryScale(float logScale) {
+        float maxLog = (float) Math.log(100.0);
+        return (float) Math.exp(Math.min(logScale, maxLog));
+    }
+
     public static VarWeights load(Checkpoint ckpt, VarConfig cfg) {
         int C = cfg.width(), L = cfg.tokens();
         float[] classEmb = ckpt.tensor("class_emb.weight", cfg.numClasses() + 1, C).toFloatArray();
@@ -64,9 +73,7 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
             if (cfg.attnL2Norm()) {
                 float[] raw = ckpt.tensor(p + "attn.scale_mul_1H11", 1, cfg.heads(), 1, 1).toFloatArray();
                 scaleMul = new float[raw.length];
-                // torch: scale_mul_1H11.clamp_max(log(100)).exp() in float32; log(100) as a float32 value
-                float maxLog = (float) Math.log(100.0);
-                for (int h = 0; h < raw.length; h++) scaleMul[h] = (float) Math.exp(Math.min(raw[h], maxLog));
+                for (int h = 0; h < raw.length; h++) scaleMul[h] = queryScale(raw[h]);
             }
             Linear proj = Linear.load(ckpt, p + "attn.proj", true, C, C);
             Linear fc1 = Linear.load(ckpt, p + "ffn.fc1", true, cfg.mlpHidden(), C);

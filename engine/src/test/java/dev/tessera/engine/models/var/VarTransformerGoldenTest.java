@@ -33,6 +33,14 @@ class VarTransformerGoldenTest {
     }
 
     @Test
+    void queryScaleIsClampedAtOneHundredBeforeTheExp() {
+        assertEquals(4f, VarWeights.queryScale((float) Math.log(4)), 1e-6f);
+        assertEquals(100f, VarWeights.queryScale(10f), 1e-4f);
+        assertEquals(100f, VarWeights.queryScale((float) Math.log(100) + 1e-3f), 1e-4f);
+        assertEquals(1f, VarWeights.queryScale(0f), 0f);
+    }
+
+    @Test
     void teacherForcedLogitsMatchWithCpuOps() {
         double err = teacherForced(Ops.cpu());
         System.out.printf("VAR teacher-forced logits, cpu ops: max abs error %.3g%n", err);
