@@ -1,6 +1,7 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
+import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.GenerateVarCommand;
 import dev.tessera.examples.cli.UsageException;
@@ -21,6 +22,7 @@ public final class Main {
             Commands:
               generate var     class-conditional images with VAR (next-scale prediction) -> PNG
               convert          re-save a .pth checkpoint as .safetensors
+              bench var        seconds per image with random weights of the released shapes
 
             Example:
               tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png
@@ -46,6 +48,7 @@ public final class Main {
             return 1;
         } catch (OutOfMemoryError e) {
             err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer images per call)");
+            if (debug()) e.printStackTrace(err);
             return 1;
         } catch (RuntimeException e) {
             err.println("tessera: internal error: " + e + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
@@ -78,6 +81,9 @@ public final class Main {
             }
             case "convert" -> {
                 return ConvertCommand.run(rest, out);
+            }
+            case "bench" -> {
+                return BenchCommand.run(rest, out);
             }
             default -> throw new UsageException("unknown command '" + cmd + "' (see 'tessera --help')");
         }

@@ -7,16 +7,28 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * A linear layer {@code y = x·Wᵀ + b} as PyTorch stores it: {@code weight [out, in]} row-major, optional
- * {@code bias [out]}. The weight stays a view of the checkpoint mapping (float32) or, for float16/bfloat16
+ * {@code bias [out]}. The weight is a view of the checkpoint mapping (float32) or, for float16/bfloat16
  * checkpoints, a float32 copy.
+ *
+ * <p>The CPU GEMM reads weights in {@link WeightPanels} layout: {@link #panels()} builds that copy once, on first
+ * use, and then releases the checkpoint pages of the original from memory (they are read back from the file only
+ * if something asks for {@link #w(int, int)} again), so the process holds each weight once.
  */
-public record Linear(MemorySegment weight, float[] bias, int out, int in) {
+public final class Linear {
+    private final MemorySegment weight;
+    private final float[] bias;
+    private final int out, in;
+    private volatile MemorySegment panels;
 
-    public Linear {
+    public Linear(MemorySegment weight, float[] bias, int out, int in) {
         if (weight.byteSize() != (long) out * in * Float.BYTES) {
             throw new IllegalArgumentException("weight of " + weight.byteSize() + " bytes for [" + out + ", " + in + "]");
         }
         if (bias != null && bias.length != out) throw new IllegalArgumentException("bias length " + bias.length);
+        this.weight = weight;
+        this.bias = bias;
+        this.out = out;
+        this.in = in;
     }
 
     /** Reads {@code prefix.weight} and, if {@code withBias}, {@code prefix.bias}; shapes come from the file. */
@@ -34,8 +46,40 @@ public record Linear(MemorySegment weight, float[] bias, int out, int in) {
         return new Linear(Weights.f32(w), b, out, in);
     }
 
+    public MemorySegment weight() {
+        return weight;
+    }
+
+    public float[] bias() {
+        return bias;
+    }
+
+    public int out() {
+        return out;
+    }
+
+    public int in() {
+        return in;
+    }
+
     /** Weight element {@code W[o, i]}. */
     public float w(int o, int i) {
         return weight.getAtIndex(Weights.F32, (long) o * in + i);
+    }
+
+    /** The weight in {@link WeightPanels} layout, packed on first call (thread-safe). */
+    public MemorySegment panels() {
+        MemorySegment p = panels;
+        if (p == null) {
+            synchronized (this) {
+                p = panels;
+                if (p == null) {
+                    p = WeightPanels.pack(weight, out, in);
+                    panels = p;
+                    if (weight.isMapped()) weight.unload();
+                }
+            }
+        }
+        return p;
     }
 }

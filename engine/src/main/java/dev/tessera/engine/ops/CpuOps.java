@@ -37,39 +37,15 @@ public final class CpuOps implements Ops {
 
     @Override
     public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
-        int K = w.in(), N = w.out();
-        // yᵀ[N, M] = W[N, K]·xᵀ[K, M]: the weights are the broadcast operand, read once, never copied. Every
-        // output is one fused multiply-add chain over k in order, whatever M is, so a row's result does not
-        // depend on which other rows share the call.
-        float[] xT = Scratch.get(Scratch.LINEAR_IN, K * M);
-        transpose(x, xOff, M, K, xT);
-        float[] yT = Scratch.get(Scratch.LINEAR_OUT, N * M);
-        Gemm.gemm(N, M, K, w.weight(), 0, K, xT, 0, M, yT, 0, M, false);
-        float[] bias = w.bias();
-        Parallel.forRange(M, 16, (m0, m1) -> {
-            for (int m = m0; m < m1; m++) {
-                int row = yOff + m * N;
-                for (int n = 0; n < N; n++) y[row + n] = yT[n * M + m] + (bias == null ? 0f : bias[n]);
-                if (act != Activation.NONE) activateRange(y, row, N, act);
-            }
-        });
-    }
-
-    /** {@code dst[c·rows + r] = src[srcOff + r·cols + c]} (a [rows, cols] matrix transposed). */
-    private static void transpose(float[] src, int srcOff, int rows, int cols, float[] dst) {
-        final int T = 32;
-        Parallel.forRange((cols + T - 1) / T, 4, (t0, t1) -> {
-            for (int c0 = t0 * T; c0 < Math.min(cols, t1 * T); c0 += T) {
-                int c1 = Math.min(cols, c0 + T);
-                for (int r0 = 0; r0 < rows; r0 += T) {
-                    int r1 = Math.min(rows, r0 + T);
-                    for (int r = r0; r < r1; r++) {
-                        int s = srcOff + r * cols;
-                        for (int c = c0; c < c1; c++) dst[c * rows + r] = src[s + c];
-                    }
-                }
-            }
-        });
+        // every output is bias + one fused multiply-add chain over k in order, whatever M is, so a row's result
+        // does not depend on which other rows share the call
+        Gemm.linear(M, w.out(), w.in(), x, xOff, w.panels(), w.bias(), y, yOff, w.out());
+        if (act != Activation.NONE) {
+            int N = w.out();
+            Parallel.forRange(M, 16, (m0, m1) -> {
+                for (int m = m0; m < m1; m++) activateRange(y, yOff + m * N, N, act);
+            });
+        }
     }
 
     // ---------------------------------------------------------------- normalisation and activations
@@ -222,6 +198,10 @@ public final class CpuOps implements Ops {
 
     @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
+        if (Winograd.applies(conv, H, W)) {
+            Winograd.conv3x3(in, inOff, H, W, conv, out, outOff);
+            return;
+        }
         int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
         float[] bias = conv.bias();

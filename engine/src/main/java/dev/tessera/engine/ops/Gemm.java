@@ -9,15 +9,16 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The vectorised matrix product {@code C (+)= A·B}: A row-major in a segment (typically weights, read as
- * broadcast scalars, never copied), B row-major in an array (activations or an im2col panel, read as vectors
- * along its rows), C row-major.
+ * The vectorised matrix product {@code C (+)= A·B}: A row-major in a segment (typically weights, a view of the
+ * checkpoint mapping), B row-major in an array (activations or an im2col panel, read as vectors along its rows),
+ * C row-major.
  *
  * <p>Register tiling: a 6×(4 vectors) block of C lives in 24 vector registers while k runs over a block of K;
  * each step loads 4 vectors of B and broadcasts 6 scalars of A for 24 fused multiply-adds. K is split into blocks
- * of {@value #KC} so the B rows of a block stay in cache while every row block of A passes over them. Work is
- * split between threads by row blocks of A, so each weight is read by one thread and the sum order of every output
- * is fixed (results do not depend on the thread count).
+ * of {@value #KC}; the 6 A rows of a block are first copied into a small per-thread array (scalar reads from a
+ * mapped segment in the inner loop cost more than the copy), then every column panel of B passes under them.
+ * Work is split between threads by row blocks of A, so each weight is read by one thread, and every output is one
+ * fused multiply-add chain over k in order: results do not depend on the thread count or on N.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -43,22 +44,26 @@ final class Gemm {
         long flopsPerBlock = 2L * MR * N * K;
         int grain = (int) Math.max(1, Math.min(rowBlocks, 1_000_000 / Math.max(1, flopsPerBlock)));
         Parallel.forRange(rowBlocks, grain, (rb0, rb1) -> {
+            float[] panel = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
             for (int k0 = 0; k0 < K; k0 += KC) {
                 int kc = Math.min(KC, K - k0);
+                int bRow = bOff + k0 * ldb;
                 for (int rb = rb0; rb < rb1; rb++) {
                     int m0 = rb * MR, rows = Math.min(MR, M - m0);
-                    long aRow = aOff + (long) m0 * lda + k0;
-                    int bRow = bOff + k0 * ldb;
-                    int n0 = 0;
-                    if (rows == MR) {
-                        for (; n0 + NR <= N; n0 += NR) {
-                            kernel6x4(kc, a, aRow, lda, b, bRow + n0, ldb, c, cOff + m0 * ldc + n0, ldc);
-                        }
+                    // the A rows of this block, copied into a small array the micro-kernels read as broadcasts
+                    for (int i = 0; i < rows; i++) {
+                        MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
                     }
-                    for (int m = m0; m < m0 + rows; m++) {
-                        long aR = aOff + (long) m * lda + k0;
-                        for (int n = n0; n < N; n += NR) {
-                            kernel1xN(kc, Math.min(NR, N - n), a, aR, b, bRow + n, ldb, c, cOff + m * ldc + n);
+                    int cRow = cOff + m0 * ldc;
+                    if (rows == MR) {
+                        int n = 0;
+                        for (; n + NR <= N; n += NR) kernel6x4(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
+                        for (; n < N; n += L) kernel6x1(kc, Math.min(L, N - n), panel, b, bRow + n, ldb, c, cRow + n, ldc);
+                    } else {
+                        for (int i = 0; i < rows; i++) {
+                            for (int n = 0; n < N; n += NR) {
+                                kernel1xN(kc, Math.min(NR, N - n), panel, i * kc, b, bRow + n, ldb, c, cRow + i * ldc + n);
+                            }
                         }
                     }
                 }
@@ -66,9 +71,62 @@ final class Gemm {
         });
     }
 
-    /** The 6×4-vector register tile: C[6, 4L] += A[6, kc]·B[kc, 4L]. */
-    private static void kernel6x4(int kc, MemorySegment a, long aRow, int lda, float[] b, int bOff, int ldb,
-                                  float[] c, int cOff, int ldc) {
+    /**
+     * A linear layer's product: {@code C[m, n] = bias[n] + Σ_k X[m, k]·W[n, k]} for m < M, n < N, with W in
+     * {@link dev.tessera.engine.nn.WeightPanels} layout (read as vectors, one 256-byte panel row per k) and the
+     * rows of X broadcast six at a time. Threads split the panels of W, so each weight is read by one thread.
+     */
+    static void linear(int M, int N, int K, float[] x, int xOff, MemorySegment panels, float[] bias,
+                       float[] c, int cOff, int ldc) {
+        for (int m = 0; m < M; m++) {
+            int row = cOff + m * ldc;
+            if (bias == null) java.util.Arrays.fill(c, row, row + N, 0f);
+            else System.arraycopy(bias, 0, c, row, N);
+        }
+        int P = (N + NR - 1) / NR;
+        long flopsPerPanel = 2L * M * NR * K;
+        int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
+        Parallel.forRange(P, grain, (p0, p1) -> {
+            float[] a = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
+            float[] tile = null;
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                int kc = Math.min(KC, K - k0);
+                for (int m0 = 0; m0 < M; m0 += MR) {
+                    int rows = Math.min(MR, M - m0);
+                    for (int i = 0; i < rows; i++) System.arraycopy(x, xOff + (m0 + i) * K + k0, a, i * kc, kc);
+                    for (int p = p0; p < p1; p++) {
+                        long bOff = 4L * (((long) p * K + k0) * NR);
+                        int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + m0 * ldc + n0;
+                        if (cols == NR) {
+                            panelTile(kc, rows, a, panels, bOff, c, cRow, ldc);
+                        } else {
+                            // a partial last panel: accumulate in a full-width tile, copy back the valid columns
+                            if (tile == null) tile = new float[MR * NR];
+                            java.util.Arrays.fill(tile, 0f);
+                            for (int i = 0; i < rows; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
+                            panelTile(kc, rows, a, panels, bOff, tile, 0, NR);
+                            for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
+        if (rows == MR) {
+            panel6(kc, a, b, bOff, c, cOff, ldc);
+        } else {
+            for (int i = 0; i < rows; i++) panel1(kc, a, i * kc, b, bOff, c, cOff + i * ldc);
+        }
+    }
+
+    private static FloatVector load(MemorySegment b, long byteOff) {
+        return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
+    }
+
+    /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
+    private static void panel6(int kc, float[] a, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
@@ -86,24 +144,21 @@ final class Gemm {
         r += ldc;
         FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
                 c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
-        long a0 = aRow * 4, a1 = a0 + 4L * lda, a2 = a1 + 4L * lda, a3 = a2 + 4L * lda, a4 = a3 + 4L * lda,
-                a5 = a4 + 4L * lda;
+        final long step = 4L * NR;
         for (int k = 0; k < kc; k++) {
-            int bk = bOff + k * ldb;
-            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
-                    b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
-            long kb = 4L * k;
-            FloatVector x = FloatVector.broadcast(S, a.get(F32, a0 + kb));
+            long bk = bOff + k * step;
+            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector x = FloatVector.broadcast(S, a[k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a.get(F32, a1 + kb));
+            x = FloatVector.broadcast(S, a[k + kc]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a.get(F32, a2 + kb));
+            x = FloatVector.broadcast(S, a[k + 2 * kc]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a.get(F32, a3 + kb));
+            x = FloatVector.broadcast(S, a[k + 3 * kc]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a.get(F32, a4 + kb));
+            x = FloatVector.broadcast(S, a[k + 4 * kc]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a.get(F32, a5 + kb));
+            x = FloatVector.broadcast(S, a[k + 5 * kc]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
@@ -119,19 +174,105 @@ final class Gemm {
         c50.intoArray(c, r); c51.intoArray(c, r + L); c52.intoArray(c, r + 2 * L); c53.intoArray(c, r + 3 * L);
     }
 
+    /** C[1, 4L] += A[1, kc]·B with B a weight panel. */
+    private static void panel1(int kc, float[] a, int aOff, MemorySegment b, long bOff, float[] c, int cOff) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + L),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * L), c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
+        final long step = 4L * NR;
+        for (int k = 0; k < kc; k++) {
+            long bk = bOff + k * step;
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
+            c0 = x.fma(load(b, bk), c0);
+            c1 = x.fma(load(b, bk + 4L * L), c1);
+            c2 = x.fma(load(b, bk + 8L * L), c2);
+            c3 = x.fma(load(b, bk + 12L * L), c3);
+        }
+        c0.intoArray(c, cOff); c1.intoArray(c, cOff + L); c2.intoArray(c, cOff + 2 * L); c3.intoArray(c, cOff + 3 * L);
+    }
+
+    /** The 6×4-vector register tile: C[6, 4L] += A[6, kc]·B[kc, 4L]. */
+    private static void kernel6x4(int kc, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
+                c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
+        int r = cOff + ldc;
+        FloatVector c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
+                c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
+        r += ldc;
+        FloatVector c20 = FloatVector.fromArray(S, c, r), c21 = FloatVector.fromArray(S, c, r + L),
+                c22 = FloatVector.fromArray(S, c, r + 2 * L), c23 = FloatVector.fromArray(S, c, r + 3 * L);
+        r += ldc;
+        FloatVector c30 = FloatVector.fromArray(S, c, r), c31 = FloatVector.fromArray(S, c, r + L),
+                c32 = FloatVector.fromArray(S, c, r + 2 * L), c33 = FloatVector.fromArray(S, c, r + 3 * L);
+        r += ldc;
+        FloatVector c40 = FloatVector.fromArray(S, c, r), c41 = FloatVector.fromArray(S, c, r + L),
+                c42 = FloatVector.fromArray(S, c, r + 2 * L), c43 = FloatVector.fromArray(S, c, r + 3 * L);
+        r += ldc;
+        FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
+                c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
+        for (int k = 0; k < kc; k++) {
+            int bk = bOff + k * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
+                    b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[k]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[k + kc]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[k + 2 * kc]);
+            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            x = FloatVector.broadcast(S, a[k + 3 * kc]);
+            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            x = FloatVector.broadcast(S, a[k + 4 * kc]);
+            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            x = FloatVector.broadcast(S, a[k + 5 * kc]);
+            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+        }
+        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
+        r = cOff + ldc;
+        c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
+        r += ldc;
+        c20.intoArray(c, r); c21.intoArray(c, r + L); c22.intoArray(c, r + 2 * L); c23.intoArray(c, r + 3 * L);
+        r += ldc;
+        c30.intoArray(c, r); c31.intoArray(c, r + L); c32.intoArray(c, r + 2 * L); c33.intoArray(c, r + 3 * L);
+        r += ldc;
+        c40.intoArray(c, r); c41.intoArray(c, r + L); c42.intoArray(c, r + 2 * L); c43.intoArray(c, r + 3 * L);
+        r += ldc;
+        c50.intoArray(c, r); c51.intoArray(c, r + L); c52.intoArray(c, r + 2 * L); c53.intoArray(c, r + 3 * L);
+    }
+
+    /** Six rows of C over one (possibly partial) vector of columns: C[6, n] += A[6, kc]·B[kc, n], n ≤ L. */
+    private static void kernel6x1(int kc, int n, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        VectorMask<Float> m = S.indexInRange(0, n);
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m), c1 = FloatVector.fromArray(S, c, cOff + ldc, m),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc, m), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc, m),
+                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc, m), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc, m);
+        for (int k = 0; k < kc; k++) {
+            FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb, m);
+            c0 = FloatVector.broadcast(S, a[k]).fma(bv, c0);
+            c1 = FloatVector.broadcast(S, a[k + kc]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[k + 2 * kc]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[k + 3 * kc]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[k + 4 * kc]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[k + 5 * kc]).fma(bv, c5);
+        }
+        c0.intoArray(c, cOff, m);
+        c1.intoArray(c, cOff + ldc, m);
+        c2.intoArray(c, cOff + 2 * ldc, m);
+        c3.intoArray(c, cOff + 3 * ldc, m);
+        c4.intoArray(c, cOff + 4 * ldc, m);
+        c5.intoArray(c, cOff + 5 * ldc, m);
+    }
+
     /** One row of C over up to 4 vectors (the last possibly partial): C[1, n] += A[1, kc]·B[kc, n], n ≤ 4L. */
-    private static void kernel1xN(int kc, int n, MemorySegment a, long aRow, float[] b, int bOff, int ldb,
-                                  float[] c, int cOff) {
+    private static void kernel1xN(int kc, int n, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff) {
         VectorMask<Float> m0 = S.indexInRange(0, n), m1 = S.indexInRange(L, n), m2 = S.indexInRange(2 * L, n),
                 m3 = S.indexInRange(3 * L, n);
         FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0);
         FloatVector c1 = n > L ? FloatVector.fromArray(S, c, cOff + L, m1) : FloatVector.zero(S);
         FloatVector c2 = n > 2 * L ? FloatVector.fromArray(S, c, cOff + 2 * L, m2) : FloatVector.zero(S);
         FloatVector c3 = n > 3 * L ? FloatVector.fromArray(S, c, cOff + 3 * L, m3) : FloatVector.zero(S);
-        long a0 = aRow * 4;
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * ldb;
-            FloatVector x = FloatVector.broadcast(S, a.get(F32, a0 + 4L * k));
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c0 = x.fma(FloatVector.fromArray(S, b, bk, m0), c0);
             if (n > L) c1 = x.fma(FloatVector.fromArray(S, b, bk + L, m1), c1);
             if (n > 2 * L) c2 = x.fma(FloatVector.fromArray(S, b, bk + 2 * L, m2), c2);

@@ -5,7 +5,7 @@ package dev.tessera.engine.ops;
  * holds a slot while calling another kernel that uses the same slot.
  */
 final class Scratch {
-    static final int LINEAR_IN = 0, LINEAR_OUT = 1, ATTN_SCORES = 2, IM2COL = 3, SLOTS = 4;
+    static final int ATTN_SCORES = 0, IM2COL = 1, GEMM_PANEL = 2, WINO_V = 3, WINO_M = 4, WINO_U = 5, SLOTS = 6;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[SLOTS][]);
 

@@ -133,7 +133,8 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,8,16,16,3,1,1", "8,5,9,7,3,1,1", "16,32,8,8,1,1,0", "4,6,10,10,3,2,0", "3,4,5,6,1,1,0", "35,33,19,13,3,1,1"})
+    @CsvSource({"3,8,16,16,3,1,1", "8,5,9,7,3,1,1", "16,32,8,8,1,1,0", "4,6,10,10,3,2,0", "3,4,5,6,1,1,0", "35,33,19,13,3,1,1",
+            "17,19,33,32,3,1,1", "24,40,41,35,3,1,1"})
     void conv2dMatchesReference(int cin, int cout, int H, int W, int k, int stride, int pad) {
         // stride 2 uses the encoder's asymmetric padding (right/bottom only)
         int pt = stride == 2 ? 0 : pad, pb = stride == 2 ? 1 : pad;

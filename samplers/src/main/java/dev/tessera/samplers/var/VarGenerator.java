@@ -87,6 +87,7 @@ public final class VarGenerator {
             progress.update("scale", si + 1, SN);
         }
 
+        state = null;   // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
         long t3 = System.nanoTime();
         List<GeneratedImage> images = new ArrayList<>();
         int side = vae.imageSide(), plane = 3 * side * side;

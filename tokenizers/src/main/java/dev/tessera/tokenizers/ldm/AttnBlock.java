@@ -36,27 +36,34 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         return new AttnBlock(norm, qkv, Conv2d.load(ckpt, prefix + ".proj_out"));
     }
 
-    public FeatureMap forward(Ops ops, FeatureMap x) {
+    /** Returns a new map; {@code x} stays the caller's. */
+    public FeatureMap forward(Ops ops, FeatureMap x, Buffers buf) {
         int C = x.channels(), P = x.pixels();
-        FeatureMap qkvMap = ConvNet.conv(ops, qkv, ConvNet.groupNorm(ops, norm, x, false));
+        FeatureMap n = ConvNet.groupNorm(ops, norm, x, false, buf);
+        FeatureMap qkvMap = ConvNet.conv(ops, qkv, n, buf);
+        buf.give(n);
         float[] all = qkvMap.data();
         // attention wants queries and values pixel-major ([P, C]) and keys channel-major ([C, P], as produced)
-        float[] q = transpose(all, 0, C, P), v = transpose(all, 2 * C * P, C, P);
-        float[] kT = new float[C * P];
+        float[] q = transpose(all, 0, C, P, buf.take(C * P)), v = transpose(all, 2 * C * P, C, P, buf.take(C * P));
+        float[] kT = buf.take(C * P);
         System.arraycopy(all, C * P, kT, 0, C * P);
-        float[] o = new float[P * C];
+        buf.give(qkvMap);
+        float[] o = buf.take(P * C);
         float scale = (float) Math.pow(C, -0.5);
         ops.attention(1, 1, P, C, q, 0, C, kT, v, P, P, new float[] {scale}, o, 0, C);
-        FeatureMap h = new FeatureMap(transpose(o, 0, P, C), C, x.height(), x.width());
-        FeatureMap out = ConvNet.conv(ops, proj, h);
-        float[] od = out.data(), xd = x.data();
-        for (int i = 0, n = out.size(); i < n; i++) od[i] += xd[i];
+        buf.give(q);
+        buf.give(v);
+        buf.give(kT);
+        FeatureMap h = new FeatureMap(transpose(o, 0, P, C, buf.take(C * P)), C, x.height(), x.width());
+        buf.give(o);
+        FeatureMap out = ConvNet.conv(ops, proj, h, buf);
+        buf.give(h);
+        ConvNet.addInPlace(out.data(), x.data(), out.size());
         return out;
     }
 
-    /** {@code [rows, cols]} at {@code off} to a new {@code [cols, rows]}. */
-    private static float[] transpose(float[] a, int off, int rows, int cols) {
-        float[] t = new float[rows * cols];
+    /** {@code [rows, cols]} at {@code off} into {@code t} as {@code [cols, rows]}. */
+    private static float[] transpose(float[] a, int off, int rows, int cols, float[] t) {
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < cols; c++) t[c * rows + r] = a[off + r * cols + c];
         }

@@ -18,16 +18,29 @@ final class ConvNet {
         return GroupNorm.load(ckpt, prefix, GROUPS, EPS);
     }
 
-    static FeatureMap conv(Ops ops, Conv2d conv, FeatureMap x) {
+    static FeatureMap conv(Ops ops, Conv2d conv, FeatureMap x, Buffers buf) {
         int oh = conv.outHeight(x.height()), ow = conv.outWidth(x.width());
-        FeatureMap y = FeatureMap.zeros(conv.cout(), oh, ow);
+        FeatureMap y = buf.map(conv.cout(), oh, ow);
         ops.conv2d(x.data(), 0, x.height(), x.width(), conv, y.data(), 0);
         return y;
     }
 
-    static FeatureMap groupNorm(Ops ops, GroupNorm gn, FeatureMap x, boolean silu) {
-        FeatureMap y = FeatureMap.zeros(x.channels(), x.height(), x.width());
+    static FeatureMap groupNorm(Ops ops, GroupNorm gn, FeatureMap x, boolean silu, Buffers buf) {
+        FeatureMap y = buf.map(x.channels(), x.height(), x.width());
         ops.groupNorm(x.data(), 0, x.channels(), x.pixels(), gn, silu, y.data(), 0);
         return y;
+    }
+
+    /** {@code y = GN(x) → SiLU → conv}, the temporary returned to the pool. */
+    static FeatureMap normActConv(Ops ops, GroupNorm gn, Conv2d conv, FeatureMap x, Buffers buf) {
+        FeatureMap t = groupNorm(ops, gn, x, true, buf);
+        FeatureMap y = conv(ops, conv, t, buf);
+        buf.give(t);
+        return y;
+    }
+
+    /** {@code a += b}, element-wise. */
+    static void addInPlace(float[] a, float[] b, int n) {
+        for (int i = 0; i < n; i++) a[i] += b[i];
     }
 }

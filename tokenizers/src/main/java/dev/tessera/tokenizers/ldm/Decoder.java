@@ -58,12 +58,15 @@ public final class Decoder {
         return f;
     }
 
-    public FeatureMap forward(Ops ops, FeatureMap z) {
-        FeatureMap h = ConvNet.conv(ops, convIn, z);
-        h = mid1.forward(ops, h);
-        if (midAttn != null) h = midAttn.forward(ops, h);
-        h = mid2.forward(ops, h);
-        for (int l = up.size() - 1; l >= 0; l--) h = up.get(l).forward(ops, h);
-        return ConvNet.conv(ops, convOut, ConvNet.groupNorm(ops, normOut, h, true));
+    /** Decodes {@code z}; the result's array comes from {@code buf} and belongs to the caller. */
+    public FeatureMap forward(Ops ops, FeatureMap z, Buffers buf) {
+        FeatureMap h = ConvNet.conv(ops, convIn, z, buf);
+        h = Level.replace(h, mid1.forward(ops, h, buf), buf);
+        if (midAttn != null) h = Level.replace(h, midAttn.forward(ops, h, buf), buf);
+        h = Level.replace(h, mid2.forward(ops, h, buf), buf);
+        for (int l = up.size() - 1; l >= 0; l--) h = up.get(l).forward(ops, h, buf);
+        FeatureMap out = ConvNet.normActConv(ops, normOut, convOut, h, buf);
+        buf.give(h);
+        return out;
     }
 }

@@ -57,12 +57,15 @@ public final class Encoder {
         return f;
     }
 
-    public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap h = ConvNet.conv(ops, convIn, x);
-        for (Level l : down) h = l.forward(ops, h);
-        h = mid1.forward(ops, h);
-        if (midAttn != null) h = midAttn.forward(ops, h);
-        h = mid2.forward(ops, h);
-        return ConvNet.conv(ops, convOut, ConvNet.groupNorm(ops, normOut, h, true));
+    /** Encodes {@code x}; the result's array comes from {@code buf} and belongs to the caller. */
+    public FeatureMap forward(Ops ops, FeatureMap x, Buffers buf) {
+        FeatureMap h = ConvNet.conv(ops, convIn, x, buf);
+        for (Level l : down) h = l.forward(ops, h, buf);
+        h = Level.replace(h, mid1.forward(ops, h, buf), buf);
+        if (midAttn != null) h = Level.replace(h, midAttn.forward(ops, h, buf), buf);
+        h = Level.replace(h, mid2.forward(ops, h, buf), buf);
+        FeatureMap out = ConvNet.normActConv(ops, normOut, convOut, h, buf);
+        buf.give(h);
+        return out;
     }
 }

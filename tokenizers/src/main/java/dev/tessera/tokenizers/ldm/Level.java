@@ -33,19 +33,27 @@ record Level(List<ResnetBlock> blocks, List<AttnBlock> attns, Conv2d resample, b
         return new Level(List.copyOf(blocks), List.copyOf(attns), resample, up);
     }
 
-    FeatureMap forward(Ops ops, FeatureMap h) {
+    /** Runs the level; {@code h} is consumed (its array goes back to the pool), the result is new. */
+    FeatureMap forward(Ops ops, FeatureMap h, Buffers buf) {
         for (int b = 0; b < blocks.size(); b++) {
-            h = blocks.get(b).forward(ops, h);
-            if (b < attns.size()) h = attns.get(b).forward(ops, h);
+            h = replace(h, blocks.get(b).forward(ops, h, buf), buf);
+            if (b < attns.size()) h = replace(h, attns.get(b).forward(ops, h, buf), buf);
         }
         if (resample != null) {
             if (up) {
-                FeatureMap u = FeatureMap.zeros(h.channels(), 2 * h.height(), 2 * h.width());
+                FeatureMap u = buf.map(h.channels(), 2 * h.height(), 2 * h.width());
                 ops.upsampleNearest2x(h.data(), 0, h.channels(), h.height(), h.width(), u.data(), 0);
-                h = u;
+                h = replace(h, u, buf);
             }
-            h = ConvNet.conv(ops, resample, h);
+            h = replace(h, ConvNet.conv(ops, resample, h, buf), buf);
+            if (up) buf.dropBelow(h.size());   // the coarser levels' arrays are not needed by the finer ones
         }
         return h;
+    }
+
+    /** Gives {@code old} back and returns {@code next}. */
+    static FeatureMap replace(FeatureMap old, FeatureMap next, Buffers buf) {
+        buf.give(old);
+        return next;
     }
 }

@@ -21,12 +21,20 @@ public record ResnetBlock(GroupNorm norm1, Conv2d conv1, GroupNorm norm2, Conv2d
         return conv2.cout();
     }
 
-    public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap h = ConvNet.conv(ops, conv1, ConvNet.groupNorm(ops, norm1, x, true));
-        h = ConvNet.conv(ops, conv2, ConvNet.groupNorm(ops, norm2, h, true));
-        FeatureMap shortcut = ninShortcut == null ? x : ConvNet.conv(ops, ninShortcut, x);
-        float[] out = h.data(), s = shortcut.data();
-        for (int i = 0, n = h.size(); i < n; i++) out[i] += s[i];
+    /** Returns a new map; {@code x} stays the caller's. */
+    public FeatureMap forward(Ops ops, FeatureMap x, Buffers buf) {
+        FeatureMap h1 = ConvNet.normActConv(ops, norm1, conv1, x, buf);
+        // GN2 + SiLU in place: h1 is not needed afterwards (at most three maps of a level are alive at once)
+        ops.groupNorm(h1.data(), 0, h1.channels(), h1.pixels(), norm2, true, h1.data(), 0);
+        FeatureMap h = ConvNet.conv(ops, conv2, h1, buf);
+        buf.give(h1);
+        if (ninShortcut == null) {
+            ConvNet.addInPlace(h.data(), x.data(), h.size());
+        } else {
+            FeatureMap s = ConvNet.conv(ops, ninShortcut, x, buf);
+            ConvNet.addInPlace(h.data(), s.data(), h.size());
+            buf.give(s);
+        }
         return h;
     }
 }

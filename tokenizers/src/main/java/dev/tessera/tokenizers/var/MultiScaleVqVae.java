@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.tokenizers.ldm.Buffers;
 import dev.tessera.tokenizers.ldm.Decoder;
 import dev.tessera.tokenizers.ldm.Encoder;
 import dev.tessera.tokenizers.ldm.FeatureMap;
@@ -219,20 +220,22 @@ public final class MultiScaleVqVae {
 
     /** {@code fhat_to_img}: {@code clamp(decoder(post_quant_conv(f_hat)), −1, 1)} for B images, {@code [B, 3, H, W]}. */
     public float[] decode(float[] fhat, int B) {
-        int HW = side();
+        int HW = side(), n = cvae * HW * HW;
+        Buffers buf = new Buffers();   // per call: the memory is free again once the images are out
         float[] out = null;
         for (int b = 0; b < B; b++) {
-            float[] one = new float[cvae * HW * HW];
-            System.arraycopy(fhat, b * one.length, one, 0, one.length);
-            FeatureMap z = new FeatureMap(new float[one.length], cvae, HW, HW);
-            ops.conv2d(one, 0, HW, HW, postQuantConv, z.data(), 0);
-            FeatureMap img = decoder.forward(ops, z);
+            FeatureMap z = buf.map(cvae, HW, HW);
+            ops.conv2d(fhat, b * n, HW, HW, postQuantConv, z.data(), 0);
+            FeatureMap img = decoder.forward(ops, z, buf);
+            buf.give(z);
             if (out == null) out = new float[B * img.size()];
             float[] d = img.data();
             for (int i = 0; i < img.size(); i++) out[b * img.size() + i] = Math.max(-1f, Math.min(1f, d[i]));
+            buf.give(img);
         }
         return out;
     }
+
 
     /**
      * {@code img_to_idxBl}: tokenises B images {@code [B, 3, H, W]} in [−1, 1] into one token list per scale
@@ -254,9 +257,11 @@ public final class MultiScaleVqVae {
         }
         for (int b = 0; b < B; b++) {
             FeatureMap x = new FeatureMap(java.util.Arrays.copyOfRange(images, b * 3 * H * W, (b + 1) * 3 * H * W), 3, H, W);
-            FeatureMap f = encoder.forward(ops, x);
+            Buffers buf = new Buffers();
+            FeatureMap f = encoder.forward(ops, x, buf);
             float[] rest = new float[cvae * P];
             ops.conv2d(f.data(), 0, f.height(), f.width(), quantConv, rest, 0);
+            buf.give(f);
             float[] fhat = new float[cvae * P];
             for (int si = 0; si < SN; si++) {
                 int pn = patchNums[si], n = pn * pn;

@@ -41,8 +41,8 @@ class BlocksTest {
         int C = 64, H = 6, W = 5, P = H * W;
         AttnBlock blk = new AttnBlock(norm(C, 1), conv(3 * C, C, 1, 3), conv(C, C, 1, 5));
         FeatureMap x = new FeatureMap(random(C * P, 7, 2.0), C, H, W);
-        float[] cpu = blk.forward(Ops.cpu(), x).data();
-        float[] ref = blk.forward(Ops.reference(), x).data();
+        float[] cpu = blk.forward(Ops.cpu(), x, new Buffers()).data();
+        float[] ref = blk.forward(Ops.reference(), x, new Buffers()).data();
 
         // the definition, written out: qkv = conv1x1(GN(x)); w = softmax_j(q_i·k_j / √C); out = x + proj(Σ_j w v_j)
         float[] gn = new float[C * P];
@@ -80,7 +80,7 @@ class BlocksTest {
         ResnetBlock blk = new ResnetBlock(norm(cin, 11), conv(cout, cin, 3, 13), norm(cout, 15), conv(cout, cout, 3, 17),
                 conv(cout, cin, 1, 19));
         FeatureMap x = new FeatureMap(random(cin * H * W, 21, 1.5), cin, H, W);
-        float[] cpu = blk.forward(Ops.cpu(), x).data(), ref = blk.forward(Ops.reference(), x).data();
+        float[] cpu = blk.forward(Ops.cpu(), x, new Buffers()).data(), ref = blk.forward(Ops.reference(), x, new Buffers()).data();
         assertTrue(maxDiff(ref, cpu) < 1e-4, "resnet block: " + maxDiff(ref, cpu));
     }
 }

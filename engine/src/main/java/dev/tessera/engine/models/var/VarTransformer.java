@@ -53,6 +53,8 @@ public final class VarTransformer {
         final float[][] blockMod;
         final float[] headMod;
         final float[][] kT, v;
+        /** Work arrays sized for the largest scale, reused by every block of every scale. */
+        final float[] h, qkv, o, f;
         int filled;
         int nextScale;
 
@@ -94,6 +96,13 @@ public final class VarTransformer {
             int cache = rows * cfg.heads() * cfg.headDim() * cfg.tokens();
             kT = new float[cfg.depth()][cache];
             v = new float[cfg.depth()][cache];
+            int maxTokens = 0;
+            for (int si = 0; si < cfg.scales(); si++) maxTokens = Math.max(maxTokens, cfg.tokensAt(si));
+            int maxRows = rows * maxTokens;
+            h = new float[maxRows * C];
+            qkv = new float[maxRows * 3 * C];
+            o = new float[maxRows * C];
+            f = new float[maxRows * cfg.mlpHidden()];
         }
 
         /** Rows in the batch (2B under classifier-free guidance). */
@@ -156,11 +165,8 @@ public final class VarTransformer {
         if (si != s.nextScale) throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
         int C = cfg.width(), l = cfg.tokensAt(si), rows = s.rows * l;
         if (x.length != rows * C) throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
-        float[] h = new float[rows * C];
-        float[] qkv = new float[rows * 3 * C];
-        float[] o = new float[rows * C];
-        float[] f = new float[rows * cfg.mlpHidden()];
-        for (int i = 0; i < cfg.depth(); i++) block(s, i, x, l, h, qkv, o, f);
+        float[] h = s.h;
+        for (int i = 0; i < cfg.depth(); i++) block(s, i, x, l, h, s.qkv, s.o, s.f);
         s.filled += l;
         s.nextScale++;
         // head: LN(x)·(1 + scale) + shift, scale first

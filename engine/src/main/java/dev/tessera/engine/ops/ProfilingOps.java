@@ -1,0 +1,136 @@
+package dev.tessera.engine.ops;
+
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Wraps a backend and counts, per kernel, the floating-point operations (multiply-adds count 2) and the wall time
+ * spent in it, for benchmarks and profiles. Thread-safe; the timing is meaningful when one generation runs at a time.
+ */
+public final class ProfilingOps implements Ops {
+    private final Ops inner;
+    private final Map<String, AtomicLong[]> stats = new TreeMap<>();
+
+    public ProfilingOps(Ops inner) {
+        this.inner = inner;
+    }
+
+    private synchronized AtomicLong[] slot(String kernel) {
+        return stats.computeIfAbsent(kernel, k -> new AtomicLong[] {new AtomicLong(), new AtomicLong(), new AtomicLong()});
+    }
+
+    private void record(String kernel, long flops, long startNanos) {
+        AtomicLong[] s = slot(kernel);
+        s[0].addAndGet(flops);
+        s[1].addAndGet(System.nanoTime() - startNanos);
+        s[2].incrementAndGet();
+    }
+
+    /** Total floating-point operations counted so far. */
+    public synchronized long flops() {
+        return stats.values().stream().mapToLong(s -> s[0].get()).sum();
+    }
+
+    /** Per kernel: {flops, nanoseconds, calls}. */
+    public synchronized Map<String, long[]> snapshot() {
+        Map<String, long[]> m = new TreeMap<>();
+        stats.forEach((k, v) -> m.put(k, new long[] {v[0].get(), v[1].get(), v[2].get()}));
+        return m;
+    }
+
+    public synchronized void reset() {
+        stats.clear();
+    }
+
+    @Override
+    public String name() {
+        return inner.name() + " (profiled)";
+    }
+
+    @Override
+    public void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb, float[] c,
+                     int cOff, int ldc, boolean accumulate) {
+        long t = System.nanoTime();
+        inner.gemm(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
+        record("gemm", 2L * M * N * K, t);
+    }
+
+    @Override
+    public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
+        long t = System.nanoTime();
+        inner.linear(x, xOff, M, w, y, yOff, act);
+        record("linear", 2L * M * w.in() * w.out(), t);
+    }
+
+    @Override
+    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] mod,
+                          int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+        long t = System.nanoTime();
+        inner.layerNorm(x, xOff, out, outOff, rows, C, eps, mod, modStride, scaleOff, shiftOff, rowsPerGroup);
+        record("layerNorm", 8L * rows * C, t);
+    }
+
+    @Override
+    public void activate(float[] x, int off, int n, Activation act) {
+        long t = System.nanoTime();
+        inner.activate(x, off, n, act);
+        record("activate", 10L * n, t);
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        long t = System.nanoTime();
+        inner.softmax(x, off, n);
+        record("softmax", 5L * n, t);
+    }
+
+    @Override
+    public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
+                          int T, float[] scale, float[] out, int outOff, int ldo) {
+        long t = System.nanoTime();
+        inner.attention(B, H, l, d, q, qOff, ldq, kT, v, tMax, T, scale, out, outOff, ldo);
+        record("attention", 4L * B * H * l * T * d, t);
+    }
+
+    @Override
+    public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.conv2d(in, inOff, H, W, conv, out, outOff);
+        record("conv2d " + conv.kh() + "x" + conv.kw(),
+                2L * conv.cout() * conv.outHeight(H) * conv.outWidth(W) * conv.cin() * conv.kh() * conv.kw(), t);
+    }
+
+    @Override
+    public void groupNorm(float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.groupNorm(x, xOff, C, HW, gn, silu, out, outOff);
+        record("groupNorm", 8L * C * HW, t);
+    }
+
+    @Override
+    public void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.upsampleNearest2x(in, inOff, C, H, W, out, outOff);
+        record("upsample", 0, t);
+    }
+
+    @Override
+    public void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        long t = System.nanoTime();
+        inner.resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow);
+        record("resize", 32L * C * oh * ow, t);
+    }
+
+    @Override
+    public void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        long t = System.nanoTime();
+        inner.resizeArea(in, inOff, C, H, W, out, outOff, oh, ow);
+        record("resize", (long) C * H * W, t);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.tessera.tokenizers.ldm;
+
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Reusable activation arrays for the convolutional autoencoders: layers take arrays of exact sizes and give them
+ * back when done, so a decode allocates each size a few times instead of once per layer. Not thread-safe; one per
+ * decoding thread. Arrays handed out hold stale values: every kernel writing into them overwrites all of them.
+ */
+public final class Buffers {
+    private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+
+    public float[] take(int size) {
+        ArrayDeque<float[]> q = free.get(size);
+        return q == null || q.isEmpty() ? new float[size] : q.pop();
+    }
+
+    public FeatureMap map(int channels, int height, int width) {
+        return new FeatureMap(take(channels * height * width), channels, height, width);
+    }
+
+    public void give(float[] a) {
+        free.computeIfAbsent(a.length, k -> new ArrayDeque<>()).push(a);
+    }
+
+    public void give(FeatureMap m) {
+        give(m.data());
+    }
+
+    /** Forgets the free arrays smaller than {@code size} floats, so their memory can be reclaimed. */
+    public void dropBelow(int size) {
+        free.keySet().removeIf(k -> k < size);
+    }
+}
