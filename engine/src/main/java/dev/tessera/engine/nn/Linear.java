@@ -46,6 +46,25 @@ public final class Linear {
         return new Linear(Weights.f32(w), b, out, in);
     }
 
+    /**
+     * One layer computing {@code [a(x), b(x)]}: the weights stacked along the output (a copy), so that two
+     * projections of the same input run as one GEMM (e.g. the gate and up projections of a SwiGLU FFN).
+     */
+    public static Linear stack(Linear a, Linear b) {
+        if (a.in != b.in) throw new IllegalArgumentException("cannot stack layers with " + a.in + " and " + b.in + " inputs");
+        long na = (long) a.out * a.in * Float.BYTES, nb = (long) b.out * b.in * Float.BYTES;
+        MemorySegment w = MemorySegment.ofArray(new float[(a.out + b.out) * a.in]);
+        MemorySegment.copy(a.weight, 0, w, 0, na);
+        MemorySegment.copy(b.weight, 0, w, na, nb);
+        float[] bias = null;
+        if (a.bias != null || b.bias != null) {
+            bias = new float[a.out + b.out];
+            if (a.bias != null) System.arraycopy(a.bias, 0, bias, 0, a.out);
+            if (b.bias != null) System.arraycopy(b.bias, 0, bias, a.out, b.out);
+        }
+        return new Linear(w, bias, a.out + b.out, a.in);
+    }
+
     public MemorySegment weight() {
         return weight;
     }

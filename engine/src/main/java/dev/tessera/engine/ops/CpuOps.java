@@ -51,6 +51,34 @@ public final class CpuOps implements Ops {
     // ---------------------------------------------------------------- normalisation and activations
 
     @Override
+    public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
+        Parallel.forRange(rows, 8, (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int base = xOff + r * C, o = outOff + r * C;
+                FloatVector acc = FloatVector.zero(S);
+                int i = 0, bound = S.loopBound(C);
+                for (; i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, base + i);
+                    acc = v.fma(v, acc);
+                }
+                float ss = VectorMath.sum(acc);
+                for (; i < C; i++) ss += x[base + i] * x[base + i];
+                float inv = (float) (1.0 / Math.sqrt(ss / C + eps));
+                i = 0;
+                if (weight == null) {
+                    for (; i < bound; i += L) FloatVector.fromArray(S, x, base + i).mul(inv).intoArray(out, o + i);
+                    for (; i < C; i++) out[o + i] = x[base + i] * inv;
+                } else {
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(S, x, base + i).mul(inv).mul(FloatVector.fromArray(S, weight, i)).intoArray(out, o + i);
+                    }
+                    for (; i < C; i++) out[o + i] = x[base + i] * inv * weight[i];
+                }
+            }
+        });
+    }
+
+    @Override
     public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
                           float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
         Parallel.forRange(rows, 8, (r0, r1) -> {
@@ -175,7 +203,7 @@ public final class CpuOps implements Ops {
 
     @Override
     public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, float[] scale, float[] out, int outOff, int ldo) {
+                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
         MemorySegment qs = MemorySegment.ofArray(q);
         // tasks: (sequence, head, block of queries); each computes its scores in a private buffer
         final int QB = 64;
@@ -187,7 +215,16 @@ public final class CpuOps implements Ops {
             // scores[i, t] = q_i · k_t  (kᵀ is stored [d, tMax], so this is a plain A·B product)
             Gemm.gemm(rows, T, d, qs, qOff + (long) (b * l + i0) * ldq + h * d, ldq,
                     kT, bh * d * tMax, tMax, p, 0, T, false);
-            for (int i = 0; i < rows; i++) softmaxScaled(p, i * T, T, scale[h]);
+            if (causal) {
+                // query i0 + i sees keys t < T − l + i0 + i + 1; the rest of its row gets probability 0
+                for (int i = 0; i < rows; i++) {
+                    int keys = T - l + i0 + i + 1;
+                    softmaxScaled(p, i * T, keys, scale[h]);
+                    java.util.Arrays.fill(p, i * T + keys, (i + 1) * T, 0f);
+                }
+            } else {
+                for (int i = 0; i < rows; i++) softmaxScaled(p, i * T, T, scale[h]);
+            }
             // out_i = Σ_t p[i, t]·v_t
             Gemm.gemm(rows, d, T, MemorySegment.ofArray(p), 0, T, v, bh * tMax * d, d,
                     out, outOff + (b * l + i0) * ldo + h * d, ldo, false);

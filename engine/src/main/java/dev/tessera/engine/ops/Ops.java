@@ -38,6 +38,12 @@ public interface Ops {
     void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
                    float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup);
 
+    /**
+     * RMSNorm over rows of width C: {@code out = x · rsqrt(mean(x²) + eps) · weight} (weight may be null for none),
+     * computed in float32 as PyTorch's LlamaGen/FlowAR modules do.
+     */
+    void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight);
+
     /** {@code x[off .. off+n) = act(x)} in place. */
     void activate(float[] x, int off, int n, Activation act);
 
@@ -51,11 +57,13 @@ public interface Ops {
      * </pre>
      * Queries are {@code q[qOff + (b·l + i)·ldq + h·d + e]}; keys are stored transposed,
      * {@code kT[((b·H + h)·d + e)·tMax + t]}; values {@code v[((b·H + h)·tMax + t)·d + e]}; the result goes to
-     * {@code out[outOff + (b·l + i)·ldo + h·d + e]}. Every query sees all T cached keys (VAR's block-causal
-     * inference, where the cache holds the current and all earlier scales).
+     * {@code out[outOff + (b·l + i)·ldo + h·d + e]}. The l queries are the last l of the T cached positions.
+     * Without {@code causal} every query sees all T keys (VAR's block-causal inference, NAR's diagonals); with it,
+     * query i sees the keys before it and itself, {@code t < T − l + i + 1} (raster decoding, speculative
+     * verification of a chain of drafts).
      */
     void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax, int T,
-                   float[] scale, float[] out, int outOff, int ldo);
+                   boolean causal, float[] scale, float[] out, int outOff, int ldo);
 
     /** One image: {@code in [cin, H, W]} to {@code out [cout, Ho, Wo]}, bias added. */
     void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff);

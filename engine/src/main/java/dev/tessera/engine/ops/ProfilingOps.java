@@ -77,6 +77,13 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
+        long t = System.nanoTime();
+        inner.rmsNorm(x, xOff, out, outOff, rows, C, eps, weight);
+        record("rmsNorm", 4L * rows * C, t);
+    }
+
+    @Override
     public void activate(float[] x, int off, int n, Activation act) {
         long t = System.nanoTime();
         inner.activate(x, off, n, act);
@@ -92,9 +99,9 @@ public final class ProfilingOps implements Ops {
 
     @Override
     public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, float[] scale, float[] out, int outOff, int ldo) {
+                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
         long t = System.nanoTime();
-        inner.attention(B, H, l, d, q, qOff, ldq, kT, v, tMax, T, scale, out, outOff, ldo);
+        inner.attention(B, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale, out, outOff, ldo);
         record("attention", 4L * B * H * l * T * d, t);
     }
 

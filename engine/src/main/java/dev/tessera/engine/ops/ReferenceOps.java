@@ -73,6 +73,19 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
+        for (int r = 0; r < rows; r++) {
+            double ss = 0;
+            for (int c = 0; c < C; c++) ss += (double) x[xOff + r * C + c] * x[xOff + r * C + c];
+            double inv = 1.0 / Math.sqrt(ss / C + eps);
+            for (int c = 0; c < C; c++) {
+                double v = x[xOff + r * C + c] * inv;
+                out[outOff + r * C + c] = (float) (weight == null ? v : (float) v * weight[c]);
+            }
+        }
+    }
+
+    @Override
     public void activate(float[] x, int off, int n, Activation act) {
         for (int i = off; i < off + n; i++) x[i] = act.apply(x[i]);
     }
@@ -88,29 +101,30 @@ public final class ReferenceOps implements Ops {
 
     @Override
     public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, float[] scale, float[] out, int outOff, int ldo) {
+                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
         double[] p = new double[T];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
                 int kBase = (b * H + h) * d * tMax, vBase = (b * H + h) * tMax * d;
                 for (int i = 0; i < l; i++) {
                     int qi = qOff + (b * l + i) * ldq + h * d;
+                    int keys = causal ? T - l + i + 1 : T;
                     double max = Double.NEGATIVE_INFINITY;
-                    for (int t = 0; t < T; t++) {
+                    for (int t = 0; t < keys; t++) {
                         double s = 0;
                         for (int e = 0; e < d; e++) s += (double) q[qi + e] * kT[kBase + e * tMax + t];
                         p[t] = s * scale[h];
                         max = Math.max(max, p[t]);
                     }
                     double sum = 0;
-                    for (int t = 0; t < T; t++) {
+                    for (int t = 0; t < keys; t++) {
                         p[t] = Math.exp(p[t] - max);
                         sum += p[t];
                     }
                     int oi = outOff + (b * l + i) * ldo + h * d;
                     for (int e = 0; e < d; e++) {
                         double s = 0;
-                        for (int t = 0; t < T; t++) s += p[t] * v[vBase + t * d + e];
+                        for (int t = 0; t < keys; t++) s += p[t] * v[vBase + t * d + e];
                         out[oi + e] = (float) (s / sum);
                     }
                 }

@@ -83,6 +83,32 @@ class CpuOpsTest {
         assertNear(want, got, 1e-5, "adaLN modulation");
     }
 
+    @Test
+    void rmsNormMatchesReferenceWithAndWithoutWeight() {
+        int rows = 9, C = 136;
+        float[] x = random(rows * C, 30), w = random(C, 31);
+        for (float[] weight : new float[][] {null, w}) {
+            float[] want = new float[rows * C], got = new float[rows * C];
+            REF.rmsNorm(x, 0, want, 0, rows, C, 1e-5f, weight);
+            CPU.rmsNorm(x, 0, got, 0, rows, C, 1e-5f, weight);
+            assertNear(want, got, 1e-5, "rmsNorm");
+        }
+    }
+
+    @Test
+    void causalAttentionOfTheFirstNewQuerySeesOnlyThePrefixAndItself() {
+        // one head, d = 1: with the cache [1, 2, 3] and two new tokens [10, 20] (T = 5), query 0 (the first new
+        // token) may not see value 20
+        int T = 5, tMax = 8;
+        float[] q = {0f, 0f}, kT = new float[tMax], v = new float[tMax];
+        float[] vals = {1, 2, 3, 10, 20};
+        System.arraycopy(vals, 0, v, 0, 5);
+        float[] out = new float[2];
+        CPU.attention(1, 1, 2, 1, q, 0, 1, kT, v, tMax, T, true, new float[] {1f}, out, 0, 1);
+        assertEquals((1 + 2 + 3 + 10) / 4f, out[0], 1e-6f);   // zero scores: the mean of the visible values
+        assertEquals((1 + 2 + 3 + 10 + 20) / 5f, out[1], 1e-6f);
+    }
+
     @ParameterizedTest
     @EnumSource(Activation.class)
     void activationsMatchTheirDefinitions(Activation act) {
@@ -126,10 +152,12 @@ class CpuOpsTest {
         float[] q = random(B * l * ldq, 11), kT = random(B * H * d * tMax, 12), v = random(B * H * tMax * d, 13);
         float[] scale = new float[H];
         for (int h = 0; h < H; h++) scale[h] = 0.3f + h;
-        float[] want = new float[B * l * H * d], got = new float[B * l * H * d];
-        REF.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, scale, want, 0, H * d);
-        CPU.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, scale, got, 0, H * d);
-        assertNear(want, got, 1e-5, "attention");
+        for (boolean causal : new boolean[] {false, true}) {
+            float[] want = new float[B * l * H * d], got = new float[B * l * H * d];
+            REF.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, causal, scale, want, 0, H * d);
+            CPU.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, causal, scale, got, 0, H * d);
+            assertNear(want, got, 1e-5, "attention causal=" + causal);
+        }
     }
 
     @ParameterizedTest

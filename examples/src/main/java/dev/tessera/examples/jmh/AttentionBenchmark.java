@@ -50,7 +50,7 @@ public class AttentionBenchmark {
 
     @Benchmark
     public void attention(Blackhole bh) {
-        Ops.cpu().attention(B, H, l, D, q, 0, 3 * H * D, kT, v, T_MAX, T, headScale, out, 0, H * D);
+        Ops.cpu().attention(B, H, l, D, q, 0, 3 * H * D, kT, v, T_MAX, T, false, headScale, out, 0, H * D);
         bh.consume(out);
     }
 }

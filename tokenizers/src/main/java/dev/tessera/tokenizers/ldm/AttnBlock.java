@@ -50,7 +50,7 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         buf.give(qkvMap);
         float[] o = buf.take(P * C);
         float scale = (float) Math.pow(C, -0.5);
-        ops.attention(1, 1, P, C, q, 0, C, kT, v, P, P, new float[] {scale}, o, 0, C);
+        ops.attention(1, 1, P, C, q, 0, C, kT, v, P, P, false, new float[] {scale}, o, 0, C);
         buf.give(q);
         buf.give(v);
         buf.give(kT);

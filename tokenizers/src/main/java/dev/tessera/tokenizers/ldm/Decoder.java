@@ -17,7 +17,7 @@ public final class Decoder {
     private final Conv2d convIn;
     private final ResnetBlock mid1, mid2;
     private final AttnBlock midAttn;
-    private final List<Level> up;   // index = level; run from the last to the first
+    private final List<Level> up;   // in the order they run
     private final GroupNorm normOut;
     private final Conv2d convOut;
 
@@ -32,18 +32,21 @@ public final class Decoder {
         this.convOut = convOut;
     }
 
-    /** Loads {@code prefix.conv_in}, {@code prefix.mid.*}, {@code prefix.up.N.*}, {@code prefix.norm_out}, {@code prefix.conv_out}. */
-    public static Decoder load(Checkpoint ckpt, String prefix) {
+    /** Loads {@code prefix.conv_in}, the middle blocks, the levels, {@code prefix.norm_out}, {@code prefix.conv_out}. */
+    public static Decoder load(Checkpoint ckpt, String prefix, Layout layout) {
         if (!ckpt.contains(prefix + ".conv_in.weight")) {
             throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (no decoder in this file?)");
         }
         List<Level> levels = new ArrayList<>();
-        for (int l = 0; ckpt.contains(prefix + ".up." + l + ".block.0.conv1.weight"); l++) {
-            levels.add(Level.load(ckpt, prefix + ".up." + l, true));
+        String lp = prefix + "." + layout.upLevels() + ".";
+        for (int l = 0; ckpt.contains(lp + l + "." + layout.block() + ".0.conv1.weight"); l++) {
+            levels.add(Level.load(ckpt, lp + l, layout.block(), true));
         }
-        AttnBlock attn = ckpt.contains(prefix + ".mid.attn_1.norm.weight") ? AttnBlock.load(ckpt, prefix + ".mid.attn_1") : null;
-        return new Decoder(Conv2d.load(ckpt, prefix + ".conv_in"), ResnetBlock.load(ckpt, prefix + ".mid.block_1"), attn,
-                ResnetBlock.load(ckpt, prefix + ".mid.block_2"), List.copyOf(levels),
+        if (layout.decoderReversed()) java.util.Collections.reverse(levels);
+        String mid = prefix + "." + layout.midAttn();
+        AttnBlock attn = ckpt.contains(mid + ".norm.weight") ? AttnBlock.load(ckpt, mid) : null;
+        return new Decoder(Conv2d.load(ckpt, prefix + ".conv_in"), ResnetBlock.load(ckpt, prefix + "." + layout.mid1()), attn,
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid2()), List.copyOf(levels),
                 ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
     }
 
@@ -64,7 +67,7 @@ public final class Decoder {
         h = Level.replace(h, mid1.forward(ops, h, buf), buf);
         if (midAttn != null) h = Level.replace(h, midAttn.forward(ops, h, buf), buf);
         h = Level.replace(h, mid2.forward(ops, h, buf), buf);
-        for (int l = up.size() - 1; l >= 0; l--) h = up.get(l).forward(ops, h, buf);
+        for (Level level : up) h = level.forward(ops, h, buf);
         FeatureMap out = ConvNet.normActConv(ops, normOut, convOut, h, buf);
         buf.give(h);
         return out;

@@ -36,17 +36,19 @@ public final class Encoder {
         return ckpt.contains(prefix + ".conv_in.weight");
     }
 
-    public static Encoder load(Checkpoint ckpt, String prefix) {
+    public static Encoder load(Checkpoint ckpt, String prefix, Layout layout) {
         if (!present(ckpt, prefix)) {
             throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (this file has no encoder)");
         }
         List<Level> levels = new ArrayList<>();
-        for (int l = 0; ckpt.contains(prefix + ".down." + l + ".block.0.conv1.weight"); l++) {
-            levels.add(Level.load(ckpt, prefix + ".down." + l, false));
+        String lp = prefix + "." + layout.downLevels() + ".";
+        for (int l = 0; ckpt.contains(lp + l + "." + layout.block() + ".0.conv1.weight"); l++) {
+            levels.add(Level.load(ckpt, lp + l, layout.block(), false));
         }
-        AttnBlock attn = ckpt.contains(prefix + ".mid.attn_1.norm.weight") ? AttnBlock.load(ckpt, prefix + ".mid.attn_1") : null;
+        String mid = prefix + "." + layout.midAttn();
+        AttnBlock attn = ckpt.contains(mid + ".norm.weight") ? AttnBlock.load(ckpt, mid) : null;
         return new Encoder(Conv2d.load(ckpt, prefix + ".conv_in"), List.copyOf(levels),
-                ResnetBlock.load(ckpt, prefix + ".mid.block_1"), attn, ResnetBlock.load(ckpt, prefix + ".mid.block_2"),
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid1()), attn, ResnetBlock.load(ckpt, prefix + "." + layout.mid2()),
                 ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
     }
 

@@ -13,11 +13,11 @@ import java.util.List;
  */
 record Level(List<ResnetBlock> blocks, List<AttnBlock> attns, Conv2d resample, boolean up) {
 
-    /** Reads {@code prefix.block.N}, {@code prefix.attn.N} and {@code prefix.upsample}/{@code downsample}. */
-    static Level load(Checkpoint ckpt, String prefix, boolean up) {
+    /** Reads {@code prefix.<block>.N}, {@code prefix.attn.N} and {@code prefix.upsample}/{@code downsample}. */
+    static Level load(Checkpoint ckpt, String prefix, String block, boolean up) {
         List<ResnetBlock> blocks = new ArrayList<>();
-        for (int b = 0; ckpt.contains(prefix + ".block." + b + ".conv1.weight"); b++) {
-            blocks.add(ResnetBlock.load(ckpt, prefix + ".block." + b));
+        for (int b = 0; ckpt.contains(prefix + "." + block + "." + b + ".conv1.weight"); b++) {
+            blocks.add(ResnetBlock.load(ckpt, prefix + "." + block + "." + b));
         }
         List<AttnBlock> attns = new ArrayList<>();
         for (int a = 0; ckpt.contains(prefix + ".attn." + a + ".norm.weight"); a++) {

@@ -9,6 +9,7 @@ import dev.tessera.tokenizers.ldm.Buffers;
 import dev.tessera.tokenizers.ldm.Decoder;
 import dev.tessera.tokenizers.ldm.Encoder;
 import dev.tessera.tokenizers.ldm.FeatureMap;
+import dev.tessera.tokenizers.ldm.Layout;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -76,8 +77,8 @@ public final class MultiScaleVqVae {
                         + " channels, the codebook has " + cvae);
             }
         }
-        Decoder decoder = Decoder.load(ckpt, "decoder");
-        Encoder encoder = Encoder.present(ckpt, "encoder") ? Encoder.load(ckpt, "encoder") : null;
+        Decoder decoder = Decoder.load(ckpt, "decoder", Layout.TAMING);
+        Encoder encoder = Encoder.present(ckpt, "encoder") ? Encoder.load(ckpt, "encoder", Layout.TAMING) : null;
         Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
         Conv2d quant = ckpt.contains("quant_conv.weight") ? Conv2d.load(ckpt, "quant_conv") : null;
         if (decoder.latentChannels() != cvae) {

@@ -194,7 +194,7 @@ public final class VarTransformer {
             Arrays.fill(scale, 0.25f / (float) Math.sqrt(d));
         }
         appendToCache(s, i, qkv, l);
-        ops.attention(s.rows, H, l, d, qkv, 0, 3 * C, s.kT[i], s.v[i], cfg.tokens(), s.filled + l, scale, o, 0, C);
+        ops.attention(s.rows, H, l, d, qkv, 0, 3 * C, s.kT[i], s.v[i], cfg.tokens(), s.filled + l, false, scale, o, 0, C);
         ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
         addGated(x, h, mod, M, 0, rows, l, C);
 

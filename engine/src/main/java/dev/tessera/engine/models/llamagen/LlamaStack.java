@@ -1,0 +1,183 @@
+package dev.tessera.engine.models.llamagen;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Ops;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The LLaMA-style blocks of LlamaGen (and NAR, which adds one block): pre-RMSNorm attention with 2-D RoPE and a
+ * key/value cache, then a SwiGLU FFN, no biases:
+ * <pre>
+ *   h = x + wo(attn(rope(q), rope(k), v))   with q, k, v = wqkv(RMSNorm(x))
+ *   x = h + w2(SiLU(w1(RMSNorm(h))) ⊙ w3(RMSNorm(h)))
+ * </pre>
+ * The weights are shared and read-only; each {@link Cache} belongs to one generation.
+ */
+public final class LlamaStack {
+    /** One {@code layers.N} block; {@code w13} stacks {@code w1} and {@code w3} so they run as one GEMM. */
+    public record Layer(float[] attnNorm, Linear wqkv, Linear wo, float[] ffnNorm, Linear w13, Linear w2) {
+        public static Layer load(Checkpoint ckpt, String prefix, int dim, int hidden) {
+            Linear w1 = Linear.load(ckpt, prefix + ".feed_forward.w1", false, hidden, dim);
+            Linear w3 = Linear.load(ckpt, prefix + ".feed_forward.w3", false, hidden, dim);
+            return new Layer(ckpt.tensor(prefix + ".attention_norm.weight", dim).toFloatArray(),
+                    Linear.load(ckpt, prefix + ".attention.wqkv", false, 3 * dim, dim),
+                    Linear.load(ckpt, prefix + ".attention.wo", false, dim, dim),
+                    ckpt.tensor(prefix + ".ffn_norm.weight", dim).toFloatArray(), Linear.stack(w1, w3),
+                    Linear.load(ckpt, prefix + ".feed_forward.w2", false, dim, hidden));
+        }
+    }
+
+    private final List<Layer> layers;
+    private final int dim, heads, hidden;
+    private final float eps;
+    private final Rope2d rope;
+    private final Ops ops;
+
+    public LlamaStack(List<Layer> layers, int dim, int heads, int hidden, float eps, Rope2d rope, Ops ops) {
+        this.layers = List.copyOf(layers);
+        this.dim = dim;
+        this.heads = heads;
+        this.hidden = hidden;
+        this.eps = eps;
+        this.rope = rope;
+        this.ops = ops;
+    }
+
+    public static List<Layer> loadLayers(Checkpoint ckpt, int first, int count, int dim, int hidden) {
+        List<Layer> list = new ArrayList<>();
+        for (int i = first; i < first + count; i++) list.add(Layer.load(ckpt, "layers." + i, dim, hidden));
+        return list;
+    }
+
+    public int size() {
+        return layers.size();
+    }
+
+    public Ops ops() {
+        return ops;
+    }
+
+    /** Key/value cache of every layer for {@code rows} sequences of up to {@code capacity} positions. */
+    public final class Cache {
+        final int rows, capacity;
+        final float[][] kT, v;
+        int length;
+        float[] h, qkv, o, g, a;
+
+        Cache(int rows, int capacity) {
+            this.rows = rows;
+            this.capacity = capacity;
+            int size = rows * heads * (dim / heads) * capacity;
+            kT = new float[layers.size()][size];
+            v = new float[layers.size()][size];
+        }
+
+        /** Positions held (condition tokens included). */
+        public int length() {
+            return length;
+        }
+
+        public int rows() {
+            return rows;
+        }
+
+        /** Forgets every position from {@code newLength} on (rejected drafts). */
+        public void truncate(int newLength) {
+            if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
+            length = newLength;
+        }
+
+        /** Makes the positions written by the last {@link #run} part of the cache. */
+        public void advance(int n) {
+            length += n;
+        }
+
+        private void ensure(int tokens) {
+            int n = rows * tokens;
+            if (h == null || h.length < n * dim) {
+                h = new float[n * dim];
+                qkv = new float[n * 3 * dim];
+                o = new float[n * dim];
+                g = new float[n * 2 * hidden];
+                a = new float[n * hidden];
+            }
+        }
+    }
+
+    public Cache newCache(int rows, int capacity) {
+        return new Cache(rows, capacity);
+    }
+
+    /**
+     * Runs layers {@code [from, to)} in place on {@code x [rows·n, dim]}, the n new positions of every row
+     * (rotary rows {@code ropePos[i]}), writing their keys and values at cache positions
+     * {@code [length, length + n)} of each layer run. Call {@link Cache#advance} once all layers that share these
+     * positions have run.
+     */
+    public void run(Cache c, float[] x, int n, int[] ropePos, boolean causal, int from, int to) {
+        if (c.length + n > c.capacity) throw new IllegalStateException("cache of " + c.capacity + " positions is full");
+        c.ensure(n);
+        int rows = c.rows * n, hd = dim / heads;
+        float[] scale = new float[heads];
+        Arrays.fill(scale, (float) (1.0 / Math.sqrt(hd)));
+        for (int i = from; i < to; i++) {
+            Layer L = layers.get(i);
+            ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.attnNorm());
+            ops.linear(c.h, 0, rows, L.wqkv(), c.qkv, 0, Activation.NONE);
+            for (int r = 0; r < rows; r++) {
+                int pos = ropePos[r % n];
+                for (int hh = 0; hh < heads; hh++) {
+                    rope.rotate(c.qkv, r * 3 * dim + hh * hd, pos);
+                    rope.rotate(c.qkv, r * 3 * dim + dim + hh * hd, pos);
+                }
+            }
+            store(c, i, n);
+            ops.attention(c.rows, heads, n, hd, c.qkv, 0, 3 * dim, c.kT[i], c.v[i], c.capacity, c.length + n, causal,
+                    scale, c.o, 0, dim);
+            ops.linear(c.o, 0, rows, L.wo(), c.h, 0, Activation.NONE);
+            add(x, c.h, rows * dim);
+            ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.ffnNorm());
+            ops.linear(c.h, 0, rows, L.w13(), c.g, 0, Activation.NONE);
+            swiglu(c.g, c.a, rows);
+            ops.linear(c.a, 0, rows, L.w2(), c.h, 0, Activation.NONE);
+            add(x, c.h, rows * dim);
+        }
+    }
+
+    /** The new positions' keys (stored transposed) and values of layer {@code i}. */
+    private void store(Cache c, int i, int n) {
+        int hd = dim / heads, cap = c.capacity;
+        float[] kT = c.kT[i], v = c.v[i];
+        for (int b = 0; b < c.rows; b++) {
+            for (int t = 0; t < n; t++) {
+                int src = (b * n + t) * 3 * dim, pos = c.length + t;
+                for (int hh = 0; hh < heads; hh++) {
+                    int bh = b * heads + hh;
+                    for (int e = 0; e < hd; e++) {
+                        kT[(bh * hd + e) * cap + pos] = c.qkv[src + dim + hh * hd + e];
+                        v[(bh * cap + pos) * hd + e] = c.qkv[src + 2 * dim + hh * hd + e];
+                    }
+                }
+            }
+        }
+    }
+
+    /** {@code a = SiLU(g[:, :H]) ⊙ g[:, H:]} row by row. */
+    private void swiglu(float[] g, float[] a, int rows) {
+        for (int r = 0; r < rows; r++) System.arraycopy(g, r * 2 * hidden, a, r * hidden, hidden);
+        ops.activate(a, 0, rows * hidden, Activation.SILU);
+        for (int r = 0; r < rows; r++) {
+            int gi = r * 2 * hidden + hidden, ai = r * hidden;
+            for (int j = 0; j < hidden; j++) a[ai + j] *= g[gi + j];
+        }
+    }
+
+    private static void add(float[] x, float[] y, int n) {
+        for (int i = 0; i < n; i++) x[i] += y[i];
+    }
+}

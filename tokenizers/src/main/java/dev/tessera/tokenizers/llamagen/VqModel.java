@@ -1,0 +1,164 @@
+package dev.tessera.tokenizers.llamagen;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.CheckpointException;
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.tokenizers.ldm.Buffers;
+import dev.tessera.tokenizers.ldm.Decoder;
+import dev.tessera.tokenizers.ldm.Encoder;
+import dev.tessera.tokenizers.ldm.FeatureMap;
+import dev.tessera.tokenizers.ldm.Layout;
+
+/**
+ * LlamaGen's VQ tokenizer ({@code tokenizer/tokenizer_image/vq_model.py}, e.g. {@code vq_ds16_c2i.pt}): a codebook
+ * whose rows are l2-normalised at use, 1×1 {@code quant_conv}/{@code post_quant_conv}, and the LDM encoder and
+ * decoder in LlamaGen's naming. Token maps are row-major; images are {@code [3, H, W]} in about [−1, 1].
+ * Immutable and thread-safe.
+ */
+public final class VqModel {
+    private final int codebookSize, dim;
+    private final float[] codebook;   // l2-normalised rows [N, d] (or raw when l2Norm is off)
+    private final float[] rawCodebook;
+    private final Conv2d postQuantConv, quantConv;
+    private final Decoder decoder;
+    private final Encoder encoder;
+    private final Ops ops;
+
+    private VqModel(float[] raw, float[] codebook, int n, int d, Conv2d post, Conv2d quant, Decoder decoder,
+                    Encoder encoder, Ops ops) {
+        this.rawCodebook = raw;
+        this.codebook = codebook;
+        this.codebookSize = n;
+        this.dim = d;
+        this.postQuantConv = post;
+        this.quantConv = quant;
+        this.decoder = decoder;
+        this.encoder = encoder;
+        this.ops = ops;
+    }
+
+    /** Loads the tokenizer; {@code l2Norm} is the codebook normalisation of the release (true for VQ-16). */
+    public static VqModel load(Checkpoint ckpt, boolean l2Norm, Ops ops) {
+        if (!ckpt.contains("quantize.embedding.weight") || !ckpt.contains("decoder.conv_blocks.0.res.0.conv1.weight")) {
+            throw new CheckpointException(ckpt.path(), "not a LlamaGen VQ tokenizer checkpoint (no quantize.embedding / decoder.conv_blocks tensors)");
+        }
+        var emb = ckpt.tensor("quantize.embedding.weight", -1, -1);
+        int n = Math.toIntExact(emb.dim(0)), d = Math.toIntExact(emb.dim(1));
+        float[] raw = emb.toFloatArray();
+        float[] cb = raw.clone();
+        if (l2Norm) {
+            for (int i = 0; i < n; i++) normalize(cb, i * d, d);
+        }
+        Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
+        if (post.cin() != d) throw new CheckpointException(ckpt.path(), "post_quant_conv takes " + post.cin() + " channels, the codebook has " + d);
+        Conv2d quant = ckpt.contains("quant_conv.weight") ? Conv2d.load(ckpt, "quant_conv") : null;
+        Encoder enc = Encoder.present(ckpt, "encoder") ? Encoder.load(ckpt, "encoder", Layout.LLAMAGEN) : null;
+        return new VqModel(raw, cb, n, d, post, quant, Decoder.load(ckpt, "decoder", Layout.LLAMAGEN), enc, ops);
+    }
+
+    /** {@code x / max(‖x‖₂, 1e-12)} in float32, as {@code F.normalize}. */
+    private static void normalize(float[] a, int off, int n) {
+        float ss = 0f;
+        for (int j = 0; j < n; j++) ss += a[off + j] * a[off + j];
+        float norm = Math.max((float) Math.sqrt(ss), 1e-12f);
+        for (int j = 0; j < n; j++) a[off + j] /= norm;
+    }
+
+    public int codebookSize() {
+        return codebookSize;
+    }
+
+    public int codeDim() {
+        return dim;
+    }
+
+    /** The stored codebook rows, not normalised (LANTERN's latent neighbourhoods are measured on these). */
+    public float[] rawCodebook() {
+        return rawCodebook.clone();
+    }
+
+    /** Image pixels per token side (16 for VQ-16). */
+    public int downsampling() {
+        return decoder.upsampling();
+    }
+
+    /**
+     * {@code decode_code}: B token maps of {@code side × side} (row-major) to images {@code [B, 3, H, W]}, not
+     * clamped.
+     */
+    public float[] decode(int[] tokens, int B, int side) {
+        int n = side * side;
+        if (tokens.length != B * n) throw new IllegalArgumentException(tokens.length + " tokens for " + B + " maps of " + n);
+        Buffers buf = new Buffers();
+        float[] out = null;
+        for (int b = 0; b < B; b++) {
+            FeatureMap q = buf.map(dim, side, side);
+            for (int t = 0; t < n; t++) {
+                int idx = tokens[b * n + t];
+                if (idx < 0 || idx >= codebookSize) throw new TesseraException("token " + idx + " is outside the codebook of " + codebookSize);
+                for (int c = 0; c < dim; c++) q.data()[c * n + t] = codebook[idx * dim + c];
+            }
+            FeatureMap z = buf.map(postQuantConv.cout(), side, side);
+            ops.conv2d(q.data(), 0, side, side, postQuantConv, z.data(), 0);
+            buf.give(q);
+            FeatureMap img = decoder.forward(ops, z, buf);
+            buf.give(z);
+            if (out == null) out = new float[B * img.size()];
+            System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
+            buf.give(img);
+        }
+        return out;
+    }
+
+    public boolean hasEncoder() {
+        return encoder != null && quantConv != null;
+    }
+
+    /** {@code encode}: B images {@code [B, 3, H, W]} in [−1, 1] to their codes, {@code [B · (H/16) · (W/16)]}. */
+    public int[] encode(float[] images, int B, int H, int W) {
+        if (!hasEncoder()) throw new TesseraException("this VQ checkpoint has no encoder (encoder.*, quant_conv)");
+        int plane = 3 * H * W;
+        int[] codes = null;
+        Buffers buf = new Buffers();
+        for (int b = 0; b < B; b++) {
+            FeatureMap x = new FeatureMap(java.util.Arrays.copyOfRange(images, b * plane, (b + 1) * plane), 3, H, W);
+            FeatureMap f = encoder.forward(ops, x, buf);
+            int h = f.height(), w = f.width(), n = h * w;
+            float[] z = new float[dim * n];
+            ops.conv2d(f.data(), 0, h, w, quantConv, z, 0);
+            buf.give(f);
+            if (codes == null) codes = new int[B * n];
+            float[] zt = new float[dim];
+            for (int t = 0; t < n; t++) {
+                for (int c = 0; c < dim; c++) zt[c] = z[c * n + t];
+                normalize(zt, 0, dim);
+                codes[b * n + t] = nearest(zt);
+            }
+        }
+        return codes;
+    }
+
+    /** argmin ‖z‖² + ‖e‖² − 2·z·e over the (normalised) codebook, the first on ties. */
+    private int nearest(float[] z) {
+        float zz = 0f;
+        for (float v : z) zz += v * v;
+        int best = 0;
+        float bestD = Float.POSITIVE_INFINITY;
+        for (int i = 0; i < codebookSize; i++) {
+            float ee = 0f, dot = 0f;
+            for (int c = 0; c < dim; c++) {
+                float e = codebook[i * dim + c];
+                ee += e * e;
+                dot += z[c] * e;
+            }
+            float d = zz + ee - 2f * dot;
+            if (d < bestD) {
+                bestD = d;
+                best = i;
+            }
+        }
+        return best;
+    }
+}
