@@ -3,6 +3,7 @@ package dev.tessera.examples;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
+import dev.tessera.examples.cli.GenerateLlamaGenCommand;
 import dev.tessera.examples.cli.GenerateVarCommand;
 import dev.tessera.examples.cli.UsageException;
 
@@ -15,12 +16,13 @@ import java.util.List;
  */
 public final class Main {
     static final String HELP = """
-            Tessera: visual autoregressive image generation (VAR, ...) in plain Java.
+            Tessera: visual autoregressive image generation (VAR, LlamaGen, ...) in plain Java.
 
             Usage: tessera COMMAND [options]      (tessera COMMAND --help for the options of each)
 
             Commands:
-              generate var     class-conditional images with VAR (next-scale prediction) -> PNG
+              generate var       class-conditional images with VAR (next-scale prediction) -> PNG
+              generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
               convert          re-save a .pth checkpoint as .safetensors
               bench var        seconds per image with random weights of the released shapes
 
@@ -71,13 +73,17 @@ public final class Main {
                             Usage: tessera generate MODEL_FAMILY [options]
 
                             Model families:
-                              var      VAR next-scale prediction (tessera generate var --help)
+                              var        VAR next-scale prediction (tessera generate var --help)
+                              llamagen   LlamaGen raster AR, with speculative / LANTERN / SJD samplers
                             """);
                     return rest.isEmpty() ? 2 : 0;
                 }
                 String family = rest.get(0);
-                if (family.equals("var")) return GenerateVarCommand.run(rest.subList(1, rest.size()), out);
-                throw new UsageException("unknown model family '" + family + "' (available: var)");
+                return switch (family) {
+                    case "var" -> GenerateVarCommand.run(rest.subList(1, rest.size()), out);
+                    case "llamagen" -> GenerateLlamaGenCommand.run(rest.subList(1, rest.size()), out);
+                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen)");
+                };
             }
             case "convert" -> {
                 return ConvertCommand.run(rest, out);

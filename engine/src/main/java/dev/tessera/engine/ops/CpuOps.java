@@ -4,6 +4,7 @@ import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -204,6 +205,11 @@ public final class CpuOps implements Ops {
     @Override
     public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
                           int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+        if (l <= 4 && d % L == 0) {
+            // token-by-token decoding: a few queries per head, where GEMM set-up would dominate
+            Parallel.forEach(B * H, bh -> attendFew(bh / H, bh % H, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale[bh % H], out, outOff, ldo));
+            return;
+        }
         MemorySegment qs = MemorySegment.ofArray(q);
         // tasks: (sequence, head, block of queries); each computes its scores in a private buffer
         final int QB = 64;
@@ -229,6 +235,37 @@ public final class CpuOps implements Ops {
             Gemm.gemm(rows, d, T, MemorySegment.ofArray(p), 0, T, v, bh * tMax * d, d,
                     out, outOff + (b * l + i0) * ldo + h * d, ldo, false);
         });
+    }
+
+    /**
+     * Attention of a few queries of one (sequence, head), with the same sums in the same order as the GEMM path
+     * (scores: a fused multiply-add chain over the head dimension; outputs: over the keys), so both give the same
+     * bits.
+     */
+    private static void attendFew(int b, int h, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT,
+                                  float[] v, int tMax, int T, boolean causal, float scale, float[] out, int outOff, int ldo) {
+        int bh = b * H + h, kBase = bh * d * tMax, vBase = bh * tMax * d;
+        float[] p = Scratch.get(Scratch.ATTN_SCORES, T + L);
+        for (int i = 0; i < l; i++) {
+            int qi = qOff + (b * l + i) * ldq + h * d, keys = causal ? T - l + i + 1 : T;
+            for (int t = 0; t < keys; t += L) {
+                VectorMask<Float> m = S.indexInRange(t, keys);
+                FloatVector acc = FloatVector.zero(S);
+                for (int e = 0; e < d; e++) {
+                    acc = FloatVector.broadcast(S, q[qi + e]).fma(FloatVector.fromArray(S, kT, kBase + e * tMax + t, m), acc);
+                }
+                acc.intoArray(p, t, m);
+            }
+            softmaxScaled(p, 0, keys, scale);
+            int oi = outOff + (b * l + i) * ldo + h * d;
+            for (int e0 = 0; e0 < d; e0 += L) {
+                FloatVector acc = FloatVector.zero(S);
+                for (int t = 0; t < keys; t++) {
+                    acc = FloatVector.broadcast(S, p[t]).fma(FloatVector.fromArray(S, v, vBase + t * d + e0), acc);
+                }
+                acc.intoArray(out, oi + e0);
+            }
+        }
     }
 
     // ---------------------------------------------------------------- convolutions and image ops

@@ -86,6 +86,28 @@ final class Gemm {
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
         int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
+        if (M <= MR) {
+            // a few rows (token-by-token decoding): the rows stay in cache and every weight panel is streamed once,
+            // front to back, with the whole of K in one pass (same sums in the same order as the blocked path)
+            Parallel.forRange(P, 1, (p0, p1) -> {
+                float[] a = Scratch.get(Scratch.GEMM_PANEL, M * K);
+                for (int i = 0; i < M; i++) System.arraycopy(x, xOff + i * K, a, i * K, K);
+                float[] tile = new float[MR * NR];
+                for (int p = p0; p < p1; p++) {
+                    int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + n0;
+                    long bOff = 4L * ((long) p * K * NR);
+                    if (cols == NR) {
+                        panelTile(K, M, a, panels, bOff, c, cRow, ldc);
+                    } else {
+                        java.util.Arrays.fill(tile, 0f);
+                        for (int i = 0; i < M; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
+                        panelTile(K, M, a, panels, bOff, tile, 0, NR);
+                        for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forRange(P, grain, (p0, p1) -> {
             float[] a = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
             float[] tile = null;
@@ -114,11 +136,60 @@ final class Gemm {
     }
 
     private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
-        if (rows == MR) {
-            panel6(kc, a, b, bOff, c, cOff, ldc);
-        } else {
-            for (int i = 0; i < rows; i++) panel1(kc, a, i * kc, b, bOff, c, cOff + i * ldc);
+        switch (rows) {
+            case MR -> panel6(kc, a, b, bOff, c, cOff, ldc);
+            case 5 -> {
+                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc, ldc);
+                panel1(kc, a, 4 * kc, b, bOff, c, cOff + 4 * ldc);
+            }
+            case 4 -> {
+                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc, ldc);
+            }
+            case 3 -> {
+                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
+                panel1(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc);
+            }
+            case 2 -> panel2(kc, a, 0, b, bOff, c, cOff, ldc);
+            default -> panel1(kc, a, 0, b, bOff, c, cOff);
         }
+    }
+
+    /** C[2, 4L] += A[2, kc]·B: two rows share every load of the weight panel (decoding with CFG has 2 rows). */
+    private static void panel2(int kc, float[] a, int aOff, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
+        int r = cOff + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
+                c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L),
+                c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
+                c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
+        final long step = 4L * NR;
+        int k = 0;
+        // two k per iteration: eight loads in flight keep the memory stream busy (twice the bandwidth of one)
+        for (; k + 2 <= kc; k += 2) {
+            long bk = bOff + k * step;
+            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector e0 = load(b, bk + step), e1 = load(b, bk + step + 4L * L), e2 = load(b, bk + step + 8L * L),
+                    e3 = load(b, bk + step + 12L * L);
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[aOff + kc + k]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            x = FloatVector.broadcast(S, a[aOff + k + 1]);
+            c00 = x.fma(e0, c00); c01 = x.fma(e1, c01); c02 = x.fma(e2, c02); c03 = x.fma(e3, c03);
+            x = FloatVector.broadcast(S, a[aOff + kc + k + 1]);
+            c10 = x.fma(e0, c10); c11 = x.fma(e1, c11); c12 = x.fma(e2, c12); c13 = x.fma(e3, c13);
+        }
+        for (; k < kc; k++) {
+            long bk = bOff + k * step;
+            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
+            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            x = FloatVector.broadcast(S, a[aOff + kc + k]);
+            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+        }
+        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
+        c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
     }
 
     private static FloatVector load(MemorySegment b, long byteOff) {
@@ -179,7 +250,18 @@ final class Gemm {
         FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + L),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * L), c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
         final long step = 4L * NR;
-        for (int k = 0; k < kc; k++) {
+        int k = 0;
+        for (; k + 2 <= kc; k += 2) {
+            long bk = bOff + k * step;
+            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector e0 = load(b, bk + step), e1 = load(b, bk + step + 4L * L), e2 = load(b, bk + step + 8L * L),
+                    e3 = load(b, bk + step + 12L * L);
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
+            c0 = x.fma(b0, c0); c1 = x.fma(b1, c1); c2 = x.fma(b2, c2); c3 = x.fma(b3, c3);
+            x = FloatVector.broadcast(S, a[aOff + k + 1]);
+            c0 = x.fma(e0, c0); c1 = x.fma(e1, c1); c2 = x.fma(e2, c2); c3 = x.fma(e3, c3);
+        }
+        for (; k < kc; k++) {
             long bk = bOff + k * step;
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c0 = x.fma(load(b, bk), c0);

@@ -1,24 +1,36 @@
 package dev.tessera.engine.ops;
 
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.ForkJoinTask;
-import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * The one thread pool of the engine, sized to the machine's cores ({@code -Dtessera.threads=N} overrides).
+ * The engine's worker threads, sized to the machine's cores ({@code -Dtessera.threads=N} overrides).
  *
- * <p>Work is split over output tiles only: every output element is computed by exactly one task, in a fixed order,
- * so results never depend on the number of threads.
+ * <p>A parallel section is cut into chunks that the calling thread and the workers claim in turn. Workers spin for
+ * a short while after each section before they park: token-by-token decoding runs thousands of short sections a
+ * second, and waking a parked thread costs more than most of them. Work is split over output tiles only, so every
+ * output element is computed by exactly one chunk, in a fixed order: results never depend on the number of threads.
+ *
+ * <p>Sections do not nest: a section started from inside another (or while another thread's section holds the
+ * workers) runs on the calling thread alone.
  */
 public final class Parallel {
-    private static final int THREADS = Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors());
-    private static final ForkJoinPool POOL = THREADS <= 1 ? null : new ForkJoinPool(THREADS,
-            pool -> {
-                var t = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
-                t.setName("tessera-" + t.getPoolIndex());
-                t.setDaemon(true);
-                return t;
-            }, null, false);
+    private static final int THREADS = Math.max(1, Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors()));
+    /** How long an idle worker keeps looking for work before it parks. */
+    private static final long SPIN_NANOS = Long.getLong("tessera.spinMicros", 200) * 1000;
+
+    private static final ReentrantLock SECTION = new ReentrantLock();
+    private static final ThreadLocal<Boolean> INSIDE = ThreadLocal.withInitial(() -> false);
+    private static final Worker[] WORKERS = new Worker[THREADS - 1];
+    private static volatile Job current;
+
+    static {
+        for (int i = 0; i < WORKERS.length; i++) {
+            WORKERS[i] = new Worker("tessera-" + (i + 1));
+            WORKERS[i].start();
+        }
+    }
 
     private Parallel() {
     }
@@ -39,7 +51,18 @@ public final class Parallel {
         void run(int task);
     }
 
-    /** Runs {@code body(i)} for i in [0, n); tasks run concurrently when the pool has more than one thread. */
+    /** Runs {@code work} with every parallel section on the calling thread alone (e.g. to compare with 1 thread). */
+    public static <T> T serially(java.util.function.Supplier<T> work) {
+        boolean was = INSIDE.get();
+        INSIDE.set(true);
+        try {
+            return work.get();
+        } finally {
+            INSIDE.set(was);
+        }
+    }
+
+    /** Runs {@code body(i)} for i in [0, n), concurrently when there are several threads. */
     public static void forEach(int n, TaskBody body) {
         forRange(n, 1, (s, e) -> {
             for (int i = s; i < e; i++) body.run(i);
@@ -48,42 +71,92 @@ public final class Parallel {
 
     /**
      * Splits [0, n) into contiguous ranges of at least {@code grain} indices (about 4 per thread) and runs them
-     * concurrently. Runs inline when there is a single range or a single thread, or when called from a pool thread
-     * (no nested parallelism).
+     * concurrently; inline when there is a single range or a single thread, or when nested.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        int maxChunks = Math.max(1, n / Math.max(1, grain));
-        int chunks = Math.min(maxChunks, THREADS * 4);
-        if (POOL == null || chunks <= 1 || ForkJoinTask.inForkJoinPool()) {
+        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), THREADS * 4);
+        if (THREADS == 1 || chunks <= 1 || INSIDE.get() || !SECTION.tryLock()) {
             body.run(0, n);
             return;
         }
-        POOL.invoke(new Chunk(body, n, chunks, 0, chunks));
+        try {
+            Job job = new Job(body, n, chunks);
+            current = job;
+            for (Worker w : WORKERS) LockSupport.unpark(w);
+            INSIDE.set(true);
+            try {
+                job.work();
+            } finally {
+                INSIDE.set(false);
+            }
+            job.awaitDone();
+            current = null;
+            if (job.failure != null) {
+                if (job.failure instanceof RuntimeException re) throw re;
+                if (job.failure instanceof Error err) throw err;
+                throw new IllegalStateException(job.failure);
+            }
+        } finally {
+            SECTION.unlock();
+        }
     }
 
-    private static final class Chunk extends RecursiveAction {
-        private final RangeBody body;
-        private final int n, chunks, lo, hi;
+    private static final class Job {
+        final RangeBody body;
+        final int n, chunks;
+        final AtomicInteger next = new AtomicInteger(), done = new AtomicInteger();
+        volatile Throwable failure;
 
-        Chunk(RangeBody body, int n, int chunks, int lo, int hi) {
+        Job(RangeBody body, int n, int chunks) {
             this.body = body;
             this.n = n;
             this.chunks = chunks;
-            this.lo = lo;
-            this.hi = hi;
+        }
+
+        /** Claims and runs chunks until none is left. */
+        void work() {
+            int c;
+            while ((c = next.getAndIncrement()) < chunks) {
+                try {
+                    if (failure == null) body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks));
+                } catch (Throwable t) {
+                    failure = t;
+                } finally {
+                    done.incrementAndGet();
+                }
+            }
+        }
+
+        void awaitDone() {
+            while (done.get() < chunks) Thread.onSpinWait();
+        }
+    }
+
+    private static final class Worker extends Thread {
+        Worker(String name) {
+            super(name);
+            setDaemon(true);
         }
 
         @Override
-        protected void compute() {
-            if (hi - lo == 1) {
-                int start = (int) ((long) n * lo / chunks);
-                int end = (int) ((long) n * (lo + 1) / chunks);
-                body.run(start, end);
-                return;
+        public void run() {
+            INSIDE.set(true);
+            Job last = null;
+            long idleSince = System.nanoTime();
+            while (true) {
+                Job job = current;
+                if (job != null && job != last) {
+                    job.work();
+                    last = job;
+                    idleSince = System.nanoTime();
+                } else if (System.nanoTime() - idleSince < SPIN_NANOS) {
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                    idleSince = System.nanoTime();
+                }
             }
-            int mid = (lo + hi) >>> 1;
-            invokeAll(new Chunk(body, n, chunks, lo, mid), new Chunk(body, n, chunks, mid, hi));
         }
     }
 }

@@ -30,6 +30,8 @@ public final class BenchCommand {
     static final String NAME = "tessera bench";
     static final String HELP = """
             Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--json] [--profile]
+                   tessera bench llamagen [--size B|L|XL|XXL] [--sampler ar|speculative|lantern|sjd]
+                                          [--draft-size B] [--batch B] [--runs N] [--json] [--profile]
                    tessera bench kernels [JMH options]     (JMH: GEMM, attention, conv2d; -h for more)
 
             Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads,
@@ -49,12 +51,13 @@ public final class BenchCommand {
 
     public static int run(List<String> argv, PrintStream out) {
         if (!argv.isEmpty() && argv.get(0).equals("kernels")) return kernels(argv.subList(1, argv.size()), out);
+        if (!argv.isEmpty() && argv.get(0).equals("llamagen")) return LlamaGenBench.run(argv.subList(1, argv.size()), out);
         Args a = Args.parse(NAME, argv, Set.of("depth", "batch", "runs"), Set.of("json", "profile", "help"));
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
         }
-        if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var)");
+        if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, kernels)");
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
@@ -144,12 +147,14 @@ public final class BenchCommand {
             out.printf("memory: peak RSS %.2f GB, weights %.2f GB (%.2fx)%n", peakRss / 1e9, (weightBytes) / 1e9,
                     peakRss / (double) (weightBytes));
         }
-        if (a.has("profile") && profile != null) {
-            log.println("\nper kernel (last run): seconds, GFLOP/s, calls");
-            profile.forEach((k, v) -> log.printf("  %-14s %7.3f s %8.1f GFLOP/s %7d%n", k, v[1] * 1e-9,
-                    v[1] == 0 ? 0 : v[0] / (double) v[1], v[2]));
-        }
+        if (a.has("profile") && profile != null) printProfile(log, profile);
         return 0;
+    }
+
+    static void printProfile(PrintStream log, Map<String, long[]> profile) {
+        log.println("\nper kernel (last run): seconds, GFLOP/s, calls");
+        profile.forEach((k, v) -> log.printf("  %-14s %7.3f s %8.1f GFLOP/s %7d%n", k, v[1] * 1e-9,
+                v[1] == 0 ? 0 : v[0] / (double) v[1], v[2]));
     }
 
     /**
@@ -175,7 +180,7 @@ public final class BenchCommand {
     }
 
     /** A temporary folder for the weight files, deleted when the JVM exits. */
-    private static Path tempDir() {
+    static Path tempDir() {
         try {
             Path dir = Files.createTempDirectory("tessera-bench-");
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -1,20 +1,15 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
-import dev.tessera.engine.io.Json;
 import dev.tessera.samplers.GeneratedImage;
-import dev.tessera.samplers.ImageNetClasses;
 import dev.tessera.samplers.VarPipeline;
 import dev.tessera.samplers.var.VarRequest;
 import dev.tessera.samplers.var.VarResult;
 
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -72,15 +67,7 @@ public final class GenerateVarCommand {
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.all("class");
         if (labels.isEmpty()) throw new UsageException("missing --class (see '" + NAME + " --help')");
-        Path outPath = Path.of(a.require("out"));
-        boolean singleFile = outPath.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png");
-        if (singleFile && labels.size() > 1) {
-            throw new UsageException("--out " + outPath + " names one file but " + labels.size()
-                    + " images are requested; give a directory");
-        }
-        if (!singleFile && Files.isRegularFile(outPath)) {
-            throw new UsageException("--out " + outPath + " is an existing file; give a directory (or a .png file for one image)");
-        }
+        List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
         long seed = a.getLong("seed", 0);
         double cfg = a.getDouble("cfg", 1.5), topP = a.getDouble("top-p", 0.96);
@@ -94,8 +81,7 @@ public final class GenerateVarCommand {
         try (VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
                 .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).load()) {
             int numClasses = pipe.config().numClasses();
-            int[] classes = new int[labels.size()];
-            for (int i = 0; i < classes.length; i++) classes[i] = ImageNetClasses.imagenet().resolve(labels.get(i), numClasses);
+            int[] classes = Outputs.classes(labels, numClasses, NAME);
             VarRequest req = VarRequest.builder().classes(classes).seed(seed).cfg(cfg).topK(topK).topP(topP)
                     .moreSmooth(a.has("more-smooth")).build();
             double loadSeconds = (System.nanoTime() - t0) * 1e-9;
@@ -104,15 +90,13 @@ public final class GenerateVarCommand {
             VarResult r = pipe.generate(req, bar);
             bar.finish();
 
-            List<Path> files = new ArrayList<>();
-            for (int i = 0; i < classes.length; i++) files.add(singleFile ? outPath : outPath.resolve(String.format("%03d.png", i)));
-            for (int i = 0; i < classes.length; i++) r.images().get(i).writePng(files.get(i));
+            Outputs.writeImages(r.images(), files);
             if (tokensOut != null) writeTokens(tokensOut, r, classes);
 
             for (int i = 0; i < classes.length; i++) {
                 GeneratedImage img = r.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
-                        describe(classes[i], numClasses));
+                        Outputs.describe(classes[i], numClasses));
             }
             if (tokensOut != null) out.println("wrote " + tokensOut);
             VarResult.Timings t = r.timings();
@@ -120,11 +104,6 @@ public final class GenerateVarCommand {
                     pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
             return 0;
         }
-    }
-
-    private static String describe(int cls, int numClasses) {
-        if (numClasses != 1000) return "";
-        return " " + ImageNetClasses.imagenet().name(cls);
     }
 
     static void writeTokens(Path file, VarResult r, int[] classes) {
@@ -139,12 +118,6 @@ public final class GenerateVarCommand {
         }
         Map<String, Object> root = new LinkedHashMap<>();
         root.put("images", images);
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) Files.createDirectories(parent);
-        } catch (java.io.IOException e) {
-            throw new TesseraException("cannot create the folder of " + file + ": " + e.getMessage(), e);
-        }
-        Json.write(file, root);
+        Outputs.writeJson(file, root);
     }
 }

@@ -94,7 +94,7 @@ public final class JacobiSampler {
             target.truncate(n + a);   // c[n-1] and the accepted guesses stay cached
             n += a + 1;
         }
-        SamplerStats stats = new SamplerStats("sjd", N, target.forwards(), 0, proposed, accepted,
+        SamplerStats stats = new SamplerStats("sjd", 1, N, target.forwards(), 0, proposed, accepted,
                 (System.nanoTime() - t0) * 1e-9);
         return new Sampled(c, stats);
     }

@@ -77,7 +77,7 @@ public final class SpeculativeSampler {
             if (draft.fed() > n + kept) draft.truncate(n + kept);
             n += kept + 1;
         }
-        SamplerStats stats = new SamplerStats(name, N, target.forwards(), draft.forwards(), proposed, accepted,
+        SamplerStats stats = new SamplerStats(name, 1, N, target.forwards(), draft.forwards(), proposed, accepted,
                 (System.nanoTime() - t0) * 1e-9);
         return new Sampled(c, stats);
     }

@@ -189,7 +189,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
                 forwards++;
             }
         }
-        return new Sampled(out, new SamplerStats("ar", B * N, forwards, 0, 0, 0, (System.nanoTime() - t0) * 1e-9));
+        return new Sampled(out, new SamplerStats("ar", B, B * N, forwards, 0, 0, 0, (System.nanoTime() - t0) * 1e-9));
     }
 
     @Override

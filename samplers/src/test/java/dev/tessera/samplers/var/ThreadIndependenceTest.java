@@ -5,14 +5,13 @@ import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.VarPipeline;
 import org.junit.jupiter.api.Test;
 
-import java.util.concurrent.ForkJoinPool;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * The same request gives bit-identical tokens and pixels on all threads and on one thread (inside a foreign
- * one-thread pool every kernel runs inline), and when called from several threads at once.
+ * The same request gives bit-identical tokens and pixels on all threads and on one thread, and when called from
+ * several threads at once (one of them then runs its kernels alone).
  */
 class ThreadIndependenceTest {
 
@@ -21,13 +20,7 @@ class ThreadIndependenceTest {
         try (VarPipeline var = VarPipeline.load(Golden.testdata().resolve("var-small/var.pth"), Golden.testdata().resolve("var-small/vae.pth"))) {
             VarRequest req = VarRequest.builder().classes(1, 4).seed(99).topK(30).topP(0.9).cfg(2).build();
             VarResult many = var.generate(req);
-            VarResult one;
-            ForkJoinPool single = new ForkJoinPool(1);
-            try {
-                one = single.submit(() -> var.generate(req)).get();
-            } finally {
-                single.shutdown();
-            }
+            VarResult one = Parallel.serially(() -> var.generate(req));
             VarResult[] concurrent = new VarResult[2];
             Thread[] threads = new Thread[2];
             for (int i = 0; i < 2; i++) {
