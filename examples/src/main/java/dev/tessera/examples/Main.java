@@ -4,6 +4,7 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.GenerateLlamaGenCommand;
+import dev.tessera.examples.cli.GenerateNarCommand;
 import dev.tessera.examples.cli.GenerateVarCommand;
 import dev.tessera.examples.cli.UsageException;
 
@@ -16,13 +17,14 @@ import java.util.List;
  */
 public final class Main {
     static final String HELP = """
-            Tessera: visual autoregressive image generation (VAR, LlamaGen, ...) in plain Java.
+            Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, ...) in plain Java.
 
             Usage: tessera COMMAND [options]      (tessera COMMAND --help for the options of each)
 
             Commands:
               generate var       class-conditional images with VAR (next-scale prediction) -> PNG
               generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
+              generate nar       class-conditional images with NAR (next-neighbour decoding)
               convert          re-save a .pth checkpoint as .safetensors
               bench var        seconds per image with random weights of the released shapes
 
@@ -75,6 +77,7 @@ public final class Main {
                             Model families:
                               var        VAR next-scale prediction (tessera generate var --help)
                               llamagen   LlamaGen raster AR, with speculative / LANTERN / SJD samplers
+                              nar        NAR next-neighbour decoding (31 forward passes for 16x16 tokens)
                             """);
                     return rest.isEmpty() ? 2 : 0;
                 }
@@ -82,7 +85,8 @@ public final class Main {
                 return switch (family) {
                     case "var" -> GenerateVarCommand.run(rest.subList(1, rest.size()), out);
                     case "llamagen" -> GenerateLlamaGenCommand.run(rest.subList(1, rest.size()), out);
-                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen)");
+                    case "nar" -> GenerateNarCommand.run(rest.subList(1, rest.size()), out);
+                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen, nar)");
                 };
             }
             case "convert" -> {

@@ -5,7 +5,7 @@ import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenRequest;
-import dev.tessera.samplers.llamagen.LlamaGenResult;
+import dev.tessera.samplers.TokenImages;
 import dev.tessera.samplers.llamagen.Sampler;
 
 import java.io.PrintStream;
@@ -117,7 +117,7 @@ public final class GenerateLlamaGenCommand {
                     .sjdWindow(window).sjdInit(init).build();
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            LlamaGenResult r = pipe.generate(req, bar);
+            TokenImages r = pipe.generate(req, bar);
             bar.finish();
             Outputs.writeImages(r.images(), files);
             if (tokensOut != null) {
@@ -142,7 +142,7 @@ public final class GenerateLlamaGenCommand {
         }
     }
 
-    static Map<String, Object> statsJson(Sampler sampler, LlamaGenResult r, double loadSeconds) {
+    static Map<String, Object> statsJson(Sampler sampler, TokenImages r, double loadSeconds) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("sampler", sampler.id());
         List<Object> per = new ArrayList<>();

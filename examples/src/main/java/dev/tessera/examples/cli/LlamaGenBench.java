@@ -9,7 +9,7 @@ import dev.tessera.examples.bench.SyntheticLlamaGen;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenRequest;
-import dev.tessera.samplers.llamagen.LlamaGenResult;
+import dev.tessera.samplers.TokenImages;
 import dev.tessera.samplers.llamagen.Sampler;
 
 import java.io.PrintStream;
@@ -76,7 +76,7 @@ final class LlamaGenBench {
             for (int r = 0; r < runs; r++) {
                 ops.reset();
                 long s = System.nanoTime();
-                LlamaGenResult res = pipe.generate(req);
+                TokenImages res = pipe.generate(req);
                 double seconds = (System.nanoTime() - s) * 1e-9;
                 wall += seconds;
                 decode += res.decodeSeconds();

@@ -1,5 +1,7 @@
 package dev.tessera.samplers.llamagen;
 
+import dev.tessera.samplers.TokenImages;
+
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
@@ -29,7 +31,7 @@ import java.util.List;
  * Class-conditional image generation with LlamaGen (and the samplers built on it) from the official checkpoints:
  * <pre>{@code
  * try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(Path.of("c2i_L_256.pt")).vq(Path.of("vq_ds16_c2i.pt")).load()) {
- *     LlamaGenResult r = p.generate(LlamaGenRequest.builder().classes(207).seed(0).sampler(Sampler.SJD).build());
+ *     TokenImages r = p.generate(LlamaGenRequest.builder().classes(207).seed(0).sampler(Sampler.SJD).build());
  * }
  * }</pre>
  * Thread-safe: weights are shared and read-only, each call has its own state. Plain AR runs the images of a request
@@ -68,12 +70,12 @@ public final class LlamaGenPipeline implements AutoCloseable {
         return draft != null;
     }
 
-    public LlamaGenResult generate(LlamaGenRequest req) {
+    public TokenImages generate(LlamaGenRequest req) {
         return generate(req, Progress.NONE);
     }
 
     /** Generates one image per class; {@code progress} sees tokens of the current image, then the decoding. */
-    public LlamaGenResult generate(LlamaGenRequest req, Progress progress) {
+    public TokenImages generate(LlamaGenRequest req, Progress progress) {
         int[] classes = req.classes();
         for (int c : classes) {
             if (c < 0 || c >= model.config().numClasses()) {
@@ -110,7 +112,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
             images.add(new GeneratedImage(classes[b], img, px, px));
             progress.update("decode", b + 1, classes.length);
         }
-        return new LlamaGenResult(List.copyOf(images), List.copyOf(tokens), List.copyOf(stats), (System.nanoTime() - t0) * 1e-9);
+        return new TokenImages(List.copyOf(images), List.copyOf(tokens), List.copyOf(stats), (System.nanoTime() - t0) * 1e-9);
     }
 
     /** One image with an accelerated sampler (or plain AR through the same interface). */

@@ -1,5 +1,7 @@
 package dev.tessera.samplers.llamagen;
 
+import dev.tessera.samplers.TokenImages;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.InMemoryCheckpoint;
@@ -76,7 +78,7 @@ class LlamaGenPipelineTest {
     @Test
     void greedyDecodingAndImagesMatchTheGoldens() {
         try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
-            LlamaGenResult r = p.generate(LlamaGenRequest.builder().classes(2, 9).cfg(2.0).topK(1).build());
+            TokenImages r = p.generate(LlamaGenRequest.builder().classes(2, 9).cfg(2.0).topK(1).build());
             int[] want = g.ints("greedy.tokens");
             float[] image = new float[2 * 3 * 256 * 256], decoded = g.floats("vq.decoded");
             for (int b = 0; b < 2; b++) {
@@ -102,7 +104,7 @@ class LlamaGenPipelineTest {
                         .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
                         .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
                         .topP(((Number) s.get("top_p")).doubleValue()).build();
-                LlamaGenResult r = p.generate(req);
+                TokenImages r = p.generate(req);
                 int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
                 for (int b = 0; b < 2; b++) {
                     assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);
@@ -116,7 +118,7 @@ class LlamaGenPipelineTest {
         try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
             int[] want = java.util.Arrays.copyOfRange(g.ints("greedy.tokens"), 0, 256);
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN, Sampler.SJD}) {
-                LlamaGenResult r = p.generate(LlamaGenRequest.builder().classes(2).cfg(2.0).topK(1).sampler(s).lanternDelta(0.0).build());
+                TokenImages r = p.generate(LlamaGenRequest.builder().classes(2).cfg(2.0).topK(1).sampler(s).lanternDelta(0.0).build());
                 assertArrayEquals(want, r.tokens().getFirst(), s + " greedy");
                 SamplerStats st = r.stats().getFirst();
                 System.out.printf("greedy %s: %d target forwards, %d draft forwards, %.2f tokens per target forward%n",
@@ -130,7 +132,7 @@ class LlamaGenPipelineTest {
     void acceleratedSamplersReduceTargetForwardsWhenSampling() {
         try (LlamaGenPipeline p = pipeline()) {
             for (Sampler s : Sampler.values()) {
-                LlamaGenResult r = p.generate(LlamaGenRequest.builder().classes(5).seed(1).cfg(2.0).sampler(s).gamma(3).build());
+                TokenImages r = p.generate(LlamaGenRequest.builder().classes(5).seed(1).cfg(2.0).sampler(s).gamma(3).build());
                 SamplerStats st = r.stats().getFirst();
                 assertEquals(256, r.tokens().getFirst().length);
                 System.out.printf("sampling %s: %d target forwards, acceptance %.2f%n", s.id(), st.targetForwards(), st.acceptanceRate());

@@ -1,0 +1,200 @@
+package dev.tessera.engine.models.nar;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.CheckpointException;
+import dev.tessera.engine.models.llamagen.LlamaGenConfig;
+import dev.tessera.engine.models.llamagen.LlamaStack;
+import dev.tessera.engine.models.llamagen.Rope2d;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Weights;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Ops;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * NAR, next-neighbour autoregressive modeling on the LlamaGen stack ({@code NAR-images/autoregressive/models/gpt.py}):
+ * the LlamaGen blocks plus one extra block, and two heads. The "right" head ({@code norm}, {@code output}) reads the
+ * last main block and predicts the token to the right of each input token; the "below" head ({@code medusa_norm},
+ * {@code medusa_output}) reads the extra block and predicts the token beneath it. Tokens are decoded one
+ * anti-diagonal (h + w = d) at a time, rows in increasing order; a token sees the class token and every token at a
+ * smaller or equal Manhattan distance (the proximity mask), which is exactly everything cached so far plus its own
+ * diagonal.
+ */
+public final class NarModel {
+    private final LlamaGenConfig cfg;
+    private final int extraLayers;
+    private final MemorySegment clsEmb, tokEmb;
+    private final LlamaStack stack;
+    private final float[] norm, medusaNorm;
+    private final Linear output, medusaOutput;
+    private final Ops ops;
+
+    private NarModel(LlamaGenConfig cfg, int extraLayers, MemorySegment clsEmb, MemorySegment tokEmb, LlamaStack stack,
+                     float[] norm, Linear output, float[] medusaNorm, Linear medusaOutput, Ops ops) {
+        this.cfg = cfg;
+        this.extraLayers = extraLayers;
+        this.clsEmb = clsEmb;
+        this.tokEmb = tokEmb;
+        this.stack = stack;
+        this.norm = norm;
+        this.output = output;
+        this.medusaNorm = medusaNorm;
+        this.medusaOutput = medusaOutput;
+        this.ops = ops;
+    }
+
+    /**
+     * Loads a NAR GPT. The blocks are {@code layers.0 .. layers.N}; the last {@code extraLayers} (1 in every release,
+     * {@code medusa_attention_num}) belong to the "below" head.
+     */
+    public static NarModel load(Checkpoint ckpt, int headsOverride, int grid, int extraLayers, Ops ops) {
+        if (!ckpt.contains("medusa_output.weight")) {
+            throw new CheckpointException(ckpt.path(), "not a NAR checkpoint (no 'medusa_output.weight'; a plain LlamaGen model?)");
+        }
+        LlamaGenConfig all = LlamaGenConfig.infer(ckpt, headsOverride, grid, -1);
+        if (extraLayers < 1 || extraLayers >= all.layers()) {
+            throw new TesseraException("a NAR model with " + all.layers() + " blocks cannot have " + extraLayers + " extra blocks");
+        }
+        LlamaGenConfig cfg = LlamaGenConfig.infer(ckpt, headsOverride, grid, all.layers() - extraLayers);
+        int D = cfg.dim();
+        MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
+        MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
+        Rope2d rope = new Rope2d(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
+        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden()), D, cfg.heads(),
+                cfg.ffnHidden(), cfg.normEps(), rope, ops);
+        return new NarModel(cfg, extraLayers, cls, tok, stack, ckpt.tensor("norm.weight", D).toFloatArray(),
+                Linear.load(ckpt, "output", false, cfg.vocab(), D), ckpt.tensor("medusa_norm.weight", D).toFloatArray(),
+                Linear.load(ckpt, "medusa_output", false, cfg.vocab(), D), ops);
+    }
+
+    /** The configuration of the main stack ({@code layers} = main blocks). */
+    public LlamaGenConfig config() {
+        return cfg;
+    }
+
+    public int extraLayers() {
+        return extraLayers;
+    }
+
+    /** One generation: rows (conditional, then unconditional under CFG) and the cache of every block. */
+    public final class State {
+        final int[] labels;
+        final LlamaStack.Cache cache;
+        int step;
+
+        State(int[] labels) {
+            this.labels = labels.clone();
+            this.cache = stack.newCache(labels.length, cfg.sequence());
+        }
+
+        public int rows() {
+            return labels.length;
+        }
+
+        /** Forward passes run (the class token's included). */
+        public int step() {
+            return step;
+        }
+    }
+
+    public State start(int[] labels) {
+        for (int label : labels) {
+            if (label < 0 || label > cfg.numClasses()) {
+                throw new TesseraException("class " + label + " is out of range: this model has " + cfg.numClasses()
+                        + " classes (0-" + (cfg.numClasses() - 1) + ")");
+            }
+        }
+        return new State(labels);
+    }
+
+    /** Decoding steps for the whole grid: one per anti-diagonal (2·grid − 1). */
+    public int steps() {
+        return 2 * cfg.grid() - 1;
+    }
+
+    /** Raster indices of anti-diagonal d, rows in increasing order. */
+    public int[] diagonal(int d) {
+        int g = cfg.grid(), h0 = Math.max(0, d - (g - 1)), h1 = Math.min(d, g - 1);
+        int[] idx = new int[h1 - h0 + 1];
+        for (int h = h0; h <= h1; h++) idx[h - h0] = h * g + (d - h);
+        return idx;
+    }
+
+    /** Step 0: the class token; returns the logits of token (0, 0), {@code (R + B)/2}, {@code [rows, V]}. */
+    public float[] prefill(State s) {
+        if (s.step != 0) throw new IllegalStateException("prefill must come first");
+        int D = cfg.dim(), rows = s.rows();
+        float[] x = new float[rows * D];
+        for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
+        float[][] rb = heads(s, x, 1, new int[] {0});
+        int V = cfg.vocab();
+        float[] out = new float[rows * V];
+        for (int i = 0; i < out.length; i++) out[i] = (rb[0][i] + rb[1][i]) / 2;
+        s.step = 1;
+        return out;
+    }
+
+    /**
+     * Step k ≥ 1: feeds the tokens of anti-diagonal k−1 ({@code tokens[row][i]} in row order) and returns the
+     * logits of anti-diagonal k in row order, {@code [rows, n_k, V]}: the right head's prediction from the left
+     * neighbour and the below head's from the upper neighbour, averaged where both exist (as the official
+     * {@code forward}: first = R, last = B while the diagonals grow; middle = (B + R)/2).
+     */
+    public float[] step(State s, int[][] tokens) {
+        int k = s.step, g = cfg.grid();
+        if (k < 1 || k >= steps()) throw new IllegalStateException("step " + k + " of " + steps());
+        int[] in = diagonal(k - 1);
+        int n = in.length, rows = s.rows(), D = cfg.dim(), V = cfg.vocab();
+        float[] x = new float[rows * n * D];
+        for (int r = 0; r < rows; r++) {
+            if (tokens[r].length != n) throw new IllegalArgumentException("diagonal " + (k - 1) + " has " + n + " tokens");
+            for (int i = 0; i < n; i++) {
+                int t = tokens[r][i];
+                if (t < 0 || t >= V) throw new TesseraException("token " + t + " is outside the vocabulary of " + V);
+                MemorySegment.copy(tokEmb, Weights.F32, 4L * t * D, x, (r * n + i) * D, D);
+            }
+        }
+        int[] rope = new int[n];
+        for (int i = 0; i < n; i++) rope[i] = cfg.clsTokens() + in[i];
+        float[][] rb = heads(s, x, n, rope);
+        float[] R = rb[0], B = rb[1];
+        boolean growing = k < g;
+        int nOut = growing ? n + 1 : n - 1;
+        float[] out = new float[rows * nOut * V];
+        for (int r = 0; r < rows; r++) {
+            int base = r * n * V, o = r * nOut * V;
+            if (growing) {
+                System.arraycopy(R, base, out, o, V);                                  // first: right of (row 0)
+                for (int j = 1; j < n; j++) mix(B, base + (j - 1) * V, R, base + j * V, out, o + j * V, V);
+                System.arraycopy(B, base + (n - 1) * V, out, o + n * V, V);            // last: below the last row
+            } else {
+                for (int j = 0; j < nOut; j++) mix(B, base + j * V, R, base + (j + 1) * V, out, o + j * V, V);
+            }
+        }
+        s.step++;
+        return out;
+    }
+
+    /** {@code (b + r)/2}, the official averaging order. */
+    private static void mix(float[] b, int bo, float[] r, int ro, float[] out, int oo, int V) {
+        for (int v = 0; v < V; v++) out[oo + v] = (b[bo + v] + r[ro + v]) / 2;
+    }
+
+    /** Runs the main blocks (right head) and the extra blocks (below head) on n new positions of every row. */
+    private float[][] heads(State s, float[] x, int n, int[] rope) {
+        int rows = s.rows() * n, D = cfg.dim(), main = stack.size() - extraLayers;
+        stack.run(s.cache, x, n, rope, false, 0, main);
+        float[] hR = x.clone();
+        stack.run(s.cache, x, n, rope, false, main, stack.size());
+        s.cache.advance(n);
+        float[] t = new float[rows * D];
+        float[] R = new float[rows * cfg.vocab()], B = new float[rows * cfg.vocab()];
+        ops.rmsNorm(hR, 0, t, 0, rows, D, cfg.normEps(), norm);
+        ops.linear(t, 0, rows, output, R, 0, Activation.NONE);
+        ops.rmsNorm(x, 0, t, 0, rows, D, cfg.normEps(), medusaNorm);
+        ops.linear(t, 0, rows, medusaOutput, B, 0, Activation.NONE);
+        return new float[][] {R, B};
+    }
+}

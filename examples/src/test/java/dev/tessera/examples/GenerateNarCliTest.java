@@ -1,0 +1,65 @@
+package dev.tessera.examples;
+
+import dev.tessera.engine.io.Json;
+import dev.tessera.engine.testing.Golden;
+import dev.tessera.tokenizers.Images;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tessera generate nar} on the vendored nar-small checkpoint with llamagen-small's tokenizer. */
+class GenerateNarCliTest {
+    static final String GPT = Golden.testdata().resolve("nar-small/gpt.pth").toString();
+    static final String VQ = Golden.testdata().resolve("llamagen-small/vq.pth").toString();
+
+    @Test
+    void greedyRunWritesTheGoldenImagesAndCountsForwardPasses(@TempDir Path tmp) {
+        Path out = tmp.resolve("imgs");
+        Cli r = Cli.run("generate", "nar", "--model", GPT, "--vq", VQ, "--heads", "4", "--class", "4", "--class", "8",
+                "--top-k", "1", "--out", out.toString(), "--tokens-out", tmp.resolve("t.json").toString(),
+                "--stats-out", tmp.resolve("s.json").toString());
+        assertEquals(0, r.status(), r.err());
+        try (Golden g = Golden.vendored("nar-small")) {
+            float[] want = g.floats("vq.decoded");
+            int plane = 3 * 256 * 256;
+            double worst = 0;
+            for (int b = 0; b < 2; b++) {
+                float[] got = Images.toTensor(Images.read(out.resolve(String.format("%03d.png", b))));
+                for (int i = 0; i < plane; i++) {
+                    float expected = Math.max(0f, Math.min(1f, (want[b * plane + i] + 1f) / 2f));
+                    worst = Math.max(worst, Math.abs(got[i] - expected));
+                }
+            }
+            assertTrue(worst <= 1.5 / 255, "PNG vs golden decode: " + worst * 255 + "/255");
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> images = (List<Map<String, Object>>) ((Map<String, Object>) Json.read(tmp.resolve("t.json"))).get("images");
+            @SuppressWarnings("unchecked")
+            List<Number> tokens = (List<Number>) images.get(1).get("tokens");
+            int[] golden = g.ints("greedy.tokens");
+            for (int i = 0; i < 256; i++) assertEquals(golden[256 + i], tokens.get(i).intValue(), "token " + i);
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> stats = (Map<String, Object>) Json.read(tmp.resolve("s.json"));
+        assertEquals(31L, stats.get("forward_passes_per_image"));
+    }
+
+    @Test
+    void aLlamaGenCheckpointIsNotTakenForNar(@TempDir Path tmp) {
+        Path out = tmp.resolve("x.png");
+        Cli r = Cli.run("generate", "nar", "--model", Golden.testdata().resolve("llamagen-small/gpt.pth").toString(),
+                "--vq", VQ, "--class", "1", "--out", out.toString());
+        assertNotEquals(0, r.status());
+        assertTrue(r.err().contains("not a NAR checkpoint"), r.err());
+        assertEquals(1, r.err().strip().lines().count());
+        assertFalse(Files.exists(out));
+    }
+}

@@ -1,0 +1,189 @@
+package dev.tessera.samplers.nar;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.models.llamagen.LlamaGenConfig;
+import dev.tessera.engine.models.nar.NarModel;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Progress;
+import dev.tessera.samplers.TokenImages;
+import dev.tessera.samplers.ar.SamplerStats;
+import dev.tessera.samplers.ar.TokenDistribution;
+import dev.tessera.samplers.rng.TorchGenerator;
+import dev.tessera.samplers.rng.TorchMultinomial;
+import dev.tessera.tokenizers.llamagen.VqModel;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Class-conditional generation with NAR (next-neighbour decoding: a 16×16 grid in 31 forward passes instead of
+ * 256) from the official checkpoints and LlamaGen's VQ-16 tokenizer. All images of a request form one batch, as in
+ * the official {@code generate}: each step samples its positions in row order, every image at each position.
+ * Thread-safe.
+ */
+public final class NarPipeline implements AutoCloseable {
+    private final List<Checkpoint> files;
+    private final NarModel model;
+    private final VqModel vq;
+
+    private NarPipeline(List<Checkpoint> files, NarModel model, VqModel vq) {
+        this.files = files;
+        this.model = model;
+        this.vq = vq;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public LlamaGenConfig config() {
+        return model.config();
+    }
+
+    public NarModel model() {
+        return model;
+    }
+
+    public TokenImages generate(NarRequest req) {
+        return generate(req, Progress.NONE);
+    }
+
+    public TokenImages generate(NarRequest req, Progress progress) {
+        long t0 = System.nanoTime();
+        LlamaGenConfig c = model.config();
+        int[] classes = req.classes();
+        int B = classes.length, N = c.tokens(), V = c.vocab();
+        for (int cl : classes) {
+            if (cl < 0 || cl >= c.numClasses()) {
+                throw new TesseraException("class " + cl + " is out of range: this model has " + c.numClasses()
+                        + " classes (0-" + (c.numClasses() - 1) + ")");
+            }
+        }
+        boolean guided = req.cfg() > 1.0;
+        int[] labels = new int[guided ? 2 * B : B];
+        for (int b = 0; b < B; b++) {
+            labels[b] = classes[b];
+            if (guided) labels[B + b] = c.numClasses();
+        }
+        TorchGenerator rng = new TorchGenerator(req.seed());
+        TokenDistribution dist = req.distribution();
+        float cfg = (float) req.cfg();
+        NarModel.State s = model.start(labels);
+        float[] logits = model.prefill(s);
+        int[] out = new int[B * N];
+        int generated = 0, steps = model.steps();
+        for (int k = 0; k < steps; k++) {
+            int[] pos = model.diagonal(k);
+            int n = pos.length;
+            // official: guidance is on while no more than cfg_interval tokens were generated before this step
+            boolean apply = guided && (req.cfgInterval() < 0 || generated <= req.cfgInterval());
+            int[][] feed = new int[labels.length][n];
+            for (int j = 0; j < n; j++) {
+                for (int b = 0; b < B; b++) {
+                    float[] l = new float[V];
+                    int cOff = (b * n + j) * V;
+                    System.arraycopy(logits, cOff, l, 0, V);
+                    if (apply) {
+                        int u = ((B + b) * n + j) * V;
+                        for (int v = 0; v < V; v++) l[v] = logits[u + v] + (l[v] - logits[u + v]) * cfg;
+                    }
+                    float[] p = dist.probabilities(l, 0, V);
+                    int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
+                    out[b * N + pos[j]] = tok;
+                    feed[b][j] = tok;
+                    if (guided) feed[B + b][j] = tok;
+                }
+            }
+            generated += n;
+            progress.update("step", k + 1, steps);
+            if (k + 1 < steps) logits = model.step(s, feed);
+        }
+        SamplerStats stats = new SamplerStats("nar", B, B * N, s.step(), 0, 0, 0, (System.nanoTime() - t0) * 1e-9);
+
+        long t1 = System.nanoTime();
+        int side = c.grid(), px = side * vq.downsampling();
+        List<int[]> tokens = new ArrayList<>();
+        List<GeneratedImage> images = new ArrayList<>();
+        for (int b = 0; b < B; b++) {
+            int[] t = java.util.Arrays.copyOfRange(out, b * N, (b + 1) * N);
+            tokens.add(t);
+            float[] img = vq.decode(t, 1, side);
+            for (int i = 0; i < img.length; i++) img[i] = (img[i] + 1f) * 0.5f;
+            images.add(new GeneratedImage(classes[b], img, px, px));
+            progress.update("decode", b + 1, B);
+        }
+        return new TokenImages(List.copyOf(images), List.copyOf(tokens), List.of(stats), (System.nanoTime() - t1) * 1e-9);
+    }
+
+    @Override
+    public void close() {
+        for (Checkpoint f : files) f.close();
+    }
+
+    /** {@link #model} and {@link #vq} are required. */
+    public static final class Builder {
+        private Path model, vq;
+        private int heads, imageSize = 256, extraLayers = 1;
+        private Ops ops = Ops.cpu();
+
+        public Builder model(Path p) {
+            this.model = p;
+            return this;
+        }
+
+        public Builder vq(Path p) {
+            this.vq = p;
+            return this;
+        }
+
+        public Builder heads(int h) {
+            this.heads = h;
+            return this;
+        }
+
+        public Builder imageSize(int px) {
+            this.imageSize = px;
+            return this;
+        }
+
+        /** Blocks of the "below" head ({@code medusa_attention_num}, 1 in every release). */
+        public Builder extraLayers(int n) {
+            this.extraLayers = n;
+            return this;
+        }
+
+        public Builder ops(Ops o) {
+            this.ops = o;
+            return this;
+        }
+
+        public NarPipeline load() {
+            if (model == null || vq == null) throw new TesseraException("the NAR model and the VQ tokenizer checkpoints are required");
+            List<Checkpoint> files = new ArrayList<>();
+            try {
+                Checkpoint v = Checkpoints.open(vq);
+                files.add(v);
+                VqModel tokenizer = VqModel.load(v, true, ops);
+                int f = tokenizer.downsampling();
+                if (imageSize <= 0 || imageSize % f != 0) {
+                    throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
+                }
+                Checkpoint m = Checkpoints.open(model);
+                files.add(m);
+                NarModel nar = NarModel.load(m, heads, imageSize / f, extraLayers, ops);
+                if (nar.config().vocab() != tokenizer.codebookSize()) {
+                    throw new TesseraException("the model's vocabulary (" + nar.config().vocab() + ") does not match the tokenizer's codebook ("
+                            + tokenizer.codebookSize() + ")");
+                }
+                return new NarPipeline(files, nar, tokenizer);
+            } catch (RuntimeException e) {
+                for (Checkpoint c : files) c.close();
+                throw e;
+            }
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.tessera.samplers.nar;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.io.Json;
+import dev.tessera.engine.io.SafetensorsCheckpoint;
+import dev.tessera.engine.testing.Golden;
+import dev.tessera.samplers.TokenImages;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/** NAR through the pipeline: golden greedy tokens and images, and the official code's sampled tokens. */
+class NarPipelineTest {
+    static final Path GPT = Golden.testdata().resolve("nar-small/gpt.pth");
+    static final Path VQ = Golden.testdata().resolve("llamagen-small/vq.pth");
+
+    @Test
+    void greedyTokensAndDecodedImagesMatch() {
+        try (Golden g = Golden.vendored("nar-small"); NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load()) {
+            TokenImages r = p.generate(NarRequest.builder().classes(4, 8).cfg(2.0).topK(1).build());
+            int[] want = g.ints("greedy.tokens");
+            float[] decoded = g.floats("vq.decoded"), image = new float[decoded.length];
+            for (int b = 0; b < 2; b++) {
+                assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "image " + b);
+                System.arraycopy(r.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
+            }
+            for (int i = 0; i < decoded.length; i++) decoded[i] = (decoded[i] + 1f) * 0.5f;
+            double err = Golden.assertClose(decoded, image, Golden.TOL / 2, "NAR decoded images");
+            System.out.printf("NAR pipeline: greedy tokens identical, image error %.3g, %d forward passes%n", err,
+                    r.stats().getFirst().targetForwards());
+            assertEquals(31, r.stats().getFirst().targetForwards());
+        }
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void sampledTokensMatchTheOfficialCodeOnCpu() {
+        try (NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load();
+             Checkpoint golden = Checkpoints.open(Golden.testdata().resolve("nar-sampled/golden.safetensors"))) {
+            List<Object> cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
+            for (int c = 0; c < cases.size(); c++) {
+                Map<String, Object> s = (Map<String, Object>) cases.get(c);
+                NarRequest req = NarRequest.builder().classes(4, 8).seed(((Number) s.get("seed")).longValue())
+                        .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
+                        .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
+                        .topP(((Number) s.get("top_p")).doubleValue()).build();
+                TokenImages r = p.generate(req);
+                int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
+                for (int b = 0; b < 2; b++) {
+                    assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);
+                }
+            }
+        }
+    }
+}
