@@ -8,26 +8,28 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 
 /**
- * 3×3 convolution with stride 1 and padding 1 by Winograd's minimal filtering F(2×2, 3×3): each 2×2 block of
- * outputs comes from a 4×4 input tile with 16 multiplications per input channel instead of 36, so the GEMM work
- * of a VQ-VAE decoder drops 2.25×. The transforms use only ±1 and ½, so the rounding stays that of a direct
- * convolution (within float32 reassociation).
+ * 3×3 convolution with stride 1 and padding 1 by Winograd's minimal filtering F(4×4, 3×3) (Lavin & Gray, points
+ * 0, ±1, ±2, ∞): each 4×4 block of outputs comes from a 6×6 input tile with 36 multiplications per input channel
+ * instead of 144, so the GEMM work of a VQ decoder drops 4×.
  * <pre>
- *   U = G·g·Gᵀ (per filter)      V = Bᵀ·d·B (per input tile)      M_ξν = Σ_c U_ξν[o, c]·V_ξν[c, t]  (16 GEMMs)
- *   Y = Aᵀ·M·A (2×2 outputs per tile)
+ *   U = G·g·Gᵀ (per filter)      V = Bᵀ·d·B (per input tile)      M_ξν = Σ_c U_ξν[o, c]·V_ξν[c, t]  (36 GEMMs)
+ *   Y = Aᵀ·M·A (4×4 outputs per tile)
  * </pre>
- * Tiles are processed in blocks of whole tile rows; each block's 16 GEMMs use {@link Gemm}.
+ * Tiles are processed in blocks of whole tile rows; the transforms run 16 tiles at a time in vector lanes.
  */
 final class Winograd {
     private static final VectorSpecies<Float> S = Gemm.S;
     private static final int L = S.length();
-    /** Tiles per block (about): keeps V and M of a block in L2. */
-    private static final int TARGET_TILES = 256;
+    /** Output tile side m and input tile side α = m + 2. */
+    private static final int M = 4, A = 6, AA = A * A;
+    /** Tiles per block (about): keeps a block's V and M in L2. */
+    private static final int TARGET_TILES = 128;
+
     private Winograd() {
     }
 
     /**
-     * Worth it for 3×3, stride 1, padding 1 with enough channels and pixels: the filter transform (16·Cout·Cin
+     * Worth it for 3×3, stride 1, padding 1 with enough channels and pixels: the filter transform (36·Cout·Cin
      * floats, made per call) must stay small next to the convolution, so maps under 64×64 stay with im2col.
      */
     static boolean applies(Conv2d c, int H, int W) {
@@ -36,8 +38,7 @@ final class Winograd {
     }
 
     static void conv3x3(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
-        int cin = conv.cin(), cout = conv.cout();
-        int th = (H + 1) / 2, tw = (W + 1) / 2;
+        int th = (H + M - 1) / M, tw = (W + M - 1) / M;
         float[] U = transformFilters(conv);
         int rowsPerBlock = Math.max(1, TARGET_TILES / tw);
         int blocks = (th + rowsPerBlock - 1) / rowsPerBlock;
@@ -51,30 +52,21 @@ final class Winograd {
         }
     }
 
-    /** U[ξν][o][c] = (G·g·Gᵀ)[ξ][ν] for every filter g = W[o, c]. */
+    /** U[ξν][o][c] = (G·g·Gᵀ)[ξ][ν] for every filter g = W[o, c], G rows (1/4), (−1/6)(1,1,1), (−1/6)(1,−1,1), ... */
     private static float[] transformFilters(Conv2d conv) {
         int cin = conv.cin(), cout = conv.cout(), plane = cout * cin;
-        float[] U = Scratch.get(Scratch.WINO_U, 16 * plane);
+        float[] U = Scratch.get(Scratch.WINO_U, AA * plane);
         MemorySegment w = conv.weight();
         Parallel.forRange(cout, 8, (o0, o1) -> {
-            float[] g = new float[9], h = new float[12];
+            float[] g = new float[9], h = new float[3 * A], u = new float[A];
             for (int o = o0; o < o1; o++) {
                 for (int c = 0; c < cin; c++) {
                     MemorySegment.copy(w, Weights.F32, 36L * ((long) o * cin + c), g, 0, 9);
-                    for (int k = 0; k < 3; k++) {   // h = g·Gᵀ, row by row
-                        float g0 = g[3 * k], g1 = g[3 * k + 1], g2 = g[3 * k + 2];
-                        h[4 * k] = g0;
-                        h[4 * k + 1] = 0.5f * (g0 + g1 + g2);
-                        h[4 * k + 2] = 0.5f * (g0 - g1 + g2);
-                        h[4 * k + 3] = g2;
-                    }
+                    for (int k = 0; k < 3; k++) gRow(g[3 * k], g[3 * k + 1], g[3 * k + 2], h, A * k);   // h = g·Gᵀ
                     int idx = o * cin + c;
-                    for (int v = 0; v < 4; v++) {    // U = G·h, column by column
-                        float h0 = h[v], h1 = h[4 + v], h2 = h[8 + v];
-                        U[(v) * plane + idx] = h0;
-                        U[(4 + v) * plane + idx] = 0.5f * (h0 + h1 + h2);
-                        U[(8 + v) * plane + idx] = 0.5f * (h0 - h1 + h2);
-                        U[(12 + v) * plane + idx] = h2;
+                    for (int v = 0; v < A; v++) {                                                       // U = G·h
+                        gRow(h[v], h[A + v], h[2 * A + v], u, 0);
+                        for (int x = 0; x < A; x++) U[(x * A + v) * plane + idx] = u[x];
                     }
                 }
             }
@@ -82,142 +74,143 @@ final class Winograd {
         return U;
     }
 
-    /** Tile rows [ty0, ty1): input transform, 16 GEMMs, output transform. */
+    /** G·(a, b, c) for the six rows of G. */
+    private static void gRow(float a, float b, float c, float[] out, int off) {
+        out[off] = a / 4f;
+        out[off + 1] = -(a + b + c) / 6f;
+        out[off + 2] = -(a - b + c) / 6f;
+        out[off + 3] = a / 24f + b / 12f + c / 6f;
+        out[off + 4] = a / 24f - b / 12f + c / 6f;
+        out[off + 5] = c;
+    }
+
+    /** Tile rows [ty0, ty1): input transform, 36 GEMMs, output transform. */
     private static void block(float[] in, int inOff, int H, int W, Conv2d conv, float[] U, int ty0, int ty1,
                               float[] out, int outOff) {
-        int cin = conv.cin(), cout = conv.cout(), tw = (W + 1) / 2;
+        int cin = conv.cin(), cout = conv.cout(), tw = (W + M - 1) / M;
         // full-vector stores of a tile row may run up to L − 1 tiles past it (the next row overwrites them): headroom
         int tiles = (ty1 - ty0) * tw, ld = (tiles + L - 1) / L * L + L;
-        float[] V = Scratch.get(Scratch.WINO_V, 16 * cin * ld);
-        float[] M = Scratch.get(Scratch.WINO_M, 16 * cout * ld);
+        float[] V = Scratch.get(Scratch.WINO_V, AA * cin * ld);
+        float[] Mm = Scratch.get(Scratch.WINO_M, AA * cout * ld);
         Parallel.forRange(cin, 4, (c0, c1) -> {
-            float[] rows = new float[8 * (tw + 1 + L)];
-            for (int c = c0; c < c1; c++) inputTransform(in, inOff + c * H * W, H, W, ty0, ty1, V, c * ld, cin * ld, rows);
+            float[] rows = new float[A * 4 * (tw + 2 + L)];
+            float[] tmp = new float[AA * L];
+            for (int c = c0; c < c1; c++) {
+                inputTransform(in, inOff + c * H * W, H, W, ty0, ty1, V, c * ld, cin * ld, rows, tmp);
+            }
         });
         MemorySegment u = MemorySegment.ofArray(U);
-        for (int e = 0; e < 16; e++) {
-            Gemm.gemm(cout, tiles, cin, u, (long) e * cout * cin, cin, V, e * cin * ld, ld, M, e * cout * ld, ld, false);
+        for (int e = 0; e < AA; e++) {
+            Gemm.gemm(cout, tiles, cin, u, (long) e * cout * cin, cin, V, e * cin * ld, ld, Mm, e * cout * ld, ld, false);
         }
         float[] bias = conv.bias();
         Parallel.forRange(cout, 4, (o0, o1) -> {
+            float[] tmp = new float[AA * L], y = new float[M * M * L];
             for (int o = o0; o < o1; o++) {
-                outputTransform(M, o * ld, cout * ld, ty0, ty1, tw, H, W, bias == null ? 0f : bias[o], out, outOff + o * H * W);
+                outputTransform(Mm, o * ld, cout * ld, ty0, ty1, tw, H, W, bias == null ? 0f : bias[o], out,
+                        outOff + o * H * W, tmp, y);
             }
         });
     }
 
     /**
-     * V[ξν][c][t] = (Bᵀ·d·B)[ξ][ν] for the 4×4 input tiles of one channel plane. Each input row is first split
-     * into its odd and even columns so that the four columns of 16 consecutive tiles are four contiguous loads.
+     * V[ξν][c][t] = (Bᵀ·d·B)[ξ][ν] for the 6×6 input tiles of one channel plane. Each input row is first split
+     * into its four column phases, so the six columns of 16 consecutive tiles are six contiguous loads.
      */
     private static void inputTransform(float[] in, int plane, int H, int W, int ty0, int ty1, float[] V, int vOff,
-                                       int stride, float[] rows) {
-        int tw = (W + 1) / 2, n = tw + 1 + L;   // row buffers padded so vector loads never run past them
+                                       int stride, float[] rows, float[] tmp) {
+        int tw = (W + M - 1) / M, n = tw + 2 + L;   // phase rows padded so vector loads never run past them
         for (int ty = ty0; ty < ty1; ty++) {
-            // rows[4 i]: odd[x] = in[r, 2x−1]; rows[4 i + 1]... stored as O then E for each of the four input rows
-            for (int i = 0; i < 4; i++) {
-                int r = 2 * ty - 1 + i, o = (2 * i) * n, e = (2 * i + 1) * n;
-                java.util.Arrays.fill(rows, o, o + 2 * n, 0f);
+            // rows[(4i + r)·n + x + 1] = in[4ty − 1 + i][4x + r] (zero outside the image)
+            for (int i = 0; i < A; i++) {
+                int r = M * ty - 1 + i, base = 4 * i * n;
+                java.util.Arrays.fill(rows, base, base + 4 * n, 0f);
                 if (r < 0 || r >= H) continue;
                 int src = plane + r * W;
-                for (int x = 0; x <= tw; x++) {
-                    int odd = 2 * x - 1, even = 2 * x;
-                    rows[o + x] = odd >= 0 && odd < W ? in[src + odd] : 0f;
-                    rows[e + x] = even < W ? in[src + even] : 0f;
-                }
+                for (int x = 0; x < W; x++) rows[base + (x & 3) * n + (x >> 2) + 1] = in[src + x];
             }
             int t0 = (ty - ty0) * tw;
             for (int tx = 0; tx < tw; tx += L) {
-                // w = d·B for each of the four input rows (d0..d3: columns 2tx−1 .. 2tx+2 of 16 tiles)
-                int o = tx, e = n + tx;
-                FloatVector d0 = FloatVector.fromArray(S, rows, o), d1 = FloatVector.fromArray(S, rows, e),
-                        d2 = FloatVector.fromArray(S, rows, o + 1), d3 = FloatVector.fromArray(S, rows, e + 1);
-                FloatVector w00 = d0.sub(d2), w01 = d1.add(d2), w02 = d2.sub(d1), w03 = d1.sub(d3);
-                o += 2 * n;
-                e += 2 * n;
-                d0 = FloatVector.fromArray(S, rows, o);
-                d1 = FloatVector.fromArray(S, rows, e);
-                d2 = FloatVector.fromArray(S, rows, o + 1);
-                d3 = FloatVector.fromArray(S, rows, e + 1);
-                FloatVector w10 = d0.sub(d2), w11 = d1.add(d2), w12 = d2.sub(d1), w13 = d1.sub(d3);
-                o += 2 * n;
-                e += 2 * n;
-                d0 = FloatVector.fromArray(S, rows, o);
-                d1 = FloatVector.fromArray(S, rows, e);
-                d2 = FloatVector.fromArray(S, rows, o + 1);
-                d3 = FloatVector.fromArray(S, rows, e + 1);
-                FloatVector w20 = d0.sub(d2), w21 = d1.add(d2), w22 = d2.sub(d1), w23 = d1.sub(d3);
-                o += 2 * n;
-                e += 2 * n;
-                d0 = FloatVector.fromArray(S, rows, o);
-                d1 = FloatVector.fromArray(S, rows, e);
-                d2 = FloatVector.fromArray(S, rows, o + 1);
-                d3 = FloatVector.fromArray(S, rows, e + 1);
-                FloatVector w30 = d0.sub(d2), w31 = d1.add(d2), w32 = d2.sub(d1), w33 = d1.sub(d3);
+                // w = d·B for each of the six input rows, kept in tmp[(6i + ν)·L]
+                for (int i = 0; i < A; i++) {
+                    int base = 4 * i * n + tx;
+                    FloatVector d0 = FloatVector.fromArray(S, rows, base + 3 * n),       // column 4tx − 1
+                            d1 = FloatVector.fromArray(S, rows, base + 1),                // 4tx
+                            d2 = FloatVector.fromArray(S, rows, base + n + 1),            // 4tx + 1
+                            d3 = FloatVector.fromArray(S, rows, base + 2 * n + 1),        // 4tx + 2
+                            d4 = FloatVector.fromArray(S, rows, base + 3 * n + 1),        // 4tx + 3
+                            d5 = FloatVector.fromArray(S, rows, base + 2);                // 4tx + 4
+                    bt(d0, d1, d2, d3, d4, d5, tmp, A * i * L, L);
+                }
                 // V = Bᵀ·w, column by column
                 int dst = vOff + t0 + tx;
-                store(w00, w10, w20, w30, V, dst, stride, 0);
-                store(w01, w11, w21, w31, V, dst, stride, 1);
-                store(w02, w12, w22, w32, V, dst, stride, 2);
-                store(w03, w13, w23, w33, V, dst, stride, 3);
+                for (int v = 0; v < A; v++) {
+                    FloatVector w0 = FloatVector.fromArray(S, tmp, v * L), w1 = FloatVector.fromArray(S, tmp, (A + v) * L),
+                            w2 = FloatVector.fromArray(S, tmp, (2 * A + v) * L), w3 = FloatVector.fromArray(S, tmp, (3 * A + v) * L),
+                            w4 = FloatVector.fromArray(S, tmp, (4 * A + v) * L), w5 = FloatVector.fromArray(S, tmp, (5 * A + v) * L);
+                    btStore(w0, w1, w2, w3, w4, w5, V, dst + v * stride, A * stride);
+                }
             }
         }
     }
 
-    /** Column ν of Bᵀ·w: rows ξ = 0..3 go to V[4ξ + ν]. */
-    private static void store(FloatVector w0, FloatVector w1, FloatVector w2, FloatVector w3, float[] V, int dst,
-                              int stride, int v) {
-        w0.sub(w2).intoArray(V, dst + v * stride);
-        w1.add(w2).intoArray(V, dst + (4 + v) * stride);
-        w2.sub(w1).intoArray(V, dst + (8 + v) * stride);
-        w1.sub(w3).intoArray(V, dst + (12 + v) * stride);
+    /** The six rows of Bᵀ applied to (d0..d5), stored at out[off + j·step]. */
+    private static void bt(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
+                           FloatVector d5, float[] out, int off, int step) {
+        d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(out, off);
+        d1.add(d2).mul(-4f).add(d3).add(d4).intoArray(out, off + step);
+        d1.sub(d2).mul(4f).sub(d3).add(d4).intoArray(out, off + 2 * step);
+        d3.sub(d1).mul(2f).sub(d2).add(d4).intoArray(out, off + 3 * step);
+        d1.sub(d3).mul(2f).sub(d2).add(d4).intoArray(out, off + 4 * step);
+        d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(out, off + 5 * step);
     }
 
-    /** out = Aᵀ·M·A + bias for one output channel, written as 2×2 blocks (cut at odd borders). */
-    private static void outputTransform(float[] M, int mOff, int stride, int ty0, int ty1, int tw, int H, int W,
-                                        float bias, float[] out, int plane) {
-        float[] y = new float[4 * L];
+    private static void btStore(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
+                                FloatVector d5, float[] V, int off, int step) {
+        bt(d0, d1, d2, d3, d4, d5, V, off, step);
+    }
+
+    /** out = Aᵀ·M·A + bias for one output channel, written as 4×4 blocks (cut at the borders). */
+    private static void outputTransform(float[] Mm, int mOff, int stride, int ty0, int ty1, int tw, int H, int W,
+                                        float bias, float[] out, int plane, float[] tmp, float[] y) {
         for (int ty = ty0; ty < ty1; ty++) {
-            int t0 = (ty - ty0) * tw, row = plane + 2 * ty * W;
-            boolean second = 2 * ty + 1 < H;
+            int t0 = (ty - ty0) * tw, y0 = M * ty, rowsOut = Math.min(M, H - y0);
             for (int tx = 0; tx < tw; tx += L) {
-                tile(M, mOff + t0 + tx, stride, bias, y);
-                // interleave: tile j gives out[2ty + a][2(tx + j) + b] = y[(2a + b)·L + j]
-                int n = Math.min(L, tw - tx), x0 = 2 * tx;
-                for (int j = 0; j < n; j++) {
-                    int x = x0 + 2 * j;
-                    out[row + x] = y[j];
-                    if (x + 1 < W) out[row + x + 1] = y[L + j];
-                    if (second) {
-                        out[row + W + x] = y[2 * L + j];
-                        if (x + 1 < W) out[row + W + x + 1] = y[3 * L + j];
+                int src = mOff + t0 + tx;
+                // q = M·A row by row: tmp[(4ξ + b)·L]
+                for (int x = 0; x < A; x++) {
+                    int r = src + A * x * stride;
+                    at(FloatVector.fromArray(S, Mm, r), FloatVector.fromArray(S, Mm, r + stride),
+                            FloatVector.fromArray(S, Mm, r + 2 * stride), FloatVector.fromArray(S, Mm, r + 3 * stride),
+                            FloatVector.fromArray(S, Mm, r + 4 * stride), FloatVector.fromArray(S, Mm, r + 5 * stride),
+                            0f, tmp, 4 * x * L, L);
+                }
+                // Y = Aᵀ·q column by column: y[(4a + b)·L]
+                for (int b = 0; b < M; b++) {
+                    at(FloatVector.fromArray(S, tmp, b * L), FloatVector.fromArray(S, tmp, (4 + b) * L),
+                            FloatVector.fromArray(S, tmp, (8 + b) * L), FloatVector.fromArray(S, tmp, (12 + b) * L),
+                            FloatVector.fromArray(S, tmp, (16 + b) * L), FloatVector.fromArray(S, tmp, (20 + b) * L),
+                            bias, y, b * L, 4 * L);
+                }
+                int n = Math.min(L, tw - tx);
+                for (int a = 0; a < rowsOut; a++) {
+                    int row = plane + (y0 + a) * W;
+                    for (int j = 0; j < n; j++) {
+                        int x0 = M * (tx + j), cols = Math.min(M, W - x0);
+                        for (int b = 0; b < cols; b++) out[row + x0 + b] = y[(4 * a + b) * L + j];
                     }
                 }
             }
         }
     }
 
-    /** Y = Aᵀ·M·A + bias for L consecutive tiles: y[(2a + b)·L + j] is output (a, b) of tile j. */
-    private static void tile(float[] M, int src, int stride, float bias, float[] y) {
-        // q = M·A, row ξ: q_ξ0 = m_ξ0 + m_ξ1 + m_ξ2, q_ξ1 = m_ξ1 − m_ξ2 − m_ξ3
-        FloatVector q00 = colSum(M, src, stride), q01 = colDiff(M, src, stride);
-        FloatVector q10 = colSum(M, src + 4 * stride, stride), q11 = colDiff(M, src + 4 * stride, stride);
-        FloatVector q20 = colSum(M, src + 8 * stride, stride), q21 = colDiff(M, src + 8 * stride, stride);
-        FloatVector q30 = colSum(M, src + 12 * stride, stride), q31 = colDiff(M, src + 12 * stride, stride);
-        // Y = Aᵀ·q
-        q00.add(q10).add(q20).add(bias).intoArray(y, 0);
-        q01.add(q11).add(q21).add(bias).intoArray(y, L);
-        q10.sub(q20).sub(q30).add(bias).intoArray(y, 2 * L);
-        q11.sub(q21).sub(q31).add(bias).intoArray(y, 3 * L);
-    }
-
-    private static FloatVector colSum(float[] M, int at, int stride) {
-        return FloatVector.fromArray(S, M, at).add(FloatVector.fromArray(S, M, at + stride))
-                .add(FloatVector.fromArray(S, M, at + 2 * stride));
-    }
-
-    private static FloatVector colDiff(float[] M, int at, int stride) {
-        return FloatVector.fromArray(S, M, at + stride).sub(FloatVector.fromArray(S, M, at + 2 * stride))
-                .sub(FloatVector.fromArray(S, M, at + 3 * stride));
+    /** The four rows of Aᵀ applied to (m0..m5) (plus a constant), stored at out[off + j·step]. */
+    private static void at(FloatVector m0, FloatVector m1, FloatVector m2, FloatVector m3, FloatVector m4,
+                           FloatVector m5, float bias, float[] out, int off, int step) {
+        FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
+        m0.add(s12).add(s34).add(bias).intoArray(out, off);
+        d12.add(d34.mul(2f)).add(bias).intoArray(out, off + step);
+        s12.add(s34.mul(4f)).add(bias).intoArray(out, off + 2 * step);
+        d12.add(d34.mul(8f)).add(m5).add(bias).intoArray(out, off + 3 * step);
     }
 }
