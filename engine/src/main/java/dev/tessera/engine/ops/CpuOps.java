@@ -52,6 +52,46 @@ public final class CpuOps implements Ops {
     // ---------------------------------------------------------------- normalisation and activations
 
     @Override
+    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
+                         int rowsPerGroup) {
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(C, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = xOff + r * C, sc = (r / rowsPerGroup) * modStride + scaleOff, sh = sc - scaleOff + shiftOff;
+                int i = 0, bound = S.loopBound(C);
+                for (; i < bound; i += L) {
+                    FloatVector s = FloatVector.fromArray(S, mod, sc + i).add(1f);
+                    // mul then add, two roundings as PyTorch's x.mul(1 + scale).add_(shift)
+                    FloatVector.fromArray(S, x, o + i).mul(s).add(FloatVector.fromArray(S, mod, sh + i)).intoArray(x, o + i);
+                }
+                for (; i < C; i++) x[o + i] = x[o + i] * (1f + mod[sc + i]) + mod[sh + i];
+            }
+        });
+    }
+
+    @Override
+    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
+                         int gammaOff, int rowsPerGroup) {
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(C, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = xOff + r * C, yo = yOff + r * C, i = 0, bound = S.loopBound(C);
+                if (mod == null) {
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(S, x, o + i).add(FloatVector.fromArray(S, y, yo + i)).intoArray(x, o + i);
+                    }
+                    for (; i < C; i++) x[o + i] += y[yo + i];
+                } else {
+                    int g = (r / rowsPerGroup) * modStride + gammaOff;
+                    for (; i < bound; i += L) {
+                        FloatVector.fromArray(S, y, yo + i).mul(FloatVector.fromArray(S, mod, g + i))
+                                .add(FloatVector.fromArray(S, x, o + i)).intoArray(x, o + i);
+                    }
+                    for (; i < C; i++) x[o + i] += y[yo + i] * mod[g + i];
+                }
+            }
+        });
+    }
+
+    @Override
     public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         Parallel.forRange(rows, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {

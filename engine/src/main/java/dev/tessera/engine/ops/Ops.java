@@ -44,6 +44,21 @@ public interface Ops {
      */
     void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight);
 
+    /**
+     * AdaLN modulation in place over rows of width C:
+     * {@code x[r, c] = x[r, c]·(1 + mod[g·modStride + scaleOff + c]) + mod[g·modStride + shiftOff + c]} with
+     * {@code g = r / rowsPerGroup} (1 for per-token modulation, the tokens of a sample for per-sample modulation).
+     */
+    void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
+                  int rowsPerGroup);
+
+    /**
+     * Gated residual: {@code x[r, c] += y[r, c]·mod[g·modStride + gammaOff + c]} with {@code g = r / rowsPerGroup};
+     * with {@code mod == null}, a plain {@code x += y}.
+     */
+    void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride, int gammaOff,
+                  int rowsPerGroup);
+
     /** {@code x[off .. off+n) = act(x)} in place. */
     void activate(float[] x, int off, int n, Activation act);
 

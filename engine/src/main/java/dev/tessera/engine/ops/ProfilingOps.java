@@ -77,6 +77,22 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
+                         int rowsPerGroup) {
+        long t = System.nanoTime();
+        inner.modulate(x, xOff, rows, C, mod, modStride, scaleOff, shiftOff, rowsPerGroup);
+        record("modulate", 2L * rows * C, t);
+    }
+
+    @Override
+    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
+                         int gammaOff, int rowsPerGroup) {
+        long t = System.nanoTime();
+        inner.addGated(x, xOff, y, yOff, rows, C, mod, modStride, gammaOff, rowsPerGroup);
+        record("addGated", 2L * rows * C, t);
+    }
+
+    @Override
     public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         long t = System.nanoTime();
         inner.rmsNorm(x, xOff, out, outOff, rows, C, eps, weight);

@@ -73,6 +73,30 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
+                         int rowsPerGroup) {
+        for (int r = 0; r < rows; r++) {
+            int g = (r / rowsPerGroup) * modStride;
+            for (int c = 0; c < C; c++) {
+                int i = xOff + r * C + c;
+                x[i] = x[i] * (1f + mod[g + scaleOff + c]) + mod[g + shiftOff + c];
+            }
+        }
+    }
+
+    @Override
+    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
+                         int gammaOff, int rowsPerGroup) {
+        for (int r = 0; r < rows; r++) {
+            int g = mod == null ? 0 : (r / rowsPerGroup) * modStride + gammaOff;
+            for (int c = 0; c < C; c++) {
+                float t = y[yOff + r * C + c];
+                x[xOff + r * C + c] += mod == null ? t : t * mod[g + c];
+            }
+        }
+    }
+
+    @Override
     public void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         for (int r = 0; r < rows; r++) {
             double ss = 0;

@@ -95,6 +95,28 @@ class CpuOpsTest {
         }
     }
 
+    @ParameterizedTest
+    @CsvSource({"7,40,1", "12,136,4", "6,16,6"})
+    void modulationAndGatedResidualMatchReference(int rows, int C, int rowsPerGroup) {
+        int groups = (rows + rowsPerGroup - 1) / rowsPerGroup, stride = 3 * C;
+        float[] mod = random(groups * stride, 32), y = random(rows * C, 33);
+        float[] want = random(rows * C, 34), got = want.clone();
+        REF.modulate(want, 0, rows, C, mod, stride, C, 2 * C, rowsPerGroup);
+        CPU.modulate(got, 0, rows, C, mod, stride, C, 2 * C, rowsPerGroup);
+        assertNear(want, got, 0, "modulate");
+        // the result really is x·(1 + scale) + shift of each row's group
+        float[] x = random(rows * C, 34);
+        int r = rows - 1, g = (r / rowsPerGroup) * stride;
+        assertEquals(x[r * C + 3] * (1f + mod[g + C + 3]) + mod[g + 2 * C + 3], got[r * C + 3], 1e-6f);
+        for (float[] m : new float[][] {mod, null}) {
+            float[] a = want.clone(), b = want.clone();
+            REF.addGated(a, 0, y, 0, rows, C, m, stride, 0, rowsPerGroup);
+            CPU.addGated(b, 0, y, 0, rows, C, m, stride, 0, rowsPerGroup);
+            assertNear(a, b, 0, "addGated");
+            assertEquals(want[5] + y[5] * (m == null ? 1f : m[5]), b[5], 1e-6f);
+        }
+    }
+
     @Test
     void causalAttentionOfTheFirstNewQuerySeesOnlyThePrefixAndItself() {
         // one head, d = 1: with the cache [1, 2, 3] and two new tokens [10, 20] (T = 5), query 0 (the first new

@@ -9,7 +9,7 @@ package dev.tessera.samplers.rng;
  *   <li>{@code rand} float32: {@code (u32 & 0xFFFFFF)·2⁻²⁴}; float64: 53 bits from two words, first word high.</li>
  *   <li>{@code exponential_}: {@code −log1p(−u)} from a float64 uniform, rounded to float32.</li>
  *   <li>{@code randn} float32 (n ≥ 16): uniforms first, then Box–Muller over blocks of 16 (pairs j, j+8), the
- *       last partial block redrawn.</li>
+ *       last partial block redrawn; float64 the same in double precision.</li>
  * </ul>
  */
 public final class TorchGenerator {
@@ -80,6 +80,36 @@ public final class TorchGenerator {
             int last = off + n - 16;
             for (int i = 0; i < 16; i++) out[last + i] = nextFloat();
             boxMuller16(out, last);
+        }
+    }
+
+    /** Fills {@code out[off .. off+n)} like {@code torch.randn(n, dtype=torch.float64)} (contiguous). */
+    public void fillNormal(double[] out, int off, int n) {
+        if (n < 16) {
+            for (int i = 0; i < n; i += 2) {
+                double u1 = nextDouble(), u2 = nextDouble();
+                double r = Math.sqrt(-2.0 * Math.log1p(-u2));
+                double theta = 2.0 * Math.PI * u1;
+                out[off + i] = r * Math.cos(theta);
+                if (i + 1 < n) out[off + i + 1] = r * Math.sin(theta);
+            }
+            return;
+        }
+        for (int i = 0; i < n; i++) out[off + i] = nextDouble();
+        for (int i = 0; i + 16 <= n; i += 16) boxMuller16(out, off + i);
+        if (n % 16 != 0) {
+            int last = off + n - 16;
+            for (int i = 0; i < 16; i++) out[last + i] = nextDouble();
+            boxMuller16(out, last);
+        }
+    }
+
+    private static void boxMuller16(double[] a, int off) {
+        for (int j = 0; j < 8; j++) {
+            double u1 = 1 - a[off + j], u2 = a[off + j + 8];
+            double r = Math.sqrt(-2 * Math.log(u1)), theta = 2.0 * Math.PI * u2;
+            a[off + j] = r * Math.cos(theta);
+            a[off + j + 8] = r * Math.sin(theta);
         }
     }
 

@@ -46,6 +46,22 @@ class TorchGeneratorTest {
     }
 
     @Test
+    void float64NormalsMatchTorchRandnDouble() {
+        // torch.manual_seed(9); torch.randn(40, dtype=torch.float64): two full blocks of 16 and a redrawn tail
+        double[] got = new double[40];
+        new TorchGenerator(9).fillNormal(got, 0, 40);
+        int[] at = {0, 1, 7, 8, 15, 16, 31, 32, 39};
+        double[] want = {0.42590269175345685, -1.668178790968237, 0.4841590502015457, 0.6197299001812928,
+                0.03692466153530214, 0.17317847693771457, 0.5757484732018157, -0.9116621266037304, 1.7849885874679057};
+        for (int i = 0; i < at.length; i++) assertEquals(want[i], got[at[i]], 1e-14, "value " + at[i]);
+        // fewer than 16 values take the scalar float64 path
+        double[] small = new double[6];
+        new TorchGenerator(9).fillNormal(small, 0, 6);
+        assertArrayEquals(new double[] {0.04472753863654923, 1.911239043445692, -0.2310308923435549, 0.34592815167069546,
+                1.3180282301962654, 0.3696370193668759}, small, 1e-14);
+    }
+
+    @Test
     void multinomialMatchesTorchMultinomialWithAndWithoutReplacement() {
         float[] p = new float[4 * 50];
         for (int r = 0; r < 4; r++) for (int v = 0; v < 50; v++) p[r * 50 + v] = (v + 1) / 1275f;

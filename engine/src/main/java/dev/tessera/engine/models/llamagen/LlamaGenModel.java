@@ -3,6 +3,7 @@ package dev.tessera.engine.models.llamagen;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
@@ -47,7 +48,7 @@ public final class LlamaGenModel {
         int D = cfg.dim();
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
-        Rope2d rope = new Rope2d(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
+        Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
         LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, cfg.layers(), D, cfg.ffnHidden()), D, cfg.heads(),
                 cfg.ffnHidden(), cfg.normEps(), rope, ops);
         float[] norm = ckpt.tensor("norm.weight", D).toFloatArray();

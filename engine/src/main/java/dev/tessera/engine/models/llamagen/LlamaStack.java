@@ -2,6 +2,7 @@ package dev.tessera.engine.models.llamagen;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 

@@ -5,7 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaStack;
-import dev.tessera.engine.models.llamagen.Rope2d;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
@@ -61,7 +61,7 @@ public final class NarModel {
         int D = cfg.dim();
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
-        Rope2d rope = new Rope2d(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
+        Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
         LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden()), D, cfg.heads(),
                 cfg.ffnHidden(), cfg.normEps(), rope, ops);
         return new NarModel(cfg, extraLayers, cls, tok, stack, ckpt.tensor("norm.weight", D).toFloatArray(),

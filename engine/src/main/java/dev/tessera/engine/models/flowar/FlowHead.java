@@ -1,0 +1,271 @@
+package dev.tessera.engine.models.flowar;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.nn.KvCache;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Ops;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * FlowAR's flow-matching head ({@code flownet}, {@code SimpleTransformerAdaLN}): given noisy latent tokens x, a
+ * time t and the AR condition z of a scale, it predicts the velocity {@code v = ε − x₀}. Its blocks are either
+ * {@code Block_v1} (per-token AdaLN from {@code t + cond_embed(z)}, FlowAR-S) or {@code Block_v2} (per-sample
+ * AdaLN on the attention, cross-attention to z, per-token AdaLN on the MLP; FlowAR-L/H).
+ *
+ * <p>Everything that depends only on z (its embedding, the cross-attention keys and values) is computed once per
+ * scale by {@link #prepare}; {@link #velocity} then runs once per ODE step. Immutable and thread-safe; a
+ * {@link Context} belongs to one generation.
+ */
+public final class FlowHead {
+
+    /** One {@code res_blocks.j}: the Block_v2 fields are null for Block_v1 and the other way round. */
+    record Block(Linear qkv, Linear proj, Linear fc1g, Linear fc1x, Linear fc2, float[] freqs,
+                 Linear adaLin,
+                 Linear adaLinAttn, Linear adaLinMlp, Linear crossQ, Linear crossKv, Linear crossProj,
+                 float[] norm21, float[] norm22, float[] crossFreqs) {
+
+        static Block load(Checkpoint ckpt, String p, FlowArConfig cfg) {
+            int W = cfg.flowWidth(), C = cfg.width(), hid = cfg.flowMlpHidden(), hd = cfg.flowHeadDim();
+            Linear qkv = Linear.load(ckpt, p + "attn.qkv", false, 3 * W, W);
+            Linear proj = Linear.load(ckpt, p + "attn.proj", true, W, W);
+            Linear g = Linear.load(ckpt, p + "mlp.fc1_g", true, hid, W), x = Linear.load(ckpt, p + "mlp.fc1_x", true, hid, W);
+            Linear fc2 = Linear.load(ckpt, p + "mlp.fc2", true, W, hid);
+            float[] rope = freqs(ckpt, p + "attn.rope.freqs", hd);
+            if (!cfg.cross()) {
+                return new Block(qkv, proj, g, x, fc2, rope, Linear.load(ckpt, p + "ada_lin", true, 6 * W, W),
+                        null, null, null, null, null, null, null, null);
+            }
+            return new Block(qkv, proj, g, x, fc2, rope, null,
+                    Linear.load(ckpt, p + "ada_lin_attn", true, 3 * W, W), Linear.load(ckpt, p + "ada_lin_mlp", true, 3 * W, W),
+                    Linear.load(ckpt, p + "crossattn.q", false, W, W), Linear.load(ckpt, p + "crossattn.kv", false, 2 * W, C),
+                    Linear.load(ckpt, p + "crossattn.proj", true, W, W), ckpt.tensor(p + "norm2_1.weight", W).toFloatArray(),
+                    ckpt.tensor(p + "norm2_2.weight", C).toFloatArray(),
+                    freqs(ckpt, p + "crossattn.rope.freqs", hd));
+        }
+
+        private static float[] freqs(Checkpoint ckpt, String key, int headDim) {
+            return ckpt.contains(key) ? ckpt.tensor(key, headDim / 4).toFloatArray() : Rope2d.frequencies(headDim, 10000f);
+        }
+    }
+
+    /** Width of the sinusoidal time embedding. */
+    static final int FREQUENCY_EMBEDDING = 256;
+
+    private final FlowArConfig cfg;
+    private final Ops ops;
+    private final Linear time0, time2, condEmbed, inputProj, finalLinear, finalAda;
+    private final List<Block> blocks;
+    private final float[] timeFreqs;
+
+    private FlowHead(FlowArConfig cfg, Ops ops, Linear time0, Linear time2, Linear condEmbed, Linear inputProj,
+                     List<Block> blocks, Linear finalLinear, Linear finalAda) {
+        this.cfg = cfg;
+        this.ops = ops;
+        this.time0 = time0;
+        this.time2 = time2;
+        this.condEmbed = condEmbed;
+        this.inputProj = inputProj;
+        this.blocks = blocks;
+        this.finalLinear = finalLinear;
+        this.finalAda = finalAda;
+        // freqs_j = exp(−ln(10000)·j/half) in float32, the scalar rounded to float first as PyTorch does
+        int half = FREQUENCY_EMBEDDING / 2;
+        timeFreqs = new float[half];
+        float a = (float) -Math.log(10000.0);
+        for (int j = 0; j < half; j++) timeFreqs[j] = (float) Math.exp((a * j) / half);
+    }
+
+    public static FlowHead load(Checkpoint ckpt, FlowArConfig cfg, Ops ops) {
+        int W = cfg.flowWidth(), D = cfg.tokenDim();
+        List<Block> blocks = new ArrayList<>();
+        for (int j = 0; j < cfg.flowDepth(); j++) blocks.add(Block.load(ckpt, "flownet.res_blocks." + j + ".", cfg));
+        return new FlowHead(cfg, ops, Linear.load(ckpt, "flownet.time_embed.mlp.0", true, W, FREQUENCY_EMBEDDING),
+                Linear.load(ckpt, "flownet.time_embed.mlp.2", true, W, W),
+                Linear.load(ckpt, "flownet.cond_embed", true, W, cfg.width()),
+                Linear.load(ckpt, "flownet.input_proj", true, W, D), List.copyOf(blocks),
+                Linear.load(ckpt, "flownet.final_layer.linear", true, D, W),
+                Linear.load(ckpt, "flownet.final_layer.adaLN_modulation.1", true, 2 * W, W));
+    }
+
+    /**
+     * The integer timestep the time embedder sees: {@code (t·1000).long()} with the product in float32 and the cast
+     * truncating (t = 0.7 gives 700, not 699).
+     */
+    public static long timestep(float t) {
+        return (long) (t * 1000f);
+    }
+
+    /**
+     * The condition of one scale for up to {@code rows} sequences, and the work arrays of its ODE steps. The
+     * scale's n tokens form a square map (side √n), which sets the rotary positions.
+     */
+    public final class Context {
+        final int rows, n;
+        final Rope2d[] selfRope, crossRope;   // per block
+        final float[] c;             // cond_embed(z) [rows·n, W]
+        final KvCache cross;         // Block_v2: the keys and values of z, per block
+        final KvCache self;          // one block's self-attention keys and values, rewritten every block
+        final float[] h, hn, a, mod, qkv, o, g, u, temb, tmod;
+
+        Context(float[] z, int rows, int n) {
+            int W = cfg.flowWidth(), C = cfg.width(), R = rows * n, H = cfg.flowHeads(), hd = cfg.flowHeadDim();
+            if (z.length != R * C) throw new IllegalArgumentException("condition has " + z.length + " values, expected " + R * C);
+            this.rows = rows;
+            this.n = n;
+            int side = (int) Math.round(Math.sqrt(n));
+            if (side * side != n) throw new IllegalArgumentException(n + " tokens do not form a square map");
+            selfRope = new Rope2d[blocks.size()];
+            crossRope = new Rope2d[blocks.size()];
+            for (int j = 0; j < blocks.size(); j++) {
+                Block b = blocks.get(j);
+                selfRope[j] = Rope2d.scaledGrid(side, FlowArConfig.ROPE_GRID, b.freqs());
+                crossRope[j] = b.crossFreqs() == null ? null : Rope2d.scaledGrid(side, FlowArConfig.ROPE_GRID, b.crossFreqs());
+            }
+            c = new float[R * W];
+            ops.linear(z, 0, R, condEmbed, c, 0, Activation.NONE);
+            if (cfg.cross()) {
+                cross = new KvCache(blocks.size(), rows, H, hd, n);
+                float[] zn = new float[R * C], kv = new float[R * 2 * W];
+                for (int j = 0; j < blocks.size(); j++) {
+                    Block b = blocks.get(j);
+                    ops.rmsNorm(z, 0, zn, 0, R, C, FlowArConfig.NORM_EPS, b.norm22());
+                    ops.linear(zn, 0, R, b.crossKv(), kv, 0, Activation.NONE);
+                    crossRope[j].rotateRows(kv, 0, 2 * W, R, n, H);
+                    cross.store(j, kv, 0, 2 * W, 0, W, n);
+                }
+            } else {
+                cross = null;
+            }
+            self = new KvCache(1, rows, H, hd, n);
+            h = new float[R * W];
+            hn = new float[R * W];
+            a = new float[R * W];
+            mod = new float[R * (cfg.cross() ? 3 : 6) * W];
+            qkv = new float[R * 3 * W];
+            o = new float[R * W];
+            g = new float[R * cfg.flowMlpHidden()];
+            u = new float[R * cfg.flowMlpHidden()];
+            temb = new float[rows * W];
+            tmod = new float[rows * 3 * W];
+        }
+
+        /** Sequences this context holds (2B under CFG). */
+        public int rows() {
+            return rows;
+        }
+    }
+
+    /** Precomputes what depends only on the AR output {@code z [rows, n, C]} of one scale. */
+    public Context prepare(float[] z, int rows, int n) {
+        return new Context(z, rows, n);
+    }
+
+    /**
+     * The velocity {@code v [rows, n, D]} at the noisy tokens {@code x [rows, n, D]} and times {@code t[0..rows)},
+     * for the first {@code rows} sequences of the context (under CFG the conditional half alone, or all of it).
+     */
+    public void velocity(Context ctx, int rows, float[] x, float[] t, float[] v) {
+        int W = cfg.flowWidth(), D = cfg.tokenDim(), n = ctx.n, R = rows * n, H = cfg.flowHeads(), hd = cfg.flowHeadDim();
+        if (rows > ctx.rows) throw new IllegalArgumentException(rows + " rows in a context of " + ctx.rows);
+        if (x.length < R * D || v.length < R * D || t.length < rows) throw new IllegalArgumentException("x, v or t too short");
+        float eps = FlowArConfig.NORM_EPS;
+
+        timeEmbedding(t, rows, ctx.temb);
+        // a = SiLU(c + t), the input of every per-token modulation
+        for (int r = 0; r < R; r++) {
+            int tb = (r / n) * W, o = r * W;
+            for (int k = 0; k < W; k++) ctx.a[o + k] = ctx.c[o + k] + ctx.temb[tb + k];
+        }
+        ops.activate(ctx.a, 0, R * W, Activation.SILU);
+        ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
+
+        float[] scale = new float[H];
+        Arrays.fill(scale, (float) (1.0 / Math.sqrt(hd)));
+        for (int j = 0; j < blocks.size(); j++) {
+            Block b = blocks.get(j);
+            // attention branch: modulation per token (v1) or per sample from t alone (v2)
+            float[] attnMod;
+            int stride, group, gamma, sc, sh;
+            if (!cfg.cross()) {
+                ops.linear(ctx.a, 0, R, b.adaLin(), ctx.mod, 0, Activation.NONE);
+                attnMod = ctx.mod;
+                stride = 6 * W;
+                group = 1;
+                gamma = 0;
+                sc = 2 * W;
+                sh = 4 * W;
+            } else {
+                float[] st = Arrays.copyOf(ctx.temb, rows * W);
+                ops.activate(st, 0, st.length, Activation.SILU);
+                ops.linear(st, 0, rows, b.adaLinAttn(), ctx.tmod, 0, Activation.NONE);
+                attnMod = ctx.tmod;
+                stride = 3 * W;
+                group = n;
+                gamma = 0;
+                sc = W;
+                sh = 2 * W;
+            }
+            ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, null);
+            ops.modulate(ctx.hn, 0, R, W, attnMod, stride, sc, sh, group);
+            ops.linear(ctx.hn, 0, R, b.qkv(), ctx.qkv, 0, Activation.NONE);
+            ctx.selfRope[j].rotateRows(ctx.qkv, 0, 3 * W, R, n, H);
+            ctx.selfRope[j].rotateRows(ctx.qkv, W, 3 * W, R, n, H);
+            ctx.self.store(0, rows, ctx.qkv, 0, 3 * W, W, 2 * W, n);
+            ctx.self.attend(ops, 0, rows, ctx.qkv, 0, 3 * W, n, false, scale, ctx.o, 0, W);
+            ops.linear(ctx.o, 0, R, b.proj(), ctx.hn, 0, Activation.NONE);
+            ops.addGated(ctx.h, 0, ctx.hn, 0, R, W, attnMod, stride, gamma, group);
+
+            if (cfg.cross()) {
+                // h += crossattn(RMS_w(h), RMS_w(z)): no gate, no modulation
+                ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, b.norm21());
+                ops.linear(ctx.hn, 0, R, b.crossQ(), ctx.qkv, 0, Activation.NONE);
+                ctx.crossRope[j].rotateRows(ctx.qkv, 0, W, R, n, H);
+                ctx.cross.attend(ops, j, rows, ctx.qkv, 0, W, n, false, scale, ctx.o, 0, W);
+                ops.linear(ctx.o, 0, R, b.crossProj(), ctx.hn, 0, Activation.NONE);
+                ops.addGated(ctx.h, 0, ctx.hn, 0, R, W, null, 0, 0, 1);
+                ops.linear(ctx.a, 0, R, b.adaLinMlp(), ctx.mod, 0, Activation.NONE);
+                stride = 3 * W;
+                gamma = 0;
+                sc = W;
+                sh = 2 * W;
+            } else {
+                stride = 6 * W;
+                gamma = W;
+                sc = 3 * W;
+                sh = 5 * W;
+            }
+            ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, null);
+            ops.modulate(ctx.hn, 0, R, W, ctx.mod, stride, sc, sh, 1);
+            FlowArTransformer.gatedMlp(ops, b.fc1g(), b.fc1x(), b.fc2(), ctx.hn, R, ctx.g, ctx.u, ctx.o);
+            ops.addGated(ctx.h, 0, ctx.o, 0, R, W, ctx.mod, stride, gamma, 1);
+        }
+
+        // final layer: (shift, scale) = adaLN_modulation(c + t), shift first; v = linear(RMS(h)·(1+scale) + shift)
+        float[] fmod = ctx.qkv;   // [R, 2W] fits in the qkv array
+        ops.linear(ctx.a, 0, R, finalAda, fmod, 0, Activation.NONE);
+        ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, null);
+        ops.modulate(ctx.hn, 0, R, W, fmod, 2 * W, W, 0, 1);
+        ops.linear(ctx.hn, 0, R, finalLinear, v, 0, Activation.NONE);
+    }
+
+    /** {@code temb[r] = mlp2(SiLU(mlp0([cos(τ·f), sin(τ·f)])))} with τ = {@link #timestep}(t[r]), one row per sequence. */
+    private void timeEmbedding(float[] t, int rows, float[] temb) {
+        int half = FREQUENCY_EMBEDDING / 2, W = cfg.flowWidth();
+        float[] emb = new float[rows * FREQUENCY_EMBEDDING], hidden = new float[rows * W];
+        for (int r = 0; r < rows; r++) {
+            float tau = (float) timestep(t[r]);
+            for (int j = 0; j < half; j++) {
+                float arg = tau * timeFreqs[j];
+                emb[r * FREQUENCY_EMBEDDING + j] = (float) Math.cos(arg);
+                emb[r * FREQUENCY_EMBEDDING + half + j] = (float) Math.sin(arg);
+            }
+        }
+        ops.linear(emb, 0, rows, time0, hidden, 0, Activation.SILU);
+        ops.linear(hidden, 0, rows, time2, temb, 0, Activation.NONE);
+    }
+}
