@@ -4,6 +4,7 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.GenerateLlamaGenCommand;
+import dev.tessera.examples.cli.GenerateFlowArCommand;
 import dev.tessera.examples.cli.GenerateNarCommand;
 import dev.tessera.examples.cli.GenerateVarCommand;
 import dev.tessera.examples.cli.UsageException;
@@ -17,7 +18,7 @@ import java.util.List;
  */
 public final class Main {
     static final String HELP = """
-            Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, ...) in plain Java.
+            Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR) in plain Java.
 
             Usage: tessera COMMAND [options]      (tessera COMMAND --help for the options of each)
 
@@ -25,8 +26,10 @@ public final class Main {
               generate var       class-conditional images with VAR (next-scale prediction) -> PNG
               generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
               generate nar       class-conditional images with NAR (next-neighbour decoding)
-              convert          re-save a .pth checkpoint as .safetensors
-              bench var        seconds per image with random weights of the released shapes
+              generate flowar    class-conditional images with FlowAR (next-scale, flow-matching head)
+              convert            re-save a .pth checkpoint as .safetensors
+              bench MODEL        seconds per image with random weights of the released shapes
+                                 (var, llamagen, nar, flowar; bench kernels runs the JMH kernels)
 
             Example:
               tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png
@@ -78,6 +81,7 @@ public final class Main {
                               var        VAR next-scale prediction (tessera generate var --help)
                               llamagen   LlamaGen raster AR, with speculative / LANTERN / SJD samplers
                               nar        NAR next-neighbour decoding (31 forward passes for 16x16 tokens)
+                              flowar     FlowAR next-scale generation with a flow-matching head
                             """);
                     return rest.isEmpty() ? 2 : 0;
                 }
@@ -86,7 +90,8 @@ public final class Main {
                     case "var" -> GenerateVarCommand.run(rest.subList(1, rest.size()), out);
                     case "llamagen" -> GenerateLlamaGenCommand.run(rest.subList(1, rest.size()), out);
                     case "nar" -> GenerateNarCommand.run(rest.subList(1, rest.size()), out);
-                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen, nar)");
+                    case "flowar" -> GenerateFlowArCommand.run(rest.subList(1, rest.size()), out);
+                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen, nar, flowar)");
                 };
             }
             case "convert" -> {

@@ -65,7 +65,9 @@ public final class ProfilingOps implements Ops {
     public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
         long t = System.nanoTime();
         inner.linear(x, xOff, M, w, y, yOff, act);
-        record("linear", 2L * M * w.in() * w.out(), t);
+        // by row count: few rows stream the weights (memory-bound), many rows are compute-bound
+        String rows = M <= 8 ? "M<=8" : M <= 64 ? "M<=64" : M <= 256 ? "M<=256" : "M>256";
+        record("linear " + rows, 2L * M * w.in() * w.out(), t);
     }
 
     @Override

@@ -60,11 +60,25 @@ public final class RandomWeights implements AutoCloseable {
     }
 
     public void norm(String prefix, int c) {
+        ones(prefix + ".weight", c);
+        add(prefix + ".bias", 0.02, c);
+    }
+
+    /** A tensor of ones (norm weights without a bias). */
+    public void ones(String key, int c) {
         MemorySegment w = arena.allocate(c * 4L, 64);
         for (int i = 0; i < c; i++) w.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, 1f);
-        tensors.put(prefix + ".weight", new Tensor(prefix + ".weight", DType.F32, new long[] {c}, w));
-        add(prefix + ".bias", 0.02, c);
+        tensors.put(key, new Tensor(key, DType.F32, new long[] {c}, w));
         bytes += c * 4L;
+    }
+
+    /** A rotary embedding's {@code freqs} buffer for head size hd: hd/4 values {@code 1/10000^(2k/(hd/2))}. */
+    public void ropeFreqs(String key, int headDim) {
+        float[] f = dev.tessera.engine.nn.Rope2d.frequencies(headDim, 10000f);
+        MemorySegment w = arena.allocate(f.length * 4L, 64);
+        for (int i = 0; i < f.length; i++) w.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, f[i]);
+        tensors.put(key, new Tensor(key, DType.F32, new long[] {f.length}, w));
+        bytes += f.length * 4L;
     }
 
     public void put(Tensor t) {

@@ -52,60 +52,12 @@ public final class SyntheticVar {
         w.add("quantize.embedding.weight", 1.0, V, cvae);
         for (int k = 0; k < 4; k++) w.conv("quantize.quant_resi.qresi_ls." + k, cvae, cvae, 3);
         w.add("quantize.ema_vocab_hit_SV", 0, 10, V);
-        encoder(w, ch, mult, cvae);
+        SyntheticLdm ldm = new SyntheticLdm(ch, mult, true, true);
+        ldm.encoder(w, cvae);
         w.conv("quant_conv", cvae, cvae, 3);
         w.conv("post_quant_conv", cvae, cvae, 3);
-        int top = ch * mult[mult.length - 1];
-        w.conv("decoder.conv_in", top, cvae, 3);
-        resBlock(w, "decoder.mid.block_1", top, top);
-        attn(w, "decoder.mid.attn_1", top);
-        resBlock(w, "decoder.mid.block_2", top, top);
-        int in = top;
-        for (int l = mult.length - 1; l >= 0; l--) {
-            int out = ch * mult[l];
-            for (int b = 0; b < 3; b++) {
-                resBlock(w, "decoder.up." + l + ".block." + b, in, out);
-                in = out;
-                if (l == mult.length - 1) attn(w, "decoder.up." + l + ".attn." + b, out);
-            }
-            if (l != 0) w.conv("decoder.up." + l + ".upsample.conv", out, out, 3);
-        }
-        w.norm("decoder.norm_out", in);
-        w.conv("decoder.conv_out", 3, in, 3);
+        ldm.decoder(w, cvae);
         return w;
-    }
-
-    private static void encoder(RandomWeights w, int ch, int[] mult, int cvae) {
-        w.conv("encoder.conv_in", ch, 3, 3);
-        int in = ch;
-        for (int l = 0; l < mult.length; l++) {
-            int out = ch * mult[l];
-            for (int b = 0; b < 2; b++) {
-                resBlock(w, "encoder.down." + l + ".block." + b, in, out);
-                in = out;
-                if (l == mult.length - 1) attn(w, "encoder.down." + l + ".attn." + b, out);
-            }
-            if (l != mult.length - 1) w.conv("encoder.down." + l + ".downsample.conv", out, out, 3);
-        }
-        resBlock(w, "encoder.mid.block_1", in, in);
-        attn(w, "encoder.mid.attn_1", in);
-        resBlock(w, "encoder.mid.block_2", in, in);
-        w.norm("encoder.norm_out", in);
-        w.conv("encoder.conv_out", cvae, in, 3);
-    }
-
-    private static void resBlock(RandomWeights w, String p, int cin, int cout) {
-        w.norm(p + ".norm1", cin);
-        w.conv(p + ".conv1", cout, cin, 3);
-        w.norm(p + ".norm2", cout);
-        w.conv(p + ".conv2", cout, cout, 3);
-        if (cin != cout) w.conv(p + ".nin_shortcut", cout, cin, 1);
-    }
-
-    private static void attn(RandomWeights w, String p, int c) {
-        w.norm(p + ".norm", c);
-        w.conv(p + ".qkv", 3 * c, c, 1);
-        w.conv(p + ".proj_out", c, c, 1);
     }
 
     public static InMemoryCheckpoint build(RandomWeights w, String name) {

@@ -33,6 +33,7 @@ public final class BenchCommand {
                    tessera bench llamagen [--size B|L|XL|XXL] [--sampler ar|speculative|lantern|sjd]
                                           [--draft-size B] [--batch B] [--runs N] [--json] [--profile]
                    tessera bench nar [--size B|M|L|XL|XXL] [--batch B] [--runs N] [--json] [--profile]
+                   tessera bench flowar [--size S|L|H] [--steps N] [--batch B] [--runs N] [--json] [--profile]
                    tessera bench kernels [JMH options]     (JMH: GEMM, attention, conv2d; -h for more)
 
             Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads,
@@ -54,12 +55,13 @@ public final class BenchCommand {
         if (!argv.isEmpty() && argv.get(0).equals("kernels")) return kernels(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("llamagen")) return LlamaGenBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("nar")) return NarBench.run(argv.subList(1, argv.size()), out);
+        if (!argv.isEmpty() && argv.get(0).equals("flowar")) return FlowArBench.run(argv.subList(1, argv.size()), out);
         Args a = Args.parse(NAME, argv, Set.of("depth", "batch", "runs"), Set.of("json", "profile", "help"));
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
         }
-        if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, nar, kernels)");
+        if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, nar, flowar, kernels)");
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
