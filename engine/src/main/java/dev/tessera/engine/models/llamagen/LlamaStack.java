@@ -1,6 +1,7 @@
 package dev.tessera.engine.models.llamagen;
 
 import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.ops.Activation;
@@ -65,22 +66,18 @@ public final class LlamaStack {
 
     /** Key/value cache of every layer for {@code rows} sequences of up to {@code capacity} positions. */
     public final class Cache {
-        final int rows, capacity;
-        final float[][] kT, v;
-        int length;
+        final KvCache kv;
+        final int rows;
         float[] h, qkv, o, g, a;
 
         Cache(int rows, int capacity) {
             this.rows = rows;
-            this.capacity = capacity;
-            int size = rows * heads * (dim / heads) * capacity;
-            kT = new float[layers.size()][size];
-            v = new float[layers.size()][size];
+            this.kv = new KvCache(layers.size(), rows, heads, dim / heads, capacity);
         }
 
         /** Positions held (condition tokens included). */
         public int length() {
-            return length;
+            return kv.length();
         }
 
         public int rows() {
@@ -89,13 +86,12 @@ public final class LlamaStack {
 
         /** Forgets every position from {@code newLength} on (rejected drafts). */
         public void truncate(int newLength) {
-            if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
-            length = newLength;
+            kv.truncate(newLength);
         }
 
         /** Makes the positions written by the last {@link #run} part of the cache. */
         public void advance(int n) {
-            length += n;
+            kv.advance(n);
         }
 
         private void ensure(int tokens) {
@@ -121,7 +117,7 @@ public final class LlamaStack {
      * positions have run.
      */
     public void run(Cache c, float[] x, int n, int[] ropePos, boolean causal, int from, int to) {
-        if (c.length + n > c.capacity) throw new IllegalStateException("cache of " + c.capacity + " positions is full");
+        if (c.length() + n > c.kv.capacity()) throw new IllegalStateException("cache of " + c.kv.capacity() + " positions is full");
         c.ensure(n);
         int rows = c.rows * n, hd = dim / heads;
         float[] scale = new float[heads];
@@ -137,34 +133,15 @@ public final class LlamaStack {
                     rope.rotate(c.qkv, r * 3 * dim + dim + hh * hd, pos);
                 }
             }
-            store(c, i, n);
-            ops.attention(c.rows, heads, n, hd, c.qkv, 0, 3 * dim, c.kT[i], c.v[i], c.capacity, c.length + n, causal,
-                    scale, c.o, 0, dim);
+            c.kv.store(i, c.qkv, 0, 3 * dim, dim, 2 * dim, n);
+            c.kv.attend(ops, i, c.qkv, 0, 3 * dim, n, causal, scale, c.o, 0, dim);
             ops.linear(c.o, 0, rows, L.wo(), c.h, 0, Activation.NONE);
-            add(x, c.h, rows * dim);
+            ops.addGated(x, 0, c.h, 0, rows, dim, null, 0, 0, 1);
             ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.ffnNorm());
             ops.linear(c.h, 0, rows, L.w13(), c.g, 0, Activation.NONE);
             swiglu(c.g, c.a, rows);
             ops.linear(c.a, 0, rows, L.w2(), c.h, 0, Activation.NONE);
-            add(x, c.h, rows * dim);
-        }
-    }
-
-    /** The new positions' keys (stored transposed) and values of layer {@code i}. */
-    private void store(Cache c, int i, int n) {
-        int hd = dim / heads, cap = c.capacity;
-        float[] kT = c.kT[i], v = c.v[i];
-        for (int b = 0; b < c.rows; b++) {
-            for (int t = 0; t < n; t++) {
-                int src = (b * n + t) * 3 * dim, pos = c.length + t;
-                for (int hh = 0; hh < heads; hh++) {
-                    int bh = b * heads + hh;
-                    for (int e = 0; e < hd; e++) {
-                        kT[(bh * hd + e) * cap + pos] = c.qkv[src + dim + hh * hd + e];
-                        v[(bh * cap + pos) * hd + e] = c.qkv[src + 2 * dim + hh * hd + e];
-                    }
-                }
-            }
+            ops.addGated(x, 0, c.h, 0, rows, dim, null, 0, 0, 1);
         }
     }
 
@@ -176,9 +153,5 @@ public final class LlamaStack {
             int gi = r * 2 * hidden + hidden, ai = r * hidden;
             for (int j = 0; j < hidden; j++) a[ai + j] *= g[gi + j];
         }
-    }
-
-    private static void add(float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) x[i] += y[i];
     }
 }

@@ -2,6 +2,7 @@ package dev.tessera.engine.models.var;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
@@ -52,10 +53,9 @@ public final class VarTransformer {
         final float[] cond;
         final float[][] blockMod;
         final float[] headMod;
-        final float[][] kT, v;
+        final KvCache cache;
         /** Work arrays sized for the largest scale, reused by every block of every scale. */
         final float[] h, qkv, o, f;
-        int filled;
         int nextScale;
 
         State(int[] labels) {
@@ -93,9 +93,7 @@ public final class VarTransformer {
             }
             headMod = new float[rows * 2 * C];
             ops.linear(siluCond, 0, rows, w.headAdaLin(), headMod, 0, Activation.NONE);
-            int cache = rows * cfg.heads() * cfg.headDim() * cfg.tokens();
-            kT = new float[cfg.depth()][cache];
-            v = new float[cfg.depth()][cache];
+            cache = new KvCache(cfg.depth(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
             int maxTokens = 0;
             for (int si = 0; si < cfg.scales(); si++) maxTokens = Math.max(maxTokens, cfg.tokensAt(si));
             int maxRows = rows * maxTokens;
@@ -167,7 +165,7 @@ public final class VarTransformer {
         if (x.length != rows * C) throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
         float[] h = s.h;
         for (int i = 0; i < cfg.depth(); i++) block(s, i, x, l, h, s.qkv, s.o, s.f);
-        s.filled += l;
+        s.cache.advance(l);
         s.nextScale++;
         // head: LN(x)·(1 + scale) + shift, scale first
         ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), s.headMod, 2 * C, 0, C, l);
@@ -193,16 +191,16 @@ public final class VarTransformer {
         } else {
             Arrays.fill(scale, 0.25f / (float) Math.sqrt(d));
         }
-        appendToCache(s, i, qkv, l);
-        ops.attention(s.rows, H, l, d, qkv, 0, 3 * C, s.kT[i], s.v[i], cfg.tokens(), s.filled + l, false, scale, o, 0, C);
+        s.cache.store(i, qkv, 0, 3 * C, C, 2 * C, l);
+        s.cache.attend(ops, i, qkv, 0, 3 * C, l, false, scale, o, 0, C);
         ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
-        addGated(x, h, mod, M, 0, rows, l, C);
+        ops.addGated(x, 0, h, 0, rows, C, mod, M, 0, l);
 
         // x += ffn(LN(x)·(1+scale2) + shift2)·γ2
         ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), mod, M, 3 * C, 5 * C, l);
         ops.linear(h, 0, rows, blk.fc1(), f, 0, Activation.GELU_TANH);
         ops.linear(f, 0, rows, blk.fc2(), h, 0, Activation.NONE);
-        addGated(x, h, mod, M, C, rows, l, C);
+        ops.addGated(x, 0, h, 0, rows, C, mod, M, C, l);
     }
 
     /** {@code q ← normalize(q)·scaleMul[h]}, {@code k ← normalize(k)} per head, in the qkv rows. */
@@ -222,31 +220,5 @@ public final class VarTransformer {
         for (int j = 0; j < n; j++) ss += a[off + j] * a[off + j];
         float norm = Math.max((float) Math.sqrt(ss), 1e-12f);
         for (int j = 0; j < n; j++) a[off + j] = a[off + j] / norm * mul;
-    }
-
-    /** Writes this scale's keys (transposed) and values into the cache after the {@code filled} earlier tokens. */
-    private void appendToCache(State s, int layer, float[] qkv, int l) {
-        int C = cfg.width(), H = cfg.heads(), d = cfg.headDim(), tMax = cfg.tokens();
-        float[] kT = s.kT[layer], v = s.v[layer];
-        for (int b = 0; b < s.rows; b++) {
-            for (int t = 0; t < l; t++) {
-                int src = (b * l + t) * 3 * C, pos = s.filled + t;
-                for (int h = 0; h < H; h++) {
-                    int bh = b * H + h;
-                    for (int e = 0; e < d; e++) {
-                        kT[(bh * d + e) * tMax + pos] = qkv[src + C + h * d + e];
-                        v[(bh * tMax + pos) * d + e] = qkv[src + 2 * C + h * d + e];
-                    }
-                }
-            }
-        }
-    }
-
-    /** {@code x[r] += y[r] ⊙ γ} with γ the chunk at {@code gammaOff} of row r's modulation. */
-    private static void addGated(float[] x, float[] y, float[] mod, int modStride, int gammaOff, int rows, int l, int C) {
-        for (int r = 0; r < rows; r++) {
-            int g = (r / l) * modStride + gammaOff, o = r * C;
-            for (int c = 0; c < C; c++) x[o + c] += y[o + c] * mod[g + c];
-        }
     }
 }
