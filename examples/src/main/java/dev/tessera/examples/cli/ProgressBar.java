@@ -15,6 +15,8 @@ public final class ProgressBar implements Progress {
     private final long start = System.nanoTime();
     private final String label;
     private int lastLength;
+    private String rateUnit;
+    private int rateFrom;
 
     public ProgressBar(String label) {
         this(label, System.err, System.console() != null && System.getenv("TESSERA_NO_PROGRESS") == null);
@@ -26,6 +28,16 @@ public final class ProgressBar implements Progress {
         this.enabled = enabled;
     }
 
+    /**
+     * Also shows the rate in {@code unit}/s and the time left, counting from {@code from} units already done when
+     * the bar started (a resumed run).
+     */
+    public ProgressBar withRate(String unit, int from) {
+        this.rateUnit = unit;
+        this.rateFrom = from;
+        return this;
+    }
+
     @Override
     public void update(String stage, int done, int total) {
         if (!enabled) return;
@@ -33,9 +45,27 @@ public final class ProgressBar implements Progress {
         double seconds = (System.nanoTime() - start) * 1e-9;
         String line = String.format("%s [%s%s] %s %d/%d  %.1f s", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
                 stage, done, total, seconds);
+        if (rateUnit != null) line += rateSuffix(done, total, seconds);
         out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
         out.flush();
         lastLength = line.length();
+    }
+
+    /** "  0.16 images/s, ETA 2h05m" once something was done since the start. */
+    String rateSuffix(int done, int total, double seconds) {
+        int since = done - rateFrom;
+        if (since <= 0 || seconds <= 0) return "";
+        double rate = since / seconds;
+        return String.format("  %.3g %s/s, ETA %s", rate, rateUnit, duration((total - done) / rate));
+    }
+
+    /** 45s, 12m05s, 3h07m, 2d04h. */
+    public static String duration(double seconds) {
+        long s = Math.round(seconds);
+        if (s < 60) return s + "s";
+        if (s < 3600) return String.format("%dm%02ds", s / 60, s % 60);
+        if (s < 86400) return String.format("%dh%02dm", s / 3600, s % 3600 / 60);
+        return String.format("%dd%02dh", s / 86400, s % 86400 / 3600);
     }
 
     /** Clears the bar (call before printing the summary). */

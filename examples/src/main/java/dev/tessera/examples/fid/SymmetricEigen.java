@@ -146,13 +146,18 @@ public final class SymmetricEigen {
     private static void diagonalize(double[] d, double[] e, double[] z, int n) {
         int[] ri = new int[n];
         double[] rc = new double[n], rs = new double[n];
+        // an off-diagonal element below ε·‖T‖ is negligible: eigenvalues are only determined to that (a test
+        // relative to the neighbouring diagonal alone stalls on clusters of zero eigenvalues, which rank-deficient
+        // covariances have by the thousand)
+        double norm = 0;
+        for (int i = 0; i < n; i++) norm = Math.max(norm, Math.abs(d[i]) + Math.abs(e[i]));
+        double negligible = EPS * norm;
         for (int l = 0; l < n; l++) {
             int iter = 0;
             while (true) {
                 int m = l;
                 for (; m < n - 1; m++) {
-                    double dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
-                    if (Math.abs(e[m]) <= EPS * dd) break;
+                    if (Math.abs(e[m]) <= negligible) break;
                 }
                 if (m == l) break;
                 if (++iter > 60) throw new TesseraException("the symmetric eigensolver did not converge (n = " + n + ")");

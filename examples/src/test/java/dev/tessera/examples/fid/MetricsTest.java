@@ -134,6 +134,25 @@ class MetricsTest {
     }
 
     @Test
+    void rankDeficientCovariancesConverge() {
+        // 50 samples in 300 dimensions: 251 zero eigenvalues (this used to stall QL's relative convergence test)
+        int n = 300, samples = 50;
+        Random rnd = new Random(5);
+        float[] x = new float[samples * n];
+        for (int i = 0; i < x.length; i++) x[i] = (float) Math.max(0, rnd.nextGaussian());
+        FeatureStats s = FeatureStats.of(FeatureRows.of(x, samples, n));
+        SymmetricEigen.Result r = SymmetricEigen.decompose(s.sigma(), n, true);
+        double top = r.values()[n - 1];
+        int positive = 0;
+        for (double v : r.values()) {
+            assertTrue(v > -1e-12 * top, "eigenvalue " + v);
+            if (v > 1e-10 * top) positive++;
+        }
+        assertEquals(samples - 1, positive, "rank of a covariance of 50 samples");
+        assertEquals(0.0, FrechetDistance.of(s, s).distance(), 1e-9 * top);
+    }
+
+    @Test
     void blockedMultiplyMatchesTheTripleLoop() {
         Random rnd = new Random(4);
         for (int[] s : new int[][] {{1, 1, 1}, {5, 7, 3}, {37, 300, 530}, {64, 257, 40}}) {
