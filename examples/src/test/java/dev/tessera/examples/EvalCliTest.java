@@ -19,6 +19,8 @@ import dev.tessera.tokenizers.Images;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
@@ -163,6 +165,22 @@ class EvalCliTest {
                     Npy.readFile(parts.resolve("features/" + f + ".npy"), f).toFloatArray(), 0f, f);
         }
         assertEquals(metrics(whole).get("fid"), metrics(parts).get("fid"));
+    }
+
+    @ParameterizedTest
+    @CsvSource({"llamagen, llamagen-small/gpt.pth", "nar, nar-small/gpt.pth"})
+    void evaluatesTheTokenModels(String family, String model) {
+        Path out = tmp.resolve(family);
+        Cli r = Cli.run("eval", "--model-family", family, "--model", Golden.testdata().resolve(model).toString(),
+                "--vq", Golden.testdata().resolve("llamagen-small/vq.pth").toString(), "--samples", "2", "--per-class", "1",
+                "--batch", "2", "--ref", refStats.toString(), "--inception", FidCliTest.inception().toString(), "--out", out.toString(),
+                "--top-k", "50", "--temperature", "0.9");
+        assertEquals(0, r.status(), r.err());
+        assertNotNull(metrics(out).get("fid"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        assertTrue(report.get("sampler").toString().contains("temperature=0.9"), report.get("sampler").toString());
+        assertEquals(family, ((Map<?, ?>) report.get("model")).get("family"));
     }
 
     @Test

@@ -109,6 +109,18 @@ class FidCliTest {
             float[] all = features.toFloatArray();
             for (int i = 0; i < 2048; i++) assertEquals(second[i], all[2048 + i], 1e-5f);
         }
+        // the same images as an ADM-style batch (arr_0, uint8 NHWC) give the same features
+        byte[] hwc = new byte[3 * 40 * 52 * 3];
+        List<Path> files = ImageFolder.open(dir).files();
+        for (int i = 0; i < 3; i++) System.arraycopy(ImageFolder.read(files.get(i)).hwc(), 0, hwc, i * 40 * 52 * 3, 40 * 52 * 3);
+        Path batch = tmp.resolve("batch.npz");
+        new NpzWriter().put("arr_0", new Tensor("arr_0", DType.U8, new long[] {3, 40, 52, 3}, MemorySegment.ofArray(hwc))).write(batch);
+        Path fromBatch = tmp.resolve("g.npy");
+        Cli fb = Cli.run("fid", "features", "--inception", inception.toString(), "--images", batch.toString(), "--out", fromBatch.toString(),
+                "--preprocess", "pytorch-fid");
+        assertEquals(0, fb.status(), fb.err());
+        assertArrayEquals(features.toFloatArray(), Npy.readFile(fromBatch, "g").toFloatArray(), 0f);
+
         Cli s = Cli.run("fid", "stats", "--inception", inception.toString(), "--images", dir.toString(), "--out", npz.toString());
         assertEquals(0, s.status(), s.err());
         try (NpzFile z = NpzFile.open(npz)) {

@@ -123,8 +123,8 @@ public final class EvalCommand {
                     return g;
                 };
             }
-            ProgressBar bar = new ProgressBar("eval").withRate("images", 0);
-            ProgressBar refBar = new ProgressBar("reference").withRate("images", 0);
+            ProgressBar bar = new ProgressBar("eval").withRate("images").withLogLines(out, 300);
+            ProgressBar refBar = new ProgressBar("reference").withRate("images").withLogLines(out, 300);
             long t0 = System.nanoTime();
             EvalRun.Outcome o = new EvalRun(plan, dir, out).run(generator, net, ref, maxNew, bar, refBar);
             bar.finish();

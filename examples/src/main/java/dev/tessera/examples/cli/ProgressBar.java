@@ -16,7 +16,10 @@ public final class ProgressBar implements Progress {
     private final String label;
     private int lastLength;
     private String rateUnit;
-    private int rateFrom;
+    private int rateFrom = -1;
+    private long rateStart;
+    private PrintStream log;
+    private long logEvery, lastLog;
 
     public ProgressBar(String label) {
         this(label, System.err, System.console() != null && System.getenv("TESSERA_NO_PROGRESS") == null);
@@ -29,23 +32,43 @@ public final class ProgressBar implements Progress {
     }
 
     /**
-     * Also shows the rate in {@code unit}/s and the time left, counting from {@code from} units already done when
-     * the bar started (a resumed run).
+     * Also shows the rate in {@code unit}/s and the time left, measured from the first update (so a resumed run's
+     * earlier work does not count).
      */
-    public ProgressBar withRate(String unit, int from) {
+    public ProgressBar withRate(String unit) {
         this.rateUnit = unit;
-        this.rateFrom = from;
+        return this;
+    }
+
+    /**
+     * When the bar is silent (no terminal: a log file), prints a plain status line to {@code log} at most every
+     * {@code seconds} instead, so that a long run shows its progress there.
+     */
+    public ProgressBar withLogLines(PrintStream log, double seconds) {
+        this.log = log;
+        this.logEvery = (long) (seconds * 1e9);
         return this;
     }
 
     @Override
     public void update(String stage, int done, int total) {
-        if (!enabled) return;
+        long now = System.nanoTime();
+        if (rateFrom < 0) {
+            rateFrom = done;
+            rateStart = now;
+        }
+        String rate = rateUnit == null ? "" : rateSuffix(done, total, (now - rateStart) * 1e-9);
+        if (!enabled) {
+            if (log != null && (now - lastLog >= logEvery || done == total)) {
+                log.printf("%s: %s %d/%d%s%n", label, stage, done, total, rate);
+                lastLog = now;
+            }
+            return;
+        }
         int filled = total <= 0 ? 0 : (int) ((long) WIDTH * done / total);
-        double seconds = (System.nanoTime() - start) * 1e-9;
+        double seconds = (now - start) * 1e-9;
         String line = String.format("%s [%s%s] %s %d/%d  %.1f s", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
-                stage, done, total, seconds);
-        if (rateUnit != null) line += rateSuffix(done, total, seconds);
+                stage, done, total, seconds) + rate;
         out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
         out.flush();
         lastLength = line.length();

@@ -99,7 +99,7 @@ final class EvalReport {
             h.append("</ul>\n");
         }
         h.append("<h2>Settings</h2>\n<table>\n");
-        for (String k : new String[] {"model", "sampler", "features", "reference", "timings"}) row(h, k, esc(Json.write(r.get(k))));
+        for (String k : new String[] {"model", "sampler", "features", "reference", "timings"}) row(h, k, fields(r.get(k)));
         h.append("</table>\n<h2>Samples by class</h2>\n<div class=\"grid\">\n");
         int classes = plan.classCount(), shownClasses = Math.min(GRID_CLASSES, classes), perClass = Math.min(GRID_PER_CLASS, plan.perClass());
         for (int s = 0; s < shownClasses; s++) {
@@ -124,6 +124,20 @@ final class EvalReport {
 
     private static void row(StringBuilder h, String name, String value) {
         h.append("<tr><th>").append(esc(name)).append("</th><td>").append(value).append("</td></tr>\n");
+    }
+
+    /** A settings map as "key: value" lines (nested maps inline as JSON). */
+    private static String fields(Object v) {
+        if (!(v instanceof Map<?, ?> m)) return esc(String.valueOf(v));
+        StringBuilder b = new StringBuilder();
+        for (Map.Entry<?, ?> e : m.entrySet()) {
+            Object x = e.getValue();
+            String text = x instanceof Map<?, ?> f && f.containsKey("path") ? String.valueOf(f.get("path"))
+                    : x instanceof Double d ? String.format(Locale.ROOT, "%.4g", d) : x instanceof String str ? str : Json.write(x);
+            if (b.length() > 0) b.append("<br>");
+            b.append("<b>").append(esc(String.valueOf(e.getKey()))).append("</b>: ").append(esc(text));
+        }
+        return b.toString();
     }
 
     private static String number(Object v) {
