@@ -102,7 +102,7 @@ class EvalCliTest {
         Map<String, Object> m = metrics(out);
         float[] refPool3 = Npy.readFile(out.resolve("reference/pool3.npy"), "r").toFloatArray();
         assertEquals(5 * InceptionFeatures.POOL3, refPool3.length);
-        double fid = FrechetDistance.of(FeatureStats.of(FeatureRows.of(pool3, 4, InceptionFeatures.POOL3)),
+        double fid = FrechetDistance.of(FeatureRows.of(pool3, 4, InceptionFeatures.POOL3),
                 FeatureStats.of(FeatureRows.of(refPool3, 5, InceptionFeatures.POOL3))).distance();
         assertEquals(fid, ((Number) m.get("fid")).doubleValue(), 1e-9 * fid);
         assertNotNull(m.get("sfid"));
