@@ -3,6 +3,7 @@ package dev.tessera.examples;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.Npy;
 import dev.tessera.engine.io.NpyAppender;
+import dev.tessera.engine.io.NpzFile;
 import dev.tessera.engine.io.NpzWriter;
 import dev.tessera.engine.models.inception.FidInception;
 import dev.tessera.engine.models.inception.InceptionFeatures;
@@ -121,6 +122,27 @@ class EvalCliTest {
         assertTrue(report.get("timings").toString().contains("images_per_s"));
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<th>FID</th>") && html.contains("samples/00003.png") && html.contains("class 5"), html);
+
+        // an ADM reference batch (images + mu/sigma/mu_s/sigma_s) whose statistics are those of its images gives
+        // the same numbers: the file's statistics are read and used
+        float[] refSpatial = Npy.readFile(out.resolve("reference/spatial.npy"), "s").toFloatArray();
+        FeatureStats s3 = FeatureStats.of(FeatureRows.of(refPool3, 5, InceptionFeatures.POOL3));
+        FeatureStats ss = FeatureStats.of(FeatureRows.of(refSpatial, 5, InceptionFeatures.SPATIAL));
+        Path adm = tmp.resolve("adm-ref.npz");
+        try (NpzFile batch = NpzFile.open(refBatch)) {
+            new NpzWriter().put("arr_0", batch.tensor("arr_0"))
+                    .put("mu", FidCliTest.doubles("mu", s3.mu(), 2048)).put("sigma", FidCliTest.doubles("sigma", s3.sigma(), 2048, 2048))
+                    .put("mu_s", FidCliTest.doubles("mu_s", ss.mu(), 2023)).put("sigma_s", FidCliTest.doubles("sigma_s", ss.sigma(), 2023, 2023))
+                    .write(adm);
+        }
+        Cli withStats = eval(out, adm, "--top-k", "1");
+        assertEquals(0, withStats.status(), withStats.err());
+        Map<String, Object> m3 = metrics(out);
+        for (String k : new String[] {"fid", "sfid", "precision", "recall"}) {
+            double a = ((Number) m.get(k)).doubleValue(), b = ((Number) m3.get(k)).doubleValue();
+            assertEquals(a, b, 1e-9 * Math.max(1, Math.abs(a)), k);
+        }
+        assertTrue(Json.read(out.resolve("report.json")).toString().contains("FID statistics + sFID statistics + images (arr_0)"));
 
         // a pytorch-fid statistics reference on the same folder: only the metrics are recomputed
         long timingLines = Files.readAllLines(out.resolve("timings.tsv")).size();

@@ -30,7 +30,7 @@ public final class DoubleMatrix {
                     for (int blk = b0; blk < b1; blk++) {
                         int i0 = blk * MR, rows = Math.min(MR, n - i0);
                         if (rows == MR) tile4(a, b, c, i0, k, m, fk0, kc, fj0, jc);
-                        else for (int i = i0; i < i0 + rows; i++) row1(a, b, c, i, k, m, fk0, kc, fj0, jc);
+                        else for (int i = i0; i < i0 + rows; i++) tail(a, b, c, i, k, m, fk0, kc, fj0, fj0 + jc);
                     }
                 });
             }
@@ -71,10 +71,6 @@ public final class DoubleMatrix {
     private static void add(double[] c, int off, DoubleVector v0, DoubleVector v1) {
         DoubleVector.fromArray(S, c, off).add(v0).intoArray(c, off);
         DoubleVector.fromArray(S, c, off + L).add(v1).intoArray(c, off + L);
-    }
-
-    private static void row1(double[] a, double[] b, double[] c, int i, int k, int m, int k0, int kc, int j0, int jc) {
-        tail(a, b, c, i, k, m, k0, kc, j0, j0 + jc);
     }
 
     /** Scalar columns {@code [j, end)} of row i. */
