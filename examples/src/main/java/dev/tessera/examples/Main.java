@@ -3,6 +3,8 @@ package dev.tessera.examples;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
+import dev.tessera.examples.cli.EvalCommand;
+import dev.tessera.examples.cli.FidCommand;
 import dev.tessera.examples.cli.GenerateLlamaGenCommand;
 import dev.tessera.examples.cli.GenerateFlowArCommand;
 import dev.tessera.examples.cli.GenerateNarCommand;
@@ -27,6 +29,10 @@ public final class Main {
               generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
               generate nar       class-conditional images with NAR (next-neighbour decoding)
               generate flowar    class-conditional images with FlowAR (next-scale, flow-matching head)
+              eval               generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID
+              fid features       Inception pool3 features of a folder of images (.npy)
+              fid stats          FID statistics of a folder of images (pytorch-fid .npz)
+              fid distance       the Frechet distance of two statistics files
               convert            re-save a .pth checkpoint as .safetensors
               bench MODEL        seconds per image with random weights of the released shapes
                                  (var, llamagen, nar, flowar; bench kernels runs the JMH kernels)
@@ -93,6 +99,12 @@ public final class Main {
                     case "flowar" -> GenerateFlowArCommand.run(rest.subList(1, rest.size()), out);
                     default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen, nar, flowar)");
                 };
+            }
+            case "fid" -> {
+                return FidCommand.run(rest, out);
+            }
+            case "eval" -> {
+                return EvalCommand.run(rest, out);
             }
             case "convert" -> {
                 return ConvertCommand.run(rest, out);

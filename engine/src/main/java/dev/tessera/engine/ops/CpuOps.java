@@ -205,6 +205,14 @@ public final class CpuOps implements Ops {
             case GELU_ERF -> {
                 for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
             }
+            case RELU -> {
+                // compare-and-blend rather than max: NaN lanes stay NaN, as in the scalar definition
+                for (; i < bound; i += L) {
+                    FloatVector v = FloatVector.fromArray(S, x, off + i);
+                    v.blend(0f, v.compare(VectorOperators.LT, 0f)).intoArray(x, off + i);
+                }
+                for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
+            }
         }
     }
 

@@ -71,6 +71,53 @@ public final class Interpolation {
         }
     }
 
+    /**
+     * {@code F.interpolate(mode='bilinear', align_corners=False)} of one plane {@code [H, W]} to {@code [oh, ow]}
+     * (no antialiasing), as PyTorch's CPU kernel computes it: the scale {@code in/out} in float32, the source
+     * coordinate {@code (i + 0.5)·scale − 0.5} in float64 and clamped at 0, taps {@code floor} and {@code floor + 1}
+     * (clamped to the last pixel), {@code λ1 = (float) (src − floor)} and {@code λ0 = 1 − λ1} in float32; each
+     * output is {@code (x00·wx0 + x01·wx1)·wy0 + (x10·wx0 + x11·wx1)·wy1} (within one float32 ulp of PyTorch, whose
+     * vectorised loop may fuse a multiply-add).
+     */
+    public static void bilinearPlane(float[] in, int inOff, int H, int W, float[] out, int outOff, int oh, int ow) {
+        LinearTaps ty = linearTaps(H, oh), tx = linearTaps(W, ow);
+        for (int y = 0; y < oh; y++) {
+            int r0 = inOff + ty.lo[y] * W, r1 = inOff + ty.hi[y] * W;
+            float wy0 = ty.w0[y], wy1 = ty.w1[y];
+            for (int x = 0; x < ow; x++) {
+                int x0 = tx.lo[x], x1 = tx.hi[x];
+                float wx0 = tx.w0[x], wx1 = tx.w1[x];
+                float top = in[r0 + x0] * wx0 + in[r0 + x1] * wx1;
+                float bottom = in[r1 + x0] * wx0 + in[r1 + x1] * wx1;
+                out[outOff + y * ow + x] = top * wy0 + bottom * wy1;
+            }
+        }
+    }
+
+    /** The two taps and weights of every output index, for one axis. */
+    private record LinearTaps(int[] lo, int[] hi, float[] w0, float[] w1) {
+    }
+
+    private static LinearTaps linearTaps(int in, int out) {
+        int[] lo = new int[out], hi = new int[out];
+        float[] w0 = new float[out], w1 = new float[out];
+        float scale = (float) in / out;
+        for (int i = 0; i < out; i++) {
+            if (in == out) {
+                lo[i] = hi[i] = i;
+                w0[i] = 1f;
+                continue;
+            }
+            double src = Math.max(scale * (i + 0.5) - 0.5, 0.0);
+            int i0 = (int) src;
+            lo[i] = i0;
+            hi[i] = i0 < in - 1 ? i0 + 1 : i0;
+            w1[i] = (float) Math.min(Math.max(src - i0, 0.0), 1.0);
+            w0[i] = 1f - w1[i];
+        }
+        return new LinearTaps(lo, hi, w0, w1);
+    }
+
     /** Adaptive average pooling of one plane: window {@code [floor(i·in/out), ceil((i+1)·in/out))} per axis. */
     public static void areaPlane(float[] in, int inOff, int H, int W, float[] out, int outOff, int oh, int ow) {
         for (int y = 0; y < oh; y++) {

@@ -1,0 +1,166 @@
+package dev.tessera.examples.cli;
+
+import dev.tessera.engine.models.inception.FidInception;
+import dev.tessera.engine.models.inception.Preprocessing;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.examples.fid.EvalManifest;
+import dev.tessera.examples.fid.EvalPlan;
+import dev.tessera.examples.fid.EvalRun;
+import dev.tessera.examples.fid.ModelFamily;
+import dev.tessera.examples.fid.ReferenceSet;
+import dev.tessera.examples.fid.SampleGenerator;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/** {@code tessera eval}: the FID harness (generate class-balanced samples, measure them, report). */
+public final class EvalCommand {
+    static final String NAME = "tessera eval";
+    static final String HELP = """
+            Usage: tessera eval --model-family var|llamagen|nar --model FILE (--vae FILE | --vq FILE)
+                                --samples N --per-class K --ref REF.npz --inception FILE --out DIR [options]
+
+            Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000
+            for the ImageNet protocol of VAR and FlowAR), extracts their Inception features, and reports FID, sFID,
+            Inception Score, precision/recall and KID against the reference, in DIR/report.json and DIR/report.html
+            (metrics, settings, timings and a grid of samples per class).
+
+            The run can be interrupted at any time: started again with the same command it continues where it
+            stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on
+            an existing DIR only recomputes the metrics.
+
+            Required:
+              --model-family F    var, llamagen or nar
+              --model FILE        the model checkpoint
+              --vae FILE          VAR's VQ-VAE (var); --vq FILE: the VQ tokenizer (llamagen, nar)
+              --samples N         how many samples (50000 for the published numbers)
+              --per-class K       samples per class (N must be a multiple of K)
+              --ref REF.npz       the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0,
+                                  mu, sigma, mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an
+                                  image batch (arr_0)
+              --inception FILE    pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)
+              --out DIR           the evaluation folder
+
+            Sampling (defaults: each family's official FID settings; var: cfg 1.5, top-k 900, top-p 0.96;
+            llamagen, nar: cfg 2.0, no top-k/top-p, temperature 1):
+              --seed S            base seed (default 0): batch b of the samples is generated from seed S+b
+              --cfg F             classifier-free guidance
+              --top-k K           keep the K largest logits (0 = off)
+              --top-p P           nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off)
+              --temperature T     llamagen, nar
+
+            Run:
+              --batch B           images per generation batch (default 8)
+              --preprocess MODE   adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid,
+                                  clean-fid; must match how the reference statistics were made
+              --max-new M         stop after M new samples (run the same command again to continue)
+
+            Example:
+              tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\
+                  --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\
+                  --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/
+            """;
+
+    private EvalCommand() {
+    }
+
+    public static int run(List<String> argv, PrintStream out) {
+        Args a = Args.parse(NAME, argv, Set.of("model-family", "model", "vae", "vq", "samples", "per-class", "ref", "inception",
+                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new"), Set.of("help"));
+        if (a.has("help")) {
+            out.print(HELP);
+            return 0;
+        }
+        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        String familyName = a.require("model-family");
+        ModelFamily family = ModelFamily.byId(familyName);
+        if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar)");
+        String other = family.tokenizerOption().equals("vae") ? "vq" : "vae";
+        if (a.has(other)) throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --" + family.tokenizerOption() + ")");
+        Path model = Path.of(a.require("model")), tokenizer = Path.of(a.require(family.tokenizerOption()));
+        Path refFile = Path.of(a.require("ref")), inception = Path.of(a.require("inception")), dir = Path.of(a.require("out"));
+        int samples = positive(a, "samples", -1), perClass = positive(a, "per-class", -1), batch = positive(a, "batch", 8);
+        if (samples % perClass != 0) throw new UsageException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
+        int maxNew = a.getInt("max-new", 0);
+        if (maxNew < 0) throw new UsageException("--max-new must be positive, got " + maxNew);
+        if (family == ModelFamily.VAR && a.has("temperature")) throw new UsageException("--temperature is not an option of the var family");
+        SampleGenerator.Sampling d = family.defaults();
+        SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
+                a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));
+        if (sampling.topK() < 0) throw new UsageException("--top-k must be >= 0, got " + sampling.topK());
+        if (sampling.topP() < 0 || sampling.topP() > 1) throw new UsageException("--top-p must be in [0, 1], got " + sampling.topP());
+        if (!(sampling.temperature() > 0)) throw new UsageException("--temperature must be positive, got " + sampling.temperature());
+        Preprocessing mode = FidCommand.preprocessing(a);
+        for (Path p : new Path[] {model, tokenizer, inception}) {
+            if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
+        }
+        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling, inception, mode);
+
+        // everything that can be checked is checked before the folder is touched
+        boolean existing = EvalManifest.check(dir, plan);
+        try (ReferenceSet ref = ReferenceSet.open(refFile); FidInception net = FidInception.load(inception, Ops.cpu())) {
+            Supplier<SampleGenerator> generator = () -> family.open(model, tokenizer, sampling);
+            if (!existing) {
+                // a new run: load the model now, so that a bad file or too many classes fail before DIR exists
+                SampleGenerator loaded = generator.get();
+                try {
+                    plan.checkClasses(loaded.numClasses());
+                } catch (RuntimeException e) {
+                    loaded.close();
+                    throw e;
+                }
+                EvalManifest.write(dir, plan);
+                SampleGenerator[] first = {loaded};
+                generator = () -> {
+                    SampleGenerator g = first[0] != null ? first[0] : family.open(model, tokenizer, sampling);
+                    first[0] = null;
+                    return g;
+                };
+            }
+            ProgressBar bar = new ProgressBar("eval").withRate("images").withLogLines(out, 300);
+            ProgressBar refBar = new ProgressBar("reference").withRate("images").withLogLines(out, 300);
+            long t0 = System.nanoTime();
+            EvalRun.Outcome o = new EvalRun(plan, dir, out).run(generator, net, ref, maxNew, bar, refBar);
+            bar.finish();
+            refBar.finish();
+            if (!o.complete()) {
+                out.printf("stopped with %d of %d samples done in %s (%s); run the same command again to continue%n", o.done(), o.total(),
+                        dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                return 0;
+            }
+            printReport(o.report(), dir, out);
+            return 0;
+        }
+    }
+
+    private static int positive(Args a, String name, int fallback) {
+        if (fallback < 0) a.require(name);
+        int v = a.getInt(name, fallback);
+        if (v <= 0) throw new UsageException("--" + name + " must be positive, got " + v);
+        return v;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static void printReport(Map<String, Object> report, Path dir, PrintStream out) {
+        Map<String, Object> m = (Map<String, Object>) report.get("metrics");
+        out.printf("FID %s | sFID %s | IS %s | precision %s | recall %s | KID %s%n", num(m.get("fid")), num(m.get("sfid")),
+                meanStd(m.get("inception_score")), num(m.get("precision")), num(m.get("recall")), meanStd(m.get("kid")));
+        for (Object n : (List<Object>) report.get("notes")) out.println("note: " + n);
+        out.printf("wrote %s and %s%n", dir.resolve("report.json"), dir.resolve("report.html"));
+    }
+
+    private static String num(Object v) {
+        return v instanceof Number n ? String.format(Locale.ROOT, "%.4f", n.doubleValue()) : "n/a";
+    }
+
+    private static String meanStd(Object v) {
+        if (!(v instanceof Map<?, ?> m)) return "n/a";
+        return String.format(Locale.ROOT, "%.4f +- %.4f", ((Number) m.get("mean")).doubleValue(), ((Number) m.get("std")).doubleValue());
+    }
+}
