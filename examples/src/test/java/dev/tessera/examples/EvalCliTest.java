@@ -206,6 +206,27 @@ class EvalCliTest {
     }
 
     @Test
+    void evaluatesFlowAr() {
+        Path out = tmp.resolve("flowar");
+        Path dir = Golden.testdata().resolve("flowar-small");
+        Cli r = Cli.run("eval", "--model-family", "flowar", "--model", dir.resolve("flowar.pth").toString(),
+                "--vae", dir.resolve("vae.pth").toString(), "--samples", "2", "--per-class", "1", "--batch", "2",
+                "--ref", refStats.toString(), "--inception", FidCliTest.inception().toString(), "--out", out.toString(),
+                "--cfg", "2.0");
+        assertEquals(0, r.status(), r.err());
+        assertNotNull(metrics(out).get("fid"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        assertEquals("flowar", ((Map<?, ?>) report.get("model")).get("family"));
+        // token filters mean nothing for continuous tokens
+        Cli bad = Cli.run("eval", "--model-family", "flowar", "--model", dir.resolve("flowar.pth").toString(),
+                "--vae", dir.resolve("vae.pth").toString(), "--samples", "2", "--per-class", "1", "--ref", refStats.toString(),
+                "--inception", FidCliTest.inception().toString(), "--out", tmp.resolve("bad").toString(), "--top-k", "5");
+        assertEquals(2, bad.status());
+        assertTrue(bad.err().contains("--top-k is not an option of the flowar family"), bad.err());
+    }
+
+    @Test
     void aFolderWithOtherSettingsIsNotResumed() {
         Path out = tmp.resolve("eval");
         assertEquals(0, eval(out, refStats, "--max-new", "2").status());

@@ -23,7 +23,7 @@ import java.util.function.Supplier;
 public final class EvalCommand {
     static final String NAME = "tessera eval";
     static final String HELP = """
-            Usage: tessera eval --model-family var|llamagen|nar --model FILE (--vae FILE | --vq FILE)
+            Usage: tessera eval --model-family var|llamagen|nar|flowar --model FILE (--vae FILE | --vq FILE)
                                 --samples N --per-class K --ref REF.npz --inception FILE --out DIR [options]
 
             Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000
@@ -36,9 +36,10 @@ public final class EvalCommand {
             an existing DIR only recomputes the metrics.
 
             Required:
-              --model-family F    var, llamagen or nar
+              --model-family F    var, llamagen, nar or flowar
               --model FILE        the model checkpoint
-              --vae FILE          VAR's VQ-VAE (var); --vq FILE: the VQ tokenizer (llamagen, nar)
+              --vae FILE          VAR's VQ-VAE (var) or MAR's KL-16 (flowar); --vq FILE: the VQ tokenizer
+                                  (llamagen, nar)
               --samples N         how many samples (50000 for the published numbers)
               --per-class K       samples per class (N must be a multiple of K)
               --ref REF.npz       the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0,
@@ -48,11 +49,12 @@ public final class EvalCommand {
               --out DIR           the evaluation folder
 
             Sampling (defaults: each family's official FID settings; var: cfg 1.5, top-k 900, top-p 0.96;
-            llamagen, nar: cfg 2.0, no top-k/top-p, temperature 1):
+            llamagen, nar: cfg 2.0, no top-k/top-p, temperature 1; flowar: the size's official cfg, guidance
+            and steps, Euler solver):
               --seed S            base seed (default 0): batch b of the samples is generated from seed S+b
               --cfg F             classifier-free guidance
-              --top-k K           keep the K largest logits (0 = off)
-              --top-p P           nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off)
+              --top-k K           keep the K largest logits (0 = off; not for flowar)
+              --top-p P           nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)
               --temperature T     llamagen, nar
 
             Run:
@@ -80,7 +82,7 @@ public final class EvalCommand {
         if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
         String familyName = a.require("model-family");
         ModelFamily family = ModelFamily.byId(familyName);
-        if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar)");
+        if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");
         String other = family.tokenizerOption().equals("vae") ? "vq" : "vae";
         if (a.has(other)) throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --" + family.tokenizerOption() + ")");
         Path model = Path.of(a.require("model")), tokenizer = Path.of(a.require(family.tokenizerOption()));
@@ -89,7 +91,10 @@ public final class EvalCommand {
         if (samples % perClass != 0) throw new UsageException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
         int maxNew = a.getInt("max-new", 0);
         if (maxNew < 0) throw new UsageException("--max-new must be positive, got " + maxNew);
-        if (family == ModelFamily.VAR && a.has("temperature")) throw new UsageException("--temperature is not an option of the var family");
+        if (!family.usesTemperature() && a.has("temperature")) throw new UsageException("--temperature is not an option of the " + family.id() + " family");
+        for (String o : new String[] {"top-k", "top-p"}) {
+            if (!family.usesTokenFilters() && a.has(o)) throw new UsageException("--" + o + " is not an option of the " + family.id() + " family");
+        }
         SampleGenerator.Sampling d = family.defaults();
         SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
                 a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));

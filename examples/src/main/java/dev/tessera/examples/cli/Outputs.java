@@ -53,25 +53,10 @@ final class Outputs {
         Json.write(file, value);
     }
 
-    /** A little-endian float32 {@code .npy} array (format 1.0, C order). */
-    static void writeNpy(Path file, float[] values, int... shape) {
+    /** A float32 {@code .npy} array. */
+    static void writeNpy(Path file, float[] values, long... shape) {
         createParent(file);
-        StringBuilder dims = new StringBuilder();
-        for (int i = 0; i < shape.length; i++) dims.append(i == 0 ? "" : ", ").append(shape[i]);
-        if (shape.length == 1) dims.append(',');
-        String header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
-        int pad = 64 - (10 + header.length() + 1) % 64;
-        header = header + " ".repeat(pad % 64) + "\n";
-        java.nio.ByteBuffer buf = java.nio.ByteBuffer.allocate(10 + header.length() + 4 * values.length)
-                .order(java.nio.ByteOrder.LITTLE_ENDIAN);
-        buf.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 1).put((byte) 0);
-        buf.putShort((short) header.length()).put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
-        for (float v : values) buf.putFloat(v);
-        try {
-            Files.write(file, buf.array());
-        } catch (IOException e) {
-            throw new TesseraException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        dev.tessera.engine.io.Npy.writeFile(file, dev.tessera.engine.tensor.Tensor.ofFloats("latents", values, shape));
     }
 
     private static void createParent(Path file) {

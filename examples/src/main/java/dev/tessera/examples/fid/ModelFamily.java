@@ -2,6 +2,8 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.VarPipeline;
+import dev.tessera.samplers.flowar.FlowArPipeline;
+import dev.tessera.samplers.flowar.FlowArRequest;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenRequest;
 import dev.tessera.samplers.nar.NarPipeline;
@@ -40,6 +42,25 @@ public enum ModelFamily {
                 public List<GeneratedImage> generate(int[] classes, long seed) {
                     return p.generate(LlamaGenRequest.builder().classes(classes).seed(seed).cfg(s.cfg()).topK(s.topK())
                             .topP(s.topP()).temperature(s.temperature()).build()).images();
+                }
+            };
+        }
+    },
+    /**
+     * FlowAR + MAR's KL-16 VAE, Euler solver; the official settings of the model size (S: cfg 4.3, L/H: 2.4, with
+     * their guidance and steps) unless a cfg is given (a cfg of 0 means the official one).
+     */
+    FLOWAR("flowar", "vae", new SampleGenerator.Sampling(0, 0, 1.0, 1.0)) {
+        @Override
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s) {
+            FlowArPipeline p = FlowArPipeline.load(model, tokenizer);
+            FlowArRequest settings = FlowArRequest.builder(p.config()).classes(0).build();
+            double cfg = s.cfg() > 0 ? s.cfg() : settings.cfg();
+            return new Loaded(p, p.config().numClasses(), p.config() + String.format(" | cfg %s, guidance %s, %d steps",
+                    cfg, settings.guidance(), settings.steps())) {
+                @Override
+                public List<GeneratedImage> generate(int[] classes, long seed) {
+                    return p.generate(FlowArRequest.builder(p.config()).classes(classes).seed(seed).cfg(cfg).build()).images();
                 }
             };
         }
@@ -83,7 +104,12 @@ public enum ModelFamily {
 
     /** Whether the temperature is one of the family's settings. */
     public boolean usesTemperature() {
-        return this != VAR;
+        return this == LLAMAGEN || this == NAR;
+    }
+
+    /** Whether top-k / top-p filtering is one of the family's settings (not for FlowAR's continuous tokens). */
+    public boolean usesTokenFilters() {
+        return this != FLOWAR;
     }
 
     public static ModelFamily byId(String id) {
