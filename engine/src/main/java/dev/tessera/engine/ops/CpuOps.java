@@ -186,7 +186,7 @@ public final class CpuOps implements Ops {
 
     /**
      * Vectorised activations with {@link VectorMath}'s reproducible exp/tanh (the scalar tail uses their twins, so
-     * every element gets the same bits wherever it falls); GELU-erf uses the scalar definition.
+     * every element gets the same bits wherever it falls).
      */
     static void activateRange(float[] x, int off, int n, Activation act) {
         int i = 0, bound = S.loopBound(n);
@@ -203,7 +203,8 @@ public final class CpuOps implements Ops {
                 for (; i < n; i++) x[off + i] = VectorMath.silu(x[off + i]);
             }
             case GELU_ERF -> {
-                for (; i < n; i++) x[off + i] = act.apply(x[off + i]);
+                for (; i < bound; i += L) VectorMath.geluErf(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < n; i++) x[off + i] = VectorMath.geluErf(x[off + i]);
             }
             case RELU -> {
                 // compare-and-blend rather than max: NaN lanes stay NaN, as in the scalar definition

@@ -344,25 +344,27 @@ final class Gemm {
         c5.intoArray(c, cOff + 5 * ldc, m);
     }
 
-    /** One row of C over up to 4 vectors (the last possibly partial): C[1, n] += A[1, kc]·B[kc, n], n ≤ 4L. */
+    /**
+     * One row of C over up to 4 vectors (the last possibly partial): C[1, n] += A[1, kc]·B[kc, n], n ≤ 4L. No
+     * branch on n: the lanes past n are masked off (loads read zeros, stores write nothing), so a new width never
+     * meets compiled code that assumed narrower ones (a deoptimisation in the middle of a run).
+     */
     private static void kernel1xN(int kc, int n, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff) {
         VectorMask<Float> m0 = S.indexInRange(0, n), m1 = S.indexInRange(L, n), m2 = S.indexInRange(2 * L, n),
                 m3 = S.indexInRange(3 * L, n);
-        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0);
-        FloatVector c1 = n > L ? FloatVector.fromArray(S, c, cOff + L, m1) : FloatVector.zero(S);
-        FloatVector c2 = n > 2 * L ? FloatVector.fromArray(S, c, cOff + 2 * L, m2) : FloatVector.zero(S);
-        FloatVector c3 = n > 3 * L ? FloatVector.fromArray(S, c, cOff + 3 * L, m3) : FloatVector.zero(S);
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0), c1 = FloatVector.fromArray(S, c, cOff + L, m1),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * L, m2), c3 = FloatVector.fromArray(S, c, cOff + 3 * L, m3);
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * ldb;
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c0 = x.fma(FloatVector.fromArray(S, b, bk, m0), c0);
-            if (n > L) c1 = x.fma(FloatVector.fromArray(S, b, bk + L, m1), c1);
-            if (n > 2 * L) c2 = x.fma(FloatVector.fromArray(S, b, bk + 2 * L, m2), c2);
-            if (n > 3 * L) c3 = x.fma(FloatVector.fromArray(S, b, bk + 3 * L, m3), c3);
+            c1 = x.fma(FloatVector.fromArray(S, b, bk + L, m1), c1);
+            c2 = x.fma(FloatVector.fromArray(S, b, bk + 2 * L, m2), c2);
+            c3 = x.fma(FloatVector.fromArray(S, b, bk + 3 * L, m3), c3);
         }
         c0.intoArray(c, cOff, m0);
-        if (n > L) c1.intoArray(c, cOff + L, m1);
-        if (n > 2 * L) c2.intoArray(c, cOff + 2 * L, m2);
-        if (n > 3 * L) c3.intoArray(c, cOff + 3 * L, m3);
+        c1.intoArray(c, cOff + L, m1);
+        c2.intoArray(c, cOff + 2 * L, m2);
+        c3.intoArray(c, cOff + 3 * L, m3);
     }
 }

@@ -32,7 +32,22 @@ class VectorMathTest {
             assertEquals(Math.tanh(x), VectorMath.tanh(x), 2e-7, "tanh(" + x + ")");
             assertEquals(Activation.GELU_TANH.apply(x), VectorMath.geluTanh(x), 1e-6 * Math.max(1, Math.abs(x)), "gelu(" + x + ")");
             assertEquals(Activation.SILU.apply(x), VectorMath.silu(x), 1e-6 * Math.max(1, Math.abs(x)), "silu(" + x + ")");
+            assertEquals(Activation.GELU_ERF.apply(x), VectorMath.geluErf(x), 4e-7 * Math.max(1, Math.abs(x)), "gelu_erf(" + x + ")");
         }
+    }
+
+    @Test
+    void erfIsAccurateOnBothSidesOfTheSeams() {
+        double worst = 0;
+        for (float x = -7f; x <= 7f; x += 0.00173f) worst = Math.max(worst, Math.abs(VectorMath.erf(x) - Erf.erf(x)));
+        for (float x : new float[] {0.999999f, 1f, 1.000001f, 3.99999f, 4f, 4.00001f}) {
+            worst = Math.max(worst, Math.abs(VectorMath.erf(x) - Erf.erf(x)));
+        }
+        assertTrue(worst <= 2e-7, "erf max abs error " + worst);
+        assertEquals(1f, VectorMath.erf(10f));
+        assertEquals(-1f, VectorMath.erf(-10f));
+        assertEquals(0f, VectorMath.erf(0f));
+        assertTrue(Float.isNaN(VectorMath.erf(Float.NaN)));
     }
 
     @Test
@@ -43,12 +58,14 @@ class VectorMathTest {
         for (int i = 0; i < x.length; i += L) {
             FloatVector v = FloatVector.fromArray(VectorMath.S, x, i);
             float[] e = VectorMath.exp(v).toArray(), t = VectorMath.tanh(v).toArray(), g = VectorMath.geluTanh(v).toArray(),
-                    s = VectorMath.silu(v).toArray();
+                    s = VectorMath.silu(v).toArray(), ge = VectorMath.geluErf(v).toArray(), er = VectorMath.erf(v).toArray();
             for (int j = 0; j < L; j++) {
                 assertEquals(VectorMath.exp(x[i + j]), e[j], 0f);
                 assertEquals(VectorMath.tanh(x[i + j]), t[j], 0f);
                 assertEquals(VectorMath.geluTanh(x[i + j]), g[j], 0f);
                 assertEquals(VectorMath.silu(x[i + j]), s[j], 0f);
+                assertEquals(VectorMath.geluErf(x[i + j]), ge[j], 0f);
+                assertEquals(VectorMath.erf(x[i + j]), er[j], 0f);
             }
         }
     }
