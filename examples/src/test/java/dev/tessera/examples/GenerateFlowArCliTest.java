@@ -71,6 +71,13 @@ class GenerateFlowArCliTest {
                 "--class", "1", "--out", out.toString());
         assertNotEquals(0, r.status());
         assertTrue(r.err().contains("not a KL autoencoder"), r.err());
+        assertEquals(1, r.err().strip().lines().count(), r.err());
+
+        for (String[] bad : new String[][] {{"--heads", "-3"}, {"--steps", "1"}, {"--cfg", "0.5"}, {"--noise-from", "/no/such.safetensors"}}) {
+            r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "1", bad[0], bad[1], "--out", out.toString());
+            assertEquals(2, r.status(), String.join(" ", bad) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+        }
 
         r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "1", "--sampler", "heun", "--out", out.toString());
         assertEquals(2, r.status());

@@ -95,6 +95,9 @@ public final class EvalCommand {
         for (String o : new String[] {"top-k", "top-p"}) {
             if (!family.usesTokenFilters() && a.has(o)) throw new UsageException("--" + o + " is not an option of the " + family.id() + " family");
         }
+        if (family == ModelFamily.FLOWAR && a.get("cfg") != null && !(a.getDouble("cfg", 1) >= 1)) {
+            throw new UsageException("--cfg must be at least 1 for flowar (1 = no guidance; leave it out for the official value)");
+        }
         SampleGenerator.Sampling d = family.defaults();
         SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
                 a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));

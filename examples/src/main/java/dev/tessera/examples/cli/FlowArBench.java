@@ -36,6 +36,7 @@ final class FlowArBench {
         }
         int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
+        if (a.get("steps") != null && a.getInt("steps", 25) < 2) throw new UsageException("--steps must be at least 2");
         boolean json = a.has("json");
         PrintStream log = json ? System.err : out;
         long t0 = System.nanoTime();

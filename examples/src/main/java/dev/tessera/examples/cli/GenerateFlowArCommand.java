@@ -29,6 +29,7 @@ public final class GenerateFlowArCommand {
               --model FILE        FlowAR checkpoint (.pth or .safetensors)
               --vae FILE          MAR KL-16 VAE (kl16.ckpt)
               --class N|NAME      ImageNet class by index or name; repeat for more images
+                                  (the Java API also takes 1000, the null class, for unconditional samples)
               --out PATH          a .png file for one image, otherwise a directory (000.png, 001.png, ...)
 
             Sampling (defaults: the official settings of the model size; S: 25 steps, cfg 4.3, guidance 0.9;
@@ -78,8 +79,13 @@ public final class GenerateFlowArCommand {
         }
         Path latentsOut = a.get("latents-out") == null ? null : Path.of(a.get("latents-out"));
         Path noiseFrom = a.get("noise-from") == null ? null : Path.of(a.get("noise-from"));
+        if (noiseFrom != null && !java.nio.file.Files.isRegularFile(noiseFrom)) throw new UsageException(noiseFrom + ": no such file (--noise-from)");
+        int heads = a.getInt("heads", 0);
+        if (a.get("heads") != null && heads < 1) throw new UsageException("--heads must be at least 1, got " + heads);
+        if (a.get("steps") != null && a.getInt("steps", 25) < 2) throw new UsageException("--steps must be at least 2");
+        if (a.get("cfg") != null && !(a.getDouble("cfg", 1) >= 1)) throw new UsageException("--cfg must be at least 1 (1 = no guidance)");
         long t0 = System.nanoTime();
-        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).heads(a.getInt("heads", 0)).load();
+        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).heads(heads).load();
              Checkpoint noiseFile = noiseFrom == null ? null : Checkpoints.open(noiseFrom)) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
@@ -89,7 +95,7 @@ public final class GenerateFlowArCommand {
             if (a.get("cfg") != null) b.cfg(a.getDouble("cfg", 1));
             if (a.get("guidance") != null) b.guidance(a.getDouble("guidance", 1));
             if (a.get("steps") != null) b.steps(a.getInt("steps", 25));
-            if (noiseFile != null) b.noise(FlowNoise.injected(noiseFile, FlowNoise.seeded(seed)));
+            if (noiseFile != null) b.noise(() -> FlowNoise.injected(noiseFile, FlowNoise.seeded(seed)));
             FlowArRequest req;
             try {
                 req = b.build();

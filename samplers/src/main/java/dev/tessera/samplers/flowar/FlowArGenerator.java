@@ -47,9 +47,10 @@ public final class FlowArGenerator {
         int[] classes = req.classes();
         int B = classes.length, S = cfg.scaleCount(), D = cfg.tokenDim();
         for (int c : classes) {
-            if (c < 0 || c >= cfg.numClasses()) {
+            // the null class is allowed: the official sample_tokens makes unconditional samples with it
+            if (c < 0 || c > cfg.nullClass()) {
                 throw new TesseraException("class " + c + " is out of range: this model has " + cfg.numClasses()
-                        + " classes (0-" + (cfg.numClasses() - 1) + ")");
+                        + " classes (0-" + (cfg.numClasses() - 1) + ", and " + cfg.nullClass() + " for unconditional samples)");
             }
         }
         boolean guided = req.cfg() != 1.0;

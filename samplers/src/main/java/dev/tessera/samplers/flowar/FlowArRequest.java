@@ -2,6 +2,8 @@ package dev.tessera.samplers.flowar;
 
 import dev.tessera.engine.models.flowar.FlowArConfig;
 
+import java.util.function.Supplier;
+
 /**
  * What to generate with FlowAR.
  *
@@ -12,10 +14,11 @@ import dev.tessera.engine.models.flowar.FlowArConfig;
  * @param guidance guidance applies only while {@code t ≤ guidance}
  * @param steps    solver steps ({@code num_steps}: 25 gives 24 Euler evaluations per scale, 50 gives 50)
  * @param sampler  the solver
- * @param noise    where the noise comes from (null: {@link FlowNoise#seeded} with the seed)
+ * @param noise    makes the noise source of each generation (null: {@link FlowNoise#seeded} with the seed); a
+ *                 fresh source per call, so a request gives the same images every time and from any thread
  */
 public record FlowArRequest(int[] classes, long seed, double cfg, double guidance, int steps, FlowSampler sampler,
-                            FlowNoise noise) {
+                            Supplier<FlowNoise> noise) {
 
     public FlowArRequest {
         if (classes == null || classes.length == 0) throw new IllegalArgumentException("at least one class is needed");
@@ -31,7 +34,7 @@ public record FlowArRequest(int[] classes, long seed, double cfg, double guidanc
 
     /** The noise source to use: the injected one, or the seeded stream. */
     FlowNoise noiseSource() {
-        return noise != null ? noise : FlowNoise.seeded(seed);
+        return noise != null ? noise.get() : FlowNoise.seeded(seed);
     }
 
     /** A builder with the official sampling settings for this model size (see {@link Builder#officialFor}). */
@@ -49,7 +52,7 @@ public record FlowArRequest(int[] classes, long seed, double cfg, double guidanc
         private double cfg = 4.3, guidance = 0.9;
         private int steps = 25;
         private FlowSampler sampler = FlowSampler.EULER;
-        private FlowNoise noise;
+        private Supplier<FlowNoise> noise;
 
         /**
          * The official settings of the released sizes: FlowAR-S (width 768) 25 steps, cfg 4.3, guidance 0.9;
@@ -100,7 +103,8 @@ public record FlowArRequest(int[] classes, long seed, double cfg, double guidanc
             return this;
         }
 
-        public Builder noise(FlowNoise n) {
+        /** Where each generation's noise comes from, e.g. {@code () -> FlowNoise.injected(file, FlowNoise.seeded(s))}. */
+        public Builder noise(Supplier<FlowNoise> n) {
             this.noise = n;
             return this;
         }

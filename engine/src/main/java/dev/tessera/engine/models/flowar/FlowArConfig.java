@@ -31,6 +31,8 @@ public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int he
     public static final float NORM_EPS = 1e-6f;
     /** The grid side RoPE positions are rescaled to ({@code pt_seq_len}). */
     public static final int ROPE_GRID = 16;
+    /** The side every sampled scale is bicubic-resized to before the area resize to the next scale (fixed in the code). */
+    public static final int NEXT_SCALE_GRID = 16;
 
     public FlowArConfig {
         scales = scales.clone();

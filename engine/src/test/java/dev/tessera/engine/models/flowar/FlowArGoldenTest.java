@@ -1,14 +1,23 @@
 package dev.tessera.engine.models.flowar;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.InMemoryCheckpoint;
+import dev.tessera.engine.tensor.DType;
+import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
+import java.lang.foreign.MemorySegment;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -44,6 +53,54 @@ class FlowArGoldenTest {
             assertTrue(c.cross());
             assertEquals(64, c.flowWidth());
         }
+    }
+
+    /**
+     * The released sizes' shapes (only the tensors the inference reads have their real shapes; the rest are
+     * placeholders, since only their presence counts).
+     */
+    private static InMemoryCheckpoint releasedShapes(int C, int depth, int headDim, int W, int flowDepth, boolean cross) {
+        Map<String, Tensor> t = new LinkedHashMap<>();
+        java.util.function.BiConsumer<String, long[]> add = (k, shape) -> t.put(k, new Tensor(k, DType.F32, shape,
+                MemorySegment.ofArray(new byte[(int) (Tensor.numel(shape) * 4)])));
+        add.accept("class_emb.weight", new long[] {1001, C});
+        add.accept("z_proj.weight", new long[] {C, 16});
+        add.accept("encoder_pos_embed_learned", new long[] {1, 341, C});
+        for (String stack : new String[] {"encoder_blocks.", "decoder_blocks."}) {
+            for (int i = 0; i < depth; i++) add.accept(stack + i + ".attn.qkv.weight", new long[] {1});
+        }
+        add.accept("encoder_blocks.0.mlp.fc1_g.weight", new long[] {C * 8 / 3, C});
+        add.accept("encoder_blocks.0.attn.rope.freqs", new long[] {headDim / 4});
+        add.accept("flownet.input_proj.weight", new long[] {W, 16});
+        for (int j = 0; j < flowDepth; j++) add.accept("flownet.res_blocks." + j + ".attn.qkv.weight", new long[] {1});
+        if (cross) add.accept("flownet.res_blocks.0.crossattn.q.weight", new long[] {1});
+        add.accept("flownet.res_blocks.0.mlp.fc1_g.weight", new long[] {W * 8 / 3, W});
+        return new InMemoryCheckpoint("released-shapes", t);
+    }
+
+    @Test
+    void theReleasedSizesAreRecognised() {
+        FlowArConfig l = FlowArConfig.infer(releasedShapes(1024, 8, 64, 1024, 12, true), 0);
+        assertEquals(16, l.heads());
+        assertEquals(2730, l.mlpHidden());
+        assertEquals(16, l.flowHeads());
+        assertEquals(2730, l.flowMlpHidden());
+        assertEquals(12, l.flowDepth());
+        assertTrue(l.cross());
+        FlowArConfig h = FlowArConfig.infer(releasedShapes(1536, 15, 96, 1536, 12, true), 0);
+        assertEquals(16, h.heads());        // 24 rotary frequencies: heads of 96, not 1536/64 = 24
+        assertEquals(96, h.headDim());
+        assertEquals(15, h.encoderDepth());
+        assertEquals(4096, h.mlpHidden());
+        assertEquals(24, h.flowHeads());
+        FlowArConfig s = FlowArConfig.infer(releasedShapes(768, 6, 64, 1024, 2, false), 0);
+        assertEquals(12, s.heads());
+        assertEquals(2048, s.mlpHidden());
+        assertFalse(s.cross());
+        // --heads must agree with the rotary table
+        TesseraException e = assertThrows(TesseraException.class, () -> FlowArConfig.infer(releasedShapes(1536, 15, 96, 1536, 12, true), 24));
+        assertTrue(e.getMessage().contains("16 heads of 96"), e.getMessage());
+        assertEquals(16, FlowArConfig.infer(releasedShapes(1536, 15, 96, 1536, 12, true), 16).heads());
     }
 
     @Test
