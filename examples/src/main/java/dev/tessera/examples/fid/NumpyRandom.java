@@ -1,5 +1,7 @@
 package dev.tessera.examples.fid;
 
+import dev.tessera.samplers.rng.TorchGenerator;
+
 /**
  * NumPy's legacy {@code np.random.RandomState(seed)}: the MT19937 generator seeded by {@code init_genrand}, and the
  * draws that torch-fidelity's metrics make from it, so that the same subsets and the same shuffle come out:
@@ -7,32 +9,16 @@ package dev.tessera.examples.fid;
  * masked rejection sampling) and {@link #choice} without replacement (the first m of a permutation).
  */
 public final class NumpyRandom {
-    private static final int N = 624, M = 397;
-    private final int[] mt = new int[N];
-    private int index = N;
+    // RandomState(seed) seeds the same MT19937 the same way (init_genrand) as torch.manual_seed
+    private final TorchGenerator mt;
 
     public NumpyRandom(long seed) {
-        mt[0] = (int) seed;
-        for (int i = 1; i < N; i++) mt[i] = 1812433253 * (mt[i - 1] ^ (mt[i - 1] >>> 30)) + i;
+        mt = new TorchGenerator(seed);
     }
 
     /** The next 32 random bits (MT19937's tempered output), as an unsigned value. */
     long nextUint32() {
-        if (index >= N) twist();
-        int y = mt[index++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        return y & 0xffffffffL;
-    }
-
-    private void twist() {
-        for (int i = 0; i < N; i++) {
-            int y = (mt[i] & 0x80000000) | (mt[(i + 1) % N] & 0x7fffffff);
-            mt[i] = mt[(i + M) % N] ^ (y >>> 1) ^ ((y & 1) != 0 ? 0x9908b0df : 0);
-        }
-        index = 0;
+        return mt.nextU32();
     }
 
     /** A uniform integer in {@code [0, max]} by masked rejection (NumPy's legacy {@code random_interval}). */
