@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A PyTorch checkpoint in the zip format {@code torch.save} has written since PyTorch 1.6: a zip archive whose
@@ -21,16 +20,15 @@ import java.util.Set;
  * untrusted file never runs code from it. See {@link StateDictLocator} for how the state dict is found inside
  * training checkpoints.
  */
-public final class PthCheckpoint implements Checkpoint {
+public final class PthCheckpoint extends TensorMapCheckpoint {
     private static final String PICKLE_NAME = "data.pkl";
     private static final long COPY_SLACK_BYTES = 256L << 20;
 
     private final MappedFile file;
-    private final Map<String, Tensor> tensors;
 
     private PthCheckpoint(MappedFile file, Map<String, Tensor> tensors) {
+        super(file.path(), tensors);
         this.file = file;
-        this.tensors = tensors;
     }
 
     /**
@@ -122,32 +120,7 @@ public final class PthCheckpoint implements Checkpoint {
     }
 
     @Override
-    public Path path() {
-        return file.path();
-    }
-
-    @Override
-    public Set<String> keys() {
-        return tensors.keySet();
-    }
-
-    @Override
-    public Tensor tensor(String key) {
-        Tensor t = tensors.get(key);
-        if (t == null) {
-            throw new CheckpointException(path(), "missing tensor '" + Untrusted.text(key) + "'"
-                    + KeySuggestions.didYouMean(key, tensors.keySet()));
-        }
-        return t;
-    }
-
-    @Override
     public void close() {
         file.close();
-    }
-
-    @Override
-    public String toString() {
-        return "PthCheckpoint[" + path() + ", " + tensors.size() + " tensors]";
     }
 }

@@ -12,7 +12,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * A {@code .safetensors} file: an 8-byte little-endian header length, a JSON header mapping each tensor name to
@@ -22,19 +21,18 @@ import java.util.Set;
  * <p>The file is mapped once and every tensor is a slice of the mapping. All header values are validated against
  * the file before use. {@link #keys()} follows the header's order.
  */
-public final class SafetensorsCheckpoint implements Checkpoint {
+public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
     /** Larger headers are refused before anything is allocated (real ones are kilobytes; the reference cap). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
     static final String METADATA_KEY = "__metadata__";
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final MappedFile file;
-    private final Map<String, Tensor> tensors;
     private final Map<String, String> metadata;
 
     private SafetensorsCheckpoint(MappedFile file, Map<String, Tensor> tensors, Map<String, String> metadata) {
+        super(file.path(), tensors);
         this.file = file;
-        this.tensors = tensors;
         this.metadata = metadata;
     }
 
@@ -160,32 +158,7 @@ public final class SafetensorsCheckpoint implements Checkpoint {
     }
 
     @Override
-    public Path path() {
-        return file.path();
-    }
-
-    @Override
-    public Set<String> keys() {
-        return tensors.keySet();
-    }
-
-    @Override
-    public Tensor tensor(String key) {
-        Tensor t = tensors.get(key);
-        if (t == null) {
-            throw new CheckpointException(path(), "missing tensor '" + Untrusted.text(key) + "'"
-                    + KeySuggestions.didYouMean(key, tensors.keySet()));
-        }
-        return t;
-    }
-
-    @Override
     public void close() {
         file.close();
-    }
-
-    @Override
-    public String toString() {
-        return "SafetensorsCheckpoint[" + path() + ", " + tensors.size() + " tensors]";
     }
 }
