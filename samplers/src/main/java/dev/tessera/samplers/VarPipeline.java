@@ -2,7 +2,6 @@ package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.var.VarConfig;
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Ops;
@@ -27,12 +26,11 @@ import java.nio.file.Path;
  * results already returned stay valid.
  */
 public final class VarPipeline implements AutoCloseable {
-    private final Checkpoint modelFile, vaeFile;
+    private final OpenCheckpoints files;
     private final VarGenerator generator;
 
-    private VarPipeline(Checkpoint modelFile, Checkpoint vaeFile, VarGenerator generator) {
-        this.modelFile = modelFile;
-        this.vaeFile = vaeFile;
+    private VarPipeline(OpenCheckpoints files, VarGenerator generator) {
+        this.files = files;
         this.generator = generator;
     }
 
@@ -69,11 +67,7 @@ public final class VarPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            modelFile.close();
-        } finally {
-            vaeFile.close();
-        }
+        files.close();
     }
 
     /**
@@ -120,18 +114,12 @@ public final class VarPipeline implements AutoCloseable {
 
         public VarPipeline load() {
             if (model == null || vae == null) throw new TesseraException("both the VAR model and the VQ-VAE checkpoint are required");
-            Checkpoint m = Checkpoints.open(model);
-            Checkpoint v = null;
-            try {
-                v = Checkpoints.open(vae);
+            return OpenCheckpoints.load(files -> {
+                Checkpoint m = files.open(model), v = files.open(vae);
                 VarTransformer t = VarTransformer.load(m, heads, patchNums, ops);
                 MultiScaleVqVae q = MultiScaleVqVae.load(v, t.config().patchNums(), quantResi, ops);
-                return new VarPipeline(m, v, new VarGenerator(t, q));
-            } catch (RuntimeException e) {
-                m.close();
-                if (v != null) v.close();
-                throw e;
-            }
+                return new VarPipeline(files, new VarGenerator(t, q));
+            });
         }
     }
 }

@@ -66,6 +66,18 @@ public final class Args {
         return positional;
     }
 
+    /** For commands that take options only: the first positional argument is refused. */
+    public void rejectPositional() {
+        if (!positional.isEmpty()) throw new UsageException("unexpected argument '" + positional.get(0) + "' (" + hint() + ")");
+    }
+
+    /** Every value of a repeatable option that must be given at least once. */
+    public List<String> requireAll(String name) {
+        List<String> v = all(name);
+        if (v.isEmpty()) throw new UsageException("missing --" + name + " (" + hint() + ")");
+        return v;
+    }
+
     public boolean has(String name) {
         return values.containsKey(name);
     }

@@ -79,7 +79,7 @@ public final class EvalCommand {
             out.print(HELP);
             return 0;
         }
-        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        a.rejectPositional();
         String familyName = a.require("model-family");
         ModelFamily family = ModelFamily.byId(familyName);
         if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");

@@ -95,7 +95,7 @@ public final class FidCommand {
             out.print(HELP);
             return 0;
         }
-        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + name + " --help')");
+        a.rejectPositional();
         Path inception = Path.of(a.require("inception")), images = Path.of(a.require("images")), target = Path.of(a.require("out"));
         String ext = stats ? ".npz" : ".npy";
         if (!target.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(ext)) {

@@ -66,10 +66,9 @@ public final class GenerateFlowArCommand {
             out.print(HELP);
             return 0;
         }
-        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        a.rejectPositional();
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
-        List<String> labels = a.all("class");
-        if (labels.isEmpty()) throw new UsageException("missing --class (see '" + NAME + " --help')");
+        List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         FlowSampler sampler;
         try {

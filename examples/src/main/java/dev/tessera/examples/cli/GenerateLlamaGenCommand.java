@@ -73,10 +73,9 @@ public final class GenerateLlamaGenCommand {
             out.print(HELP);
             return 0;
         }
-        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        a.rejectPositional();
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
-        List<String> labels = a.all("class");
-        if (labels.isEmpty()) throw new UsageException("missing --class (see '" + NAME + " --help')");
+        List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         Sampler sampler;
         try {

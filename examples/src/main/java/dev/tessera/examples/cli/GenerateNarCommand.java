@@ -52,10 +52,9 @@ public final class GenerateNarCommand {
             out.print(HELP);
             return 0;
         }
-        if (!a.positional().isEmpty()) throw new UsageException("unexpected argument '" + a.positional().get(0) + "' (see '" + NAME + " --help')");
+        a.rejectPositional();
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
-        List<String> labels = a.all("class");
-        if (labels.isEmpty()) throw new UsageException("missing --class (see '" + NAME + " --help')");
+        List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         double temperature = a.getDouble("temperature", 1.0), topP = a.getDouble("top-p", 1.0);
         int topK = a.getInt("top-k", 0);

@@ -2,10 +2,10 @@ package dev.tessera.samplers.flowar;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
 
@@ -23,12 +23,11 @@ import java.nio.file.Path;
  * the files.
  */
 public final class FlowArPipeline implements AutoCloseable {
-    private final Checkpoint modelFile, vaeFile;
+    private final OpenCheckpoints files;
     private final FlowArGenerator generator;
 
-    private FlowArPipeline(Checkpoint modelFile, Checkpoint vaeFile, FlowArGenerator generator) {
-        this.modelFile = modelFile;
-        this.vaeFile = vaeFile;
+    private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator) {
+        this.files = files;
         this.generator = generator;
     }
 
@@ -63,11 +62,7 @@ public final class FlowArPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        try {
-            modelFile.close();
-        } finally {
-            vaeFile.close();
-        }
+        files.close();
     }
 
     /** Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count. */
@@ -98,17 +93,11 @@ public final class FlowArPipeline implements AutoCloseable {
 
         public FlowArPipeline load() {
             if (model == null || vae == null) throw new TesseraException("both the FlowAR model and the KL VAE checkpoint are required");
-            Checkpoint m = Checkpoints.open(model);
-            Checkpoint v = null;
-            try {
-                v = Checkpoints.open(vae);
+            return OpenCheckpoints.load(files -> {
+                Checkpoint m = files.open(model), v = files.open(vae);
                 FlowArModel fm = FlowArModel.load(m, heads, ops);
-                return new FlowArPipeline(m, v, new FlowArGenerator(fm, KlVae.load(v, ops)));
-            } catch (RuntimeException e) {
-                m.close();
-                if (v != null) v.close();
-                throw e;
-            }
+                return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)));
+            });
         }
     }
 }

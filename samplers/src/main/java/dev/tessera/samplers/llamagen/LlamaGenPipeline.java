@@ -1,15 +1,14 @@
 package dev.tessera.samplers.llamagen;
 
-import dev.tessera.samplers.TokenImages;
-
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Progress;
+import dev.tessera.samplers.TokenImages;
 import dev.tessera.samplers.ar.AutoregressiveSampler;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.LanternVerifier;
@@ -38,12 +37,12 @@ import java.util.List;
  * as one batch (as the official {@code generate}); the accelerated samplers run them one after another.
  */
 public final class LlamaGenPipeline implements AutoCloseable {
-    private final List<Checkpoint> files;
+    private final OpenCheckpoints files;
     private final LlamaGenModel model, draft;
     private final VqModel vq;
     private volatile LatentNeighbours neighbours;
 
-    private LlamaGenPipeline(List<Checkpoint> files, LlamaGenModel model, LlamaGenModel draft, VqModel vq) {
+    private LlamaGenPipeline(OpenCheckpoints files, LlamaGenModel model, LlamaGenModel draft, VqModel vq) {
         this.files = files;
         this.model = model;
         this.draft = draft;
@@ -196,7 +195,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Checkpoint c : files) c.close();
+        files.close();
     }
 
     /** {@link #model} and {@link #vq} are required; the draft (for speculative and LANTERN) and heads optional. */
@@ -243,18 +242,15 @@ public final class LlamaGenPipeline implements AutoCloseable {
 
         public LlamaGenPipeline load() {
             if (model == null || vq == null) throw new TesseraException("the LlamaGen model and the VQ tokenizer checkpoints are required");
-            List<Checkpoint> files = new ArrayList<>();
-            try {
-                Checkpoint vqFile = Checkpoints.open(vq);
-                files.add(vqFile);
+            return OpenCheckpoints.load(files -> {
+                Checkpoint vqFile = files.open(vq);
                 VqModel tokenizer = VqModel.load(vqFile, true, ops);
                 int f = tokenizer.downsampling();
                 if (imageSize <= 0 || imageSize % f != 0) {
                     throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
                 }
                 int grid = imageSize / f;
-                Checkpoint m = Checkpoints.open(model);
-                files.add(m);
+                Checkpoint m = files.open(model);
                 LlamaGenModel gpt = LlamaGenModel.load(m, heads, grid, ops);
                 if (gpt.config().vocab() != tokenizer.codebookSize()) {
                     throw new TesseraException("the model's vocabulary (" + gpt.config().vocab() + ") does not match the tokenizer's codebook ("
@@ -262,18 +258,14 @@ public final class LlamaGenPipeline implements AutoCloseable {
                 }
                 LlamaGenModel d = null;
                 if (draft != null) {
-                    Checkpoint dc = Checkpoints.open(draft);
-                    files.add(dc);
+                    Checkpoint dc = files.open(draft);
                     d = LlamaGenModel.load(dc, draftHeads, grid, ops);
                     if (d.config().vocab() != gpt.config().vocab() || d.config().numClasses() != gpt.config().numClasses()) {
                         throw new TesseraException("the draft model must share the target's vocabulary and classes");
                     }
                 }
                 return new LlamaGenPipeline(files, gpt, d, tokenizer);
-            } catch (RuntimeException e) {
-                for (Checkpoint c : files) c.close();
-                throw e;
-            }
+            });
         }
     }
 }

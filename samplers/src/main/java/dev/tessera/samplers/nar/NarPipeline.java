@@ -2,10 +2,10 @@ package dev.tessera.samplers.nar;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenImages;
@@ -26,11 +26,11 @@ import java.util.List;
  * Thread-safe.
  */
 public final class NarPipeline implements AutoCloseable {
-    private final List<Checkpoint> files;
+    private final OpenCheckpoints files;
     private final NarModel model;
     private final VqModel vq;
 
-    private NarPipeline(List<Checkpoint> files, NarModel model, VqModel vq) {
+    private NarPipeline(OpenCheckpoints files, NarModel model, VqModel vq) {
         this.files = files;
         this.model = model;
         this.vq = vq;
@@ -121,7 +121,7 @@ public final class NarPipeline implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Checkpoint f : files) f.close();
+        files.close();
     }
 
     /** {@link #model} and {@link #vq} are required. */
@@ -163,27 +163,21 @@ public final class NarPipeline implements AutoCloseable {
 
         public NarPipeline load() {
             if (model == null || vq == null) throw new TesseraException("the NAR model and the VQ tokenizer checkpoints are required");
-            List<Checkpoint> files = new ArrayList<>();
-            try {
-                Checkpoint v = Checkpoints.open(vq);
-                files.add(v);
+            return OpenCheckpoints.load(files -> {
+                Checkpoint v = files.open(vq);
                 VqModel tokenizer = VqModel.load(v, true, ops);
                 int f = tokenizer.downsampling();
                 if (imageSize <= 0 || imageSize % f != 0) {
                     throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
                 }
-                Checkpoint m = Checkpoints.open(model);
-                files.add(m);
+                Checkpoint m = files.open(model);
                 NarModel nar = NarModel.load(m, heads, imageSize / f, extraLayers, ops);
                 if (nar.config().vocab() != tokenizer.codebookSize()) {
                     throw new TesseraException("the model's vocabulary (" + nar.config().vocab() + ") does not match the tokenizer's codebook ("
                             + tokenizer.codebookSize() + ")");
                 }
                 return new NarPipeline(files, nar, tokenizer);
-            } catch (RuntimeException e) {
-                for (Checkpoint c : files) c.close();
-                throw e;
-            }
+            });
         }
     }
 }

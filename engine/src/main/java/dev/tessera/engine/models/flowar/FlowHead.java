@@ -9,7 +9,9 @@ import dev.tessera.engine.ops.Ops;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * FlowAR's flow-matching head ({@code flownet}, {@code SimpleTransformerAdaLN}): given noisy latent tokens x, a
@@ -121,10 +123,12 @@ public final class FlowHead {
             if (side * side != n) throw new IllegalArgumentException(n + " tokens do not form a square map");
             selfRope = new Rope2d[blocks.size()];
             crossRope = new Rope2d[blocks.size()];
+            // the blocks' frequency buffers are normally all equal: one table each for all of them
+            Map<List<Float>, Rope2d> tables = new HashMap<>();
             for (int j = 0; j < blocks.size(); j++) {
                 Block b = blocks.get(j);
-                selfRope[j] = Rope2d.scaledGrid(side, FlowArConfig.ROPE_GRID, b.freqs());
-                crossRope[j] = b.crossFreqs() == null ? null : Rope2d.scaledGrid(side, FlowArConfig.ROPE_GRID, b.crossFreqs());
+                selfRope[j] = table(tables, side, b.freqs());
+                crossRope[j] = b.crossFreqs() == null ? null : table(tables, side, b.crossFreqs());
             }
             c = new float[R * W];
             ops.linear(z, 0, R, condEmbed, c, 0, Activation.NONE);
@@ -152,6 +156,12 @@ public final class FlowHead {
             u = new float[R * cfg.flowMlpHidden()];
             temb = new float[rows * W];
             tmod = new float[rows * 3 * W];
+        }
+
+        private static Rope2d table(Map<List<Float>, Rope2d> tables, int side, float[] freqs) {
+            List<Float> key = new ArrayList<>(freqs.length);
+            for (float f : freqs) key.add(f);
+            return tables.computeIfAbsent(key, k -> Rope2d.scaledGrid(side, FlowArConfig.ROPE_GRID, freqs));
         }
 
         /** Sequences this context holds (2B under CFG). */
@@ -186,6 +196,12 @@ public final class FlowHead {
 
         float[] scale = new float[H];
         Arrays.fill(scale, (float) (1.0 / Math.sqrt(hd)));
+        // Block_v2's attention modulation comes from SiLU(t) alone: the same input for every block
+        float[] siluT = null;
+        if (cfg.cross()) {
+            siluT = Arrays.copyOf(ctx.temb, rows * W);
+            ops.activate(siluT, 0, siluT.length, Activation.SILU);
+        }
         for (int j = 0; j < blocks.size(); j++) {
             Block b = blocks.get(j);
             // attention branch: modulation per token (v1) or per sample from t alone (v2)
@@ -200,9 +216,7 @@ public final class FlowHead {
                 sc = 2 * W;
                 sh = 4 * W;
             } else {
-                float[] st = Arrays.copyOf(ctx.temb, rows * W);
-                ops.activate(st, 0, st.length, Activation.SILU);
-                ops.linear(st, 0, rows, b.adaLinAttn(), ctx.tmod, 0, Activation.NONE);
+                ops.linear(siluT, 0, rows, b.adaLinAttn(), ctx.tmod, 0, Activation.NONE);
                 attnMod = ctx.tmod;
                 stride = 3 * W;
                 group = n;

@@ -1,0 +1,53 @@
+package dev.tessera.samplers;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.Checkpoints;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * The checkpoint files a pipeline keeps mapped: opened one by one while it loads, closed together when it is
+ * closed, or at once when loading fails half way (a bad second file must not leave the first one mapped).
+ */
+public final class OpenCheckpoints implements AutoCloseable {
+    private final List<Checkpoint> files = new ArrayList<>();
+
+    private OpenCheckpoints() {
+    }
+
+    /** Runs {@code loader} with a fresh set; if it throws, everything it opened is closed before the error goes on. */
+    public static <T> T load(Function<OpenCheckpoints, T> loader) {
+        OpenCheckpoints set = new OpenCheckpoints();
+        try {
+            return loader.apply(set);
+        } catch (RuntimeException e) {
+            set.close();
+            throw e;
+        }
+    }
+
+    /** Maps one more file. */
+    public Checkpoint open(Path file) {
+        Checkpoint c = Checkpoints.open(file);
+        files.add(c);
+        return c;
+    }
+
+    /** Unmaps every file; results already computed from them stay valid. */
+    @Override
+    public void close() {
+        RuntimeException first = null;
+        for (Checkpoint c : files) {
+            try {
+                c.close();
+            } catch (RuntimeException e) {
+                if (first == null) first = e;
+            }
+        }
+        files.clear();
+        if (first != null) throw first;
+    }
+}
