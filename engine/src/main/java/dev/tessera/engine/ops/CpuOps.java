@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Weights;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -325,6 +326,10 @@ public final class CpuOps implements Ops {
             Winograd.conv3x3(in, inOff, H, W, conv, out, outOff);
             return;
         }
+        if (isSame3x3(conv) && conv.cout() <= FEW_OUTPUTS) {
+            conv3x3FewOutputs(in, inOff, H, W, conv, out, outOff);
+            return;
+        }
         int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
         float[] bias = conv.bias();
@@ -348,6 +353,67 @@ public final class CpuOps implements Ops {
                 convBlock(in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff);
             }
         }
+    }
+
+    /** Up to this many output channels (an RGB {@code conv_out}), a 3×3 convolution runs directly, without im2col. */
+    static final int FEW_OUTPUTS = 4;
+
+    private static boolean isSame3x3(Conv2d c) {
+        return c.kh() == 3 && c.kw() == 3 && c.stride() == 1 && c.padTop() == 1 && c.padLeft() == 1
+                && c.padBottom() == 1 && c.padRight() == 1;
+    }
+
+    /**
+     * A 3×3 "same" convolution with a few output channels, row by row: an im2col panel would write nine copies of
+     * the input to feed a matrix product only {@code cout} rows tall. For each output row, channel by channel, the
+     * three input rows are copied with a zero border and every tap is one vector FMA per L outputs.
+     */
+    private static void conv3x3FewOutputs(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
+        int cin = conv.cin(), cout = conv.cout();
+        float[] w = new float[cout * cin * 9];
+        MemorySegment.copy(conv.weight(), Weights.F32, 0, w, 0, w.length);
+        float[] bias = conv.bias();
+        int rowLen = W + 2 + L;   // a zero column each side, and room for a full vector load past the end
+        int accLen = (W + L - 1) / L * L;
+        Parallel.forRange(H, 2, (y0, y1) -> {
+            float[] rows = new float[3 * rowLen];
+            float[] acc = new float[cout * accLen];
+            for (int y = y0; y < y1; y++) {
+                for (int o = 0; o < cout; o++) {
+                    java.util.Arrays.fill(acc, o * accLen, (o + 1) * accLen, bias == null ? 0f : bias[o]);
+                }
+                for (int c = 0; c < cin; c++) {
+                    for (int r = 0; r < 3; r++) {
+                        int iy = y + r - 1;
+                        if (iy < 0 || iy >= H) java.util.Arrays.fill(rows, r * rowLen, (r + 1) * rowLen, 0f);
+                        else System.arraycopy(in, inOff + (c * H + iy) * W, rows, r * rowLen + 1, W);
+                    }
+                    for (int o = 0; o < cout; o++) {
+                        int wo = (o * cin + c) * 9;
+                        FloatVector w0 = FloatVector.broadcast(S, w[wo]), w1 = FloatVector.broadcast(S, w[wo + 1]),
+                                w2 = FloatVector.broadcast(S, w[wo + 2]), w3 = FloatVector.broadcast(S, w[wo + 3]),
+                                w4 = FloatVector.broadcast(S, w[wo + 4]), w5 = FloatVector.broadcast(S, w[wo + 5]),
+                                w6 = FloatVector.broadcast(S, w[wo + 6]), w7 = FloatVector.broadcast(S, w[wo + 7]),
+                                w8 = FloatVector.broadcast(S, w[wo + 8]);
+                        for (int x = 0; x < W; x += L) {
+                            int a = o * accLen + x, r1 = rowLen + x, r2 = 2 * rowLen + x;
+                            FloatVector s = FloatVector.fromArray(S, acc, a);
+                            s = FloatVector.fromArray(S, rows, x).fma(w0, s);
+                            s = FloatVector.fromArray(S, rows, x + 1).fma(w1, s);
+                            s = FloatVector.fromArray(S, rows, x + 2).fma(w2, s);
+                            s = FloatVector.fromArray(S, rows, r1).fma(w3, s);
+                            s = FloatVector.fromArray(S, rows, r1 + 1).fma(w4, s);
+                            s = FloatVector.fromArray(S, rows, r1 + 2).fma(w5, s);
+                            s = FloatVector.fromArray(S, rows, r2).fma(w6, s);
+                            s = FloatVector.fromArray(S, rows, r2 + 1).fma(w7, s);
+                            s = FloatVector.fromArray(S, rows, r2 + 2).fma(w8, s);
+                            s.intoArray(acc, a);
+                        }
+                    }
+                }
+                for (int o = 0; o < cout; o++) System.arraycopy(acc, o * accLen, out, outOff + (o * H + y) * W, W);
+            }
+        });
     }
 
     private static void convBlock(float[] in, int inOff, int H, int W, Conv2d conv, int ow, int P, int K,

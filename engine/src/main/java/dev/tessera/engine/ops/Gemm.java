@@ -51,8 +51,12 @@ final class Gemm {
                 for (int rb = rb0; rb < rb1; rb++) {
                     int m0 = rb * MR, rows = Math.min(MR, M - m0);
                     // the A rows of this block, copied into a small array the micro-kernels read as broadcasts
-                    for (int i = 0; i < rows; i++) {
-                        MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
+                    if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
+                        MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
+                    } else {
+                        for (int i = 0; i < rows; i++) {
+                            MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
+                        }
                     }
                     int cRow = cOff + m0 * ldc;
                     if (rows == MR) {

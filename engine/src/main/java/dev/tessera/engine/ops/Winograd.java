@@ -58,11 +58,12 @@ final class Winograd {
         float[] U = Scratch.get(Scratch.WINO_U, AA * plane);
         MemorySegment w = conv.weight();
         Parallel.forRange(cout, 8, (o0, o1) -> {
-            float[] g = new float[9], h = new float[3 * A], u = new float[A];
+            float[] g = new float[9 * cin], h = new float[3 * A], u = new float[A];
             for (int o = o0; o < o1; o++) {
+                MemorySegment.copy(w, Weights.F32, 36L * o * cin, g, 0, 9 * cin);   // the filters of output o
                 for (int c = 0; c < cin; c++) {
-                    MemorySegment.copy(w, Weights.F32, 36L * ((long) o * cin + c), g, 0, 9);
-                    for (int k = 0; k < 3; k++) gRow(g[3 * k], g[3 * k + 1], g[3 * k + 2], h, A * k);   // h = g·Gᵀ
+                    int f = 9 * c;
+                    for (int k = 0; k < 3; k++) gRow(g[f + 3 * k], g[f + 3 * k + 1], g[f + 3 * k + 2], h, A * k);   // h = g·Gᵀ
                     int idx = o * cin + c;
                     for (int v = 0; v < A; v++) {                                                       // U = G·h
                         gRow(h[v], h[A + v], h[2 * A + v], u, 0);
