@@ -36,8 +36,36 @@ public final class TorchMultinomial {
         return left;
     }
 
-    /** {@code torch.multinomial(p, 1)} (without replacement) for {@code p[off .. off+V)}: V exponential draws. */
+    /**
+     * {@code torch.multinomial(p, 1)} (without replacement) for {@code p[off .. off+V)}: V exponential draws
+     * {@code q = (float) -log1p(-u)}, the winner is the first {@code argmax p/q} in float32.
+     *
+     * <p>Every u is drawn (the stream must advance as PyTorch's does), but the logarithm is only taken where the
+     * entry could still win: since {@code -ln(1 − u) ≥ u}, {@code u > (1 + 10⁻³)·p/best} already gives
+     * {@code q > (1 + 10⁻³)·p/best}, so {@code p/q} stays below the best score even after rounding q and the
+     * quotient to float32 (relative errors near 10⁻⁷). The result is draw for draw that of the full loop
+     * ({@link #withoutReplacementFull}, kept for tests); typically a few dozen logarithms are taken instead of V.
+     */
     public static int withoutReplacement(float[] p, int off, int V, TorchGenerator rng) {
+        int best = 0;
+        float bestScore = -1f;
+        double bound = -1;   // (1 + 10⁻³) / bestScore once bestScore > 0; negative: no bound yet
+        for (int v = 0; v < V; v++) {
+            double u = rng.nextDouble();
+            float pv = p[off + v];
+            if (bound > 0 && u > pv * bound + 1e-12) continue;
+            float score = pv / (float) -Math.log1p(-u);
+            if (score > bestScore) {
+                bestScore = score;
+                best = v;
+                if (score > 0f) bound = (1 + 1e-3) / score;
+            }
+        }
+        return best;
+    }
+
+    /** {@link #withoutReplacement} without the shortcut: one logarithm per entry. */
+    static int withoutReplacementFull(float[] p, int off, int V, TorchGenerator rng) {
         int best = 0;
         float bestScore = -1f;
         for (int v = 0; v < V; v++) {

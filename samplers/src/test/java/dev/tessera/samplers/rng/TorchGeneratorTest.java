@@ -75,6 +75,34 @@ class TorchGeneratorTest {
     }
 
     @Test
+    void multinomialShortcutDrawsWhatTheFullLoopDraws() {
+        // peaked, flat, with zeros (top-k), and a single non-zero entry: same token and same stream position
+        java.util.Random r = new java.util.Random(5);
+        int V = 4096;
+        for (int kind = 0; kind < 4; kind++) {
+            for (int trial = 0; trial < 25; trial++) {
+                float[] p = new float[V];
+                double sum = 0;
+                for (int v = 0; v < V; v++) {
+                    double x = switch (kind) {
+                        case 0 -> Math.exp(4 * r.nextGaussian());
+                        case 1 -> 1 + 0.01 * r.nextDouble();
+                        case 2 -> r.nextInt(8) == 0 ? Math.exp(r.nextGaussian()) : 0;
+                        default -> v == 77 ? 1 : 0;
+                    };
+                    p[v] = (float) x;
+                    sum += x;
+                }
+                for (int v = 0; v < V; v++) p[v] /= (float) sum;
+                TorchGenerator a = new TorchGenerator(trial), b = new TorchGenerator(trial);
+                assertEquals(TorchMultinomial.withoutReplacementFull(p, 0, V, a), TorchMultinomial.withoutReplacement(p, 0, V, b),
+                        "kind " + kind + " trial " + trial);
+                assertEquals(a.nextDouble(), b.nextDouble(), 0.0);
+            }
+        }
+    }
+
+    @Test
     void seedsKeepTheirLow32Bits() {
         TorchGenerator g = new TorchGenerator((1L << 40) + 5);
         assertEquals(0.8302518725395203f, g.nextFloat(), 0f);
