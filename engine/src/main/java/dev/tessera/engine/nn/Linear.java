@@ -12,15 +12,23 @@ import java.lang.foreign.MemorySegment;
  *
  * <p>The CPU GEMM reads weights in {@link WeightPanels} layout: {@link #panels()} builds that copy once, on first
  * use, and then releases the checkpoint pages of the original from memory (they are read back from the file only
- * if something asks for {@link #w(int, int)} again), so the process holds each weight once.
+ * if something asks for {@link #w(int, int)} again), so the process holds each weight once. The panels' element
+ * {@link WeightPanels.Format format} is the process-wide one when the layer is created; {@link #w(int, int)} returns
+ * the weight as that format holds it, so the reference backend computes the same products.
  */
 public final class Linear {
     private final MemorySegment weight;
     private final float[] bias;
     private final int out, in;
+    private final WeightPanels.Format format;
     private volatile MemorySegment panels;
 
+    /** A layer whose panels take the process-wide {@link WeightPanels#format()}. */
     public Linear(MemorySegment weight, float[] bias, int out, int in) {
+        this(weight, bias, out, in, WeightPanels.format());
+    }
+
+    public Linear(MemorySegment weight, float[] bias, int out, int in, WeightPanels.Format format) {
         if (weight.byteSize() != (long) out * in * Float.BYTES) {
             throw new IllegalArgumentException("weight of " + weight.byteSize() + " bytes for [" + out + ", " + in + "]");
         }
@@ -29,6 +37,7 @@ public final class Linear {
         this.bias = bias;
         this.out = out;
         this.in = in;
+        this.format = java.util.Objects.requireNonNull(format);
     }
 
     /** Reads {@code prefix.weight} and, if {@code withBias}, {@code prefix.bias}; shapes come from the file. */
@@ -62,7 +71,7 @@ public final class Linear {
             if (a.bias != null) System.arraycopy(a.bias, 0, bias, 0, a.out);
             if (b.bias != null) System.arraycopy(b.bias, 0, bias, a.out, b.out);
         }
-        return new Linear(w, bias, a.out + b.out, a.in);
+        return new Linear(w, bias, a.out + b.out, a.in, a.format);
     }
 
     public MemorySegment weight() {
@@ -81,19 +90,25 @@ public final class Linear {
         return in;
     }
 
-    /** Weight element {@code W[o, i]}. */
-    public float w(int o, int i) {
-        return weight.getAtIndex(Weights.F32, (long) o * in + i);
+    /** How {@link #panels()} stores the weight. */
+    public WeightPanels.Format format() {
+        return format;
     }
 
-    /** The weight in {@link WeightPanels} layout, packed on first call (thread-safe). */
+    /** Weight element {@code W[o, i]}, as the panels hold it (rounded to bfloat16 in that format). */
+    public float w(int o, int i) {
+        float v = weight.getAtIndex(Weights.F32, (long) o * in + i);
+        return format == WeightPanels.Format.BF16 ? WeightPanels.roundToBf16(v) : v;
+    }
+
+    /** The weight in {@link WeightPanels} layout and {@link #format()}, packed on first call (thread-safe). */
     public MemorySegment panels() {
         MemorySegment p = panels;
         if (p == null) {
             synchronized (this) {
                 p = panels;
                 if (p == null) {
-                    p = WeightPanels.pack(weight, out, in);
+                    p = WeightPanels.pack(weight, out, in, format);
                     panels = p;
                     if (weight.isMapped()) weight.unload();
                 }

@@ -10,10 +10,75 @@ import java.lang.foreign.ValueLayout;
  * The layout the CPU GEMM reads weights in: a row-major matrix {@code [rows, cols]} (a linear weight
  * {@code [out, in]}) cut into panels of {@value #WIDTH} rows, each stored column by column:
  * {@code panel p, column k, lane i} holds {@code W[p·WIDTH + i, k]} at float index {@code (p·cols + k)·WIDTH + i}.
- * A GEMM step then reads one contiguous 256-byte row of a panel per k. The last panel is zero-padded.
+ * A GEMM step then reads one contiguous row of a panel per k (256 bytes in float32). The last panel is zero-padded.
+ *
+ * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
+ * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
+ * token, at the price of results that are no longer those of the float32 checkpoint (about 3 significant digits
+ * per weight). The format is chosen for the whole process, before models load: {@code -Dtessera.weights=bf16} or
+ * {@link #setFormat}.
  */
 public final class WeightPanels {
     public static final int WIDTH = 64;
+
+    /** How panel elements are stored. */
+    public enum Format {
+        F32(4), BF16(2);
+
+        /** Bytes per element. */
+        public final int bytes;
+
+        Format(int bytes) {
+            this.bytes = bytes;
+        }
+
+        /** "f32" or "bf16" (any case); null for anything else. */
+        public static Format parse(String s) {
+            return switch (s == null ? "" : s.toLowerCase(java.util.Locale.ROOT)) {
+                case "f32", "fp32", "float32" -> F32;
+                case "bf16", "bfloat16" -> BF16;
+                default -> null;
+            };
+        }
+    }
+
+    private static volatile Format format = configuredFormat();
+
+    /** The format {@code -Dtessera.weights} asks for (f32 when unset). */
+    public static Format configuredFormat() {
+        String p = System.getProperty("tessera.weights");
+        if (p == null) return Format.F32;
+        Format f = Format.parse(p);
+        if (f == null) throw new IllegalArgumentException("-Dtessera.weights=" + p + ": expected f32 or bf16");
+        return f;
+    }
+
+    /** The format layers loaded from now on pack their weights in. */
+    public static Format format() {
+        return format;
+    }
+
+    /** Sets the format for layers created after this call (those already loaded keep theirs). */
+    public static void setFormat(Format f) {
+        format = java.util.Objects.requireNonNull(f);
+    }
+
+    /** {@code f} rounded to bfloat16 (nearest, ties to even; NaN stays NaN), as its 16 stored bits. */
+    public static short toBf16(float f) {
+        int bits = Float.floatToRawIntBits(f);
+        if (Float.isNaN(f)) return (short) ((bits >>> 16) | 0x40);
+        return (short) ((bits + 0x7FFF + ((bits >>> 16) & 1)) >>> 16);
+    }
+
+    /** The float32 value of bfloat16 bits. */
+    public static float fromBf16(short h) {
+        return Float.intBitsToFloat(h << 16);
+    }
+
+    /** {@code f} as a bfloat16 weight holds it. */
+    public static float roundToBf16(float f) {
+        return fromBf16(toBf16(f));
+    }
 
     private WeightPanels() {
     }
@@ -22,10 +87,15 @@ public final class WeightPanels {
         return (rows + WIDTH - 1) / WIDTH;
     }
 
-    /** Packs {@code w} (float32, little-endian, row-major {@code [rows, cols]}) into a new off-heap segment. */
+    /** Packs {@code w} (float32, little-endian, row-major {@code [rows, cols]}) into a new float32 off-heap segment. */
     public static MemorySegment pack(MemorySegment w, int rows, int cols) {
+        return pack(w, rows, cols, Format.F32);
+    }
+
+    /** Packs {@code w} (float32, little-endian, row-major {@code [rows, cols]}) into a new off-heap segment. */
+    public static MemorySegment pack(MemorySegment w, int rows, int cols, Format f) {
         int P = panels(rows);
-        MemorySegment out = Arena.ofAuto().allocate((long) P * cols * WIDTH * Float.BYTES, 64);
+        MemorySegment out = Arena.ofAuto().allocate((long) P * cols * WIDTH * f.bytes, 64);
         final int T = 64;   // transpose 64×64 tiles through a small array
         Parallel.forEach(P, p -> {
             float[] tile = new float[WIDTH * T];
@@ -37,9 +107,16 @@ public final class WeightPanels {
                     MemorySegment.copy(w, Weights.F32, 4L * ((long) (r0 + i) * cols + k0), tile, i * T, nk);
                 }
                 float[] col = new float[WIDTH];
+                short[] half = new short[WIDTH];
                 for (int k = 0; k < nk; k++) {
+                    long at = ((long) p * cols + k0 + k) * WIDTH;
                     for (int i = 0; i < WIDTH; i++) col[i] = tile[i * T + k];
-                    MemorySegment.copy(col, 0, out, ValueLayout.JAVA_FLOAT, 4L * (((long) p * cols + k0 + k) * WIDTH), WIDTH);
+                    if (f == Format.F32) {
+                        MemorySegment.copy(col, 0, out, ValueLayout.JAVA_FLOAT, 4L * at, WIDTH);
+                    } else {
+                        for (int i = 0; i < WIDTH; i++) half[i] = toBf16(col[i]);
+                        MemorySegment.copy(half, 0, out, ValueLayout.JAVA_SHORT, 2L * at, WIDTH);
+                    }
                 }
             }
         });

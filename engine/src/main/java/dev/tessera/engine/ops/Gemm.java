@@ -1,6 +1,10 @@
 package dev.tessera.engine.ops;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -27,6 +31,9 @@ final class Gemm {
     static final int NV = 4;
     static final int NR = NV * L;
     static final int KC = 256;
+    /** bfloat16 panel rows: L shorts widened to L ints (the float32 bit patterns). */
+    private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+    private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private Gemm() {
@@ -77,10 +84,12 @@ final class Gemm {
 
     /**
      * A linear layer's product: {@code C[m, n] = bias[n] + Σ_k X[m, k]·W[n, k]} for m < M, n < N, with W in
-     * {@link dev.tessera.engine.nn.WeightPanels} layout (read as vectors, one 256-byte panel row per k) and the
-     * rows of X broadcast six at a time. Threads split the panels of W, so each weight is read by one thread.
+     * {@link dev.tessera.engine.nn.WeightPanels} layout (read as vectors, one panel row per k) and the rows of X
+     * broadcast six at a time. Threads split the panels of W, so each weight is read by one thread. {@code eb} is
+     * the panels' element size: 4 for float32, 2 for bfloat16 (widened to float32 as it is loaded; the sums are
+     * float32 either way).
      */
-    static void linear(int M, int N, int K, float[] x, int xOff, MemorySegment panels, float[] bias,
+    static void linear(int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] bias,
                        float[] c, int cOff, int ldc) {
         for (int m = 0; m < M; m++) {
             int row = cOff + m * ldc;
@@ -99,13 +108,13 @@ final class Gemm {
                 float[] tile = new float[MR * NR];
                 for (int p = p0; p < p1; p++) {
                     int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + n0;
-                    long bOff = 4L * ((long) p * K * NR);
+                    long bOff = (long) eb * ((long) p * K * NR);
                     if (cols == NR) {
-                        panelTile(K, M, a, panels, bOff, c, cRow, ldc);
+                        panelTile(K, M, a, panels, bOff, eb, c, cRow, ldc);
                     } else {
                         java.util.Arrays.fill(tile, 0f);
                         for (int i = 0; i < M; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
-                        panelTile(K, M, a, panels, bOff, tile, 0, NR);
+                        panelTile(K, M, a, panels, bOff, eb, tile, 0, NR);
                         for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
                     }
                 }
@@ -121,16 +130,16 @@ final class Gemm {
                     int rows = Math.min(MR, M - m0);
                     for (int i = 0; i < rows; i++) System.arraycopy(x, xOff + (m0 + i) * K + k0, a, i * kc, kc);
                     for (int p = p0; p < p1; p++) {
-                        long bOff = 4L * (((long) p * K + k0) * NR);
+                        long bOff = (long) eb * (((long) p * K + k0) * NR);
                         int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + m0 * ldc + n0;
                         if (cols == NR) {
-                            panelTile(kc, rows, a, panels, bOff, c, cRow, ldc);
+                            panelTile(kc, rows, a, panels, bOff, eb, c, cRow, ldc);
                         } else {
                             // a partial last panel: accumulate in a full-width tile, copy back the valid columns
                             if (tile == null) tile = new float[MR * NR];
                             java.util.Arrays.fill(tile, 0f);
                             for (int i = 0; i < rows; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
-                            panelTile(kc, rows, a, panels, bOff, tile, 0, NR);
+                            panelTile(kc, rows, a, panels, bOff, eb, tile, 0, NR);
                             for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
                         }
                     }
@@ -139,42 +148,42 @@ final class Gemm {
         });
     }
 
-    private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
+    private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         switch (rows) {
-            case MR -> panel6(kc, a, b, bOff, c, cOff, ldc);
+            case MR -> panel6(kc, a, b, bOff, eb, c, cOff, ldc);
             case 5 -> {
-                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
-                panel2(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc, ldc);
-                panel1(kc, a, 4 * kc, b, bOff, c, cOff + 4 * ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel1(kc, a, 4 * kc, b, bOff, eb, c, cOff + 4 * ldc);
             }
             case 4 -> {
-                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
-                panel2(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc, ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
             }
             case 3 -> {
-                panel2(kc, a, 0, b, bOff, c, cOff, ldc);
-                panel1(kc, a, 2 * kc, b, bOff, c, cOff + 2 * ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel1(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc);
             }
-            case 2 -> panel2(kc, a, 0, b, bOff, c, cOff, ldc);
-            default -> panel1(kc, a, 0, b, bOff, c, cOff);
+            case 2 -> panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+            default -> panel1(kc, a, 0, b, bOff, eb, c, cOff);
         }
     }
 
     /** C[2, 4L] += A[2, kc]·B: two rows share every load of the weight panel (decoding with CFG has 2 rows). */
-    private static void panel2(int kc, float[] a, int aOff, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
+    private static void panel2(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         int r = cOff + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L),
                 c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
                 c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
-        final long step = 4L * NR;
+        final long step = (long) eb * NR, v = (long) eb * L;
         int k = 0;
         // two k per iteration: eight loads in flight keep the memory stream busy (twice the bandwidth of one)
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
-            FloatVector e0 = load(b, bk + step), e1 = load(b, bk + step + 4L * L), e2 = load(b, bk + step + 8L * L),
-                    e3 = load(b, bk + step + 12L * L);
+            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
+            FloatVector e0 = load(b, bk + step, eb), e1 = load(b, bk + step + v, eb), e2 = load(b, bk + step + 2 * v, eb),
+                    e3 = load(b, bk + step + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[aOff + kc + k]);
@@ -186,7 +195,7 @@ final class Gemm {
         }
         for (; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[aOff + kc + k]);
@@ -196,12 +205,15 @@ final class Gemm {
         c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
     }
 
-    private static FloatVector load(MemorySegment b, long byteOff) {
-        return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
+    /** L weights at {@code byteOff}: float32, or bfloat16 widened (its bits are the high half of a float32). */
+    private static FloatVector load(MemorySegment b, long byteOff, int eb) {
+        if (eb == 4) return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
+        return ((IntVector) ShortVector.fromMemorySegment(HALF, b, byteOff, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
     }
 
     /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
-    private static void panel6(int kc, float[] a, MemorySegment b, long bOff, float[] c, int cOff, int ldc) {
+    private static void panel6(int kc, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
@@ -219,10 +231,10 @@ final class Gemm {
         r += ldc;
         FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
                 c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
-        final long step = 4L * NR;
+        final long step = (long) eb * NR, v = (long) eb * L;
         for (int k = 0; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
+            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[k + kc]);
@@ -250,16 +262,16 @@ final class Gemm {
     }
 
     /** C[1, 4L] += A[1, kc]·B with B a weight panel. */
-    private static void panel1(int kc, float[] a, int aOff, MemorySegment b, long bOff, float[] c, int cOff) {
+    private static void panel1(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff) {
         FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + L),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * L), c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
-        final long step = 4L * NR;
+        final long step = (long) eb * NR, v = (long) eb * L;
         int k = 0;
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk), b1 = load(b, bk + 4L * L), b2 = load(b, bk + 8L * L), b3 = load(b, bk + 12L * L);
-            FloatVector e0 = load(b, bk + step), e1 = load(b, bk + step + 4L * L), e2 = load(b, bk + step + 8L * L),
-                    e3 = load(b, bk + step + 12L * L);
+            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
+            FloatVector e0 = load(b, bk + step, eb), e1 = load(b, bk + step + v, eb), e2 = load(b, bk + step + 2 * v, eb),
+                    e3 = load(b, bk + step + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c0 = x.fma(b0, c0); c1 = x.fma(b1, c1); c2 = x.fma(b2, c2); c3 = x.fma(b3, c3);
             x = FloatVector.broadcast(S, a[aOff + k + 1]);
@@ -268,10 +280,10 @@ final class Gemm {
         for (; k < kc; k++) {
             long bk = bOff + k * step;
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c0 = x.fma(load(b, bk), c0);
-            c1 = x.fma(load(b, bk + 4L * L), c1);
-            c2 = x.fma(load(b, bk + 8L * L), c2);
-            c3 = x.fma(load(b, bk + 12L * L), c3);
+            c0 = x.fma(load(b, bk, eb), c0);
+            c1 = x.fma(load(b, bk + v, eb), c1);
+            c2 = x.fma(load(b, bk + 2 * v, eb), c2);
+            c3 = x.fma(load(b, bk + 3 * v, eb), c3);
         }
         c0.intoArray(c, cOff); c1.intoArray(c, cOff + L); c2.intoArray(c, cOff + 2 * L); c3.intoArray(c, cOff + 3 * L);
     }

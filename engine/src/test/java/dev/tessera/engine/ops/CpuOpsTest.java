@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.WeightPanels;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -66,6 +67,41 @@ class CpuOpsTest {
         REF.linear(x, 0, M, noBias, want, 0, Activation.NONE);
         CPU.linear(x, 0, M, noBias, got, 0, Activation.NONE);
         assertNear(want, got, 2e-5 * Math.sqrt(in), "linear without bias");
+    }
+
+    @ParameterizedTest
+    @CsvSource({"1,64,32", "2,128,64", "5,300,70", "6,64,64", "13,520,130", "64,96,128"})
+    void bf16LinearMatchesReferenceOnRoundedWeights(int M, int in, int out) {
+        // K over one 256-wide block, row tails of 1..5, a partial last panel; the reference reads w() (rounded)
+        float[] raw = random(out * in, 21);
+        Linear w = new Linear(MemorySegment.ofArray(raw), random(out, 22), out, in, WeightPanels.Format.BF16);
+        float[] x = random(M * in, 23);
+        float[] want = new float[M * out], got = new float[M * out];
+        REF.linear(x, 0, M, w, want, 0, Activation.NONE);
+        CPU.linear(x, 0, M, w, got, 0, Activation.NONE);
+        assertNear(want, got, 2e-5 * Math.sqrt(in), "bf16 linear M=" + M);
+        // and it is a different layer from the float32 one: rounding moved the outputs by far more than that
+        Linear f32 = new Linear(MemorySegment.ofArray(raw), w.bias(), out, in, WeightPanels.Format.F32);
+        float[] exact = new float[M * out];
+        CPU.linear(x, 0, M, f32, exact, 0, Activation.NONE);
+        double worst = 0;
+        for (int i = 0; i < exact.length; i++) worst = Math.max(worst, Math.abs(exact[i] - got[i]));
+        assertTrue(worst > 1e-4 && worst < 0.05 * Math.sqrt(in), "bf16 vs f32 difference " + worst);
+    }
+
+    @Test
+    void bf16RoundsToNearestEven() {
+        assertEquals((short) 0x3F80, WeightPanels.toBf16(1f));
+        assertEquals((short) 0x3F80, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808000)));   // tie: to even (down)
+        assertEquals((short) 0x3F82, WeightPanels.toBf16(Float.intBitsToFloat(0x3F818000)));   // tie: to even (up)
+        assertEquals((short) 0x3F81, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808001)));   // above the tie
+        assertEquals((short) 0xBF80, WeightPanels.toBf16(-1f));
+        assertEquals((short) 0x7F80, WeightPanels.toBf16(Float.POSITIVE_INFINITY));
+        assertEquals((short) 0x7F80, WeightPanels.toBf16(Float.MAX_VALUE));                     // rounds up to inf
+        assertTrue(Float.isNaN(WeightPanels.fromBf16(WeightPanels.toBf16(Float.NaN))));
+        assertEquals(3.140625f, WeightPanels.roundToBf16(3.14159f));
+        assertEquals(WeightPanels.Format.BF16, WeightPanels.Format.parse("BF16"));
+        assertEquals(null, WeightPanels.Format.parse("fp8"));
     }
 
     @Test

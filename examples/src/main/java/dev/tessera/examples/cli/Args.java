@@ -1,5 +1,7 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.nn.WeightPanels;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -76,6 +78,17 @@ public final class Args {
         List<String> v = all(name);
         if (v.isEmpty()) throw new UsageException("missing --" + name + " (" + hint() + ")");
         return v;
+    }
+
+    /**
+     * Applies {@code --weights f32|bf16} (the element format of linear-layer weights for the models loaded next);
+     * without the option, the configured default ({@code -Dtessera.weights}, else f32).
+     */
+    public void applyWeightFormat() {
+        String v = get("weights");
+        WeightPanels.Format f = v == null ? WeightPanels.configuredFormat() : WeightPanels.Format.parse(v);
+        if (f == null) throw new UsageException("--weights expects f32 or bf16, got '" + v + "'");
+        WeightPanels.setFormat(f);
     }
 
     public boolean has(String name) {

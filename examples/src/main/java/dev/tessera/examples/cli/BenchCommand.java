@@ -29,11 +29,12 @@ import java.util.Set;
 public final class BenchCommand {
     static final String NAME = "tessera bench";
     static final String HELP = """
-            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--json] [--profile]
+            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--weights F] [--json] [--profile]
                    tessera bench llamagen [--size B|L|XL|XXL] [--sampler ar|speculative|lantern|sjd]
-                                          [--draft-size B] [--batch B] [--runs N] [--json] [--profile]
-                   tessera bench nar [--size B|M|L|XL|XXL] [--batch B] [--runs N] [--json] [--profile]
-                   tessera bench flowar [--size S|L|H] [--steps N] [--batch B] [--runs N] [--json] [--profile]
+                                          [--draft-size B] [--batch B] [--runs N] [--weights F] [--json] [--profile]
+                   tessera bench nar [--size B|M|L|XL|XXL] [--batch B] [--runs N] [--weights F] [--json] [--profile]
+                   tessera bench flowar [--size S|L|H] [--steps N] [--batch B] [--runs N] [--weights F] [--json]
+                                        [--profile]
                    tessera bench kernels [JMH options]     (JMH: GEMM, attention, conv2d; -h for more)
 
             Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads,
@@ -46,6 +47,7 @@ public final class BenchCommand {
               --runs N      timed runs after the warm-up (default 3)
               --json        one JSON object: seconds_per_image, transformer_s, decode_s, gflops, ...
               --profile     also print time and GFLOP/s per kernel
+              --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (see generate --help)
             """;
 
     private BenchCommand() {
@@ -56,7 +58,8 @@ public final class BenchCommand {
         if (!argv.isEmpty() && argv.get(0).equals("llamagen")) return LlamaGenBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("nar")) return NarBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("flowar")) return FlowArBench.run(argv.subList(1, argv.size()), out);
-        Args a = Args.parse(NAME, argv, Set.of("depth", "batch", "runs"), Set.of("json", "profile", "help"));
+        Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs"), Set.of("json", "profile", "help"));
+        a.applyWeightFormat();
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;

@@ -23,7 +23,8 @@ final class FlowArBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench flowar", argv, Set.of("size", "batch", "runs", "steps"), Set.of("json", "profile", "help"));
+        Args a = Args.parse("tessera bench flowar", argv, Set.of("weights", "size", "batch", "runs", "steps"), Set.of("json", "profile", "help"));
+        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;

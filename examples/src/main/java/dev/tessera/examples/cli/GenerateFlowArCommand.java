@@ -54,14 +54,17 @@ public final class GenerateFlowArCommand {
 
             Example:
               tessera generate flowar --model FlowAR-S.pth --vae kl16.ckpt --class 207 --seed 1 --out dog.png
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
+                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
             """;
 
     private GenerateFlowArCommand() {
     }
 
     public static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse(NAME, argv, Set.of("model", "vae", "class", "seed", "cfg", "guidance", "steps", "sampler",
+        Args a = Args.parse(NAME, argv, Set.of("weights", "model", "vae", "class", "seed", "cfg", "guidance", "steps", "sampler",
                 "noise-from", "heads", "out", "latents-out"), Set.of("help"));
+        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;

@@ -49,6 +49,8 @@ public final class GenerateVarCommand {
 
             Example:
               tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
+                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
             """;
 
     private GenerateVarCommand() {
@@ -56,9 +58,10 @@ public final class GenerateVarCommand {
 
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv,
-                Set.of("model", "vae", "class", "seed", "cfg", "top-k", "top-p", "patch-nums", "heads", "out",
+                Set.of("weights", "model", "vae", "class", "seed", "cfg", "top-k", "top-p", "patch-nums", "heads", "out",
                         "tokens-out", "quant-resi"),
                 Set.of("more-smooth", "help"));
+        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;

@@ -25,8 +25,9 @@ final class LlamaGenBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench llamagen", argv, Set.of("size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window"),
+        Args a = Args.parse("tessera bench llamagen", argv, Set.of("weights", "size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window"),
                 Set.of("json", "profile", "help"));
+        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;

@@ -31,7 +31,8 @@ final class NarBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench nar", argv, Set.of("size", "batch", "runs"), Set.of("json", "profile", "help"));
+        Args a = Args.parse("tessera bench nar", argv, Set.of("weights", "size", "batch", "runs"), Set.of("json", "profile", "help"));
+        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
