@@ -1,6 +1,7 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.EvalCommand;
@@ -67,6 +68,8 @@ public final class Main {
             err.println("tessera: internal error: " + e + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
             if (debug()) e.printStackTrace(err);
             return 1;
+        } finally {
+            WeightPanels.setFormat(WeightPanels.configuredFormat());   // a --weights option lasts one command
         }
     }
 

@@ -48,6 +48,12 @@ class BadInputTest {
     }
 
     @Test
+    void unknownWeightFormat() {
+        String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--weights", "fp8");
+        assertTrue(err.contains("--weights") && err.contains("fp8") && err.contains("bf16"), err);
+    }
+
+    @Test
     void truncatedCheckpoint() throws IOException {
         byte[] all = Files.readAllBytes(Path.of(VAR));
         Path half = tmp.resolve("half.pth");

@@ -53,6 +53,17 @@ class GenerateNarCliTest {
     }
 
     @Test
+    void bf16WeightsGenerateAndLastOneCommand(@TempDir Path tmp) {
+        Path out = tmp.resolve("bf16.png"), tokens = tmp.resolve("tokens.json");
+        Cli r = Cli.run("generate", "nar", "--model", GPT, "--vq", VQ, "--heads", "4", "--class", "4", "--top-k", "1",
+                "--weights", "bf16", "--out", out.toString(), "--tokens-out", tokens.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(Files.exists(out) && Files.exists(tokens));
+        assertEquals(dev.tessera.engine.nn.WeightPanels.Format.F32, dev.tessera.engine.nn.WeightPanels.format(),
+                "--weights must not outlive its command");
+    }
+
+    @Test
     void aLlamaGenCheckpointIsNotTakenForNar(@TempDir Path tmp) {
         Path out = tmp.resolve("x.png");
         Cli r = Cli.run("generate", "nar", "--model", Golden.testdata().resolve("llamagen-small/gpt.pth").toString(),
