@@ -35,14 +35,20 @@ public final class TorchGenerator {
         return y & 0xffffffffL;
     }
 
+    /** The standard MT19937 state update, in three loops so that no index wraps (no modulo, no branch). */
     private void twist() {
-        for (int i = 0; i < N; i++) {
-            int y = (mt[i] & 0x80000000) | (mt[(i + 1) % N] & 0x7fffffff);
-            int next = mt[(i + M) % N] ^ (y >>> 1);
-            if ((y & 1) != 0) next ^= 0x9908b0df;
-            mt[i] = next;
-        }
+        int[] s = mt;
+        int i = 0;
+        for (; i < N - M; i++) s[i] = s[i + M] ^ mix(s[i], s[i + 1]);
+        for (; i < N - 1; i++) s[i] = s[i + M - N] ^ mix(s[i], s[i + 1]);
+        s[N - 1] = s[M - 1] ^ mix(s[N - 1], s[0]);
         index = 0;
+    }
+
+    /** {@code y = upper bit of a | lower 31 bits of b}; {@code (y >>> 1) ^ (odd y ? 0x9908b0df : 0)}. */
+    private static int mix(int a, int b) {
+        int y = (a & 0x80000000) | (b & 0x7fffffff);
+        return (y >>> 1) ^ (-(y & 1) & 0x9908b0df);
     }
 
     /** A float32 uniform in [0, 1): 24 random bits. */
