@@ -223,7 +223,7 @@ class CpuOpsTest {
             "17,19,33,32,3,1,1", "24,40,41,35,3,1,1", "16,16,64,64,3,1,1", "17,20,66,71,3,1,1",
             "128,3,20,37,3,1,1", "5,1,3,2,3,1,1", "7,4,9,17,3,1,1"})
     void conv2dMatchesReference(int cin, int cout, int H, int W, int k, int stride, int pad) {
-        // maps of 64x64 and more take the Winograd path, smaller ones im2col; strided or 1x1 ones im2col/GEMM;
+        // maps of 32x32 pixels (1024) and more take the Winograd path, smaller ones im2col; strided or 1x1 ones im2col/GEMM;
         // up to four outputs (an RGB conv_out) the direct row-by-row path
         // stride 2 uses the encoder's asymmetric padding (right/bottom only)
         int pt = stride == 2 ? 0 : pad, pb = stride == 2 ? 1 : pad;
