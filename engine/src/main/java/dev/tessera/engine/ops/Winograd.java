@@ -60,29 +60,59 @@ final class Winograd {
                 && c.padBottom() == 1 && c.padRight() == 1 && c.cin() >= 16 && c.cout() >= 16 && H * W >= 1024;
     }
 
+    /**
+     * Transformed filters are made for at most this many (output, input) channel pairs at a time (36 floats each,
+     * 9.4 MB): wide layers on small maps (640 → 640 at 32×32 in VAR's decoder) go through their outputs in groups,
+     * so the scratch stays small instead of 36·Cout·Cin floats (59 MB there, which raised the peak RSS by 0.3 GB).
+     */
+    private static final int MAX_PAIRS = 1 << 16;
+
     static void conv3x3(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
-        int th = (H + M - 1) / M, tw = (W + M - 1) / M;
-        float[] U = transformFilters(conv);
+        int th = (H + M - 1) / M, tw = (W + M - 1) / M, cin = conv.cin(), cout = conv.cout();
         int rowsPerBlock = Math.max(1, TARGET_TILES / tw);
         int blocks = (th + rowsPerBlock - 1) / rowsPerBlock;
-        if (blocks >= 2 * Parallel.threads()) {
-            Parallel.forEach(blocks, b -> block(in, inOff, H, W, conv, U, b * rowsPerBlock,
-                    Math.min(th, (b + 1) * rowsPerBlock), out, outOff));
-        } else {
-            for (int b = 0; b < blocks; b++) {
-                block(in, inOff, H, W, conv, U, b * rowsPerBlock, Math.min(th, (b + 1) * rowsPerBlock), out, outOff);
+        int group = Math.max(Gemm.MR, MAX_PAIRS / cin / Gemm.MR * Gemm.MR);   // outputs per filter transform
+        if (group >= cout) {
+            float[] U = transformFilters(conv, 0, cout);
+            if (blocks >= 2 * Parallel.threads()) {   // many blocks: one task each (its kernels run inline)
+                Parallel.forEach(blocks, b -> {
+                    int ty0 = b * rowsPerBlock, ty1 = Math.min(th, ty0 + rowsPerBlock);
+                    float[] V = transformInputs(in, inOff, H, W, cin, ty0, ty1);
+                    multiplyAndOutput(V, U, conv, 0, cout, H, W, ty0, ty1, out, outOff);
+                });
+                return;
+            }
+        }
+        for (int b = 0; b < blocks; b++) {
+            int ty0 = b * rowsPerBlock, ty1 = Math.min(th, ty0 + rowsPerBlock);
+            float[] V = transformInputs(in, inOff, H, W, cin, ty0, ty1);
+            for (int o0 = 0; o0 < cout; o0 += group) {
+                int o1 = Math.min(cout, o0 + group);
+                float[] U = transformFilters(conv, o0, o1);
+                multiplyAndOutput(V, U, conv, o0, o1, H, W, ty0, ty1, out, outOff);
             }
         }
     }
 
-    /** U[ξν][o][c] = (G·g·Gᵀ)[ξ][ν] for every filter g = W[o, c], G rows (1/4), (−1/6)(1,1,1), (−1/6)(1,−1,1), ... */
-    private static float[] transformFilters(Conv2d conv) {
-        int cin = conv.cin(), cout = conv.cout(), plane = cout * cin;
+    /** Padded row stride of V and M for the tiles of tile rows [ty0, ty1). */
+    private static int tileStride(int W, int ty0, int ty1) {
+        // full-vector stores of a tile row may run up to L − 1 tiles past it (the next row overwrites them): headroom
+        int tiles = (ty1 - ty0) * ((W + M - 1) / M);
+        return (tiles + L - 1) / L * L + L;
+    }
+
+    /**
+     * U[ξν][o − o0][c] = (G·g·Gᵀ)[ξ][ν] for the filters g = W[o, c] of outputs [o0, o1); G rows (1/4),
+     * (−1/6)(1,1,1), (−1/6)(1,−1,1), ...
+     */
+    private static float[] transformFilters(Conv2d conv, int o0, int o1) {
+        int cin = conv.cin(), plane = (o1 - o0) * cin;
         float[] U = Scratch.get(Scratch.WINO_U, AA * plane);
         MemorySegment w = conv.weight();
-        Parallel.forRange(cout, 8, (o0, o1) -> {
+        Parallel.forRange(o1 - o0, 8, (r0, r1) -> {
             float[] g = new float[9 * cin], taps = new float[9 * cin], h = new float[3 * A * L], u = new float[A];
-            for (int o = o0; o < o1; o++) {
+            for (int r = r0; r < r1; r++) {
+                int o = o0 + r;
                 MemorySegment.copy(w, Weights.F32, 36L * o * cin, g, 0, 9 * cin);   // the filters of output o
                 for (int c = 0; c < cin; c++) for (int k = 0; k < 9; k++) taps[k * cin + c] = g[9 * c + k];
                 int c = 0;
@@ -93,13 +123,13 @@ final class Winograd {
                     }
                     for (int v = 0; v < A; v++) {                                                       // U = G·h
                         gRow(FloatVector.fromArray(S, h, v * L), FloatVector.fromArray(S, h, (A + v) * L),
-                                FloatVector.fromArray(S, h, (2 * A + v) * L), U, v * plane + o * cin + c, A * plane);
+                                FloatVector.fromArray(S, h, (2 * A + v) * L), U, v * plane + r * cin + c, A * plane);
                     }
                 }
                 for (; c < cin; c++) {
                     int f = 9 * c;
                     for (int k = 0; k < 3; k++) gRow(g[f + 3 * k], g[f + 3 * k + 1], g[f + 3 * k + 2], h, A * k);   // h = g·Gᵀ
-                    int idx = o * cin + c;
+                    int idx = r * cin + c;
                     for (int v = 0; v < A; v++) {                                                       // U = G·h
                         gRow(h[v], h[A + v], h[2 * A + v], u, 0);
                         for (int x = 0; x < A; x++) U[(x * A + v) * plane + idx] = u[x];
@@ -130,14 +160,10 @@ final class Winograd {
         out[off + 5] = c;
     }
 
-    /** Tile rows [ty0, ty1): input transform, 36 GEMMs, output transform. */
-    private static void block(float[] in, int inOff, int H, int W, Conv2d conv, float[] U, int ty0, int ty1,
-                              float[] out, int outOff) {
-        int cin = conv.cin(), cout = conv.cout(), tw = (W + M - 1) / M;
-        // full-vector stores of a tile row may run up to L − 1 tiles past it (the next row overwrites them): headroom
-        int tiles = (ty1 - ty0) * tw, ld = (tiles + L - 1) / L * L + L;
+    /** V[ξν][c][t] for the tiles of tile rows [ty0, ty1) of every input channel (a per-thread scratch array). */
+    private static float[] transformInputs(float[] in, int inOff, int H, int W, int cin, int ty0, int ty1) {
+        int tw = (W + M - 1) / M, ld = tileStride(W, ty0, ty1);
         float[] V = Scratch.get(Scratch.WINO_V, AA * cin * ld);
-        float[] Mm = Scratch.get(Scratch.WINO_M, AA * cout * ld);
         Parallel.forRange(cin, 4, (c0, c1) -> {
             float[] rows = new float[A * 4 * (tw + 2 + L)];
             float[] tmp = new float[AA * L];
@@ -145,15 +171,24 @@ final class Winograd {
                 inputTransform(in, inOff + c * H * W, H, W, ty0, ty1, V, c * ld, cin * ld, rows, tmp);
             }
         });
+        return V;
+    }
+
+    /** Outputs [o0, o1) of tile rows [ty0, ty1): the 36 GEMMs M = U·V, then Y = Aᵀ·M·A + bias into {@code out}. */
+    private static void multiplyAndOutput(float[] V, float[] U, Conv2d conv, int o0, int o1, int H, int W, int ty0,
+                                          int ty1, float[] out, int outOff) {
+        int cin = conv.cin(), n = o1 - o0, tw = (W + M - 1) / M, tiles = (ty1 - ty0) * tw, ld = tileStride(W, ty0, ty1);
+        float[] Mm = Scratch.get(Scratch.WINO_M, AA * n * ld);
         MemorySegment u = MemorySegment.ofArray(U);
         for (int e = 0; e < AA; e++) {
-            Gemm.gemm(cout, tiles, cin, u, (long) e * cout * cin, cin, V, e * cin * ld, ld, Mm, e * cout * ld, ld, false);
+            Gemm.gemm(n, tiles, cin, u, (long) e * n * cin, cin, V, e * cin * ld, ld, Mm, e * n * ld, ld, false);
         }
         float[] bias = conv.bias();
-        Parallel.forRange(cout, 4, (o0, o1) -> {
+        Parallel.forRange(n, 4, (r0, r1) -> {
             float[] tmp = new float[AA * L], y = new float[M * M * L];
-            for (int o = o0; o < o1; o++) {
-                outputTransform(Mm, o * ld, cout * ld, ty0, ty1, tw, H, W, bias == null ? 0f : bias[o], out,
+            for (int r = r0; r < r1; r++) {
+                int o = o0 + r;
+                outputTransform(Mm, r * ld, n * ld, ty0, ty1, tw, H, W, bias == null ? 0f : bias[o], out,
                         outOff + o * H * W, tmp, y);
             }
         });
