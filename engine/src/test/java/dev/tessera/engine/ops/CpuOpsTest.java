@@ -52,7 +52,7 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,64,32", "2,128,64", "3,100,37", "15,48,64", "16,64,64", "50,200,130", "338,96,128"})
+    @CsvSource({"1,64,32", "2,128,64", "3,100,37", "15,48,64", "16,64,64", "50,200,130", "338,96,128", "13,2100,70", "4,2200,64"})
     void linearMatchesReferenceForEveryActivation(int M, int in, int out) {
         Linear w = new Linear(MemorySegment.ofArray(random(out * in, 4)), random(out, 5), out, in);
         float[] x = random(M * in + 3, 6);
