@@ -31,6 +31,8 @@ final class Gemm {
     static final int NV = 4;
     static final int NR = NV * L;
     static final int KC = 256;
+    /** Columns of B per block in {@link #gemm}: 256 x 512 floats = 512 KB, half an L2. */
+    static final int NB = 512;
     /** bfloat16 panel rows: L shorts widened to L ints (the float32 bit patterns). */
     private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
@@ -50,36 +52,61 @@ final class Gemm {
         // grain: enough row blocks per task that a task does at least ~1 MFLOP
         long flopsPerBlock = 2L * MR * N * K;
         int grain = (int) Math.max(1, Math.min(rowBlocks, 1_000_000 / Math.max(1, flopsPerBlock)));
+        int colBlocks = (N + NB - 1) / NB;
+        if (colBlocks > rowBlocks) {
+            // wide and short (a 1x1 convolution over a large map): threads split the columns, so B is read once
+            Parallel.forRange(colBlocks, 1, (cb0, cb1) -> {
+                float[] panel = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
+                for (int k0 = 0; k0 < K; k0 += KC) {
+                    for (int cb = cb0; cb < cb1; cb++) {
+                        int n0 = cb * NB;
+                        for (int rb = 0; rb < rowBlocks; rb++) {
+                            rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aOff, lda, panel,
+                                    b, bOff, ldb, c, cOff, ldc);
+                        }
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forRange(rowBlocks, grain, (rb0, rb1) -> {
             float[] panel = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
             for (int k0 = 0; k0 < K; k0 += KC) {
-                int kc = Math.min(KC, K - k0);
-                int bRow = bOff + k0 * ldb;
-                for (int rb = rb0; rb < rb1; rb++) {
-                    int m0 = rb * MR, rows = Math.min(MR, M - m0);
-                    // the A rows of this block, copied into a small array the micro-kernels read as broadcasts
-                    if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
-                        MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
-                    } else {
-                        for (int i = 0; i < rows; i++) {
-                            MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
-                        }
-                    }
-                    int cRow = cOff + m0 * ldc;
-                    if (rows == MR) {
-                        int n = 0;
-                        for (; n + NR <= N; n += NR) kernel6x4(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
-                        for (; n < N; n += L) kernel6x1(kc, Math.min(L, N - n), panel, b, bRow + n, ldb, c, cRow + n, ldc);
-                    } else {
-                        for (int i = 0; i < rows; i++) {
-                            for (int n = 0; n < N; n += NR) {
-                                kernel1xN(kc, Math.min(NR, N - n), panel, i * kc, b, bRow + n, ldb, c, cRow + i * ldc + n);
-                            }
-                        }
+                // columns in blocks of NB: a block of B (kc x NB, at most 512 KB) stays in L2 for every row block
+                for (int n0 = 0; n0 < N; n0 += NB) {
+                    for (int rb = rb0; rb < rb1; rb++) {
+                        rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aOff, lda, panel,
+                                b, bOff, ldb, c, cOff, ldc);
                     }
                 }
             }
         });
+    }
+
+    /** C[rows of block rb, n0 .. n0+nb) += A[same rows, k0 .. k0+kc)·B[k0 .. k0+kc, n0 .. n0+nb). */
+    private static void rowBlock(int rb, int k0, int kc, int n0, int nb, int M, MemorySegment a, long aOff, int lda,
+                                 float[] panel, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        int m0 = rb * MR, rows = Math.min(MR, M - m0);
+        // the A rows of this block, copied into a small array the micro-kernels read as broadcasts
+        if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
+            MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
+        } else {
+            for (int i = 0; i < rows; i++) {
+                MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
+            }
+        }
+        int bRow = bOff + k0 * ldb + n0, cRow = cOff + m0 * ldc + n0;
+        if (rows == MR) {
+            int n = 0;
+            for (; n + NR <= nb; n += NR) kernel6x4(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
+            for (; n < nb; n += L) kernel6x1(kc, Math.min(L, nb - n), panel, b, bRow + n, ldb, c, cRow + n, ldc);
+        } else {
+            for (int i = 0; i < rows; i++) {
+                for (int n = 0; n < nb; n += NR) {
+                    kernel1xN(kc, Math.min(NR, nb - n), panel, i * kc, b, bRow + n, ldb, c, cRow + i * ldc + n);
+                }
+            }
+        }
     }
 
     /**

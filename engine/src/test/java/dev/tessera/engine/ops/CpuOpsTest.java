@@ -39,7 +39,7 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "6,64,256", "7,65,300", "13,100,17", "2,3,1024", "48,512,64", "5,1,9"})
+    @CsvSource({"1,1,1", "6,64,256", "7,65,300", "13,100,17", "2,3,1024", "48,512,64", "5,1,9", "13,1100,300", "7,2000,40"})
     void gemmMatchesReference(int M, int N, int K) {
         int lda = K + 3, ldb = N + 5, ldc = N + 2;
         float[] a = random(M * lda + 4, 1), b = random(K * ldb + 7, 2);
