@@ -125,35 +125,48 @@ final class Gemm {
         }
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
-        // a few rows (token-by-token decoding) stream the weights: every panel to a thread of its own, both threads
-        // busy; more rows: enough panels per task that a task does at least ~2 MFLOP
-        int grain = M <= MR ? 1 : (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
-        // K in one pass when a panel's K x 64 weights stay in L2 for the next row block, else in blocks of KC
-        int kc = (long) K * NR * eb <= (512 << 10) ? K : KC;
+        int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
+        if (M <= MR) {
+            // a few rows (token-by-token decoding): the rows stay in cache and every weight panel is streamed once,
+            // front to back, with the whole of K in one pass (same sums in the same order as the blocked path)
+            Parallel.forRange(P, 1, (p0, p1) -> {
+                float[] a = Scratch.get(Scratch.GEMM_PANEL, M * K);
+                for (int i = 0; i < M; i++) System.arraycopy(x, xOff + i * K, a, i * K, K);
+                float[] tile = new float[MR * NR];
+                for (int p = p0; p < p1; p++) {
+                    int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + n0;
+                    long bOff = (long) eb * ((long) p * K * NR);
+                    if (cols == NR) {
+                        panelTile(K, M, a, panels, bOff, eb, c, cRow, ldc);
+                    } else {
+                        java.util.Arrays.fill(tile, 0f);
+                        for (int i = 0; i < M; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
+                        panelTile(K, M, a, panels, bOff, eb, tile, 0, NR);
+                        for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
+                    }
+                }
+            });
+            return;
+        }
         Parallel.forRange(P, grain, (p0, p1) -> {
-            // the rows of X, copied once per task, k-block by k-block: block k0 holds M rows of its columns
-            float[] a = Scratch.get(Scratch.GEMM_PANEL, M * K);
-            for (int k0 = 0; k0 < K; k0 += kc) {
-                int kcb = Math.min(kc, K - k0);
-                for (int m = 0; m < M; m++) System.arraycopy(x, xOff + m * K + k0, a, k0 * M + m * kcb, kcb);
-            }
+            float[] a = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
             float[] tile = null;
-            // panel by panel: its weights are read from memory once, then from cache by the other row blocks
-            for (int p = p0; p < p1; p++) {
-                int n0 = p * NR, cols = Math.min(NR, N - n0);
-                for (int k0 = 0; k0 < K; k0 += kc) {
-                    int kcb = Math.min(kc, K - k0);
-                    long bOff = (long) eb * (((long) p * K + k0) * NR);
-                    for (int m0 = 0; m0 < M; m0 += MR) {
-                        int rows = Math.min(MR, M - m0), aOff = k0 * M + m0 * kcb, cRow = cOff + m0 * ldc + n0;
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                int kc = Math.min(KC, K - k0);
+                for (int m0 = 0; m0 < M; m0 += MR) {
+                    int rows = Math.min(MR, M - m0);
+                    for (int i = 0; i < rows; i++) System.arraycopy(x, xOff + (m0 + i) * K + k0, a, i * kc, kc);
+                    for (int p = p0; p < p1; p++) {
+                        long bOff = (long) eb * (((long) p * K + k0) * NR);
+                        int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + m0 * ldc + n0;
                         if (cols == NR) {
-                            panelTile(kcb, rows, a, aOff, panels, bOff, eb, c, cRow, ldc);
+                            panelTile(kc, rows, a, panels, bOff, eb, c, cRow, ldc);
                         } else {
                             // a partial last panel: accumulate in a full-width tile, copy back the valid columns
                             if (tile == null) tile = new float[MR * NR];
                             java.util.Arrays.fill(tile, 0f);
                             for (int i = 0; i < rows; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
-                            panelTile(kcb, rows, a, aOff, panels, bOff, eb, tile, 0, NR);
+                            panelTile(kc, rows, a, panels, bOff, eb, tile, 0, NR);
                             for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
                         }
                     }
@@ -162,25 +175,24 @@ final class Gemm {
         });
     }
 
-    private static void panelTile(int kc, int rows, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c,
-                                  int cOff, int ldc) {
+    private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         switch (rows) {
-            case MR -> panel6(kc, a, aOff, b, bOff, eb, c, cOff, ldc);
+            case MR -> panel6(kc, a, b, bOff, eb, c, cOff, ldc);
             case 5 -> {
-                panel2(kc, a, aOff, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, aOff + 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
-                panel1(kc, a, aOff + 4 * kc, b, bOff, eb, c, cOff + 4 * ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel1(kc, a, 4 * kc, b, bOff, eb, c, cOff + 4 * ldc);
             }
             case 4 -> {
-                panel2(kc, a, aOff, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, aOff + 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
             }
             case 3 -> {
-                panel2(kc, a, aOff, b, bOff, eb, c, cOff, ldc);
-                panel1(kc, a, aOff + 2 * kc, b, bOff, eb, c, cOff + 2 * ldc);
+                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+                panel1(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc);
             }
-            case 2 -> panel2(kc, a, aOff, b, bOff, eb, c, cOff, ldc);
-            default -> panel1(kc, a, aOff, b, bOff, eb, c, cOff);
+            case 2 -> panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
+            default -> panel1(kc, a, 0, b, bOff, eb, c, cOff);
         }
     }
 
@@ -228,7 +240,7 @@ final class Gemm {
     }
 
     /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
-    private static void panel6(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+    private static void panel6(int kc, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
@@ -250,17 +262,17 @@ final class Gemm {
         for (int k = 0; k < kc; k++) {
             long bk = bOff + k * step;
             FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
-            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
+            FloatVector x = FloatVector.broadcast(S, a[k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[aOff + k + kc]);
+            x = FloatVector.broadcast(S, a[k + kc]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a[aOff + k + 2 * kc]);
+            x = FloatVector.broadcast(S, a[k + 2 * kc]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a[aOff + k + 3 * kc]);
+            x = FloatVector.broadcast(S, a[k + 3 * kc]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a[aOff + k + 4 * kc]);
+            x = FloatVector.broadcast(S, a[k + 4 * kc]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a[aOff + k + 5 * kc]);
+            x = FloatVector.broadcast(S, a[k + 5 * kc]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
