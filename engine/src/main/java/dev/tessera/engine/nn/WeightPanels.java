@@ -8,9 +8,9 @@ import java.lang.foreign.ValueLayout;
 
 /**
  * The layout the CPU GEMM reads weights in: a row-major matrix {@code [rows, cols]} (a linear weight
- * {@code [out, in]}) cut into panels of {@value #WIDTH} rows, each stored column by column:
+ * {@code [out, in]}) cut into panels of {@link #WIDTH} rows, each stored column by column:
  * {@code panel p, column k, lane i} holds {@code W[p·WIDTH + i, k]} at float index {@code (p·cols + k)·WIDTH + i}.
- * A GEMM step then reads one contiguous row of a panel per k (256 bytes in float32). The last panel is zero-padded.
+ * A GEMM step then reads one contiguous row of a panel per k (one register tile wide). The last panel is zero-padded.
  *
  * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
  * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
@@ -19,7 +19,11 @@ import java.lang.foreign.ValueLayout;
  * {@link #setFormat}.
  */
 public final class WeightPanels {
-    public static final int WIDTH = 64;
+    /**
+     * Rows per panel: four vectors of the machine's preferred shape, the width of the GEMM's register tile (64
+     * with AVX-512, 32 with AVX2). Packed panels are not portable between machines; they are made at load time.
+     */
+    public static final int WIDTH = 4 * jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length();
 
     /** How panel elements are stored. */
     public enum Format {

@@ -38,6 +38,13 @@ final class Gemm {
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
+    static {
+        if (NR != dev.tessera.engine.nn.WeightPanels.WIDTH) {
+            throw new IllegalStateException("weight panels of " + dev.tessera.engine.nn.WeightPanels.WIDTH
+                    + " rows for a " + NR + "-wide register tile");
+        }
+    }
+
     private Gemm() {
     }
 
