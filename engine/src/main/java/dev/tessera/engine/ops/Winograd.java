@@ -61,8 +61,8 @@ final class Winograd {
     }
 
     /**
-     * Transformed filters are made for at most this many (output, input) channel pairs at a time (36 floats each,
-     * 9.4 MB): wide layers on small maps (640 → 640 at 32×32 in VAR's decoder) go through their outputs in groups,
+     * Transformed filters are made for at most about this many (output, input) channel pairs at a time (36 floats
+     * each, 9.4 MB): wide layers on small maps (640 → 640 at 32×32 in VAR's decoder) go through their outputs in groups,
      * so the scratch stays small instead of 36·Cout·Cin floats (59 MB there, which raised the peak RSS by 0.3 GB).
      */
     private static final int MAX_PAIRS = 1 << 16;
@@ -71,27 +71,36 @@ final class Winograd {
         int th = (H + M - 1) / M, tw = (W + M - 1) / M, cin = conv.cin(), cout = conv.cout();
         int rowsPerBlock = Math.max(1, TARGET_TILES / tw);
         int blocks = (th + rowsPerBlock - 1) / rowsPerBlock;
-        int group = Math.max(Gemm.MR, MAX_PAIRS / cin / Gemm.MR * Gemm.MR);   // outputs per filter transform
-        if (group >= cout) {
+        if ((long) cout * cin <= MAX_PAIRS) {
             float[] U = transformFilters(conv, 0, cout);
             if (blocks >= 2 * Parallel.threads()) {   // many blocks: one task each (its kernels run inline)
-                Parallel.forEach(blocks, b -> {
-                    int ty0 = b * rowsPerBlock, ty1 = Math.min(th, ty0 + rowsPerBlock);
-                    float[] V = transformInputs(in, inOff, H, W, cin, ty0, ty1);
-                    multiplyAndOutput(V, U, conv, 0, cout, H, W, ty0, ty1, out, outOff);
-                });
-                return;
+                Parallel.forEach(blocks, b -> block(in, inOff, H, W, conv, U, b * rowsPerBlock, Math.min(th, (b + 1) * rowsPerBlock), out, outOff));
+            } else {
+                for (int b = 0; b < blocks; b++) {
+                    block(in, inOff, H, W, conv, U, b * rowsPerBlock, Math.min(th, (b + 1) * rowsPerBlock), out, outOff);
+                }
             }
+            return;
         }
+        // wide layers: the outputs in a few equal groups (a multiple of the GEMM's 6 rows each), filters transformed
+        // per group; each block's input transform serves every group
+        int groups = (int) (((long) cout * cin + MAX_PAIRS - 1) / MAX_PAIRS);
+        int group = ((cout + groups - 1) / groups + Gemm.MR - 1) / Gemm.MR * Gemm.MR;
         for (int b = 0; b < blocks; b++) {
             int ty0 = b * rowsPerBlock, ty1 = Math.min(th, ty0 + rowsPerBlock);
             float[] V = transformInputs(in, inOff, H, W, cin, ty0, ty1);
             for (int o0 = 0; o0 < cout; o0 += group) {
                 int o1 = Math.min(cout, o0 + group);
-                float[] U = transformFilters(conv, o0, o1);
-                multiplyAndOutput(V, U, conv, o0, o1, H, W, ty0, ty1, out, outOff);
+                multiplyAndOutput(V, transformFilters(conv, o0, o1), conv, o0, o1, H, W, ty0, ty1, out, outOff);
             }
         }
+    }
+
+    /** Tile rows [ty0, ty1), every output: input transform, 36 GEMMs, output transform. */
+    private static void block(float[] in, int inOff, int H, int W, Conv2d conv, float[] U, int ty0, int ty1,
+                              float[] out, int outOff) {
+        float[] V = transformInputs(in, inOff, H, W, conv.cin(), ty0, ty1);
+        multiplyAndOutput(V, U, conv, 0, conv.cout(), H, W, ty0, ty1, out, outOff);
     }
 
     /** Padded row stride of V and M for the tiles of tile rows [ty0, ty1). */
