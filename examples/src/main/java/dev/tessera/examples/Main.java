@@ -51,6 +51,7 @@ public final class Main {
 
     /** Runs a command line; returns the exit status. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
+        WeightPanels.Format before = formatInForce();
         try {
             return dispatch(args, out);
         } catch (UsageException e) {
@@ -69,7 +70,16 @@ public final class Main {
             if (debug()) e.printStackTrace(err);
             return 1;
         } finally {
-            WeightPanels.setFormat(WeightPanels.configuredFormat());   // a --weights option lasts one command
+            if (before != null) WeightPanels.setFormat(before);   // a --weights option lasts one command
+        }
+    }
+
+    /** The weight format in force, or null when {@code -Dtessera.weights} is invalid (commands report that). */
+    private static WeightPanels.Format formatInForce() {
+        try {
+            return WeightPanels.format();
+        } catch (IllegalArgumentException e) {
+            return null;
         }
     }
 

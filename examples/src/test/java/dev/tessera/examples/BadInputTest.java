@@ -54,6 +54,21 @@ class BadInputTest {
     }
 
     @Test
+    void unknownWeightFormatProperty() {
+        String before = System.getProperty("tessera.weights");
+        System.setProperty("tessera.weights", "fp8");
+        try {
+            String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1");
+            assertTrue(err.contains("-Dtessera.weights=fp8") && err.contains("bf16"), err);
+            Cli help = Cli.run("generate", "var", "--help");
+            assertEquals(0, help.status(), help.err());
+        } finally {
+            if (before == null) System.clearProperty("tessera.weights");
+            else System.setProperty("tessera.weights", before);
+        }
+    }
+
+    @Test
     void truncatedCheckpoint() throws IOException {
         byte[] all = Files.readAllBytes(Path.of(VAR));
         Path half = tmp.resolve("half.pth");

@@ -61,6 +61,7 @@ public final class Linear {
      */
     public static Linear stack(Linear a, Linear b) {
         if (a.in != b.in) throw new IllegalArgumentException("cannot stack layers with " + a.in + " and " + b.in + " inputs");
+        if (a.format != b.format) throw new IllegalArgumentException("cannot stack " + a.format + " and " + b.format + " layers");
         long na = (long) a.out * a.in * Float.BYTES, nb = (long) b.out * b.in * Float.BYTES;
         MemorySegment w = MemorySegment.ofArray(new float[(a.out + b.out) * a.in]);
         MemorySegment.copy(a.weight, 0, w, 0, na);

@@ -14,9 +14,9 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
  * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
- * token, at the price of results that are no longer those of the float32 checkpoint (about 3 significant digits
- * per weight). The format is chosen for the whole process, before models load: {@code -Dtessera.weights=bf16} or
- * {@link #setFormat}.
+ * token, at the price of results that are no longer those of the float32 checkpoint (8 significant bits, 2 to 3
+ * decimal digits, per weight). The format is chosen for the whole process, before models load: {@code -Dtessera.weights=bf16} or
+ * {@link #setFormat}; each {@link Linear} keeps the one it was created with.
  */
 public final class WeightPanels {
     /**
@@ -46,9 +46,10 @@ public final class WeightPanels {
         }
     }
 
-    private static volatile Format format = configuredFormat();
+    /** The process-wide format; null while {@code -Dtessera.weights} holds something else than f32 or bf16. */
+    private static volatile Format format = Format.parse(System.getProperty("tessera.weights", "f32"));
 
-    /** The format {@code -Dtessera.weights} asks for (f32 when unset). */
+    /** The format {@code -Dtessera.weights} asks for (f32 when unset); an unknown value is an error. */
     public static Format configuredFormat() {
         String p = System.getProperty("tessera.weights");
         if (p == null) return Format.F32;
@@ -57,9 +58,10 @@ public final class WeightPanels {
         return f;
     }
 
-    /** The format layers loaded from now on pack their weights in. */
+    /** The format layers created from now on pack their weights in. */
     public static Format format() {
-        return format;
+        Format f = format;
+        return f != null ? f : configuredFormat();   // the latter throws, naming the bad property
     }
 
     /** Sets the format for layers created after this call (those already loaded keep theirs). */

@@ -21,8 +21,10 @@ import java.nio.ByteOrder;
  * each step loads 4 vectors of B and broadcasts 6 scalars of A for 24 fused multiply-adds. K is split into blocks
  * of {@value #KC}; the 6 A rows of a block are first copied into a small per-thread array (scalar reads from a
  * mapped segment in the inner loop cost more than the copy), then every column panel of B passes under them.
- * Work is split between threads by row blocks of A, so each weight is read by one thread, and every output is one
- * fused multiply-add chain over k in order: results do not depend on the thread count or on N.
+ * Columns are taken in blocks of {@value #NB} so that a block of B stays in L2 while every row block passes over it.
+ * Work is split between threads by row blocks of A (each weight read by one thread), or by column blocks when there
+ * are more of those (a 1×1 convolution over a large map: B read once); either way every output is one fused
+ * multiply-add chain over k in order: results do not depend on the thread count, the split or N.
  */
 final class Gemm {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

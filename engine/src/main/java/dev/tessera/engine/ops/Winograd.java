@@ -27,6 +27,7 @@ final class Winograd {
     /**
      * Interleaving the four output columns of L tiles into 4L pixels of a row: output vector j, lane m is column
      * m mod 4 of tile (jL + m) / 4. {@code JOIN[j]} moves the lanes into place, {@code PHASE[b]} picks column b's.
+     * (L is a multiple of 4 for every float shape from 128 bits up.)
      * (The input side keeps a scalar split into column phases: the shuffle version measured slower there.)
      */
     @SuppressWarnings("unchecked")

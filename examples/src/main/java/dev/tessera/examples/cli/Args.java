@@ -82,13 +82,27 @@ public final class Args {
 
     /**
      * Applies {@code --weights f32|bf16} (the element format of linear-layer weights for the models loaded next);
-     * without the option, the configured default ({@code -Dtessera.weights}, else f32).
+     * without the option, the configured default ({@code -Dtessera.weights}, else f32). {@link
+     * dev.tessera.examples.Main} puts the previous format back when the command ends. bfloat16 is announced on
+     * {@code notes}, since its results differ from the checkpoint's.
      */
-    public void applyWeightFormat() {
+    public void applyWeightFormat(java.io.PrintStream notes) {
         String v = get("weights");
-        WeightPanels.Format f = v == null ? WeightPanels.configuredFormat() : WeightPanels.Format.parse(v);
-        if (f == null) throw new UsageException("--weights expects f32 or bf16, got '" + v + "'");
+        WeightPanels.Format f;
+        if (v == null) {
+            try {
+                f = WeightPanels.configuredFormat();
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
+            }
+        } else {
+            f = WeightPanels.Format.parse(v);
+            if (f == null) throw new UsageException("--weights expects f32 or bf16, got '" + v + "'");
+        }
         WeightPanels.setFormat(f);
+        if (f == WeightPanels.Format.BF16) {
+            notes.println("linear weights in bfloat16 (--weights bf16): results differ slightly from the float32 checkpoint's");
+        }
     }
 
     public boolean has(String name) {

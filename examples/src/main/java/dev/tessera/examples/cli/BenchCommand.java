@@ -47,7 +47,7 @@ public final class BenchCommand {
               --runs N      timed runs after the warm-up (default 3)
               --json        one JSON object: seconds_per_image, transformer_s, decode_s, gflops, ...
               --profile     also print time and GFLOP/s per kernel
-              --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (see generate --help)
+              --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (not parity; see README)
             """;
 
     private BenchCommand() {
@@ -59,11 +59,11 @@ public final class BenchCommand {
         if (!argv.isEmpty() && argv.get(0).equals("nar")) return NarBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("flowar")) return FlowArBench.run(argv.subList(1, argv.size()), out);
         Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs"), Set.of("json", "profile", "help"));
-        a.applyWeightFormat();
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
         }
+        a.applyWeightFormat(a.has("json") ? System.err : out);
         if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, nar, flowar, kernels)");
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");

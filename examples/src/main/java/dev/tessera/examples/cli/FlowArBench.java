@@ -24,11 +24,11 @@ final class FlowArBench {
 
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("tessera bench flowar", argv, Set.of("weights", "size", "batch", "runs", "steps"), Set.of("json", "profile", "help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
         }
+        a.applyWeightFormat(a.has("json") ? System.err : out);
         SyntheticFlowAr.Size size;
         try {
             size = SyntheticFlowAr.Size.of(a.get("size") == null ? "S" : a.get("size"));

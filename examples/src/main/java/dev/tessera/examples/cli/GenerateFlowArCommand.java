@@ -47,6 +47,8 @@ public final class GenerateFlowArCommand {
 
             Model:
               --heads N           AR attention heads (default: from the checkpoint's rotary table)
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
+                                  faster when streaming them dominates (LlamaGen); results differ slightly
 
             Output:
               --latents-out FILE  also write the (B, 16, 16, 16) latents as float32 .npy
@@ -54,8 +56,6 @@ public final class GenerateFlowArCommand {
 
             Example:
               tessera generate flowar --model FlowAR-S.pth --vae kl16.ckpt --class 207 --seed 1 --out dog.png
-              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
-                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
             """;
 
     private GenerateFlowArCommand() {
@@ -64,11 +64,11 @@ public final class GenerateFlowArCommand {
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv, Set.of("weights", "model", "vae", "class", "seed", "cfg", "guidance", "steps", "sampler",
                 "noise-from", "heads", "out", "latents-out"), Set.of("help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
+        a.applyWeightFormat(out);
         a.rejectPositional();
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");

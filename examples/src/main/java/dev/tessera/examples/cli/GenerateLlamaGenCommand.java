@@ -53,6 +53,8 @@ public final class GenerateLlamaGenCommand {
               --lantern-delta D   total-variation budget delta (default 0.1; 0 = exact); > 1 is LANTERN++'s lambda
               --sjd-window W      positions per Jacobi forward (default 16)
               --sjd-init MODE     repeat_horizon (default) or random
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
+                                  faster when streaming them dominates (LlamaGen); results differ slightly
 
             Output:
               --tokens-out FILE   {"images": [{"class": c, "tokens": [...]}, ...]} (row-major)
@@ -60,8 +62,6 @@ public final class GenerateLlamaGenCommand {
 
             Example:
               tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out dog.png
-              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
-                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
             """;
 
     private GenerateLlamaGenCommand() {
@@ -71,11 +71,11 @@ public final class GenerateLlamaGenCommand {
         Args a = Args.parse(NAME, argv, Set.of("weights", "model", "vq", "heads", "image-size", "class", "seed", "cfg", "cfg-interval",
                 "temperature", "top-k", "top-p", "sampler", "draft", "draft-heads", "gamma", "lantern-k", "lantern-delta",
                 "sjd-window", "sjd-init", "out", "tokens-out", "stats-out"), Set.of("help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
+        a.applyWeightFormat(out);
         a.rejectPositional();
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");

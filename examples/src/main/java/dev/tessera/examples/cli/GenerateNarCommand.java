@@ -40,8 +40,8 @@ public final class GenerateNarCommand {
               --top-p P           (default 1.0: off)
               --tokens-out FILE   {"images": [{"class": c, "tokens": [...]}, ...]} (row-major)
               --stats-out FILE    forward passes and time
-              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
-                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
+                                  faster when streaming them dominates (LlamaGen); results differ slightly
             """;
 
     private GenerateNarCommand() {
@@ -50,11 +50,11 @@ public final class GenerateNarCommand {
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv, Set.of("weights", "model", "vq", "heads", "image-size", "class", "seed", "cfg", "cfg-interval",
                 "temperature", "top-k", "top-p", "out", "tokens-out", "stats-out"), Set.of("help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
+        a.applyWeightFormat(out);
         a.rejectPositional();
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");

@@ -42,6 +42,8 @@ public final class GenerateVarCommand {
               --patch-nums LIST   token-map sides per scale, e.g. 1,2,3,4,6,9,13,18,24,32 for 512 px
                                   (default: the schedule recorded in the checkpoint)
               --heads N           attention heads, for checkpoints that do not record them (default: width/64)
+              --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
+                                  faster when streaming them dominates (LlamaGen); results differ slightly
 
             Output:
               --tokens-out FILE   also write the chosen tokens as JSON:
@@ -49,8 +51,6 @@ public final class GenerateVarCommand {
 
             Example:
               tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png
-              --weights F         f32 (default) or bf16: linear weights stored as bfloat16 (half the memory,
-                                  faster token steps; outputs no longer exactly the float32 checkpoint's)
             """;
 
     private GenerateVarCommand() {
@@ -61,11 +61,11 @@ public final class GenerateVarCommand {
                 Set.of("weights", "model", "vae", "class", "seed", "cfg", "top-k", "top-p", "patch-nums", "heads", "out",
                         "tokens-out", "quant-resi"),
                 Set.of("more-smooth", "help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
+        a.applyWeightFormat(out);
         a.rejectPositional();
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");

@@ -27,11 +27,11 @@ final class LlamaGenBench {
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("tessera bench llamagen", argv, Set.of("weights", "size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window"),
                 Set.of("json", "profile", "help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
         }
+        a.applyWeightFormat(a.has("json") ? System.err : out);
         String size = a.get("size") == null ? "B" : a.get("size");
         Sampler sampler;
         int[] shape, draftShape;

@@ -32,11 +32,11 @@ final class NarBench {
 
     static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse("tessera bench nar", argv, Set.of("weights", "size", "batch", "runs"), Set.of("json", "profile", "help"));
-        a.applyWeightFormat();
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
         }
+        a.applyWeightFormat(a.has("json") ? System.err : out);
         String size = a.get("size") == null ? "B" : a.get("size");
         int[] shape;
         try {
