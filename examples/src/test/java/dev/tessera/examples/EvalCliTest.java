@@ -242,5 +242,14 @@ class EvalCliTest {
         assertTrue(err.contains("other settings") && err.contains("sampler.cfg 2.0 here, 1.5 there"), err);
         assertEquals(1, err.lines().count(), err);
         assertTrue(Arrays.asList(out.toFile().list()).contains("eval.json"));
+        // samples made with bfloat16 weights are not mixed with float32 ones
+        Cli bf16 = eval(out, refStats, "--weights", "bf16");
+        assertEquals(1, bf16.status());
+        assertTrue(bf16.err().contains("other settings") && bf16.err().contains("weights \"bf16\" here, absent there"), bf16.err());
+        Path bfOut = tmp.resolve("eval-bf16");
+        assertEquals(0, eval(bfOut, refStats, "--max-new", "2", "--weights", "bf16").status());
+        Cli f32 = eval(bfOut, refStats);
+        assertEquals(1, f32.status());
+        assertTrue(f32.err().contains("weights absent here, \"bf16\" there"), f32.err());
     }
 }

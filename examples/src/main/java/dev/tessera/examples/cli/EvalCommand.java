@@ -1,7 +1,9 @@
 package dev.tessera.examples.cli;
 
+
 import dev.tessera.engine.models.inception.FidInception;
 import dev.tessera.engine.models.inception.Preprocessing;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.examples.fid.EvalManifest;
 import dev.tessera.examples.fid.EvalPlan;
@@ -62,6 +64,8 @@ public final class EvalCommand {
               --preprocess MODE   adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid,
                                   clean-fid; must match how the reference statistics were made
               --max-new M         stop after M new samples (run the same command again to continue)
+              --weights F         f32 (default) or bf16: generate with bfloat16 linear weights (recorded in
+                                  eval.json; a folder holds samples of one format only)
 
             Example:
               tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\
@@ -74,11 +78,12 @@ public final class EvalCommand {
 
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv, Set.of("model-family", "model", "vae", "vq", "samples", "per-class", "ref", "inception",
-                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new"), Set.of("help"));
+                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new", "weights"), Set.of("help"));
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
+        a.applyWeightFormat(out);
         a.rejectPositional();
         String familyName = a.require("model-family");
         ModelFamily family = ModelFamily.byId(familyName);
@@ -108,7 +113,8 @@ public final class EvalCommand {
         for (Path p : new Path[] {model, tokenizer, inception}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
-        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling, inception, mode);
+        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling,
+                WeightPanels.format(), inception, mode);
 
         // everything that can be checked is checked before the folder is touched
         boolean existing = EvalManifest.check(dir, plan);

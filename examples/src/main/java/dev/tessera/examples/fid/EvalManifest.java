@@ -67,6 +67,11 @@ public final class EvalManifest {
                 diffs.add(prefix + e.getKey() + " " + Json.write(e.getValue()) + " here, " + (h == null ? "absent" : Json.write(h)) + " there");
             }
         }
+        for (Map.Entry<?, ?> e : have.entrySet()) {   // a setting only the folder has (e.g. bf16 weights)
+            if (!want.containsKey(String.valueOf(e.getKey()))) {
+                diffs.add(prefix + e.getKey() + " absent here, " + Json.write(e.getValue()) + " there");
+            }
+        }
     }
 
     public static void write(Path dir, EvalPlan plan) {

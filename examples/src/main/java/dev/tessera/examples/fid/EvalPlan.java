@@ -2,6 +2,7 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.models.inception.Preprocessing;
+import dev.tessera.engine.nn.WeightPanels;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,9 +18,11 @@ import java.util.Map;
  * @param samples  N, a multiple of {@code perClass}
  * @param perClass K samples of each of N/K classes, spread evenly over the model's classes (all of them when
  *                 N/K equals the class count: 50 × 1000 for ImageNet)
+ * @param weights  the linear weights' format the samples are generated with
  */
 public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int samples, int perClass, long seed, int batch,
-                       SampleGenerator.Sampling sampling, Path inception, Preprocessing preprocessing) {
+                       SampleGenerator.Sampling sampling, WeightPanels.Format weights, Path inception,
+                       Preprocessing preprocessing) {
 
     public EvalPlan {
         if (samples <= 0) throw new IllegalArgumentException("samples must be positive");
@@ -70,6 +73,7 @@ public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int sampl
         m.put("batch", batch);
         m.put("seeding", "batch b (samples b*batch .. b*batch+batch-1) is generated with seed + b");
         m.put("sampler", sampling.toMap(family.usesTemperature()));
+        if (weights != WeightPanels.Format.F32) m.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));   // f32: absent, as before
         return m;
     }
 
