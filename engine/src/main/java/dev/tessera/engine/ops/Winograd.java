@@ -30,9 +30,9 @@ final class Winograd {
      * (L is a multiple of 4 for every float shape from 128 bits up.)
      * (The input side keeps a scalar split into column phases: the shuffle version measured slower there.)
      */
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static final VectorShuffle<Float>[] JOIN = new VectorShuffle[4];
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private static final VectorMask<Float>[] PHASE = new VectorMask[4];
 
     static {
