@@ -1,7 +1,7 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
-import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.examples.cli.Args;
 import dev.tessera.examples.cli.BenchCommand;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.EvalCommand;
@@ -51,7 +51,6 @@ public final class Main {
 
     /** Runs a command line; returns the exit status. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
-        WeightPanels.Format before = formatInForce();
         try {
             return dispatch(args, out);
         } catch (UsageException e) {
@@ -70,16 +69,7 @@ public final class Main {
             if (debug()) e.printStackTrace(err);
             return 1;
         } finally {
-            if (before != null) WeightPanels.setFormat(before);   // a --weights option lasts one command
-        }
-    }
-
-    /** The weight format in force, or null when {@code -Dtessera.weights} is invalid (commands report that). */
-    private static WeightPanels.Format formatInForce() {
-        try {
-            return WeightPanels.format();
-        } catch (IllegalArgumentException e) {
-            return null;
+            Args.restoreWeightFormat();   // a --weights option lasts one command
         }
     }
 

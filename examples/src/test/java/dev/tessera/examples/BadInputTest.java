@@ -69,6 +69,37 @@ class BadInputTest {
     }
 
     @Test
+    void anInvalidWeightPropertyIsOneLineInAFreshJvm() throws Exception {
+        // a fresh JVM: WeightPanels is loaded with the bad property (in this JVM it was loaded long before)
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString(), cp = System.getProperty("java.class.path");
+        String[] help = fresh(javaBin, "-cp", cp, "-Dtessera.weights=fp8", "dev.tessera.examples.Main", "--help");
+        assertEquals("0", help[0], help[2]);   // no vector module needed for the help either
+        assertTrue(help[1].contains("Usage: tessera"), help[1]);
+        Path out = tmp.resolve("never.png");
+        String[] gen = fresh(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", cp, "-Dtessera.weights=fp8",
+                "dev.tessera.examples.Main", "generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--out", out.toString());
+        assertEquals("2", gen[0], gen[2]);
+        String err = gen[2].lines().filter(l -> !l.startsWith("WARNING: Using incubator")).collect(java.util.stream.Collectors.joining("\n"));
+        assertEquals("tessera: -Dtessera.weights=fp8: expected f32 or bf16", err);
+        assertFalse(Files.exists(out));
+    }
+
+    /** Runs a command in a new JVM: {exit status, stdout, stderr}. */
+    private static String[] fresh(String... command) throws Exception {
+        Process p = new ProcessBuilder(command).start();
+        java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+            try {
+                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                return e.toString();
+            }
+        });
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "timed out");
+        return new String[] {String.valueOf(p.exitValue()), out, err.get()};
+    }
+
+    @Test
     void truncatedCheckpoint() throws IOException {
         byte[] all = Files.readAllBytes(Path.of(VAR));
         Path half = tmp.resolve("half.pth");

@@ -64,6 +64,11 @@ public final class WeightPanels {
         return f != null ? f : configuredFormat();   // the latter throws, naming the bad property
     }
 
+    /** Back to what {@code -Dtessera.weights} says (an invalid value stays an error for {@link #format()}). */
+    public static void resetToConfigured() {
+        format = Format.parse(System.getProperty("tessera.weights", "f32"));
+    }
+
     /** Sets the format for layers created after this call (those already loaded keep theirs). */
     public static void setFormat(Format f) {
         format = java.util.Objects.requireNonNull(f);

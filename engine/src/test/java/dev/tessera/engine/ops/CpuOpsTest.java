@@ -221,11 +221,11 @@ class CpuOpsTest {
     @ParameterizedTest
     @CsvSource({"3,8,16,16,3,1,1", "8,5,9,7,3,1,1", "16,32,8,8,1,1,0", "4,6,10,10,3,2,0", "3,4,5,6,1,1,0", "35,33,19,13,3,1,1",
             "17,19,33,32,3,1,1", "24,40,41,35,3,1,1", "16,16,64,64,3,1,1", "17,20,66,71,3,1,1",
-            "128,3,20,37,3,1,1", "5,1,3,2,3,1,1", "7,4,9,17,3,1,1", "130,520,32,32,3,1,1", "600,120,264,8,3,1,1", "16,16,128,128,3,1,1"})
+            "128,3,20,37,3,1,1", "5,1,3,2,3,1,1", "7,4,9,17,3,1,1", "130,520,32,32,3,1,1", "600,120,264,8,3,1,1", "16,16,2048,32,3,1,1"})
     void conv2dMatchesReference(int cin, int cout, int H, int W, int k, int stride, int pad) {
         // maps of 32x32 pixels (1024) and more take the Winograd path, smaller ones im2col; strided or 1x1 ones im2col/GEMM;
         // up to four outputs (an RGB conv_out) the direct row-by-row path; more than 65536 channel pairs: Winograd in
-        // output groups (one block of tiles, then two); 128x128: eight blocks of tiles, run in parallel
+        // output groups (one block of tiles, then two); 2048x32: 32 blocks of tiles, run in parallel up to 16 threads
         // stride 2 uses the encoder's asymmetric padding (right/bottom only)
         int pt = stride == 2 ? 0 : pad, pb = stride == 2 ? 1 : pad;
         Conv2d conv = new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, 14)), random(cout, 15),

@@ -63,8 +63,8 @@ public final class BenchCommand {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
         }
-        a.applyWeightFormat(a.has("json") ? System.err : out);
         if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, nar, flowar, kernels)");
+        a.applyWeightFormat(a.has("json") ? System.err : out);
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
@@ -131,6 +131,7 @@ public final class BenchCommand {
             o.put("runs", runs);
             o.put("threads", Parallel.threads());
             o.put("seconds_per_image", perImage);
+            o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
             o.put("images_per_second", 1 / perImage);
             o.put("transformer_s", transformer / runs);
             o.put("sampling_s", sampling / runs);

@@ -83,8 +83,8 @@ public final class EvalCommand {
             out.print(HELP);
             return 0;
         }
-        a.applyWeightFormat(out);
         a.rejectPositional();
+        a.applyWeightFormat(out);
         String familyName = a.require("model-family");
         ModelFamily family = ModelFamily.byId(familyName);
         if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");

@@ -88,6 +88,7 @@ final class FlowArBench {
                 o.put("cfg", req.cfg());
                 o.put("flow_evaluations_per_scale", evals);
                 o.put("seconds_per_image", perImage);
+                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
                 o.put("ar_seconds_per_image", ar / runs / batch);
                 o.put("flow_seconds_per_image", flow / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);

@@ -68,8 +68,8 @@ public final class GenerateFlowArCommand {
             out.print(HELP);
             return 0;
         }
-        a.applyWeightFormat(out);
         a.rejectPositional();
+        a.applyWeightFormat(out);
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);

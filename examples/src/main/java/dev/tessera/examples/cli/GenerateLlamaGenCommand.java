@@ -75,8 +75,8 @@ public final class GenerateLlamaGenCommand {
             out.print(HELP);
             return 0;
         }
-        a.applyWeightFormat(out);
         a.rejectPositional();
+        a.applyWeightFormat(out);
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);

@@ -54,8 +54,8 @@ public final class GenerateNarCommand {
             out.print(HELP);
             return 0;
         }
-        a.applyWeightFormat(out);
         a.rejectPositional();
+        a.applyWeightFormat(out);
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);

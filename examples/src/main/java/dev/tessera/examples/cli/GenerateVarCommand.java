@@ -65,8 +65,8 @@ public final class GenerateVarCommand {
             out.print(HELP);
             return 0;
         }
-        a.applyWeightFormat(out);
         a.rejectPositional();
+        a.applyWeightFormat(out);
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);

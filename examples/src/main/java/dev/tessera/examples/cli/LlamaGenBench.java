@@ -102,6 +102,7 @@ final class LlamaGenBench {
                 o.put("runs", runs);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
+                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
                 o.put("token_seconds_per_image", tokenSeconds / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);
                 o.put("target_forwards_per_image", (double) targetForwards / perImageRuns);

@@ -88,6 +88,7 @@ final class NarBench {
                 o.put("runs", runs);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
+                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
                 o.put("token_seconds_per_image", tokens / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);
                 o.put("forward_passes_per_image", forwards);

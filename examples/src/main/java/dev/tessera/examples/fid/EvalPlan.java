@@ -30,6 +30,7 @@ public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int sampl
             throw new IllegalArgumentException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
         }
         if (batch <= 0) throw new IllegalArgumentException("batch must be positive");
+        java.util.Objects.requireNonNull(weights, "weights");
         model = model.toAbsolutePath().normalize();
         tokenizer = tokenizer.toAbsolutePath().normalize();
         inception = inception.toAbsolutePath().normalize();

@@ -53,6 +53,7 @@ final class EvalReport {
         model.put("model", gen.get("model"));
         model.put(plan.family().tokenizerOption(), gen.get(plan.family().tokenizerOption()));
         model.put("config", modelConfig);
+        model.put("weights", plan.weights().name().toLowerCase(java.util.Locale.ROOT));
         model.put("num_classes", numClasses);
         r.put("model", model);
         Map<String, Object> sampler = new LinkedHashMap<>(plan.sampling().toMap(plan.family().usesTemperature()));
