@@ -2,6 +2,7 @@ package dev.tessera.samplers.llamagen;
 
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.TokenDistribution;
+import dev.tessera.samplers.ar.TokenRequestBuilder;
 
 /**
  * What to generate with LlamaGen and how. Defaults follow the official class-conditional evaluation: cfg 2.0,
@@ -32,48 +33,11 @@ public record LlamaGenRequest(int[] classes, long seed, double cfg, int cfgInter
         return new Builder();
     }
 
-    public static final class Builder {
-        private int[] classes;
-        private long seed;
-        private double cfg = 2.0, temperature = 1.0, topP = 1.0, lanternDelta = 0.1;
-        private int cfgInterval = -1, topK = 0, gamma = 4, lanternK = 1000, sjdWindow = 16;
+    public static final class Builder extends TokenRequestBuilder<Builder> {
+        private double lanternDelta = 0.1;
+        private int gamma = 4, lanternK = 1000, sjdWindow = 16;
         private Sampler sampler = Sampler.AR;
         private JacobiSampler.Init sjdInit = JacobiSampler.Init.REPEAT_HORIZON;
-
-        public Builder classes(int... c) {
-            this.classes = c.clone();
-            return this;
-        }
-
-        public Builder seed(long s) {
-            this.seed = s;
-            return this;
-        }
-
-        public Builder cfg(double c) {
-            this.cfg = c;
-            return this;
-        }
-
-        public Builder cfgInterval(int i) {
-            this.cfgInterval = i;
-            return this;
-        }
-
-        public Builder temperature(double t) {
-            this.temperature = t;
-            return this;
-        }
-
-        public Builder topK(int k) {
-            this.topK = k;
-            return this;
-        }
-
-        public Builder topP(double p) {
-            this.topP = p;
-            return this;
-        }
 
         public Builder sampler(Sampler s) {
             this.sampler = s;
@@ -106,8 +70,8 @@ public record LlamaGenRequest(int[] classes, long seed, double cfg, int cfgInter
         }
 
         public LlamaGenRequest build() {
-            return new LlamaGenRequest(classes, seed, cfg, cfgInterval, new TokenDistribution(temperature, topK, topP),
-                    sampler, gamma, lanternK, lanternDelta, sjdWindow, sjdInit);
+            return new LlamaGenRequest(classes, seed, cfg, cfgInterval, distribution(), sampler, gamma, lanternK,
+                    lanternDelta, sjdWindow, sjdInit);
         }
     }
 }
