@@ -245,17 +245,10 @@ public final class LlamaGenPipeline implements AutoCloseable {
             return OpenCheckpoints.load(files -> {
                 Checkpoint vqFile = files.open(vq);
                 VqModel tokenizer = VqModel.load(vqFile, true, ops);
-                int f = tokenizer.downsampling();
-                if (imageSize <= 0 || imageSize % f != 0) {
-                    throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
-                }
-                int grid = imageSize / f;
+                int grid = tokenizer.tokenGrid(imageSize);
                 Checkpoint m = files.open(model);
                 LlamaGenModel gpt = LlamaGenModel.load(m, heads, grid, ops);
-                if (gpt.config().vocab() != tokenizer.codebookSize()) {
-                    throw new TesseraException("the model's vocabulary (" + gpt.config().vocab() + ") does not match the tokenizer's codebook ("
-                            + tokenizer.codebookSize() + ")");
-                }
+                tokenizer.requireVocabulary(gpt.config().vocab());
                 LlamaGenModel d = null;
                 if (draft != null) {
                     Checkpoint dc = files.open(draft);

@@ -166,16 +166,10 @@ public final class NarPipeline implements AutoCloseable {
             return OpenCheckpoints.load(files -> {
                 Checkpoint v = files.open(vq);
                 VqModel tokenizer = VqModel.load(v, true, ops);
-                int f = tokenizer.downsampling();
-                if (imageSize <= 0 || imageSize % f != 0) {
-                    throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
-                }
+                int grid = tokenizer.tokenGrid(imageSize);
                 Checkpoint m = files.open(model);
-                NarModel nar = NarModel.load(m, heads, imageSize / f, extraLayers, ops);
-                if (nar.config().vocab() != tokenizer.codebookSize()) {
-                    throw new TesseraException("the model's vocabulary (" + nar.config().vocab() + ") does not match the tokenizer's codebook ("
-                            + tokenizer.codebookSize() + ")");
-                }
+                NarModel nar = NarModel.load(m, heads, grid, extraLayers, ops);
+                tokenizer.requireVocabulary(nar.config().vocab());
                 return new NarPipeline(files, nar, tokenizer);
             });
         }

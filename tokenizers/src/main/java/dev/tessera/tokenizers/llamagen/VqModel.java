@@ -84,6 +84,22 @@ public final class VqModel {
         return decoder.upsampling();
     }
 
+    /** The token grid side for images of {@code imageSize} pixels (a positive multiple of the downsampling). */
+    public int tokenGrid(int imageSize) {
+        int f = downsampling();
+        if (imageSize <= 0 || imageSize % f != 0) {
+            throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
+        }
+        return imageSize / f;
+    }
+
+    /** A model predicting {@code vocab} tokens must predict this tokenizer's codes. */
+    public void requireVocabulary(int vocab) {
+        if (vocab != codebookSize) {
+            throw new TesseraException("the model's vocabulary (" + vocab + ") does not match the tokenizer's codebook (" + codebookSize + ")");
+        }
+    }
+
     /**
      * {@code decode_code}: B token maps of {@code side × side} (row-major) to images {@code [B, 3, H, W]}, not
      * clamped.
