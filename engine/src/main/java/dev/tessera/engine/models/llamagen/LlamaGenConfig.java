@@ -66,6 +66,16 @@ public record LlamaGenConfig(int layers, int dim, int heads, int ffnHidden, int 
         return new LlamaGenConfig(layers, D, heads, hidden, V, classes, 1, grid, 10000f, 1e-5f);
     }
 
+    /** Row labels must be classes of this model, or {@code numClasses} for the unconditional (CFG) rows. */
+    public void checkLabels(int[] labels) {
+        for (int label : labels) {
+            if (label < 0 || label > numClasses) {
+                throw new TesseraException("class " + label + " is out of range: this model has " + numClasses
+                        + " classes (0-" + (numClasses - 1) + ")");
+            }
+        }
+    }
+
     @Override
     public String toString() {
         return "LlamaGen " + layers + " layers, width " + dim + ", " + heads + " heads, vocab " + vocab + ", "

@@ -100,12 +100,7 @@ public final class NarModel {
     }
 
     public State start(int[] labels) {
-        for (int label : labels) {
-            if (label < 0 || label > cfg.numClasses()) {
-                throw new TesseraException("class " + label + " is out of range: this model has " + cfg.numClasses()
-                        + " classes (0-" + (cfg.numClasses() - 1) + ")");
-            }
-        }
+        cfg.checkLabels(labels);
         return new State(labels);
     }
 
