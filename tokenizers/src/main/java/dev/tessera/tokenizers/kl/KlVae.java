@@ -72,18 +72,11 @@ public final class KlVae {
     public float[] decode(float[] latents, int B, int h, int w) {
         int D = latentChannels(), n = D * h * w;
         if (latents.length != B * n) throw new IllegalArgumentException(latents.length + " values for " + B + " latents of " + n);
-        Buffers buf = new Buffers();
-        float[] out = null;
-        for (int b = 0; b < B; b++) {
+        return decoder.forwardAll(ops, B, (b, buf) -> {
             FeatureMap z = buf.map(D, h, w);
             ops.conv2d(latents, b * n, h, w, postQuantConv, z.data(), 0);
-            FeatureMap img = decoder.forward(ops, z, buf);
-            buf.give(z);
-            if (out == null) out = new float[B * img.size()];
-            System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
-            buf.give(img);
-        }
-        return out;
+            return z;
+        });
     }
 
     public boolean hasEncoder() {

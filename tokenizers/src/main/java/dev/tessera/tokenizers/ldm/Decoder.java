@@ -61,6 +61,30 @@ public final class Decoder {
         return f;
     }
 
+    /** The b-th latent of a batch as a map from {@code buf} (which the decoder gives back when done with it). */
+    @FunctionalInterface
+    public interface Latents {
+        FeatureMap latent(int b, Buffers buf);
+    }
+
+    /**
+     * Decodes B latents one after the other into one array of B images {@code [B, 3, H, W]}; the buffers are per
+     * call, so their memory is free again once the images are out.
+     */
+    public float[] forwardAll(Ops ops, int B, Latents latents) {
+        Buffers buf = new Buffers();
+        float[] out = null;
+        for (int b = 0; b < B; b++) {
+            FeatureMap z = latents.latent(b, buf);
+            FeatureMap img = forward(ops, z, buf);
+            buf.give(z);
+            if (out == null) out = new float[B * img.size()];
+            System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
+            buf.give(img);
+        }
+        return out;
+    }
+
     /** Decodes {@code z}; the result's array comes from {@code buf} and belongs to the caller. */
     public FeatureMap forward(Ops ops, FeatureMap z, Buffers buf) {
         FeatureMap h = ConvNet.conv(ops, convIn, z, buf);

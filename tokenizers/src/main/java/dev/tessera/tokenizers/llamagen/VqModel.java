@@ -107,9 +107,7 @@ public final class VqModel {
     public float[] decode(int[] tokens, int B, int side) {
         int n = side * side;
         if (tokens.length != B * n) throw new IllegalArgumentException(tokens.length + " tokens for " + B + " maps of " + n);
-        Buffers buf = new Buffers();
-        float[] out = null;
-        for (int b = 0; b < B; b++) {
+        return decoder.forwardAll(ops, B, (b, buf) -> {
             FeatureMap q = buf.map(dim, side, side);
             for (int t = 0; t < n; t++) {
                 int idx = tokens[b * n + t];
@@ -119,13 +117,8 @@ public final class VqModel {
             FeatureMap z = buf.map(postQuantConv.cout(), side, side);
             ops.conv2d(q.data(), 0, side, side, postQuantConv, z.data(), 0);
             buf.give(q);
-            FeatureMap img = decoder.forward(ops, z, buf);
-            buf.give(z);
-            if (out == null) out = new float[B * img.size()];
-            System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
-            buf.give(img);
-        }
-        return out;
+            return z;
+        });
     }
 
     public boolean hasEncoder() {

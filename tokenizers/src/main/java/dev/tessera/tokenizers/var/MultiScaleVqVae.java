@@ -222,18 +222,12 @@ public final class MultiScaleVqVae {
     /** {@code fhat_to_img}: {@code clamp(decoder(post_quant_conv(f_hat)), −1, 1)} for B images, {@code [B, 3, H, W]}. */
     public float[] decode(float[] fhat, int B) {
         int HW = side(), n = cvae * HW * HW;
-        Buffers buf = new Buffers();   // per call: the memory is free again once the images are out
-        float[] out = null;
-        for (int b = 0; b < B; b++) {
+        float[] out = decoder.forwardAll(ops, B, (b, buf) -> {
             FeatureMap z = buf.map(cvae, HW, HW);
             ops.conv2d(fhat, b * n, HW, HW, postQuantConv, z.data(), 0);
-            FeatureMap img = decoder.forward(ops, z, buf);
-            buf.give(z);
-            if (out == null) out = new float[B * img.size()];
-            float[] d = img.data();
-            for (int i = 0; i < img.size(); i++) out[b * img.size() + i] = Math.max(-1f, Math.min(1f, d[i]));
-            buf.give(img);
-        }
+            return z;
+        });
+        for (int i = 0; i < out.length; i++) out[i] = Math.max(-1f, Math.min(1f, out[i]));
         return out;
     }
 
