@@ -95,11 +95,7 @@ public final class GenerateLlamaGenCommand {
             case "random" -> JacobiSampler.Init.RANDOM;
             default -> throw new UsageException("--sjd-init must be repeat_horizon or random");
         };
-        double temperature = a.getDouble("temperature", 1.0), topP = a.getDouble("top-p", 1.0);
-        int topK = a.getInt("top-k", 0);
-        if (temperature < 0) throw new UsageException("--temperature must be >= 0");
-        if (!(topP > 0 && topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
-        if (topK < 0) throw new UsageException("--top-k must be >= 0");
+        TokenOptions sampling = TokenOptions.parse(a);
         int gamma = a.getInt("gamma", 4), window = a.getInt("sjd-window", 16), lanternK = a.getInt("lantern-k", 1000);
         double delta = a.getDouble("lantern-delta", 0.1);
         if (gamma < 1) throw new UsageException("--gamma must be at least 1");
@@ -113,10 +109,8 @@ public final class GenerateLlamaGenCommand {
                 .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", 256)).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
-            LlamaGenRequest req = LlamaGenRequest.builder().classes(classes).seed(a.getLong("seed", 0))
-                    .cfg(a.getDouble("cfg", 2.0)).cfgInterval(a.getInt("cfg-interval", -1)).temperature(temperature)
-                    .topK(topK).topP(topP).sampler(sampler).gamma(gamma).lanternK(lanternK).lanternDelta(delta)
-                    .sjdWindow(window).sjdInit(init).build();
+            LlamaGenRequest req = sampling.applyTo(LlamaGenRequest.builder().classes(classes)).sampler(sampler).gamma(gamma)
+                    .lanternK(lanternK).lanternDelta(delta).sjdWindow(window).sjdInit(init).build();
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
             TokenImages r = pipe.generate(req, bar);

@@ -59,11 +59,7 @@ public final class GenerateNarCommand {
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
-        double temperature = a.getDouble("temperature", 1.0), topP = a.getDouble("top-p", 1.0);
-        int topK = a.getInt("top-k", 0);
-        if (temperature < 0) throw new UsageException("--temperature must be >= 0");
-        if (!(topP > 0 && topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
-        if (topK < 0) throw new UsageException("--top-k must be >= 0");
+        TokenOptions sampling = TokenOptions.parse(a);
         Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
         Path statsOut = a.get("stats-out") == null ? null : Path.of(a.get("stats-out"));
         long t0 = System.nanoTime();
@@ -71,8 +67,7 @@ public final class GenerateNarCommand {
                 .imageSize(a.getInt("image-size", 256)).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
-            NarRequest req = NarRequest.builder().classes(classes).seed(a.getLong("seed", 0)).cfg(a.getDouble("cfg", 2.0))
-                    .cfgInterval(a.getInt("cfg-interval", -1)).temperature(temperature).topK(topK).topP(topP).build();
+            NarRequest req = sampling.applyTo(NarRequest.builder().classes(classes)).build();
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
             TokenImages r = pipe.generate(req, bar);
