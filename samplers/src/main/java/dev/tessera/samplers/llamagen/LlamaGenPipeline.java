@@ -4,9 +4,9 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
-import dev.tessera.engine.ops.Ops;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.OpenCheckpoints;
+import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenImages;
 import dev.tessera.samplers.ar.AutoregressiveSampler;
@@ -76,12 +76,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
     /** Generates one image per class; {@code progress} sees tokens of the current image, then the decoding. */
     public TokenImages generate(LlamaGenRequest req, Progress progress) {
         int[] classes = req.classes();
-        for (int c : classes) {
-            if (c < 0 || c >= model.config().numClasses()) {
-                throw new TesseraException("class " + c + " is out of range: this model has " + model.config().numClasses()
-                        + " classes (0-" + (model.config().numClasses() - 1) + ")");
-            }
-        }
+        model.config().checkClasses(classes);
         if ((req.sampler() == Sampler.SPECULATIVE || req.sampler() == Sampler.LANTERN) && draft == null) {
             throw new TesseraException("the " + req.sampler().id() + " sampler needs a draft model (--draft FILE)");
         }
@@ -199,28 +194,12 @@ public final class LlamaGenPipeline implements AutoCloseable {
     }
 
     /** {@link #model} and {@link #vq} are required; the draft (for speculative and LANTERN) and heads optional. */
-    public static final class Builder {
-        private Path model, vq, draft;
-        private int heads, draftHeads, imageSize = 256;
-        private Ops ops = Ops.cpu();
-
-        public Builder model(Path p) {
-            this.model = p;
-            return this;
-        }
-
-        public Builder vq(Path p) {
-            this.vq = p;
-            return this;
-        }
+    public static final class Builder extends TokenPipelineBuilder<Builder> {
+        private Path draft;
+        private int draftHeads;
 
         public Builder draft(Path p) {
             this.draft = p;
-            return this;
-        }
-
-        public Builder heads(int h) {
-            this.heads = h;
             return this;
         }
 
@@ -229,19 +208,8 @@ public final class LlamaGenPipeline implements AutoCloseable {
             return this;
         }
 
-        /** Image side in pixels; the token grid is this over the tokenizer's downsampling (16). */
-        public Builder imageSize(int px) {
-            this.imageSize = px;
-            return this;
-        }
-
-        public Builder ops(Ops o) {
-            this.ops = o;
-            return this;
-        }
-
         public LlamaGenPipeline load() {
-            if (model == null || vq == null) throw new TesseraException("the LlamaGen model and the VQ tokenizer checkpoints are required");
+            requireFiles("LlamaGen");
             return OpenCheckpoints.load(files -> {
                 Checkpoint vqFile = files.open(vq);
                 VqModel tokenizer = VqModel.load(vqFile, true, ops);

@@ -1,11 +1,10 @@
 package dev.tessera.samplers.nar;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
-import dev.tessera.engine.ops.Ops;
 import dev.tessera.samplers.OpenCheckpoints;
+import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenImages;
@@ -15,7 +14,6 @@ import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
 import dev.tessera.tokenizers.llamagen.VqModel;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -57,12 +55,7 @@ public final class NarPipeline implements AutoCloseable {
         LlamaGenConfig c = model.config();
         int[] classes = req.classes();
         int B = classes.length, N = c.tokens(), V = c.vocab();
-        for (int cl : classes) {
-            if (cl < 0 || cl >= c.numClasses()) {
-                throw new TesseraException("class " + cl + " is out of range: this model has " + c.numClasses()
-                        + " classes (0-" + (c.numClasses() - 1) + ")");
-            }
-        }
+        c.checkClasses(classes);
         boolean guided = req.cfg() > 1.0;
         int[] labels = new int[guided ? 2 * B : B];
         for (int b = 0; b < B; b++) {
@@ -125,30 +118,8 @@ public final class NarPipeline implements AutoCloseable {
     }
 
     /** {@link #model} and {@link #vq} are required. */
-    public static final class Builder {
-        private Path model, vq;
-        private int heads, imageSize = 256, extraLayers = 1;
-        private Ops ops = Ops.cpu();
-
-        public Builder model(Path p) {
-            this.model = p;
-            return this;
-        }
-
-        public Builder vq(Path p) {
-            this.vq = p;
-            return this;
-        }
-
-        public Builder heads(int h) {
-            this.heads = h;
-            return this;
-        }
-
-        public Builder imageSize(int px) {
-            this.imageSize = px;
-            return this;
-        }
+    public static final class Builder extends TokenPipelineBuilder<Builder> {
+        private int extraLayers = 1;
 
         /** Blocks of the "below" head ({@code medusa_attention_num}, 1 in every release). */
         public Builder extraLayers(int n) {
@@ -156,13 +127,8 @@ public final class NarPipeline implements AutoCloseable {
             return this;
         }
 
-        public Builder ops(Ops o) {
-            this.ops = o;
-            return this;
-        }
-
         public NarPipeline load() {
-            if (model == null || vq == null) throw new TesseraException("the NAR model and the VQ tokenizer checkpoints are required");
+            requireFiles("NAR");
             return OpenCheckpoints.load(files -> {
                 Checkpoint v = files.open(vq);
                 VqModel tokenizer = VqModel.load(v, true, ops);

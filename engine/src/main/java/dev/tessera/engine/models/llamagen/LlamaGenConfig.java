@@ -68,8 +68,17 @@ public record LlamaGenConfig(int layers, int dim, int heads, int ffnHidden, int 
 
     /** Row labels must be classes of this model, or {@code numClasses} for the unconditional (CFG) rows. */
     public void checkLabels(int[] labels) {
+        check(labels, numClasses + 1);
+    }
+
+    /** Requested classes must be classes of this model. */
+    public void checkClasses(int[] classes) {
+        check(classes, numClasses);
+    }
+
+    private void check(int[] labels, int end) {
         for (int label : labels) {
-            if (label < 0 || label > numClasses) {
+            if (label < 0 || label >= end) {
                 throw new TesseraException("class " + label + " is out of range: this model has " + numClasses
                         + " classes (0-" + (numClasses - 1) + ")");
             }
