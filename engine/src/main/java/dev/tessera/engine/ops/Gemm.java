@@ -135,78 +135,72 @@ final class Gemm {
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
         int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
-        if (M <= MR) {
-            // a few rows (token-by-token decoding): the rows stay in cache and every weight panel is streamed once,
-            // front to back, with the whole of K in one pass (same sums in the same order as the blocked path)
-            Parallel.forRange(P, 1, (p0, p1) -> {
-                float[] a = Scratch.get(Scratch.GEMM_PANEL, M * K);
-                for (int i = 0; i < M; i++) System.arraycopy(x, xOff + i * K, a, i * K, K);
-                float[] tile = new float[MR * NR];
-                for (int p = p0; p < p1; p++) {
-                    int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + n0;
-                    long bOff = (long) eb * ((long) p * K * NR);
-                    if (cols == NR) {
-                        panelTile(K, M, a, panels, bOff, eb, c, cRow, ldc);
-                    } else {
-                        java.util.Arrays.fill(tile, 0f);
-                        for (int i = 0; i < M; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
-                        panelTile(K, M, a, panels, bOff, eb, tile, 0, NR);
-                        for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
+        // X in row blocks of MR, each cut into blocks of KC columns stored contiguously (block (m0, k0) at
+        // m0·K + k0·rows, row stride kc): rows of a large power-of-two K would otherwise share cache sets
+        float[] a = Scratch.get(Scratch.GEMM_ROWS, M * K);
+        for (int m0 = 0; m0 < M; m0 += MR) {
+            int rows = Math.min(MR, M - m0);
+            for (int k0 = 0; k0 < K; k0 += KC) {
+                int kc = Math.min(KC, K - k0), dst = m0 * K + k0 * rows;
+                for (int i = 0; i < rows; i++) System.arraycopy(x, xOff + (m0 + i) * K + k0, a, dst + i * kc, kc);
+            }
+        }
+        // panel by panel, front to back through memory: each block of KC panel rows is read from memory once and
+        // then serves every row block of X from cache
+        Parallel.forRange(P, grain, (p0, p1) -> {
+            float[] tile = null;
+            for (int p = p0; p < p1; p++) {
+                int n0 = p * NR, cols = Math.min(NR, N - n0);
+                float[] out = c;
+                int oOff = cOff + n0, ld = ldc;
+                if (cols < NR) {
+                    // a partial last panel: accumulate in full-width rows, copy back the valid columns
+                    if (tile == null) tile = new float[M * NR];
+                    java.util.Arrays.fill(tile, 0f);
+                    for (int i = 0; i < M; i++) System.arraycopy(c, oOff + i * ldc, tile, i * NR, cols);
+                    out = tile;
+                    oOff = 0;
+                    ld = NR;
+                }
+                for (int k0 = 0; k0 < K; k0 += KC) {
+                    int kc = Math.min(KC, K - k0);
+                    long bOff = (long) eb * (((long) p * K + k0) * NR);
+                    for (int m0 = 0; m0 < M; m0 += MR) {
+                        int rows = Math.min(MR, M - m0);
+                        panelTile(kc, rows, a, m0 * K + k0 * rows, kc, panels, bOff, eb, out, oOff + m0 * ld, ld);
                     }
                 }
-            });
-            return;
-        }
-        Parallel.forRange(P, grain, (p0, p1) -> {
-            float[] a = Scratch.get(Scratch.GEMM_PANEL, MR * KC);
-            float[] tile = null;
-            for (int k0 = 0; k0 < K; k0 += KC) {
-                int kc = Math.min(KC, K - k0);
-                for (int m0 = 0; m0 < M; m0 += MR) {
-                    int rows = Math.min(MR, M - m0);
-                    for (int i = 0; i < rows; i++) System.arraycopy(x, xOff + (m0 + i) * K + k0, a, i * kc, kc);
-                    for (int p = p0; p < p1; p++) {
-                        long bOff = (long) eb * (((long) p * K + k0) * NR);
-                        int n0 = p * NR, cols = Math.min(NR, N - n0), cRow = cOff + m0 * ldc + n0;
-                        if (cols == NR) {
-                            panelTile(kc, rows, a, panels, bOff, eb, c, cRow, ldc);
-                        } else {
-                            // a partial last panel: accumulate in a full-width tile, copy back the valid columns
-                            if (tile == null) tile = new float[MR * NR];
-                            java.util.Arrays.fill(tile, 0f);
-                            for (int i = 0; i < rows; i++) System.arraycopy(c, cRow + i * ldc, tile, i * NR, cols);
-                            panelTile(kc, rows, a, panels, bOff, eb, tile, 0, NR);
-                            for (int i = 0; i < rows; i++) System.arraycopy(tile, i * NR, c, cRow + i * ldc, cols);
-                        }
-                    }
+                if (out == tile) {
+                    for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cOff + n0 + i * ldc, cols);
                 }
             }
         });
     }
 
-    private static void panelTile(int kc, int rows, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+    private static void panelTile(int kc, int rows, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb,
+                                  float[] c, int cOff, int ldc) {
         switch (rows) {
-            case MR -> panel6(kc, a, b, bOff, eb, c, cOff, ldc);
+            case MR -> panel6(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
             case 5 -> {
-                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
-                panel1(kc, a, 4 * kc, b, bOff, eb, c, cOff + 4 * ldc);
+                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel1(kc, a, aOff + 4 * lda, b, bOff, eb, c, cOff + 4 * ldc);
             }
             case 4 -> {
-                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
+                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, eb, c, cOff + 2 * ldc, ldc);
             }
             case 3 -> {
-                panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
-                panel1(kc, a, 2 * kc, b, bOff, eb, c, cOff + 2 * ldc);
+                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
+                panel1(kc, a, aOff + 2 * lda, b, bOff, eb, c, cOff + 2 * ldc);
             }
-            case 2 -> panel2(kc, a, 0, b, bOff, eb, c, cOff, ldc);
-            default -> panel1(kc, a, 0, b, bOff, eb, c, cOff);
+            case 2 -> panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
+            default -> panel1(kc, a, aOff, b, bOff, eb, c, cOff);
         }
     }
 
     /** C[2, 4L] += A[2, kc]·B: two rows share every load of the weight panel (decoding with CFG has 2 rows). */
-    private static void panel2(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+    private static void panel2(int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         int r = cOff + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L),
@@ -222,11 +216,11 @@ final class Gemm {
                     e3 = load(b, bk + step + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[aOff + kc + k]);
+            x = FloatVector.broadcast(S, a[aOff + lda + k]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
             x = FloatVector.broadcast(S, a[aOff + k + 1]);
             c00 = x.fma(e0, c00); c01 = x.fma(e1, c01); c02 = x.fma(e2, c02); c03 = x.fma(e3, c03);
-            x = FloatVector.broadcast(S, a[aOff + kc + k + 1]);
+            x = FloatVector.broadcast(S, a[aOff + lda + k + 1]);
             c10 = x.fma(e0, c10); c11 = x.fma(e1, c11); c12 = x.fma(e2, c12); c13 = x.fma(e3, c13);
         }
         for (; k < kc; k++) {
@@ -234,7 +228,7 @@ final class Gemm {
             FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[aOff + kc + k]);
+            x = FloatVector.broadcast(S, a[aOff + lda + k]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
         }
         c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
@@ -249,7 +243,7 @@ final class Gemm {
     }
 
     /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
-    private static void panel6(int kc, float[] a, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+    private static void panel6(int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
@@ -268,20 +262,21 @@ final class Gemm {
         FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
                 c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
         final long step = (long) eb * NR, v = (long) eb * L;
+        final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             long bk = bOff + k * step;
             FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
-            FloatVector x = FloatVector.broadcast(S, a[k]);
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[k + kc]);
+            x = FloatVector.broadcast(S, a[a1 + k]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a[k + 2 * kc]);
+            x = FloatVector.broadcast(S, a[a2 + k]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a[k + 3 * kc]);
+            x = FloatVector.broadcast(S, a[a3 + k]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a[k + 4 * kc]);
+            x = FloatVector.broadcast(S, a[a4 + k]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a[k + 5 * kc]);
+            x = FloatVector.broadcast(S, a[a5 + k]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);

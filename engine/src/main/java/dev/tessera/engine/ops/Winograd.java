@@ -217,8 +217,15 @@ final class Winograd {
                 int r = M * ty - 1 + i, base = 4 * i * n;
                 java.util.Arrays.fill(rows, base, base + 4 * n, 0f);
                 if (r < 0 || r >= H) continue;
-                int src = plane + r * W;
-                for (int x = 0; x < W; x++) rows[base + (x & 3) * n + (x >> 2) + 1] = in[src + x];
+                int src = plane + r * W, q = 0, b1 = base + 1;
+                for (; 4 * q + 4 <= W; q++) {
+                    int s4 = src + 4 * q;
+                    rows[b1 + q] = in[s4];
+                    rows[b1 + n + q] = in[s4 + 1];
+                    rows[b1 + 2 * n + q] = in[s4 + 2];
+                    rows[b1 + 3 * n + q] = in[s4 + 3];
+                }
+                for (int x = 4 * q; x < W; x++) rows[base + (x & 3) * n + (x >> 2) + 1] = in[src + x];
             }
             int t0 = (ty - ty0) * tw;
             for (int tx = 0; tx < tw; tx += L) {

@@ -29,22 +29,27 @@ import java.util.Set;
 public final class BenchCommand {
     static final String NAME = "tessera bench";
     static final String HELP = """
-            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--weights F] [--json] [--profile]
+            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--warmup N] [--weights F] [--json] [--profile]
                    tessera bench llamagen [--size B|L|XL|XXL] [--sampler ar|speculative|lantern|sjd]
-                                          [--draft-size B] [--batch B] [--runs N] [--weights F] [--json] [--profile]
-                   tessera bench nar [--size B|M|L|XL|XXL] [--batch B] [--runs N] [--weights F] [--json] [--profile]
-                   tessera bench flowar [--size S|L|H] [--steps N] [--batch B] [--runs N] [--weights F] [--json]
-                                        [--profile]
+                                          [--draft-size B] [--batch B] [--runs N] [--warmup N] [--weights F] [--json]
+                                          [--profile]
+                   tessera bench nar [--size B|M|L|XL|XXL] [--batch B] [--runs N] [--warmup N] [--weights F] [--json]
+                                     [--profile]
+                   tessera bench flowar [--size S|L|H] [--steps N] [--batch B] [--runs N] [--warmup N] [--weights F]
+                                        [--json] [--profile]
                    tessera bench kernels [JMH options]     (JMH: GEMM, attention, conv2d; -h for more)
 
             Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads,
-            1000 classes, V 4096; vae_ch160v4096z32.pth decoder) in memory, runs one warm-up generation and then N
-            timed ones at 256 px with CFG 1.5, top-k 900, top-p 0.96, and prints where the time goes.
+            1000 classes, V 4096; vae_ch160v4096z32.pth decoder) in memory, runs warm-up generations and then N
+            timed ones at 256 px with CFG 1.5, top-k 900, top-p 0.96, and prints where the time goes. Every bench
+            reports the steady state: the JIT compiler is still at work during the first two or three generations
+            of a fresh JVM (the first one takes 2-3x as long), so two are run untimed by default.
 
             Options:
               --depth D     16 (default), 20, 24 or 30
               --batch B     images per generation (default 1)
               --runs N      timed runs after the warm-up (default 3)
+              --warmup N    untimed generations first (default 2; 0 times a cold JVM)
               --json        one JSON object: seconds_per_image, transformer_s, decode_s, gflops, ...
               --profile     also print time and GFLOP/s per kernel
               --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (not parity; see README)
@@ -58,7 +63,7 @@ public final class BenchCommand {
         if (!argv.isEmpty() && argv.get(0).equals("llamagen")) return LlamaGenBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("nar")) return NarBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("flowar")) return FlowArBench.run(argv.subList(1, argv.size()), out);
-        Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs"), Set.of("json", "profile", "help"));
+        Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs", "warmup"), Set.of("json", "profile", "help"));
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
@@ -68,6 +73,7 @@ public final class BenchCommand {
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
+        int warmups = warmups(a);
         boolean json = a.has("json");
         PrintStream log = json ? System.err : out;
 
@@ -93,9 +99,7 @@ public final class BenchCommand {
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
         VarRequest req = VarRequest.builder().classes(classes).seed(0).cfg(1.5).topK(900).topP(0.96).build();
-        long tw = System.nanoTime();
-        gen.generate(req, Progress.NONE);
-        log.printf("warm-up run: %.2f s%n", (System.nanoTime() - tw) * 1e-9);
+        warmUp(warmups, log, () -> gen.generate(req, Progress.NONE));
 
         List<double[]> perScale = new ArrayList<>();
         double transformer = 0, decode = 0, sampling = 0, vq = 0, wall = 0;
@@ -157,6 +161,22 @@ public final class BenchCommand {
         }
         if (a.has("profile") && profile != null) printProfile(log, profile);
         return 0;
+    }
+
+    /** {@code --warmup N}: untimed generations before the timed ones (default 2), checked before anything loads. */
+    static int warmups(Args a) {
+        int n = a.getInt("warmup", 2);
+        if (n < 0) throw new UsageException("--warmup must be at least 0");
+        return n;
+    }
+
+    /** Runs {@code n} untimed generations, printing how long each took. */
+    static void warmUp(int n, PrintStream log, Runnable generation) {
+        for (int i = 1; i <= n; i++) {
+            long t = System.nanoTime();
+            generation.run();
+            log.printf("warm-up run %d: %.2f s%n", i, (System.nanoTime() - t) * 1e-9);
+        }
     }
 
     static void printProfile(PrintStream log, Map<String, long[]> profile) {

@@ -23,7 +23,7 @@ final class FlowArBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench flowar", argv, Set.of("weights", "size", "batch", "runs", "steps"), Set.of("json", "profile", "help"));
+        Args a = Args.parse("tessera bench flowar", argv, Set.of("weights", "size", "batch", "runs", "steps", "warmup"), Set.of("json", "profile", "help"));
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
@@ -37,6 +37,7 @@ final class FlowArBench {
         }
         int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
+        int warmups = BenchCommand.warmups(a);
         if (a.get("steps") != null && a.getInt("steps", 25) < 2) throw new UsageException("--steps must be at least 2");
         boolean json = a.has("json");
         PrintStream log = json ? System.err : out;
@@ -57,9 +58,7 @@ final class FlowArBench {
             FlowArRequest.Builder rb = FlowArRequest.builder(pipe.config()).classes(classes).seed(1);
             if (a.get("steps") != null) rb.steps(a.getInt("steps", 25));
             FlowArRequest req = rb.build();
-            long tw = System.nanoTime();
-            pipe.generate(req);
-            log.printf("warm-up run: %.2f s%n", (System.nanoTime() - tw) * 1e-9);
+            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, ar = 0, flow = 0, decode = 0;
             int evals = 0;
             for (int r = 0; r < runs; r++) {

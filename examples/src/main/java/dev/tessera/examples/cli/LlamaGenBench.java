@@ -25,7 +25,7 @@ final class LlamaGenBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench llamagen", argv, Set.of("weights", "size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window"),
+        Args a = Args.parse("tessera bench llamagen", argv, Set.of("weights", "size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window", "warmup"),
                 Set.of("json", "profile", "help"));
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
@@ -44,6 +44,7 @@ final class LlamaGenBench {
         }
         int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
+        int warmups = BenchCommand.warmups(a);
         boolean json = a.has("json"), needsDraft = sampler == Sampler.SPECULATIVE || sampler == Sampler.LANTERN;
         PrintStream log = json ? System.err : out;
 
@@ -69,9 +70,7 @@ final class LlamaGenBench {
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
             LlamaGenRequest req = LlamaGenRequest.builder().classes(classes).seed(0).cfg(2.0).sampler(sampler)
                     .gamma(a.getInt("gamma", 4)).sjdWindow(a.getInt("sjd-window", 16)).build();
-            long tw = System.nanoTime();
-            pipe.generate(req);
-            log.printf("warm-up run: %.2f s%n", (System.nanoTime() - tw) * 1e-9);
+            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, tokenSeconds = 0, decode = 0;
             int targetForwards = 0, draftForwards = 0, proposed = 0, accepted = 0;
             for (int r = 0; r < runs; r++) {

@@ -31,7 +31,7 @@ final class NarBench {
     }
 
     static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench nar", argv, Set.of("weights", "size", "batch", "runs"), Set.of("json", "profile", "help"));
+        Args a = Args.parse("tessera bench nar", argv, Set.of("weights", "size", "batch", "runs", "warmup"), Set.of("json", "profile", "help"));
         if (a.has("help")) {
             out.print(BenchCommand.HELP);
             return 0;
@@ -46,6 +46,7 @@ final class NarBench {
         }
         int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
+        int warmups = BenchCommand.warmups(a);
         boolean json = a.has("json");
         PrintStream log = json ? System.err : out;
         long t0 = System.nanoTime();
@@ -63,9 +64,7 @@ final class NarBench {
             int[] classes = new int[batch];
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
             NarRequest req = NarRequest.builder().classes(classes).seed(0).cfg(2.0).build();
-            long tw = System.nanoTime();
-            pipe.generate(req);
-            log.printf("warm-up run: %.2f s%n", (System.nanoTime() - tw) * 1e-9);
+            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, tokens = 0, decode = 0;
             int forwards = 0;
             for (int r = 0; r < runs; r++) {
