@@ -108,7 +108,8 @@ final class Gemm {
         if (rows == MR) {
             int n = 0;
             for (; n + NR <= nb; n += NR) kernel6x4(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
-            for (; n < nb; n += L) kernel6x1(kc, Math.min(L, nb - n), panel, b, bRow + n, ldb, c, cRow + n, ldc);
+            for (; n + L <= nb; n += L) kernel6x1(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
+            if (n < nb) kernel6x1Masked(kc, nb - n, panel, b, bRow + n, ldb, c, cRow + n, ldc);
         } else {
             for (int i = 0; i < rows; i++) {
                 for (int n = 0; n < nb; n += NR) {
@@ -368,8 +369,33 @@ final class Gemm {
         c50.intoArray(c, r); c51.intoArray(c, r + L); c52.intoArray(c, r + 2 * L); c53.intoArray(c, r + 3 * L);
     }
 
-    /** Six rows of C over one (possibly partial) vector of columns: C[6, n] += A[6, kc]·B[kc, n], n ≤ L. */
-    private static void kernel6x1(int kc, int n, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    /**
+     * Six rows of C over one vector of columns: C[6, L] += A[6, kc]·B[kc, L]. (No masks: the masked version below
+     * is too large for the profiling compiler, and a method it gives up on can stay slow for a long time.)
+     */
+    private static void kernel6x1(int kc, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + ldc),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc),
+                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+        for (int k = 0; k < kc; k++) {
+            FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb);
+            c0 = FloatVector.broadcast(S, a[k]).fma(bv, c0);
+            c1 = FloatVector.broadcast(S, a[k + kc]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[k + 2 * kc]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[k + 3 * kc]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[k + 4 * kc]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[k + 5 * kc]).fma(bv, c5);
+        }
+        c0.intoArray(c, cOff);
+        c1.intoArray(c, cOff + ldc);
+        c2.intoArray(c, cOff + 2 * ldc);
+        c3.intoArray(c, cOff + 3 * ldc);
+        c4.intoArray(c, cOff + 4 * ldc);
+        c5.intoArray(c, cOff + 5 * ldc);
+    }
+
+    /** {@link #kernel6x1} over a partial vector of n < L columns (the lanes past n masked off). */
+    private static void kernel6x1Masked(int kc, int n, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         VectorMask<Float> m = S.indexInRange(0, n);
         FloatVector c0 = FloatVector.fromArray(S, c, cOff, m), c1 = FloatVector.fromArray(S, c, cOff + ldc, m),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc, m), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc, m),

@@ -75,7 +75,7 @@ public final class Parallel {
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
-        int chunks = Math.min(Math.max(1, n / Math.max(1, grain)), THREADS * 4);
+        int chunks = chunks(n, grain);
         if (THREADS == 1 || chunks <= 1 || INSIDE.get() || !SECTION.tryLock()) {
             body.run(0, n);
             return;
@@ -100,6 +100,19 @@ public final class Parallel {
         } finally {
             SECTION.unlock();
         }
+    }
+
+    /**
+     * How many chunks [0, n) is cut into: at most 4 per thread and at least {@code grain} indices each, preferring a
+     * count that divides n into equal chunks, a whole number per thread (12 panels in 8 chunks of 1 or 2 leave one
+     * thread idle for the last chunk: 7 units of time instead of 6; in 6 chunks of 2 neither waits).
+     */
+    static int chunks(int n, int grain) {
+        int max = Math.min(Math.max(1, n / Math.max(1, grain)), THREADS * 4);
+        for (int c = max; c >= THREADS && c > 1; c--) {
+            if (n % c == 0 && c % THREADS == 0) return c;
+        }
+        return max;
     }
 
     private static final class Job {
