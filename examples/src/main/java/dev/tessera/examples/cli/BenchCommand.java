@@ -43,13 +43,14 @@ public final class BenchCommand {
             1000 classes, V 4096; vae_ch160v4096z32.pth decoder) in memory, runs warm-up generations and then N
             timed ones at 256 px with CFG 1.5, top-k 900, top-p 0.96, and prints where the time goes. Every bench
             reports the steady state: the JIT compiler is still at work during the first two or three generations
-            of a fresh JVM (the first one takes 2-3x as long), so two are run untimed by default.
+            of a fresh JVM (the first one takes 2-3x as long), so by default untimed generations run until one
+            takes within 5% of the one before (at least 2, at most 6); all of them are printed.
 
             Options:
               --depth D     16 (default), 20, 24 or 30
               --batch B     images per generation (default 1)
               --runs N      timed runs after the warm-up (default 3)
-              --warmup N    untimed generations first (default 2; 0 times a cold JVM)
+              --warmup N    exactly N untimed generations first (0 times a cold JVM; default: until steady)
               --json        one JSON object: seconds_per_image, transformer_s, decode_s, gflops, ...
               --profile     also print time and GFLOP/s per kernel
               --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (not parity; see README)
@@ -99,7 +100,7 @@ public final class BenchCommand {
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
         VarRequest req = VarRequest.builder().classes(classes).seed(0).cfg(1.5).topK(900).topP(0.96).build();
-        warmUp(warmups, log, () -> gen.generate(req, Progress.NONE));
+        double[] warm = warmUp(warmups, log, () -> gen.generate(req, Progress.NONE));
 
         List<double[]> perScale = new ArrayList<>();
         double transformer = 0, decode = 0, sampling = 0, vq = 0, wall = 0;
@@ -133,6 +134,7 @@ public final class BenchCommand {
             o.put("model", "VAR-d" + depth + " (random weights), vae ch160 v4096 z32");
             o.put("batch", batch);
             o.put("runs", runs);
+            o.put("warmup_seconds", warm);
             o.put("threads", Parallel.threads());
             o.put("seconds_per_image", perImage);
             o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
@@ -163,20 +165,39 @@ public final class BenchCommand {
         return 0;
     }
 
-    /** {@code --warmup N}: untimed generations before the timed ones (default 2), checked before anything loads. */
+    /** Untimed generations when {@code --warmup} is not given: until one is within 5% of the one before. */
+    static final int WARMUP_UNTIL_STEADY = -1;
+    static final int MIN_WARMUPS = 2, MAX_WARMUPS = 6;
+
+    /** {@code --warmup N}, checked before anything loads; {@link #WARMUP_UNTIL_STEADY} when absent. */
     static int warmups(Args a) {
-        int n = a.getInt("warmup", 2);
+        if (a.get("warmup") == null) return WARMUP_UNTIL_STEADY;
+        int n = a.getInt("warmup", 0);
         if (n < 0) throw new UsageException("--warmup must be at least 0");
         return n;
     }
 
-    /** Runs {@code n} untimed generations, printing how long each took. */
-    static void warmUp(int n, PrintStream log, Runnable generation) {
-        for (int i = 1; i <= n; i++) {
-            long t = System.nanoTime();
+    /**
+     * Runs untimed generations, printing how long each took: {@code n} of them, or for {@link #WARMUP_UNTIL_STEADY}
+     * until one takes within 5% of the one before (at least {@value #MIN_WARMUPS}, at most {@value #MAX_WARMUPS}).
+     * Returns their times in seconds.
+     */
+    static double[] warmUp(int n, PrintStream log, Runnable generation) {
+        return warmUp(n, log, generation, System::nanoTime);
+    }
+
+    static double[] warmUp(int n, PrintStream log, Runnable generation, java.util.function.LongSupplier nanoClock) {
+        boolean untilSteady = n == WARMUP_UNTIL_STEADY;
+        List<Double> times = new ArrayList<>();
+        while (untilSteady ? times.size() < MAX_WARMUPS : times.size() < n) {
+            long t = nanoClock.getAsLong();
             generation.run();
-            log.printf("warm-up run %d: %.2f s%n", i, (System.nanoTime() - t) * 1e-9);
+            double s = (nanoClock.getAsLong() - t) * 1e-9;
+            times.add(s);
+            log.printf("warm-up run %d: %.2f s%n", times.size(), s);
+            if (untilSteady && times.size() >= MIN_WARMUPS && Math.abs(s - times.get(times.size() - 2)) <= 0.05 * times.get(times.size() - 2)) break;
         }
+        return times.stream().mapToDouble(Double::doubleValue).toArray();
     }
 
     static void printProfile(PrintStream log, Map<String, long[]> profile) {

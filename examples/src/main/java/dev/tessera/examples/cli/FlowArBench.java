@@ -58,7 +58,7 @@ final class FlowArBench {
             FlowArRequest.Builder rb = FlowArRequest.builder(pipe.config()).classes(classes).seed(1);
             if (a.get("steps") != null) rb.steps(a.getInt("steps", 25));
             FlowArRequest req = rb.build();
-            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, ar = 0, flow = 0, decode = 0;
             int evals = 0;
             for (int r = 0; r < runs; r++) {
@@ -82,6 +82,7 @@ final class FlowArBench {
                 o.put("model", name);
                 o.put("batch", batch);
                 o.put("runs", runs);
+                o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
                 o.put("steps", req.steps());
                 o.put("cfg", req.cfg());

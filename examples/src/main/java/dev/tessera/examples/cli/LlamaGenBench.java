@@ -70,7 +70,7 @@ final class LlamaGenBench {
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
             LlamaGenRequest req = LlamaGenRequest.builder().classes(classes).seed(0).cfg(2.0).sampler(sampler)
                     .gamma(a.getInt("gamma", 4)).sjdWindow(a.getInt("sjd-window", 16)).build();
-            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, tokenSeconds = 0, decode = 0;
             int targetForwards = 0, draftForwards = 0, proposed = 0, accepted = 0;
             for (int r = 0; r < runs; r++) {
@@ -99,6 +99,7 @@ final class LlamaGenBench {
                 o.put("sampler", sampler.id());
                 o.put("batch", batch);
                 o.put("runs", runs);
+                o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
                 o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));

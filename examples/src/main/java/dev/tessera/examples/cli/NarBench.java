@@ -64,7 +64,7 @@ final class NarBench {
             int[] classes = new int[batch];
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
             NarRequest req = NarRequest.builder().classes(classes).seed(0).cfg(2.0).build();
-            BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
             double wall = 0, tokens = 0, decode = 0;
             int forwards = 0;
             for (int r = 0; r < runs; r++) {
@@ -85,6 +85,7 @@ final class NarBench {
                 o.put("model", "NAR-" + size.toUpperCase() + " (random weights), VQ-16");
                 o.put("batch", batch);
                 o.put("runs", runs);
+                o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
                 o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
