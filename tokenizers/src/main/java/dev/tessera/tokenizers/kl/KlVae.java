@@ -45,6 +45,7 @@ public final class KlVae {
         }
         Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
         Decoder dec = Decoder.load(ckpt, "decoder", Layout.TAMING);
+        dec.keepBuffersBetweenCalls(true);   // images are decoded one batch after another (see the method)
         if (dec.latentChannels() != post.cout()) {
             throw new CheckpointException(ckpt.path(), "post_quant_conv gives " + post.cout() + " channels, the decoder takes "
                     + dec.latentChannels());

@@ -55,7 +55,9 @@ public final class VqModel {
         if (post.cin() != d) throw new CheckpointException(ckpt.path(), "post_quant_conv takes " + post.cin() + " channels, the codebook has " + d);
         Conv2d quant = ckpt.contains("quant_conv.weight") ? Conv2d.load(ckpt, "quant_conv") : null;
         Encoder enc = Encoder.present(ckpt, "encoder") ? Encoder.load(ckpt, "encoder", Layout.LLAMAGEN) : null;
-        return new VqModel(raw, cb, n, d, post, quant, Decoder.load(ckpt, "decoder", Layout.LLAMAGEN), enc, ops);
+        Decoder decoder = Decoder.load(ckpt, "decoder", Layout.LLAMAGEN);
+        decoder.keepBuffersBetweenCalls(true);   // images are decoded one batch after another (see the method)
+        return new VqModel(raw, cb, n, d, post, quant, decoder, enc, ops);
     }
 
     /** {@code x / max(‖x‖₂, 1e-12)} in float32, as {@code F.normalize}. */
