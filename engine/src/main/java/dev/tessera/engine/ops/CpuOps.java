@@ -255,8 +255,9 @@ public final class CpuOps implements Ops {
     @Override
     public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
                           int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
-        if (l <= 4 && d % L == 0) {
-            // token-by-token decoding: a few queries per head, where GEMM set-up would dominate
+        if ((l <= 4 || l <= FEW_QUERIES && !causal) && d % L == 0) {
+            // token-by-token decoding, or a short run of tokens seeing the same keys (one diagonal of NAR): a few
+            // queries per head, where GEMM set-up would dominate
             Parallel.forEach(B * H, bh -> attendFew(bh / H, bh % H, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale[bh % H], out, outOff, ldo));
             return;
         }
@@ -295,8 +296,12 @@ public final class CpuOps implements Ops {
     private static void attendFew(int b, int h, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT,
                                   float[] v, int tMax, int T, boolean causal, float scale, float[] out, int outOff, int ldo) {
         int bh = b * H + h, kBase = bh * d * tMax, vBase = bh * tMax * d;
-        float[] p = Scratch.get(Scratch.ATTN_SCORES, T + L);
-        for (int i = 0; i < l; i++) {
+        float[] p = Scratch.get(Scratch.ATTN_SCORES, 4 * (T + L));
+        int i = 0;
+        if (!causal) {
+            for (; i + 4 <= l; i += 4) attendFour(qOff + (b * l + i) * ldq + h * d, ldq, d, q, kT, kBase, v, vBase, tMax, T, scale, p, out, outOff + (b * l + i) * ldo + h * d, ldo);
+        }
+        for (; i < l; i++) {
             int qi = qOff + (b * l + i) * ldq + h * d, keys = causal ? T - l + i + 1 : T;
             for (int t = 0; t < keys; t += L) {
                 VectorMask<Float> m = S.indexInRange(t, keys);
@@ -315,6 +320,48 @@ public final class CpuOps implements Ops {
                 }
                 acc.intoArray(out, oi + e0);
             }
+        }
+    }
+
+    /** Up to this many queries per head that all see the same keys take {@link #attendFew} instead of two GEMMs. */
+    static final int FEW_QUERIES = 16;
+
+    /**
+     * {@link #attendFew} for four queries that see all T keys: each key and value vector loaded once serves the four
+     * (the same sums in the same order, so the same bits as one query at a time).
+     */
+    private static void attendFour(int qi, int ldq, int d, float[] q, float[] kT, int kBase, float[] v, int vBase,
+                                   int tMax, int T, float scale, float[] p, float[] out, int oi, int ldo) {
+        int ld = T + L, q1 = qi + ldq, q2 = q1 + ldq, q3 = q2 + ldq;
+        for (int t = 0; t < T; t += L) {
+            VectorMask<Float> m = S.indexInRange(t, T);
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int e = 0; e < d; e++) {
+                FloatVector k = FloatVector.fromArray(S, kT, kBase + e * tMax + t, m);
+                a0 = FloatVector.broadcast(S, q[qi + e]).fma(k, a0);
+                a1 = FloatVector.broadcast(S, q[q1 + e]).fma(k, a1);
+                a2 = FloatVector.broadcast(S, q[q2 + e]).fma(k, a2);
+                a3 = FloatVector.broadcast(S, q[q3 + e]).fma(k, a3);
+            }
+            a0.intoArray(p, t, m);
+            a1.intoArray(p, ld + t, m);
+            a2.intoArray(p, 2 * ld + t, m);
+            a3.intoArray(p, 3 * ld + t, m);
+        }
+        for (int j = 0; j < 4; j++) softmaxScaled(p, j * ld, T, scale);
+        for (int e0 = 0; e0 < d; e0 += L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int t = 0; t < T; t++) {
+                FloatVector x = FloatVector.fromArray(S, v, vBase + t * d + e0);
+                a0 = FloatVector.broadcast(S, p[t]).fma(x, a0);
+                a1 = FloatVector.broadcast(S, p[ld + t]).fma(x, a1);
+                a2 = FloatVector.broadcast(S, p[2 * ld + t]).fma(x, a2);
+                a3 = FloatVector.broadcast(S, p[3 * ld + t]).fma(x, a3);
+            }
+            a0.intoArray(out, oi + e0);
+            a1.intoArray(out, oi + ldo + e0);
+            a2.intoArray(out, oi + 2 * ldo + e0);
+            a3.intoArray(out, oi + 3 * ldo + e0);
         }
     }
 

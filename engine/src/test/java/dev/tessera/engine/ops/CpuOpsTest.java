@@ -203,7 +203,8 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"2,2,1,64,1,1", "2,2,4,64,5,9", "1,3,100,32,100,155", "2,1,70,16,70,91"})
+    @CsvSource({"2,2,1,64,1,1", "2,2,4,64,5,9", "1,3,100,32,100,155", "2,1,70,16,70,91", "2,3,8,64,2,30", "1,2,16,32,1,100",
+            "2,2,13,64,0,77"})
     void attentionWithCacheMatchesReference(int B, int H, int l, int d, int tMaxExtra, int T) {
         int tMax = T + tMaxExtra;
         int ldq = 3 * H * d;
@@ -236,6 +237,31 @@ class CpuOpsTest {
         REF.conv2d(in, 5, H, W, conv, want, 3);
         CPU.conv2d(in, 5, H, W, conv, got, 3);
         assertNear(want, got, 2e-5 * Math.sqrt(cin * k * k), "conv2d " + cin + "->" + cout + " k" + k + " s" + stride);
+    }
+
+    /**
+     * Queries that see the same keys (no causal mask) give the same bits together as one at a time, whichever path
+     * runs them: four at a time up to {@link CpuOps#FEW_QUERIES}, two GEMMs above.
+     */
+    @ParameterizedTest
+    @CsvSource({"5", "8", "16", "17", "23"})
+    void attentionOfSeveralQueriesEqualsOneAtATime(int l) {
+        int B = 2, H = 3, d = 64, T = 40 + l, tMax = T + 3, ldq = 3 * H * d, ldo = H * d;
+        float[] q = random(B * l * ldq, 21), kT = random(B * H * d * tMax, 22), v = random(B * H * tMax * d, 23);
+        float[] scale = {0.125f, 0.3f, 1f};
+        float[] all = new float[B * l * ldo];
+        CPU.attention(B, H, l, d, q, 0, ldq, kT, v, tMax, T, false, scale, all, 0, ldo);
+        for (int i = 0; i < l; i++) {
+            float[] one = new float[B * ldq], got = new float[B * ldo];
+            for (int b = 0; b < B; b++) System.arraycopy(q, (b * l + i) * ldq, one, b * ldq, ldq);
+            CPU.attention(B, H, 1, d, one, 0, ldq, kT, v, tMax, T, false, scale, got, 0, ldo);
+            for (int b = 0; b < B; b++) {
+                for (int e = 0; e < ldo; e++) {
+                    assertEquals(Float.floatToRawIntBits(got[b * ldo + e]), Float.floatToRawIntBits(all[(b * l + i) * ldo + e]),
+                            "query " + i + " of " + l + ", sequence " + b + ", element " + e);
+                }
+            }
+        }
     }
 
     @Test
