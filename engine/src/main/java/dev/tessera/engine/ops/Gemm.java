@@ -21,6 +21,7 @@ import java.nio.ByteOrder;
  * each step loads 4 vectors of B and broadcasts 6 scalars of A for 24 fused multiply-adds. K is split into blocks
  * of {@value #KC}; the 6 A rows of a block are first copied into a small per-thread array (scalar reads from a
  * mapped segment in the inner loop cost more than the copy), then every column panel of B passes under them.
+ * (Linear layers, {@link #linear}, turn this around: A is the activations, B the weights in panels.)
  * Columns are taken in blocks of {@value #NB} so that a block of B stays in L2 while every row block passes over it.
  * Work is split between threads by row blocks of A (each weight read by one thread), or by column blocks when there
  * are more of those (a 1×1 convolution over a large map: B read once); either way every output is one fused
@@ -122,7 +123,8 @@ final class Gemm {
     /**
      * A linear layer's product: {@code C[m, n] = bias[n] + Σ_k X[m, k]·W[n, k]} for m < M, n < N, with W in
      * {@link dev.tessera.engine.nn.WeightPanels} layout (read as vectors, one panel row per k) and the rows of X
-     * broadcast six at a time. Threads split the panels of W, so each weight is read by one thread. {@code eb} is
+     * broadcast six at a time (from a packed copy of a chunk of X). Threads split the panels of W, so each weight is
+     * read by one thread; each goes through its panels front to back. {@code eb} is
      * the panels' element size: 4 for float32, 2 for bfloat16 (widened to float32 as it is loaded; the sums are
      * float32 either way).
      */
@@ -133,6 +135,17 @@ final class Gemm {
             if (bias == null) java.util.Arrays.fill(c, row, row + N, 0f);
             else System.arraycopy(bias, 0, c, row, N);
         }
+        // rows of X in chunks small enough to pack (at most 2M floats: the scratch stays 8 MB, the chunk's KC
+        // columns stay in L2); one chunk for every decoding step and for VAR-d16's largest scale under CFG
+        int mc = Math.max(MR, Math.min(M, (1 << 21) / Math.max(1, K) / MR * MR));
+        for (int m0 = 0; m0 < M; m0 += mc) {
+            linearRows(Math.min(mc, M - m0), N, K, x, xOff + m0 * K, panels, eb, c, cOff + m0 * ldc, ldc);
+        }
+    }
+
+    /** {@link #linear} for M ≤ a chunk of rows, C already holding the bias. */
+    private static void linearRows(int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] c,
+                                   int cOff, int ldc) {
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
         int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
@@ -147,19 +160,16 @@ final class Gemm {
             }
         }
         // panel by panel, front to back through memory: each block of KC panel rows is read from memory once and
-        // then serves every row block of X from cache
+        // then serves every row block of X from cache (the workers only read the packed rows)
         Parallel.forRange(P, grain, (p0, p1) -> {
-            float[] tile = null;
             for (int p = p0; p < p1; p++) {
                 int n0 = p * NR, cols = Math.min(NR, N - n0);
                 float[] out = c;
                 int oOff = cOff + n0, ld = ldc;
                 if (cols < NR) {
                     // a partial last panel: accumulate in full-width rows, copy back the valid columns
-                    if (tile == null) tile = new float[M * NR];
-                    java.util.Arrays.fill(tile, 0f);
-                    for (int i = 0; i < M; i++) System.arraycopy(c, oOff + i * ldc, tile, i * NR, cols);
-                    out = tile;
+                    out = new float[M * NR];
+                    for (int i = 0; i < M; i++) System.arraycopy(c, oOff + i * ldc, out, i * NR, cols);
                     oOff = 0;
                     ld = NR;
                 }
@@ -171,8 +181,8 @@ final class Gemm {
                         panelTile(kc, rows, a, m0 * K + k0 * rows, kc, panels, bOff, eb, out, oOff + m0 * ld, ld);
                     }
                 }
-                if (out == tile) {
-                    for (int i = 0; i < M; i++) System.arraycopy(tile, i * NR, c, cOff + n0 + i * ldc, cols);
+                if (out != c) {
+                    for (int i = 0; i < M; i++) System.arraycopy(out, i * NR, c, cOff + n0 + i * ldc, cols);
                 }
             }
         });

@@ -70,8 +70,8 @@ public final class Parallel {
     }
 
     /**
-     * Splits [0, n) into contiguous ranges of at least {@code grain} indices (about 4 per thread) and runs them
-     * concurrently; inline when there is a single range or a single thread, or when nested.
+     * Splits [0, n) into contiguous ranges of at least {@code grain} indices (up to 4 per thread, see {@link #chunks})
+     * and runs them concurrently; inline when there is a single range or a single thread, or when nested.
      */
     public static void forRange(int n, int grain, RangeBody body) {
         if (n <= 0) return;
@@ -104,13 +104,18 @@ public final class Parallel {
 
     /**
      * How many chunks [0, n) is cut into: at most 4 per thread and at least {@code grain} indices each, preferring a
-     * count that divides n into equal chunks, a whole number per thread (12 panels in 8 chunks of 1 or 2 leave one
-     * thread idle for the last chunk: 7 units of time instead of 6; in 6 chunks of 2 neither waits).
+     * count that divides n into equal chunks, a whole number per thread and at least half the most (12 panels in 8
+     * chunks of 1 or 2 leave one thread idle for the last chunk: 7 units of time instead of 6; in 6 chunks of 2
+     * neither waits; a thread that is slow to wake still leaves the others several chunks to take).
      */
     static int chunks(int n, int grain) {
-        int max = Math.min(Math.max(1, n / Math.max(1, grain)), THREADS * 4);
-        for (int c = max; c >= THREADS && c > 1; c--) {
-            if (n % c == 0 && c % THREADS == 0) return c;
+        return chunks(n, grain, THREADS);
+    }
+
+    static int chunks(int n, int grain, int threads) {
+        int max = Math.min(Math.max(1, n / Math.max(1, grain)), threads * 4);
+        for (int c = max; c >= Math.max(threads, (max + 1) / 2) && c > 1; c--) {
+            if (n % c == 0 && c % threads == 0) return c;
         }
         return max;
     }

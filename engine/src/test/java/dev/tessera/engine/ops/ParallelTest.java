@@ -10,21 +10,28 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class ParallelTest {
     @Test
     void prefersEqualChunksAWholeNumberPerThread() {
-        int t = Parallel.threads();
-        for (int n = 1; n <= 300; n++) {
-            for (int grain : new int[] {1, 2, 3, 10}) {
-                int max = Math.min(Math.max(1, n / grain), 4 * t), c = Parallel.chunks(n, grain);
-                assertTrue(c >= 1 && c <= max, n + "/" + grain + ": " + c + " chunks");
-                int best = -1;
-                for (int k = max; k >= t && k > 1 && best < 0; k--) if (n % k == 0 && k % t == 0) best = k;
-                assertEquals(best > 0 ? best : max, c, n + " indices, grain " + grain);
+        // 2 threads: 12 or 36 panels in 6 equal chunks (8 chunks of 1 or 2 would leave one thread the last one)
+        assertEquals(6, Parallel.chunks(12, 1, 2));
+        assertEquals(6, Parallel.chunks(36, 1, 2));
+        assertEquals(8, Parallel.chunks(32, 1, 2));
+        assertEquals(8, Parallel.chunks(256, 1, 2));
+        assertEquals(4, Parallel.chunks(36, 9, 2));    // at least 9 per chunk: 4 of 9
+        assertEquals(2, Parallel.chunks(36, 10, 2));   // 3 chunks at most (of 12): 2 of 18, one per thread
+        // no equal split into at least half the most: up to 4 chunks per thread, so a late thread does not hold the rest
+        assertEquals(8, Parallel.chunks(13, 1, 2));
+        assertEquals(8, Parallel.chunks(22, 1, 2));    // not 2 of 11
+        assertEquals(1, Parallel.chunks(5, 10, 2));
+        // other thread counts
+        assertEquals(12, Parallel.chunks(36, 1, 4));
+        assertEquals(16, Parallel.chunks(64, 1, 4));
+        assertEquals(16, Parallel.chunks(50, 1, 4));   // no multiple of 4 from 8 to 16 divides 50
+        assertEquals(3, Parallel.chunks(12, 4, 3));
+        assertEquals(4, Parallel.chunks(7, 1, 1));
+        for (int t = 1; t <= 16; t++) {
+            for (int n = 1; n <= 300; n++) {
+                int c = Parallel.chunks(n, 1, t);
+                assertTrue(c >= 1 && c <= Math.min(n, 4 * t), t + " threads, " + n + ": " + c);
             }
-        }
-        if (t == 2) {
-            assertEquals(6, Parallel.chunks(12, 1));   // not 8 chunks of 1 or 2 panels
-            assertEquals(6, Parallel.chunks(36, 1));
-            assertEquals(8, Parallel.chunks(256, 1));
-            assertEquals(8, Parallel.chunks(13, 1));   // no equal split: at most 4 per thread
         }
     }
 

@@ -194,10 +194,14 @@ public final class BenchCommand {
             generation.run();
             double s = (nanoClock.getAsLong() - t) * 1e-9;
             times.add(s);
-            log.printf("warm-up run %d: %.2f s%n", times.size(), s);
-            if (untilSteady && times.size() >= MIN_WARMUPS && Math.abs(s - times.get(times.size() - 2)) <= 0.05 * times.get(times.size() - 2)) break;
+            log.printf(java.util.Locale.ROOT, "warm-up run %d: %.2f s%n", times.size(), s);
+            if (untilSteady && times.size() >= MIN_WARMUPS && withinFivePercent(times.get(times.size() - 2), s)) break;
         }
         return times.stream().mapToDouble(Double::doubleValue).toArray();
+    }
+
+    private static boolean withinFivePercent(double before, double now) {
+        return Math.abs(now - before) <= 0.05 * before;
     }
 
     static void printProfile(PrintStream log, Map<String, long[]> profile) {

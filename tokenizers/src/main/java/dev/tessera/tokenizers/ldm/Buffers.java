@@ -2,7 +2,9 @@ package dev.tessera.tokenizers.ldm;
 
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Reusable activation arrays for the convolutional autoencoders: layers take arrays of exact sizes and give them
@@ -11,8 +13,10 @@ import java.util.Map;
  */
 public final class Buffers {
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
+    private final Set<Integer> taken = new HashSet<>();
 
     public float[] take(int size) {
+        taken.add(size);
         ArrayDeque<float[]> q = free.get(size);
         return q == null || q.isEmpty() ? new float[size] : q.pop();
     }
@@ -32,5 +36,14 @@ public final class Buffers {
     /** Forgets the free arrays smaller than {@code size} floats, so their memory can be reclaimed. */
     public void dropBelow(int size) {
         free.keySet().removeIf(k -> k < size);
+    }
+
+    /**
+     * Forgets the free arrays of sizes not taken since the last call (kept for another decode, arrays of an earlier,
+     * larger image must not stay behind when the images get smaller).
+     */
+    public void dropUntaken() {
+        free.keySet().removeIf(k -> !taken.contains(k));
+        taken.clear();
     }
 }

@@ -98,7 +98,11 @@ public final class Decoder {
             System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
             buf.give(img);
         }
-        if (keepBuffers) spare.set(buf);
+        if (keepBuffers) {
+            buf.dropUntaken();
+            spare.set(buf);
+            if (!keepBuffers) spare.compareAndSet(buf, null);   // turned off meanwhile
+        }
         return out;
     }
 

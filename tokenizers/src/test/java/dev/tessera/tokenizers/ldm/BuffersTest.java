@@ -1,0 +1,26 @@
+package dev.tessera.tokenizers.ldm;
+
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+
+class BuffersTest {
+    @Test
+    void reusesGivenArraysAndForgetsSizesAnotherRoundDidNotTake() {
+        Buffers buf = new Buffers();
+        float[] small = buf.take(10), large = buf.take(20);
+        buf.give(small);
+        buf.give(large);
+        buf.dropUntaken();                 // both sizes were taken in this round: both kept
+        assertSame(small, buf.take(10));
+        buf.give(small);
+        buf.dropUntaken();                 // this round took only 10 floats: the 20-float array goes
+        assertSame(small, buf.take(10));
+        assertNotSame(large, buf.take(20));
+        buf.dropBelow(15);
+        buf.give(small);
+        buf.dropBelow(15);
+        assertNotSame(small, buf.take(10));
+    }
+}
