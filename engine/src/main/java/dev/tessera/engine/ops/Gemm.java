@@ -20,7 +20,8 @@ import java.nio.ByteOrder;
  * <p>Register tiling: a 6×(4 vectors) block of C lives in 24 vector registers while k runs over a block of K;
  * each step loads 4 vectors of B and broadcasts 6 scalars of A for 24 fused multiply-adds. K is split into blocks
  * of {@value #KC}; the 6 A rows of a block are first copied into a small per-thread array (scalar reads from a
- * mapped segment in the inner loop cost more than the copy), then every column panel of B passes under them.
+ * mapped segment in the inner loop cost more than the copy; a segment over a whole float[] is read in place), then
+ * every column panel of B passes under them.
  * (Linear layers, {@link #linear}, turn this around: A is the activations, B the weights in panels.)
  * Columns are taken in blocks of {@value #NB} so that a block of B stays in L2 while every row block passes over it.
  * Work is split between threads by row blocks of A (each weight read by one thread), or by column blocks when there
@@ -97,24 +98,36 @@ final class Gemm {
     private static void rowBlock(int rb, int k0, int kc, int n0, int nb, int M, MemorySegment a, long aOff, int lda,
                                  float[] panel, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int m0 = rb * MR, rows = Math.min(MR, M - m0);
-        // the A rows of this block, copied into a small array the micro-kernels read as broadcasts
-        if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
-            MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
+        // the micro-kernels read A's rows as broadcasts from an array: a whole float[] behind the segment is read in
+        // place (Winograd's transformed filters); anything else (mapped weights) is copied into a small one first
+        float[] arr;
+        int a0, ld;
+        if (a.heapBase().orElse(null) instanceof float[] f && a.byteSize() == 4L * f.length) {
+            arr = f;
+            a0 = (int) (aOff + (long) m0 * lda + k0);
+            ld = lda;
         } else {
-            for (int i = 0; i < rows; i++) {
-                MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
+            arr = panel;
+            a0 = 0;
+            ld = kc;
+            if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
+                MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
+            } else {
+                for (int i = 0; i < rows; i++) {
+                    MemorySegment.copy(a, F32, 4 * (aOff + (long) (m0 + i) * lda + k0), panel, i * kc, kc);
+                }
             }
         }
         int bRow = bOff + k0 * ldb + n0, cRow = cOff + m0 * ldc + n0;
         if (rows == MR) {
             int n = 0;
-            for (; n + NR <= nb; n += NR) kernel6x4(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
-            for (; n + L <= nb; n += L) kernel6x1(kc, panel, b, bRow + n, ldb, c, cRow + n, ldc);
-            if (n < nb) kernel6x1Masked(kc, nb - n, panel, b, bRow + n, ldb, c, cRow + n, ldc);
+            for (; n + NR <= nb; n += NR) kernel6x4(kc, arr, a0, ld, b, bRow + n, ldb, c, cRow + n, ldc);
+            for (; n + L <= nb; n += L) kernel6x1(kc, arr, a0, ld, b, bRow + n, ldb, c, cRow + n, ldc);
+            if (n < nb) kernel6x1Masked(kc, nb - n, arr, a0, ld, b, bRow + n, ldb, c, cRow + n, ldc);
         } else {
             for (int i = 0; i < rows; i++) {
                 for (int n = 0; n < nb; n += NR) {
-                    kernel1xN(kc, Math.min(NR, nb - n), panel, i * kc, b, bRow + n, ldb, c, cRow + i * ldc + n);
+                    kernel1xN(kc, Math.min(NR, nb - n), arr, a0 + i * ld, b, bRow + n, ldb, c, cRow + i * ldc + n);
                 }
             }
         }
@@ -331,7 +344,7 @@ final class Gemm {
     }
 
     /** The 6×4-vector register tile: C[6, 4L] += A[6, kc]·B[kc, 4L]. */
-    private static void kernel6x4(int kc, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    private static void kernel6x4(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
@@ -349,21 +362,22 @@ final class Gemm {
         r += ldc;
         FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
                 c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
+        final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * ldb;
             FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
                     b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
-            FloatVector x = FloatVector.broadcast(S, a[k]);
+            FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
-            x = FloatVector.broadcast(S, a[k + kc]);
+            x = FloatVector.broadcast(S, a[a1 + k]);
             c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
-            x = FloatVector.broadcast(S, a[k + 2 * kc]);
+            x = FloatVector.broadcast(S, a[a2 + k]);
             c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
-            x = FloatVector.broadcast(S, a[k + 3 * kc]);
+            x = FloatVector.broadcast(S, a[a3 + k]);
             c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
-            x = FloatVector.broadcast(S, a[k + 4 * kc]);
+            x = FloatVector.broadcast(S, a[a4 + k]);
             c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
-            x = FloatVector.broadcast(S, a[k + 5 * kc]);
+            x = FloatVector.broadcast(S, a[a5 + k]);
             c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
         }
         c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
@@ -383,18 +397,19 @@ final class Gemm {
      * Six rows of C over one vector of columns: C[6, L] += A[6, kc]·B[kc, L]. (No masks: the masked version below
      * is too large for the profiling compiler, and a method it gives up on can stay slow for a long time.)
      */
-    private static void kernel6x1(int kc, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    private static void kernel6x1(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + ldc),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc),
                 c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+        final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb);
-            c0 = FloatVector.broadcast(S, a[k]).fma(bv, c0);
-            c1 = FloatVector.broadcast(S, a[k + kc]).fma(bv, c1);
-            c2 = FloatVector.broadcast(S, a[k + 2 * kc]).fma(bv, c2);
-            c3 = FloatVector.broadcast(S, a[k + 3 * kc]).fma(bv, c3);
-            c4 = FloatVector.broadcast(S, a[k + 4 * kc]).fma(bv, c4);
-            c5 = FloatVector.broadcast(S, a[k + 5 * kc]).fma(bv, c5);
+            c0 = FloatVector.broadcast(S, a[aOff + k]).fma(bv, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + k]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + k]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + k]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + k]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + k]).fma(bv, c5);
         }
         c0.intoArray(c, cOff);
         c1.intoArray(c, cOff + ldc);
@@ -405,19 +420,20 @@ final class Gemm {
     }
 
     /** {@link #kernel6x1} over a partial vector of n < L columns (the lanes past n masked off). */
-    private static void kernel6x1Masked(int kc, int n, float[] a, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    private static void kernel6x1Masked(int kc, int n, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         VectorMask<Float> m = S.indexInRange(0, n);
         FloatVector c0 = FloatVector.fromArray(S, c, cOff, m), c1 = FloatVector.fromArray(S, c, cOff + ldc, m),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc, m), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc, m),
                 c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc, m), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc, m);
+        final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb, m);
-            c0 = FloatVector.broadcast(S, a[k]).fma(bv, c0);
-            c1 = FloatVector.broadcast(S, a[k + kc]).fma(bv, c1);
-            c2 = FloatVector.broadcast(S, a[k + 2 * kc]).fma(bv, c2);
-            c3 = FloatVector.broadcast(S, a[k + 3 * kc]).fma(bv, c3);
-            c4 = FloatVector.broadcast(S, a[k + 4 * kc]).fma(bv, c4);
-            c5 = FloatVector.broadcast(S, a[k + 5 * kc]).fma(bv, c5);
+            c0 = FloatVector.broadcast(S, a[aOff + k]).fma(bv, c0);
+            c1 = FloatVector.broadcast(S, a[a1 + k]).fma(bv, c1);
+            c2 = FloatVector.broadcast(S, a[a2 + k]).fma(bv, c2);
+            c3 = FloatVector.broadcast(S, a[a3 + k]).fma(bv, c3);
+            c4 = FloatVector.broadcast(S, a[a4 + k]).fma(bv, c4);
+            c5 = FloatVector.broadcast(S, a[a5 + k]).fma(bv, c5);
         }
         c0.intoArray(c, cOff, m);
         c1.intoArray(c, cOff + ldc, m);
