@@ -212,8 +212,14 @@ final class Winograd {
                                        int stride, float[] rows, float[] tmp) {
         int tw = (W + M - 1) / M, n = tw + 2 + L;   // phase rows padded so vector loads never run past them
         for (int ty = ty0; ty < ty1; ty++) {
-            // rows[(4i + r)·n + x + 1] = in[4ty − 1 + i][4x + r] (zero outside the image)
-            for (int i = 0; i < A; i++) {
+            // rows[(4i + r)·n + x + 1] = in[4ty − 1 + i][4x + r] (zero outside the image); tiles overlap by two rows,
+            // so after the first tile row the last two split rows move up and only four are split anew
+            int first = 0;
+            if (ty > ty0) {
+                System.arraycopy(rows, 4 * M * n, rows, 0, 2 * M * n);
+                first = 2;
+            }
+            for (int i = first; i < A; i++) {
                 int r = M * ty - 1 + i, base = 4 * i * n;
                 java.util.Arrays.fill(rows, base, base + 4 * n, 0f);
                 if (r < 0 || r >= H) continue;
