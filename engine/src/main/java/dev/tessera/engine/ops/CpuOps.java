@@ -327,13 +327,17 @@ public final class CpuOps implements Ops {
     static final int FEW_QUERIES = 16;
 
     /**
-     * {@link #attendFew} for four queries that see all T keys: each key and value vector loaded once serves the four
-     * (the same sums in the same order, so the same bits as one query at a time).
+     * {@link #attendFew} for four queries that see all T keys: each key and value vector loaded once serves the four,
+     * whole tiles of 4 x 4 vectors of scores or outputs held in registers (the same sums in the same order, so the
+     * same bits as one query at a time). The tiles are methods of their own: the profiling compiler gives up on a
+     * method this size, which then stays slow until the optimising one gets to it.
      */
     private static void attendFour(int qi, int ldq, int d, float[] q, float[] kT, int kBase, float[] v, int vBase,
                                    int tMax, int T, float scale, float[] p, float[] out, int oi, int ldo) {
         int ld = T + L, q1 = qi + ldq, q2 = q1 + ldq, q3 = q2 + ldq;
-        for (int t = 0; t < T; t += L) {
+        int t = 0;
+        for (; t + 4 * L <= T; t += 4 * L) scoreTile(q, qi, q1, q2, q3, d, kT, kBase + t, tMax, p, t, ld);
+        for (; t < T; t += L) {   // the last keys, a vector at a time
             VectorMask<Float> m = S.indexInRange(t, T);
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int e = 0; e < d; e++) {
@@ -349,20 +353,82 @@ public final class CpuOps implements Ops {
             a3.intoArray(p, 3 * ld + t, m);
         }
         for (int j = 0; j < 4; j++) softmaxScaled(p, j * ld, T, scale);
-        for (int e0 = 0; e0 < d; e0 += L) {
+        int e0 = 0;
+        for (; e0 + 4 * L <= d; e0 += 4 * L) outputTile(p, ld, T, v, vBase + e0, d, out, oi + e0, ldo);
+        for (; e0 < d; e0 += L) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int t = 0; t < T; t++) {
-                FloatVector x = FloatVector.fromArray(S, v, vBase + t * d + e0);
-                a0 = FloatVector.broadcast(S, p[t]).fma(x, a0);
-                a1 = FloatVector.broadcast(S, p[ld + t]).fma(x, a1);
-                a2 = FloatVector.broadcast(S, p[2 * ld + t]).fma(x, a2);
-                a3 = FloatVector.broadcast(S, p[3 * ld + t]).fma(x, a3);
+            for (int t2 = 0; t2 < T; t2++) {
+                FloatVector x = FloatVector.fromArray(S, v, vBase + t2 * d + e0);
+                a0 = FloatVector.broadcast(S, p[t2]).fma(x, a0);
+                a1 = FloatVector.broadcast(S, p[ld + t2]).fma(x, a1);
+                a2 = FloatVector.broadcast(S, p[2 * ld + t2]).fma(x, a2);
+                a3 = FloatVector.broadcast(S, p[3 * ld + t2]).fma(x, a3);
             }
             a0.intoArray(out, oi + e0);
             a1.intoArray(out, oi + ldo + e0);
             a2.intoArray(out, oi + 2 * ldo + e0);
             a3.intoArray(out, oi + 3 * ldo + e0);
         }
+    }
+
+    /**
+     * Scores of 4 queries (rows q0..q3 of q) against 4L keys from {@code k} (kᵀ rows tMax apart), with 4 x 4 vectors
+     * in registers: each key vector and each q_i[e] loaded once for 16 FMAs. Into p[i·ld + t .. + 4L).
+     */
+    private static void scoreTile(float[] q, int q0, int q1, int q2, int q3, int d, float[] kT, int k, int tMax,
+                                  float[] p, int t, int ld) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
+                a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int e = 0; e < d; e++) {
+            int ke = k + e * tMax;
+            FloatVector k0 = FloatVector.fromArray(S, kT, ke), k1 = FloatVector.fromArray(S, kT, ke + L),
+                    k2 = FloatVector.fromArray(S, kT, ke + 2 * L), k3 = FloatVector.fromArray(S, kT, ke + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, q[q0 + e]);
+            a00 = x.fma(k0, a00); a01 = x.fma(k1, a01); a02 = x.fma(k2, a02); a03 = x.fma(k3, a03);
+            x = FloatVector.broadcast(S, q[q1 + e]);
+            a10 = x.fma(k0, a10); a11 = x.fma(k1, a11); a12 = x.fma(k2, a12); a13 = x.fma(k3, a13);
+            x = FloatVector.broadcast(S, q[q2 + e]);
+            a20 = x.fma(k0, a20); a21 = x.fma(k1, a21); a22 = x.fma(k2, a22); a23 = x.fma(k3, a23);
+            x = FloatVector.broadcast(S, q[q3 + e]);
+            a30 = x.fma(k0, a30); a31 = x.fma(k1, a31); a32 = x.fma(k2, a32); a33 = x.fma(k3, a33);
+        }
+        int r = t;
+        a00.intoArray(p, r); a01.intoArray(p, r + L); a02.intoArray(p, r + 2 * L); a03.intoArray(p, r + 3 * L);
+        r += ld;
+        a10.intoArray(p, r); a11.intoArray(p, r + L); a12.intoArray(p, r + 2 * L); a13.intoArray(p, r + 3 * L);
+        r += ld;
+        a20.intoArray(p, r); a21.intoArray(p, r + L); a22.intoArray(p, r + 2 * L); a23.intoArray(p, r + 3 * L);
+        r += ld;
+        a30.intoArray(p, r); a31.intoArray(p, r + L); a32.intoArray(p, r + 2 * L); a33.intoArray(p, r + 3 * L);
+    }
+
+    /**
+     * Outputs of 4 queries over 4L lanes of the head dimension: out_i = Σ_t p[i·ld + t]·v_t (value rows d apart from
+     * {@code v0}), with 4 x 4 vectors in registers: each value vector and each p_i[t] loaded once for 16 FMAs.
+     */
+    private static void outputTile(float[] p, int ld, int T, float[] v, int v0, int d, float[] out, int o, int ldo) {
+        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
+                a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        for (int t = 0; t < T; t++) {
+            int vt = v0 + t * d;
+            FloatVector w0 = FloatVector.fromArray(S, v, vt), w1 = FloatVector.fromArray(S, v, vt + L),
+                    w2 = FloatVector.fromArray(S, v, vt + 2 * L), w3 = FloatVector.fromArray(S, v, vt + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, p[t]);
+            a00 = x.fma(w0, a00); a01 = x.fma(w1, a01); a02 = x.fma(w2, a02); a03 = x.fma(w3, a03);
+            x = FloatVector.broadcast(S, p[ld + t]);
+            a10 = x.fma(w0, a10); a11 = x.fma(w1, a11); a12 = x.fma(w2, a12); a13 = x.fma(w3, a13);
+            x = FloatVector.broadcast(S, p[2 * ld + t]);
+            a20 = x.fma(w0, a20); a21 = x.fma(w1, a21); a22 = x.fma(w2, a22); a23 = x.fma(w3, a23);
+            x = FloatVector.broadcast(S, p[3 * ld + t]);
+            a30 = x.fma(w0, a30); a31 = x.fma(w1, a31); a32 = x.fma(w2, a32); a33 = x.fma(w3, a33);
+        }
+        a00.intoArray(out, o); a01.intoArray(out, o + L); a02.intoArray(out, o + 2 * L); a03.intoArray(out, o + 3 * L);
+        o += ldo;
+        a10.intoArray(out, o); a11.intoArray(out, o + L); a12.intoArray(out, o + 2 * L); a13.intoArray(out, o + 3 * L);
+        o += ldo;
+        a20.intoArray(out, o); a21.intoArray(out, o + L); a22.intoArray(out, o + 2 * L); a23.intoArray(out, o + 3 * L);
+        o += ldo;
+        a30.intoArray(out, o); a31.intoArray(out, o + L); a32.intoArray(out, o + 2 * L); a33.intoArray(out, o + 3 * L);
     }
 
     // ---------------------------------------------------------------- convolutions and image ops
