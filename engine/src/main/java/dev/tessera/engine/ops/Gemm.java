@@ -59,6 +59,10 @@ final class Gemm {
             for (int m = 0; m < M; m++) java.util.Arrays.fill(c, cOff + m * ldc, cOff + m * ldc + N, 0f);
         }
         if (K <= 0) return;
+        // the micro-kernels read A's rows as broadcasts from an array: a whole float[] behind the segment is read in
+        // place (Winograd's transformed filters, attention's queries and scores); anything else (mapped weights) is
+        // copied a row block at a time into a small one
+        float[] aArray = a.heapBase().orElse(null) instanceof float[] f && a.byteSize() == 4L * f.length ? f : null;
         int rowBlocks = (M + MR - 1) / MR;
         // grain: enough row blocks per task that a task does at least ~1 MFLOP
         long flopsPerBlock = 2L * MR * N * K;
@@ -72,7 +76,7 @@ final class Gemm {
                     for (int cb = cb0; cb < cb1; cb++) {
                         int n0 = cb * NB;
                         for (int rb = 0; rb < rowBlocks; rb++) {
-                            rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aOff, lda, panel,
+                            rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aArray, aOff, lda, panel,
                                     b, bOff, ldb, c, cOff, ldc);
                         }
                     }
@@ -86,7 +90,7 @@ final class Gemm {
                 // columns in blocks of NB: a block of B (kc x NB, at most 512 KB) stays in L2 for every row block
                 for (int n0 = 0; n0 < N; n0 += NB) {
                     for (int rb = rb0; rb < rb1; rb++) {
-                        rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aOff, lda, panel,
+                        rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aArray, aOff, lda, panel,
                                 b, bOff, ldb, c, cOff, ldc);
                     }
                 }
@@ -94,16 +98,17 @@ final class Gemm {
         });
     }
 
-    /** C[rows of block rb, n0 .. n0+nb) += A[same rows, k0 .. k0+kc)·B[k0 .. k0+kc, n0 .. n0+nb). */
-    private static void rowBlock(int rb, int k0, int kc, int n0, int nb, int M, MemorySegment a, long aOff, int lda,
-                                 float[] panel, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    /**
+     * C[rows of block rb, n0 .. n0+nb) += A[same rows, k0 .. k0+kc)·B[k0 .. k0+kc, n0 .. n0+nb); {@code aArray} is
+     * the float[] behind {@code a} when it is one (read in place), else null.
+     */
+    private static void rowBlock(int rb, int k0, int kc, int n0, int nb, int M, MemorySegment a, float[] aArray, long aOff,
+                                 int lda, float[] panel, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         int m0 = rb * MR, rows = Math.min(MR, M - m0);
-        // the micro-kernels read A's rows as broadcasts from an array: a whole float[] behind the segment is read in
-        // place (Winograd's transformed filters); anything else (mapped weights) is copied into a small one first
         float[] arr;
         int a0, ld;
-        if (a.heapBase().orElse(null) instanceof float[] f && a.byteSize() == 4L * f.length) {
-            arr = f;
+        if (aArray != null) {
+            arr = aArray;
             a0 = (int) (aOff + (long) m0 * lda + k0);
             ld = lda;
         } else {
