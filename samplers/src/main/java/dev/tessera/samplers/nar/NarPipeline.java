@@ -1,6 +1,7 @@
 package dev.tessera.samplers.nar;
 
 import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
 import dev.tessera.samplers.OpenCheckpoints;
@@ -75,16 +76,10 @@ public final class NarPipeline implements AutoCloseable {
             // official: guidance is on while no more than cfg_interval tokens were generated before this step
             boolean apply = guided && (req.cfgInterval() < 0 || generated <= req.cfgInterval());
             int[][] feed = new int[labels.length][n];
-            for (int j = 0; j < n; j++) {
+            float[][] probs = probabilities(logits, n, B, V, apply ? cfg : Float.NaN, dist);
+            for (int j = 0; j < n; j++) {      // draws in the official order: positions in row order, images within
                 for (int b = 0; b < B; b++) {
-                    float[] l = new float[V];
-                    int cOff = (b * n + j) * V;
-                    System.arraycopy(logits, cOff, l, 0, V);
-                    if (apply) {
-                        int u = ((B + b) * n + j) * V;
-                        for (int v = 0; v < V; v++) l[v] = logits[u + v] + (l[v] - logits[u + v]) * cfg;
-                    }
-                    float[] p = dist.probabilities(l, 0, V);
+                    float[] p = probs[j * B + b];
                     int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
                     out[b * N + pos[j]] = tok;
                     feed[b][j] = tok;
@@ -110,6 +105,29 @@ public final class NarPipeline implements AutoCloseable {
             progress.update("decode", b + 1, B);
         }
         return new TokenImages(List.copyOf(images), List.copyOf(tokens), List.of(stats), (System.nanoTime() - t1) * 1e-9);
+    }
+
+    /**
+     * The processed distributions of one step, {@code [j·B + b][V]} (position j of image b), computed across threads
+     * (the draws that follow stay in order): under guidance {@code u + (c − u)·cfg} first, with the official
+     * rounding (a multiply, then an add); {@code cfg} NaN: no guidance.
+     */
+    private static float[][] probabilities(float[] logits, int n, int B, int V, float cfg, TokenDistribution dist) {
+        float[][] probs = new float[n * B][];
+        Parallel.forRange(n * B, 1, (i0, i1) -> {
+            float[] l = new float[V];
+            for (int i = i0; i < i1; i++) {
+                int j = i / B, b = i % B, c = (b * n + j) * V;
+                if (Float.isNaN(cfg)) {
+                    probs[i] = dist.probabilities(logits, c, V);
+                    continue;
+                }
+                int u = ((B + b) * n + j) * V;
+                for (int v = 0; v < V; v++) l[v] = logits[u + v] + (logits[c + v] - logits[u + v]) * cfg;
+                probs[i] = dist.probabilities(l, 0, V);
+            }
+        });
+        return probs;
     }
 
     @Override
