@@ -83,6 +83,8 @@ public final class NarModel {
         final int[] labels;
         final LlamaStack.Cache cache;
         int step;
+        /** Per-step scratch, grown on demand: the right head's input, normalised head rows, both heads' logits. */
+        float[] hR, t, right, below;
 
         State(int[] labels) {
             this.labels = labels.clone();
@@ -123,10 +125,11 @@ public final class NarModel {
         int D = cfg.dim(), rows = s.rows();
         float[] x = new float[rows * D];
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
-        float[][] rb = heads(s, x, 1, new int[] {0});
+        run(s, x, 1, new int[] {0});
+        float[] R = head(s, s.hR, 1, 0, 1, norm, output, true), B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
         int V = cfg.vocab();
         float[] out = new float[rows * V];
-        for (int i = 0; i < out.length; i++) out[i] = (rb[0][i] + rb[1][i]) / 2;
+        for (int i = 0; i < out.length; i++) out[i] = (R[i] + B[i]) / 2;
         s.step = 1;
         return out;
     }
@@ -153,19 +156,27 @@ public final class NarModel {
         }
         int[] rope = new int[n];
         for (int i = 0; i < n; i++) rope[i] = cfg.clsTokens() + in[i];
-        float[][] rb = heads(s, x, n, rope);
-        float[] R = rb[0], B = rb[1];
+        run(s, x, n, rope);
         boolean growing = k < g;
         int nOut = growing ? n + 1 : n - 1;
         float[] out = new float[rows * nOut * V];
-        for (int r = 0; r < rows; r++) {
-            int base = r * n * V, o = r * nOut * V;
-            if (growing) {
+        if (growing) {
+            float[] R = head(s, s.hR, n, 0, n, norm, output, true), B = head(s, x, n, 0, n, medusaNorm, medusaOutput, false);
+            for (int r = 0; r < rows; r++) {
+                int base = r * n * V, o = r * nOut * V;
                 System.arraycopy(R, base, out, o, V);                                  // first: right of (row 0)
                 for (int j = 1; j < n; j++) mix(B, base + (j - 1) * V, R, base + j * V, out, o + j * V, V);
                 System.arraycopy(B, base + (n - 1) * V, out, o + n * V, V);            // last: below the last row
-            } else {
-                for (int j = 0; j < nOut; j++) mix(B, base + j * V, R, base + (j + 1) * V, out, o + j * V, V);
+            }
+        } else {
+            // shrinking: input j's right neighbour (j + 1) and below neighbour (j) meet at output j; the right head's
+            // prediction from the first input and the below head's from the last lie outside the grid, not computed
+            float[] R = head(s, s.hR, n, 1, n, norm, output, true), B = head(s, x, n, 0, n - 1, medusaNorm, medusaOutput, false);
+            for (int r = 0; r < rows; r++) {
+                for (int j = 0; j < nOut; j++) {
+                    int o = (r * nOut + j) * V;
+                    mix(B, o, R, o, out, o, V);
+                }
             }
         }
         s.step++;
@@ -177,19 +188,35 @@ public final class NarModel {
         for (int v = 0; v < V; v++) out[oo + v] = (b[bo + v] + r[ro + v]) / 2;
     }
 
-    /** Runs the main blocks (right head) and the extra blocks (below head) on n new positions of every row. */
-    private float[][] heads(State s, float[] x, int n, int[] rope) {
-        int rows = s.rows() * n, D = cfg.dim(), main = stack.size() - extraLayers;
+    /**
+     * Runs the main blocks and the extra blocks on n new positions of every row: the main blocks' output (the right
+     * head's input) is kept in {@code s.hR}, the extra blocks' (the below head's) is left in {@code x}.
+     */
+    private void run(State s, float[] x, int n, int[] rope) {
+        int main = stack.size() - extraLayers;
         stack.run(s.cache, x, n, rope, false, 0, main);
-        float[] hR = x.clone();
+        s.hR = grow(s.hR, x.length);
+        System.arraycopy(x, 0, s.hR, 0, x.length);
         stack.run(s.cache, x, n, rope, false, main, stack.size());
         s.cache.advance(n);
-        float[] t = new float[rows * D];
-        float[] R = new float[rows * cfg.vocab()], B = new float[rows * cfg.vocab()];
-        ops.rmsNorm(hR, 0, t, 0, rows, D, cfg.normEps(), norm);
-        ops.linear(t, 0, rows, output, R, 0, Activation.NONE);
-        ops.rmsNorm(x, 0, t, 0, rows, D, cfg.normEps(), medusaNorm);
-        ops.linear(t, 0, rows, medusaOutput, B, 0, Activation.NONE);
-        return new float[][] {R, B};
+    }
+
+    /**
+     * One head's logits for positions [j0, j1) of each row's n hidden states {@code h}: {@code [rows, j1 − j0, V]} in
+     * a scratch array of the state (the right head's or the below head's), valid until the next step.
+     */
+    private float[] head(State s, float[] h, int n, int j0, int j1, float[] weight, Linear out, boolean right) {
+        int rows = s.rows(), m = j1 - j0, D = cfg.dim(), V = cfg.vocab();
+        s.t = grow(s.t, rows * m * D);
+        for (int r = 0; r < rows; r++) ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
+        float[] logits = grow(right ? s.right : s.below, rows * m * V);
+        if (right) s.right = logits;
+        else s.below = logits;
+        ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
+        return logits;
+    }
+
+    private static float[] grow(float[] a, int n) {
+        return a != null && a.length >= n ? a : new float[n];
     }
 }
