@@ -1,5 +1,6 @@
 package dev.tessera.samplers.ar;
 
+import dev.tessera.samplers.Softmax;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
 
@@ -78,16 +79,8 @@ public record TokenDistribution(double temperature, int topK, double topP) {
     }
 
     static float[] softmax(float[] l) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (float x : l) max = Math.max(max, x);
-        float[] p = new float[l.length];
-        double sum = 0;
-        for (int i = 0; i < l.length; i++) {
-            p[i] = (float) Math.exp(l[i] - max);
-            sum += p[i];
-        }
-        float inv = (float) (1.0 / sum);
-        for (int i = 0; i < l.length; i++) p[i] *= inv;
+        float[] p = l.clone();
+        Softmax.inPlace(p, 0, p.length);
         return p;
     }
 

@@ -1,5 +1,6 @@
 package dev.tessera.samplers.var;
 
+import dev.tessera.samplers.Softmax;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
 
@@ -66,15 +67,7 @@ public final class VarSampling {
 
     /** In-place softmax of a row, float32 like PyTorch's (max-subtracted). */
     public static void softmax(float[] x, int off, int V) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int v = off; v < off + V; v++) max = Math.max(max, x[v]);
-        double sum = 0;
-        for (int v = off; v < off + V; v++) {
-            x[v] = (float) Math.exp(x[v] - max);
-            sum += x[v];
-        }
-        float inv = (float) (1.0 / sum);
-        for (int v = off; v < off + V; v++) x[v] *= inv;
+        Softmax.inPlace(x, off, V);
     }
 
     /** One {@code torch.multinomial(p, 1, replacement=True)} draw, as VAR's helper calls it. */
