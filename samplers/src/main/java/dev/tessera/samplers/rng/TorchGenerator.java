@@ -1,5 +1,9 @@
 package dev.tessera.samplers.rng;
 
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * A seeded random number generator that draws the same numbers as PyTorch's CPU generator
  * ({@code torch.Generator().manual_seed(seed)}): a 32-bit Mersenne Twister (mt19937) and PyTorch's rules for
@@ -14,7 +18,11 @@ package dev.tessera.samplers.rng;
  */
 public final class TorchGenerator {
     private static final int N = 624, M = 397;
+    private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    private static final int IL = I.length();
     private final int[] mt = new int[N];
+    /** The tempered words of the current state, handed out in order. */
+    private final int[] words = new int[N];
     private int index;
 
     public TorchGenerator(long seed) {
@@ -27,22 +35,49 @@ public final class TorchGenerator {
     /** The next 32-bit word (as an unsigned value in a long). */
     public long nextU32() {
         if (index >= N) twist();
-        int y = mt[index++];
-        y ^= y >>> 11;
-        y ^= (y << 7) & 0x9d2c5680;
-        y ^= (y << 15) & 0xefc60000;
-        y ^= y >>> 18;
-        return y & 0xffffffffL;
+        return words[index++] & 0xffffffffL;
     }
 
-    /** The standard MT19937 state update, in three loops so that no index wraps (no modulo, no branch). */
+    /**
+     * The standard MT19937 state update, then the tempering of all N words into {@link #words}, in vector lanes
+     * where no lane reads a word another lane of the same step writes: the first N − M words read old words M
+     * ahead, the next ones new words N − M (227) behind.
+     */
     private void twist() {
         int[] s = mt;
         int i = 0;
+        for (; i + IL <= N - M; i += IL) {
+            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1)).lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M)).intoArray(s, i);
+        }
         for (; i < N - M; i++) s[i] = s[i + M] ^ mix(s[i], s[i + 1]);
+        for (; i + IL <= N - 1; i += IL) {
+            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1)).lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M - N)).intoArray(s, i);
+        }
         for (; i < N - 1; i++) s[i] = s[i + M - N] ^ mix(s[i], s[i + 1]);
         s[N - 1] = s[M - 1] ^ mix(s[N - 1], s[0]);
+        for (i = 0; i + IL <= N; i += IL) temper(IntVector.fromArray(I, s, i)).intoArray(words, i);
+        for (; i < N; i++) words[i] = temper(s[i]);
         index = 0;
+    }
+
+    private static int temper(int y) {
+        y ^= y >>> 11;
+        y ^= (y << 7) & 0x9d2c5680;
+        y ^= (y << 15) & 0xefc60000;
+        return y ^ (y >>> 18);
+    }
+
+    private static IntVector temper(IntVector y) {
+        y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 11));
+        y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHL, 7).and(0x9d2c5680));
+        y = y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHL, 15).and(0xefc60000));
+        return y.lanewise(VectorOperators.XOR, y.lanewise(VectorOperators.LSHR, 18));
+    }
+
+    /** {@link #mix(int, int)} in every lane. */
+    private static IntVector mix(IntVector a, IntVector b) {
+        IntVector y = a.and(0x80000000).or(b.and(0x7fffffff));
+        return y.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.XOR, y.and(1).neg().and(0x9908b0df));
     }
 
     /** {@code y = upper bit of a | lower 31 bits of b}; {@code (y >>> 1) ^ (odd y ? 0x9908b0df : 0)}. */
