@@ -33,9 +33,19 @@ public final class Buffers {
         give(m.data());
     }
 
-    /** Forgets the free arrays smaller than {@code size} floats, so their memory can be reclaimed. */
+    private boolean keepAll;
+
+    /** Forgets the free arrays smaller than {@code size} floats, so their memory can be reclaimed (unless kept). */
     public void dropBelow(int size) {
-        free.keySet().removeIf(k -> k < size);
+        if (!keepAll) free.keySet().removeIf(k -> k < size);
+    }
+
+    /**
+     * Whether {@link #dropBelow} keeps the smaller arrays: for buffers kept from one decode to the next, whose
+     * coarser levels take the same sizes again.
+     */
+    public void keepAll(boolean keep) {
+        keepAll = keep;
     }
 
     /**

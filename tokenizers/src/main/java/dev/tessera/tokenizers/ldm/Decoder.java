@@ -89,6 +89,7 @@ public final class Decoder {
     public float[] forwardAll(Ops ops, int B, Latents latents) {
         Buffers kept = spare.getAndSet(null);
         Buffers buf = kept != null ? kept : new Buffers();
+        buf.keepAll(keepBuffers);
         float[] out = null;
         for (int b = 0; b < B; b++) {
             FeatureMap z = latents.latent(b, buf);

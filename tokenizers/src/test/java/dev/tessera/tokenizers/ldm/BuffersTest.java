@@ -23,4 +23,18 @@ class BuffersTest {
         buf.dropBelow(15);
         assertNotSame(small, buf.take(10));
     }
+
+    @Test
+    void keepsSmallerArraysWhenAskedTo() {
+        Buffers buf = new Buffers();
+        float[] small = buf.take(10);
+        buf.give(small);
+        buf.keepAll(true);
+        buf.dropBelow(15);                 // kept for the next decode's coarser levels
+        assertSame(small, buf.take(10));
+        buf.give(small);
+        buf.keepAll(false);
+        buf.dropBelow(15);
+        assertNotSame(small, buf.take(10));
+    }
 }

@@ -83,12 +83,21 @@ public final class NarModel {
         final int[] labels;
         final LlamaStack.Cache cache;
         int step;
-        /** Per-step scratch, grown on demand: the right head's input, normalised head rows, both heads' logits. */
-        float[] hR, t, right, below;
+        /**
+         * Per-step scratch for the longest diagonal: the right head's input, normalised head rows, both heads' logits
+         * and the step's result.
+         */
+        final float[] hR, t, right, below, logits;
 
         State(int[] labels) {
             this.labels = labels.clone();
             this.cache = stack.newCache(labels.length, cfg.sequence());
+            int most = labels.length * cfg.grid();
+            hR = new float[most * cfg.dim()];
+            t = new float[most * cfg.dim()];
+            right = new float[most * cfg.vocab()];
+            below = new float[most * cfg.vocab()];
+            logits = new float[most * cfg.vocab()];
         }
 
         public int rows() {
@@ -119,7 +128,10 @@ public final class NarModel {
         return idx;
     }
 
-    /** Step 0: the class token; returns the logits of token (0, 0), {@code (R + B)/2}, {@code [rows, V]}. */
+    /**
+     * Step 0: the class token; returns the logits of token (0, 0), {@code (R + B)/2}, {@code [rows, V]}, at the
+     * front of the state's logits array (valid until the next step; the array is sized for the longest diagonal).
+     */
     public float[] prefill(State s) {
         if (s.step != 0) throw new IllegalStateException("prefill must come first");
         int D = cfg.dim(), rows = s.rows();
@@ -127,9 +139,8 @@ public final class NarModel {
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
         run(s, x, 1, new int[] {0});
         float[] R = head(s, s.hR, 1, 0, 1, norm, output, true), B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
-        int V = cfg.vocab();
-        float[] out = new float[rows * V];
-        for (int i = 0; i < out.length; i++) out[i] = (R[i] + B[i]) / 2;
+        float[] out = s.logits;
+        for (int i = 0; i < rows * cfg.vocab(); i++) out[i] = (R[i] + B[i]) / 2;
         s.step = 1;
         return out;
     }
@@ -138,7 +149,8 @@ public final class NarModel {
      * Step k ≥ 1: feeds the tokens of anti-diagonal k−1 ({@code tokens[row][i]} in row order) and returns the
      * logits of anti-diagonal k in row order, {@code [rows, n_k, V]}: the right head's prediction from the left
      * neighbour and the below head's from the upper neighbour, averaged where both exist (as the official
-     * {@code forward}: first = R, last = B while the diagonals grow; middle = (B + R)/2).
+     * {@code forward}: first = R, last = B while the diagonals grow; middle = (B + R)/2). Like {@link #prefill},
+     * the result is the front of the state's logits array, overwritten by the next step.
      */
     public float[] step(State s, int[][] tokens) {
         int k = s.step, g = cfg.grid();
@@ -159,7 +171,7 @@ public final class NarModel {
         run(s, x, n, rope);
         boolean growing = k < g;
         int nOut = growing ? n + 1 : n - 1;
-        float[] out = new float[rows * nOut * V];
+        float[] out = s.logits;
         if (growing) {
             float[] R = head(s, s.hR, n, 0, n, norm, output, true), B = head(s, x, n, 0, n, medusaNorm, medusaOutput, false);
             for (int r = 0; r < rows; r++) {
@@ -195,7 +207,6 @@ public final class NarModel {
     private void run(State s, float[] x, int n, int[] rope) {
         int main = stack.size() - extraLayers;
         stack.run(s.cache, x, n, rope, false, 0, main);
-        s.hR = grow(s.hR, x.length);
         System.arraycopy(x, 0, s.hR, 0, x.length);
         stack.run(s.cache, x, n, rope, false, main, stack.size());
         s.cache.advance(n);
@@ -206,17 +217,10 @@ public final class NarModel {
      * a scratch array of the state (the right head's or the below head's), valid until the next step.
      */
     private float[] head(State s, float[] h, int n, int j0, int j1, float[] weight, Linear out, boolean right) {
-        int rows = s.rows(), m = j1 - j0, D = cfg.dim(), V = cfg.vocab();
-        s.t = grow(s.t, rows * m * D);
+        int rows = s.rows(), m = j1 - j0, D = cfg.dim();
         for (int r = 0; r < rows; r++) ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
-        float[] logits = grow(right ? s.right : s.below, rows * m * V);
-        if (right) s.right = logits;
-        else s.below = logits;
+        float[] logits = right ? s.right : s.below;
         ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
         return logits;
-    }
-
-    private static float[] grow(float[] a, int n) {
-        return a != null && a.length >= n ? a : new float[n];
     }
 }
