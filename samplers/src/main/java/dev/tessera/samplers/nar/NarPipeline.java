@@ -90,7 +90,9 @@ public final class NarPipeline implements AutoCloseable {
             progress.update("step", k + 1, steps);
             if (k + 1 < steps) logits = model.step(s, feed);
         }
-        SamplerStats stats = new SamplerStats("nar", B, B * N, s.step(), 0, 0, 0, (System.nanoTime() - t0) * 1e-9);
+        int passes = s.step();
+        model.finish(s);
+        SamplerStats stats = new SamplerStats("nar", B, B * N, passes, 0, 0, 0, (System.nanoTime() - t0) * 1e-9);
 
         long t1 = System.nanoTime();
         int side = c.grid(), px = side * vq.downsampling();

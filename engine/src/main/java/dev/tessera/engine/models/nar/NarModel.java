@@ -12,6 +12,7 @@ import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
 import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * NAR, next-neighbour autoregressive modeling on the LlamaGen stack ({@code NAR-images/autoregressive/models/gpt.py}):
@@ -30,6 +31,7 @@ public final class NarModel {
     private final float[] norm, medusaNorm;
     private final Linear output, medusaOutput;
     private final Ops ops;
+    private final AtomicReference<State> spare = new AtomicReference<>();
 
     private NarModel(LlamaGenConfig cfg, int extraLayers, MemorySegment clsEmb, MemorySegment tokEmb, LlamaStack stack,
                      float[] norm, Linear output, float[] medusaNorm, Linear medusaOutput, Ops ops) {
@@ -110,9 +112,23 @@ public final class NarModel {
         }
     }
 
+    /**
+     * A new generation for {@code labels} (one row each; under CFG the unconditional rows too). It reuses the arrays
+     * of the state last handed back by {@link #finish} when that had as many rows.
+     */
     public State start(int[] labels) {
         cfg.checkLabels(labels);
-        return new State(labels);
+        State s = spare.getAndSet(null);
+        if (s == null || s.rows() != labels.length) return new State(labels);
+        System.arraycopy(labels, 0, s.labels, 0, labels.length);
+        s.cache.truncate(0);
+        s.step = 0;
+        return s;
+    }
+
+    /** Hands back a state no longer used, so that the next {@link #start} can reuse its cache and scratch arrays. */
+    public void finish(State s) {
+        spare.set(s);
     }
 
     /** Decoding steps for the whole grid: one per anti-diagonal (2·grid − 1). */

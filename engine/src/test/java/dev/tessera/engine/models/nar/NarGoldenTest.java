@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** NAR against golden {@code nar-small}: teacher-forced logits (proximity mask) and greedy CFG decoding. */
@@ -91,34 +92,44 @@ class NarGoldenTest {
     void greedyCfgDecodingMatchesTokenForToken() {
         try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu());
-            int V = 1024, B = 2;
-            float cfg = 2f;
-            int[] got = new int[B * 256];
-            NarModel.State s = m.start(new int[] {4, 8, 10, 10});
-            float[] l = m.prefill(s);
-            for (int k = 0; k < m.steps(); k++) {
-                int[] pos = m.diagonal(k);
-                int[][] feed = new int[2 * B][pos.length];
-                for (int j = 0; j < pos.length; j++) {
-                    for (int b = 0; b < B; b++) {
-                        int c = (b * pos.length + j) * V, u = ((B + b) * pos.length + j) * V, best = 0;
-                        float bestV = Float.NEGATIVE_INFINITY;
-                        for (int v = 0; v < V; v++) {
-                            float x = l[u + v] + (l[c + v] - l[u + v]) * cfg;
-                            if (x > bestV) {
-                                bestV = x;
-                                best = v;
-                            }
-                        }
-                        got[b * 256 + pos[j]] = best;
-                        feed[b][j] = best;
-                        feed[B + b][j] = best;
-                    }
-                }
-                if (k + 1 < m.steps()) l = m.step(s, feed);
+            NarModel.State first = null;
+            for (int round = 0; round < 2; round++) {   // the second round reuses the first one's state
+                NarModel.State s = m.start(new int[] {4, 8, 10, 10});
+                if (round == 1) assertSame(first, s, "a finished state is reused");
+                assertArrayEquals(g.ints("greedy.tokens"), greedyCfg(m, s), "greedy NAR tokens, round " + round);
+                assertEquals(31, s.step());
+                m.finish(s);
+                first = s;
             }
-            assertArrayEquals(g.ints("greedy.tokens"), got, "greedy NAR tokens");
-            assertEquals(31, s.step());
         }
+    }
+
+    private static int[] greedyCfg(NarModel m, NarModel.State s) {
+        int V = 1024, B = 2;
+        float cfg = 2f;
+        int[] got = new int[B * 256];
+        float[] l = m.prefill(s);
+        for (int k = 0; k < m.steps(); k++) {
+            int[] pos = m.diagonal(k);
+            int[][] feed = new int[2 * B][pos.length];
+            for (int j = 0; j < pos.length; j++) {
+                for (int b = 0; b < B; b++) {
+                    int c = (b * pos.length + j) * V, u = ((B + b) * pos.length + j) * V, best = 0;
+                    float bestV = Float.NEGATIVE_INFINITY;
+                    for (int v = 0; v < V; v++) {
+                        float x = l[u + v] + (l[c + v] - l[u + v]) * cfg;
+                        if (x > bestV) {
+                            bestV = x;
+                            best = v;
+                        }
+                    }
+                    got[b * 256 + pos[j]] = best;
+                    feed[b][j] = best;
+                    feed[B + b][j] = best;
+                }
+            }
+            if (k + 1 < m.steps()) l = m.step(s, feed);
+        }
+        return got;
     }
 }
