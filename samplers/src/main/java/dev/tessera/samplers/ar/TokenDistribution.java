@@ -45,7 +45,8 @@ public record TokenDistribution(double temperature, int topK, double topP) {
             for (int v = 0; v < V; v++) if (l[v] < kth) l[v] = Float.NEGATIVE_INFINITY;
         }
         if (topP < 1.0) topP(l, V);
-        return softmax(l);
+        Softmax.inPlace(l, 0, V);
+        return l;
     }
 
     /**

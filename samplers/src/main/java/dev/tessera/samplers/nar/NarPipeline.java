@@ -1,9 +1,9 @@
 package dev.tessera.samplers.nar;
 
 import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
+import dev.tessera.engine.ops.Parallel;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.samplers.GeneratedImage;

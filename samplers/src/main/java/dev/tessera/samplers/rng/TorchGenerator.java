@@ -39,9 +39,10 @@ public final class TorchGenerator {
     }
 
     /**
-     * The standard MT19937 state update, then the tempering of all N words into {@link #words}, in vector lanes
-     * where no lane reads a word another lane of the same step writes: the first N − M words read old words M
-     * ahead, the next ones new words N − M (227) behind.
+     * The standard MT19937 state update, then the tempering of all N words into {@link #words}, in vector lanes.
+     * Word i needs the old words i + 1 (loaded before the step stores anything) and i + M (the first N − M words:
+     * not yet updated) or the new word i + M − N (the others: 227 behind, updated by earlier steps since a step has
+     * fewer lanes than that).
      */
     private void twist() {
         int[] s = mt;

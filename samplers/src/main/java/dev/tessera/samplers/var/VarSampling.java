@@ -1,5 +1,6 @@
 package dev.tessera.samplers.var;
 
+import dev.tessera.engine.ops.VectorMath;
 import dev.tessera.samplers.Softmax;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
@@ -40,7 +41,7 @@ public final class VarSampling {
             float[] e = new float[n];
             double sum = 0;
             for (int i = 0; i < n; i++) {
-                e[i] = (float) Math.exp(logits[off + (int) keyed[i]] - max);
+                e[i] = VectorMath.exp(logits[off + (int) keyed[i]] - max);   // the exp of the softmax below
                 sum += e[i];
             }
             // cumsum of the float32 softmax, accumulated in float64 as PyTorch's CPU cumsum does

@@ -14,6 +14,7 @@ import java.util.Set;
 public final class Buffers {
     private final Map<Integer, ArrayDeque<float[]>> free = new HashMap<>();
     private final Set<Integer> taken = new HashSet<>();
+    private boolean keepAll;
 
     public float[] take(int size) {
         taken.add(size);
@@ -32,8 +33,6 @@ public final class Buffers {
     public void give(FeatureMap m) {
         give(m.data());
     }
-
-    private boolean keepAll;
 
     /** Forgets the free arrays smaller than {@code size} floats, so their memory can be reclaimed (unless kept). */
     public void dropBelow(int size) {

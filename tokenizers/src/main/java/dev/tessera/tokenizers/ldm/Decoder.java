@@ -72,9 +72,9 @@ public final class Decoder {
     }
 
     /**
-     * Keeps the activation arrays of one {@link #forwardAll} call for the next (the finest level's few maps: about
-     * 130 MB for LlamaGen's VQ-16 at 256 px), so that repeated decoding neither allocates nor zeroes them and gives
-     * the collector less to do (NAR-B decode 0.75-0.83 -> 0.70-0.73 s). Off by default: the memory stays taken
+     * Keeps the activation arrays of one {@link #forwardAll} call for the next (every level's maps, the coarser ones
+     * too: 185 MB for LlamaGen's VQ-16 at 256 px), so that repeated decoding neither allocates nor zeroes them
+     * and gives the collector less to do (NAR-B decode 0.75-0.83 -> 0.70-0.73 s). Off by default: the memory stays taken
      * between calls (VAR's tokenizer leaves it off: VAR-d16's peak memory is held to 1.3x its weights).
      */
     public void keepBuffersBetweenCalls(boolean keep) {

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** NAR against golden {@code nar-small}: teacher-forced logits (proximity mask) and greedy CFG decoding. */
@@ -101,6 +102,11 @@ class NarGoldenTest {
                 m.finish(s);
                 first = s;
             }
+            NarModel.State done = m.start(new int[] {4, 8, 10, 10});
+            m.prefill(done);
+            m.finish(done);
+            assertThrows(IllegalStateException.class, () -> m.step(done, new int[4][1]), "a finished generation takes no steps");
+            assertThrows(IllegalStateException.class, () -> m.finish(done), "finished twice");
         }
     }
 
