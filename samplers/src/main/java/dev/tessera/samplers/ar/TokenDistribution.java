@@ -85,6 +85,21 @@ public record TokenDistribution(double temperature, int topK, double topP) {
         return p;
     }
 
+    /**
+     * The logits to sample position {@code logits[c .. c+V)} from: under guidance the official
+     * {@code u + (c − u)·cfg} with the unconditional row at {@code u} (a multiply, then an add, two roundings),
+     * else the conditional row as it is; a new array either way.
+     */
+    public static float[] guided(float[] logits, int c, int u, boolean apply, float cfg, int V) {
+        float[] l = new float[V];
+        if (!apply) {
+            System.arraycopy(logits, c, l, 0, V);
+            return l;
+        }
+        for (int v = 0; v < V; v++) l[v] = logits[u + v] + (logits[c + v] - logits[u + v]) * cfg;
+        return l;
+    }
+
     /** One token from processed probabilities: argmax when greedy, else {@code torch.multinomial(p, 1)}. */
     public int sample(float[] p, TorchGenerator rng) {
         if (greedy()) return argmax(p);

@@ -167,13 +167,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
             boolean apply = guided && (t == 0 || req.cfgInterval() < 0 || t - 1 <= req.cfgInterval());
             int[][] next = new int[labels.length][1];
             for (int b = 0; b < B; b++) {
-                float[] l = new float[V];
-                System.arraycopy(logits, b * V, l, 0, V);
-                if (apply) {
-                    int u = (B + b) * V;
-                    for (int v = 0; v < V; v++) l[v] = logits[u + v] + (l[v] - logits[u + v]) * cfg;
-                }
-                float[] p = dist.probabilities(l, 0, V);
+                float[] p = dist.probabilities(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V), 0, V);
                 int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
                 out[b * N + t] = tok;
                 next[b][0] = tok;

@@ -1,6 +1,7 @@
 package dev.tessera.samplers.llamagen;
 
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
+import dev.tessera.samplers.ar.TokenDistribution;
 import dev.tessera.samplers.ar.TokenSequence;
 
 /**
@@ -61,14 +62,8 @@ public final class LlamaGenSequence implements TokenSequence {
     /** Guided logits of position i (of n) for token j. */
     private float[] combine(float[] logits, int i, int n, int token) {
         int V = vocab();
-        float[] c = new float[V];
-        System.arraycopy(logits, i * V, c, 0, V);
         boolean apply = guided && (token == 0 || cfgInterval < 0 || token - 1 <= cfgInterval);
-        if (apply) {
-            int u = (n + i) * V;
-            for (int v = 0; v < V; v++) c[v] = logits[u + v] + (c[v] - logits[u + v]) * cfg;
-        }
-        return c;
+        return TokenDistribution.guided(logits, i * V, (n + i) * V, apply, cfg, V);
     }
 
     @Override

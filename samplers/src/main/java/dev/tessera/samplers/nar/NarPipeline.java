@@ -76,7 +76,7 @@ public final class NarPipeline implements AutoCloseable {
             // official: guidance is on while no more than cfg_interval tokens were generated before this step
             boolean apply = guided && (req.cfgInterval() < 0 || generated <= req.cfgInterval());
             int[][] feed = new int[labels.length][n];
-            float[][] probs = probabilities(logits, n, B, V, apply ? cfg : Float.NaN, dist);
+            float[][] probs = probabilities(logits, n, B, V, apply, cfg, dist);
             for (int j = 0; j < n; j++) {      // draws in the official order: positions in row order, images within
                 for (int b = 0; b < B; b++) {
                     float[] p = probs[j * B + b];
@@ -110,22 +110,16 @@ public final class NarPipeline implements AutoCloseable {
     }
 
     /**
-     * The processed distributions of one step, {@code [j·B + b][V]} (position j of image b), computed across threads
-     * (the draws that follow stay in order): under guidance {@code u + (c − u)·cfg} first, with the official
-     * rounding (a multiply, then an add); {@code cfg} NaN: no guidance.
+     * The processed distributions of one step, {@code [j·B + b][V]} (position j of image b), guided when
+     * {@code apply}, computed across threads (the draws that follow stay in order).
      */
-    private static float[][] probabilities(float[] logits, int n, int B, int V, float cfg, TokenDistribution dist) {
+    private static float[][] probabilities(float[] logits, int n, int B, int V, boolean apply, float cfg,
+                                           TokenDistribution dist) {
         float[][] probs = new float[n * B][];
         Parallel.forRange(n * B, 1, (i0, i1) -> {
-            float[] l = new float[V];
             for (int i = i0; i < i1; i++) {
-                int j = i / B, b = i % B, c = (b * n + j) * V;
-                if (Float.isNaN(cfg)) {
-                    probs[i] = dist.probabilities(logits, c, V);
-                    continue;
-                }
-                int u = ((B + b) * n + j) * V;
-                for (int v = 0; v < V; v++) l[v] = logits[u + v] + (logits[c + v] - logits[u + v]) * cfg;
+                int j = i / B, b = i % B;
+                float[] l = TokenDistribution.guided(logits, (b * n + j) * V, ((B + b) * n + j) * V, apply, cfg, V);
                 probs[i] = dist.probabilities(l, 0, V);
             }
         });
