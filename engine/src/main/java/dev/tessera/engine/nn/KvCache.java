@@ -65,13 +65,15 @@ public final class KvCache {
         int d = headDim, cap = capacity;
         float[] k = kT[layer], vv = v[layer];
         for (int b = 0; b < rows; b++) {
-            for (int t = 0; t < n; t++) {
-                int s = srcOff + (b * n + t) * ld, pos = length + t;
-                for (int h = 0; h < heads; h++) {
-                    int bh = b * heads + h, ks = s + kOff + h * d;
-                    for (int e = 0; e < d; e++) k[(bh * d + e) * cap + pos] = src[ks + e];
-                    System.arraycopy(src, s + vOff + h * d, vv, (bh * cap + pos) * d, d);
+            int s = srcOff + b * n * ld;
+            for (int h = 0; h < heads; h++) {
+                int bh = b * heads + h, ks = s + kOff + h * d;
+                // key element e of the n positions: n consecutive floats of row e of the transposed keys
+                for (int e = 0; e < d; e++) {
+                    int row = (bh * d + e) * cap + length;
+                    for (int t = 0; t < n; t++) k[row + t] = src[ks + t * ld + e];
                 }
+                for (int t = 0; t < n; t++) System.arraycopy(src, s + t * ld + vOff + h * d, vv, (bh * cap + length + t) * d, d);
             }
         }
     }
