@@ -1,6 +1,8 @@
 package dev.tessera.samplers.rng;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -20,6 +22,10 @@ public final class TorchGenerator {
     private static final int N = 624, M = 397;
     private static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
     private static final int IL = I.length();
+    /** Word pairs of a double vector: {@code 2·DL} ints read as {@code DL} longs. */
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
+    private static final VectorSpecies<Integer> I2 = VectorSpecies.of(int.class, D.vectorShape());
     private final int[] mt = new int[N];
     /** The tempered words of the current state, handed out in order. */
     private final int[] words = new int[N];
@@ -98,6 +104,29 @@ public final class TorchGenerator {
         return (((hi << 32) | lo) & ((1L << 53) - 1)) * 0x1.0p-53;
     }
 
+    /**
+     * {@code n} values of {@link #nextDouble} into {@code out[off ..]}, the same stream; whole vectors of word pairs
+     * at a time where the tempered block holds them (two words make a long with the first word high: the pair read
+     * as a little-endian long, rotated by 32 bits).
+     */
+    public void nextDoubles(double[] out, int off, int n) {
+        int i = 0;
+        while (i < n) {
+            if (index >= N) twist();
+            int pairs = Math.min(n - i, (N - index) / 2) / DL * DL;
+            if (pairs == 0) {   // fewer than a vector's worth left in this block (or one word): one at a time
+                out[off + i++] = nextDouble();
+                continue;
+            }
+            for (int k = 0; k < pairs; k += DL, index += 2 * DL) {
+                ((LongVector) IntVector.fromArray(I2, words, index).reinterpretAsLongs()).lanewise(VectorOperators.ROL, 32)
+                        .and((1L << 53) - 1).convert(VectorOperators.L2D, 0).reinterpretAsDoubles()
+                        .mul(0x1.0p-53).intoArray(out, off + i + k);
+            }
+            i += pairs;
+        }
+    }
+
     /** An Exp(1) draw as {@code tensor.exponential_()} makes it for float32 tensors. */
     public float nextExponential() {
         return (float) -Math.log1p(-nextDouble());
@@ -137,7 +166,7 @@ public final class TorchGenerator {
             }
             return;
         }
-        for (int i = 0; i < n; i++) out[off + i] = nextDouble();
+        nextDoubles(out, off, n);
         for (int i = 0; i + 16 <= n; i += 16) boxMuller16(out, off + i);
         if (n % 16 != 0) {
             int last = off + n - 16;

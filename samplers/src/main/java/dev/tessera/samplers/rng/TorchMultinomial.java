@@ -1,5 +1,11 @@
 package dev.tessera.samplers.rng;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
 /**
  * One draw of {@code torch.multinomial(p, 1, ...)} from a row of probabilities, as PyTorch 1.13's CPU kernels make
  * it. The two calls the official samplers use consume the generator differently:
@@ -12,6 +18,12 @@ package dev.tessera.samplers.rng;
  * Both were checked draw for draw against {@code torch.multinomial} with {@code torch.Generator('cpu')}.
  */
 public final class TorchMultinomial {
+    /** Uniforms drawn ahead, at most (the stream advances exactly as one draw per entry). */
+    private static final int BLOCK = 1024;
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int DL = D.length();
+    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(DL * 32));
+
     private TorchMultinomial() {
     }
 
@@ -50,15 +62,30 @@ public final class TorchMultinomial {
         int best = 0;
         float bestScore = -1f;
         double bound = -1;   // (1 + 10⁻³) / bestScore once bestScore > 0; negative: no bound yet
-        for (int v = 0; v < V; v++) {
-            double u = rng.nextDouble();
-            float pv = p[off + v];
-            if (bound > 0 && u > pv * bound + 1e-12) continue;
-            float score = pv / (float) -Math.log1p(-u);
-            if (score > bestScore) {
-                bestScore = score;
-                best = v;
-                if (score > 0f) bound = (1 + 1e-3) / score;
+        double[] us = new double[Math.min(V, BLOCK)];
+        for (int v0 = 0; v0 < V; v0 += BLOCK) {
+            int m = Math.min(BLOCK, V - v0);
+            rng.nextDoubles(us, 0, m);   // the draws of the block at once
+            for (int j = 0; j < m; ) {
+                // DL entries at a time: skipped together when none of them can win (the test below, in every lane)
+                if (bound > 0 && j + DL <= m) {
+                    DoubleVector pv = (DoubleVector) FloatVector.fromArray(F, p, off + v0 + j).convertShape(VectorOperators.F2D, D, 0);
+                    if (DoubleVector.fromArray(D, us, j).compare(VectorOperators.GT, pv.mul(bound).add(1e-12)).allTrue()) {
+                        j += DL;
+                        continue;
+                    }
+                }
+                for (int e = Math.min(m, j + DL); j < e; j++) {
+                    double u = us[j];
+                    float pv = p[off + v0 + j];
+                    if (bound > 0 && u > pv * bound + 1e-12) continue;
+                    float score = pv / (float) -Math.log1p(-u);
+                    if (score > bestScore) {
+                        bestScore = score;
+                        best = v0 + j;
+                        if (score > 0f) bound = (1 + 1e-3) / score;
+                    }
+                }
             }
         }
         return best;

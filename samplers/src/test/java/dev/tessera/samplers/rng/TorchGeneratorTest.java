@@ -78,7 +78,7 @@ class TorchGeneratorTest {
     void multinomialShortcutDrawsWhatTheFullLoopDraws() {
         // peaked, flat, with zeros (top-k), and a single non-zero entry: same token and same stream position
         java.util.Random r = new java.util.Random(5);
-        int V = 4096;
+        int V = 4096 + 1027;   // draws in blocks of 1024 and vectors of up to 8: a partial block, a partial vector
         for (int kind = 0; kind < 4; kind++) {
             for (int trial = 0; trial < 25; trial++) {
                 float[] p = new float[V];
@@ -117,5 +117,17 @@ class TorchGeneratorTest {
         long w = 0;
         for (int i = 0; i < 10000; i++) w = g.nextU32();
         assertEquals(4123659995L, w);
+    }
+
+    @Test
+    void bulkDoublesAreTheStreamOfSingleOnes() {
+        for (int skip = 0; skip < 3; skip++) {   // an odd word position too: pairs straddle the 624-word blocks
+            TorchGenerator a = new TorchGenerator(11), b = new TorchGenerator(11);
+            for (int i = 0; i < skip; i++) assertEquals(a.nextFloat(), b.nextFloat(), 0f);
+            double[] bulk = new double[5003];
+            b.nextDoubles(bulk, 2, 5000);
+            for (int i = 0; i < 5000; i++) assertEquals(a.nextDouble(), bulk[2 + i], 0.0, "double " + i + " after " + skip + " words");
+            assertEquals(a.nextU32(), b.nextU32());
+        }
     }
 }
