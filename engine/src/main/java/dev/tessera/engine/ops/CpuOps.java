@@ -303,7 +303,9 @@ public final class CpuOps implements Ops {
         }
         for (; i < l; i++) {
             int qi = qOff + (b * l + i) * ldq + h * d, keys = causal ? T - l + i + 1 : T;
-            for (int t = 0; t < keys; t += L) {
+            int t = 0;
+            for (; t + 4 * L <= keys; t += 4 * L) scoreRow(q, qi, d, kT, kBase + t, tMax, p, t);
+            for (; t < keys; t += L) {
                 VectorMask<Float> m = S.indexInRange(t, keys);
                 FloatVector acc = FloatVector.zero(S);
                 for (int e = 0; e < d; e++) {
@@ -312,15 +314,53 @@ public final class CpuOps implements Ops {
                 acc.intoArray(p, t, m);
             }
             softmaxScaled(p, 0, keys, scale);
-            int oi = outOff + (b * l + i) * ldo + h * d;
-            for (int e0 = 0; e0 < d; e0 += L) {
+            int oi = outOff + (b * l + i) * ldo + h * d, e0 = 0;
+            for (; e0 + 4 * L <= d; e0 += 4 * L) outputRow(p, keys, v, vBase + e0, d, out, oi + e0);
+            for (; e0 < d; e0 += L) {
                 FloatVector acc = FloatVector.zero(S);
-                for (int t = 0; t < keys; t++) {
-                    acc = FloatVector.broadcast(S, p[t]).fma(FloatVector.fromArray(S, v, vBase + t * d + e0), acc);
+                for (int t2 = 0; t2 < keys; t2++) {
+                    acc = FloatVector.broadcast(S, p[t2]).fma(FloatVector.fromArray(S, v, vBase + t2 * d + e0), acc);
                 }
                 acc.intoArray(out, oi + e0);
             }
         }
+    }
+
+    /**
+     * Scores of one query against 4L keys from {@code k} (kᵀ rows tMax apart) into p[t .. t + 4L): four independent
+     * sums over the head dimension instead of one chain at a time (each the same chain, so the same bits).
+     */
+    private static void scoreRow(float[] q, int qi, int d, float[] kT, int k, int tMax, float[] p, int t) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int e = 0; e < d; e++) {
+            int ke = k + e * tMax;
+            FloatVector x = FloatVector.broadcast(S, q[qi + e]);
+            a0 = x.fma(FloatVector.fromArray(S, kT, ke), a0);
+            a1 = x.fma(FloatVector.fromArray(S, kT, ke + L), a1);
+            a2 = x.fma(FloatVector.fromArray(S, kT, ke + 2 * L), a2);
+            a3 = x.fma(FloatVector.fromArray(S, kT, ke + 3 * L), a3);
+        }
+        a0.intoArray(p, t);
+        a1.intoArray(p, t + L);
+        a2.intoArray(p, t + 2 * L);
+        a3.intoArray(p, t + 3 * L);
+    }
+
+    /** One query's output over 4L lanes of the head dimension, Σ_t p[t]·v_t: four independent sums over the keys. */
+    private static void outputRow(float[] p, int T, float[] v, int v0, int d, float[] out, int o) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int t = 0; t < T; t++) {
+            int vt = v0 + t * d;
+            FloatVector x = FloatVector.broadcast(S, p[t]);
+            a0 = x.fma(FloatVector.fromArray(S, v, vt), a0);
+            a1 = x.fma(FloatVector.fromArray(S, v, vt + L), a1);
+            a2 = x.fma(FloatVector.fromArray(S, v, vt + 2 * L), a2);
+            a3 = x.fma(FloatVector.fromArray(S, v, vt + 3 * L), a3);
+        }
+        a0.intoArray(out, o);
+        a1.intoArray(out, o + L);
+        a2.intoArray(out, o + 2 * L);
+        a3.intoArray(out, o + 3 * L);
     }
 
     /** Up to this many queries per head that all see the same keys take {@link #attendFew} instead of two GEMMs. */
