@@ -204,7 +204,7 @@ class CpuOpsTest {
 
     @ParameterizedTest
     @CsvSource({"2,2,1,64,1,1", "2,2,4,64,5,9", "1,3,100,32,100,155", "2,1,70,16,70,91", "2,3,8,64,2,30", "1,2,16,32,1,100",
-            "2,2,13,64,0,77", "2,2,16,64,3,150"})
+            "2,2,13,64,0,77", "2,2,16,64,3,150", "1,2,2,64,3,140", "2,2,3,32,2,150"})
     void attentionWithCacheMatchesReference(int B, int H, int l, int d, int tMaxExtra, int T) {
         int tMax = T + tMaxExtra;
         int ldq = 3 * H * d;

@@ -26,6 +26,8 @@ public final class TorchGenerator {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
     private static final VectorSpecies<Integer> I2 = VectorSpecies.of(int.class, D.vectorShape());
+    /** The bits of 2^52 as a double. */
+    private static final long TWO52_BITS = Double.doubleToRawLongBits(0x1.0p52);
     private final int[] mt = new int[N];
     /** The tempered words of the current state, handed out in order. */
     private final int[] words = new int[N];
@@ -119,9 +121,13 @@ public final class TorchGenerator {
                 continue;
             }
             for (int k = 0; k < pairs; k += DL, index += 2 * DL) {
-                ((LongVector) IntVector.fromArray(I2, words, index).reinterpretAsLongs()).lanewise(VectorOperators.ROL, 32)
-                        .and((1L << 53) - 1).convert(VectorOperators.L2D, 0).reinterpretAsDoubles()
-                        .mul(0x1.0p-53).intoArray(out, off + i + k);
+                LongVector x = ((LongVector) IntVector.fromArray(I2, words, index).reinterpretAsLongs())
+                        .lanewise(VectorOperators.ROL, 32).and((1L << 53) - 1);
+                // x as a double without a long-to-double conversion (an AVX-512 instruction): its low 52 bits as
+                // the mantissa of 2^52 + low, minus 2^52; plus 2^52 where bit 52 is set. Every step is exact.
+                DoubleVector low = x.and((1L << 52) - 1).or(TWO52_BITS).reinterpretAsDoubles().sub(0x1.0p52);
+                DoubleVector high = x.lanewise(VectorOperators.LSHR, 52).neg().and(TWO52_BITS).reinterpretAsDoubles();
+                low.add(high).mul(0x1.0p-53).intoArray(out, off + i + k);
             }
             i += pairs;
         }

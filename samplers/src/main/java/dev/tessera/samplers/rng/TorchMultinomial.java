@@ -22,7 +22,13 @@ public final class TorchMultinomial {
     private static final int BLOCK = 1024;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
-    private static final VectorSpecies<Float> F = VectorSpecies.of(float.class, VectorShape.forBitSize(DL * 32));
+    /** Floats of p, DL at a time (null where DL floats are no vector shape: the scalar loop alone then). */
+    private static final VectorSpecies<Float> F = floats(DL);
+
+    private static VectorSpecies<Float> floats(int lanes) {
+        int bits = lanes * 32;
+        return bits == 64 || bits == 128 || bits == 256 || bits == 512 ? VectorSpecies.of(float.class, VectorShape.forBitSize(bits)) : null;
+    }
 
     private TorchMultinomial() {
     }
@@ -68,7 +74,7 @@ public final class TorchMultinomial {
             rng.nextDoubles(us, 0, m);   // the draws of the block at once
             for (int j = 0; j < m; ) {
                 // DL entries at a time: skipped together when none of them can win (the test below, in every lane)
-                if (bound > 0 && j + DL <= m) {
+                if (bound > 0 && F != null && j + DL <= m) {
                     DoubleVector pv = (DoubleVector) FloatVector.fromArray(F, p, off + v0 + j).convertShape(VectorOperators.F2D, D, 0);
                     if (DoubleVector.fromArray(D, us, j).compare(VectorOperators.GT, pv.mul(bound).add(1e-12)).allTrue()) {
                         j += DL;

@@ -94,8 +94,13 @@ class TorchGeneratorTest {
                     sum += x;
                 }
                 for (int v = 0; v < V; v++) p[v] /= (float) sum;
+                // the row at an offset behind other values (a row of a batch), every few trials
+                int off = trial % 3 == 0 ? 13 : 0;
+                float[] row = new float[off + V];
+                for (int v = 0; v < off; v++) row[v] = v == 0 ? 1f : 0.5f;   // would win if read
+                System.arraycopy(p, 0, row, off, V);
                 TorchGenerator a = new TorchGenerator(trial), b = new TorchGenerator(trial);
-                assertEquals(TorchMultinomial.withoutReplacementFull(p, 0, V, a), TorchMultinomial.withoutReplacement(p, 0, V, b),
+                assertEquals(TorchMultinomial.withoutReplacementFull(p, 0, V, a), TorchMultinomial.withoutReplacement(row, off, V, b),
                         "kind " + kind + " trial " + trial);
                 assertEquals(a.nextDouble(), b.nextDouble(), 0.0);
             }
@@ -121,13 +126,17 @@ class TorchGeneratorTest {
 
     @Test
     void bulkDoublesAreTheStreamOfSingleOnes() {
-        for (int skip = 0; skip < 3; skip++) {   // an odd word position too: pairs straddle the 624-word blocks
-            TorchGenerator a = new TorchGenerator(11), b = new TorchGenerator(11);
-            for (int i = 0; i < skip; i++) assertEquals(a.nextFloat(), b.nextFloat(), 0f);
-            double[] bulk = new double[5003];
-            b.nextDoubles(bulk, 2, 5000);
-            for (int i = 0; i < 5000; i++) assertEquals(a.nextDouble(), bulk[2 + i], 0.0, "double " + i + " after " + skip + " words");
-            assertEquals(a.nextU32(), b.nextU32());
+        // odd word positions too (pairs straddle the 624-word blocks), and runs shorter than, equal to and longer than
+        // a vector of doubles
+        for (int skip = 0; skip < 20; skip++) {
+            for (int n : new int[] {1, 2, 3, 4, 8, 9, 5000}) {
+                TorchGenerator a = new TorchGenerator(11 + skip), b = new TorchGenerator(11 + skip);
+                for (int i = 0; i < skip; i++) assertEquals(a.nextFloat(), b.nextFloat(), 0f);
+                double[] bulk = new double[n + 3];
+                b.nextDoubles(bulk, 2, n);
+                for (int i = 0; i < n; i++) assertEquals(a.nextDouble(), bulk[2 + i], 0.0, "double " + i + " of " + n + " after " + skip + " words");
+                assertEquals(a.nextU32(), b.nextU32());
+            }
         }
     }
 }
