@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-
 import dev.tessera.engine.models.inception.FidInception;
 import dev.tessera.engine.models.inception.Preprocessing;
 import dev.tessera.engine.nn.WeightPanels;

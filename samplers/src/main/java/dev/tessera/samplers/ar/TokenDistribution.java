@@ -35,9 +35,14 @@ public record TokenDistribution(double temperature, int topK, double topP) {
 
     /** The processed distribution of one row of logits (a new array; {@code logits} is not changed). */
     public float[] probabilities(float[] logits, int off, int V) {
-        float[] l = new float[V];
+        return probabilitiesInPlace(Arrays.copyOfRange(logits, off, off + V));
+    }
+
+    /** {@link #probabilities} of a whole array of logits the caller no longer needs, computed in it (returned). */
+    public float[] probabilitiesInPlace(float[] l) {
+        int V = l.length;
         float inv = (float) Math.max(temperature, 1e-5);
-        for (int v = 0; v < V; v++) l[v] = logits[off + v] / inv;
+        for (int v = 0; v < V; v++) l[v] = l[v] / inv;
         if (topK > 0 && topK < V) {
             float[] sorted = l.clone();
             Arrays.sort(sorted);

@@ -167,7 +167,7 @@ public final class LlamaGenPipeline implements AutoCloseable {
             boolean apply = guided && (t == 0 || req.cfgInterval() < 0 || t - 1 <= req.cfgInterval());
             int[][] next = new int[labels.length][1];
             for (int b = 0; b < B; b++) {
-                float[] p = dist.probabilities(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V), 0, V);
+                float[] p = dist.probabilitiesInPlace(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V));
                 int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
                 out[b * N + t] = tok;
                 next[b][0] = tok;

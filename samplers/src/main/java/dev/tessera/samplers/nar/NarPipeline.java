@@ -119,8 +119,7 @@ public final class NarPipeline implements AutoCloseable {
         Parallel.forRange(n * B, 1, (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
                 int j = i / B, b = i % B;
-                float[] l = TokenDistribution.guided(logits, (b * n + j) * V, ((B + b) * n + j) * V, apply, cfg, V);
-                probs[i] = dist.probabilities(l, 0, V);
+                probs[i] = dist.probabilitiesInPlace(TokenDistribution.guided(logits, (b * n + j) * V, ((B + b) * n + j) * V, apply, cfg, V));
             }
         });
         return probs;

@@ -165,10 +165,9 @@ public final class NarModel {
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
         run(s, x, 1, new int[] {0});
         float[] R = head(s, s.hR, 1, 0, 1, norm, output, true), B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
-        float[] out = s.logits;
-        for (int i = 0; i < rows * cfg.vocab(); i++) out[i] = (R[i] + B[i]) / 2;
+        mix(B, 0, R, 0, s.logits, 0, rows * cfg.vocab());
         s.step = 1;
-        return out;
+        return s.logits;
     }
 
     /**
