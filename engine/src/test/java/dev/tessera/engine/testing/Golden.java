@@ -84,34 +84,51 @@ public final class Golden implements AutoCloseable {
         tensors.close();
     }
 
-    /** Largest |expected − actual|. */
+    /**
+     * Largest |expected − actual|. A NaN or an infinity on either side fails at once, naming the first index: it
+     * would otherwise compare as "not greater" and slip through a running maximum.
+     */
     public static double maxAbsError(float[] expected, float[] actual) {
-        assertTrue(expected.length == actual.length, "length " + actual.length + " != expected " + expected.length);
+        return maxAbsError(expected, actual, "values");
+    }
+
+    private static double maxAbsError(float[] expected, float[] actual, String what) {
+        assertTrue(expected.length == actual.length, what + ": length " + actual.length + " != expected " + expected.length);
         double max = 0;
         for (int i = 0; i < expected.length; i++) {
-            double e = Math.abs((double) expected[i] - actual[i]);
-            if (Double.isNaN(e)) return Double.NaN;
-            max = Math.max(max, e);
+            requireFinite(expected, actual, i, what);
+            max = Math.max(max, Math.abs((double) expected[i] - actual[i]));
         }
         return max;
     }
 
-    /** Fails with the error, where it is, and the tolerance when any element is off by more than {@code tol}. */
+    /**
+     * Fails with the error, where it is, and the tolerance when any element is off by more than {@code tol}, and
+     * at the first NaN or infinity of either array.
+     */
     public static double assertClose(float[] expected, float[] actual, double tol, String what) {
-        assertTrue(expected.length == actual.length, what + ": length " + actual.length + " != expected " + expected.length);
-        double max = 0;
-        int at = -1;
-        for (int i = 0; i < expected.length; i++) {
-            double e = Math.abs((double) expected[i] - actual[i]);
-            if (!(e <= max)) {
-                max = e;
-                at = i;
+        if (!(tol >= 0 && tol < Double.POSITIVE_INFINITY)) throw new IllegalArgumentException("tolerance " + tol);
+        double max = maxAbsError(expected, actual, what);
+        if (max > tol) {
+            int at = 0;
+            for (int i = 0; i < expected.length; i++) {
+                if (Math.abs((double) expected[i] - actual[i]) == max) {
+                    at = i;
+                    break;
+                }
             }
-        }
-        if (!(max <= tol)) {
             fail(String.format("%s: max abs error %.3g at index %d (expected %s, got %s), tolerance %.1g",
                     what, max, at, expected[at], actual[at], tol));
         }
         return max;
+    }
+
+    private static void requireFinite(float[] expected, float[] actual, int i, String what) {
+        if (!Float.isFinite(expected[i])) {
+            fail(String.format("%s: the expected value at index %d is %s (a golden must be finite)", what, i, expected[i]));
+        }
+        if (!Float.isFinite(actual[i])) {
+            fail(String.format("%s: %s at index %d (expected %s)", what, actual[i], i, expected[i]));
+        }
     }
 }
