@@ -3,10 +3,12 @@ package dev.tessera.examples;
 import dev.tessera.engine.io.NpzWriter;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,6 +41,20 @@ class FidBadInputTest {
         return fails(out, GenerateVarCliTest.concat(base, extra));
     }
 
+    /**
+     * A stand-in for the Inception weights where the command must fail before it reads them: these tests then run
+     * without the 48 MB shared file (a command that did read it would fail on this file with another message).
+     */
+    private Path neverRead() {
+        Path p = tmp.resolve("never-read-inception.pth");
+        try {
+            if (!Files.exists(p)) Files.writeString(p, "not read");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return p;
+    }
+
     private Path npz(String name, Tensor... tensors) {
         NpzWriter w = new NpzWriter();
         for (Tensor t : tensors) w.put(t.name(), t);
@@ -49,23 +65,23 @@ class FidBadInputTest {
 
     @Test
     void missingReference() {
-        String err = evalFails(tmp.resolve("VIRTUAL_imagenet256_labeled.npz"), FidCliTest.inception());
+        String err = evalFails(tmp.resolve("VIRTUAL_imagenet256_labeled.npz"), neverRead());
         assertTrue(err.contains("VIRTUAL_imagenet256_labeled.npz") && err.contains("no such file"), err);
     }
 
     @Test
     void referenceWithWrongKeys() {
         Path ref = npz("ref.npz", Tensor.ofFloats("features", new float[] {1, 2}, 2));
-        String err = evalFails(ref, FidCliTest.inception());
+        String err = evalFails(ref, neverRead());
         assertTrue(err.contains("ref.npz") && err.contains("not a reference") && err.contains("'mu' and 'sigma'") && err.contains("features"), err);
         Path half = npz("half.npz", Tensor.ofFloats("mu", new float[2048], 2048));
-        err = evalFails(half, FidCliTest.inception());
+        err = evalFails(half, neverRead());
         assertTrue(err.contains("has 'mu' but no 'sigma'"), err);
         Path small = npz("small.npz", Tensor.ofFloats("mu", new float[64], 64), Tensor.ofFloats("sigma", new float[64 * 64], 64, 64));
-        err = evalFails(small, FidCliTest.inception());
+        err = evalFails(small, neverRead());
         assertTrue(err.contains("[2048]") && err.contains("[64]"), err);
         Path floats = npz("floats.npz", Tensor.ofFloats("arr_0", new float[2 * 4 * 4 * 3], 2, 4, 4, 3));
-        err = evalFails(floats, FidCliTest.inception());
+        err = evalFails(floats, neverRead());
         assertTrue(err.contains("'arr_0' must be uint8 images [N, H, W, 3]") && err.contains("<f4"), err);
     }
 
@@ -87,8 +103,12 @@ class FidBadInputTest {
         Path out = tmp.resolve("s.npz");
         String err = fails(out, "fid", "stats", "--inception", FidCliTest.inception().toString(), "--images", imgs.toString(), "--out", out.toString());
         assertTrue(err.contains("img01.png") && err.contains("not a readable image"), err);
+    }
+
+    @Test
+    void emptyImageFolder() throws IOException {
         Path empty = Files.createDirectory(tmp.resolve("empty"));
-        err = fails(out, "fid", "features", "--inception", FidCliTest.inception().toString(), "--images", empty.toString(),
+        String err = fails(tmp.resolve("f.npy"), "fid", "features", "--inception", neverRead().toString(), "--images", empty.toString(),
                 "--out", tmp.resolve("f.npy").toString());
         assertTrue(err.contains("empty") && err.contains("no images"), err);
     }
@@ -109,7 +129,7 @@ class FidBadInputTest {
     @Test
     void badOptions() {
         Path ref = tmp.resolve("ref.npz");
-        assertTrue(evalFails(ref, FidCliTest.inception(), "--preprocess", "tf").contains("--preprocess must be one of adm, pytorch-fid, clean-fid"));
+        assertTrue(evalFails(ref, neverRead(), "--preprocess", "tf").contains("--preprocess must be one of adm, pytorch-fid, clean-fid"));
         Path out = tmp.resolve("eval");
         String err = fails(out, "eval", "--model-family", "var", "--model", EvalCliTest.VAR.toString(), "--vae", EvalCliTest.VAE.toString(),
                 "--samples", "5", "--per-class", "2", "--ref", ref.toString(), "--inception", "x", "--out", out.toString());
@@ -122,11 +142,26 @@ class FidBadInputTest {
     }
 
     @Test
+    void flowArRefusesTokenFiltersAndGuidanceBelowOne() {
+        // token filters mean nothing for continuous tokens
+        Path dir = Golden.testdata().resolve("flowar-small"), out = tmp.resolve("bad");
+        for (String[] bad : new String[][] {{"--top-k", "5", "--top-k is not an option of the flowar family"},
+                {"--cfg", "0.5", "--cfg must be at least 1"}}) {
+            Cli r = Cli.run("eval", "--model-family", "flowar", "--model", dir.resolve("flowar.pth").toString(),
+                    "--vae", dir.resolve("vae.pth").toString(), "--samples", "2", "--per-class", "1", "--ref", tmp.resolve("ref.npz").toString(),
+                    "--inception", neverRead().toString(), "--out", out.toString(), bad[0], bad[1]);
+            assertEquals(2, r.status(), r.err());
+            assertTrue(r.err().contains(bad[2]), r.err());
+            assertFalse(Files.exists(out), "nothing written for a refused run");
+        }
+    }
+
+    @Test
     void moreClassesThanTheModelHas() {
         Path ref = npz("ref.npz", new Tensor("arr_0", DType.U8, new long[] {2, 4, 4, 3}, MemorySegment.ofArray(new byte[96])));
         Path out = tmp.resolve("eval");
         String err = fails(out, "eval", "--model-family", "var", "--model", EvalCliTest.VAR.toString(), "--vae", EvalCliTest.VAE.toString(),
-                "--samples", "22", "--per-class", "2", "--ref", ref.toString(), "--inception", FidCliTest.inception().toString(),
+                "--samples", "22", "--per-class", "2", "--ref", ref.toString(), "--inception", neverRead().toString(),
                 "--out", out.toString());
         assertTrue(err.contains("needs 11 classes but the model has 10"), err);
     }

@@ -117,38 +117,39 @@ public final class EvalCommand {
 
         // everything that can be checked is checked before the folder is touched
         boolean existing = EvalManifest.check(dir, plan);
-        try (ReferenceSet ref = ReferenceSet.open(refFile); FidInception net = FidInception.load(inception, Ops.cpu())) {
-            Supplier<SampleGenerator> generator = () -> family.open(model, tokenizer, sampling);
-            if (!existing) {
-                // a new run: load the model now, so that a bad file or too many classes fail before DIR exists
-                SampleGenerator loaded = generator.get();
-                try {
-                    plan.checkClasses(loaded.numClasses());
-                } catch (RuntimeException e) {
-                    loaded.close();
-                    throw e;
-                }
-                EvalManifest.write(dir, plan);
-                SampleGenerator[] first = {loaded};
-                generator = () -> {
+        try (ReferenceSet ref = ReferenceSet.open(refFile)) {
+            // a new run loads the model first, so that a bad file or too many classes fail before the Inception is
+            // read and before DIR exists
+            SampleGenerator[] first = {existing ? null : family.open(model, tokenizer, sampling)};
+            FidInception net;
+            try {
+                if (first[0] != null) plan.checkClasses(first[0].numClasses());
+                net = FidInception.load(inception, Ops.cpu());
+            } catch (RuntimeException e) {
+                if (first[0] != null) first[0].close();
+                throw e;
+            }
+            try (net) {
+                if (!existing) EvalManifest.write(dir, plan);
+                Supplier<SampleGenerator> generator = () -> {
                     SampleGenerator g = first[0] != null ? first[0] : family.open(model, tokenizer, sampling);
                     first[0] = null;
                     return g;
                 };
-            }
-            ProgressBar bar = new ProgressBar("eval").withRate("images").withLogLines(out, 300);
-            ProgressBar refBar = new ProgressBar("reference").withRate("images").withLogLines(out, 300);
-            long t0 = System.nanoTime();
-            EvalRun.Outcome o = new EvalRun(plan, dir, out).run(generator, net, ref, maxNew, bar, refBar);
-            bar.finish();
-            refBar.finish();
-            if (!o.complete()) {
-                out.printf("stopped with %d of %d samples done in %s (%s); run the same command again to continue%n", o.done(), o.total(),
-                        dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                ProgressBar bar = new ProgressBar("eval").withRate("images").withLogLines(out, 300);
+                ProgressBar refBar = new ProgressBar("reference").withRate("images").withLogLines(out, 300);
+                long t0 = System.nanoTime();
+                EvalRun.Outcome o = new EvalRun(plan, dir, out).run(generator, net, ref, maxNew, bar, refBar);
+                bar.finish();
+                refBar.finish();
+                if (!o.complete()) {
+                    out.printf("stopped with %d of %d samples done in %s (%s); run the same command again to continue%n", o.done(),
+                            o.total(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                    return 0;
+                }
+                printReport(o.report(), dir, out);
                 return 0;
             }
-            printReport(o.report(), dir, out);
-            return 0;
         }
     }
 
