@@ -2,13 +2,18 @@ package dev.tessera.examples;
 
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -17,6 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /** Every bad input gives one readable line, a non-zero exit, and writes nothing. */
 class BadInputTest {
@@ -69,6 +75,7 @@ class BadInputTest {
     }
 
     @Test
+    @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void anInvalidWeightPropertyIsOneLineInAFreshJvm() throws Exception {
         // a fresh JVM: WeightPanels is loaded with the bad property (in this JVM it was loaded long before)
         String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString(), cp = System.getProperty("java.class.path");
@@ -79,24 +86,32 @@ class BadInputTest {
         String[] gen = fresh(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", cp, "-Dtessera.weights=fp8",
                 "dev.tessera.examples.Main", "generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--out", out.toString());
         assertEquals("2", gen[0], gen[2]);
-        String err = gen[2].lines().filter(l -> !l.startsWith("WARNING: Using incubator")).collect(java.util.stream.Collectors.joining("\n"));
+        String err = gen[2].lines().filter(l -> !l.startsWith("WARNING: Using incubator")).collect(Collectors.joining("\n"));
         assertEquals("tessera: -Dtessera.weights=fp8: expected f32 or bf16", err);
         assertFalse(Files.exists(out));
     }
 
-    /** Runs a command in a new JVM: {exit status, stdout, stderr}. */
+    /**
+     * Runs a command in a new JVM: {exit status, stdout, stderr}. Both streams are read on their own threads, so a
+     * child that hangs or fills a pipe cannot block the test past its time limit; the child is killed then.
+     */
     private static String[] fresh(String... command) throws Exception {
         Process p = new ProcessBuilder(command).start();
-        java.util.concurrent.CompletableFuture<String> err = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-            try {
-                return new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-            } catch (IOException e) {
-                return e.toString();
-            }
-        });
-        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "timed out");
-        return new String[] {String.valueOf(p.exitValue()), out, err.get()};
+        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
+        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
+        if (!p.waitFor(60, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            fail("the child JVM did not finish within 60 s: " + String.join(" ", command));
+        }
+        return new String[] {String.valueOf(p.exitValue()), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)};
+    }
+
+    private static String readAll(InputStream in) {
+        try {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return e.toString();
+        }
     }
 
     @Test

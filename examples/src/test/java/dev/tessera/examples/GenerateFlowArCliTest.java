@@ -43,8 +43,11 @@ class GenerateFlowArCliTest {
                     if (Math.abs(got[i] * 255 - v) > 0.5) off++;
                 }
             }
-            assertTrue(worst <= 1.0 + 1e-3, "PNG vs golden decode: " + worst + "/255");
             System.out.printf("FlowAR CLI PNGs vs golden: %d of %d values differ by one level%n", off, 2 * plane);
+            // README: equal to the official round(clip((x+1)/2*255)) but for 123 of 393,216 values one level apart
+            // (24 Euler steps per scale leave the decoded images within 3.2e-5 of the golden)
+            assertTrue(worst <= 1.0 + 1e-3, "PNG vs golden decode: " + worst + "/255");
+            assertTrue(off <= 200, off + " values one level off the official PNG values, at most 200");
 
             byte[] bytes = Files.readAllBytes(npy);
             int headerLen = ByteBuffer.wrap(bytes, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();

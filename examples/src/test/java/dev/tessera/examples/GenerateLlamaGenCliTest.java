@@ -2,6 +2,7 @@ package dev.tessera.examples;
 
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.testing.Golden;
+import dev.tessera.engine.testing.PerturbedCopy;
 import dev.tessera.tokenizers.Images;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,16 +31,15 @@ class GenerateLlamaGenCliTest {
         assertEquals(0, r.status(), r.err());
         try (Golden g = Golden.vendored("llamagen-small")) {
             float[] want = g.floats("vq.decoded");
-            int plane = 3 * 256 * 256;
-            double worst = 0;
+            int image = 3 * 256 * 256;
+            float[] expected = new float[2 * image], png = new float[2 * image];
             for (int b = 0; b < 2; b++) {
-                float[] got = Images.toTensor(Images.read(out.resolve(String.format("%03d.png", b))));
-                for (int i = 0; i < plane; i++) {
-                    float expected = Math.max(0f, Math.min(1f, (want[b * plane + i] + 1f) / 2f));   // PNGs clamp
-                    worst = Math.max(worst, Math.abs(got[i] - expected));
-                }
+                System.arraycopy(Images.toTensor(Images.read(out.resolve(String.format("%03d.png", b)))), 0, png, b * image, image);
+                for (int i = 0; i < image; i++) expected[b * image + i] = (want[b * image + i] + 1f) / 2f;
             }
-            assertTrue(worst <= 1.5 / 255, "PNG vs golden decode: " + worst * 255 + "/255");
+            // the decode is within 2e-5 of the golden ([-1, 1]), 1e-5 in [0, 1]: a value then lands across a rounding
+            // boundary with probability at most 2 x 1e-5 x 255 = 0.5%; 75-90 of 393,216 (0.02%) do, 200 are allowed
+            PngLevels.compare(expected, png).assertWithinHalfLevel(2e-5, 200, "LlamaGen CLI PNGs vs the golden decode");
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> images = (List<Map<String, Object>>) ((Map<String, Object>) Json.read(tmp.resolve("t.json"))).get("images");
             assertEquals(9L, images.get(1).get("class"));
@@ -57,16 +57,22 @@ class GenerateLlamaGenCliTest {
 
     @Test
     void acceleratedSamplersRunFromTheCommandLine(@TempDir Path tmp) {
+        // the draft is a close sibling of the target, not the target itself (which would accept every proposal)
+        String draft = PerturbedCopy.write(Path.of(GPT), tmp.resolve("draft.safetensors"), 0.03, 5).toString();
         for (String sampler : new String[] {"sjd", "speculative", "lantern"}) {
             Path stats = tmp.resolve(sampler + ".json");
             Cli r = Cli.run("generate", "llamagen", "--model", GPT, "--vq", VQ, "--heads", "4", "--class", "tench", "--seed", "3",
-                    "--sampler", sampler, "--draft", GPT, "--draft-heads", "4", "--gamma", "3", "--sjd-window", "6",
+                    "--sampler", sampler, "--draft", draft, "--draft-heads", "4", "--gamma", "3", "--sjd-window", "6",
                     "--lantern-k", "20", "--out", tmp.resolve(sampler + ".png").toString(), "--stats-out", stats.toString());
             assertEquals(0, r.status(), sampler + ": " + r.err());
             @SuppressWarnings("unchecked")
             Map<String, Object> s = (Map<String, Object>) Json.read(stats);
             double forwards = ((Number) s.get("target_forwards")).doubleValue();
-            assertTrue(forwards < 256, sampler + " used " + forwards + " target forwards");
+            assertTrue(forwards < (sampler.equals("sjd") ? 256 : 180), sampler + " used " + forwards + " target forwards");
+            if (!sampler.equals("sjd")) {
+                double acceptance = ((Number) s.get("acceptance_rate")).doubleValue();
+                assertTrue(acceptance > 0.3 && acceptance < 1, sampler + " acceptance " + acceptance + ": a close draft, not the target");
+            }
             assertTrue(Files.exists(tmp.resolve(sampler + ".png")));
         }
     }

@@ -31,16 +31,15 @@ class GenerateNarCliTest {
         assertEquals(0, r.status(), r.err());
         try (Golden g = Golden.vendored("nar-small")) {
             float[] want = g.floats("vq.decoded");
-            int plane = 3 * 256 * 256;
-            double worst = 0;
+            int image = 3 * 256 * 256;
+            float[] expected = new float[2 * image], png = new float[2 * image];
             for (int b = 0; b < 2; b++) {
-                float[] got = Images.toTensor(Images.read(out.resolve(String.format("%03d.png", b))));
-                for (int i = 0; i < plane; i++) {
-                    float expected = Math.max(0f, Math.min(1f, (want[b * plane + i] + 1f) / 2f));
-                    worst = Math.max(worst, Math.abs(got[i] - expected));
-                }
+                System.arraycopy(Images.toTensor(Images.read(out.resolve(String.format("%03d.png", b)))), 0, png, b * image, image);
+                for (int i = 0; i < image; i++) expected[b * image + i] = (want[b * image + i] + 1f) / 2f;
             }
-            assertTrue(worst <= 1.5 / 255, "PNG vs golden decode: " + worst * 255 + "/255");
+            // the decode is within 2e-5 of the golden ([-1, 1]), 1e-5 in [0, 1]: a value then lands across a rounding
+            // boundary with probability at most 2 x 1e-5 x 255 = 0.5%; 75-90 of 393,216 (0.02%) do, 200 are allowed
+            PngLevels.compare(expected, png).assertWithinHalfLevel(2e-5, 200, "NAR CLI PNGs vs the golden decode");
             @SuppressWarnings("unchecked")
             List<Map<String, Object>> images = (List<Map<String, Object>>) ((Map<String, Object>) Json.read(tmp.resolve("t.json"))).get("images");
             @SuppressWarnings("unchecked")

@@ -11,7 +11,9 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -47,25 +49,53 @@ class CorruptFilesTest {
 
     /** Opens {@code bytes} as a file and reads every tensor; only a CheckpointException naming it is acceptable. */
     private void openDamaged(byte[] bytes, String name, String what) throws IOException {
+        openDamaged(bytes, name, what, null);
+    }
+
+    /**
+     * As above; when {@code original} is given (a truncated file), a load that succeeds must give exactly the
+     * original tensors: a reader that quietly drops a tensor or reads past the end into zeros fails.
+     */
+    private void openDamaged(byte[] bytes, String name, String what, Map<String, String> original) throws IOException {
         Path file = Files.write(dir.resolve(name), bytes);
         try (Checkpoint c = Checkpoints.open(file)) {
-            for (String key : c.keys()) {
-                Tensor t = c.tensor(key);
-                if (t.numel() > 0) t.getDouble(t.numel() - 1);
-            }
+            Map<String, String> loaded = contents(c);
+            if (original != null) assertEquals(original, loaded, what + ": loaded, but not the original tensors");
         } catch (CheckpointException e) {
             assertTrue(e.getMessage().startsWith(file + ": "), what + ": " + e.getMessage());
             assertTrue(!e.getMessage().contains("\n"), what + ": one-line message: " + e.getMessage());
+        } catch (AssertionError e) {
+            throw e;
         } catch (Throwable t) {
             fail(what + ": " + t, t);
+        }
+    }
+
+    /** Every tensor of a checkpoint as "dtype shape values", read in full. */
+    private static Map<String, String> contents(Checkpoint c) {
+        Map<String, String> all = new TreeMap<>();
+        for (String key : c.keys()) {
+            Tensor t = c.tensor(key);
+            StringBuilder b = new StringBuilder(t.dtype() + " " + Arrays.toString(t.shape()));
+            for (long i = 0; i < t.numel(); i++) b.append(' ').append(t.getDouble(i));
+            all.put(key, b.toString());
+        }
+        return all;
+    }
+
+    private Map<String, String> contentsOf(byte[] bytes, String name) throws IOException {
+        try (Checkpoint c = Checkpoints.open(Files.write(dir.resolve(name), bytes))) {
+            return contents(c);
         }
     }
 
     @Test
     void pthTruncatedAtEveryLength() throws IOException {
         byte[] good = smallPth();
+        Map<String, String> original = contentsOf(good, "whole.pth");
+        assertEquals(3, original.size());
         for (int n = 0; n < good.length; n++) {
-            openDamaged(Arrays.copyOf(good, n), "cut.pth", "first " + n + " of " + good.length + " bytes");
+            openDamaged(Arrays.copyOf(good, n), "cut.pth", "first " + n + " of " + good.length + " bytes", original);
         }
     }
 
@@ -89,8 +119,10 @@ class CorruptFilesTest {
     @Test
     void safetensorsTruncatedAndChanged() throws IOException {
         byte[] good = smallSafetensors();
+        Map<String, String> original = contentsOf(good, "whole.safetensors");
+        assertEquals(2, original.size());
         for (int n = 0; n < good.length; n++) {
-            openDamaged(Arrays.copyOf(good, n), "cut.safetensors", "first " + n + " bytes");
+            openDamaged(Arrays.copyOf(good, n), "cut.safetensors", "first " + n + " bytes", original);
         }
         Random random = new Random(7);
         for (int round = 0; round < 800; round++) {
