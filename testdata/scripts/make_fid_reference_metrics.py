@@ -11,6 +11,7 @@ Inputs (all from numpy RandomState(2613), drawn in this order, float32):
                                                              and 64, so ADM's float16 distances, its float32
                                                              fallback and Tessera's all agree, ties included;
                                                              both sets above Tessera's 1024-row block)
+  sfid.few       40x56     max(1.2 g + 0.2, 0)  (fewer samples than dimensions: a rank-deficient covariance)
 
 References:
   tf.defaults         torch-fidelity's DEFAULTS: isc_splits, kid_subsets, kid_subset_size, kid_kernel_poly_degree,
@@ -33,6 +34,7 @@ References:
                       np.cov; float32 features give a float32 mean, as in the evaluator) and
                       FIDStatistics.frechet_distance (scipy sqrtm) of samples against ref
   adm.sfid.float64    the same on float64 copies (separates the float32-mean rounding from the rest)
+  adm.sfid.few, adm.sfid.few.float64   the same for sfid.few against sfid.ref (sqrtm of a singular product)
   adm.is              Evaluator.compute_inception_score(logits[tf.is.permutation], split_size=40): the ADM
                       evaluator's IS over 10 consecutive splits of the rows in torch-fidelity's shuffled order,
                       which is torch-fidelity's (and Tessera's) IS mean computed by the ADM code, with its float32
@@ -102,6 +104,7 @@ def inputs():
         "sfid.samples": np.maximum(1.2 * rs.randn(250, 56) + 0.2, 0).astype(f32),
         "pr.ref": np.clip(np.round(1.5 * rs.randn(1100, 16)), -5, 5).astype(f32),
         "pr.samples": np.clip(np.round(1.8 * rs.randn(1300, 16) + 0.5), -5, 5).astype(f32),
+        "sfid.few": np.maximum(1.2 * rs.randn(40, 56) + 0.2, 0).astype(f32),
     }
 
 
@@ -230,6 +233,8 @@ def adm_refs(ev, x, out):
     s64 = e.compute_statistics(x["sfid.samples"].astype(np.float64))
     r64 = e.compute_statistics(x["sfid.ref"].astype(np.float64))
     out["adm.sfid.float64"] = np.array([s64.frechet_distance(r64)])
+    out["adm.sfid.few"] = np.array([e.compute_statistics(x["sfid.few"]).frechet_distance(r)])
+    out["adm.sfid.few.float64"] = np.array([e.compute_statistics(x["sfid.few"].astype(np.float64)).frechet_distance(r64)])
 
     n = len(x["is.logits"])
     out["adm.is"] = np.array([e.compute_inception_score(x["is.logits"][out["tf.is.permutation"]], split_size=n // 10)])

@@ -328,6 +328,16 @@ class MetricsTest {
         assertRelative(exact, fromRows, 1e-10, "sFID from rows vs ADM frechet_distance (float64 features)");
         assertRelative(asRun, general, 2e-7, "sFID vs ADM frechet_distance (float32 features, float32 mean)");
         assertRelative(tools.tensor("tf.fid.sfid").getDouble(0), general, 2e-7, "sFID features vs torch-fidelity fid_statistics_to_metric");
+        // 40 samples in 56 dimensions: Tessera's N×N path against scipy's sqrtm of a singular product. The 17 zero
+        // eigenvalues come out as rounding noise whose square roots every full-size method keeps: sqrtm, eigvals,
+        // eigh and svd evaluations in float64 spread over 1.3e-8 of the distance here, while Tessera drops them
+        // (an N×N evaluation in numpy agrees with it to 1e-15); hence 5e-8
+        FeatureRows few = rows(tools, "sfid.few");
+        double lowRank = FrechetDistance.of(few, ref).distance(), generalFew = FrechetDistance.of(FeatureStats.of(few), ref).distance();
+        double fewExact = tools.tensor("adm.sfid.few.float64").getDouble(0);
+        assertRelative(fewExact, lowRank, 5e-8, "sFID, 40 samples, N x N path vs ADM frechet_distance (float64 features)");
+        assertRelative(fewExact, generalFew, 5e-8, "sFID, 40 samples, general path vs ADM frechet_distance (float64 features)");
+        assertRelative(tools.tensor("adm.sfid.few").getDouble(0), lowRank, 2e-7, "sFID, 40 samples vs ADM frechet_distance (float32 features)");
     }
 
     @Test
