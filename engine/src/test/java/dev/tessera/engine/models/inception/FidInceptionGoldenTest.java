@@ -61,7 +61,8 @@ class FidInceptionGoldenTest {
             double err = Golden.assertClose(g.floats("inception.pool3"), got, Golden.TOL, "pool3");
             System.out.printf("FID Inception pool3 vs pytorch-fid: max abs error %.3g (tolerance %.0e); %.3f s per image (batch of %d)%n",
                     err, Golden.TOL, seconds / images.size(), images.size());
-            // the IS and sFID taps, from the same network re-implemented in PyTorch (testdata/fid/taps.safetensors)
+            // the IS and sFID taps, from pytorch-fid's own network with forward hooks (testdata/fid/taps.safetensors,
+            // testdata/scripts/make_fid_taps.py)
             try (Checkpoint taps = Checkpoints.open(Golden.testdata().resolve("fid/taps.safetensors"))) {
                 float[] logits = new float[images.size() * InceptionFeatures.LOGITS];
                 float[] spatial = new float[images.size() * InceptionFeatures.SPATIAL];
