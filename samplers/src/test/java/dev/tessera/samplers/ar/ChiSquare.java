@@ -3,38 +3,72 @@ package dev.tessera.samplers.ar;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Pearson's chi-square goodness of fit with cells of small expectation merged, and its p-value. */
+/**
+ * Pearson's chi-square goodness of fit and its p-value. Cells of positive but small expectation (E < 5) are pooled,
+ * smallest first, until each pool expects at least 5. Cells of probability 0 are never pooled: a single observation
+ * in one is outside the support and the test fails outright (p = 0).
+ */
 final class ChiSquare {
     private ChiSquare() {
     }
 
-    /** p-value of observed counts against expected probabilities (N = sum of counts); cells with E < 5 merged. */
+    /** The statistic, its degrees of freedom, the p-value, and how many observations fell outside the support. */
+    record Result(double x2, int df, double p, long outsideSupport, int firstOutside) {
+        @Override
+        public String toString() {
+            return outsideSupport > 0
+                    ? outsideSupport + " samples outside the support (first in cell " + firstOutside + "), p = 0"
+                    : String.format("X2 = %.1f, df = %d, p = %.3g", x2, df, p);
+        }
+    }
+
+    /** p-value of observed counts against expected probabilities (N = sum of counts). */
     static double pValue(long[] observed, double[] probability) {
-        long total = 0;
-        for (long o : observed) total += o;
-        List<double[]> cells = new ArrayList<>();
-        double accE = 0, accO = 0;
+        return test(observed, probability).p();
+    }
+
+    static Result test(long[] observed, double[] probability) {
+        if (observed.length != probability.length) throw new IllegalArgumentException("counts and probabilities differ in length");
+        long total = 0, outside = 0;
+        int firstOutside = -1;
+        double sum = 0;
         for (int i = 0; i < observed.length; i++) {
-            accE += probability[i] * total;
-            accO += observed[i];
-            if (accE >= 5) {
-                cells.add(new double[] {accO, accE});
-                accE = 0;
-                accO = 0;
+            if (!(probability[i] >= 0) || Double.isInfinite(probability[i])) throw new IllegalArgumentException("probability " + probability[i] + " in cell " + i);
+            if (observed[i] < 0) throw new IllegalArgumentException("negative count in cell " + i);
+            sum += probability[i];
+            total += observed[i];
+            if (probability[i] == 0 && observed[i] > 0) {
+                outside += observed[i];
+                if (firstOutside < 0) firstOutside = i;
             }
         }
-        if (accE > 0 || accO > 0) {
-            if (cells.isEmpty()) cells.add(new double[] {accO, accE});
+        if (Math.abs(sum - 1) > 1e-6) throw new IllegalArgumentException("the probabilities sum to " + sum);
+        if (outside > 0) return new Result(Double.POSITIVE_INFINITY, -1, 0.0, outside, firstOutside);
+        final long n = total;
+        int[] cellsBySize = java.util.stream.IntStream.range(0, observed.length).filter(i -> probability[i] > 0).boxed()
+                .sorted((a, b) -> Double.compare(probability[a], probability[b])).mapToInt(Integer::intValue).toArray();
+        List<double[]> pools = new ArrayList<>();   // {observed, expected}
+        double accO = 0, accE = 0;
+        for (int i : cellsBySize) {
+            accO += observed[i];
+            accE += probability[i] * n;
+            if (accE >= 5) {
+                pools.add(new double[] {accO, accE});
+                accO = 0;
+                accE = 0;
+            }
+        }
+        if (accE > 0) {   // a remainder expecting less than 5 joins the last pool
+            if (pools.isEmpty()) pools.add(new double[] {accO, accE});
             else {
-                double[] last = cells.getLast();
-                last[0] += accO;
-                last[1] += accE;
+                pools.getLast()[0] += accO;
+                pools.getLast()[1] += accE;
             }
         }
         double x2 = 0;
-        for (double[] c : cells) x2 += (c[0] - c[1]) * (c[0] - c[1]) / c[1];
-        int df = cells.size() - 1;
-        return df <= 0 ? 1.0 : upperGamma(df / 2.0, x2 / 2.0);
+        for (double[] c : pools) x2 += (c[0] - c[1]) * (c[0] - c[1]) / c[1];
+        int df = pools.size() - 1;
+        return new Result(x2, df, df <= 0 ? 1.0 : upperGamma(df / 2.0, x2 / 2.0), 0, -1);
     }
 
     /** Regularised upper incomplete gamma Q(a, x): series below a+1, continued fraction (Lentz) above. */
