@@ -1,4 +1,5 @@
-"""Remakes testdata/flowar-sampled/ (golden.safetensors, encoder.safetensors) with the official FlowAR code.
+"""Remakes testdata/flowar-sampled/ (golden.safetensors, flowar-cross.pth, encoder.safetensors) with the official
+FlowAR code.
 
 golden.safetensors holds what the official ``FlowAR.sample_tokens`` returns on CPU from the seeded CPU stream
 (``torch.manual_seed``; the official code draws each scale's starting noise with ``torch.randn(...)`` on the CPU
@@ -13,11 +14,22 @@ generator and only then moves it to the GPU, so this part is the official stream
     (``Block_v2``, cross=True, as FlowAR-L/H), AR heads of 96 and encoder depth 1 / decoder depth 2: the flow head
     alone on (x, t, cond) -> v, then ``sample_tokens``.
 encoder.safetensors: ``AutoencoderKL.encode(x).mode()`` of a formula image with testdata/flowar-small/vae.pth.
+flowar-cross.pth: made here too (see "The cross model" below), written next to golden.safetensors.
 
-Inputs this script does not make: flowar-cross.pth (random weights) and cross.flownet.x / .cond (random inputs)
-were drawn when the set was made, by a recipe that was not recorded; they are read from the committed files (the
-weights file is loaded, the two input tensors are copied) and everything computed from them is recomputed.
-``cross.flownet.t`` is written out here: the grid times 1, 1 - 2*0.7/11, 0.25, 0.02 in float32.
+The cross model. The official ``FlowAR(...)`` is built with the configuration above (its own initialisation
+zeroes the flow head's output layer, which would make every velocity 0, so its parameters are then replaced);
+``torch.manual_seed(CROSS_SEED)`` (11) is called and every parameter, in ``named_parameters()`` order, is
+overwritten with a draw ``z = torch.randn(shape)`` of the global CPU generator, float32:
+  * ``class_emb.weight`` and the three ``*_pos_embed_learned``: ``0.3 * z``;
+  * every bias: ``0.3 * z``;
+  * every 1-D weight (the RMSNorm gains): ``1 + 0.2 * z``;
+  * every other weight (the nn.Linear matrices, [out, in]): ``z / sqrt(in)`` (no layer is damped).
+The buffers (the scale mask and the rotary ``freqs`` tables) are the ones the official constructor builds.
+``cross.flownet.x`` = ``torch.randn(4, 16, 16)`` and ``cross.flownet.cond`` = ``torch.randn(4, 16, 96)`` are the
+next two draws of the same stream; ``cross.flownet.t`` is the grid times 1, 1 - 2*0.7/11, 0.25, 0.02 in float32.
+The file is ``torch.save(model.state_dict(), '.../flowar-cross.pth')`` (PyTorch 1.13's zip format; the entry
+names inside follow the file name, so --check saves under the same name in a temporary folder). The state dict's
+``_metadata`` (module versions, pickled with it) names the modules of the SwiGLU stand-in below as well.
 
 Official code: wangqiang9/FlowAR at 5745a964df1d7320e56f0879c75e4f73e88d960f (the full OliverRensu/FlowAR code),
 passed as --repo (never committed). Run with PyTorch 1.13 on CPU; one thread.
@@ -44,13 +56,15 @@ Shims (in memory only; nothing in the checkout is changed):
 
 Usage:
   python3 testdata/scripts/make_flowar_sampled.py --repo /path/to/FlowAR [--check]
-  (--out names golden.safetensors; encoder.safetensors is written, or checked, next to it; --inputs names the
-  folder of flowar-cross.pth and of the golden.safetensors that cross.flownet.x/.cond are copied from)
+  (--out names golden.safetensors; flowar-cross.pth and encoder.safetensors are written, or checked, next to it)
 """
+import filecmp
 import functools
 import inspect
+import math
 import os
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -60,6 +74,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import refkit  # noqa: E402
+import compare  # noqa: E402
 
 COMMIT = '5745a964df1d7320e56f0879c75e4f73e88d960f'
 BLOBS = {
@@ -70,6 +85,7 @@ BLOBS = {
     'models/sampler.py': '331604dca166e44f5550d4d649e1064cb958e1be',
     'models/vae.py': 'ee127f08c6bc36ac12f2c5cfb574ab66532d3e0b',
 }
+CROSS_SEED = 11
 CODE = ('wangqiang9/FlowAR@5745a96 models/*.py on PyTorch 1.13 CPU with plain-math scaled_dot_product_attention, '
         '.cuda() removed, torch.randn on CPU')
 
@@ -167,6 +183,39 @@ def build_flowar(flowar_module, width, enc_depth, enc_heads, dec_depth, dec_head
                                 diffloss_d=flow_depth, diffloss_w=flow_width, cross=cross)
 
 
+def randomize_cross(model, seed):
+    """Replaces the parameters of the official cross model with the recorded random draws (module docstring);
+    returns the flow-head inputs x, cond drawn next from the same stream."""
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            z = torch.randn(param.shape)
+            if name == 'class_emb.weight' or name.endswith('_pos_embed_learned') or name.endswith('.bias'):
+                param.copy_(0.3 * z)
+            elif param.dim() == 1:
+                assert name.endswith('.weight'), name
+                param.copy_(1 + 0.2 * z)
+            else:
+                assert param.dim() == 2 and name.endswith('.weight'), name
+                param.copy_(z / math.sqrt(param.shape[1]))
+    return torch.randn(4, 16, 16), torch.randn(4, 16, 96)
+
+
+def pth_bytes(state_dict, name):
+    """torch.save of `state_dict` under the file name `name` (the zip entries are named after it), as bytes."""
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, name)
+        torch.save(state_dict, path)
+        with open(path, 'rb') as f:
+            return f.read()
+
+
+def compare_pth(new_path, old_path):
+    """Every key and tensor bit for bit (compare.py), and the whole file byte for byte."""
+    same_tensors = compare.compare_pth(new_path, old_path)
+    return same_tensors and filecmp.cmp(new_path, old_path, shallow=False)
+
+
 def sample(model, seed, labels, cfg, guidance, steps, sample_tokens=None):
     torch.manual_seed(seed)
     with torch.no_grad():
@@ -176,9 +225,6 @@ def sample(model, seed, labels, cfg, guidance, steps, sample_tokens=None):
 
 def main():
     p = refkit.parser(__doc__, refkit.testdata('flowar-sampled', 'golden.safetensors'))
-    p.add_argument('--inputs', default=refkit.testdata('flowar-sampled'),
-                   help='folder holding flowar-cross.pth and the golden.safetensors whose cross.flownet.x/.cond '
-                        'are read (default: testdata/flowar-sampled)')
     args = p.parse_args()
     repo = refkit.pin_checkout(args.repo, COMMIT, BLOBS, args.any_commit)
     torch.set_num_threads(1)
@@ -190,7 +236,6 @@ def main():
     import models.vae as vae_module
 
     out_dir = os.path.dirname(os.path.abspath(args.out))
-    inputs, _ = refkit.read_safetensors(os.path.join(args.inputs, 'golden.safetensors'))
     tensors, meta = {}, {}
 
     # flowar-small: AR encoder and decoder depth 2, width 128, 2 heads; flow head width 128, 2 Block_v1
@@ -223,11 +268,9 @@ def main():
 
     # flowar-cross: AR width 96, 1 head, encoder depth 1, decoder depth 2; flow head width 64, 2 Block_v2
     cross = build_flowar(flowar_module, 96, 1, 1, 2, 1, 64, 2, True)
-    cross.load_state_dict(torch.load(os.path.join(args.inputs, 'flowar-cross.pth'), map_location='cpu'),
-                          strict=True)
+    x, cond = randomize_cross(cross, CROSS_SEED)
     cross.eval()
-    x = torch.from_numpy(inputs['cross.flownet.x'].copy())
-    cond = torch.from_numpy(inputs['cross.flownet.cond'].copy())
+    cross_pth = pth_bytes(cross.state_dict(), 'flowar-cross.pth')
     t = torch.tensor([1.0, 1.0 - 2 * 0.7 / 11, 0.25, 0.02], dtype=torch.float64).float()
     with torch.no_grad():
         v = cross.flownet(x, t, cond)
@@ -235,13 +278,18 @@ def main():
     tensors['cross.flownet.cond'], tensors['cross.flownet.v'] = cond, v
     tensors['cross.euler.latents'] = sample(cross, 6, [4, 8], 2.5, 0.9, 25)
     meta['cross'] = ('flowar-cross.pth: AR width 96, 1 head of 96, encoder depth 1, decoder depth 2; flow head width '
-                     '64, 2 Block_v2 (cross=True); flownet on x,t,cond; then torch.manual_seed(6), labels [4,8], '
-                     'cfg 2.5, guidance 0.9, 25 steps, euler_sampler')
+                     f'64, 2 Block_v2 (cross=True); parameters drawn after torch.manual_seed({CROSS_SEED}) in '
+                     'named_parameters order (embeddings and biases 0.3*randn, RMSNorm gains 1+0.2*randn, Linear '
+                     'weights randn/sqrt(fan_in)), then flownet.x = randn(4,16,16), flownet.cond = randn(4,16,96) '
+                     'from the same stream (testdata/scripts/make_flowar_sampled.py); flownet on x,t,cond; then '
+                     'torch.manual_seed(6), labels [4,8], cfg 2.5, guidance 0.9, 25 steps, euler_sampler')
     meta['code'] = CODE
     for k, v in tensors.items():
         print(f'{k}: {tuple(v.shape)} {v.dtype}, first {v.flatten()[:3].tolist()}')
 
     ok = refkit.finish(args, refkit.safetensors_bytes(tensors, meta), refkit.compare_safetensors)
+    args.out = os.path.join(out_dir, 'flowar-cross.pth')
+    ok &= refkit.finish(args, cross_pth, compare_pth)
 
     # encoder.safetensors: the small KL-16 VAE (ch 32) encoding a formula image
     vae_module.Encoder = functools.partial(vae_module.Encoder, ch=32)

@@ -238,14 +238,13 @@ def finish(args, content, compare):
             f.write(content)
         print(f'wrote {args.out}')
         return True
-    with tempfile.NamedTemporaryFile(suffix=os.path.splitext(args.out)[1], delete=False) as f:
-        f.write(content)
-        tmp = f.name
-    try:
+    # the temporary file has the committed file's name (torch.save names its zip entries after the file)
+    with tempfile.TemporaryDirectory() as d:
+        tmp = os.path.join(d, os.path.basename(args.out))
+        with open(tmp, 'wb') as f:
+            f.write(content)
         print(f'comparing with {args.out}:')
         ok = compare(tmp, args.out)
-    finally:
-        os.unlink(tmp)
     print('REPRODUCED' if ok else 'NOT REPRODUCED')
     return ok
 
