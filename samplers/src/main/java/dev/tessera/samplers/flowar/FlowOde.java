@@ -31,7 +31,28 @@ final class FlowOde {
      */
     static double[] integrate(FlowSampler kind, FlowHead head, FlowHead.Context ctx, int B, int n, int D, float[] noise,
                               double cfgScale, double guidance, int steps, FlowNoise stepNoise, int scale, IntConsumer onStep) {
-        int rows = ctx.rows(), m = B * n * D;
+        return integrate(kind, (r, x, t, v) -> head.velocity(ctx, r, x, t, v), ctx.rows(), B, n, D, noise, cfgScale,
+                guidance, steps, stepNoise, scale, onStep);
+    }
+
+    /**
+     * The network's part of a solver step: the float32 velocities {@code v} of the first {@code rows} sequences of
+     * {@code [rows, n, D]} states {@code x} at times {@code t} (one per row). Rows below B are conditional, the rest
+     * unconditional.
+     */
+    @FunctionalInterface
+    interface Velocity {
+        void evaluate(int rows, float[] x, float[] t, float[] v);
+    }
+
+    /**
+     * The solver on any velocity field (the flow head, or a toy one in tests).
+     *
+     * @param rows the sequences the condition holds: B, or 2B under CFG
+     */
+    static double[] integrate(FlowSampler kind, Velocity velocity, int rows, int B, int n, int D, float[] noise,
+                              double cfgScale, double guidance, int steps, FlowNoise stepNoise, int scale, IntConsumer onStep) {
+        int m = B * n * D;
         boolean canGuide = rows == 2 * B;
         double[] grid = kind.grid(steps);
         double[] x = new double[m];
@@ -47,7 +68,7 @@ final class FlowOde {
             java.util.Arrays.fill(t, 0, r, (float) tc);
             boolean stochastic = kind == FlowSampler.EULER_MARUYAMA && i < evaluations - 1;
             double[] eps = stochastic ? stepNoise.step(scale, i, rows, n, D) : null;
-            head.velocity(ctx, r, in, t, v);
+            velocity.evaluate(r, in, t, v);
             double diffusion = 2 * tc, sqrtAbsDt = Math.sqrt(Math.abs(dt)), sqrtDiffusion = Math.sqrt(diffusion);
             for (int k = 0; k < m; k++) {
                 double d = drift(kind, v[k], x[k], tc, diffusion);
