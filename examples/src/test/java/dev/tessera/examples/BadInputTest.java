@@ -92,18 +92,27 @@ class BadInputTest {
     }
 
     /**
-     * Runs a command in a new JVM: {exit status, stdout, stderr}. Both streams are read on their own threads, so a
+     * Runs a command in a new JVM: {exit status, stdout, stderr}. Both streams are read on threads of their own, so a
      * child that hangs or fills a pipe cannot block the test past its time limit; the child is killed then.
      */
     private static String[] fresh(String... command) throws Exception {
         Process p = new ProcessBuilder(command).start();
-        CompletableFuture<String> out = CompletableFuture.supplyAsync(() -> readAll(p.getInputStream()));
-        CompletableFuture<String> err = CompletableFuture.supplyAsync(() -> readAll(p.getErrorStream()));
-        if (!p.waitFor(60, TimeUnit.SECONDS)) {
-            p.destroyForcibly();
-            fail("the child JVM did not finish within 60 s: " + String.join(" ", command));
+        try {
+            CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
+            if (!p.waitFor(60, TimeUnit.SECONDS)) fail("the child JVM did not finish within 60 s: " + String.join(" ", command));
+            return new String[] {String.valueOf(p.exitValue()), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)};
+        } finally {
+            if (p.isAlive()) p.destroyForcibly();   // also when @Timeout interrupts the wait
         }
-        return new String[] {String.valueOf(p.exitValue()), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)};
+    }
+
+    /** Reads a stream to its end on a daemon thread of its own. */
+    private static CompletableFuture<String> drain(InputStream in) {
+        CompletableFuture<String> text = new CompletableFuture<>();
+        Thread t = new Thread(() -> text.complete(readAll(in)), "drain");
+        t.setDaemon(true);
+        t.start();
+        return text;
     }
 
     private static String readAll(InputStream in) {

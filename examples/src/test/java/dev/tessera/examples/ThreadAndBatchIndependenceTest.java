@@ -47,7 +47,7 @@ class ThreadAndBatchIndependenceTest {
 
     /** One child JVM per thread count, shared by the tests (each pays the JIT warm-up once). */
     @BeforeAll
-    @Timeout(value = 400, unit = TimeUnit.SECONDS)
+    @Timeout(value = 450, unit = TimeUnit.SECONDS)   // above 3 children x 120 s and their stream drains
     static void runProbes() {
         List<String> parts = new ArrayList<>(List.of(FAMILIES));
         if (FID) parts.add("fid");

@@ -68,7 +68,9 @@ final class ChiSquare {
         double x2 = 0;
         for (double[] c : pools) x2 += (c[0] - c[1]) * (c[0] - c[1]) / c[1];
         int df = pools.size() - 1;
-        return new Result(x2, df, df <= 0 ? 1.0 : upperGamma(df / 2.0, x2 / 2.0), 0, -1);
+        // a fit whose cells all pooled into one tests nothing: refuse it rather than pass it
+        if (df <= 0) throw new IllegalArgumentException("every cell pooled into one: too few samples for a chi-square test");
+        return new Result(x2, df, upperGamma(df / 2.0, x2 / 2.0), 0, -1);
     }
 
     /** Regularised upper incomplete gamma Q(a, x): series below a+1, continued fraction (Lentz) above. */
