@@ -6,8 +6,10 @@ import numpy as np
 import torch
 
 _DT = {torch.float32: ('F32', np.float32), torch.int64: ('I64', np.int64), torch.float16: ('F16', np.float16),
-       torch.int32: ('I32', np.int32), torch.bfloat16: None}
-_NP = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16, 'I32': np.int32}
+       torch.int32: ('I32', np.int32), torch.uint8: ('U8', np.uint8),
+       torch.float64: ('F64', np.float64), torch.int16: ('I16', np.int16)}
+_NP = {'F32': np.float32, 'I64': np.int64, 'F16': np.float16, 'I32': np.int32, 'U8': np.uint8, 'F64': np.float64,
+       'I16': np.int16}
 
 
 def save(tensors, path, metadata=None):
