@@ -19,7 +19,7 @@ import st
 from judge import Judge
 from tokens import load_vae
 
-OUT = os.path.join(os.path.dirname(common.HERE), 'models', 'fmnist')
+OUT = os.environ.get('FMNIST_OUT', os.path.join(os.path.dirname(common.HERE), 'models', 'fmnist'))
 
 
 def nparams(sd):
