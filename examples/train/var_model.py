@@ -145,7 +145,8 @@ class VAR(nn.Module):
             if si == 0:
                 inp = torch.zeros(2 * B, 0, self.Cvae)
             else:
-                inp = vq.quantize.teacher_inputs(idx_list + [torch.zeros(B, pn * pn, dtype=torch.long)])
+                pad = [torch.zeros(B, p * p, dtype=torch.long) for p in self.patch_nums[si:]]   # later scales: unused
+                inp = vq.quantize.teacher_inputs(idx_list + pad)
                 inp = inp[:, :sum(p * p for p in self.patch_nums[1:si + 1])].repeat(2, 1, 1)
             n = sum(p * p for p in self.patch_nums[:si + 1])
             logits = self._prefix(lab2, inp, n)[:, n - pn * pn:n]
