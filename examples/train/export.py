@@ -105,8 +105,40 @@ def main():
     st.save({'images': torch.from_numpy(u8[pick].copy()), 'labels': torch.from_numpy(y[pick].copy())},
             os.path.join(OUT, 'fmnist-test-500.safetensors'),
             metadata={'what': 'the first 50 test images of each class, 32x32 uint8 grey (2 px border); pixel/127.5-1 in 3 channels is the model input'})
+    write_readme()
     total = sum(os.path.getsize(f) for f in glob.glob(os.path.join(OUT, '*')))
     print('bundle bytes', total)
+
+
+def write_readme():
+    cards = {os.path.basename(p)[:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(OUT, '*.json')))}
+    L = ['# Fashion-MNIST model zoo (trained here)', '',
+         'Trained by the recipe in `examples/train/` (see its README for the commands) on Fashion-MNIST (MIT licence, '
+         'Debian `dataset-fashion-mnist`), images 32x32 RGB (the 28x28 picture centred with a 2-pixel black border, '
+         'grey in all three channels). Classes: ' + ', '.join('%d %s' % (i, c) for i, c in enumerate(data.CLASSES)) + '.',
+         '', 'All weights are `.safetensors` (no pickle) with the official FoundationVision/VAR parameter names and shapes.',
+         '', '| file | model | parameters | steps | train time | final loss | quality |', '|---|---|---|---|---|---|---|']
+    def f4(v):
+        return '?' if v is None else '%.4f' % v
+    for n, c in cards.items():
+        if n == 'vae':
+            q, fl = 'test PSNR %.2f dB' % c['test_psnr_db'], 'rec %s, vq %s' % (f4(c['final_losses']['reconstruction_mse_plus_l1']), f4(c['final_losses']['vq']))
+        elif n == 'judge':
+            q, fl = 'test accuracy %.2f%%' % (100 * c['test_accuracy']), f4(c['final_loss'])
+        else:
+            ev = c.get('judge_accuracy_of_samples') or {}
+            res = ev.get('results', {})
+            q = ', '.join('cfg %s: %.1f%%' % (k, 100 * v['accuracy']) for k, v in res.items()) + (
+                ' (judge accuracy of %d samples/class, top-k %s)' % (ev['per_class'], ev['top_k']) if ev else '')
+            fl = 'CE %s (EMA)' % f4(c['final_losses']['cross_entropy_ema'])
+        L.append('| `%s` | %s | %s | %s | %.1f min | %s | %s |' % (c['file'], n, '{:,}'.format(c['parameters']), c['steps'],
+                                                               c['train_seconds'] / 60, fl, q))
+    L += ['', 'Also here: `fmnist-test-500.safetensors` (the first 50 test images of each class, uint8) and '
+          '`judge-stats.safetensors` (mean/covariance of the judge features on the train and test sets, for the FID '
+          'and its real-vs-real floor). Each model has a JSON card with its configuration, seed and command.', '',
+          'Recommended sampling for the VAR models: cfg 3 (VAR\'s linear CFG ramp over the scales), top-k 0, top-p 0.', '',
+          'Train times are wall-clock on a 2-core machine shared with other jobs, under `nice -n 19`.', '']
+    open(os.path.join(OUT, 'README.md'), 'w').write('\n'.join(L))
 
 
 if __name__ == '__main__':
