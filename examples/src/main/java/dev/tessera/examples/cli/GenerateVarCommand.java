@@ -17,16 +17,22 @@ import java.util.Set;
 public final class GenerateVarCommand {
     static final String NAME = "tessera generate var";
     static final String HELP = """
-            Usage: tessera generate var --model FILE --vae FILE --class N [--class N ...] --out PATH [options]
+            Usage: tessera generate var [--model FILE --vae FILE] --class N [--class N ...] --out PATH [options]
 
             Generates one image per --class with VAR (next-scale prediction) from the official checkpoints
             (var_d16.pth ... var_d30.pth with vae_ch160v4096z32.pth, or the same weights as .safetensors),
             exactly as the official autoregressive_infer_cfg samples them, with Tessera's seeded generator.
 
+            Without --model and --vae it uses the bundled Fashion-MNIST VAR (examples/models/fmnist, 32x32 px,
+            classes t-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot) with the
+            sampling its model card recommends (--cfg 3, --top-k 0, --top-p 0), e.g.
+              tessera generate var --class sneaker --out sneaker.png
+
             Required:
-              --model FILE        VAR transformer checkpoint (.pth or .safetensors)
+              --model FILE        VAR transformer checkpoint (.pth or .safetensors); with --vae, or neither
               --vae FILE          VAR multi-scale VQ-VAE checkpoint
-              --class N|NAME      ImageNet class, by index (207) or name ("golden retriever"); repeat for more images
+              --class N|NAME      class by index (207) or name: ImageNet ("golden retriever") for official
+                                  checkpoints, Fashion-MNIST ("sneaker") for the bundled model; repeat for more images
               --out PATH          a .png file for a single image, otherwise a directory that receives
                                   000.png, 001.png, ... in the order of the --class options
 
@@ -67,13 +73,17 @@ public final class GenerateVarCommand {
         }
         a.rejectPositional();
         a.applyWeightFormat(out);
-        Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
+        // without --model and --vae: the bundled Fashion-MNIST VAR with its recommended sampling
+        BundledVar bundled = a.has("model") || a.has("vae") ? null : BundledVar.locate();
+        Path model = bundled != null ? bundled.model() : Path.of(a.require("model"));
+        Path vae = bundled != null ? bundled.vae() : Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
         long seed = a.getLong("seed", 0);
-        double cfg = a.getDouble("cfg", 1.5), topP = a.getDouble("top-p", 0.96);
-        int topK = a.getInt("top-k", 900);
+        double cfg = a.getDouble("cfg", bundled != null ? BundledVar.CFG : 1.5);
+        double topP = a.getDouble("top-p", bundled != null ? BundledVar.TOP_P : 0.96);
+        int topK = a.getInt("top-k", bundled != null ? BundledVar.TOP_K : 900);
         if (topK < 0) throw new UsageException("--top-k must be >= 0, got " + topK);
         if (topP < 0 || topP > 1) throw new UsageException("--top-p must be in [0, 1], got " + topP);
         int heads = a.getInt("heads", 0);
@@ -83,7 +93,8 @@ public final class GenerateVarCommand {
         try (VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
                 .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).load()) {
             int numClasses = pipe.config().numClasses();
-            int[] classes = Outputs.classes(labels, numClasses, NAME);
+            int[] classes = bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray()
+                    : Outputs.classes(labels, numClasses, NAME);
             VarRequest req = VarRequest.builder().classes(classes).seed(seed).cfg(cfg).topK(topK).topP(topP)
                     .moreSmooth(a.has("more-smooth")).build();
             double loadSeconds = (System.nanoTime() - t0) * 1e-9;
@@ -98,7 +109,7 @@ public final class GenerateVarCommand {
             for (int i = 0; i < classes.length; i++) {
                 GeneratedImage img = r.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
-                        Outputs.describe(classes[i], numClasses));
+                        bundled != null ? " " + BundledVar.CLASSES.get(classes[i]) : Outputs.describe(classes[i], numClasses));
             }
             if (tokensOut != null) out.println("wrote " + tokensOut);
             VarResult.Timings t = r.timings();
