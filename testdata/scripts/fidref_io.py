@@ -45,6 +45,16 @@ def write_safetensors(path, tensors, metadata=None):
             f.write(b)
 
 
+def write_and_check(path, tensors, metadata, committed):
+    """Writes the file; with `committed` (a script's --compare), compares it with that file and exits 0 or 1."""
+    write_safetensors(path, tensors, metadata)
+    print("wrote", path)
+    if committed:
+        ok = compare(path, committed)
+        print("all tensors identical" if ok else "SOME TENSORS DIFFER")
+        raise SystemExit(0 if ok else 1)
+
+
 def read_safetensors(path):
     with open(path, "rb") as f:
         raw = f.read()

@@ -126,12 +126,7 @@ def main():
     args = ap.parse_args()
     meta = {"source": "numpy 1.24 (float64): eigvalsh; Frechet distance via eigvals(s1@s2); torch-fidelity IS/KID "
                       "and ADM precision/recall definitions re-implemented in numpy"}
-    fidref_io.write_safetensors(args.out, make(), meta)
-    print("wrote", args.out)
-    if args.compare:
-        ok = fidref_io.compare(args.out, args.compare)
-        print("all tensors identical" if ok else "SOME TENSORS DIFFER")
-        raise SystemExit(0 if ok else 1)
+    fidref_io.write_and_check(args.out, make(), meta, args.compare)
 
 
 if __name__ == "__main__":

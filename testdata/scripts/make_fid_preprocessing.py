@@ -147,12 +147,7 @@ def main():
         order += ["pytorch-fid." + name, "adm." + name, "clean-fid." + name]
     meta = {"source": "torch 1.13 F.interpolate; torch-fidelity 5e211a9 interpolate_bilinear_2d_like_tensorflow1x; "
                       "Pillow 9.4 Image.resize BICUBIC in F mode"}
-    fidref_io.write_safetensors(args.out, {k: out[k] for k in order}, meta)
-    print("wrote", args.out)
-    if args.compare:
-        ok = fidref_io.compare(args.out, args.compare)
-        print("all tensors identical" if ok else "SOME TENSORS DIFFER")
-        raise SystemExit(0 if ok else 1)
+    fidref_io.write_and_check(args.out, {k: out[k] for k in order}, meta, args.compare)
 
 
 if __name__ == "__main__":

@@ -273,12 +273,7 @@ def main():
                       "(compute_statistics, FIDStatistics.frechet_distance, compute_inception_score, "
                       "compute_prec_recall) on numpy 1.24.2 / scipy 1.10.1 / PyTorch 1.13.1; shims and inputs in "
                       "testdata/scripts/make_fid_reference_metrics.py"}
-    fidref_io.write_safetensors(args.out, out, meta)
-    print("wrote", args.out)
-    if args.compare:
-        ok = fidref_io.compare(args.out, args.compare)
-        print("all tensors identical" if ok else "SOME TENSORS DIFFER")
-        raise SystemExit(0 if ok else 1)
+    fidref_io.write_and_check(args.out, out, meta, args.compare)
 
 
 if __name__ == "__main__":
