@@ -10,6 +10,7 @@ import dev.tessera.examples.cli.GenerateLlamaGenCommand;
 import dev.tessera.examples.cli.GenerateFlowArCommand;
 import dev.tessera.examples.cli.GenerateNarCommand;
 import dev.tessera.examples.cli.GenerateVarCommand;
+import dev.tessera.examples.cli.ModelsCommand;
 import dev.tessera.examples.cli.UsageException;
 
 import java.io.PrintStream;
@@ -30,7 +31,9 @@ public final class Main {
               generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
               generate nar       class-conditional images with NAR (next-neighbour decoding)
               generate flowar    class-conditional images with FlowAR (next-scale, flow-matching head)
+              models             the bundled models (Fashion-MNIST zoo: the default of generate var)
               eval               generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID
+                                 (--metrics fmnist: class accuracy and judge FID of a Fashion-MNIST model)
               fid features       Inception pool3 features of a folder of images (.npy)
               fid stats          FID statistics of a folder of images (pytorch-fid .npz)
               fid distance       the Frechet distance of two statistics files
@@ -38,7 +41,8 @@ public final class Main {
               bench MODEL        seconds per image with random weights of the released shapes
                                  (var, llamagen, nar, flowar; bench kernels runs the JMH kernels)
 
-            Example:
+            Examples:
+              tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)
               tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png
             """;
 
@@ -108,6 +112,9 @@ public final class Main {
             }
             case "eval" -> {
                 return EvalCommand.run(rest, out);
+            }
+            case "models" -> {
+                return ModelsCommand.run(rest, out);
             }
             case "convert" -> {
                 return ConvertCommand.run(rest, out);

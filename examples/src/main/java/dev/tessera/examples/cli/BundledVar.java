@@ -10,12 +10,14 @@ import java.util.Locale;
  * default of {@code generate var} when no {@code --model}/{@code --vae} is given, with its class names and the
  * sampling settings its model card recommends.
  */
-record BundledVar(Path model, Path vae) {
+record BundledVar(Path dir) {
     static final List<String> CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
             "sneaker", "bag", "ankle boot");
     /** The model card's recommendation (examples/models/fmnist/README.md): cfg 3, no top-k, no top-p. */
     static final double CFG = 3.0, TOP_P = 0.0;
     static final int TOP_K = 0;
+    static final String MODEL = "var-d3.safetensors", VAE = "vae.safetensors", JUDGE = "judge.safetensors",
+            JUDGE_STATS = "judge-stats.safetensors", TEST_IMAGES = "fmnist-test-500.safetensors";
 
     /**
      * Finds the bundle under {@code -Dtessera.home} (the launcher sets it to the repository), else under the
@@ -26,11 +28,25 @@ record BundledVar(Path model, Path vae) {
         List<Path> roots = home != null ? List.of(Path.of(home)) : List.of(Path.of(""), Path.of(".."));
         for (Path root : roots) {
             Path dir = root.resolve("examples/models/fmnist");
-            Path model = dir.resolve("var-d3.safetensors"), vae = dir.resolve("vae.safetensors");
-            if (Files.isRegularFile(model) && Files.isRegularFile(vae)) return new BundledVar(model, vae);
+            if (Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(VAE))) return new BundledVar(dir);
         }
         throw new UsageException("no --model/--vae given and the bundled model is missing (examples/models/fmnist/ under "
                 + (home != null ? home : "the working directory") + ")");
+    }
+
+    Path model() {
+        return dir.resolve(MODEL);
+    }
+
+    Path vae() {
+        return dir.resolve(VAE);
+    }
+
+    /** A file of the bundle that must be there. */
+    Path file(String name) {
+        Path p = dir.resolve(name);
+        if (!Files.isRegularFile(p)) throw new UsageException(p + ": missing from the bundle");
+        return p;
     }
 
     /** A class of the bundle by index (0-9) or name, ignoring case, spaces, '-' and '/' ("sneaker", "T-shirt/top"). */

@@ -66,7 +66,21 @@ public final class EvalCommand {
               --weights F         f32 (default) or bf16: generate with bfloat16 linear weights (recorded in
                                   eval.json; a folder holds samples of one format only)
 
-            Example:
+            Fashion-MNIST models (the zoo in examples/models/fmnist), judged by the bundled CNN instead of Inception:
+              --metrics fmnist    report class accuracy (the judge's label equals the requested class), the FID
+                                  in the judge's feature space against the test set with the real-vs-real floor
+                                  (train vs test) beside it, and each sample's RMS distance to its nearest training
+                                  image beside that of real test images (samples are not copies when it is not
+                                  smaller). --model/--vae default to the bundled VAR (var-d3) and its card's
+                                  sampling (cfg 3, no top-k/top-p); --per-class defaults to N/10; --ref,
+                                  --inception and --out are not needed (--out DIR writes DIR/report.json).
+              --judge FILE, --judge-stats FILE
+                                  another judge / feature statistics (default: the bundle's)
+              --train-images DIR  the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's
+                                  dataset-fashion-mnist); without them the nearest-image distance is left out
+
+            Examples:
+              tessera eval --model-family var --metrics fmnist --samples 1000
               tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\
                   --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\
                   --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/
@@ -77,13 +91,20 @@ public final class EvalCommand {
 
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv, Set.of("model-family", "model", "vae", "vq", "samples", "per-class", "ref", "inception",
-                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new", "weights"), Set.of("help"));
+                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new", "weights", "metrics", "judge",
+                "judge-stats", "train-images"), Set.of("help"));
         if (a.has("help")) {
             out.print(HELP);
             return 0;
         }
         a.rejectPositional();
         a.applyWeightFormat(out);
+        String metrics = a.get("metrics") == null ? "inception" : a.get("metrics");
+        if (metrics.equals("fmnist")) return JudgedEval.run(a, out);
+        if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
+        for (String o : JudgedEval.OPTIONS) {
+            if (a.has(o)) throw new UsageException("--" + o + " belongs to --metrics fmnist");
+        }
         String familyName = a.require("model-family");
         ModelFamily family = ModelFamily.byId(familyName);
         if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");

@@ -33,7 +33,7 @@ public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int sampl
         java.util.Objects.requireNonNull(weights, "weights");
         model = model.toAbsolutePath().normalize();
         tokenizer = tokenizer.toAbsolutePath().normalize();
-        inception = inception.toAbsolutePath().normalize();
+        inception = inception == null ? null : inception.toAbsolutePath().normalize();   // null: judged without Inception
     }
 
     public int classCount() {
