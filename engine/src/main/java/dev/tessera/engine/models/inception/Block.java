@@ -1,8 +1,0 @@
-package dev.tessera.engine.models.inception;
-
-import dev.tessera.engine.ops.Ops;
-
-/** One mixed block: parallel branches over the same input, concatenated along channels in a fixed order. */
-interface Block {
-    FeatureMap forward(Ops ops, FeatureMap x);
-}
