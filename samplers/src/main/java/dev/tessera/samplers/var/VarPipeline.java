@@ -1,13 +1,13 @@
-package dev.tessera.samplers;
+package dev.tessera.samplers.var;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.var.VarConfig;
 import dev.tessera.engine.models.var.VarTransformer;
-import dev.tessera.engine.ops.Ops;
-import dev.tessera.samplers.var.VarGenerator;
-import dev.tessera.samplers.var.VarRequest;
-import dev.tessera.samplers.var.VarResult;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.OpenCheckpoints;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.PipelineBuilder;
+import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 
 import java.nio.file.Path;
@@ -16,16 +16,14 @@ import java.nio.file.Path;
  * Class-conditional image generation with VAR, from the official checkpoint files:
  * <pre>{@code
  * try (VarPipeline var = VarPipeline.load(Path.of("var_d16.pth"), Path.of("vae_ch160v4096z32.pth"))) {
- *     VarResult r = var.generate(VarRequest.builder().classes(207, 88).seed(0).build());
+ *     Generation<VarDetails> r = var.generate(new int[] {207, 88}, 0);     // VarSettings.OFFICIAL
  *     r.images().get(0).writePng(Path.of("dog.png"));
  *     BufferedImage img = r.images().get(1).toBufferedImage();
  * }
  * }</pre>
- * Load once, generate many times. A pipeline is thread-safe: weights are shared and read-only, every
- * {@code generate} call has its own state, and each call uses all cores. Closing it unmaps the checkpoint files;
- * results already returned stay valid.
+ * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link VarGenerator}'s.
  */
-public final class VarPipeline implements AutoCloseable {
+public final class VarPipeline implements Pipeline<VarSettings, VarDetails> {
     private final OpenCheckpoints files;
     private final VarGenerator generator;
 
@@ -43,13 +41,30 @@ public final class VarPipeline implements AutoCloseable {
         return new Builder();
     }
 
-    public VarResult generate(VarRequest request) {
-        return generate(request, Progress.NONE);
+    @Override
+    public String family() {
+        return "var";
     }
 
-    /** Generates one image per class of the request, reporting each scale and each decoded image. */
-    public VarResult generate(VarRequest request, Progress progress) {
-        return generator.generate(request, progress);
+    @Override
+    public int numClasses() {
+        return config().numClasses();
+    }
+
+    @Override
+    public String describe() {
+        return config().toString();
+    }
+
+    @Override
+    public VarSettings defaults() {
+        return VarSettings.OFFICIAL;
+    }
+
+    /** Generates one image per class, reporting each scale and each decoded image. */
+    @Override
+    public Generation<VarDetails> generate(int[] classes, long seed, VarSettings settings, Progress progress) {
+        return generator.generate(classes, seed, settings, progress);
     }
 
     public VarConfig config() {
@@ -73,27 +88,15 @@ public final class VarPipeline implements AutoCloseable {
     /**
      * Loading options; {@link #model} and {@link #vae} are required, the rest optional: {@code heads} (when the
      * checkpoint does not record them), {@code patchNums} (e.g. the 512 px schedule), {@code quantResi} (φ's ratio,
-     * 0.5 as released) and the compute backend.
+     * 0.5 as released), the weight format and the compute backend.
      */
-    public static final class Builder {
-        private Path model, vae;
-        private int heads;
+    public static final class Builder extends PipelineBuilder<Builder> {
+        private Path vae;
         private int[] patchNums;
         private float quantResi = 0.5f;
-        private Ops ops = Ops.cpu();
-
-        public Builder model(Path model) {
-            this.model = model;
-            return this;
-        }
 
         public Builder vae(Path vae) {
             this.vae = vae;
-            return this;
-        }
-
-        public Builder heads(int heads) {
-            this.heads = heads;
             return this;
         }
 
@@ -107,16 +110,11 @@ public final class VarPipeline implements AutoCloseable {
             return this;
         }
 
-        public Builder ops(Ops ops) {
-            this.ops = ops;
-            return this;
-        }
-
         public VarPipeline load() {
-            if (model == null || vae == null) throw new TesseraException("both the VAR model and the VQ-VAE checkpoint are required");
+            require(model, vae, "both the VAR model and the VQ-VAE checkpoint are required");
             return OpenCheckpoints.load(files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
-                VarTransformer t = VarTransformer.load(m, heads, patchNums, ops);
+                VarTransformer t = VarTransformer.load(m, heads, patchNums, ops, weights);
                 MultiScaleVqVae q = MultiScaleVqVae.load(v, t.config().patchNums(), quantResi, ops);
                 return new VarPipeline(files, new VarGenerator(t, q));
             });
