@@ -1,5 +1,7 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.samplers.var.VarSettings;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -14,8 +16,7 @@ record BundledVar(Path model, Path vae) {
     static final List<String> CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
             "sneaker", "bag", "ankle boot");
     /** The model card's recommendation (examples/models/fmnist/README.md): cfg 3, no top-k, no top-p. */
-    static final double CFG = 3.0, TOP_P = 0.0;
-    static final int TOP_K = 0;
+    static final VarSettings SAMPLING = new VarSettings(3.0, 0, 0.0, false);
 
     /**
      * Finds the bundle under {@code -Dtessera.home} (the launcher sets it to the repository), else under the
