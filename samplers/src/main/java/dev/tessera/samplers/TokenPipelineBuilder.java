@@ -1,39 +1,19 @@
 package dev.tessera.samplers;
 
-import dev.tessera.engine.TesseraException;
-import dev.tessera.engine.ops.Ops;
-
 import java.nio.file.Path;
 
 /**
- * What the LlamaGen-family pipelines (LlamaGen, NAR) load: a model checkpoint and a VQ tokenizer (both required),
- * an optional head count for checkpoints that do not record one, the image size and the backend.
+ * What the LlamaGen-family pipelines (LlamaGen, NAR) load besides the shared options: a VQ tokenizer (required with
+ * the model) and the image size.
  *
  * @param <B> the concrete builder, returned by every setter
  */
-public abstract class TokenPipelineBuilder<B extends TokenPipelineBuilder<B>> {
-    protected Path model, vq;
-    protected int heads, imageSize = 256;
-    protected Ops ops = Ops.cpu();
-
-    @SuppressWarnings("unchecked")
-    private B self() {
-        return (B) this;
-    }
-
-    public B model(Path p) {
-        this.model = p;
-        return self();
-    }
+public abstract class TokenPipelineBuilder<B extends TokenPipelineBuilder<B>> extends PipelineBuilder<B> {
+    protected Path vq;
+    protected int imageSize = 256;
 
     public B vq(Path p) {
         this.vq = p;
-        return self();
-    }
-
-    /** Attention heads (0: width/64, as every release). */
-    public B heads(int h) {
-        this.heads = h;
         return self();
     }
 
@@ -43,13 +23,8 @@ public abstract class TokenPipelineBuilder<B extends TokenPipelineBuilder<B>> {
         return self();
     }
 
-    public B ops(Ops o) {
-        this.ops = o;
-        return self();
-    }
-
     /** Fails unless both checkpoints are given; {@code family} names the model in the message. */
     protected void requireFiles(String family) {
-        if (model == null || vq == null) throw new TesseraException("the " + family + " model and the VQ tokenizer checkpoints are required");
+        require(model, vq, "the " + family + " model and the VQ tokenizer checkpoints are required");
     }
 }

@@ -13,7 +13,7 @@ import java.lang.foreign.MemorySegment;
  * <p>The CPU GEMM reads weights in {@link WeightPanels} layout: {@link #panels()} builds that copy once, on first
  * use, and then releases the checkpoint pages of the original from memory (they are read back from the file only
  * if something asks for {@link #w(int, int)} again), so the process holds each weight once. The panels' element
- * {@link WeightPanels.Format format} is the process-wide one when the layer is created; {@link #w(int, int)} returns
+ * {@link WeightPanels.Format format} is chosen when the layer is created (an argument of loading, never process state); {@link #w(int, int)} returns
  * the weight as that format holds it, so the reference backend computes the same products.
  */
 public final class Linear {
@@ -23,9 +23,9 @@ public final class Linear {
     private final WeightPanels.Format format;
     private volatile MemorySegment panels;
 
-    /** A layer whose panels take the process-wide {@link WeightPanels#format()}. */
+    /** A layer whose panels hold float32. */
     public Linear(MemorySegment weight, float[] bias, int out, int in) {
-        this(weight, bias, out, in, WeightPanels.format());
+        this(weight, bias, out, in, WeightPanels.Format.F32);
     }
 
     public Linear(MemorySegment weight, float[] bias, int out, int in, WeightPanels.Format format) {
@@ -40,19 +40,22 @@ public final class Linear {
         this.format = java.util.Objects.requireNonNull(format);
     }
 
-    /** Reads {@code prefix.weight} and, if {@code withBias}, {@code prefix.bias}; shapes come from the file. */
-    public static Linear load(Checkpoint ckpt, String prefix, boolean withBias) {
+    /**
+     * Reads {@code prefix.weight} and, if {@code withBias}, {@code prefix.bias}; shapes come from the file. The panels
+     * hold {@code format}.
+     */
+    public static Linear load(Checkpoint ckpt, String prefix, boolean withBias, WeightPanels.Format format) {
         Tensor w = ckpt.tensor(prefix + ".weight", -1, -1);
         int out = Math.toIntExact(w.dim(0)), in = Math.toIntExact(w.dim(1));
         float[] b = withBias ? ckpt.tensor(prefix + ".bias", out).toFloatArray() : null;
-        return new Linear(Weights.f32(w), b, out, in);
+        return new Linear(Weights.f32(w), b, out, in, format);
     }
 
-    /** Reads a linear layer whose weight must be {@code [out, in]}. */
-    public static Linear load(Checkpoint ckpt, String prefix, boolean withBias, int out, int in) {
+    /** Reads a linear layer whose weight must be {@code [out, in]}; its panels hold {@code format}. */
+    public static Linear load(Checkpoint ckpt, String prefix, boolean withBias, int out, int in, WeightPanels.Format format) {
         Tensor w = ckpt.tensor(prefix + ".weight", out, in);
         float[] b = withBias ? ckpt.tensor(prefix + ".bias", out).toFloatArray() : null;
-        return new Linear(Weights.f32(w), b, out, in);
+        return new Linear(Weights.f32(w), b, out, in, format);
     }
 
     /**

@@ -15,8 +15,8 @@ import java.lang.foreign.ValueLayout;
  * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
  * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
  * token, at the price of results that are no longer those of the float32 checkpoint (8 significant bits, 2 to 3
- * decimal digits, per weight). The format is chosen for the whole process, before models load: {@code -Dtessera.weights=bf16} or
- * {@link #setFormat}; each {@link Linear} keeps the one it was created with.
+ * decimal digits, per weight). The format is an argument of loading (the model loaders and {@link Linear} take it), never
+ * process state: two models packed in different formats live side by side, each {@link Linear} keeps its own.
  */
 public final class WeightPanels {
     /**
@@ -44,34 +44,6 @@ public final class WeightPanels {
                 default -> null;
             };
         }
-    }
-
-    /** The process-wide format; null while {@code -Dtessera.weights} holds something else than f32 or bf16. */
-    private static volatile Format format = Format.parse(System.getProperty("tessera.weights", "f32"));
-
-    /** The format {@code -Dtessera.weights} asks for (f32 when unset); an unknown value is an error. */
-    public static Format configuredFormat() {
-        String p = System.getProperty("tessera.weights");
-        if (p == null) return Format.F32;
-        Format f = Format.parse(p);
-        if (f == null) throw new IllegalArgumentException("-Dtessera.weights=" + p + ": expected f32 or bf16");
-        return f;
-    }
-
-    /** The format layers created from now on pack their weights in. */
-    public static Format format() {
-        Format f = format;
-        return f != null ? f : configuredFormat();   // the latter throws, naming the bad property
-    }
-
-    /** Back to what {@code -Dtessera.weights} says (an invalid value stays an error for {@link #format()}). */
-    public static void resetToConfigured() {
-        format = Format.parse(System.getProperty("tessera.weights", "f32"));
-    }
-
-    /** Sets the format for layers created after this call (those already loaded keep theirs). */
-    public static void setFormat(Format f) {
-        format = java.util.Objects.requireNonNull(f);
     }
 
     /** {@code f} rounded to bfloat16 (nearest, ties to even; NaN stays NaN), as its 16 stored bits. */

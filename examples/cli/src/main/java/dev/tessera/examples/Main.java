@@ -1,7 +1,6 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
-import dev.tessera.examples.cli.Args;
 import dev.tessera.examples.cli.ConvertCommand;
 import dev.tessera.examples.cli.EvalCommand;
 import dev.tessera.examples.cli.FidCommand;
@@ -74,8 +73,6 @@ public final class Main {
             err.println("tessera: internal error: " + e + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
             if (debug()) e.printStackTrace(err);
             return 1;
-        } finally {
-            Args.restoreWeightFormat();   // a --weights option lasts one command
         }
     }
 

@@ -13,20 +13,21 @@ import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Parallel;
 import dev.tessera.examples.fid.FeatureExtractor;
 import dev.tessera.samplers.GeneratedImage;
-import dev.tessera.samplers.TokenImages;
-import dev.tessera.samplers.VarPipeline;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.flowar.FlowArPipeline;
-import dev.tessera.samplers.flowar.FlowArRequest;
-import dev.tessera.samplers.flowar.FlowArResult;
+import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.flowar.FlowNoise;
 import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
-import dev.tessera.samplers.llamagen.LlamaGenRequest;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
-import dev.tessera.samplers.nar.NarRequest;
+import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.rng.TorchGenerator;
-import dev.tessera.samplers.var.VarRequest;
-import dev.tessera.samplers.var.VarResult;
+import dev.tessera.samplers.var.VarDetails;
+import dev.tessera.samplers.var.VarPipeline;
+import dev.tessera.samplers.var.VarSettings;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 
 import java.nio.ByteBuffer;
@@ -75,14 +76,14 @@ public final class DeterminismProbe {
 
     static void var(Path data) {
         try (VarPipeline p = VarPipeline.load(data.resolve("var-small/var.pth"), data.resolve("var-small/vae.pth"))) {
-            VarResult r = p.generate(VarRequest.builder().classes(4).seed(99).topK(30).topP(0.9).cfg(2).build());
+            Generation<VarDetails> r = p.generate(new int[] {4}, 99, new VarSettings(2, 30, 0.9, false));
             Digest d = new Digest();
-            for (int[] t : r.tokens()) d.add(t);
-            d.add(r.fhat()).add(r.images().getFirst().pixels());
+            for (int[] t : r.details().tokens()) d.add(t);
+            d.add(r.details().fhat()).add(r.images().getFirst().pixels());
             for (float[] l : varLogits(p, r, 1)) d.add(l);
             d.print("var.sampled");
-            VarResult both = p.generate(VarRequest.builder().classes(B, A).topK(1).cfg(1.5).build());
-            VarResult alone = p.generate(VarRequest.builder().classes(A).topK(1).cfg(1.5).build());
+            Generation<VarDetails> both = p.generate(new int[] {B, A}, 0, VarSettings.OFFICIAL.withTopK(1));
+            Generation<VarDetails> alone = p.generate(new int[] {A}, 0, VarSettings.OFFICIAL.withTopK(1));
             varImage(p, both, 2, 1).print("var.greedy.a@[b,a]");
             varImage(p, alone, 1, 0).print("var.greedy.a@[a]");
             varImage(p, both, 2, 0).print("var.greedy.b@[b,a]");
@@ -90,9 +91,9 @@ public final class DeterminismProbe {
     }
 
     /** Image b of a batch of n: its tokens, pixels and the logits of its conditional and unconditional rows. */
-    private static Digest varImage(VarPipeline p, VarResult r, int n, int b) {
+    private static Digest varImage(VarPipeline p, Generation<VarDetails> r, int n, int b) {
         Digest d = new Digest();
-        for (int si = 0; si < r.patchNums().length; si++) d.add(r.tokens(b, si));
+        for (int si = 0; si < r.details().patchNums().length; si++) d.add(r.details().tokens(b, si));
         d.add(r.images().get(b).pixels());
         for (float[] l : varLogits(p, r, n)) d.add(rows(l, 2 * n, b, n + b));
         return d;
@@ -102,7 +103,7 @@ public final class DeterminismProbe {
      * The transformer's logits {@code [2n, l, V]} at every scale, fed the generation's own tokens through the same
      * scale-by-scale path as the generator (the continuous values behind the tokens, which an ulp does not move).
      */
-    private static List<float[]> varLogits(VarPipeline p, VarResult r, int n) {
+    private static List<float[]> varLogits(VarPipeline p, Generation<VarDetails> r, int n) {
         VarTransformer m = p.transformer();
         MultiScaleVqVae vae = p.vqvae();
         int[] labels = new int[2 * n];
@@ -113,9 +114,9 @@ public final class DeterminismProbe {
         VarTransformer.State s = m.start(labels);
         float[] x = m.firstInput(s), fhat = vae.newFhat(n);
         List<float[]> out = new ArrayList<>();
-        for (int si = 0; si < r.patchNums().length; si++) {
+        for (int si = 0; si < r.details().patchNums().length; si++) {
             out.add(m.forward(s, si, x).clone());
-            float[] next = vae.addScale(fhat, n, si, vae.embed(r.tokens().get(si), n, r.patchNums()[si]));
+            float[] next = vae.addScale(fhat, n, si, vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
             if (next != null) x = m.nextInput(si + 1, next, n, 2);
         }
         return out;
@@ -124,19 +125,19 @@ public final class DeterminismProbe {
     static void llamagen(Path data) {
         try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(data.resolve("llamagen-small/gpt.pth"))
                 .vq(data.resolve("llamagen-small/vq.pth")).heads(4).load()) {
-            TokenImages r = p.generate(LlamaGenRequest.builder().classes(9).seed(7).cfg(2.0).topK(100).topP(0.95).build());
+            Generation<TokenDetails> r = p.generate(new int[] {9}, 7, LlamaGenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
             Digest d = tokenImage(r, 0);
             for (float[] l : llamagenLogits(p.model(), r)) d.add(l);
             d.print("llamagen.sampled");
-            TokenImages both = p.generate(LlamaGenRequest.builder().classes(B, A).cfg(2.0).topK(1).build());
-            TokenImages alone = p.generate(LlamaGenRequest.builder().classes(A).cfg(2.0).topK(1).build());
+            Generation<TokenDetails> both = p.generate(new int[] {B, A}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> alone = p.generate(new int[] {A}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
             llamagenImage(p.model(), both, 1).print("llamagen.greedy.a@[b,a]");
             llamagenImage(p.model(), alone, 0).print("llamagen.greedy.a@[a]");
             llamagenImage(p.model(), both, 0).print("llamagen.greedy.b@[b,a]");
         }
     }
 
-    private static Digest llamagenImage(LlamaGenModel m, TokenImages r, int b) {
+    private static Digest llamagenImage(LlamaGenModel m, Generation<TokenDetails> r, int b) {
         int n = r.images().size();
         Digest d = tokenImage(r, b);
         for (float[] l : llamagenLogits(m, r)) d.add(rows(l, 2 * n, b, n + b));
@@ -148,7 +149,7 @@ public final class DeterminismProbe {
      * {@code [2n, N−1, V]} with all of them fed at once (as the speculative samplers verify drafts: the small
      * model's decoding steps are too small to be split between threads, these are not).
      */
-    private static List<float[]> llamagenLogits(LlamaGenModel m, TokenImages r) {
+    private static List<float[]> llamagenLogits(LlamaGenModel m, Generation<TokenDetails> r) {
         int n = r.images().size(), N = m.config().tokens();
         int[] labels = labels(r, m.config().numClasses());
         LlamaGenModel.State s = m.start(labels);
@@ -157,7 +158,7 @@ public final class DeterminismProbe {
         int[][] all = new int[2 * n][N - 1];
         for (int t = 0; t + 1 < N; t++) {
             int[][] next = new int[2 * n][1];
-            for (int row = 0; row < 2 * n; row++) next[row][0] = all[row][t] = r.tokens().get(row % n)[t];
+            for (int row = 0; row < 2 * n; row++) next[row][0] = all[row][t] = r.details().tokens().get(row % n)[t];
             out.add(m.forward(s, next).clone());
         }
         LlamaGenModel.State whole = m.start(labels);
@@ -169,19 +170,19 @@ public final class DeterminismProbe {
     static void nar(Path data) {
         try (NarPipeline p = NarPipeline.builder().model(data.resolve("nar-small/gpt.pth"))
                 .vq(data.resolve("llamagen-small/vq.pth")).heads(4).load()) {
-            TokenImages r = p.generate(NarRequest.builder().classes(8).seed(7).cfg(2.0).topK(100).topP(0.95).build());
+            Generation<TokenDetails> r = p.generate(new int[] {8}, 7, TokenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
             Digest d = tokenImage(r, 0);
             for (float[] l : narLogits(p.model(), r)) d.add(l);
             d.print("nar.sampled");
-            TokenImages both = p.generate(NarRequest.builder().classes(B, A).cfg(2.0).topK(1).build());
-            TokenImages alone = p.generate(NarRequest.builder().classes(A).cfg(2.0).topK(1).build());
+            Generation<TokenDetails> both = p.generate(new int[] {B, A}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> alone = p.generate(new int[] {A}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
             narImage(p.model(), both, 1).print("nar.greedy.a@[b,a]");
             narImage(p.model(), alone, 0).print("nar.greedy.a@[a]");
             narImage(p.model(), both, 0).print("nar.greedy.b@[b,a]");
         }
     }
 
-    private static Digest narImage(NarModel m, TokenImages r, int b) {
+    private static Digest narImage(NarModel m, Generation<TokenDetails> r, int b) {
         int n = r.images().size();
         Digest d = tokenImage(r, b);
         for (float[] l : narLogits(m, r)) d.add(rows(l, 2 * n, b, n + b));
@@ -189,7 +190,7 @@ public final class DeterminismProbe {
     }
 
     /** The logits {@code [2n, positions, V]} of every step, fed the generation's tokens diagonal by diagonal. */
-    private static List<float[]> narLogits(NarModel m, TokenImages r) {
+    private static List<float[]> narLogits(NarModel m, Generation<TokenDetails> r) {
         int n = r.images().size(), V = m.config().vocab();
         NarModel.State s = m.start(labels(r, m.config().numClasses()));
         List<float[]> out = new ArrayList<>();
@@ -198,7 +199,7 @@ public final class DeterminismProbe {
             int[] pos = m.diagonal(k);
             int[][] feed = new int[2 * n][pos.length];
             for (int row = 0; row < 2 * n; row++) {
-                for (int j = 0; j < pos.length; j++) feed[row][j] = r.tokens().get(row % n)[pos[j]];
+                for (int j = 0; j < pos.length; j++) feed[row][j] = r.details().tokens().get(row % n)[pos[j]];
             }
             float[] l = m.step(s, feed);
             out.add(Arrays.copyOf(l, 2 * n * m.diagonal(k + 1).length * V));
@@ -208,7 +209,7 @@ public final class DeterminismProbe {
     }
 
     /** The conditional labels of the images, then as many unconditional ones. */
-    private static int[] labels(TokenImages r, int nullClass) {
+    private static int[] labels(Generation<TokenDetails> r, int nullClass) {
         int n = r.images().size();
         int[] labels = new int[2 * n];
         for (int b = 0; b < n; b++) {
@@ -218,8 +219,8 @@ public final class DeterminismProbe {
         return labels;
     }
 
-    private static Digest tokenImage(TokenImages r, int b) {
-        return new Digest().add(r.tokens().get(b)).add(r.images().get(b).pixels());
+    private static Digest tokenImage(Generation<TokenDetails> r, int b) {
+        return new Digest().add(r.details().tokens().get(b)).add(r.images().get(b).pixels());
     }
 
     /** Rows {@code which} of {@code a}, an array of {@code rows} equal rows. */
@@ -233,15 +234,15 @@ public final class DeterminismProbe {
     static void flowar(Path data) {
         try (FlowArPipeline p = FlowArPipeline.load(data.resolve("flowar-small/flowar.pth"), data.resolve("flowar-small/vae.pth"))) {
             // the seeded CPU stream as the official code draws it, Euler, CFG
-            FlowArResult r = p.generate(FlowArRequest.builder().classes(7).seed(5).cfg(2.0).guidance(0.9).steps(10).build());
-            Digest d = new Digest().add(r.latents());
-            for (float[] z : r.conditions()) d.add(z);
+            Generation<FlowArDetails> r = p.generate(new int[] {7}, 5, new FlowArSettings(2.0, 0.9, 10, FlowSampler.EULER, null));
+            Digest d = new Digest().add(r.details().latents());
+            for (float[] z : r.details().conditions()) d.add(z);
             for (GeneratedImage img : r.images()) d.add(img.pixels());
             d.print("flowar.sampled");
             // Euler–Maruyama with noise that belongs to each image, so that an image can be generated alone
-            FlowArRequest.Builder em = FlowArRequest.builder().cfg(2.0).guidance(0.9).steps(6).sampler(FlowSampler.EULER_MARUYAMA);
-            FlowArResult both = p.generate(em.classes(B, A).noise(() -> perImage(B, A)).build());
-            FlowArResult alone = p.generate(em.classes(A).noise(() -> perImage(A)).build());
+            FlowArSettings em = new FlowArSettings(2.0, 0.9, 6, FlowSampler.EULER_MARUYAMA, null);
+            Generation<FlowArDetails> both = p.generate(new int[] {B, A}, 0, em.withNoise(seed -> perImage(B, A)));
+            Generation<FlowArDetails> alone = p.generate(new int[] {A}, 0, em.withNoise(seed -> perImage(A)));
             flowarImage(both, 1, 2).print("flowar.em.a@[b,a]");
             flowarImage(alone, 0, 1).print("flowar.em.a@[a]");
             flowarImage(both, 0, 2).print("flowar.em.b@[b,a]");
@@ -249,9 +250,9 @@ public final class DeterminismProbe {
     }
 
     /** Image b's latents (of {@code [B, D, side, side]}), pixels and the AR conditions of its two rows. */
-    private static Digest flowarImage(FlowArResult r, int b, int count) {
-        Digest d = new Digest().add(rows(r.latents(), count, b)).add(r.images().get(b).pixels());
-        for (float[] z : r.conditions()) d.add(rows(z, 2 * count, b, count + b));
+    private static Digest flowarImage(Generation<FlowArDetails> r, int b, int count) {
+        Digest d = new Digest().add(rows(r.details().latents(), count, b)).add(r.images().get(b).pixels());
+        for (float[] z : r.details().conditions()) d.add(rows(z, 2 * count, b, count + b));
         return d;
     }
 

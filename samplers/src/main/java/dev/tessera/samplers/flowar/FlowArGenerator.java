@@ -5,7 +5,10 @@ import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
 import dev.tessera.engine.models.flowar.FlowArTransformer;
 import dev.tessera.engine.models.flowar.FlowHead;
+import dev.tessera.samplers.Decoding;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.Guidance;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
 
@@ -40,11 +43,11 @@ public final class FlowArGenerator {
         return vae;
     }
 
-    public FlowArResult generate(FlowArRequest req, Progress progress) {
+    /** One image per class, reporting every flow-head evaluation ("flow") and decoded image ("decode"). */
+    public Generation<FlowArDetails> generate(int[] classes, long seed, FlowArSettings req, Progress progress) {
         FlowArConfig cfg = model.config();
         FlowArTransformer ar = model.transformer();
         FlowHead head = model.flowHead();
-        int[] classes = req.classes();
         int B = classes.length, S = cfg.scaleCount(), D = cfg.tokenDim();
         for (int c : classes) {
             // the null class is allowed: the official sample_tokens makes unconditional samples with it
@@ -53,12 +56,12 @@ public final class FlowArGenerator {
                         + " classes (0-" + (cfg.numClasses() - 1) + ", and " + cfg.nullClass() + " for unconditional samples)");
             }
         }
+        if (B == 0) throw new IllegalArgumentException("at least one class is needed");
         boolean guided = req.cfg() != 1.0;
         int rows = guided ? 2 * B : B;
-        int[] labels = Arrays.copyOf(classes, rows);
-        for (int b = B; b < rows; b++) labels[b] = cfg.nullClass();
-        FlowNoise noise = req.noiseSource();
-        int evals = FlowOde.evaluations(req.sampler(), req.steps());
+        int[] labels = Guidance.labels(classes, cfg.nullClass(), guided);
+        FlowNoise noise = req.noiseSource(seed);
+        int evals = FlowOde.evaluations(req.solver(), req.steps());
 
         double tAr = 0, tFlow = 0;
         FlowArTransformer.State state = ar.start(labels);
@@ -75,7 +78,7 @@ public final class FlowArGenerator {
             float[] start = noise.initial(si, rows, n, D);
             FlowHead.Context ctx = head.prepare(z, rows, n);
             final int scale = si;
-            double[] xs = FlowOde.integrate(req.sampler(), head, ctx, B, n, D, start, cfgScale, req.guidance(), req.steps(),
+            double[] xs = FlowOde.integrate(req.solver(), head, ctx, B, n, D, start, cfgScale, req.guidance(), req.steps(),
                     noise, si, i -> progress.update("flow", scale * evals + i + 1, S * evals));
             latents = new float[xs.length];
             for (int k = 0; k < xs.length; k++) latents[k] = (float) xs[k];
@@ -102,28 +105,10 @@ public final class FlowArGenerator {
             }
         }
         long t3 = System.nanoTime();
-        List<GeneratedImage> images = new ArrayList<>();
-        for (int b = 0; b < B; b++) {
-            float[] img = vae.decode(Arrays.copyOfRange(scaled, b * D * N, (b + 1) * D * N), 1, side, side);
-            int H = side * vae.downsampling();
-            images.add(new GeneratedImage(classes[b], quantize(img), H, H));
-            progress.update("decode", b + 1, B);
-        }
+        List<GeneratedImage> images = Decoding.images(classes, side * vae.downsampling(),
+                b -> vae.decode(Arrays.copyOfRange(scaled, b * D * N, (b + 1) * D * N), 1, side, side),
+                Decoding.Pixels.RGB8, progress);
         double tDecode = (System.nanoTime() - t3) * 1e-9;
-        return new FlowArResult(List.copyOf(images), maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode);
-    }
-
-    /**
-     * {@code round(clip((x+1)/2·255, 0, 255))/255} with numpy's halves-to-even, as the official evaluation saves
-     * images: the pixels then hold exactly the 8-bit values a PNG gets.
-     */
-    static float[] quantize(float[] img) {
-        float[] p = new float[img.length];
-        for (int i = 0; i < img.length; i++) {
-            float v = (img[i] + 1f) / 2f * 255f;
-            v = Math.max(0f, Math.min(255f, v));
-            p[i] = (float) Math.rint(v) / 255f;
-        }
-        return p;
+        return new Generation<>(images, new FlowArDetails(maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode));
     }
 }

@@ -1,11 +1,12 @@
 package dev.tessera.samplers.flowar;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
-import dev.tessera.engine.ops.Ops;
+import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.OpenCheckpoints;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.PipelineBuilder;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
 
@@ -15,14 +16,12 @@ import java.nio.file.Path;
  * Class-conditional image generation with FlowAR and MAR's KL-16 VAE, from the released files:
  * <pre>{@code
  * try (FlowArPipeline flowar = FlowArPipeline.load(Path.of("FlowAR-S.pth"), Path.of("kl16.ckpt"))) {
- *     FlowArRequest req = FlowArRequest.builder(flowar.config()).classes(207).seed(1).build();
- *     flowar.generate(req).images().get(0).writePng(Path.of("dog.png"));
+ *     flowar.generate(new int[] {207}, 1).images().get(0).writePng(Path.of("dog.png"));   // official settings
  * }
  * }</pre>
- * Load once, generate many times; thread-safe (each call has its own state and uses all cores). Closing unmaps
- * the files.
+ * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link FlowArGenerator}'s.
  */
-public final class FlowArPipeline implements AutoCloseable {
+public final class FlowArPipeline implements Pipeline<FlowArSettings, FlowArDetails> {
     private final OpenCheckpoints files;
     private final FlowArGenerator generator;
 
@@ -51,13 +50,34 @@ public final class FlowArPipeline implements AutoCloseable {
         return generator.vae();
     }
 
-    public FlowArResult generate(FlowArRequest request) {
-        return generate(request, Progress.NONE);
+    @Override
+    public String family() {
+        return "flowar";
     }
 
-    /** Generates one image per class, reporting every flow-head evaluation ("flow") and decoded image ("decode"). */
-    public FlowArResult generate(FlowArRequest request, Progress progress) {
-        return generator.generate(request, progress);
+    @Override
+    public int numClasses() {
+        return config().numClasses();
+    }
+
+    @Override
+    public String describe() {
+        return config().toString();
+    }
+
+    /** The official settings of this model's size: {@link FlowArSettings#officialFor}. */
+    @Override
+    public FlowArSettings defaults() {
+        return FlowArSettings.officialFor(config());
+    }
+
+    /**
+     * Generates one image per class (the null class, {@code numClasses()}, gives unconditional samples), reporting
+     * every flow-head evaluation ("flow") and decoded image ("decode").
+     */
+    @Override
+    public Generation<FlowArDetails> generate(int[] classes, long seed, FlowArSettings settings, Progress progress) {
+        return generator.generate(classes, seed, settings, progress);
     }
 
     @Override
@@ -66,36 +86,19 @@ public final class FlowArPipeline implements AutoCloseable {
     }
 
     /** Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count. */
-    public static final class Builder {
-        private Path model, vae;
-        private int heads;
-        private Ops ops = Ops.cpu();
-
-        public Builder model(Path p) {
-            this.model = p;
-            return this;
-        }
+    public static final class Builder extends PipelineBuilder<Builder> {
+        private Path vae;
 
         public Builder vae(Path p) {
             this.vae = p;
             return this;
         }
 
-        public Builder heads(int h) {
-            this.heads = h;
-            return this;
-        }
-
-        public Builder ops(Ops o) {
-            this.ops = o;
-            return this;
-        }
-
         public FlowArPipeline load() {
-            if (model == null || vae == null) throw new TesseraException("both the FlowAR model and the KL VAE checkpoint are required");
+            require(model, vae, "both the FlowAR model and the KL VAE checkpoint are required");
             return OpenCheckpoints.load(files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
-                FlowArModel fm = FlowArModel.load(m, heads, ops);
+                FlowArModel fm = FlowArModel.load(m, heads, ops, weights);
                 return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)));
             });
         }

@@ -1,185 +1,84 @@
 package dev.tessera.samplers.llamagen;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
-import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.OpenCheckpoints;
-import dev.tessera.samplers.TokenPipelineBuilder;
+import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.Progress;
-import dev.tessera.samplers.TokenImages;
-import dev.tessera.samplers.ar.AutoregressiveSampler;
-import dev.tessera.samplers.ar.JacobiSampler;
-import dev.tessera.samplers.ar.LanternVerifier;
-import dev.tessera.samplers.ar.LatentNeighbours;
-import dev.tessera.samplers.ar.Sampled;
-import dev.tessera.samplers.ar.SamplerStats;
-import dev.tessera.samplers.ar.SpeculativeSampler;
-import dev.tessera.samplers.ar.TokenDistribution;
-import dev.tessera.samplers.ar.Verifier;
-import dev.tessera.samplers.rng.TorchGenerator;
-import dev.tessera.samplers.rng.TorchMultinomial;
+import dev.tessera.samplers.TokenDetails;
+import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.tokenizers.llamagen.VqModel;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Class-conditional image generation with LlamaGen (and the samplers built on it) from the official checkpoints:
  * <pre>{@code
  * try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(Path.of("c2i_L_256.pt")).vq(Path.of("vq_ds16_c2i.pt")).load()) {
- *     TokenImages r = p.generate(LlamaGenRequest.builder().classes(207).seed(0).sampler(Sampler.SJD).build());
+ *     Generation<TokenDetails> r = p.generate(new int[] {207}, 0, LlamaGenSettings.builder().sampler(Sampler.SJD).build());
  * }
  * }</pre>
- * Thread-safe: weights are shared and read-only, each call has its own state. Plain AR runs the images of a request
- * as one batch (as the official {@code generate}); the accelerated samplers run them one after another.
+ * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link LlamaGenGenerator}'s.
  */
-public final class LlamaGenPipeline implements AutoCloseable {
+public final class LlamaGenPipeline implements Pipeline<LlamaGenSettings, TokenDetails> {
     private final OpenCheckpoints files;
-    private final LlamaGenModel model, draft;
-    private final VqModel vq;
-    private volatile LatentNeighbours neighbours;
+    private final LlamaGenGenerator generator;
 
-    private LlamaGenPipeline(OpenCheckpoints files, LlamaGenModel model, LlamaGenModel draft, VqModel vq) {
+    private LlamaGenPipeline(OpenCheckpoints files, LlamaGenGenerator generator) {
         this.files = files;
-        this.model = model;
-        this.draft = draft;
-        this.vq = vq;
+        this.generator = generator;
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    public LlamaGenConfig config() {
-        return model.config();
+    @Override
+    public String family() {
+        return "llamagen";
     }
 
-    public LlamaGenModel model() {
-        return model;
+    @Override
+    public int numClasses() {
+        return config().numClasses();
     }
 
-    public VqModel vq() {
-        return vq;
+    @Override
+    public String describe() {
+        return config().toString();
     }
 
-    public boolean hasDraft() {
-        return draft != null;
-    }
-
-    public TokenImages generate(LlamaGenRequest req) {
-        return generate(req, Progress.NONE);
+    @Override
+    public LlamaGenSettings defaults() {
+        return LlamaGenSettings.OFFICIAL;
     }
 
     /** Generates one image per class; {@code progress} sees tokens of the current image, then the decoding. */
-    public TokenImages generate(LlamaGenRequest req, Progress progress) {
-        int[] classes = req.classes();
-        model.config().checkClasses(classes);
-        if ((req.sampler() == Sampler.SPECULATIVE || req.sampler() == Sampler.LANTERN) && draft == null) {
-            throw new TesseraException("the " + req.sampler().id() + " sampler needs a draft model (--draft FILE)");
-        }
-        TorchGenerator rng = new TorchGenerator(req.seed());
-        List<int[]> tokens = new ArrayList<>();
-        List<SamplerStats> stats = new ArrayList<>();
-        if (req.sampler() == Sampler.AR) {
-            Sampled s = batchedAutoregressive(req, rng, progress);
-            int n = model.config().tokens();
-            for (int b = 0; b < classes.length; b++) tokens.add(java.util.Arrays.copyOfRange(s.tokens(), b * n, (b + 1) * n));
-            stats.add(s.stats());
-        } else {
-            for (int b = 0; b < classes.length; b++) {
-                Sampled s = sampleOne(req, classes[b], rng);
-                tokens.add(s.tokens());
-                stats.add(s.stats());
-                progress.update("image", b + 1, classes.length);
-            }
-        }
-        long t0 = System.nanoTime();
-        int side = model.config().grid();
-        List<GeneratedImage> images = new ArrayList<>();
-        for (int b = 0; b < classes.length; b++) {
-            float[] img = vq.decode(tokens.get(b), 1, side);
-            for (int i = 0; i < img.length; i++) img[i] = (img[i] + 1f) * 0.5f;
-            int px = side * vq.downsampling();
-            images.add(new GeneratedImage(classes[b], img, px, px));
-            progress.update("decode", b + 1, classes.length);
-        }
-        return new TokenImages(List.copyOf(images), List.copyOf(tokens), List.copyOf(stats), (System.nanoTime() - t0) * 1e-9);
+    @Override
+    public Generation<TokenDetails> generate(int[] classes, long seed, LlamaGenSettings settings, Progress progress) {
+        return generator.generate(classes, seed, settings, progress);
     }
 
-    /** One image with an accelerated sampler (or plain AR through the same interface). */
-    public Sampled sampleOne(LlamaGenRequest req, int label, TorchGenerator rng) {
-        TokenDistribution dist = req.distribution();
-        LlamaGenSequence target = new LlamaGenSequence(model, label, req.cfg(), req.cfgInterval());
-        return switch (req.sampler()) {
-            case AR -> new AutoregressiveSampler(dist).run(target, rng);
-            case SPECULATIVE -> new SpeculativeSampler(req.gamma(), dist, Verifier.EXACT, "speculative")
-                    .run(target, new LlamaGenSequence(draft, label, req.cfg(), req.cfgInterval()), rng);
-            case LANTERN -> {
-                LatentNeighbours nn = neighbours(req.lanternK());
-                yield new SpeculativeSampler(req.gamma(), dist, new LanternVerifier(nn, Math.min(req.lanternK(), nn.k()), req.lanternDelta()), "lantern")
-                        .run(target, new LlamaGenSequence(draft, label, req.cfg(), req.cfgInterval()), rng);
-            }
-            case SJD -> new JacobiSampler(req.sjdWindow(), req.sjdInit(), model.config().grid(), dist).run(target, rng);
-        };
+    public LlamaGenConfig config() {
+        return generator.model().config();
     }
 
-    /** LANTERN's neighbour table, built on first use from the tokenizer's codebook. */
-    private LatentNeighbours neighbours(int k) {
-        LatentNeighbours nn = neighbours;
-        int want = Math.min(k, vq.codebookSize() - 1);
-        if (nn == null || nn.k() < want) {
-            synchronized (this) {
-                nn = neighbours;
-                if (nn == null || nn.k() < want) {
-                    nn = LatentNeighbours.of(vq.rawCodebook(), vq.codebookSize(), vq.codeDim(), want);
-                    neighbours = nn;
-                }
-            }
-        }
-        return nn;
+    public LlamaGenModel model() {
+        return generator.model();
     }
 
-    /**
-     * Plain AR for all images at once, as the official {@code generate}: rows are the B conditional then the B
-     * unconditional sequences; each step draws one token per image, images in order ({@code torch.multinomial} on
-     * {@code [B, V]}).
-     */
-    private Sampled batchedAutoregressive(LlamaGenRequest req, TorchGenerator rng, Progress progress) {
-        long t0 = System.nanoTime();
-        int[] classes = req.classes();
-        int B = classes.length, N = model.config().tokens(), V = model.config().vocab();
-        boolean guided = req.cfg() > 1.0;
-        int[] labels = new int[guided ? 2 * B : B];
-        for (int b = 0; b < B; b++) {
-            labels[b] = classes[b];
-            if (guided) labels[B + b] = model.config().numClasses();
-        }
-        LlamaGenModel.State s = model.start(labels);
-        float[] logits = model.prefill(s);
-        int[] out = new int[B * N];
-        TokenDistribution dist = req.distribution();
-        float cfg = (float) req.cfg();
-        int forwards = 1;
-        for (int t = 0; t < N; t++) {
-            boolean apply = guided && (t == 0 || req.cfgInterval() < 0 || t - 1 <= req.cfgInterval());
-            int[][] next = new int[labels.length][1];
-            for (int b = 0; b < B; b++) {
-                float[] p = dist.probabilitiesInPlace(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V));
-                int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
-                out[b * N + t] = tok;
-                next[b][0] = tok;
-                if (guided) next[B + b][0] = tok;
-            }
-            progress.update("token", t + 1, N);
-            if (t + 1 < N) {
-                logits = model.forward(s, next);
-                forwards++;
-            }
-        }
-        return new Sampled(out, new SamplerStats("ar", B, B * N, forwards, 0, 0, 0, (System.nanoTime() - t0) * 1e-9));
+    public VqModel vq() {
+        return generator.vq();
+    }
+
+    public boolean hasDraft() {
+        return generator.hasDraft();
+    }
+
+    public LlamaGenGenerator generator() {
+        return generator;
     }
 
     @Override
@@ -209,17 +108,10 @@ public final class LlamaGenPipeline implements AutoCloseable {
                 VqModel tokenizer = VqModel.load(vqFile, true, ops);
                 int grid = tokenizer.tokenGrid(imageSize);
                 Checkpoint m = files.open(model);
-                LlamaGenModel gpt = LlamaGenModel.load(m, heads, grid, ops);
+                LlamaGenModel gpt = LlamaGenModel.load(m, heads, grid, ops, weights);
                 tokenizer.requireVocabulary(gpt.config().vocab());
-                LlamaGenModel d = null;
-                if (draft != null) {
-                    Checkpoint dc = files.open(draft);
-                    d = LlamaGenModel.load(dc, draftHeads, grid, ops);
-                    if (d.config().vocab() != gpt.config().vocab() || d.config().numClasses() != gpt.config().numClasses()) {
-                        throw new TesseraException("the draft model must share the target's vocabulary and classes");
-                    }
-                }
-                return new LlamaGenPipeline(files, gpt, d, tokenizer);
+                LlamaGenModel d = draft == null ? null : LlamaGenModel.load(files.open(draft), draftHeads, grid, ops, weights);
+                return new LlamaGenPipeline(files, new LlamaGenGenerator(gpt, d, tokenizer));
             });
         }
     }

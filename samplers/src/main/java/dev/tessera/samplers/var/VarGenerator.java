@@ -4,7 +4,10 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.models.var.VarConfig;
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Parallel;
+import dev.tessera.samplers.Decoding;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.Guidance;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
@@ -18,7 +21,7 @@ import java.util.List;
  * always doubled: conditional rows, then unconditional ones), top-k/top-p sampling, the f_hat accumulation of the
  * multi-scale VQ-VAE, and the final decode to an image in [0, 1].
  *
- * <p>Results depend only on the weights, the request and its seed. Thread-safe: every call has its own state.
+ * <p>Results depend only on the weights, the classes, the seed and the settings. Thread-safe: every call has its own state.
  */
 public final class VarGenerator {
     private final VarTransformer model;
@@ -45,20 +48,19 @@ public final class VarGenerator {
         return vae;
     }
 
-    public VarResult generate(VarRequest req, Progress progress) {
+    /** One image per class; {@code progress} sees every scale ("scale") and every decoded image ("decode"). */
+    public Generation<VarDetails> generate(int[] classes, long seed, VarSettings settings, Progress progress) {
         VarConfig cfg = model.config();
-        int B = req.classes().length, SN = cfg.scales(), V = cfg.vocab();
-        int[] labels = new int[2 * B];
-        for (int b = 0; b < B; b++) {
-            int c = req.classes()[b];
+        int B = classes.length, SN = cfg.scales(), V = cfg.vocab();
+        if (B == 0) throw new IllegalArgumentException("at least one class is needed");
+        for (int c : classes) {
             if (c < 0 || c >= cfg.numClasses()) {
                 throw new TesseraException("class " + c + " is out of range: this model has " + cfg.numClasses()
                         + " classes (0-" + (cfg.numClasses() - 1) + ")");
             }
-            labels[b] = c;
-            labels[B + b] = cfg.numClasses();   // the unconditional half
         }
-        TorchGenerator rng = new TorchGenerator(req.seed());
+        int[] labels = Guidance.labels(classes, cfg.numClasses(), true);   // VAR always runs the unconditional half
+        TorchGenerator rng = new TorchGenerator(seed);
         VarTransformer.State state = model.start(labels);
         float[] x = model.firstInput(state);
         float[] fhat = vae.newFhat(B);
@@ -74,10 +76,10 @@ public final class VarGenerator {
             tTransformer[si] = (t1 - t0) * 1e-9;
 
             double ratio = SN == 1 ? 0 : (double) si / (SN - 1);
-            float[] guided = guide(logits, B, l, V, (float) (req.cfg() * ratio));
-            int[] idx = choose(guided, B * l, V, req, rng);
+            float[] guided = guide(logits, B, l, V, (float) (settings.cfg() * ratio));
+            int[] idx = choose(guided, B * l, V, settings, rng);
             tokens.add(idx);
-            float[] h = req.moreSmooth() ? smoothEmbedding(guided, B, l, V, ratio, rng) : vae.embed(idx, B, pn);
+            float[] h = settings.moreSmooth() ? smoothEmbedding(guided, B, l, V, ratio, rng) : vae.embed(idx, B, pn);
             long t2 = System.nanoTime();
             tSampling += (t2 - t1) * 1e-9;
 
@@ -89,17 +91,12 @@ public final class VarGenerator {
 
         state = null;   // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
         long t3 = System.nanoTime();
-        List<GeneratedImage> images = new ArrayList<>();
-        int side = vae.imageSide(), plane = 3 * side * side;
-        for (int b = 0; b < B; b++) {
-            float[] img = vae.decode(Arrays.copyOfRange(fhat, b * fhat.length / B, (b + 1) * fhat.length / B), 1);
-            for (int i = 0; i < plane; i++) img[i] = (img[i] + 1f) * 0.5f;
-            images.add(new GeneratedImage(req.classes()[b], img, side, side));
-            progress.update("decode", b + 1, B);
-        }
+        int per = fhat.length / B;
+        List<GeneratedImage> images = Decoding.images(classes, vae.imageSide(),
+                b -> vae.decode(Arrays.copyOfRange(fhat, b * per, (b + 1) * per), 1), Decoding.Pixels.UNIT, progress);
         double tDecode = (System.nanoTime() - t3) * 1e-9;
-        return new VarResult(List.copyOf(images), List.copyOf(tokens), cfg.patchNums(), fhat,
-                new VarResult.Timings(tTransformer, tSampling, tVq, tDecode));
+        return new Generation<>(images, new VarDetails(List.copyOf(tokens), cfg.patchNums(), fhat,
+                new VarDetails.Timings(tTransformer, tSampling, tVq, tDecode)));
     }
 
     /** {@code (1+t)·cond − t·uncond} for the B conditional rows. */
@@ -116,7 +113,7 @@ public final class VarGenerator {
      * draws each (PyTorch's multinomial). Filtering runs in parallel; the draws are sequential, so the result does
      * not depend on the thread count.
      */
-    static int[] choose(float[] guided, int rows, int V, VarRequest req, TorchGenerator rng) {
+    static int[] choose(float[] guided, int rows, int V, VarSettings req, TorchGenerator rng) {
         float[] probs = new float[rows * V];
         Parallel.forRange(rows, 4, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {

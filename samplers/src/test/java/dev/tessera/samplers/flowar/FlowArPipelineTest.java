@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.flowar.FlowHead;
 import dev.tessera.engine.testing.Golden;
+import dev.tessera.samplers.Generation;
 import dev.tessera.tokenizers.kl.KlVae;
 import org.junit.jupiter.api.Test;
 
@@ -56,9 +57,10 @@ class FlowArPipelineTest {
     void injectedNoiseReproducesTheGoldenConditionsLatentsAndImages() {
         try (Golden g = Golden.vendored("flowar-small"); FlowArPipeline p = FlowArPipeline.load(SMALL, VAE);
              Checkpoint noise = Checkpoints.open(g.file("golden.safetensors"))) {
-            FlowArRequest req = FlowArRequest.builder().classes(3, 7).cfg(2.0).guidance(0.9).steps(25)
-                    .noise(() -> FlowNoise.injected(noise, FlowNoise.seeded(0))).build();
-            FlowArResult r = p.generate(req);
+            FlowArSettings req = new FlowArSettings(2.0, 0.9, 25, FlowSampler.EULER,
+                    seed -> FlowNoise.injected(noise, FlowNoise.seeded(seed)));
+            Generation<FlowArDetails> gen = p.generate(new int[] {3, 7}, 0, req);
+            FlowArDetails r = gen.details();
             double zErr = 0;
             for (int k = 0; k < 5; k++) {
                 zErr = Math.max(zErr, Golden.assertClose(g.floats("ar.z." + k), r.conditions().get(k), Golden.TOL, "AR condition of scale " + k));
@@ -68,7 +70,7 @@ class FlowArPipelineTest {
             double imgErr = Golden.assertClose(g.floats("vae.decoded"), decoded, SAMPLED_TOL, "decoded images");
             System.out.printf("FlowAR golden: AR conditions %.3g, latents %.3g, decoded %.3g (max abs error)%n", zErr, latErr, imgErr);
             assertEquals(24, r.evaluations());
-            assertEquals(256, r.images().getFirst().height());
+            assertEquals(256, gen.images().getFirst().height());
         }
     }
 
@@ -83,12 +85,12 @@ class FlowArPipelineTest {
     void seededRunsMatchTheOfficialCpuStream() {
         try (FlowArPipeline p = FlowArPipeline.load(SMALL, VAE); Checkpoint g = Checkpoints.open(SAMPLED)) {
             List<String> lines = new ArrayList<>();
-            check(p, g, "small.euler.latents", FlowArRequest.builder().classes(1, 5).seed(3).cfg(3.0).guidance(0.7).steps(25), lines);
-            check(p, g, "small.euler50.latents", FlowArRequest.builder().classes(2).seed(4).cfg(1.5).guidance(0.9).steps(50), lines);
-            check(p, g, "small.em.latents", FlowArRequest.builder().classes(0, 9).seed(5).cfg(2.0).guidance(0.9).steps(25)
-                    .sampler(FlowSampler.EULER_MARUYAMA), lines);
+            check(p, g, "small.euler.latents", new int[] {1, 5}, 3, new FlowArSettings(3.0, 0.7, 25, FlowSampler.EULER, null), lines);
+            check(p, g, "small.euler50.latents", new int[] {2}, 4, new FlowArSettings(1.5, 0.9, 50, FlowSampler.EULER, null), lines);
+            check(p, g, "small.em.latents", new int[] {0, 9}, 5, new FlowArSettings(2.0, 0.9, 25, FlowSampler.EULER_MARUYAMA, null),
+                    lines);
             // cfg 1: the B conditional rows alone (the official code raises NameError there; its reference was patched)
-            check(p, g, "small.nocfg.latents", FlowArRequest.builder().classes(4).seed(7).cfg(1.0).guidance(0.9).steps(25), lines);
+            check(p, g, "small.nocfg.latents", new int[] {4}, 7, new FlowArSettings(1.0, 0.9, 25, FlowSampler.EULER, null), lines);
             lines.forEach(System.out::println);
         }
     }
@@ -97,13 +99,14 @@ class FlowArPipelineTest {
     void crossAttentionModelMatchesTheOfficialCpuStream() {
         try (FlowArPipeline p = FlowArPipeline.load(CROSS, VAE); Checkpoint g = Checkpoints.open(SAMPLED)) {
             List<String> lines = new ArrayList<>();
-            check(p, g, "cross.euler.latents", FlowArRequest.builder().classes(4, 8).seed(6).cfg(2.5).guidance(0.9).steps(25), lines);
+            check(p, g, "cross.euler.latents", new int[] {4, 8}, 6, new FlowArSettings(2.5, 0.9, 25, FlowSampler.EULER, null), lines);
             lines.forEach(System.out::println);
         }
     }
 
-    private static void check(FlowArPipeline p, Checkpoint g, String key, FlowArRequest.Builder b, List<String> lines) {
-        FlowArResult r = p.generate(b.build());
+    private static void check(FlowArPipeline p, Checkpoint g, String key, int[] classes, long seed, FlowArSettings s,
+                              List<String> lines) {
+        FlowArDetails r = p.generate(classes, seed, s).details();
         double err = Golden.assertClose(g.tensor(key).toFloatArray(), r.latents(), SAMPLED_TOL, key);
         lines.add(String.format("FlowAR %s (seeded CPU stream): max abs error %.3g", key, err));
     }
@@ -111,11 +114,11 @@ class FlowArPipelineTest {
     @Test
     void aRequestGivesTheSameImagesEveryTimeAndTheNullClassIsUnconditional() {
         try (FlowArPipeline p = FlowArPipeline.load(SMALL, VAE)) {
-            FlowArRequest req = FlowArRequest.builder().classes(6, 1000).seed(1).cfg(1.5).steps(4).build();
-            FlowArResult a = p.generate(req), b = p.generate(req);
+            FlowArSettings req = p.defaults().withCfg(1.5).withSteps(4);
+            FlowArDetails a = p.generate(new int[] {6, 1000}, 1, req).details(), b = p.generate(new int[] {6, 1000}, 1, req).details();
             assertArrayEquals(a.latents(), b.latents(), 0f);
             assertEquals(2 * 2, a.conditions().getFirst().length / 128);   // 2B rows under guidance
-            FlowArResult c = p.generate(FlowArRequest.builder().classes(6).seed(1).cfg(1.0).steps(4).build());
+            FlowArDetails c = p.generate(new int[] {6}, 1, p.defaults().withCfg(1.0).withSteps(4)).details();
             assertEquals(1, c.conditions().getFirst().length / 128);       // B rows without
         }
     }
@@ -124,10 +127,10 @@ class FlowArPipelineTest {
     void badRequestsAreRefusedWithAReason() {
         try (FlowArPipeline p = FlowArPipeline.load(SMALL, VAE)) {
             TesseraException e = assertThrows(TesseraException.class,
-                    () -> p.generate(FlowArRequest.builder().classes(1001).build()));   // 1000 is the null class, the last row
+                    () -> p.generate(new int[] {1001}, 0));   // 1000 is the null class, the last row
             assertTrue(e.getMessage().contains("out of range"), e.getMessage());
-            assertThrows(IllegalArgumentException.class, () -> FlowArRequest.builder().classes(1).steps(1).build());
-            assertThrows(IllegalArgumentException.class, () -> FlowArRequest.builder().classes(1).cfg(0.5).build());
+            assertThrows(IllegalArgumentException.class, () -> p.defaults().withSteps(1));
+            assertThrows(IllegalArgumentException.class, () -> p.defaults().withCfg(0.5));
         }
     }
 }

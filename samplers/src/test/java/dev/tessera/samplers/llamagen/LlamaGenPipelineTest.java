@@ -1,6 +1,7 @@
 package dev.tessera.samplers.llamagen;
 
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
@@ -80,12 +81,13 @@ class LlamaGenPipelineTest {
     @Test
     void greedyDecodingAndImagesMatchTheGoldens() {
         try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
-            TokenImages r = p.generate(LlamaGenRequest.builder().classes(2, 9).cfg(2.0).topK(1).build());
+            Generation<TokenDetails> gen = p.generate(new int[] {2, 9}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
+            TokenDetails r = gen.details();
             int[] want = g.ints("greedy.tokens");
             float[] image = new float[2 * 3 * 256 * 256], decoded = g.floats("vq.decoded");
             for (int b = 0; b < 2; b++) {
                 assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "image " + b);
-                System.arraycopy(r.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
+                System.arraycopy(gen.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
             }
             for (int i = 0; i < decoded.length; i++) decoded[i] = (decoded[i] + 1f) * 0.5f;
             double err = Golden.assertClose(decoded, image, Golden.TOL / 2, "decoded images in [0, 1]");
@@ -102,11 +104,11 @@ class LlamaGenPipelineTest {
             List<Object> cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
             for (int c = 0; c < cases.size(); c++) {
                 Map<String, Object> s = (Map<String, Object>) cases.get(c);
-                LlamaGenRequest req = LlamaGenRequest.builder().classes(2, 9).seed(((Number) s.get("seed")).longValue())
+                LlamaGenSettings req = LlamaGenSettings.builder()
                         .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
                         .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
                         .topP(((Number) s.get("top_p")).doubleValue()).build();
-                TokenImages r = p.generate(req);
+                TokenDetails r = p.generate(new int[] {2, 9}, ((Number) s.get("seed")).longValue(), req).details();
                 int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
                 for (int b = 0; b < 2; b++) {
                     assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);
@@ -120,7 +122,7 @@ class LlamaGenPipelineTest {
         try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
             int[] want = java.util.Arrays.copyOfRange(g.ints("greedy.tokens"), 0, 256);
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN, Sampler.SJD}) {
-                TokenImages r = p.generate(LlamaGenRequest.builder().classes(2).cfg(2.0).topK(1).sampler(s).lanternDelta(0.0).build());
+                TokenDetails r = p.generate(new int[] {2}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).sampler(s).lanternDelta(0.0).build()).details();
                 assertArrayEquals(want, r.tokens().getFirst(), s + " greedy");
                 SamplerStats st = r.stats().getFirst();
                 System.out.printf("greedy %s: %d target forwards, %d draft forwards, %.2f tokens per target forward%n",
@@ -138,7 +140,7 @@ class LlamaGenPipelineTest {
         Path close = PerturbedCopy.write(GPT, tmp.resolve("close-draft.safetensors"), 0.03, 11);
         try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(GPT).vq(VQ).heads(4).draft(close).load()) {
             for (Sampler s : Sampler.values()) {
-                TokenImages r = p.generate(LlamaGenRequest.builder().classes(5).seed(1).cfg(2.0).sampler(s).gamma(3).build());
+                TokenDetails r = p.generate(new int[] {5}, 1, LlamaGenSettings.builder().cfg(2.0).sampler(s).gamma(3).build()).details();
                 SamplerStats st = r.stats().getFirst();
                 assertEquals(256, r.tokens().getFirst().length);
                 System.out.printf("sampling %s, close draft: %d target forwards, acceptance %.2f%n", s.id(), st.targetForwards(), st.acceptanceRate());
@@ -161,7 +163,7 @@ class LlamaGenPipelineTest {
         // with the far draft (a smaller unrelated model) the samplers still finish, in at most one forward per token
         try (LlamaGenPipeline p = pipeline()) {
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN}) {
-                SamplerStats st = p.generate(LlamaGenRequest.builder().classes(5).seed(1).cfg(2.0).sampler(s).gamma(3).build()).stats().getFirst();
+                SamplerStats st = p.generate(new int[] {5}, 1, LlamaGenSettings.builder().cfg(2.0).sampler(s).gamma(3).build()).details().stats().getFirst();
                 assertTrue(st.targetForwards() <= 256, s + " used " + st.targetForwards() + " target forwards");
             }
         }

@@ -5,7 +5,9 @@ import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.SafetensorsCheckpoint;
 import dev.tessera.engine.testing.Golden;
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
+import dev.tessera.samplers.ar.TokenSettings;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
@@ -23,12 +25,13 @@ class NarPipelineTest {
     @Test
     void greedyTokensAndDecodedImagesMatch() {
         try (Golden g = Golden.vendored("nar-small"); NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load()) {
-            TokenImages r = p.generate(NarRequest.builder().classes(4, 8).cfg(2.0).topK(1).build());
+            Generation<TokenDetails> gen = p.generate(new int[] {4, 8}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
+            TokenDetails r = gen.details();
             int[] want = g.ints("greedy.tokens");
             float[] decoded = g.floats("vq.decoded"), image = new float[decoded.length];
             for (int b = 0; b < 2; b++) {
                 assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "image " + b);
-                System.arraycopy(r.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
+                System.arraycopy(gen.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
             }
             for (int i = 0; i < decoded.length; i++) decoded[i] = (decoded[i] + 1f) * 0.5f;
             double err = Golden.assertClose(decoded, image, Golden.TOL / 2, "NAR decoded images");
@@ -46,11 +49,11 @@ class NarPipelineTest {
             List<Object> cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
             for (int c = 0; c < cases.size(); c++) {
                 Map<String, Object> s = (Map<String, Object>) cases.get(c);
-                NarRequest req = NarRequest.builder().classes(4, 8).seed(((Number) s.get("seed")).longValue())
+                TokenSettings req = TokenSettings.builder()
                         .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
                         .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
                         .topP(((Number) s.get("top_p")).doubleValue()).build();
-                TokenImages r = p.generate(req);
+                TokenDetails r = p.generate(new int[] {4, 8}, ((Number) s.get("seed")).longValue(), req).details();
                 int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
                 for (int b = 0; b < 2; b++) {
                     assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);

@@ -3,7 +3,7 @@ package dev.tessera.samplers.var;
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.testing.Golden;
-import dev.tessera.samplers.VarPipeline;
+import dev.tessera.samplers.Generation;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -29,12 +29,14 @@ class ThreadIndependenceTest {
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void concurrentCallsGiveTheBitsOfASerialCall() throws Exception {
         try (VarPipeline var = VarPipeline.load(Golden.testdata().resolve("var-small/var.pth"), Golden.testdata().resolve("var-small/vae.pth"))) {
-            VarRequest req = VarRequest.builder().classes(1, 4).seed(99).topK(30).topP(0.9).cfg(2).build();
-            VarResult serial = Parallel.serially(() -> var.generate(req));
+            VarSettings req = new VarSettings(2, 30, 0.9, false);
+            int[] classes = {1, 4};
+            Generation<VarDetails> serial = Parallel.serially(() -> var.generate(classes, 99, req));
             List<float[]> serialLogits = Parallel.serially(() -> logits(var, serial));
-            VarResult[] results = new VarResult[3];
+            @SuppressWarnings("unchecked")
+            Generation<VarDetails>[] results = new Generation[3];
             List<List<float[]>> logits = new ArrayList<>(List.of(List.of(), List.of(), List.of()));
-            results[0] = var.generate(req);
+            results[0] = var.generate(classes, 99, req);
             logits.set(0, logits(var, results[0]));
             Thread[] threads = new Thread[2];
             Throwable[] failure = new Throwable[1];
@@ -42,7 +44,7 @@ class ThreadIndependenceTest {
                 int k = i + 1;
                 threads[i] = new Thread(() -> {
                     try {
-                        results[k] = var.generate(req);
+                        results[k] = var.generate(classes, 99, req);
                         logits.set(k, logits(var, results[k]));
                     } catch (Throwable t) {
                         failure[0] = t;
@@ -54,9 +56,9 @@ class ThreadIndependenceTest {
             if (failure[0] != null) throw new AssertionError("a concurrent call failed", failure[0]);
             String[] names = {"all threads", "concurrent call 1", "concurrent call 2"};
             for (int r = 0; r < 3; r++) {
-                VarResult other = results[r];
-                for (int si = 0; si < 10; si++) assertArrayEquals(serial.tokens().get(si), other.tokens().get(si), names[r] + ": scale " + si);
-                assertArrayEquals(serial.fhat(), other.fhat(), names[r] + ": f_hat");
+                Generation<VarDetails> other = results[r];
+                for (int si = 0; si < 10; si++) assertArrayEquals(serial.details().tokens().get(si), other.details().tokens().get(si), names[r] + ": scale " + si);
+                assertArrayEquals(serial.details().fhat(), other.details().fhat(), names[r] + ": f_hat");
                 for (int b = 0; b < 2; b++) assertArrayEquals(serial.images().get(b).pixels(), other.images().get(b).pixels(), names[r] + ": image " + b);
                 assertEquals(serialLogits.size(), logits.get(r).size());
                 for (int si = 0; si < serialLogits.size(); si++) {
@@ -67,7 +69,7 @@ class ThreadIndependenceTest {
     }
 
     /** The logits {@code [2B, l, V]} of every scale with the result's own tokens fed back, as the generator does. */
-    static List<float[]> logits(VarPipeline p, VarResult r) {
+    static List<float[]> logits(VarPipeline p, Generation<VarDetails> r) {
         VarTransformer m = p.transformer();
         MultiScaleVqVae vae = p.vqvae();
         int n = r.images().size();
@@ -79,9 +81,9 @@ class ThreadIndependenceTest {
         VarTransformer.State s = m.start(labels);
         float[] x = m.firstInput(s), fhat = vae.newFhat(n);
         List<float[]> out = new ArrayList<>();
-        for (int si = 0; si < r.patchNums().length; si++) {
+        for (int si = 0; si < r.details().patchNums().length; si++) {
             out.add(m.forward(s, si, x).clone());
-            float[] next = vae.addScale(fhat, n, si, vae.embed(r.tokens().get(si), n, r.patchNums()[si]));
+            float[] next = vae.addScale(fhat, n, si, vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
             if (next != null) x = m.nextInput(si + 1, next, n, 2);
         }
         return out;

@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
+import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 import org.junit.jupiter.api.Test;
@@ -23,7 +24,8 @@ class VarGeneratorGoldenTest {
             VarTransformer model = VarTransformer.load(var, 0, null, Ops.cpu());
             MultiScaleVqVae vae = MultiScaleVqVae.load(vq, model.config().patchNums(), 0.5f, Ops.cpu());
             VarGenerator gen = new VarGenerator(model, vae);
-            VarResult r = gen.generate(VarRequest.builder().classes(3, 7).seed(0).cfg(1.5).topK(1).topP(0).build(), Progress.NONE);
+            Generation<VarDetails> gen2 = gen.generate(new int[] {3, 7}, 0, new VarSettings(1.5, 1, 0, false), Progress.NONE);
+            VarDetails r = gen2.details();
 
             int B = 2;
             int[] pn = model.config().patchNums();
@@ -48,7 +50,7 @@ class VarGeneratorGoldenTest {
             assertEquals(false, stopped[0] || stopped[1], "no near-tie was expected (smallest golden margin is 4.6e-3)");
             double fhatErr = Golden.assertClose(g.floats("greedy.fhat.9"), r.fhat(), Golden.TOL, "final f_hat");
             float[] image = new float[2 * 3 * 256 * 256];
-            for (int b = 0; b < B; b++) System.arraycopy(r.images().get(b).pixels(), 0, image, b * 3 * 256 * 256, 3 * 256 * 256);
+            for (int b = 0; b < B; b++) System.arraycopy(gen2.images().get(b).pixels(), 0, image, b * 3 * 256 * 256, 3 * 256 * 256);
             double imgErr = Golden.assertClose(g.floats("greedy.image"), image, Golden.TOL, "greedy image");
             System.out.printf("VAR greedy end to end: all tokens identical, f_hat error %.3g, image error %.3g%n", fhatErr, imgErr);
         }

@@ -54,10 +54,9 @@ class VarSampledGoldenTest {
     @SuppressWarnings("unchecked")
     void sampledTokensMatchTheOfficialCodeOnCpu(int c) {
         Map<String, Object> s = (Map<String, Object>) cases.get(c);
-        VarRequest req = VarRequest.builder().classes(3, 7).seed(((Number) s.get("seed")).longValue())
-                .cfg(((Number) s.get("cfg")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
-                .topP(((Number) s.get("top_p")).doubleValue()).moreSmooth((Boolean) s.get("smooth")).build();
-        VarResult r = gen.generate(req, Progress.NONE);
+        VarSettings req = new VarSettings(((Number) s.get("cfg")).doubleValue(), ((Number) s.get("top_k")).intValue(),
+                ((Number) s.get("top_p")).doubleValue(), (Boolean) s.get("smooth"));
+        VarDetails r = gen.generate(new int[] {3, 7}, ((Number) s.get("seed")).longValue(), req, Progress.NONE).details();
         for (int si = 0; si < 10; si++) {
             assertArrayEquals(golden.tensor("case" + c + ".tokens." + si).toIntArray(), r.tokens().get(si),
                     "case " + c + " " + s + ", scale " + si);

@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
@@ -30,16 +31,16 @@ public final class FlowArTransformer {
 
     /** One AR block's weights ({@code encoder_blocks.i} / {@code decoder_blocks.i}). */
     record Block(Linear qkv, Linear proj, Linear fc1g, Linear fc1x, Linear fc2, Linear adaLin, Rope2d[] rope) {
-        static Block load(Checkpoint ckpt, String p, FlowArConfig cfg) {
+        static Block load(Checkpoint ckpt, String p, FlowArConfig cfg, WeightPanels.Format weights) {
             int C = cfg.width();
             float[] freqs = ckpt.contains(p + "attn.rope.freqs")
                     ? ckpt.tensor(p + "attn.rope.freqs", cfg.headDim() / 4).toFloatArray()
                     : Rope2d.frequencies(cfg.headDim(), 10000f);
-            return new Block(Linear.load(ckpt, p + "attn.qkv", true, 3 * C, C), Linear.load(ckpt, p + "attn.proj", true, C, C),
-                    Linear.load(ckpt, p + "mlp.fc1_g", true, cfg.mlpHidden(), C),
-                    Linear.load(ckpt, p + "mlp.fc1_x", true, cfg.mlpHidden(), C),
-                    Linear.load(ckpt, p + "mlp.fc2", true, C, cfg.mlpHidden()),
-                    Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C), ropeTables(cfg, freqs));
+            return new Block(Linear.load(ckpt, p + "attn.qkv", true, 3 * C, C, weights), Linear.load(ckpt, p + "attn.proj", true, C, C, weights),
+                    Linear.load(ckpt, p + "mlp.fc1_g", true, cfg.mlpHidden(), C, weights),
+                    Linear.load(ckpt, p + "mlp.fc1_x", true, cfg.mlpHidden(), C, weights),
+                    Linear.load(ckpt, p + "mlp.fc2", true, C, cfg.mlpHidden(), weights),
+                    Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C, weights), ropeTables(cfg, freqs));
         }
     }
 
@@ -74,18 +75,18 @@ public final class FlowArTransformer {
         this.decNorm = decNorm;
     }
 
-    public static FlowArTransformer load(Checkpoint ckpt, FlowArConfig cfg, Ops ops) {
+    public static FlowArTransformer load(Checkpoint ckpt, FlowArConfig cfg, Ops ops, WeightPanels.Format weights) {
         int C = cfg.width(), L = cfg.tokens();
         List<Block> enc = new ArrayList<>(), dec = new ArrayList<>();
-        for (int i = 0; i < cfg.encoderDepth(); i++) enc.add(Block.load(ckpt, "encoder_blocks." + i + ".", cfg));
-        for (int i = 0; i < cfg.decoderDepth(); i++) dec.add(Block.load(ckpt, "decoder_blocks." + i + ".", cfg));
+        for (int i = 0; i < cfg.encoderDepth(); i++) enc.add(Block.load(ckpt, "encoder_blocks." + i + ".", cfg, weights));
+        for (int i = 0; i < cfg.decoderDepth(); i++) dec.add(Block.load(ckpt, "decoder_blocks." + i + ".", cfg, weights));
         return new FlowArTransformer(cfg, ops, ckpt.tensor("class_emb.weight", cfg.classRows(), C).toFloatArray(),
                 ckpt.tensor("encoder_pos_embed_learned", 1, L, C).toFloatArray(),
                 ckpt.tensor("decoder_pos_embed_learned", 1, L, C).toFloatArray(),
                 ckpt.tensor("diffusion_pos_embed_learned", 1, L, C).toFloatArray(),
-                Linear.load(ckpt, "z_proj", true, C, cfg.tokenDim()), ckpt.tensor("z_proj_ln.weight", C).toFloatArray(),
+                Linear.load(ckpt, "z_proj", true, C, cfg.tokenDim(), weights), ckpt.tensor("z_proj_ln.weight", C).toFloatArray(),
                 List.copyOf(enc), ckpt.tensor("encoder_norm.weight", C).toFloatArray(),
-                Linear.load(ckpt, "decoder_embed", true, C, C), List.copyOf(dec),
+                Linear.load(ckpt, "decoder_embed", true, C, C, weights), List.copyOf(dec),
                 ckpt.tensor("decoder_norm.weight", C).toFloatArray());
     }
 

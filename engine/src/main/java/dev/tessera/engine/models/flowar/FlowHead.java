@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
@@ -31,21 +32,21 @@ public final class FlowHead {
                  Linear adaLinAttn, Linear adaLinMlp, Linear crossQ, Linear crossKv, Linear crossProj,
                  float[] norm21, float[] norm22, float[] crossFreqs) {
 
-        static Block load(Checkpoint ckpt, String p, FlowArConfig cfg) {
+        static Block load(Checkpoint ckpt, String p, FlowArConfig cfg, WeightPanels.Format weights) {
             int W = cfg.flowWidth(), C = cfg.width(), hid = cfg.flowMlpHidden(), hd = cfg.flowHeadDim();
-            Linear qkv = Linear.load(ckpt, p + "attn.qkv", false, 3 * W, W);
-            Linear proj = Linear.load(ckpt, p + "attn.proj", true, W, W);
-            Linear g = Linear.load(ckpt, p + "mlp.fc1_g", true, hid, W), x = Linear.load(ckpt, p + "mlp.fc1_x", true, hid, W);
-            Linear fc2 = Linear.load(ckpt, p + "mlp.fc2", true, W, hid);
+            Linear qkv = Linear.load(ckpt, p + "attn.qkv", false, 3 * W, W, weights);
+            Linear proj = Linear.load(ckpt, p + "attn.proj", true, W, W, weights);
+            Linear g = Linear.load(ckpt, p + "mlp.fc1_g", true, hid, W, weights), x = Linear.load(ckpt, p + "mlp.fc1_x", true, hid, W, weights);
+            Linear fc2 = Linear.load(ckpt, p + "mlp.fc2", true, W, hid, weights);
             float[] rope = freqs(ckpt, p + "attn.rope.freqs", hd);
             if (!cfg.cross()) {
-                return new Block(qkv, proj, g, x, fc2, rope, Linear.load(ckpt, p + "ada_lin", true, 6 * W, W),
+                return new Block(qkv, proj, g, x, fc2, rope, Linear.load(ckpt, p + "ada_lin", true, 6 * W, W, weights),
                         null, null, null, null, null, null, null, null);
             }
             return new Block(qkv, proj, g, x, fc2, rope, null,
-                    Linear.load(ckpt, p + "ada_lin_attn", true, 3 * W, W), Linear.load(ckpt, p + "ada_lin_mlp", true, 3 * W, W),
-                    Linear.load(ckpt, p + "crossattn.q", false, W, W), Linear.load(ckpt, p + "crossattn.kv", false, 2 * W, C),
-                    Linear.load(ckpt, p + "crossattn.proj", true, W, W), ckpt.tensor(p + "norm2_1.weight", W).toFloatArray(),
+                    Linear.load(ckpt, p + "ada_lin_attn", true, 3 * W, W, weights), Linear.load(ckpt, p + "ada_lin_mlp", true, 3 * W, W, weights),
+                    Linear.load(ckpt, p + "crossattn.q", false, W, W, weights), Linear.load(ckpt, p + "crossattn.kv", false, 2 * W, C, weights),
+                    Linear.load(ckpt, p + "crossattn.proj", true, W, W, weights), ckpt.tensor(p + "norm2_1.weight", W).toFloatArray(),
                     ckpt.tensor(p + "norm2_2.weight", C).toFloatArray(),
                     freqs(ckpt, p + "crossattn.rope.freqs", hd));
         }
@@ -82,16 +83,16 @@ public final class FlowHead {
         for (int j = 0; j < half; j++) timeFreqs[j] = (float) Math.exp((a * j) / half);
     }
 
-    public static FlowHead load(Checkpoint ckpt, FlowArConfig cfg, Ops ops) {
+    public static FlowHead load(Checkpoint ckpt, FlowArConfig cfg, Ops ops, WeightPanels.Format weights) {
         int W = cfg.flowWidth(), D = cfg.tokenDim();
         List<Block> blocks = new ArrayList<>();
-        for (int j = 0; j < cfg.flowDepth(); j++) blocks.add(Block.load(ckpt, "flownet.res_blocks." + j + ".", cfg));
-        return new FlowHead(cfg, ops, Linear.load(ckpt, "flownet.time_embed.mlp.0", true, W, FREQUENCY_EMBEDDING),
-                Linear.load(ckpt, "flownet.time_embed.mlp.2", true, W, W),
-                Linear.load(ckpt, "flownet.cond_embed", true, W, cfg.width()),
-                Linear.load(ckpt, "flownet.input_proj", true, W, D), List.copyOf(blocks),
-                Linear.load(ckpt, "flownet.final_layer.linear", true, D, W),
-                Linear.load(ckpt, "flownet.final_layer.adaLN_modulation.1", true, 2 * W, W));
+        for (int j = 0; j < cfg.flowDepth(); j++) blocks.add(Block.load(ckpt, "flownet.res_blocks." + j + ".", cfg, weights));
+        return new FlowHead(cfg, ops, Linear.load(ckpt, "flownet.time_embed.mlp.0", true, W, FREQUENCY_EMBEDDING, weights),
+                Linear.load(ckpt, "flownet.time_embed.mlp.2", true, W, W, weights),
+                Linear.load(ckpt, "flownet.cond_embed", true, W, cfg.width(), weights),
+                Linear.load(ckpt, "flownet.input_proj", true, W, D, weights), List.copyOf(blocks),
+                Linear.load(ckpt, "flownet.final_layer.linear", true, D, W, weights),
+                Linear.load(ckpt, "flownet.final_layer.adaLN_modulation.1", true, 2 * W, W, weights));
     }
 
     /**

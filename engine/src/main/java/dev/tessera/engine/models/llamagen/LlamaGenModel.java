@@ -4,6 +4,7 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
@@ -44,15 +45,20 @@ public final class LlamaGenModel {
 
     /** Loads a LlamaGen GPT; see {@link LlamaGenConfig#infer} for heads and grid. */
     public static LlamaGenModel load(Checkpoint ckpt, int headsOverride, int grid, Ops ops) {
+        return load(ckpt, headsOverride, grid, ops, WeightPanels.Format.F32);
+    }
+
+    /** As {@link #load(Checkpoint, int, int, Ops)}, with the linear layers' weights packed in {@code weights}. */
+    public static LlamaGenModel load(Checkpoint ckpt, int headsOverride, int grid, Ops ops, WeightPanels.Format weights) {
         LlamaGenConfig cfg = LlamaGenConfig.infer(ckpt, headsOverride, grid, -1);
         int D = cfg.dim();
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
         Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
-        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, cfg.layers(), D, cfg.ffnHidden()), D, cfg.heads(),
+        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, cfg.layers(), D, cfg.ffnHidden(), weights), D, cfg.heads(),
                 cfg.ffnHidden(), cfg.normEps(), rope, ops);
         float[] norm = ckpt.tensor("norm.weight", D).toFloatArray();
-        Linear out = Linear.load(ckpt, "output", false, cfg.vocab(), D);
+        Linear out = Linear.load(ckpt, "output", false, cfg.vocab(), D, weights);
         return new LlamaGenModel(cfg, cls, tok, stack, norm, out, ops);
     }
 

@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
@@ -23,14 +24,14 @@ import java.util.List;
 public final class LlamaStack {
     /** One {@code layers.N} block; {@code w13} stacks {@code w1} and {@code w3} so they run as one GEMM. */
     public record Layer(float[] attnNorm, Linear wqkv, Linear wo, float[] ffnNorm, Linear w13, Linear w2) {
-        public static Layer load(Checkpoint ckpt, String prefix, int dim, int hidden) {
-            Linear w1 = Linear.load(ckpt, prefix + ".feed_forward.w1", false, hidden, dim);
-            Linear w3 = Linear.load(ckpt, prefix + ".feed_forward.w3", false, hidden, dim);
+        public static Layer load(Checkpoint ckpt, String prefix, int dim, int hidden, WeightPanels.Format weights) {
+            Linear w1 = Linear.load(ckpt, prefix + ".feed_forward.w1", false, hidden, dim, weights);
+            Linear w3 = Linear.load(ckpt, prefix + ".feed_forward.w3", false, hidden, dim, weights);
             return new Layer(ckpt.tensor(prefix + ".attention_norm.weight", dim).toFloatArray(),
-                    Linear.load(ckpt, prefix + ".attention.wqkv", false, 3 * dim, dim),
-                    Linear.load(ckpt, prefix + ".attention.wo", false, dim, dim),
+                    Linear.load(ckpt, prefix + ".attention.wqkv", false, 3 * dim, dim, weights),
+                    Linear.load(ckpt, prefix + ".attention.wo", false, dim, dim, weights),
                     ckpt.tensor(prefix + ".ffn_norm.weight", dim).toFloatArray(), Linear.stack(w1, w3),
-                    Linear.load(ckpt, prefix + ".feed_forward.w2", false, dim, hidden));
+                    Linear.load(ckpt, prefix + ".feed_forward.w2", false, dim, hidden, weights));
         }
     }
 
@@ -50,9 +51,10 @@ public final class LlamaStack {
         this.ops = ops;
     }
 
-    public static List<Layer> loadLayers(Checkpoint ckpt, int first, int count, int dim, int hidden) {
+    public static List<Layer> loadLayers(Checkpoint ckpt, int first, int count, int dim, int hidden,
+                                         WeightPanels.Format weights) {
         List<Layer> list = new ArrayList<>();
-        for (int i = first; i < first + count; i++) list.add(Layer.load(ckpt, "layers." + i, dim, hidden));
+        for (int i = first; i < first + count; i++) list.add(Layer.load(ckpt, "layers." + i, dim, hidden, weights));
         return list;
     }
 

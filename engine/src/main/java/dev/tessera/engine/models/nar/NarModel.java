@@ -5,8 +5,9 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaStack;
-import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
@@ -52,6 +53,12 @@ public final class NarModel {
      * {@code medusa_attention_num}) belong to the "below" head.
      */
     public static NarModel load(Checkpoint ckpt, int headsOverride, int grid, int extraLayers, Ops ops) {
+        return load(ckpt, headsOverride, grid, extraLayers, ops, WeightPanels.Format.F32);
+    }
+
+    /** As {@link #load(Checkpoint, int, int, int, Ops)}, with the linear layers' weights packed in {@code weights}. */
+    public static NarModel load(Checkpoint ckpt, int headsOverride, int grid, int extraLayers, Ops ops,
+                                WeightPanels.Format weights) {
         if (!ckpt.contains("medusa_output.weight")) {
             throw new CheckpointException(ckpt.path(), "not a NAR checkpoint (no 'medusa_output.weight'; a plain LlamaGen model?)");
         }
@@ -64,11 +71,11 @@ public final class NarModel {
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
         Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
-        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden()), D, cfg.heads(),
+        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden(), weights), D, cfg.heads(),
                 cfg.ffnHidden(), cfg.normEps(), rope, ops);
         return new NarModel(cfg, extraLayers, cls, tok, stack, ckpt.tensor("norm.weight", D).toFloatArray(),
-                Linear.load(ckpt, "output", false, cfg.vocab(), D), ckpt.tensor("medusa_norm.weight", D).toFloatArray(),
-                Linear.load(ckpt, "medusa_output", false, cfg.vocab(), D), ops);
+                Linear.load(ckpt, "output", false, cfg.vocab(), D, weights), ckpt.tensor("medusa_norm.weight", D).toFloatArray(),
+                Linear.load(ckpt, "medusa_output", false, cfg.vocab(), D, weights), ops);
     }
 
     /** The configuration of the main stack ({@code layers} = main blocks). */

@@ -3,6 +3,7 @@ package dev.tessera.engine.models.var;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.KvCache;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 
@@ -35,8 +36,14 @@ public final class VarTransformer {
 
     /** Reads config and weights from a checkpoint; see {@link VarConfig#infer} for the overrides. */
     public static VarTransformer load(Checkpoint ckpt, int headsOverride, int[] patchOverride, Ops ops) {
+        return load(ckpt, headsOverride, patchOverride, ops, WeightPanels.Format.F32);
+    }
+
+    /** As {@link #load(Checkpoint, int, int[], Ops)}, with the linear layers' weights packed in {@code weights}. */
+    public static VarTransformer load(Checkpoint ckpt, int headsOverride, int[] patchOverride, Ops ops,
+                                      WeightPanels.Format weights) {
         VarConfig cfg = VarConfig.infer(ckpt, headsOverride, patchOverride);
-        return new VarTransformer(cfg, VarWeights.load(ckpt, cfg), ops);
+        return new VarTransformer(cfg, VarWeights.load(ckpt, cfg, weights), ops);
     }
 
     public VarConfig config() {

@@ -2,6 +2,7 @@ package dev.tessera.engine.models.var;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.tensor.Tensor;
 
@@ -40,7 +41,8 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
         return (float) Math.exp(Math.min(logScale, maxLog));
     }
 
-    public static VarWeights load(Checkpoint ckpt, VarConfig cfg) {
+    /** Reads the weights; every linear layer packs its panels in {@code weights}. */
+    public static VarWeights load(Checkpoint ckpt, VarConfig cfg, WeightPanels.Format weights) {
         int C = cfg.width(), L = cfg.tokens();
         float[] classEmb = ckpt.tensor("class_emb.weight", cfg.numClasses() + 1, C).toFloatArray();
         int firstL = cfg.tokensAt(0);
@@ -53,13 +55,13 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
                 for (int c = 0; c < C; c++) lvlPos[t * C + c] = lvl[si * C + c] + pos[t * C + c];
             }
         }
-        Linear wordEmbed = Linear.load(ckpt, "word_embed", true, C, cfg.cvae());
-        Linear shared = cfg.sharedAln() ? Linear.load(ckpt, "shared_ada_lin.1", true, 6 * C, C) : null;
+        Linear wordEmbed = Linear.load(ckpt, "word_embed", true, C, cfg.cvae(), weights);
+        Linear shared = cfg.sharedAln() ? Linear.load(ckpt, "shared_ada_lin.1", true, 6 * C, C, weights) : null;
 
         List<Block> blocks = new ArrayList<>();
         for (int i = 0; i < cfg.depth(); i++) {
             String p = "blocks." + i + ".";
-            Linear ada = cfg.sharedAln() ? null : Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C);
+            Linear ada = cfg.sharedAln() ? null : Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C, weights);
             float[] gss = cfg.sharedAln() ? ckpt.tensor(p + "ada_gss", 1, 1, 6, C).toFloatArray() : null;
             float[] qkvBias = new float[3 * C];
             System.arraycopy(ckpt.tensor(p + "attn.q_bias", C).toFloatArray(), 0, qkvBias, 0, C);
@@ -68,20 +70,20 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
             }
             System.arraycopy(ckpt.tensor(p + "attn.v_bias", C).toFloatArray(), 0, qkvBias, 2 * C, C);
             Tensor qkvW = ckpt.tensor(p + "attn.mat_qkv.weight", 3 * C, C);
-            Linear qkv = new Linear(Weights.f32(qkvW), qkvBias, 3 * C, C);
+            Linear qkv = new Linear(Weights.f32(qkvW), qkvBias, 3 * C, C, weights);
             float[] scaleMul = null;
             if (cfg.attnL2Norm()) {
                 float[] raw = ckpt.tensor(p + "attn.scale_mul_1H11", 1, cfg.heads(), 1, 1).toFloatArray();
                 scaleMul = new float[raw.length];
                 for (int h = 0; h < raw.length; h++) scaleMul[h] = queryScale(raw[h]);
             }
-            Linear proj = Linear.load(ckpt, p + "attn.proj", true, C, C);
-            Linear fc1 = Linear.load(ckpt, p + "ffn.fc1", true, cfg.mlpHidden(), C);
-            Linear fc2 = Linear.load(ckpt, p + "ffn.fc2", true, C, cfg.mlpHidden());
+            Linear proj = Linear.load(ckpt, p + "attn.proj", true, C, C, weights);
+            Linear fc1 = Linear.load(ckpt, p + "ffn.fc1", true, cfg.mlpHidden(), C, weights);
+            Linear fc2 = Linear.load(ckpt, p + "ffn.fc2", true, C, cfg.mlpHidden(), weights);
             blocks.add(new Block(ada, gss, qkv, scaleMul, proj, fc1, fc2));
         }
-        Linear headAda = Linear.load(ckpt, "head_nm.ada_lin.1", true, 2 * C, C);
-        Linear head = Linear.load(ckpt, "head", true, cfg.vocab(), C);
+        Linear headAda = Linear.load(ckpt, "head_nm.ada_lin.1", true, 2 * C, C, weights);
+        Linear head = Linear.load(ckpt, "head", true, cfg.vocab(), C, weights);
         return new VarWeights(classEmb, posStart, lvlPos, wordEmbed, shared, List.copyOf(blocks), headAda, head);
     }
 }

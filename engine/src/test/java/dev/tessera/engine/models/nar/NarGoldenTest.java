@@ -41,11 +41,8 @@ class NarGoldenTest {
     @Test
     void bf16WeightsStayCloseToTheFloat32Logits() {
         // bfloat16 linear weights: not parity (the golden tolerance is missed), but close, with the same argmax mostly
-        WeightPanels.Format before = WeightPanels.format();
         try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
-            WeightPanels.setFormat(WeightPanels.Format.BF16);
-            NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu());
-            WeightPanels.setFormat(before);
+            NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu(), WeightPanels.Format.BF16);
             float[] want = g.floats("teacher.logits"), got = teacherForcedLogits(g, m);
             double err = 0, scale = 0;
             int sameArgmax = 0, rows = want.length / 1024;
@@ -59,8 +56,6 @@ class NarGoldenTest {
             assertTrue(err > Golden.TOL, "bf16 weights should not reproduce float32 exactly");
             assertTrue(err < 0.02 * scale, "bf16 error " + err);
             assertTrue(sameArgmax >= 0.9 * rows, "argmax equal in " + sameArgmax + " of " + rows);
-        } finally {
-            WeightPanels.setFormat(before);
         }
     }
 

@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.models.var.VarTransformer;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.ops.ProfilingOps;
@@ -11,8 +12,8 @@ import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticVar;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.var.VarGenerator;
-import dev.tessera.samplers.var.VarRequest;
-import dev.tessera.samplers.var.VarResult;
+import dev.tessera.samplers.var.VarDetails;
+import dev.tessera.samplers.var.VarSettings;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 
 import java.io.IOException;
@@ -70,7 +71,7 @@ public final class BenchCommand {
             return a.has("help") ? 0 : 2;
         }
         if (!a.positional().get(0).equals("var")) throw new UsageException("unknown benchmark '" + a.positional().get(0) + "' (available: var, llamagen, nar, flowar, kernels)");
-        a.applyWeightFormat(a.has("json") ? System.err : out);
+        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
         int depth = a.getInt("depth", 16), batch = a.getInt("batch", 1), runs = a.getInt("runs", 3);
         if (depth < 1 || depth > 64) throw new UsageException("--depth must be between 1 and 64");
         if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
@@ -91,7 +92,7 @@ public final class BenchCommand {
         Checkpoint varCkpt = Checkpoints.open(varFile);
         Checkpoint vaeCkpt = Checkpoints.open(vaeFile);
         ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        VarTransformer model = VarTransformer.load(varCkpt, 0, null, ops);
+        VarTransformer model = VarTransformer.load(varCkpt, 0, null, ops, weights);
         MultiScaleVqVae vae = MultiScaleVqVae.load(vaeCkpt, pn, 0.5f, ops);
         VarGenerator gen = new VarGenerator(model, vae);
         log.printf("random weights: VAR-d%d %.2f GB + VQ-VAE %.2f GB, written to %s and loaded in %.1f s; %s%n",
@@ -99,8 +100,8 @@ public final class BenchCommand {
 
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-        VarRequest req = VarRequest.builder().classes(classes).seed(0).cfg(1.5).topK(900).topP(0.96).build();
-        double[] warm = warmUp(warmups, log, () -> gen.generate(req, Progress.NONE));
+        VarSettings settings = VarSettings.OFFICIAL;
+        double[] warm = warmUp(warmups, log, () -> gen.generate(classes, 0, settings, Progress.NONE));
 
         List<double[]> perScale = new ArrayList<>();
         double transformer = 0, decode = 0, sampling = 0, vq = 0, wall = 0;
@@ -109,10 +110,10 @@ public final class BenchCommand {
         for (int r = 0; r < runs; r++) {
             ops.reset();
             long s = System.nanoTime();
-            VarResult res = gen.generate(req, Progress.NONE);
+            VarDetails res = gen.generate(classes, 0, settings, Progress.NONE).details();
             double seconds = (System.nanoTime() - s) * 1e-9;
             wall += seconds;
-            VarResult.Timings t = res.timings();
+            VarDetails.Timings t = res.timings();
             perScale.add(t.transformerSeconds());
             transformer += t.transformerTotal();
             decode += t.decodeSeconds();
@@ -137,7 +138,7 @@ public final class BenchCommand {
             o.put("warmup_seconds", warm);
             o.put("threads", Parallel.threads());
             o.put("seconds_per_image", perImage);
-            o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
+            o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
             o.put("images_per_second", 1 / perImage);
             o.put("transformer_s", transformer / runs);
             o.put("sampling_s", sampling / runs);

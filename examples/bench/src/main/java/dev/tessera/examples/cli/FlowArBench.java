@@ -7,8 +7,9 @@ import dev.tessera.engine.ops.ProfilingOps;
 import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticFlowAr;
 import dev.tessera.samplers.flowar.FlowArPipeline;
-import dev.tessera.samplers.flowar.FlowArRequest;
-import dev.tessera.samplers.flowar.FlowArResult;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArSettings;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -28,7 +29,7 @@ final class FlowArBench {
             out.print(BenchCommand.HELP);
             return 0;
         }
-        a.applyWeightFormat(a.has("json") ? System.err : out);
+        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
         SyntheticFlowAr.Size size;
         try {
             size = SyntheticFlowAr.Size.of(a.get("size") == null ? "S" : a.get("size"));
@@ -50,21 +51,19 @@ final class FlowArBench {
         System.gc();
         BenchCommand.resetPeakRss();
         ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).ops(ops).load()) {
+        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).ops(ops).weights(weights).load()) {
             log.printf("random weights: FlowAR-%s (%.2f GB with the KL-16 VAE), loaded in %.1f s; %s%n", size.name(),
                     weightBytes / 1e9, (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
             int[] classes = new int[batch];
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-            FlowArRequest.Builder rb = FlowArRequest.builder(pipe.config()).classes(classes).seed(1);
-            if (a.get("steps") != null) rb.steps(a.getInt("steps", 25));
-            FlowArRequest req = rb.build();
-            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            FlowArSettings settings = a.get("steps") != null ? pipe.defaults().withSteps(a.getInt("steps", 25)) : pipe.defaults();
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(classes, 1, settings));
             double wall = 0, ar = 0, flow = 0, decode = 0;
             int evals = 0;
             for (int r = 0; r < runs; r++) {
                 ops.reset();
                 long s = System.nanoTime();
-                FlowArResult res = pipe.generate(req);
+                FlowArDetails res = pipe.generate(classes, 1, settings).details();
                 double seconds = (System.nanoTime() - s) * 1e-9;
                 wall += seconds;
                 ar += res.arSeconds();
@@ -84,11 +83,11 @@ final class FlowArBench {
                 o.put("runs", runs);
                 o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
-                o.put("steps", req.steps());
-                o.put("cfg", req.cfg());
+                o.put("steps", settings.steps());
+                o.put("cfg", settings.cfg());
                 o.put("flow_evaluations_per_scale", evals);
                 o.put("seconds_per_image", perImage);
-                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
+                o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
                 o.put("ar_seconds_per_image", ar / runs / batch);
                 o.put("flow_seconds_per_image", flow / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);
@@ -97,7 +96,7 @@ final class FlowArBench {
                 out.println(Json.write(o));
             } else {
                 out.printf("%n%s, batch %d, %d runs, %d threads, %d steps (%d evaluations per scale), cfg %.1f%n", name,
-                        batch, runs, Parallel.threads(), req.steps(), evals, req.cfg());
+                        batch, runs, Parallel.threads(), settings.steps(), evals, settings.cfg());
                 out.printf("seconds per image: %.2f (AR %.2f, flow head %.2f, decode %.2f)%n", perImage, ar / runs / batch,
                         flow / runs / batch, decode / runs / batch);
                 out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peak / 1e9, weightBytes / 1e9);

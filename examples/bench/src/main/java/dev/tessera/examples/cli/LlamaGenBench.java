@@ -8,8 +8,9 @@ import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticLlamaGen;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
-import dev.tessera.samplers.llamagen.LlamaGenRequest;
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.TokenDetails;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
 
 import java.io.PrintStream;
@@ -31,7 +32,7 @@ final class LlamaGenBench {
             out.print(BenchCommand.HELP);
             return 0;
         }
-        a.applyWeightFormat(a.has("json") ? System.err : out);
+        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
         String size = a.get("size") == null ? "B" : a.get("size");
         Sampler sampler;
         int[] shape, draftShape;
@@ -63,20 +64,20 @@ final class LlamaGenBench {
         System.gc();
         BenchCommand.resetPeakRss();
         ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(gpt).vq(vq).draft(draft).ops(ops).load()) {
+        try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(gpt).vq(vq).draft(draft).ops(ops).weights(weights).load()) {
             log.printf("random weights: LlamaGen-%s (%.2f GB with the tokenizer%s), loaded in %.1f s; %s%n", size.toUpperCase(),
                     weightBytes / 1e9, needsDraft ? " and the draft" : "", (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
             int[] classes = new int[batch];
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-            LlamaGenRequest req = LlamaGenRequest.builder().classes(classes).seed(0).cfg(2.0).sampler(sampler)
-                    .gamma(a.getInt("gamma", 4)).sjdWindow(a.getInt("sjd-window", 16)).build();
-            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            LlamaGenSettings settings = LlamaGenSettings.builder().sampler(sampler)
+                    .gamma(a.getInt("gamma", LlamaGenSettings.GAMMA)).sjdWindow(a.getInt("sjd-window", LlamaGenSettings.SJD_WINDOW)).build();
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(classes, 0, settings));
             double wall = 0, tokenSeconds = 0, decode = 0;
             int targetForwards = 0, draftForwards = 0, proposed = 0, accepted = 0;
             for (int r = 0; r < runs; r++) {
                 ops.reset();
                 long s = System.nanoTime();
-                TokenImages res = pipe.generate(req);
+                TokenDetails res = pipe.generate(classes, 0, settings).details();
                 double seconds = (System.nanoTime() - s) * 1e-9;
                 wall += seconds;
                 decode += res.decodeSeconds();
@@ -102,7 +103,7 @@ final class LlamaGenBench {
                 o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
-                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
+                o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
                 o.put("token_seconds_per_image", tokenSeconds / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);
                 o.put("target_forwards_per_image", (double) targetForwards / perImageRuns);

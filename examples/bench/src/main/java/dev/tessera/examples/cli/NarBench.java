@@ -6,9 +6,10 @@ import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.ops.ProfilingOps;
 import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticLlamaGen;
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.nar.NarPipeline;
-import dev.tessera.samplers.nar.NarRequest;
+import dev.tessera.samplers.ar.TokenSettings;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -36,7 +37,7 @@ final class NarBench {
             out.print(BenchCommand.HELP);
             return 0;
         }
-        a.applyWeightFormat(a.has("json") ? System.err : out);
+        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
         String size = a.get("size") == null ? "B" : a.get("size");
         int[] shape;
         try {
@@ -58,19 +59,19 @@ final class NarBench {
         System.gc();
         BenchCommand.resetPeakRss();
         ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        try (NarPipeline pipe = NarPipeline.builder().model(gpt).vq(vq).ops(ops).load()) {
+        try (NarPipeline pipe = NarPipeline.builder().model(gpt).vq(vq).ops(ops).weights(weights).load()) {
             log.printf("random weights: NAR-%s (%.2f GB with the tokenizer), loaded in %.1f s; %s%n", size.toUpperCase(),
                     weightBytes / 1e9, (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
             int[] classes = new int[batch];
             for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-            NarRequest req = NarRequest.builder().classes(classes).seed(0).cfg(2.0).build();
-            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(req));
+            TokenSettings settings = TokenSettings.OFFICIAL;
+            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(classes, 0, settings));
             double wall = 0, tokens = 0, decode = 0;
             int forwards = 0;
             for (int r = 0; r < runs; r++) {
                 ops.reset();
                 long s = System.nanoTime();
-                TokenImages res = pipe.generate(req);
+                TokenDetails res = pipe.generate(classes, 0, settings).details();
                 double seconds = (System.nanoTime() - s) * 1e-9;
                 wall += seconds;
                 tokens += res.stats().getFirst().seconds();
@@ -88,7 +89,7 @@ final class NarBench {
                 o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
                 o.put("seconds_per_image", perImage);
-                o.put("weights", dev.tessera.engine.nn.WeightPanels.format().name().toLowerCase(java.util.Locale.ROOT));
+                o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
                 o.put("token_seconds_per_image", tokens / runs / batch);
                 o.put("decode_seconds_per_image", decode / runs / batch);
                 o.put("forward_passes_per_image", forwards);

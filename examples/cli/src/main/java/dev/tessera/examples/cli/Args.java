@@ -80,50 +80,27 @@ public final class Args {
         return v;
     }
 
-    /** The format in force before a command applied its own (null: none applied; see {@link #restoreWeightFormat}). */
-    private static WeightPanels.Format formatBefore;
-    private static boolean formatApplied;
-
     /**
-     * Applies {@code --weights f32|bf16} (the element format of linear-layer weights for the models loaded next);
-     * without the option, the configured default ({@code -Dtessera.weights}, else f32). {@link
-     * dev.tessera.examples.Main} calls {@link #restoreWeightFormat} when the command ends. bfloat16 is announced on
-     * {@code notes}, since its results differ from the checkpoint's.
+     * The element format of linear-layer weights for the models this command loads: {@code --weights f32|bf16};
+     * without the option, {@code -Dtessera.weights} (read here, by the command line only), else f32. It is passed
+     * to loading; nothing process-wide changes. bfloat16 is announced on {@code notes}, since its results differ
+     * from the checkpoint's.
      */
-    public void applyWeightFormat(java.io.PrintStream notes) {
+    public WeightPanels.Format weights(java.io.PrintStream notes) {
         String v = get("weights");
         WeightPanels.Format f;
         if (v == null) {
-            try {
-                f = WeightPanels.configuredFormat();
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
+            String p = System.getProperty("tessera.weights");
+            f = p == null ? WeightPanels.Format.F32 : WeightPanels.Format.parse(p);
+            if (f == null) throw new UsageException("-Dtessera.weights=" + p + ": expected f32 or bf16");
         } else {
             f = WeightPanels.Format.parse(v);
             if (f == null) throw new UsageException("--weights expects f32 or bf16, got '" + v + "'");
         }
-        if (!formatApplied) {
-            try {
-                formatBefore = WeightPanels.format();
-            } catch (IllegalArgumentException e) {
-                formatBefore = null;   // an invalid -Dtessera.weights: restored as such
-            }
-            formatApplied = true;
-        }
-        WeightPanels.setFormat(f);
         if (f == WeightPanels.Format.BF16) {
             notes.println("linear weights in bfloat16: results differ slightly from the float32 checkpoint's");
         }
-    }
-
-    /** Puts back the weight format in force before the last command applied one (nothing if none did). */
-    public static void restoreWeightFormat() {
-        if (!formatApplied) return;
-        if (formatBefore != null) WeightPanels.setFormat(formatBefore);
-        else WeightPanels.resetToConfigured();
-        formatApplied = false;
-        formatBefore = null;
+        return f;
     }
 
     public boolean has(String name) {

@@ -1,5 +1,9 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
+import dev.tessera.samplers.BundledModels;
+import dev.tessera.samplers.var.VarSettings;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -11,27 +15,18 @@ import java.util.Locale;
  * sampling settings its model card recommends.
  */
 record BundledVar(Path dir) {
-    static final List<String> CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
-            "sneaker", "bag", "ankle boot");
-    /** The model card's recommendation (examples/models/fmnist/README.md): cfg 3, no top-k, no top-p. */
-    static final double CFG = 3.0, TOP_P = 0.0;
-    static final int TOP_K = 0;
-    static final String MODEL = "var-d3.safetensors", VAE = "vae.safetensors", JUDGE = "judge.safetensors",
+    static final List<String> CLASSES = BundledModels.FASHION_MNIST_CLASSES;
+    static final VarSettings SAMPLING = BundledModels.VAR_SAMPLING;
+    static final String MODEL = BundledModels.VAR_MODEL, VAE = BundledModels.VAR_VAE, JUDGE = "judge.safetensors",
             JUDGE_STATS = "judge-stats.safetensors", TEST_IMAGES = "fmnist-test-500.safetensors";
 
-    /**
-     * Finds the bundle under {@code -Dtessera.home} (the launcher sets it to the repository), else under the
-     * working directory or its parent.
-     */
+    /** The bundle's folder ({@link BundledModels#directory()}); its absence is a usage error here. */
     static BundledVar locate() {
-        String home = System.getProperty("tessera.home");
-        List<Path> roots = home != null ? List.of(Path.of(home)) : List.of(Path.of(""), Path.of(".."), Path.of("../.."));
-        for (Path root : roots) {
-            Path dir = root.resolve("examples/models/fmnist");
-            if (Files.isRegularFile(dir.resolve(MODEL)) && Files.isRegularFile(dir.resolve(VAE))) return new BundledVar(dir);
+        try {
+            return new BundledVar(BundledModels.directory());
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vae given and " + e.getMessage());
         }
-        throw new UsageException("no --model/--vae given and the bundled model is missing (examples/models/fmnist/ under "
-                + (home != null ? home : "the working directory") + ")");
     }
 
     Path model() {

@@ -98,9 +98,9 @@ public final class EvalCommand {
             return 0;
         }
         a.rejectPositional();
-        a.applyWeightFormat(out);
+        WeightPanels.Format weights = a.weights(out);
         String metrics = a.get("metrics") == null ? "inception" : a.get("metrics");
-        if (metrics.equals("fmnist")) return JudgedEval.run(a, out);
+        if (metrics.equals("fmnist")) return JudgedEval.run(a, weights, out);
         if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
         for (String o : JudgedEval.OPTIONS) {
             if (a.has(o)) throw new UsageException("--" + o + " belongs to --metrics fmnist");
@@ -134,14 +134,14 @@ public final class EvalCommand {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
         EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling,
-                WeightPanels.format(), inception, mode);
+                weights, inception, mode);
 
         // everything that can be checked is checked before the folder is touched
         boolean existing = EvalManifest.check(dir, plan);
         try (ReferenceSet ref = ReferenceSet.open(refFile)) {
             // a new run loads the model first, so that a bad file or too many classes fail before the Inception is
             // read and before DIR exists
-            SampleGenerator[] first = {existing ? null : family.open(model, tokenizer, sampling)};
+            SampleGenerator[] first = {existing ? null : family.open(model, tokenizer, sampling, weights)};
             FidInception net;
             try {
                 if (first[0] != null) plan.checkClasses(first[0].numClasses());
@@ -153,7 +153,7 @@ public final class EvalCommand {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 Supplier<SampleGenerator> generator = () -> {
-                    SampleGenerator g = first[0] != null ? first[0] : family.open(model, tokenizer, sampling);
+                    SampleGenerator g = first[0] != null ? first[0] : family.open(model, tokenizer, sampling, weights);
                     first[0] = null;
                     return g;
                 };

@@ -2,10 +2,12 @@ package dev.tessera.examples.cli;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.flowar.FlowArPipeline;
-import dev.tessera.samplers.flowar.FlowArRequest;
-import dev.tessera.samplers.flowar.FlowArResult;
+import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.flowar.FlowNoise;
 import dev.tessera.samplers.flowar.FlowSampler;
 
@@ -69,7 +71,7 @@ public final class GenerateFlowArCommand {
             return 0;
         }
         a.rejectPositional();
-        a.applyWeightFormat(out);
+        WeightPanels.Format weights = a.weights(out);
         Path model = Path.of(a.require("model")), vae = Path.of(a.require("vae"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
@@ -87,34 +89,33 @@ public final class GenerateFlowArCommand {
         if (a.get("steps") != null && a.getInt("steps", 25) < 2) throw new UsageException("--steps must be at least 2");
         if (a.get("cfg") != null && !(a.getDouble("cfg", 1) >= 1)) throw new UsageException("--cfg must be at least 1 (1 = no guidance)");
         long t0 = System.nanoTime();
-        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).heads(heads).load();
+        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).heads(heads).weights(weights).load();
              Checkpoint noiseFile = noiseFrom == null ? null : Checkpoints.open(noiseFrom)) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
-            FlowArRequest.Builder b = FlowArRequest.builder(pipe.config()).classes(classes).sampler(sampler);
             long seed = a.getLong("seed", 0);
-            b.seed(seed);
-            if (a.get("cfg") != null) b.cfg(a.getDouble("cfg", 1));
-            if (a.get("guidance") != null) b.guidance(a.getDouble("guidance", 1));
-            if (a.get("steps") != null) b.steps(a.getInt("steps", 25));
-            if (noiseFile != null) b.noise(() -> FlowNoise.injected(noiseFile, FlowNoise.seeded(seed)));
-            FlowArRequest req;
+            FlowArSettings req;
             try {
-                req = b.build();
+                req = pipe.defaults().withSolver(sampler);
+                if (a.get("cfg") != null) req = req.withCfg(a.getDouble("cfg", 1));
+                if (a.get("guidance") != null) req = req.withGuidance(a.getDouble("guidance", 1));
+                if (a.get("steps") != null) req = req.withSteps(a.getInt("steps", 25));
+                if (noiseFile != null) req = req.withNoise(s -> FlowNoise.injected(noiseFile, FlowNoise.seeded(s)));
             } catch (IllegalArgumentException e) {
                 throw new UsageException(e.getMessage());
             }
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            FlowArResult r = pipe.generate(req, bar);
+            Generation<FlowArDetails> g = pipe.generate(classes, seed, req, bar);
             bar.finish();
-            Outputs.writeImages(r.images(), files);
+            Outputs.writeImages(g.images(), files);
+            FlowArDetails r = g.details();
             if (latentsOut != null) {
                 int side = r.side(), D = pipe.config().tokenDim();
                 Outputs.writeNpy(latentsOut, r.latents(), classes.length, D, side, side);
             }
             for (int i = 0; i < classes.length; i++) {
-                GeneratedImage img = r.images().get(i);
+                GeneratedImage img = g.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
                         Outputs.describe(classes[i], numClasses));
             }

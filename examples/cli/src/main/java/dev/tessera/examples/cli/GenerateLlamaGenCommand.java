@@ -1,11 +1,13 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
-import dev.tessera.samplers.llamagen.LlamaGenRequest;
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.llamagen.Sampler;
 
 import java.io.PrintStream;
@@ -76,7 +78,7 @@ public final class GenerateLlamaGenCommand {
             return 0;
         }
         a.rejectPositional();
-        a.applyWeightFormat(out);
+        WeightPanels.Format weights = a.weights(out);
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
@@ -96,8 +98,9 @@ public final class GenerateLlamaGenCommand {
             default -> throw new UsageException("--sjd-init must be repeat_horizon or random");
         };
         TokenOptions sampling = TokenOptions.parse(a);
-        int gamma = a.getInt("gamma", 4), window = a.getInt("sjd-window", 16), lanternK = a.getInt("lantern-k", 1000);
-        double delta = a.getDouble("lantern-delta", 0.1);
+        int gamma = a.getInt("gamma", LlamaGenSettings.GAMMA), window = a.getInt("sjd-window", LlamaGenSettings.SJD_WINDOW),
+                lanternK = a.getInt("lantern-k", LlamaGenSettings.LANTERN_K);
+        double delta = a.getDouble("lantern-delta", LlamaGenSettings.LANTERN_DELTA);
         if (gamma < 1) throw new UsageException("--gamma must be at least 1");
         if (window < 1) throw new UsageException("--sjd-window must be at least 1");
         if (lanternK < 0 || delta < 0) throw new UsageException("--lantern-k and --lantern-delta must be >= 0");
@@ -106,16 +109,17 @@ public final class GenerateLlamaGenCommand {
 
         long t0 = System.nanoTime();
         try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(model).vq(vq).heads(a.getInt("heads", 0))
-                .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", 256)).load()) {
+                .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", 256)).weights(weights).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
-            LlamaGenRequest req = sampling.applyTo(LlamaGenRequest.builder().classes(classes)).sampler(sampler).gamma(gamma)
+            LlamaGenSettings settings = sampling.applyTo(LlamaGenSettings.builder()).sampler(sampler).gamma(gamma)
                     .lanternK(lanternK).lanternDelta(delta).sjdWindow(window).sjdInit(init).build();
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            TokenImages r = pipe.generate(req, bar);
+            Generation<TokenDetails> g = pipe.generate(classes, sampling.seed(), settings, bar);
             bar.finish();
-            Outputs.writeImages(r.images(), files);
+            Outputs.writeImages(g.images(), files);
+            TokenDetails r = g.details();
             if (tokensOut != null) {
                 List<Object> images = new ArrayList<>();
                 for (int b = 0; b < classes.length; b++) images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
@@ -123,7 +127,7 @@ public final class GenerateLlamaGenCommand {
             }
             if (statsOut != null) Outputs.writeJson(statsOut, statsJson(sampler, r, load));
             for (int i = 0; i < classes.length; i++) {
-                GeneratedImage img = r.images().get(i);
+                GeneratedImage img = g.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
                         Outputs.describe(classes[i], numClasses));
             }
@@ -138,7 +142,7 @@ public final class GenerateLlamaGenCommand {
         }
     }
 
-    static Map<String, Object> statsJson(Sampler sampler, TokenImages r, double loadSeconds) {
+    static Map<String, Object> statsJson(Sampler sampler, TokenDetails r, double loadSeconds) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("sampler", sampler.id());
         List<Object> per = new ArrayList<>();

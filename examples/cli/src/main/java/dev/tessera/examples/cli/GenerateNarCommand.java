@@ -1,10 +1,12 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.GeneratedImage;
-import dev.tessera.samplers.TokenImages;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.nar.NarPipeline;
-import dev.tessera.samplers.nar.NarRequest;
+import dev.tessera.samplers.ar.TokenSettings;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -55,7 +57,7 @@ public final class GenerateNarCommand {
             return 0;
         }
         a.rejectPositional();
-        a.applyWeightFormat(out);
+        WeightPanels.Format weights = a.weights(out);
         Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
@@ -64,15 +66,16 @@ public final class GenerateNarCommand {
         Path statsOut = a.get("stats-out") == null ? null : Path.of(a.get("stats-out"));
         long t0 = System.nanoTime();
         try (NarPipeline pipe = NarPipeline.builder().model(model).vq(vq).heads(a.getInt("heads", 0))
-                .imageSize(a.getInt("image-size", 256)).load()) {
+                .imageSize(a.getInt("image-size", 256)).weights(weights).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = Outputs.classes(labels, numClasses, NAME);
-            NarRequest req = sampling.applyTo(NarRequest.builder().classes(classes)).build();
+            TokenSettings settings = sampling.applyTo(TokenSettings.builder()).build();
             double load = (System.nanoTime() - t0) * 1e-9;
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            TokenImages r = pipe.generate(req, bar);
+            Generation<TokenDetails> g = pipe.generate(classes, sampling.seed(), settings, bar);
             bar.finish();
-            Outputs.writeImages(r.images(), files);
+            Outputs.writeImages(g.images(), files);
+            TokenDetails r = g.details();
             if (tokensOut != null) {
                 List<Object> images = new ArrayList<>();
                 for (int b = 0; b < classes.length; b++) images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
@@ -87,7 +90,7 @@ public final class GenerateNarCommand {
                 Outputs.writeJson(statsOut, m);
             }
             for (int i = 0; i < classes.length; i++) {
-                GeneratedImage img = r.images().get(i);
+                GeneratedImage img = g.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
                         Outputs.describe(classes[i], numClasses));
             }

@@ -1,9 +1,11 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.GeneratedImage;
-import dev.tessera.samplers.VarPipeline;
-import dev.tessera.samplers.var.VarRequest;
-import dev.tessera.samplers.var.VarResult;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.var.VarDetails;
+import dev.tessera.samplers.var.VarPipeline;
+import dev.tessera.samplers.var.VarSettings;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -72,7 +74,7 @@ public final class GenerateVarCommand {
             return 0;
         }
         a.rejectPositional();
-        a.applyWeightFormat(out);
+        WeightPanels.Format weights = a.weights(out);
         // without --model and --vae: the bundled Fashion-MNIST VAR with its recommended sampling
         BundledVar bundled = a.has("model") || a.has("vae") ? null : BundledVar.locate();
         Path model = bundled != null ? bundled.model() : Path.of(a.require("model"));
@@ -81,9 +83,10 @@ public final class GenerateVarCommand {
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
         long seed = a.getLong("seed", 0);
-        double cfg = a.getDouble("cfg", bundled != null ? BundledVar.CFG : 1.5);
-        double topP = a.getDouble("top-p", bundled != null ? BundledVar.TOP_P : 0.96);
-        int topK = a.getInt("top-k", bundled != null ? BundledVar.TOP_K : 900);
+        VarSettings defaults = bundled != null ? BundledVar.SAMPLING : VarSettings.OFFICIAL;
+        double cfg = a.getDouble("cfg", defaults.cfg());
+        double topP = a.getDouble("top-p", defaults.topP());
+        int topK = a.getInt("top-k", defaults.topK());
         if (topK < 0) throw new UsageException("--top-k must be >= 0, got " + topK);
         if (topP < 0 || topP > 1) throw new UsageException("--top-p must be in [0, 1], got " + topP);
         int heads = a.getInt("heads", 0);
@@ -91,20 +94,19 @@ public final class GenerateVarCommand {
 
         long t0 = System.nanoTime();
         try (VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
-                .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).load()) {
+                .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).weights(weights).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray()
                     : Outputs.classes(labels, numClasses, NAME);
-            VarRequest req = VarRequest.builder().classes(classes).seed(seed).cfg(cfg).topK(topK).topP(topP)
-                    .moreSmooth(a.has("more-smooth")).build();
+            VarSettings settings = new VarSettings(cfg, topK, topP, a.has("more-smooth"));
             double loadSeconds = (System.nanoTime() - t0) * 1e-9;
 
             ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            VarResult r = pipe.generate(req, bar);
+            Generation<VarDetails> r = pipe.generate(classes, seed, settings, bar);
             bar.finish();
 
             Outputs.writeImages(r.images(), files);
-            if (tokensOut != null) writeTokens(tokensOut, r, classes);
+            if (tokensOut != null) writeTokens(tokensOut, r.details(), classes);
 
             for (int i = 0; i < classes.length; i++) {
                 GeneratedImage img = r.images().get(i);
@@ -112,14 +114,14 @@ public final class GenerateVarCommand {
                         bundled != null ? " " + BundledVar.CLASSES.get(classes[i]) : Outputs.describe(classes[i], numClasses));
             }
             if (tokensOut != null) out.println("wrote " + tokensOut);
-            VarResult.Timings t = r.timings();
+            VarDetails.Timings t = r.details().timings();
             out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
                     pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
             return 0;
         }
     }
 
-    static void writeTokens(Path file, VarResult r, int[] classes) {
+    static void writeTokens(Path file, VarDetails r, int[] classes) {
         List<Object> images = new ArrayList<>();
         for (int b = 0; b < classes.length; b++) {
             Map<String, Object> img = new LinkedHashMap<>();

@@ -27,7 +27,7 @@ final class JudgedEval {
     }
 
     @SuppressWarnings("unchecked")
-    static int run(Args a, PrintStream out) {
+    static int run(Args a, WeightPanels.Format weights, PrintStream out) {
         for (String o : new String[] {"ref", "inception", "preprocess", "max-new"}) {
             if (a.has(o)) throw new UsageException("--" + o + " is not an option of --metrics fmnist");
         }
@@ -56,7 +56,8 @@ final class JudgedEval {
         if (samples % perClass != 0) throw new UsageException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
         int batch = a.getInt("batch", 8);
         if (batch <= 0) throw new UsageException("--batch must be positive, got " + batch);
-        SampleGenerator.Sampling d = useBundle ? new SampleGenerator.Sampling(BundledVar.CFG, BundledVar.TOP_K, BundledVar.TOP_P, 1.0)
+        SampleGenerator.Sampling d = useBundle ? new SampleGenerator.Sampling(BundledVar.SAMPLING.cfg(), BundledVar.SAMPLING.topK(),
+                BundledVar.SAMPLING.topP(), 1.0)
                 : family.defaults();
         SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
                 a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));
@@ -66,11 +67,11 @@ final class JudgedEval {
         Path dir = a.has("out") ? Path.of(a.get("out")) : null;
         if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) throw new UsageException(dir + " exists and is not a folder");
         EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling,
-                WeightPanels.format(), null, null);
+                weights, null, null);
 
         Ops ops = Ops.cpu();
         long t0 = System.nanoTime();
-        try (JudgeCnn judge = JudgeCnn.load(judgeFile, ops); SampleGenerator gen = family.open(model, tokenizer, sampling)) {
+        try (JudgeCnn judge = JudgeCnn.load(judgeFile, ops); SampleGenerator gen = family.open(model, tokenizer, sampling, weights)) {
             FeatureStats[] stats = JudgeMetrics.bundledStats(statsFile, judge.featureSize());
             FashionMnist real = realFile != null && Files.isRegularFile(realFile) ? FashionMnist.bundledTestImages(realFile) : null;
             FashionMnist train = Files.isDirectory(trainDir) ? FashionMnist.readIdx(trainDir, "train") : null;

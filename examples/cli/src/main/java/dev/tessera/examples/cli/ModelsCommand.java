@@ -61,7 +61,7 @@ public final class ModelsCommand {
         out.println();
         out.println("classes: " + String.join(", ", BundledVar.CLASSES));
         out.println("default of 'generate var': " + b.model().getFileName() + " with " + b.vae().getFileName()
-                + String.format(Locale.ROOT, " (cfg %.0f, no top-k/top-p)", BundledVar.CFG));
+                + String.format(Locale.ROOT, " (cfg %.0f, no top-k/top-p)", BundledVar.SAMPLING.cfg()));
         return 0;
     }
 }

@@ -5,6 +5,7 @@ import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
@@ -70,7 +71,7 @@ public final class JudgeCnn implements AutoCloseable {
         if (convs.isEmpty() || !ckpt.contains("fc1.weight") || !ckpt.contains("fc2.weight")) {
             throw new CheckpointException(ckpt.path(), "not a judge checkpoint (expected conv1.weight ..., fc1.weight, fc2.weight)");
         }
-        Linear fc1 = Linear.load(ckpt, "fc1", true), fc2 = Linear.load(ckpt, "fc2", true);
+        Linear fc1 = Linear.load(ckpt, "fc1", true, WeightPanels.Format.F32), fc2 = Linear.load(ckpt, "fc2", true, WeightPanels.Format.F32);
         int channels = convs.getLast().cout();
         int cells = fc1.in() / channels, last = (int) Math.round(Math.sqrt(cells));
         if (last * last * channels != fc1.in() || fc2.in() != fc1.out()) {

@@ -1,14 +1,18 @@
 package dev.tessera.examples.fid;
 
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.GeneratedImage;
-import dev.tessera.samplers.VarPipeline;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.SamplingSettings;
+import dev.tessera.samplers.ar.TokenDistribution;
+import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.flowar.FlowArPipeline;
-import dev.tessera.samplers.flowar.FlowArRequest;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
-import dev.tessera.samplers.llamagen.LlamaGenRequest;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
-import dev.tessera.samplers.nar.NarRequest;
-import dev.tessera.samplers.var.VarRequest;
+import dev.tessera.samplers.var.VarPipeline;
+import dev.tessera.samplers.var.VarSettings;
 
 import java.nio.file.Path;
 import java.util.List;
@@ -16,69 +20,56 @@ import java.util.Locale;
 
 /**
  * The model families the harness can evaluate, each with the file options it needs, its default (official FID)
- * sampling settings, and how it loads into a {@link SampleGenerator}.
+ * sampling settings (taken from the family's settings type, where they are defined), and how it loads into a
+ * {@link SampleGenerator} (through the one {@link Pipeline} API).
  */
 public enum ModelFamily {
-    /** VAR: transformer + multi-scale VQ-VAE; cfg 1.5, top-k 900, top-p 0.96 (the released FID recipe). */
-    VAR("var", "vae", new SampleGenerator.Sampling(1.5, 900, 0.96, 1.0)) {
+    /** VAR: transformer + multi-scale VQ-VAE; {@link VarSettings#OFFICIAL} (the released FID recipe). */
+    VAR("var", "vae", new SampleGenerator.Sampling(VarSettings.OFFICIAL.cfg(), VarSettings.OFFICIAL.topK(),
+            VarSettings.OFFICIAL.topP(), 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s) {
-            VarPipeline p = VarPipeline.load(model, tokenizer);
-            return new Loaded(p, p.config().numClasses(), p.config().toString()) {
-                @Override
-                public List<GeneratedImage> generate(int[] classes, long seed) {
-                    return p.generate(VarRequest.builder().classes(classes).seed(seed).cfg(s.cfg()).topK(s.topK()).topP(s.topP()).build()).images();
-                }
-            };
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
+            VarPipeline p = VarPipeline.builder().model(model).vae(tokenizer).weights(weights).load();
+            return new Loaded<>(p, new VarSettings(s.cfg(), s.topK(), s.topP(), false), p.describe());
         }
     },
-    /** LlamaGen c2i GPT + VQ-16, plain AR; cfg 2.0, no top-k/top-p, temperature 1. */
-    LLAMAGEN("llamagen", "vq", new SampleGenerator.Sampling(2.0, 0, 1.0, 1.0)) {
+    /** LlamaGen c2i GPT + VQ-16, plain AR; {@link TokenSettings#OFFICIAL}: cfg 2.0, no top-k/top-p, temperature 1. */
+    LLAMAGEN("llamagen", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s) {
-            LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).vq(tokenizer).load();
-            return new Loaded(p, p.config().numClasses(), p.config().toString()) {
-                @Override
-                public List<GeneratedImage> generate(int[] classes, long seed) {
-                    return p.generate(LlamaGenRequest.builder().classes(classes).seed(seed).cfg(s.cfg()).topK(s.topK())
-                            .topP(s.topP()).temperature(s.temperature()).build()).images();
-                }
-            };
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
+            LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).vq(tokenizer).weights(weights).load();
+            return new Loaded<>(p, LlamaGenSettings.builder().cfg(s.cfg()).topK(s.topK()).topP(s.topP())
+                    .temperature(s.temperature()).build(), p.describe());
         }
     },
     /**
-     * FlowAR + MAR's KL-16 VAE, Euler solver; the official settings of the model size (S: cfg 4.3, L/H: 2.4, with
-     * their guidance and steps) unless a cfg is given (a cfg of 0 means the official one).
+     * FlowAR + MAR's KL-16 VAE, Euler solver; the official settings of the model size
+     * ({@link FlowArSettings#officialFor}) unless a cfg is given (a cfg of 0 means the official one).
      */
     FLOWAR("flowar", "vae", new SampleGenerator.Sampling(0, 0, 1.0, 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s) {
-            FlowArPipeline p = FlowArPipeline.load(model, tokenizer);
-            FlowArRequest settings = FlowArRequest.builder(p.config()).classes(0).build();
-            double cfg = s.cfg() > 0 ? s.cfg() : settings.cfg();
-            return new Loaded(p, p.config().numClasses(), p.config() + String.format(" | cfg %s, guidance %s, %d steps",
-                    cfg, settings.guidance(), settings.steps())) {
-                @Override
-                public List<GeneratedImage> generate(int[] classes, long seed) {
-                    return p.generate(FlowArRequest.builder(p.config()).classes(classes).seed(seed).cfg(cfg).build()).images();
-                }
-            };
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
+            FlowArPipeline p = FlowArPipeline.builder().model(model).vae(tokenizer).weights(weights).load();
+            FlowArSettings official = p.defaults();
+            FlowArSettings settings = s.cfg() > 0 ? official.withCfg(s.cfg()) : official;
+            return new Loaded<>(p, settings, p.describe() + String.format(" | cfg %s, guidance %s, %d steps",
+                    settings.cfg(), settings.guidance(), settings.steps()));
         }
     },
-    /** NAR next-neighbour decoding on LlamaGen's VQ-16; cfg 2.0, no top-k/top-p, temperature 1. */
-    NAR("nar", "vq", new SampleGenerator.Sampling(2.0, 0, 1.0, 1.0)) {
+    /** NAR next-neighbour decoding on LlamaGen's VQ-16; {@link TokenSettings#OFFICIAL}. */
+    NAR("nar", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s) {
-            NarPipeline p = NarPipeline.builder().model(model).vq(tokenizer).load();
-            return new Loaded(p, p.config().numClasses(), p.config().toString()) {
-                @Override
-                public List<GeneratedImage> generate(int[] classes, long seed) {
-                    return p.generate(NarRequest.builder().classes(classes).seed(seed).cfg(s.cfg()).topK(s.topK())
-                            .topP(s.topP()).temperature(s.temperature()).build()).images();
-                }
-            };
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
+            NarPipeline p = NarPipeline.builder().model(model).vq(tokenizer).weights(weights).load();
+            return new Loaded<>(p, new TokenSettings(s.cfg(), TokenSettings.OFFICIAL.cfgInterval(),
+                    new TokenDistribution(s.temperature(), s.topK(), s.topP())), p.describe());
         }
     };
+
+    private static SampleGenerator.Sampling tokenDefaults() {
+        TokenSettings o = TokenSettings.OFFICIAL;
+        return new SampleGenerator.Sampling(o.cfg(), o.distribution().topK(), o.distribution().topP(), o.distribution().temperature());
+    }
 
     private final String id, tokenizerOption;
     private final SampleGenerator.Sampling defaults;
@@ -119,24 +110,29 @@ public enum ModelFamily {
         return null;
     }
 
-    /** Opens the model and tokenizer checkpoints. */
-    public abstract SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling);
+    /** Opens the model and tokenizer checkpoints, the linear layers' weights packed in {@code weights}. */
+    public abstract SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights);
 
-    /** A loaded pipeline and what the harness needs to know of it. */
-    private abstract static class Loaded implements SampleGenerator {
-        private final AutoCloseable pipeline;
-        private final int classes;
+    /** A loaded pipeline with the settings of the evaluation. */
+    private static final class Loaded<S extends SamplingSettings> implements SampleGenerator {
+        private final Pipeline<S, ?> pipeline;
+        private final S settings;
         private final String config;
 
-        Loaded(AutoCloseable pipeline, int classes, String config) {
+        Loaded(Pipeline<S, ?> pipeline, S settings, String config) {
             this.pipeline = pipeline;
-            this.classes = classes;
+            this.settings = settings;
             this.config = config;
         }
 
         @Override
         public int numClasses() {
-            return classes;
+            return pipeline.numClasses();
+        }
+
+        @Override
+        public List<GeneratedImage> generate(int[] classes, long seed) {
+            return pipeline.generate(classes, seed, settings).images();
         }
 
         @Override
@@ -146,13 +142,7 @@ public enum ModelFamily {
 
         @Override
         public void close() {
-            try {
-                pipeline.close();
-            } catch (RuntimeException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
+            pipeline.close();
         }
     }
 }

@@ -2,6 +2,7 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.GeneratedImage;
@@ -68,7 +69,7 @@ class FashionMnistZooTest {
         SampleGenerator.Sampling cardSettings = new SampleGenerator.Sampling(3.0, 0, 0.0, 1.0);
         int ok = 0, n = 0;
         List<String> wrong = new ArrayList<>();
-        try (SampleGenerator var = ModelFamily.VAR.open(BUNDLE.resolve("var-d3.safetensors"), BUNDLE.resolve("vae.safetensors"), cardSettings)) {
+        try (SampleGenerator var = ModelFamily.VAR.open(BUNDLE.resolve("var-d3.safetensors"), BUNDLE.resolve("vae.safetensors"), cardSettings, WeightPanels.Format.F32)) {
             assertEquals(10, var.numClasses());
             for (int c = 0; c < 10; c++) {
                 List<GeneratedImage> images = var.generate(new int[] {c, c, c, c, c}, 1000 + c);

@@ -1,0 +1,48 @@
+package dev.tessera.samplers;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.samplers.var.VarSettings;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The models bundled with Tessera in {@code examples/models/fmnist/} (trained on Fashion-MNIST by the recipe in
+ * {@code examples/train/}): where they are and the settings their cards recommend, defined here once for the Java
+ * API, the command line and the tests.
+ *
+ * <p>The folder is found under the system property {@code tessera.home} (the {@code tessera} launcher sets it to the
+ * repository), else the environment variable {@code TESSERA_HOME}, else the working directory or one of its two
+ * parents.
+ */
+public final class BundledModels {
+    /** Fashion-MNIST's classes, in label order. */
+    public static final List<String> FASHION_MNIST_CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat",
+            "sandal", "shirt", "sneaker", "bag", "ankle boot");
+    /** The default VAR (depth 3) and its multi-scale VQ-VAE. */
+    public static final String VAR_MODEL = "var-d3.safetensors", VAR_VAE = "vae.safetensors";
+    /** The VAR card's recommendation: cfg 3, no top-k, no top-p (examples/models/fmnist/README.md). */
+    public static final VarSettings VAR_SAMPLING = new VarSettings(3.0, 0, 0.0, false);
+    static final String FOLDER = "examples/models/fmnist";
+
+    private BundledModels() {
+    }
+
+    /** The bundle's folder; a readable error naming the places looked at when it is not there. */
+    public static Path directory() {
+        List<Path> roots = new ArrayList<>();
+        String home = System.getProperty("tessera.home"), env = System.getenv("TESSERA_HOME");
+        if (home != null) roots.add(Path.of(home));
+        else if (env != null) roots.add(Path.of(env));
+        else roots.addAll(List.of(Path.of(""), Path.of(".."), Path.of("../..")));
+        for (Path root : roots) {
+            Path dir = root.resolve(FOLDER);
+            if (Files.isRegularFile(dir.resolve(VAR_MODEL)) && Files.isRegularFile(dir.resolve(VAR_VAE))) return dir;
+        }
+        throw new TesseraException("the bundled models are missing: no " + FOLDER + "/" + VAR_MODEL + " under "
+                + (home != null ? "-Dtessera.home=" + home : env != null ? "TESSERA_HOME=" + env
+                : "the working directory or its parents") + " (set -Dtessera.home to the Tessera repository)");
+    }
+}

@@ -1,0 +1,144 @@
+package dev.tessera.samplers.var;
+
+import dev.tessera.samplers.BundledModels;
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.models.var.VarConfig;
+import dev.tessera.engine.models.var.VarTransformer;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.OpenCheckpoints;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.PipelineBuilder;
+import dev.tessera.samplers.Progress;
+import dev.tessera.tokenizers.var.MultiScaleVqVae;
+
+import java.nio.file.Path;
+
+/**
+ * Class-conditional image generation with VAR, from the official checkpoint files:
+ * <pre>{@code
+ * try (VarPipeline var = VarPipeline.load(Path.of("var_d16.pth"), Path.of("vae_ch160v4096z32.pth"))) {
+ *     Generation<VarDetails> r = var.generate(new int[] {207, 88}, 0);     // VarSettings.OFFICIAL
+ *     r.images().get(0).writePng(Path.of("dog.png"));
+ *     BufferedImage img = r.images().get(1).toBufferedImage();
+ * }
+ * }</pre>
+ * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link VarGenerator}'s.
+ */
+public final class VarPipeline implements Pipeline<VarSettings, VarDetails> {
+    private final OpenCheckpoints files;
+    private final VarGenerator generator;
+
+    private final VarSettings defaults;
+
+    private VarPipeline(OpenCheckpoints files, VarGenerator generator, VarSettings defaults) {
+        this.files = files;
+        this.generator = generator;
+        this.defaults = defaults;
+    }
+
+    /**
+     * The bundled default: the Fashion-MNIST VAR (depth 3) and its VQ-VAE from {@code examples/models/fmnist/}
+     * (see {@link BundledModels}), with its card's sampling settings as {@link #defaults()}.
+     */
+    public static VarPipeline loadDefault() {
+        Path dir = BundledModels.directory();
+        return builder().model(dir.resolve(BundledModels.VAR_MODEL)).vae(dir.resolve(BundledModels.VAR_VAE))
+                .defaults(BundledModels.VAR_SAMPLING).load();
+    }
+
+    /** Loads with the configuration recorded in the checkpoints. */
+    public static VarPipeline load(Path model, Path vae) {
+        return builder().model(model).vae(vae).load();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String family() {
+        return "var";
+    }
+
+    @Override
+    public int numClasses() {
+        return config().numClasses();
+    }
+
+    @Override
+    public String describe() {
+        return config().toString();
+    }
+
+    @Override
+    public VarSettings defaults() {
+        return defaults;
+    }
+
+    /** Generates one image per class, reporting each scale and each decoded image. */
+    @Override
+    public Generation<VarDetails> generate(int[] classes, long seed, VarSettings settings, Progress progress) {
+        return generator.generate(classes, seed, settings, progress);
+    }
+
+    public VarConfig config() {
+        return generator.model().config();
+    }
+
+    /** The parts, for callers that drive the transformer or the tokenizer themselves. */
+    public VarTransformer transformer() {
+        return generator.model();
+    }
+
+    public MultiScaleVqVae vqvae() {
+        return generator.vae();
+    }
+
+    @Override
+    public void close() {
+        files.close();
+    }
+
+    /**
+     * Loading options; {@link #model} and {@link #vae} are required, the rest optional: {@code heads} (when the
+     * checkpoint does not record them), {@code patchNums} (e.g. the 512 px schedule), {@code quantResi} (φ's ratio,
+     * 0.5 as released), the weight format and the compute backend.
+     */
+    public static final class Builder extends PipelineBuilder<Builder> {
+        private Path vae;
+        private int[] patchNums;
+        private float quantResi = 0.5f;
+        private VarSettings defaults = VarSettings.OFFICIAL;
+
+        public Builder vae(Path vae) {
+            this.vae = vae;
+            return this;
+        }
+
+        public Builder patchNums(int... patchNums) {
+            this.patchNums = patchNums == null ? null : patchNums.clone();
+            return this;
+        }
+
+        public Builder quantResi(float quantResi) {
+            this.quantResi = quantResi;
+            return this;
+        }
+
+        /** The settings {@link VarPipeline#defaults()} returns (the official FID recipe unless set). */
+        public Builder defaults(VarSettings defaults) {
+            this.defaults = java.util.Objects.requireNonNull(defaults, "defaults");
+            return this;
+        }
+
+        public VarPipeline load() {
+            require(model, vae, "both the VAR model and the VQ-VAE checkpoint are required");
+            return OpenCheckpoints.load(files -> {
+                Checkpoint m = files.open(model), v = files.open(vae);
+                VarTransformer t = VarTransformer.load(m, heads, patchNums, ops, weights);
+                MultiScaleVqVae q = MultiScaleVqVae.load(v, t.config().patchNums(), quantResi, ops);
+                return new VarPipeline(files, new VarGenerator(t, q), defaults);
+            });
+        }
+    }
+}
