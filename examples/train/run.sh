@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 py="nice -n 19 /usr/bin/python3"
-$py judge.py --epochs 1.5 --threads 1 &                 # stage 3 (independent of the others) alongside stage 1
+$py judge.py --epochs 5 --threads 1 &                   # stage 3 (independent of the others) alongside stage 1
 $py train_vae.py --steps 100000 --minutes 24 --bs 24   # stage 1
 wait
 $py tokens.py --limit 30000                              # stage 2a
-$py train_var.py --depth 2 --minutes 45 --bs 64 --lr 2e-3 --threads 1 &   # stage 2b, both depths side by side
-$py train_var.py --depth 3 --minutes 45 --bs 64 --lr 1e-3 --threads 1
+$py train_var.py --depth 2 --minutes 35 --bs 64 --lr 2e-3 --threads 1 &   # stage 2b, both depths side by side
+$py train_var.py --depth 3 --minutes 35 --bs 64 --lr 1e-3 --threads 1
 wait
 $py evaluate.py --depth 2 --cfg 0,1,2,3,4
 $py evaluate.py --depth 3 --cfg 0,1,2,3,4
 /usr/bin/python3 export.py
+/usr/bin/python3 make_judge_reference.py                 # the Java judge test's reference, from the new judge
