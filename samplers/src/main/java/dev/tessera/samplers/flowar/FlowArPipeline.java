@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.PipelineBuilder;
@@ -21,12 +22,11 @@ import java.nio.file.Path;
  * }</pre>
  * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link FlowArGenerator}'s.
  */
-public final class FlowArPipeline implements Pipeline<FlowArSettings, FlowArDetails> {
-    private final OpenCheckpoints files;
+public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArDetails> {
     private final FlowArGenerator generator;
 
     private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator) {
-        this.files = files;
+        super("flowar", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
         this.generator = generator;
     }
 
@@ -50,39 +50,10 @@ public final class FlowArPipeline implements Pipeline<FlowArSettings, FlowArDeta
         return generator.vae();
     }
 
-    @Override
-    public String family() {
-        return "flowar";
-    }
-
-    @Override
-    public int numClasses() {
-        return config().numClasses();
-    }
-
-    @Override
-    public String describe() {
-        return config().toString();
-    }
-
     /** The official settings of this model's size: {@link FlowArSettings#officialFor}. */
     @Override
     public FlowArSettings defaults() {
         return FlowArSettings.officialFor(config());
-    }
-
-    /**
-     * Generates one image per class (the null class, {@code numClasses()}, gives unconditional samples), reporting
-     * every flow-head evaluation ("flow") and decoded image ("decode").
-     */
-    @Override
-    public Generation<FlowArDetails> generate(int[] classes, long seed, FlowArSettings settings, Progress progress) {
-        return generator.generate(classes, seed, settings, progress);
-    }
-
-    @Override
-    public void close() {
-        files.close();
     }
 
     /** Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count. */

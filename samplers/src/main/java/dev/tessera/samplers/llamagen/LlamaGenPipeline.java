@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.Progress;
@@ -22,12 +23,11 @@ import java.nio.file.Path;
  * }</pre>
  * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link LlamaGenGenerator}'s.
  */
-public final class LlamaGenPipeline implements Pipeline<LlamaGenSettings, TokenDetails> {
-    private final OpenCheckpoints files;
+public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, TokenDetails> {
     private final LlamaGenGenerator generator;
 
     private LlamaGenPipeline(OpenCheckpoints files, LlamaGenGenerator generator) {
-        this.files = files;
+        super("llamagen", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
         this.generator = generator;
     }
 
@@ -36,29 +36,8 @@ public final class LlamaGenPipeline implements Pipeline<LlamaGenSettings, TokenD
     }
 
     @Override
-    public String family() {
-        return "llamagen";
-    }
-
-    @Override
-    public int numClasses() {
-        return config().numClasses();
-    }
-
-    @Override
-    public String describe() {
-        return config().toString();
-    }
-
-    @Override
     public LlamaGenSettings defaults() {
         return LlamaGenSettings.OFFICIAL;
-    }
-
-    /** Generates one image per class; {@code progress} sees tokens of the current image, then the decoding. */
-    @Override
-    public Generation<TokenDetails> generate(int[] classes, long seed, LlamaGenSettings settings, Progress progress) {
-        return generator.generate(classes, seed, settings, progress);
     }
 
     public LlamaGenConfig config() {
@@ -79,11 +58,6 @@ public final class LlamaGenPipeline implements Pipeline<LlamaGenSettings, TokenD
 
     public LlamaGenGenerator generator() {
         return generator;
-    }
-
-    @Override
-    public void close() {
-        files.close();
     }
 
     /** {@link #model} and {@link #vq} are required; the draft (for speculative and LANTERN) and heads optional. */

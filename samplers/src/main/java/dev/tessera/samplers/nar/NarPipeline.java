@@ -4,6 +4,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.Progress;
@@ -17,12 +18,11 @@ import dev.tessera.tokenizers.llamagen.VqModel;
  * the token models' ({@link TokenSettings#OFFICIAL}). Load once, generate many times; see {@link Pipeline}. The
  * sampling itself is {@link NarGenerator}'s.
  */
-public final class NarPipeline implements Pipeline<TokenSettings, TokenDetails> {
-    private final OpenCheckpoints files;
+public final class NarPipeline extends LoadedPipeline<TokenSettings, TokenDetails> {
     private final NarGenerator generator;
 
     private NarPipeline(OpenCheckpoints files, NarGenerator generator) {
-        this.files = files;
+        super("nar", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
         this.generator = generator;
     }
 
@@ -31,28 +31,8 @@ public final class NarPipeline implements Pipeline<TokenSettings, TokenDetails> 
     }
 
     @Override
-    public String family() {
-        return "nar";
-    }
-
-    @Override
-    public int numClasses() {
-        return config().numClasses();
-    }
-
-    @Override
-    public String describe() {
-        return config().toString();
-    }
-
-    @Override
     public TokenSettings defaults() {
         return TokenSettings.OFFICIAL;
-    }
-
-    @Override
-    public Generation<TokenDetails> generate(int[] classes, long seed, TokenSettings settings, Progress progress) {
-        return generator.generate(classes, seed, settings, progress);
     }
 
     public LlamaGenConfig config() {
@@ -61,11 +41,6 @@ public final class NarPipeline implements Pipeline<TokenSettings, TokenDetails> 
 
     public NarModel model() {
         return generator.model();
-    }
-
-    @Override
-    public void close() {
-        files.close();
     }
 
     /** {@link #model} and {@link #vq} are required. */

@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.var.VarConfig;
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.PipelineBuilder;
@@ -24,14 +25,13 @@ import java.nio.file.Path;
  * }</pre>
  * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link VarGenerator}'s.
  */
-public final class VarPipeline implements Pipeline<VarSettings, VarDetails> {
-    private final OpenCheckpoints files;
+public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
     private final VarGenerator generator;
 
     private final VarSettings defaults;
 
     private VarPipeline(OpenCheckpoints files, VarGenerator generator, VarSettings defaults) {
-        this.files = files;
+        super("var", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
         this.generator = generator;
         this.defaults = defaults;
     }
@@ -56,29 +56,8 @@ public final class VarPipeline implements Pipeline<VarSettings, VarDetails> {
     }
 
     @Override
-    public String family() {
-        return "var";
-    }
-
-    @Override
-    public int numClasses() {
-        return config().numClasses();
-    }
-
-    @Override
-    public String describe() {
-        return config().toString();
-    }
-
-    @Override
     public VarSettings defaults() {
         return defaults;
-    }
-
-    /** Generates one image per class, reporting each scale and each decoded image. */
-    @Override
-    public Generation<VarDetails> generate(int[] classes, long seed, VarSettings settings, Progress progress) {
-        return generator.generate(classes, seed, settings, progress);
     }
 
     public VarConfig config() {
@@ -92,11 +71,6 @@ public final class VarPipeline implements Pipeline<VarSettings, VarDetails> {
 
     public MultiScaleVqVae vqvae() {
         return generator.vae();
-    }
-
-    @Override
-    public void close() {
-        files.close();
     }
 
     /**
