@@ -22,7 +22,7 @@ import java.util.Map;
         description = {
                 "Every bench reports the steady state: the JIT compiler is still at work during the first two or three",
                 "generations of a fresh JVM (the first one takes 2-3x as long), so by default untimed generations run until",
-                "one takes within 5% of the one before (at least 2, at most 6); all of them are printed.",
+                "one takes within 5%% of the one before (at least 2, at most 6); all of them are printed.",
                 ""},
         subcommands = {VarBench.class, LlamaGenBench.class, NarBench.class, FlowArBench.class, BenchCommand.Kernels.class})
 public final class BenchCommand extends GroupCommand {

@@ -12,7 +12,7 @@ public final class BenchOptions {
     int runs;
 
     @Option(names = "--warmup", paramLabel = "N", description = "exactly N untimed generations first (0 times a cold JVM; "
-            + "default: until one takes within 5% of the one before, at least 2, at most 6)")
+            + "default: until one takes within 5%% of the one before, at least 2, at most 6)")
     Integer warmup;
 
     @Option(names = "--json", description = "one JSON object on standard output (seconds_per_image, ...); the log goes to standard error")
@@ -22,10 +22,7 @@ public final class BenchOptions {
     boolean profile;
 
     @Mixin
-    WeightsOption weights = new WeightsOption();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
+    LoadOptions load = new LoadOptions();
 
     BenchOptions(int runs) {
         this.runs = runs;

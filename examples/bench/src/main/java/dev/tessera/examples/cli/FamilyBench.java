@@ -73,11 +73,10 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
 
     @Override
     public Integer call() {
-        common.threads.check();
+        PrintStream log = common.json ? System.err : out;
+        WeightPanels.Format weights = common.load.start(log);
         common.check();
         check();
-        PrintStream log = common.json ? System.err : out;
-        WeightPanels.Format weights = common.weights.format(log);
         long t0 = System.nanoTime();
         long weightBytes = writeWeights(BenchCommand.tempDir());
         // the peak memory reported is that of loading and generating, not of making the random weights

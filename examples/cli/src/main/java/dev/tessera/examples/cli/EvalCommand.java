@@ -107,10 +107,7 @@ public final class EvalCommand extends CommandBase {
     Integer maxNew;
 
     @Mixin
-    WeightsOption weights = new WeightsOption();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
+    LoadOptions load = new LoadOptions();
 
     @Option(names = "--metrics", paramLabel = "KIND", description = "inception (default) or fmnist (see above)")
     String metrics = "inception";
@@ -130,8 +127,7 @@ public final class EvalCommand extends CommandBase {
 
     @Override
     public Integer call() {
-        threads.check();
-        WeightPanels.Format format = weights.format(super.out);
+        WeightPanels.Format format = load.start(super.out);
         if (metrics.equals("fmnist")) return JudgedEval.run(this, format, super.out);
         if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
         for (String o : JudgedEval.OPTIONS) {

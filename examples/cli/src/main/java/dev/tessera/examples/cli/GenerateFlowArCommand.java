@@ -17,7 +17,6 @@ import picocli.CommandLine.Option;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 
 /** {@code tessera generate flowar}: next-scale generation with a flow-matching head, decoded by MAR's KL-16 VAE. */
 @Command(name = "flowar", sortOptions = false, abbreviateSynopsis = true,
@@ -35,18 +34,12 @@ import java.util.List;
                 ""},
         footer = {"", "Example:",
                 "  tessera generate flowar --model FlowAR-S.pth --vae kl16.ckpt --class 207 --seed 1 --out dog.png"})
-public final class GenerateFlowArCommand extends CommandBase {
+public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, FlowArDetails, FlowArPipeline> {
     @Option(names = "--model", paramLabel = "FILE", description = "(required) FlowAR checkpoint (.pth or .safetensors)")
     Path model;
 
     @Option(names = "--vae", paramLabel = "FILE", description = "(required) MAR KL-16 VAE (kl16.ckpt)")
     Path vae;
-
-    @Mixin
-    TargetOptions target = new TargetOptions();
-
-    @Mixin
-    SeedOption seed = new SeedOption();
 
     @Option(names = "--cfg", paramLabel = "F", description = "classifier-free guidance on the velocities, ramping from 1 at the first scale to F at the last (1 = off)")
     Double cfg;
@@ -66,12 +59,6 @@ public final class GenerateFlowArCommand extends CommandBase {
     @Option(names = "--heads", paramLabel = "N", description = "AR attention heads (default: from the checkpoint's rotary table)")
     Integer heads;
 
-    @Mixin
-    WeightsOption weights = new WeightsOption();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Option(names = "--latents-out", paramLabel = "FILE", description = "also write the (B, 16, 16, 16) latents as float32 .npy")
     Path latentsOut;
 
@@ -79,14 +66,13 @@ public final class GenerateFlowArCommand extends CommandBase {
         super(out);
     }
 
+    private FlowSampler solver;
+    private Checkpoint noiseFile;
+
     @Override
-    public Integer call() {
-        threads.check();
-        WeightPanels.Format format = weights.format(out);
-        Path modelFile = require(model, "--model"), vaeFile = require(vae, "--vae");
-        List<String> labels = target.labels(this);
-        List<Path> files = target.files(this, labels.size());
-        FlowSampler solver;
+    void check() {
+        require(model, "--model");
+        require(vae, "--vae");
         try {
             solver = FlowSampler.parse(sampler);
         } catch (IllegalArgumentException e) {
@@ -96,34 +82,46 @@ public final class GenerateFlowArCommand extends CommandBase {
         if (heads != null && heads < 1) throw new UsageException("--heads must be at least 1, got " + heads);
         if (steps != null && steps < 2) throw new UsageException("--steps must be at least 2");
         if (cfg != null && !(cfg >= 1)) throw new UsageException("--cfg must be at least 1 (1 = no guidance)");
-        long t0 = System.nanoTime();
-        try (FlowArPipeline pipe = FlowArPipeline.builder().model(modelFile).vae(vaeFile).heads(heads == null ? 0 : heads)
-                .weights(format).load();
-             Checkpoint noiseFile = noiseFrom == null ? null : Checkpoints.open(noiseFrom)) {
-            int numClasses = pipe.config().numClasses();
-            int[] classes = Outputs.classes(labels, numClasses);
-            FlowArSettings req;
-            try {
-                req = pipe.defaults().withSolver(solver);
-                if (cfg != null) req = req.withCfg(cfg);
-                if (guidance != null) req = req.withGuidance(guidance);
-                if (steps != null) req = req.withSteps(steps);
-                if (noiseFile != null) req = req.withNoise(s -> FlowNoise.injected(noiseFile, FlowNoise.seeded(s)));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
+    }
+
+    @Override
+    FlowArPipeline open(WeightPanels.Format format) {
+        return FlowArPipeline.builder().model(model).vae(vae).heads(heads == null ? 0 : heads).weights(format).load();
+    }
+
+    /** The size's official settings with the options over them (and the noise file opened, if any). */
+    @Override
+    FlowArSettings settings(FlowArPipeline pipe) {
+        try {
+            FlowArSettings req = pipe.defaults().withSolver(solver);
+            if (cfg != null) req = req.withCfg(cfg);
+            if (guidance != null) req = req.withGuidance(guidance);
+            if (steps != null) req = req.withSteps(steps);
+            if (noiseFrom != null) {
+                Checkpoint noise = noiseFile = Checkpoints.open(noiseFrom);
+                req = req.withNoise(s -> FlowNoise.injected(noise, FlowNoise.seeded(s)));
             }
-            double load = (System.nanoTime() - t0) * 1e-9;
-            Generation<FlowArDetails> g = Outputs.generate(pipe, classes, seed.seed(), req, files, out, Outputs.describer(numClasses));
-            FlowArDetails r = g.details();
-            if (latentsOut != null) {
-                int side = r.side(), D = pipe.config().tokenDim();
-                Outputs.writeNpy(latentsOut, r.latents(), classes.length, D, side, side);
-                out.println("wrote " + latentsOut);
-            }
-            out.printf("FlowAR %s | %d steps x %d scales, cfg %.2f, guidance %.2f, %s | load %.2f s, AR %.2f s, flow %.2f s, decode %.2f s%n",
-                    pipe.config(), r.evaluations(), pipe.config().scaleCount(), req.cfg(), req.guidance(),
-                    solver.name().toLowerCase().replace('_', '-'), load, r.arSeconds(), r.flowSeconds(), r.decodeSeconds());
-            return 0;
+            return req;
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
+    }
+
+    @Override
+    void release() {
+        if (noiseFile != null) noiseFile.close();
+    }
+
+    @Override
+    void report(FlowArPipeline pipe, Generation<FlowArDetails> g, int[] classes, FlowArSettings req, double load) {
+        FlowArDetails r = g.details();
+        if (latentsOut != null) {
+            int side = r.side(), D = pipe.config().tokenDim();
+            Outputs.writeNpy(latentsOut, r.latents(), classes.length, D, side, side);
+            out.println("wrote " + latentsOut);
+        }
+        out.printf("FlowAR %s | %d steps x %d scales, cfg %.2f, guidance %.2f, %s | load %.2f s, AR %.2f s, flow %.2f s, decode %.2f s%n",
+                pipe.config(), r.evaluations(), pipe.config().scaleCount(), req.cfg(), req.guidance(),
+                solver.name().toLowerCase().replace('_', '-'), load, r.arSeconds(), r.flowSeconds(), r.decodeSeconds());
     }
 }

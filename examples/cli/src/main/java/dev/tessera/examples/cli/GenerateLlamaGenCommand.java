@@ -30,15 +30,12 @@ import picocli.CommandLine.Option;
                 ""},
         footer = {"", "Example:",
                 "  tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out dog.png"})
-public final class GenerateLlamaGenCommand extends CommandBase {
+public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings, TokenDetails, LlamaGenPipeline> {
     @Option(names = "--model", paramLabel = "FILE", description = "(required) LlamaGen GPT checkpoint (.pt/.pth or .safetensors)")
     Path model;
 
     @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
     Path vq;
-
-    @Mixin
-    TargetOptions target = new TargetOptions();
 
     @Option(names = "--heads", paramLabel = "N", description = "attention heads (default width/64, as every released size)")
     int heads;
@@ -73,12 +70,6 @@ public final class GenerateLlamaGenCommand extends CommandBase {
     @Option(names = "--sjd-init", paramLabel = "MODE", description = "repeat_horizon (default) or random")
     String sjdInit = "repeat_horizon";
 
-    @Mixin
-    WeightsOption weights = new WeightsOption();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
     @Option(names = "--tokens-out", paramLabel = "FILE", description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
     Path tokensOut;
 
@@ -89,14 +80,12 @@ public final class GenerateLlamaGenCommand extends CommandBase {
         super(out);
     }
 
+    private Sampler algorithm;
+
     @Override
-    public Integer call() {
-        threads.check();
-        WeightPanels.Format format = weights.format(out);
-        Path modelFile = require(model, "--model"), vqFile = require(vq, "--vq");
-        List<String> labels = target.labels(this);
-        List<Path> files = target.files(this, labels.size());
-        Sampler algorithm;
+    void check() {
+        require(model, "--model");
+        require(vq, "--vq");
         try {
             algorithm = Sampler.parse(sampler);
         } catch (IllegalArgumentException e) {
@@ -113,26 +102,25 @@ public final class GenerateLlamaGenCommand extends CommandBase {
         if (gamma < 1) throw new UsageException("--gamma must be at least 1");
         if (sjdWindow < 1) throw new UsageException("--sjd-window must be at least 1");
         if (lanternK < 0 || lanternDelta < 0) throw new UsageException("--lantern-k and --lantern-delta must be >= 0");
-        LlamaGenSettings.Builder settings = sampling.applyTo(LlamaGenSettings.builder()).sampler(algorithm).gamma(gamma)
-                .lanternK(lanternK).lanternDelta(lanternDelta).sjdWindow(sjdWindow).sjdInit(init);
+        preset = sampling.applyTo(LlamaGenSettings.builder()).sampler(algorithm).gamma(gamma).lanternK(lanternK)
+                .lanternDelta(lanternDelta).sjdWindow(sjdWindow).sjdInit(init).build();
+    }
 
-        long t0 = System.nanoTime();
-        try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(modelFile).vq(vqFile).heads(heads)
-                .draft(draft).draftHeads(draftHeads).imageSize(imageSize).weights(format).load()) {
-            int numClasses = pipe.config().numClasses();
-            int[] classes = Outputs.classes(labels, numClasses);
-            double load = (System.nanoTime() - t0) * 1e-9;
-            Generation<TokenDetails> g = Outputs.generate(pipe, classes, sampling.seed(), settings.build(), files, out,
-                    Outputs.describer(numClasses));
-            TokenDetails r = g.details();
-            Outputs.writeTokenOutputs(tokensOut, statsOut, classes, r, statsJson(algorithm, r, load), out);
-            int targetForwards = r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
-            double tokenSeconds = r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
-            out.printf("%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
-                    pipe.config(), algorithm.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
-                    r.decodeSeconds());
-            return 0;
-        }
+    @Override
+    LlamaGenPipeline open(WeightPanels.Format format) {
+        return LlamaGenPipeline.builder().model(model).vq(vq).heads(heads).draft(draft).draftHeads(draftHeads).imageSize(imageSize)
+                .weights(format).load();
+    }
+
+    @Override
+    void report(LlamaGenPipeline pipe, Generation<TokenDetails> g, int[] classes, LlamaGenSettings settings, double load) {
+        TokenDetails r = g.details();
+        Outputs.writeTokenOutputs(tokensOut, statsOut, classes, r, statsJson(algorithm, r, load), out);
+        int targetForwards = r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
+        double tokenSeconds = r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
+        out.printf("%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
+                pipe.config(), algorithm.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
+                r.decodeSeconds());
     }
 
     static Map<String, Object> statsJson(Sampler sampler, TokenDetails r, double loadSeconds) {

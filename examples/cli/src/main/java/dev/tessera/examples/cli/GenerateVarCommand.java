@@ -33,18 +33,12 @@ import java.util.function.IntFunction;
                 ""},
         footer = {"", "Example:",
                 "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png"})
-public final class GenerateVarCommand extends CommandBase {
+public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetails, VarPipeline> {
     @Option(names = "--model", paramLabel = "FILE", description = "VAR transformer checkpoint (.pth or .safetensors); with --vae, or neither")
     Path model;
 
     @Option(names = "--vae", paramLabel = "FILE", description = "VAR multi-scale VQ-VAE checkpoint")
     Path vae;
-
-    @Mixin
-    TargetOptions target = new TargetOptions();
-
-    @Mixin
-    SeedOption seed = new SeedOption();
 
     @Mixin
     SamplingOptions sampling = SamplingOptions.of(VarSettings.OFFICIAL);
@@ -61,14 +55,6 @@ public final class GenerateVarCommand extends CommandBase {
     @Option(names = "--quant-resi", paramLabel = "R", description = "the VQ-VAE's residual mix ratio phi (default ${DEFAULT-VALUE}, as released)")
     double quantResi = VarPipeline.QUANT_RESI;
 
-    @Mixin
-    WeightsOption weights = new WeightsOption();
-
-    @Mixin
-    ThreadsOption threads = new ThreadsOption();
-
-    // where a backend's --device option would go: a DeviceOption mixin here, read with the other load options below
-
     @Option(names = "--tokens-out", paramLabel = "FILE", description = "also write the chosen tokens as JSON: "
             + "{\"images\": [{\"class\": c, \"scales\": [[...], ...]}, ...]} (row-major maps)")
     Path tokensOut;
@@ -77,42 +63,50 @@ public final class GenerateVarCommand extends CommandBase {
         super(out);
     }
 
+    /** The bundled Fashion-MNIST VAR when neither --model nor --vae is given. */
+    private BundledVar bundled;
+    private Path modelFile, vaeFile;
+
     @Override
-    public Integer call() {
-        threads.check();
-        WeightPanels.Format format = weights.format(out);
+    void check() {
         // without --model and --vae: the bundled Fashion-MNIST VAR with its recommended sampling
-        BundledVar bundled = model != null || vae != null ? null : BundledVar.locate();
-        Path modelFile = bundled != null ? bundled.model() : require(model, "--model");
-        Path vaeFile = bundled != null ? bundled.vae() : require(vae, "--vae");
-        List<String> labels = target.labels(this);
-        List<Path> files = target.files(this, labels.size());
-        VarSettings settings = sampling.var(bundled != null ? BundledVar.SAMPLING : VarSettings.OFFICIAL, moreSmooth);
+        bundled = model != null || vae != null ? null : BundledVar.locate();
+        modelFile = bundled != null ? bundled.model() : require(model, "--model");
+        vaeFile = bundled != null ? bundled.vae() : require(vae, "--vae");
+        preset = sampling.var(bundled != null ? BundledVar.SAMPLING : VarSettings.OFFICIAL, moreSmooth);
         if (heads < 0) throw new UsageException("--heads must be positive, got " + heads);
         if (patchNums != null) {
             for (int p : patchNums) {
                 if (p <= 0) throw new UsageException("--patch-nums values must be positive, got " + p);
             }
         }
+    }
 
-        long t0 = System.nanoTime();
-        try (VarPipeline pipe = VarPipeline.builder().model(modelFile).vae(vaeFile).patchNums(patchNums).heads(heads)
-                .quantResi((float) quantResi).weights(format).load()) {
-            int numClasses = pipe.config().numClasses();
-            int[] classes = bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray()
-                    : Outputs.classes(labels, numClasses);
-            double loadSeconds = (System.nanoTime() - t0) * 1e-9;
-            IntFunction<String> describe = bundled != null ? c -> " " + BundledVar.CLASSES.get(c) : Outputs.describer(numClasses);
-            Generation<VarDetails> r = Outputs.generate(pipe, classes, seed.seed(), settings, files, out, describe);
-            if (tokensOut != null) {
-                writeTokens(tokensOut, r.details(), classes);
-                out.println("wrote " + tokensOut);
-            }
-            VarDetails.Timings t = r.details().timings();
-            out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
-                    pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
-            return 0;
+    @Override
+    VarPipeline open(WeightPanels.Format format) {
+        return VarPipeline.builder().model(modelFile).vae(vaeFile).patchNums(patchNums).heads(heads).quantResi((float) quantResi)
+                .weights(format).load();
+    }
+
+    @Override
+    int[] classes(VarPipeline pipe, List<String> labels) {
+        return bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
+    }
+
+    @Override
+    IntFunction<String> describe(VarPipeline pipe) {
+        return bundled != null ? c -> " " + BundledVar.CLASSES.get(c) : super.describe(pipe);
+    }
+
+    @Override
+    void report(VarPipeline pipe, Generation<VarDetails> r, int[] classes, VarSettings settings, double loadSeconds) {
+        if (tokensOut != null) {
+            writeTokens(tokensOut, r.details(), classes);
+            out.println("wrote " + tokensOut);
         }
+        VarDetails.Timings t = r.details().timings();
+        out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
+                pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
     }
 
     static void writeTokens(Path file, VarDetails r, int[] classes) {

@@ -5,15 +5,12 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
- * The token-sampling options of {@code generate llamagen} and {@code generate nar} ({@code --seed --cfg
+ * The token-sampling options of {@code generate llamagen} and {@code generate nar} ({@code --cfg
  * --cfg-interval --temperature --top-k --top-p}), defaults from {@link TokenSettings#OFFICIAL}, checked before any
  * model loads.
  */
 public final class TokenOptions {
     private static final TokenSettings OFFICIAL = TokenSettings.OFFICIAL;
-
-    @Mixin
-    SeedOption seed = new SeedOption();
 
     @Mixin
     SamplingOptions filters = SamplingOptions.of(OFFICIAL);
@@ -23,10 +20,6 @@ public final class TokenOptions {
 
     @Option(names = "--temperature", paramLabel = "T", description = "softmax temperature (default ${DEFAULT-VALUE})")
     double temperature = OFFICIAL.distribution().temperature();
-
-    long seed() {
-        return seed.seed();
-    }
 
     /** Checks the values (before any model loads) and sets them on a settings builder. */
     <B extends TokenSettings.Base<B>> B applyTo(B b) {
