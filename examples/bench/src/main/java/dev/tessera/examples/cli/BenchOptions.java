@@ -15,7 +15,9 @@ public final class BenchOptions {
             + "default: until one takes within 5%% of the one before, at least 2, at most 6)")
     Integer warmup;
 
-    @Option(names = "--json", description = "one JSON object on standard output (seconds_per_image, ...); the log goes to standard error")
+    @Option(names = "--json",
+            description = "one JSON object on standard output (seconds_per_image, ...); the log goes to standard "
+            + "error")
     boolean json;
 
     @Option(names = "--profile", description = "also print time and GFLOP/s per kernel")

@@ -73,10 +73,13 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--per-class", paramLabel = "K", description = "samples per class (N must be a multiple of K)")
     Integer perClass;
 
-    @Option(names = "--ref", paramLabel = "REF.npz", description = "the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0, mu, sigma, mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an image batch (arr_0)")
+    @Option(names = "--ref", paramLabel = "REF.npz",
+            description = "the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0, mu, sigma, "
+            + "mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an image batch (arr_0)")
     Path ref;
 
-    @Option(names = "--inception", paramLabel = "FILE", description = "pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)")
+    @Option(names = "--inception", paramLabel = "FILE",
+            description = "pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)")
     Path inception;
 
     @Option(names = "--out", paramLabel = "DIR", description = "the evaluation folder")
@@ -91,19 +94,24 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--top-k", paramLabel = "K", description = "keep the K largest logits (0 = off; not for flowar)")
     Integer topK;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)")
+    @Option(names = "--top-p", paramLabel = "P",
+            description = "nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)")
     Double topP;
 
     @Option(names = "--temperature", paramLabel = "T", description = "llamagen, nar")
     Double temperature;
 
-    @Option(names = "--batch", paramLabel = "B", description = "images per generation batch (default ${DEFAULT-VALUE}); batch b is generated from seed S+b")
+    @Option(names = "--batch", paramLabel = "B",
+            description = "images per generation batch (default ${DEFAULT-VALUE}); batch b is generated from seed S+b")
     int batch = 8;
 
-    @Option(names = "--preprocess", paramLabel = "MODE", description = "adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid, clean-fid; must match how the reference statistics were made")
+    @Option(names = "--preprocess", paramLabel = "MODE",
+            description = "adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid, clean-fid; "
+            + "must match how the reference statistics were made")
     String preprocess;
 
-    @Option(names = "--max-new", paramLabel = "M", description = "stop after M new samples (run the same command again to continue)")
+    @Option(names = "--max-new", paramLabel = "M",
+            description = "stop after M new samples (run the same command again to continue)")
     Integer maxNew;
 
     @Mixin
@@ -115,10 +123,13 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--judge", paramLabel = "FILE", description = "fmnist: another judge (default: the bundle's)")
     Path judge;
 
-    @Option(names = "--judge-stats", paramLabel = "FILE", description = "fmnist: another judge's feature statistics (default: the bundle's)")
+    @Option(names = "--judge-stats", paramLabel = "FILE",
+            description = "fmnist: another judge's feature statistics (default: the bundle's)")
     Path judgeStats;
 
-    @Option(names = "--train-images", paramLabel = "DIR", description = "fmnist: the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's dataset-fashion-mnist); without them the nearest-image distance is left out")
+    @Option(names = "--train-images", paramLabel = "DIR",
+            description = "fmnist: the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's "
+            + "dataset-fashion-mnist); without them the nearest-image distance is left out")
     Path trainImages;
 
     public EvalCommand(PrintStream out) {

@@ -64,10 +64,14 @@ public final class FidCommand extends GroupCommand {
 
     /** {@code fid features} and {@code fid stats}: the same options, a different output. */
     abstract static class ImagesCommand extends CommandBase {
-        @Option(names = "--inception", paramLabel = "FILE", description = "(required) pt_inception-2015-12-05-6726825d.pth (pytorch-fid's weights, as released; the same tensors as torch-fidelity's weights-inception-2015-12-05-6726825d.pth)")
+        @Option(names = "--inception", paramLabel = "FILE",
+                description = "(required) pt_inception-2015-12-05-6726825d.pth (pytorch-fid's weights, as released; the "
+                + "same tensors as torch-fidelity's weights-inception-2015-12-05-6726825d.pth)")
         Path inception;
 
-        @Option(names = "--images", paramLabel = "DIR", description = "(required) a folder of PNG/JPEG/BMP images, or an .npz image batch (arr_0: uint8 [N,H,W,3])")
+        @Option(names = "--images", paramLabel = "DIR",
+                description = "(required) a folder of PNG/JPEG/BMP images, or an .npz image batch (arr_0: uint8 "
+                + "[N,H,W,3])")
         Path images;
 
         @Option(names = "--preprocess", paramLabel = "MODE", description = {

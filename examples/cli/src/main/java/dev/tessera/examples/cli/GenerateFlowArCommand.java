@@ -41,7 +41,9 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Option(names = "--vae", paramLabel = "FILE", description = "(required) MAR KL-16 VAE (kl16.ckpt)")
     Path vae;
 
-    @Option(names = "--cfg", paramLabel = "F", description = "classifier-free guidance on the velocities, ramping from 1 at the first scale to F at the last (1 = off)")
+    @Option(names = "--cfg", paramLabel = "F",
+            description = "classifier-free guidance on the velocities, ramping from 1 at the first scale to F at the "
+            + "last (1 = off)")
     Double cfg;
 
     @Option(names = "--guidance", paramLabel = "G", description = "guide only while t <= G")
@@ -50,10 +52,14 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Option(names = "--steps", paramLabel = "N", description = "solver steps (25: 24 Euler evaluations per scale; 50: 50)")
     Integer steps;
 
-    @Option(names = "--sampler", paramLabel = "NAME", description = "euler (default, as the official evaluation) or euler-maruyama")
+    @Option(names = "--sampler", paramLabel = "NAME",
+            description = "euler (default, as the official evaluation) or euler-maruyama")
     String sampler = "euler";
 
-    @Option(names = "--noise-from", paramLabel = "FILE", description = "take the noise from a safetensors file: noise.0, noise.1, ... of shape (2B, n_k, 16) with CFG, (B, n_k, 16) without (and noise.<k>.<step> for euler-maruyama's steps, else those come from --seed)")
+    @Option(names = "--noise-from", paramLabel = "FILE",
+            description = "take the noise from a safetensors file: noise.0, noise.1, ... of shape (2B, n_k, 16) with "
+            + "CFG, (B, n_k, 16) without (and noise.<k>.<step> for euler-maruyama's steps, else those "
+            + "come from --seed)")
     Path noiseFrom;
 
     @Option(names = "--heads", paramLabel = "N", description = "AR attention heads (default: from the checkpoint's rotary table)")

@@ -40,7 +40,8 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(names = "--heads", paramLabel = "N", description = "attention heads (default width/64, as every released size)")
     int heads;
 
-    @Option(names = "--image-size", paramLabel = "PX", description = "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer")
+    @Option(names = "--image-size", paramLabel = "PX",
+            description = "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer")
     int imageSize = 256;
 
     @Mixin
@@ -49,19 +50,23 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(names = "--sampler", paramLabel = "NAME", description = "ar (default), speculative, lantern, sjd")
     String sampler = "ar";
 
-    @Option(names = "--draft", paramLabel = "FILE", description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)")
+    @Option(names = "--draft", paramLabel = "FILE",
+            description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)")
     Path draft;
 
     @Option(names = "--draft-heads", paramLabel = "N", description = "its attention heads (default width/64)")
     int draftHeads;
 
-    @Option(names = "--gamma", paramLabel = "G", description = "drafts per round for speculative and lantern (default ${DEFAULT-VALUE})")
+    @Option(names = "--gamma", paramLabel = "G",
+            description = "drafts per round for speculative and lantern (default ${DEFAULT-VALUE})")
     int gamma = LlamaGenSettings.GAMMA;
 
     @Option(names = "--lantern-k", paramLabel = "K", description = "latent neighbours considered (default ${DEFAULT-VALUE})")
     int lanternK = LlamaGenSettings.LANTERN_K;
 
-    @Option(names = "--lantern-delta", paramLabel = "D", description = "total-variation budget delta (default ${DEFAULT-VALUE}; 0 = exact); > 1 is LANTERN++'s lambda")
+    @Option(names = "--lantern-delta", paramLabel = "D",
+            description = "total-variation budget delta (default ${DEFAULT-VALUE}; 0 = exact); > 1 is LANTERN++'s "
+            + "lambda")
     double lanternDelta = LlamaGenSettings.LANTERN_DELTA;
 
     @Option(names = "--sjd-window", paramLabel = "W", description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
@@ -70,10 +75,12 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(names = "--sjd-init", paramLabel = "MODE", description = "repeat_horizon (default) or random")
     String sjdInit = "repeat_horizon";
 
-    @Option(names = "--tokens-out", paramLabel = "FILE", description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
+    @Option(names = "--tokens-out", paramLabel = "FILE",
+            description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
     Path tokensOut;
 
-    @Option(names = "--stats-out", paramLabel = "FILE", description = "the sampler's statistics: forward passes, acceptance, time")
+    @Option(names = "--stats-out", paramLabel = "FILE",
+            description = "the sampler's statistics: forward passes, acceptance, time")
     Path statsOut;
 
     public GenerateLlamaGenCommand(PrintStream out) {

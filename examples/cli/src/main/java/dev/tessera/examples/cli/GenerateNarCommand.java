@@ -25,7 +25,8 @@ import java.util.Map;
                 "mixed logits (cfg <= 1: off); --cfg-interval I stops guiding once more than I tokens are generated.",
                 ""})
 public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenDetails, NarPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "(required) NAR checkpoint (NAR-B/M/L/XL/XXL, e.g. last_version.pt)")
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "(required) NAR checkpoint (NAR-B/M/L/XL/XXL, e.g. last_version.pt)")
     Path model;
 
     @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
@@ -40,7 +41,8 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
     @Mixin
     TokenOptions sampling = new TokenOptions();
 
-    @Option(names = "--tokens-out", paramLabel = "FILE", description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
+    @Option(names = "--tokens-out", paramLabel = "FILE",
+            description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
     Path tokensOut;
 
     @Option(names = "--stats-out", paramLabel = "FILE", description = "forward passes and time")

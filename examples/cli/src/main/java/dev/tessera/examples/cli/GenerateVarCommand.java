@@ -34,7 +34,8 @@ import java.util.function.IntFunction;
         footer = {"", "Example:",
                 "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png"})
 public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetails, VarPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "VAR transformer checkpoint (.pth or .safetensors); with --vae, or neither")
+    @Option(names = "--model", paramLabel = "FILE",
+            description = "VAR transformer checkpoint (.pth or .safetensors); with --vae, or neither")
     Path model;
 
     @Option(names = "--vae", paramLabel = "FILE", description = "VAR multi-scale VQ-VAE checkpoint")
@@ -46,13 +47,17 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     @Option(names = "--more-smooth", description = "Gumbel-softmax smoothing of token embeddings (the demo's look; not for FID)")
     boolean moreSmooth;
 
-    @Option(names = "--patch-nums", paramLabel = "LIST", split = ",", description = "token-map sides per scale, e.g. 1,2,3,4,6,9,13,18,24,32 for 512 px (default: the schedule recorded in the checkpoint)")
+    @Option(names = "--patch-nums", paramLabel = "LIST", split = ",",
+            description = "token-map sides per scale, e.g. 1,2,3,4,6,9,13,18,24,32 for 512 px (default: the schedule "
+            + "recorded in the checkpoint)")
     int[] patchNums;
 
-    @Option(names = "--heads", paramLabel = "N", description = "attention heads, for checkpoints that do not record them (default: width/64)")
+    @Option(names = "--heads", paramLabel = "N",
+            description = "attention heads, for checkpoints that do not record them (default: width/64)")
     int heads;
 
-    @Option(names = "--quant-resi", paramLabel = "R", description = "the VQ-VAE's residual mix ratio phi (default ${DEFAULT-VALUE}, as released)")
+    @Option(names = "--quant-resi", paramLabel = "R",
+            description = "the VQ-VAE's residual mix ratio phi (default ${DEFAULT-VALUE}, as released)")
     double quantResi = VarPipeline.QUANT_RESI;
 
     @Option(names = "--tokens-out", paramLabel = "FILE", description = "also write the chosen tokens as JSON: "

@@ -14,7 +14,8 @@ public final class SamplingOptions {
     @Option(names = "--cfg", paramLabel = "F", description = "classifier-free guidance (default ${DEFAULT-VALUE})")
     double cfg;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "keep the K largest logits (default ${DEFAULT-VALUE}; 0 = off; 1 = greedy)")
+    @Option(names = "--top-k", paramLabel = "K",
+            description = "keep the K largest logits (default ${DEFAULT-VALUE}; 0 = off; 1 = greedy)")
     int topK;
 
     @Option(names = "--top-p", paramLabel = "P", description = "nucleus sampling threshold (default ${DEFAULT-VALUE})")

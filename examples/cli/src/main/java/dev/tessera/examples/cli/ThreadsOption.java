@@ -18,7 +18,9 @@ public final class ThreadsOption {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--threads", paramLabel = "N", description = "worker threads (default: the machine's cores, or -Dtessera.threads=N); results do not depend on it")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "worker threads (default: the machine's cores, or -Dtessera.threads=N); results do not "
+            + "depend on it")
     void threads(int n) {
         if (n < 1) throw new ParameterException(mixee.commandLine(), "--threads must be at least 1, got " + n);
         threads = n;

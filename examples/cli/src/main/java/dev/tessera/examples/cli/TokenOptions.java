@@ -15,7 +15,8 @@ public final class TokenOptions {
     @Mixin
     SamplingOptions filters = SamplingOptions.of(OFFICIAL);
 
-    @Option(names = "--cfg-interval", paramLabel = "I", description = "guide only while token - 1 <= I (default ${DEFAULT-VALUE}: all)")
+    @Option(names = "--cfg-interval", paramLabel = "I",
+            description = "guide only while token - 1 <= I (default ${DEFAULT-VALUE}: all)")
     int cfgInterval = OFFICIAL.cfgInterval();
 
     @Option(names = "--temperature", paramLabel = "T", description = "softmax temperature (default ${DEFAULT-VALUE})")

@@ -10,7 +10,10 @@ import java.io.PrintStream;
  * to loading; nothing process-wide changes.
  */
 public final class WeightsOption {
-    @Option(names = "--weights", paramLabel = "F", description = "f32 (default; -Dtessera.weights=F sets another) or bf16: linear weights stored as bfloat16: half their memory, faster when streaming them dominates (LlamaGen); results differ slightly")
+    @Option(names = "--weights", paramLabel = "F",
+            description = "f32 (default; -Dtessera.weights=F sets another) or bf16: linear weights stored as "
+            + "bfloat16: half their memory, faster when streaming them dominates (LlamaGen); results "
+            + "differ slightly")
     String weights;
 
     /**
