@@ -1,51 +1,35 @@
 package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
-import dev.tessera.examples.cli.ConvertCommand;
-import dev.tessera.examples.cli.EvalCommand;
-import dev.tessera.examples.cli.FidCommand;
-import dev.tessera.examples.cli.GenerateLlamaGenCommand;
-import dev.tessera.examples.cli.GenerateFlowArCommand;
-import dev.tessera.examples.cli.GenerateNarCommand;
-import dev.tessera.examples.cli.GenerateVarCommand;
-import dev.tessera.examples.cli.ModelsCommand;
+import dev.tessera.examples.cli.GroupCommand;
+import dev.tessera.examples.cli.MissingBenchCommand;
+import dev.tessera.examples.cli.SubcommandProvider;
+import dev.tessera.examples.cli.TesseraCommand;
 import dev.tessera.examples.cli.UsageException;
+import picocli.CommandLine;
+import picocli.CommandLine.Help;
+import picocli.CommandLine.IFactory;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.TypeConversionException;
+import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintStream;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
 
 /**
- * The {@code tessera} command line. Errors a user can fix are one line on standard error and a non-zero exit
- * (2 for a command line that cannot run, 1 for a failure while running); set {@code TESSERA_DEBUG=1} for stack traces.
+ * The {@code tessera} command line, on picocli. Errors a user can fix are one line on standard error, prefixed
+ * {@code tessera: }, and a non-zero exit: 2 for a command line that cannot run (picocli's parameter errors included),
+ * 1 for a failure while running; set {@code TESSERA_DEBUG=1} for stack traces. {@code --help} on any command exits 0;
+ * {@code tessera} alone prints the usage and exits 2.
  */
 public final class Main {
-    static final String HELP = """
-            Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR) in plain Java.
-
-            Usage: tessera COMMAND [options]      (tessera COMMAND --help for the options of each)
-
-            Commands:
-              generate var       class-conditional images with VAR (next-scale prediction) -> PNG
-              generate llamagen  class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)
-              generate nar       class-conditional images with NAR (next-neighbour decoding)
-              generate flowar    class-conditional images with FlowAR (next-scale, flow-matching head)
-              models             the bundled models (Fashion-MNIST zoo: the default of generate var)
-              eval               generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID
-                                 (--metrics fmnist: class accuracy and judge FID of a Fashion-MNIST model)
-              fid features       Inception pool3 features of a folder of images (.npy)
-              fid stats          FID statistics of a folder of images (pytorch-fid .npz)
-              fid distance       the Frechet distance of two statistics files
-              convert            re-save a .pth checkpoint as .safetensors
-              bench MODEL        seconds per image with random weights of the released shapes
-                                 (var, llamagen, nar, flowar; bench kernels runs the JMH kernels)
-
-            Examples:
-              tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)
-              tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png
-            """;
+    /** Width of the generated help. */
+    static final int HELP_WIDTH = 118;
 
     private Main() {
     }
@@ -57,93 +41,168 @@ public final class Main {
     /** Runs a command line; returns the exit status. */
     public static int run(List<String> args, PrintStream out, PrintStream err) {
         try {
-            return dispatch(args, out);
-        } catch (UsageException e) {
-            err.println("tessera: " + e.getMessage());
-            return 2;
-        } catch (TesseraException e) {
-            err.println("tessera: " + e.getMessage());
-            if (debug()) e.printStackTrace(err);
-            return 1;
+            return commandLine(out, err).execute(args.toArray(String[]::new));
         } catch (OutOfMemoryError e) {
-            err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer images per call)");
-            if (debug()) e.printStackTrace(err);
-            return 1;
-        } catch (RuntimeException e) {
-            err.println("tessera: internal error: " + e + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
-            if (debug()) e.printStackTrace(err);
-            return 1;
-        }
-    }
-
-    private static int dispatch(List<String> args, PrintStream out) {
-        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("-h") || args.get(0).equals("help")) {
-            out.print(HELP);
-            return args.isEmpty() ? 2 : 0;
-        }
-        String cmd = args.get(0);
-        List<String> rest = args.subList(1, args.size());
-        switch (cmd) {
-            case "generate" -> {
-                if (rest.isEmpty() || rest.get(0).equals("--help")) {
-                    out.print("""
-                            Usage: tessera generate MODEL_FAMILY [options]
-
-                            Model families:
-                              var        VAR next-scale prediction (tessera generate var --help)
-                              llamagen   LlamaGen raster AR, with speculative / LANTERN / SJD samplers
-                              nar        NAR next-neighbour decoding (31 forward passes for 16x16 tokens)
-                              flowar     FlowAR next-scale generation with a flow-matching head
-                            """);
-                    return rest.isEmpty() ? 2 : 0;
-                }
-                String family = rest.get(0);
-                return switch (family) {
-                    case "var" -> GenerateVarCommand.run(rest.subList(1, rest.size()), out);
-                    case "llamagen" -> GenerateLlamaGenCommand.run(rest.subList(1, rest.size()), out);
-                    case "nar" -> GenerateNarCommand.run(rest.subList(1, rest.size()), out);
-                    case "flowar" -> GenerateFlowArCommand.run(rest.subList(1, rest.size()), out);
-                    default -> throw new UsageException("unknown model family '" + family + "' (available: var, llamagen, nar, flowar)");
-                };
-            }
-            case "fid" -> {
-                return FidCommand.run(rest, out);
-            }
-            case "eval" -> {
-                return EvalCommand.run(rest, out);
-            }
-            case "models" -> {
-                return ModelsCommand.run(rest, out);
-            }
-            case "convert" -> {
-                return ConvertCommand.run(rest, out);
-            }
-            case "bench" -> {
-                return bench(rest, out);
-            }
-            default -> throw new UsageException("unknown command '" + cmd + "' (see 'tessera --help')");
+            return outOfMemory(e, err);
         }
     }
 
     /**
-     * {@code tessera bench} lives in the bench module (with JMH), which is not on the command's class path unless the
-     * launcher puts it there for this command.
+     * The whole command tree, configured: commands report on {@code out}, help goes to {@code out}, errors to
+     * {@code err} as one line. {@code bench} comes from the bench module when it is on the class path.
      */
-    private static int bench(List<String> rest, PrintStream out) {
-        MethodHandle run;
-        try {
-            Class<?> c = Class.forName("dev.tessera.examples.cli.BenchCommand");
-            run = MethodHandles.publicLookup().findStatic(c, "run", MethodType.methodType(int.class, List.class, PrintStream.class));
-        } catch (ReflectiveOperationException e) {
-            throw new UsageException("bench is not on the class path (run it with ./tessera bench, which adds examples/bench)");
+    public static CommandLine commandLine(PrintStream out, PrintStream err) {
+        IFactory factory = new Factory(out);
+        CommandLine cl = new CommandLine(TesseraCommand.class, factory);
+        List<SubcommandProvider> extra = new ArrayList<>();
+        ServiceLoader.load(SubcommandProvider.class).forEach(extra::add);
+        if (extra.stream().noneMatch(p -> p.name().equals("bench"))) cl.addSubcommand("bench", new CommandLine(new MissingBenchCommand(out), factory));
+        for (SubcommandProvider p : extra) cl.addSubcommand(p.name(), new CommandLine(p.command(out), factory));
+        // converters and settings reach the subcommands present when they are set: after the tree is complete
+        cl.registerConverter(Double.class, Main::finiteDouble).registerConverter(Double.TYPE, Main::finiteDouble)
+                .registerConverter(Integer.class, Main::integer).registerConverter(Integer.TYPE, Main::integer)
+                .registerConverter(Long.class, Main::longInteger).registerConverter(Long.TYPE, Main::longInteger);
+        cl.setExpandAtFiles(false);
+        cl.setUsageHelpAutoWidth(false);
+        cl.setUsageHelpWidth(HELP_WIDTH);
+        cl.setOut(new PrintWriter(out, true));
+        cl.setErr(new PrintWriter(err, true));
+        commandLists(cl);
+        cl.setParameterExceptionHandler((e, args) -> usageError(e, err));
+        cl.setExecutionExceptionHandler((e, line, parsed) -> failure(e, err));
+        return cl;
+    }
+
+    /** Commands made with a {@code (PrintStream out)} constructor get the stream; mixins and the rest picocli makes. */
+    private record Factory(PrintStream out) implements IFactory {
+        @Override
+        public <K> K create(Class<K> cls) throws Exception {
+            try {
+                var c = cls.getDeclaredConstructor(PrintStream.class);
+                c.setAccessible(true);
+                return c.newInstance(out);
+            } catch (NoSuchMethodException e) {
+                return CommandLine.defaultFactory().create(cls);
+            }
         }
-        try {
-            return (int) run.invoke(rest, out);
-        } catch (RuntimeException | Error e) {
-            throw e;
-        } catch (Throwable e) {
-            throw new IllegalStateException(e);
+    }
+
+    private static int usageError(ParameterException e, PrintStream err) {
+        err.println("tessera: " + oneLine(usageMessage(e)));
+        if (debug()) e.printStackTrace(err);
+        return 2;
+    }
+
+    /** picocli's parameter errors in the words of this command line, with a pointer to the command's help. */
+    static String usageMessage(ParameterException e) {
+        CommandLine cl = e.getCommandLine();
+        String hint = " (see '" + cl.getCommandSpec().qualifiedName() + " --help')";
+        if (e instanceof UnmatchedArgumentException u && !u.getUnmatched().isEmpty()) {
+            String arg = u.getUnmatched().getFirst();
+            if (arg.startsWith("-") && arg.length() > 1) {
+                int eq = arg.indexOf('=');
+                return "unknown option " + (eq > 0 ? arg.substring(0, eq) : arg) + hint;
+            }
+            if (cl.getCommand() instanceof GroupCommand g) {
+                String available = cl.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).collect(Collectors.joining(", "));
+                return "unknown " + g.noun() + " '" + arg + "' (available: " + available + ")";
+            }
+            return "unexpected argument '" + arg + "'" + hint;
         }
+        return e.getMessage() + hint;
+    }
+
+    private static int failure(Exception e, PrintStream err) {
+        if (e instanceof UsageException || e instanceof ParameterException) {
+            err.println("tessera: " + oneLine(e.getMessage()));
+            if (debug()) e.printStackTrace(err);
+            return 2;
+        }
+        if (e instanceof TesseraException) {
+            err.println("tessera: " + oneLine(e.getMessage()));
+        } else {
+            err.println("tessera: internal error: " + oneLine(e.toString()) + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
+        }
+        if (debug()) e.printStackTrace(err);
+        return 1;
+    }
+
+    private static int outOfMemory(OutOfMemoryError e, PrintStream err) {
+        err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer images per call)");
+        if (debug()) e.printStackTrace(err);
+        return 1;
+    }
+
+    private static String oneLine(String message) {
+        return message == null ? "" : message.strip().replaceAll("\\s*\\R\\s*", " ");
+    }
+
+    private static Double finiteDouble(String s) {
+        try {
+            double d = Double.parseDouble(s.strip());
+            if (Double.isFinite(d)) return d;
+        } catch (NumberFormatException e) {
+            // below
+        }
+        throw new TypeConversionException("expects a number, got '" + s + "'");
+    }
+
+    private static Integer integer(String s) {
+        long v = longInteger(s);
+        if (v != (int) v) throw new TypeConversionException("out of range: " + s.strip());
+        return (int) v;
+    }
+
+    private static Long longInteger(String s) {
+        try {
+            return Long.parseLong(s.strip());
+        } catch (NumberFormatException e) {
+            throw new TypeConversionException("expects an integer, got '" + s + "'");
+        }
+    }
+
+    /**
+     * The command list of every group command is generated from the tree: each leaf command below it by its full
+     * name ("generate var", "fid stats") with its header.
+     */
+    private static void commandLists(CommandLine cl) {
+        if (cl.getCommand() instanceof GroupCommand) {
+            cl.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, help -> commandList(cl));
+        }
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getParent() == cl) commandLists(sub);
+        }
+    }
+
+    private static String commandList(CommandLine cl) {
+        List<CommandLine> leaves = new ArrayList<>();
+        leaves(cl, leaves);
+        int width = leaves.stream().mapToInt(l -> name(l).length()).max().orElse(0);
+        StringBuilder sb = new StringBuilder();
+        for (CommandLine leaf : leaves) {
+            String[] header = leaf.getCommandSpec().usageMessage().header();
+            for (int i = 0; i < Math.max(1, header.length); i++) {
+                String text = header.length == 0 ? "" : Help.Ansi.OFF.string(header[i]);
+                sb.append(String.format("  %-" + width + "s  %s%n", i == 0 ? name(leaf) : "", text));
+            }
+        }
+        return sb.toString();
+    }
+
+    private static void leaves(CommandLine cl, List<CommandLine> into) {
+        for (CommandLine sub : cl.getSubcommands().values()) {
+            if (sub.getParent() != cl || sub.getCommandName().equals("help")) continue;
+            boolean group = sub.getCommand() instanceof GroupCommand && !sub.getSubcommands().isEmpty();
+            if (group) leaves(sub, into);
+            else into.add(sub);
+        }
+    }
+
+    /** "generate var": the qualified name without "tessera ". */
+    private static String name(CommandLine cl) {
+        CommandSpec spec = cl.getCommandSpec();
+        String q = spec.qualifiedName();
+        return q.startsWith("tessera ") ? q.substring("tessera ".length()) : q;
     }
 
     private static boolean debug() {

@@ -73,6 +73,9 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
         return generator.vae();
     }
 
+    /** The VQ-VAE's residual mix ratio φ of the released checkpoints (the builder's default). */
+    public static final float QUANT_RESI = 0.5f;
+
     /**
      * Loading options; {@link #model} and {@link #vae} are required, the rest optional: {@code heads} (when the
      * checkpoint does not record them), {@code patchNums} (e.g. the 512 px schedule), {@code quantResi} (φ's ratio,
@@ -81,7 +84,7 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
     public static final class Builder extends PipelineBuilder<Builder> {
         private Path vae;
         private int[] patchNums;
-        private float quantResi = 0.5f;
+        private float quantResi = QUANT_RESI;
         private VarSettings defaults = VarSettings.OFFICIAL;
 
         public Builder vae(Path vae) {

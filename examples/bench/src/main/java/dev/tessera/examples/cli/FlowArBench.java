@@ -1,108 +1,109 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.io.Json;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
-import dev.tessera.engine.ops.ProfilingOps;
 import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticFlowAr;
-import dev.tessera.samplers.flowar.FlowArPipeline;
-import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArPipeline;
 import dev.tessera.samplers.flowar.FlowArSettings;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
+import java.util.function.ToDoubleFunction;
 
 /** {@code tessera bench flowar}: seconds per image with random weights of a released FlowAR size. */
-final class FlowArBench {
-    private FlowArBench() {
+@Command(name = "flowar", sortOptions = false, header = "FlowAR-S/L/H with MAR's KL-16 VAE, the size's official settings",
+        description = {"Random weights of a FlowAR size (the size's FlowArSettings, seed 1); warm-up until steady, then N timed",
+                "runs.", ""})
+final class FlowArBench extends FamilyBench<FlowArSettings, FlowArDetails> {
+    @Option(names = "--size", paramLabel = "SIZE", description = "S (default), L or H")
+    String size = "S";
+
+    @Option(names = "--steps", paramLabel = "N", description = "solver steps (default: the size's official count)")
+    Integer steps;
+
+    private SyntheticFlowAr.Size shape;
+    private Path model, vae;
+
+    FlowArBench(PrintStream out) {
+        super(out, 2);
     }
 
-    static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench flowar", argv, Set.of("weights", "size", "batch", "runs", "steps", "warmup"), Set.of("json", "profile", "help"));
-        if (a.has("help")) {
-            out.print(BenchCommand.HELP);
-            return 0;
-        }
-        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
-        SyntheticFlowAr.Size size;
+    @Override
+    void check() {
         try {
-            size = SyntheticFlowAr.Size.of(a.get("size") == null ? "S" : a.get("size"));
+            shape = SyntheticFlowAr.Size.of(size);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
-        if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
-        int warmups = BenchCommand.warmups(a);
-        if (a.get("steps") != null && a.getInt("steps", 25) < 2) throw new UsageException("--steps must be at least 2");
-        boolean json = a.has("json");
-        PrintStream log = json ? System.err : out;
-        long t0 = System.nanoTime();
-        Path dir = BenchCommand.tempDir();
-        RandomWeights mw = SyntheticFlowAr.model(size, 1), vw = SyntheticFlowAr.kl16(2);
-        long weightBytes = mw.bytes() + vw.bytes();
-        Path model = mw.writeTo(dir.resolve("FlowAR-" + size.name() + ".safetensors"));
-        Path vae = vw.writeTo(dir.resolve("kl16.safetensors"));
-        System.gc();
-        BenchCommand.resetPeakRss();
-        ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        try (FlowArPipeline pipe = FlowArPipeline.builder().model(model).vae(vae).ops(ops).weights(weights).load()) {
-            log.printf("random weights: FlowAR-%s (%.2f GB with the KL-16 VAE), loaded in %.1f s; %s%n", size.name(),
-                    weightBytes / 1e9, (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
-            int[] classes = new int[batch];
-            for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-            FlowArSettings settings = a.get("steps") != null ? pipe.defaults().withSteps(a.getInt("steps", 25)) : pipe.defaults();
-            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(classes, 1, settings));
-            double wall = 0, ar = 0, flow = 0, decode = 0;
-            int evals = 0;
-            for (int r = 0; r < runs; r++) {
-                ops.reset();
-                long s = System.nanoTime();
-                FlowArDetails res = pipe.generate(classes, 1, settings).details();
-                double seconds = (System.nanoTime() - s) * 1e-9;
-                wall += seconds;
-                ar += res.arSeconds();
-                flow += res.flowSeconds();
-                decode += res.decodeSeconds();
-                evals = res.evaluations();
-                log.printf("run %d: %.2f s (AR %.2f, flow %.2f, decode %.2f)%n", r + 1, seconds, res.arSeconds(),
-                        res.flowSeconds(), res.decodeSeconds());
-            }
-            double perImage = wall / runs / batch;
-            long peak = BenchCommand.peakRssBytes();
-            String name = "FlowAR-" + size.name() + " (random weights), KL-16";
-            if (json) {
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("model", name);
-                o.put("batch", batch);
-                o.put("runs", runs);
-                o.put("warmup_seconds", warm);
-                o.put("threads", Parallel.threads());
-                o.put("steps", settings.steps());
-                o.put("cfg", settings.cfg());
-                o.put("flow_evaluations_per_scale", evals);
-                o.put("seconds_per_image", perImage);
-                o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
-                o.put("ar_seconds_per_image", ar / runs / batch);
-                o.put("flow_seconds_per_image", flow / runs / batch);
-                o.put("decode_seconds_per_image", decode / runs / batch);
-                o.put("weight_bytes", weightBytes);
-                o.put("peak_rss_bytes", peak);
-                out.println(Json.write(o));
-            } else {
-                out.printf("%n%s, batch %d, %d runs, %d threads, %d steps (%d evaluations per scale), cfg %.1f%n", name,
-                        batch, runs, Parallel.threads(), settings.steps(), evals, settings.cfg());
-                out.printf("seconds per image: %.2f (AR %.2f, flow head %.2f, decode %.2f)%n", perImage, ar / runs / batch,
-                        flow / runs / batch, decode / runs / batch);
-                out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peak / 1e9, weightBytes / 1e9);
-            }
-            if (a.has("profile")) BenchCommand.printProfile(log, ops.snapshot());
-        }
-        return 0;
+        if (steps != null && steps < 2) throw new UsageException("--steps must be at least 2");
+    }
+
+    @Override
+    long writeWeights(Path dir) {
+        RandomWeights mw = SyntheticFlowAr.model(shape, 1), vw = SyntheticFlowAr.kl16(2);
+        model = mw.writeTo(dir.resolve("FlowAR-" + shape.name() + ".safetensors"));
+        vae = vw.writeTo(dir.resolve("kl16.safetensors"));
+        return mw.bytes() + vw.bytes();
+    }
+
+    @Override
+    Pipeline<FlowArSettings, FlowArDetails> load(Ops ops, WeightPanels.Format weights) {
+        return FlowArPipeline.builder().model(model).vae(vae).ops(ops).weights(weights).load();
+    }
+
+    @Override
+    String loaded(long weightBytes) {
+        return String.format("FlowAR-%s (%.2f GB with the KL-16 VAE),", shape.name(), weightBytes / 1e9);
+    }
+
+    @Override
+    String model() {
+        return "FlowAR-" + shape.name() + " (random weights), KL-16";
+    }
+
+    @Override
+    FlowArSettings settings(Pipeline<FlowArSettings, FlowArDetails> pipe) {
+        return steps != null ? pipe.defaults().withSteps(steps) : pipe.defaults();
+    }
+
+    @Override
+    long seed() {
+        return 1;
+    }
+
+    @Override
+    String breakdown(FlowArDetails d) {
+        return String.format("AR %.2f, flow %.2f, decode %.2f", d.arSeconds(), d.flowSeconds(), d.decodeSeconds());
+    }
+
+    private double perImage(Runs<FlowArDetails> runs, ToDoubleFunction<FlowArDetails> f) {
+        return perImage(runs.details().stream().mapToDouble(f).sum());
+    }
+
+    @Override
+    void json(Runs<FlowArDetails> runs, FlowArSettings settings, Map<String, Object> head, Map<String, Object> tail) {
+        head.put("steps", settings.steps());
+        head.put("cfg", settings.cfg());
+        head.put("flow_evaluations_per_scale", runs.details().getLast().evaluations());
+        tail.put("ar_seconds_per_image", perImage(runs, FlowArDetails::arSeconds));
+        tail.put("flow_seconds_per_image", perImage(runs, FlowArDetails::flowSeconds));
+        tail.put("decode_seconds_per_image", perImage(runs, FlowArDetails::decodeSeconds));
+    }
+
+    @Override
+    void text(Runs<FlowArDetails> runs, FlowArSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
+        out.printf("%n%s, batch %d, %d runs, %d threads, %d steps (%d evaluations per scale), cfg %.1f%n", model(), common.batch,
+                runs.count(), Parallel.threads(), settings.steps(), runs.details().getLast().evaluations(), settings.cfg());
+        out.printf("seconds per image: %.2f (AR %.2f, flow head %.2f, decode %.2f)%n", perImage,
+                perImage(runs, FlowArDetails::arSeconds), perImage(runs, FlowArDetails::flowSeconds),
+                perImage(runs, FlowArDetails::decodeSeconds));
+        out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peakRss / 1e9, weightBytes / 1e9);
     }
 }

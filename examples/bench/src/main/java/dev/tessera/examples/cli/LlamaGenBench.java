@@ -1,127 +1,152 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.io.Json;
+import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
-import dev.tessera.engine.ops.ProfilingOps;
 import dev.tessera.examples.bench.RandomWeights;
 import dev.tessera.examples.bench.SyntheticLlamaGen;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
-import dev.tessera.engine.nn.WeightPanels;
-import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code tessera bench llamagen}: seconds per image with random weights of a released LlamaGen size. */
-final class LlamaGenBench {
-    private LlamaGenBench() {
+@Command(name = "llamagen", sortOptions = false, header = "LlamaGen-B/L/XL/XXL with the VQ-16 tokenizer and a sampler",
+        description = {"Random weights of a LlamaGen size (LlamaGenSettings.OFFICIAL sampling with the chosen sampler); warm-up",
+                "until steady, then N timed runs.", ""})
+final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
+    @Option(names = "--size", paramLabel = "SIZE", description = "B (default), L, XL or XXL")
+    String size = "B";
+
+    @Option(names = "--sampler", paramLabel = "NAME", description = "ar (default), speculative, lantern or sjd")
+    String sampler = "ar";
+
+    @Option(names = "--draft-size", paramLabel = "SIZE", description = "the draft's size for speculative and lantern (default B)")
+    String draftSize = "B";
+
+    @Option(names = "--gamma", paramLabel = "G", description = "drafts per round (default ${DEFAULT-VALUE})")
+    int gamma = LlamaGenSettings.GAMMA;
+
+    @Option(names = "--sjd-window", paramLabel = "W", description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
+    int sjdWindow = LlamaGenSettings.SJD_WINDOW;
+
+    private Sampler algorithm;
+    private int[] shape, draftShape;
+    private Path gpt, vq, draft;
+
+    LlamaGenBench(PrintStream out) {
+        super(out, 2);
     }
 
-    static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse("tessera bench llamagen", argv, Set.of("weights", "size", "sampler", "draft-size", "batch", "runs", "gamma", "sjd-window", "warmup"),
-                Set.of("json", "profile", "help"));
-        if (a.has("help")) {
-            out.print(BenchCommand.HELP);
-            return 0;
-        }
-        WeightPanels.Format weights = a.weights(a.has("json") ? System.err : out);
-        String size = a.get("size") == null ? "B" : a.get("size");
-        Sampler sampler;
-        int[] shape, draftShape;
+    private boolean needsDraft() {
+        return algorithm == Sampler.SPECULATIVE || algorithm == Sampler.LANTERN;
+    }
+
+    @Override
+    void check() {
         try {
-            sampler = Sampler.parse(a.get("sampler") == null ? "ar" : a.get("sampler"));
+            algorithm = Sampler.parse(sampler);
             shape = SyntheticLlamaGen.size(size);
-            draftShape = SyntheticLlamaGen.size(a.get("draft-size") == null ? "B" : a.get("draft-size"));
+            draftShape = SyntheticLlamaGen.size(draftSize);
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
         }
-        int batch = a.getInt("batch", 1), runs = a.getInt("runs", 2);
-        if (batch < 1 || runs < 1) throw new UsageException("--batch and --runs must be at least 1");
-        int warmups = BenchCommand.warmups(a);
-        boolean json = a.has("json"), needsDraft = sampler == Sampler.SPECULATIVE || sampler == Sampler.LANTERN;
-        PrintStream log = json ? System.err : out;
+    }
 
-        long t0 = System.nanoTime();
-        Path dir = BenchCommand.tempDir();
+    @Override
+    long writeWeights(Path dir) {
         RandomWeights gptW = SyntheticLlamaGen.gpt(shape[0], shape[1], 0, 1), vqW = SyntheticLlamaGen.vq(2);
-        long weightBytes = gptW.bytes() + vqW.bytes();
-        Path gpt = gptW.writeTo(dir.resolve("c2i_" + size + "_256.safetensors"));
-        Path vq = vqW.writeTo(dir.resolve("vq_ds16_c2i.safetensors"));
-        Path draft = null;
-        if (needsDraft) {
+        long bytes = gptW.bytes() + vqW.bytes();
+        gpt = gptW.writeTo(dir.resolve("c2i_" + size + "_256.safetensors"));
+        vq = vqW.writeTo(dir.resolve("vq_ds16_c2i.safetensors"));
+        if (needsDraft()) {
             RandomWeights dw = SyntheticLlamaGen.gpt(draftShape[0], draftShape[1], 0, 3);
-            weightBytes += dw.bytes();
+            bytes += dw.bytes();
             draft = dw.writeTo(dir.resolve("draft.safetensors"));
         }
-        System.gc();
-        BenchCommand.resetPeakRss();
-        ProfilingOps ops = new ProfilingOps(Ops.cpu());
-        try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(gpt).vq(vq).draft(draft).ops(ops).weights(weights).load()) {
-            log.printf("random weights: LlamaGen-%s (%.2f GB with the tokenizer%s), loaded in %.1f s; %s%n", size.toUpperCase(),
-                    weightBytes / 1e9, needsDraft ? " and the draft" : "", (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
-            int[] classes = new int[batch];
-            for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
-            LlamaGenSettings settings = LlamaGenSettings.builder().sampler(sampler)
-                    .gamma(a.getInt("gamma", LlamaGenSettings.GAMMA)).sjdWindow(a.getInt("sjd-window", LlamaGenSettings.SJD_WINDOW)).build();
-            double[] warm = BenchCommand.warmUp(warmups, log, () -> pipe.generate(classes, 0, settings));
-            double wall = 0, tokenSeconds = 0, decode = 0;
-            int targetForwards = 0, draftForwards = 0, proposed = 0, accepted = 0;
-            for (int r = 0; r < runs; r++) {
-                ops.reset();
-                long s = System.nanoTime();
-                TokenDetails res = pipe.generate(classes, 0, settings).details();
-                double seconds = (System.nanoTime() - s) * 1e-9;
-                wall += seconds;
-                decode += res.decodeSeconds();
-                for (SamplerStats st : res.stats()) {
-                    tokenSeconds += st.seconds();
-                    targetForwards += st.targetForwards();
-                    draftForwards += st.draftForwards();
-                    proposed += st.proposed();
-                    accepted += st.accepted();
-                }
-                log.printf("run %d: %.2f s (tokens %.2f, decode %.2f)%n", r + 1, seconds,
-                        res.stats().stream().mapToDouble(SamplerStats::seconds).sum(), res.decodeSeconds());
+        return bytes;
+    }
+
+    @Override
+    Pipeline<LlamaGenSettings, TokenDetails> load(Ops ops, WeightPanels.Format weights) {
+        return LlamaGenPipeline.builder().model(gpt).vq(vq).draft(draft).ops(ops).weights(weights).load();
+    }
+
+    @Override
+    String loaded(long weightBytes) {
+        return String.format("LlamaGen-%s (%.2f GB with the tokenizer%s),", size.toUpperCase(), weightBytes / 1e9,
+                needsDraft() ? " and the draft" : "");
+    }
+
+    @Override
+    String model() {
+        return "LlamaGen-" + size.toUpperCase() + " (random weights), VQ-16";
+    }
+
+    @Override
+    LlamaGenSettings settings(Pipeline<LlamaGenSettings, TokenDetails> pipe) {
+        return LlamaGenSettings.builder().sampler(algorithm).gamma(gamma).sjdWindow(sjdWindow).build();
+    }
+
+    @Override
+    String breakdown(TokenDetails d) {
+        return String.format("tokens %.2f, decode %.2f", d.stats().stream().mapToDouble(SamplerStats::seconds).sum(), d.decodeSeconds());
+    }
+
+    /** Sums of the statistics over all timed runs: {target forwards, draft forwards, proposed, accepted}. */
+    private static int[] counts(Runs<TokenDetails> runs) {
+        int[] c = new int[4];
+        for (TokenDetails d : runs.details()) {
+            for (SamplerStats st : d.stats()) {
+                c[0] += st.targetForwards();
+                c[1] += st.draftForwards();
+                c[2] += st.proposed();
+                c[3] += st.accepted();
             }
-            int perImageRuns = sampler == Sampler.AR ? runs : runs * batch;   // a batched AR run shares its forwards
-            double perImage = wall / runs / batch;
-            long peak = BenchCommand.peakRssBytes();
-            if (json) {
-                Map<String, Object> o = new LinkedHashMap<>();
-                o.put("model", "LlamaGen-" + size.toUpperCase() + " (random weights), VQ-16");
-                o.put("sampler", sampler.id());
-                o.put("batch", batch);
-                o.put("runs", runs);
-                o.put("warmup_seconds", warm);
-                o.put("threads", Parallel.threads());
-                o.put("seconds_per_image", perImage);
-                o.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));
-                o.put("token_seconds_per_image", tokenSeconds / runs / batch);
-                o.put("decode_seconds_per_image", decode / runs / batch);
-                o.put("target_forwards_per_image", (double) targetForwards / perImageRuns);
-                o.put("draft_forwards_per_image", (double) draftForwards / perImageRuns);
-                o.put("acceptance_rate", proposed == 0 ? 0 : (double) accepted / proposed);
-                o.put("weight_bytes", weightBytes);
-                o.put("peak_rss_bytes", peak);
-                out.println(Json.write(o));
-            } else {
-                out.printf("%nLlamaGen-%s, %s, batch %d, %d runs, %d threads%n", size.toUpperCase(), sampler.id(), batch, runs, Parallel.threads());
-                out.printf("seconds per image: %.2f (tokens %.2f, decode %.2f)%n", perImage, tokenSeconds / runs / batch, decode / runs / batch);
-                out.printf("target forwards per image: %.1f, draft forwards per image: %.1f, acceptance %.2f%n",
-                        (double) targetForwards / perImageRuns, (double) draftForwards / perImageRuns,
-                        proposed == 0 ? 0 : (double) accepted / proposed);
-                out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peak / 1e9, weightBytes / 1e9);
-            }
-            if (a.has("profile")) BenchCommand.printProfile(log, ops.snapshot());
         }
-        return 0;
+        return c;
+    }
+
+    /** Runs that forwards are counted over: a batched AR run shares its forwards among its images. */
+    private int perImageRuns(Runs<TokenDetails> runs) {
+        return algorithm == Sampler.AR ? runs.count() : runs.count() * common.batch;
+    }
+
+    private double tokenSeconds(Runs<TokenDetails> runs) {
+        return perImage(runs.details().stream().flatMap(d -> d.stats().stream()).mapToDouble(SamplerStats::seconds).sum());
+    }
+
+    private double decodeSeconds(Runs<TokenDetails> runs) {
+        return perImage(runs.details().stream().mapToDouble(TokenDetails::decodeSeconds).sum());
+    }
+
+    @Override
+    void json(Runs<TokenDetails> runs, LlamaGenSettings settings, Map<String, Object> head, Map<String, Object> tail) {
+        int[] c = counts(runs);
+        head.put("sampler", algorithm.id());
+        tail.put("token_seconds_per_image", tokenSeconds(runs));
+        tail.put("decode_seconds_per_image", decodeSeconds(runs));
+        tail.put("target_forwards_per_image", (double) c[0] / perImageRuns(runs));
+        tail.put("draft_forwards_per_image", (double) c[1] / perImageRuns(runs));
+        tail.put("acceptance_rate", c[2] == 0 ? 0 : (double) c[3] / c[2]);
+    }
+
+    @Override
+    void text(Runs<TokenDetails> runs, LlamaGenSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
+        int[] c = counts(runs);
+        out.printf("%nLlamaGen-%s, %s, batch %d, %d runs, %d threads%n", size.toUpperCase(), algorithm.id(), common.batch, runs.count(),
+                Parallel.threads());
+        out.printf("seconds per image: %.2f (tokens %.2f, decode %.2f)%n", perImage, tokenSeconds(runs), decodeSeconds(runs));
+        out.printf("target forwards per image: %.1f, draft forwards per image: %.1f, acceptance %.2f%n",
+                (double) c[0] / perImageRuns(runs), (double) c[1] / perImageRuns(runs), c[2] == 0 ? 0 : (double) c[3] / c[2]);
+        out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peakRss / 1e9, weightBytes / 1e9);
     }
 }

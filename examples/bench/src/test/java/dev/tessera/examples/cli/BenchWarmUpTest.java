@@ -1,6 +1,8 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.examples.Main;
 import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
 
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -8,7 +10,6 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 
 class BenchWarmUpTest {
     /** A clock that each "generation" advances by the next of the given durations (seconds). */
@@ -57,10 +58,12 @@ class BenchWarmUpTest {
 
     @Test
     void aNegativeCountIsAUsageError() {
-        Args a = Args.parse("tessera bench nar", List.of("--warmup", "-1"), java.util.Set.of("warmup"), java.util.Set.of());
-        UsageException e = assertThrows(UsageException.class, () -> BenchCommand.warmups(a));
-        assertEquals("--warmup must be at least 0", e.getMessage());
-        assertEquals(BenchCommand.WARMUP_UNTIL_STEADY,
-                BenchCommand.warmups(Args.parse("tessera bench nar", List.of(), java.util.Set.of("warmup"), java.util.Set.of())));
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int status = Main.run(List.of("bench", "nar", "--warmup", "-1"), new PrintStream(out, true), new PrintStream(err, true));
+        assertEquals(2, status, err.toString());
+        assertEquals("tessera: --warmup must be at least 0", err.toString().strip());
+        BenchOptions none = new BenchOptions(2);
+        new CommandLine(none).parseArgs();
+        assertEquals(BenchCommand.WARMUP_UNTIL_STEADY, none.warmups());
     }
 }

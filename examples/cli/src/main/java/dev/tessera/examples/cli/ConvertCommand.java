@@ -5,39 +5,36 @@ import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.SafetensorsWriter;
 import dev.tessera.engine.tensor.Tensor;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code tessera convert}: re-saves a checkpoint's state dict as {@code .safetensors}, tensor for tensor. */
-public final class ConvertCommand {
-    static final String NAME = "tessera convert";
-    static final String HELP = """
-            Usage: tessera convert IN OUT.safetensors
+@Command(name = "convert", header = "re-save a .pth checkpoint as .safetensors",
+        description = {
+                "Writes every tensor of the checkpoint IN (a PyTorch .pth/.pt/.ckpt zip as torch.save writes it, or a",
+                ".safetensors file) to OUT in the safetensors format: same keys, dtypes, shapes and bytes. A nested",
+                "{'model': state_dict} is unwrapped. The .pth is read without executing anything from it. Tessera loads",
+                "both forms with identical results; safetensors files open faster and can be read by other tools.",
+                ""},
+        footer = {"", "Example:", "  tessera convert var_d16.pth var_d16.safetensors"})
+public final class ConvertCommand extends CommandBase {
+    @Parameters(paramLabel = "IN OUT.safetensors", arity = "0..*", description = "the checkpoint to read and the file to write")
+    List<Path> files = new ArrayList<>();
 
-            Writes every tensor of the checkpoint IN (a PyTorch .pth/.pt/.ckpt zip as torch.save writes it, or a
-            .safetensors file) to OUT in the safetensors format: same keys, dtypes, shapes and bytes. A nested
-            {'model': state_dict} is unwrapped. The .pth is read without executing anything from it. Tessera loads
-            both forms with identical results; safetensors files open faster and can be read by other tools.
-
-            Example:
-              tessera convert var_d16.pth var_d16.safetensors
-            """;
-
-    private ConvertCommand() {
+    public ConvertCommand(PrintStream out) {
+        super(out);
     }
 
-    public static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse(NAME, argv, Set.of(), Set.of("help"));
-        if (a.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
-        if (a.positional().size() != 2) throw new UsageException("expected IN and OUT (see '" + NAME + " --help')");
-        Path in = Path.of(a.positional().get(0)), dst = Path.of(a.positional().get(1));
+    @Override
+    public Integer call() {
+        if (files.size() != 2) throw new UsageException("expected IN and OUT (" + hint() + ")");
+        Path in = files.get(0), dst = files.get(1);
         if (!dst.getFileName().toString().endsWith(".safetensors")) {
             throw new UsageException("OUT must end with .safetensors, got " + dst);
         }

@@ -11,141 +11,204 @@ import dev.tessera.examples.fid.ModelFamily;
 import dev.tessera.examples.fid.ReferenceSet;
 import dev.tessera.examples.fid.SampleGenerator;
 
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /** {@code tessera eval}: the FID harness (generate class-balanced samples, measure them, report). */
-public final class EvalCommand {
-    static final String NAME = "tessera eval";
-    static final String HELP = """
-            Usage: tessera eval --model-family var|llamagen|nar|flowar --model FILE (--vae FILE | --vq FILE)
-                                --samples N --per-class K --ref REF.npz --inception FILE --out DIR [options]
+@Command(name = "eval", sortOptions = false, abbreviateSynopsis = true,
+        header = {"generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID",
+                "(--metrics fmnist: class accuracy and judge FID of a Fashion-MNIST model)"},
+        description = {
+                "Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000",
+                "for the ImageNet protocol of VAR and FlowAR), extracts their Inception features, and reports FID, sFID,",
+                "Inception Score, precision/recall and KID against the reference, in DIR/report.json and DIR/report.html",
+                "(metrics, settings, timings and a grid of samples per class).",
+                "",
+                "The run can be interrupted at any time: started again with the same command it continues where it",
+                "stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on",
+                "an existing DIR only recomputes the metrics.",
+                "",
+                "Required: --model-family, --model, --vae (var, flowar) or --vq (llamagen, nar), --samples, --per-class,",
+                "--ref, --inception, --out. Sampling defaults are each family's official FID settings (var: VarSettings,",
+                "llamagen and nar: TokenSettings, flowar: the size's FlowArSettings).",
+                "",
+                "Fashion-MNIST models (the zoo in examples/models/fmnist) are judged by the bundled CNN instead of the",
+                "Inception with --metrics fmnist: class accuracy (the judge's label equals the requested class), the FID",
+                "in the judge's feature space against the test set with the real-vs-real floor (train vs test) beside it,",
+                "and each sample's RMS distance to its nearest training image beside that of real test images (samples",
+                "are not copies when it is not smaller). --model/--vae default to the bundled VAR (var-d3) and its card's",
+                "sampling; --per-class defaults to N/10; --ref, --inception and --out are not needed (--out DIR writes",
+                "DIR/report.json).",
+                ""},
+        footer = {"", "Examples:",
+                "  tessera eval --model-family var --metrics fmnist --samples 1000",
+                "  tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\",
+                "      --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\",
+                "      --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/"})
+public final class EvalCommand extends CommandBase {
+    @Option(names = "--model-family", paramLabel = "F", description = "var, llamagen, nar or flowar")
+    String modelFamily;
 
-            Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000
-            for the ImageNet protocol of VAR and FlowAR), extracts their Inception features, and reports FID, sFID,
-            Inception Score, precision/recall and KID against the reference, in DIR/report.json and DIR/report.html
-            (metrics, settings, timings and a grid of samples per class).
+    @Option(names = "--model", paramLabel = "FILE", description = "the model checkpoint")
+    Path model;
 
-            The run can be interrupted at any time: started again with the same command it continues where it
-            stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on
-            an existing DIR only recomputes the metrics.
+    @Option(names = "--vae", paramLabel = "FILE", description = "VAR's VQ-VAE (var) or MAR's KL-16 (flowar)")
+    Path vae;
 
-            Required:
-              --model-family F    var, llamagen, nar or flowar
-              --model FILE        the model checkpoint
-              --vae FILE          VAR's VQ-VAE (var) or MAR's KL-16 (flowar); --vq FILE: the VQ tokenizer
-                                  (llamagen, nar)
-              --samples N         how many samples (50000 for the published numbers)
-              --per-class K       samples per class (N must be a multiple of K)
-              --ref REF.npz       the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0,
-                                  mu, sigma, mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an
-                                  image batch (arr_0)
-              --inception FILE    pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)
-              --out DIR           the evaluation folder
+    @Option(names = "--vq", paramLabel = "FILE", description = "the VQ tokenizer (llamagen, nar)")
+    Path vq;
 
-            Sampling (defaults: each family's official FID settings; var: cfg 1.5, top-k 900, top-p 0.96;
-            llamagen, nar: cfg 2.0, no top-k/top-p, temperature 1; flowar: the size's official cfg, guidance
-            and steps, Euler solver):
-              --seed S            base seed (default 0): batch b of the samples is generated from seed S+b
-              --cfg F             classifier-free guidance
-              --top-k K           keep the K largest logits (0 = off; not for flowar)
-              --top-p P           nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)
-              --temperature T     llamagen, nar
+    @Option(names = "--samples", paramLabel = "N", description = "how many samples (50000 for the published numbers)")
+    Integer samples;
 
-            Run:
-              --batch B           images per generation batch (default 8)
-              --preprocess MODE   adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid,
-                                  clean-fid; must match how the reference statistics were made
-              --max-new M         stop after M new samples (run the same command again to continue)
-              --weights F         f32 (default) or bf16: generate with bfloat16 linear weights (recorded in
-                                  eval.json; a folder holds samples of one format only)
+    @Option(names = "--per-class", paramLabel = "K", description = "samples per class (N must be a multiple of K)")
+    Integer perClass;
 
-            Fashion-MNIST models (the zoo in examples/models/fmnist), judged by the bundled CNN instead of Inception:
-              --metrics fmnist    report class accuracy (the judge's label equals the requested class), the FID
-                                  in the judge's feature space against the test set with the real-vs-real floor
-                                  (train vs test) beside it, and each sample's RMS distance to its nearest training
-                                  image beside that of real test images (samples are not copies when it is not
-                                  smaller). --model/--vae default to the bundled VAR (var-d3) and its card's
-                                  sampling (cfg 3, no top-k/top-p); --per-class defaults to N/10; --ref,
-                                  --inception and --out are not needed (--out DIR writes DIR/report.json).
-              --judge FILE, --judge-stats FILE
-                                  another judge / feature statistics (default: the bundle's)
-              --train-images DIR  the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's
-                                  dataset-fashion-mnist); without them the nearest-image distance is left out
+    @Option(names = "--ref", paramLabel = "REF.npz",
+            description = "the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0, mu, sigma, "
+            + "mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an image batch (arr_0)")
+    Path ref;
 
-            Examples:
-              tessera eval --model-family var --metrics fmnist --samples 1000
-              tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\
-                  --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\
-                  --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/
-            """;
+    @Option(names = "--inception", paramLabel = "FILE",
+            description = "pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)")
+    Path inception;
 
-    private EvalCommand() {
+    @Option(names = "--out", paramLabel = "DIR", description = "the evaluation folder")
+    Path out;
+
+    @Mixin
+    SeedOption seed = new SeedOption();
+
+    @Option(names = "--cfg", paramLabel = "F", description = "classifier-free guidance")
+    Double cfg;
+
+    @Option(names = "--top-k", paramLabel = "K", description = "keep the K largest logits (0 = off; not for flowar)")
+    Integer topK;
+
+    @Option(names = "--top-p", paramLabel = "P",
+            description = "nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)")
+    Double topP;
+
+    @Option(names = "--temperature", paramLabel = "T", description = "llamagen, nar")
+    Double temperature;
+
+    @Option(names = "--batch", paramLabel = "B",
+            description = "images per generation batch (default ${DEFAULT-VALUE}); batch b is generated from seed S+b")
+    int batch = 8;
+
+    @Option(names = "--preprocess", paramLabel = "MODE",
+            description = "adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid, clean-fid; "
+            + "must match how the reference statistics were made")
+    String preprocess;
+
+    @Option(names = "--max-new", paramLabel = "M",
+            description = "stop after M new samples (run the same command again to continue)")
+    Integer maxNew;
+
+    @Mixin
+    LoadOptions load = new LoadOptions();
+
+    @Option(names = "--metrics", paramLabel = "KIND", description = "inception (default) or fmnist (see above)")
+    String metrics = "inception";
+
+    @Option(names = "--judge", paramLabel = "FILE", description = "fmnist: another judge (default: the bundle's)")
+    Path judge;
+
+    @Option(names = "--judge-stats", paramLabel = "FILE",
+            description = "fmnist: another judge's feature statistics (default: the bundle's)")
+    Path judgeStats;
+
+    @Option(names = "--train-images", paramLabel = "DIR",
+            description = "fmnist: the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's "
+            + "dataset-fashion-mnist); without them the nearest-image distance is left out")
+    Path trainImages;
+
+    public EvalCommand(PrintStream out) {
+        super(out);
     }
 
-    public static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse(NAME, argv, Set.of("model-family", "model", "vae", "vq", "samples", "per-class", "ref", "inception",
-                "out", "seed", "cfg", "top-k", "top-p", "temperature", "batch", "preprocess", "max-new", "weights", "metrics", "judge",
-                "judge-stats", "train-images"), Set.of("help"));
-        if (a.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
-        a.rejectPositional();
-        WeightPanels.Format weights = a.weights(out);
-        String metrics = a.get("metrics") == null ? "inception" : a.get("metrics");
-        if (metrics.equals("fmnist")) return JudgedEval.run(a, weights, out);
+    @Override
+    public Integer call() {
+        WeightPanels.Format format = load.start(super.out);
+        if (metrics.equals("fmnist")) return JudgedEval.run(this, format, super.out);
         if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
         for (String o : JudgedEval.OPTIONS) {
-            if (a.has(o)) throw new UsageException("--" + o + " belongs to --metrics fmnist");
+            if (given(o)) throw new UsageException(o + " belongs to --metrics fmnist");
         }
-        String familyName = a.require("model-family");
+        String familyName = require(modelFamily, "--model-family");
         ModelFamily family = ModelFamily.byId(familyName);
         if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");
         String other = family.tokenizerOption().equals("vae") ? "vq" : "vae";
-        if (a.has(other)) throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --" + family.tokenizerOption() + ")");
-        Path model = Path.of(a.require("model")), tokenizer = Path.of(a.require(family.tokenizerOption()));
-        Path refFile = Path.of(a.require("ref")), inception = Path.of(a.require("inception")), dir = Path.of(a.require("out"));
-        int samples = positive(a, "samples", -1), perClass = positive(a, "per-class", -1), batch = positive(a, "batch", 8);
-        if (samples % perClass != 0) throw new UsageException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
-        int maxNew = a.getInt("max-new", 0);
-        if (maxNew < 0) throw new UsageException("--max-new must be positive, got " + maxNew);
-        if (!family.usesTemperature() && a.has("temperature")) throw new UsageException("--temperature is not an option of the " + family.id() + " family");
-        for (String o : new String[] {"top-k", "top-p"}) {
-            if (!family.usesTokenFilters() && a.has(o)) throw new UsageException("--" + o + " is not an option of the " + family.id() + " family");
+        if (given("--" + other)) {
+            throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --" + family.tokenizerOption() + ")");
         }
-        if (family == ModelFamily.FLOWAR && a.get("cfg") != null && !(a.getDouble("cfg", 1) >= 1)) {
+        Path modelFile = require(model, "--model"), tokenizer = require(tokenizer(family), "--" + family.tokenizerOption());
+        Path refFile = require(ref, "--ref"), inceptionFile = require(inception, "--inception"), dir = require(out, "--out");
+        int n = positive(samples, "--samples"), k = positive(perClass, "--per-class"), b = positive(batch, "--batch");
+        if (n % k != 0) throw new UsageException("--samples (" + n + ") must be a multiple of --per-class (" + k + ")");
+        if (maxNew != null && maxNew < 0) throw new UsageException("--max-new must be positive, got " + maxNew);
+        if (!family.usesTemperature() && temperature != null) throw new UsageException("--temperature is not an option of the " + family.id() + " family");
+        if (!family.usesTokenFilters()) {
+            if (topK != null) throw new UsageException("--top-k is not an option of the " + family.id() + " family");
+            if (topP != null) throw new UsageException("--top-p is not an option of the " + family.id() + " family");
+        }
+        if (family == ModelFamily.FLOWAR && cfg != null && !(cfg >= 1)) {
             throw new UsageException("--cfg must be at least 1 for flowar (1 = no guidance; leave it out for the official value)");
         }
-        SampleGenerator.Sampling d = family.defaults();
-        SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
-                a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));
-        if (sampling.topK() < 0) throw new UsageException("--top-k must be >= 0, got " + sampling.topK());
-        if (sampling.topP() < 0 || sampling.topP() > 1) throw new UsageException("--top-p must be in [0, 1], got " + sampling.topP());
-        if (!(sampling.temperature() > 0)) throw new UsageException("--temperature must be positive, got " + sampling.temperature());
-        Preprocessing mode = FidCommand.preprocessing(a);
-        for (Path p : new Path[] {model, tokenizer, inception}) {
+        SampleGenerator.Sampling sampling = sampling(family.defaults());
+        Preprocessing mode = FidCommand.preprocessing(preprocess);
+        for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
-        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling,
-                weights, inception, mode);
+        EvalPlan plan = new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
+        return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew);
+    }
 
+    /** --vae or --vq, whichever the family takes. */
+    Path tokenizer(ModelFamily family) {
+        return family.tokenizerOption().equals("vae") ? vae : vq;
+    }
+
+    /** The sampling options over a family's (or the bundle's) defaults, checked. */
+    SampleGenerator.Sampling sampling(SampleGenerator.Sampling d) {
+        SampleGenerator.Sampling s = new SampleGenerator.Sampling(cfg != null ? cfg : d.cfg(), topK != null ? topK : d.topK(),
+                topP != null ? topP : d.topP(), temperature != null ? temperature : d.temperature());
+        if (s.topK() < 0) throw new UsageException("--top-k must be >= 0, got " + s.topK());
+        if (s.topP() < 0 || s.topP() > 1) throw new UsageException("--top-p must be in [0, 1], got " + s.topP());
+        if (!(s.temperature() > 0)) throw new UsageException("--temperature must be positive, got " + s.temperature());
+        return s;
+    }
+
+    int positive(Integer value, String option) {
+        int v = require(value, option);
+        if (v <= 0) throw new UsageException(option + " must be positive, got " + v);
+        return v;
+    }
+
+    private int run(ModelFamily family, EvalPlan plan, Path refFile, Path dir, int maxNew) {
+        PrintStream out = super.out;
+        Path modelFile = plan.model(), tokenizer = plan.tokenizer();
+        SampleGenerator.Sampling sampling = plan.sampling();
+        WeightPanels.Format weights = plan.weights();
         // everything that can be checked is checked before the folder is touched
         boolean existing = EvalManifest.check(dir, plan);
         try (ReferenceSet ref = ReferenceSet.open(refFile)) {
             // a new run loads the model first, so that a bad file or too many classes fail before the Inception is
             // read and before DIR exists
-            SampleGenerator[] first = {existing ? null : family.open(model, tokenizer, sampling, weights)};
+            SampleGenerator[] first = {existing ? null : family.open(modelFile, tokenizer, sampling, weights)};
             FidInception net;
             try {
                 if (first[0] != null) plan.checkClasses(first[0].numClasses());
-                net = FidInception.load(inception, Ops.cpu());
+                net = FidInception.load(plan.inception(), Ops.cpu());
             } catch (RuntimeException e) {
                 if (first[0] != null) first[0].close();
                 throw e;
@@ -153,7 +216,7 @@ public final class EvalCommand {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 Supplier<SampleGenerator> generator = () -> {
-                    SampleGenerator g = first[0] != null ? first[0] : family.open(model, tokenizer, sampling, weights);
+                    SampleGenerator g = first[0] != null ? first[0] : family.open(modelFile, tokenizer, sampling, weights);
                     first[0] = null;
                     return g;
                 };
@@ -172,13 +235,6 @@ public final class EvalCommand {
                 return 0;
             }
         }
-    }
-
-    private static int positive(Args a, String name, int fallback) {
-        if (fallback < 0) a.require(name);
-        int v = a.getInt(name, fallback);
-        if (v <= 0) throw new UsageException("--" + name + " must be positive, got " + v);
-        return v;
     }
 
     @SuppressWarnings("unchecked")

@@ -1,7 +1,6 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
-import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.SamplerStats;
@@ -17,129 +16,118 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tessera generate llamagen}: raster-order class-conditional images with LlamaGen and its samplers. */
-public final class GenerateLlamaGenCommand {
-    static final String NAME = "tessera generate llamagen";
-    static final String HELP = """
-            Usage: tessera generate llamagen --model FILE --vq FILE --class N [--class N ...] --out PATH [options]
+@Command(name = "llamagen", sortOptions = false, abbreviateSynopsis = true,
+        header = "class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)",
+        description = {
+                "Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its",
+                "VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.",
+                "Sampling defaults are the official evaluation settings; guidance is uncond + (cond - uncond)*cfg (<= 1: off).",
+                ""},
+        footer = {"", "Example:",
+                "  tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out dog.png"})
+public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings, TokenDetails, LlamaGenPipeline> {
+    @Option(names = "--model", paramLabel = "FILE", description = "(required) LlamaGen GPT checkpoint (.pt/.pth or .safetensors)")
+    Path model;
 
-            Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its
-            VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.
+    @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
+    Path vq;
 
-            Required:
-              --model FILE        LlamaGen GPT checkpoint (.pt/.pth or .safetensors)
-              --vq FILE           LlamaGen VQ tokenizer checkpoint
-              --class N|NAME      ImageNet class by index or name; repeat for more images
-              --out PATH          a .png file for one image, otherwise a directory (000.png, 001.png, ...)
+    @Option(names = "--heads", paramLabel = "N", description = "attention heads (default width/64, as every released size)")
+    int heads;
 
-            Model:
-              --heads N           attention heads (default width/64, as every released size)
-              --image-size PX     256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer
+    @Option(names = "--image-size", paramLabel = "PX",
+            description = "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer")
+    int imageSize = 256;
 
-            Sampling (defaults: the official evaluation settings):
-              --seed S            random seed (default 0)
-              --cfg F             classifier-free guidance uncond + (cond - uncond)*F (default 2.0; <= 1: off)
-              --cfg-interval I    guide only tokens 1..I+1 (default -1: all)
-              --temperature T     (default 1.0)
-              --top-k K           keep the K largest logits (default 0: off; 1: greedy)
-              --top-p P           nucleus threshold (default 1.0: off)
+    @Mixin
+    TokenOptions sampling = new TokenOptions();
 
-            Samplers:
-              --sampler NAME      ar (default), speculative, lantern, sjd
-              --draft FILE        draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)
-              --draft-heads N     its attention heads (default width/64)
-              --gamma G           drafts per round for speculative and lantern (default 4)
-              --lantern-k K       latent neighbours considered (default 1000)
-              --lantern-delta D   total-variation budget delta (default 0.1; 0 = exact); > 1 is LANTERN++'s lambda
-              --sjd-window W      positions per Jacobi forward (default 16)
-              --sjd-init MODE     repeat_horizon (default) or random
-              --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
-                                  faster when streaming them dominates (LlamaGen); results differ slightly
+    @Option(names = "--sampler", paramLabel = "NAME", description = "ar (default), speculative, lantern, sjd")
+    String sampler = "ar";
 
-            Output:
-              --tokens-out FILE   {"images": [{"class": c, "tokens": [...]}, ...]} (row-major)
-              --stats-out FILE    the sampler's statistics: forward passes, acceptance, time
+    @Option(names = "--draft", paramLabel = "FILE",
+            description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)")
+    Path draft;
 
-            Example:
-              tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out dog.png
-            """;
+    @Option(names = "--draft-heads", paramLabel = "N", description = "its attention heads (default width/64)")
+    int draftHeads;
 
-    private GenerateLlamaGenCommand() {
+    @Option(names = "--gamma", paramLabel = "G",
+            description = "drafts per round for speculative and lantern (default ${DEFAULT-VALUE})")
+    int gamma = LlamaGenSettings.GAMMA;
+
+    @Option(names = "--lantern-k", paramLabel = "K", description = "latent neighbours considered (default ${DEFAULT-VALUE})")
+    int lanternK = LlamaGenSettings.LANTERN_K;
+
+    @Option(names = "--lantern-delta", paramLabel = "D",
+            description = "total-variation budget delta (default ${DEFAULT-VALUE}; 0 = exact); > 1 is LANTERN++'s "
+            + "lambda")
+    double lanternDelta = LlamaGenSettings.LANTERN_DELTA;
+
+    @Option(names = "--sjd-window", paramLabel = "W", description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
+    int sjdWindow = LlamaGenSettings.SJD_WINDOW;
+
+    @Option(names = "--sjd-init", paramLabel = "MODE", description = "repeat_horizon (default) or random")
+    String sjdInit = "repeat_horizon";
+
+    @Option(names = "--tokens-out", paramLabel = "FILE",
+            description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
+    Path tokensOut;
+
+    @Option(names = "--stats-out", paramLabel = "FILE",
+            description = "the sampler's statistics: forward passes, acceptance, time")
+    Path statsOut;
+
+    public GenerateLlamaGenCommand(PrintStream out) {
+        super(out);
     }
 
-    public static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse(NAME, argv, Set.of("weights", "model", "vq", "heads", "image-size", "class", "seed", "cfg", "cfg-interval",
-                "temperature", "top-k", "top-p", "sampler", "draft", "draft-heads", "gamma", "lantern-k", "lantern-delta",
-                "sjd-window", "sjd-init", "out", "tokens-out", "stats-out"), Set.of("help"));
-        if (a.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
-        a.rejectPositional();
-        WeightPanels.Format weights = a.weights(out);
-        Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
-        List<String> labels = a.requireAll("class");
-        List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
-        Sampler sampler;
+    private Sampler algorithm;
+
+    @Override
+    void check() {
+        require(model, "--model");
+        require(vq, "--vq");
         try {
-            sampler = Sampler.parse(a.get("sampler") == null ? "ar" : a.get("sampler"));
+            algorithm = Sampler.parse(sampler);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--sampler: " + e.getMessage());
         }
-        Path draft = a.get("draft") == null ? null : Path.of(a.get("draft"));
-        if ((sampler == Sampler.SPECULATIVE || sampler == Sampler.LANTERN) && draft == null) {
-            throw new UsageException("--sampler " + sampler.id() + " needs a draft model: --draft FILE");
+        if ((algorithm == Sampler.SPECULATIVE || algorithm == Sampler.LANTERN) && draft == null) {
+            throw new UsageException("--sampler " + algorithm.id() + " needs a draft model: --draft FILE");
         }
-        JacobiSampler.Init init = switch (a.get("sjd-init") == null ? "repeat_horizon" : a.get("sjd-init").toLowerCase(Locale.ROOT)) {
+        JacobiSampler.Init init = switch (sjdInit.toLowerCase(Locale.ROOT)) {
             case "repeat_horizon", "repeat-horizon" -> JacobiSampler.Init.REPEAT_HORIZON;
             case "random" -> JacobiSampler.Init.RANDOM;
             default -> throw new UsageException("--sjd-init must be repeat_horizon or random");
         };
-        TokenOptions sampling = TokenOptions.parse(a);
-        int gamma = a.getInt("gamma", LlamaGenSettings.GAMMA), window = a.getInt("sjd-window", LlamaGenSettings.SJD_WINDOW),
-                lanternK = a.getInt("lantern-k", LlamaGenSettings.LANTERN_K);
-        double delta = a.getDouble("lantern-delta", LlamaGenSettings.LANTERN_DELTA);
         if (gamma < 1) throw new UsageException("--gamma must be at least 1");
-        if (window < 1) throw new UsageException("--sjd-window must be at least 1");
-        if (lanternK < 0 || delta < 0) throw new UsageException("--lantern-k and --lantern-delta must be >= 0");
-        Path tokensOut = a.get("tokens-out") == null ? null : Path.of(a.get("tokens-out"));
-        Path statsOut = a.get("stats-out") == null ? null : Path.of(a.get("stats-out"));
+        if (sjdWindow < 1) throw new UsageException("--sjd-window must be at least 1");
+        if (lanternK < 0 || lanternDelta < 0) throw new UsageException("--lantern-k and --lantern-delta must be >= 0");
+        preset = sampling.applyTo(LlamaGenSettings.builder()).sampler(algorithm).gamma(gamma).lanternK(lanternK)
+                .lanternDelta(lanternDelta).sjdWindow(sjdWindow).sjdInit(init).build();
+    }
 
-        long t0 = System.nanoTime();
-        try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(model).vq(vq).heads(a.getInt("heads", 0))
-                .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", 256)).weights(weights).load()) {
-            int numClasses = pipe.config().numClasses();
-            int[] classes = Outputs.classes(labels, numClasses, NAME);
-            LlamaGenSettings settings = sampling.applyTo(LlamaGenSettings.builder()).sampler(sampler).gamma(gamma)
-                    .lanternK(lanternK).lanternDelta(delta).sjdWindow(window).sjdInit(init).build();
-            double load = (System.nanoTime() - t0) * 1e-9;
-            ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
-            Generation<TokenDetails> g = pipe.generate(classes, sampling.seed(), settings, bar);
-            bar.finish();
-            Outputs.writeImages(g.images(), files);
-            TokenDetails r = g.details();
-            if (tokensOut != null) {
-                List<Object> images = new ArrayList<>();
-                for (int b = 0; b < classes.length; b++) images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
-                Outputs.writeJson(tokensOut, Map.of("images", images));
-            }
-            if (statsOut != null) Outputs.writeJson(statsOut, statsJson(sampler, r, load));
-            for (int i = 0; i < classes.length; i++) {
-                GeneratedImage img = g.images().get(i);
-                out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
-                        Outputs.describe(classes[i], numClasses));
-            }
-            if (tokensOut != null) out.println("wrote " + tokensOut);
-            if (statsOut != null) out.println("wrote " + statsOut);
-            int targetForwards = r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
-            double tokenSeconds = r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
-            out.printf("%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
-                    pipe.config(), sampler.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
-                    r.decodeSeconds());
-            return 0;
-        }
+    @Override
+    LlamaGenPipeline open(WeightPanels.Format format) {
+        return LlamaGenPipeline.builder().model(model).vq(vq).heads(heads).draft(draft).draftHeads(draftHeads).imageSize(imageSize)
+                .weights(format).load();
+    }
+
+    @Override
+    void report(LlamaGenPipeline pipe, Generation<TokenDetails> g, int[] classes, LlamaGenSettings settings, double load) {
+        TokenDetails r = g.details();
+        Outputs.writeTokenOutputs(tokensOut, statsOut, classes, r, statsJson(algorithm, r, load), out);
+        int targetForwards = r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
+        double tokenSeconds = r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
+        out.printf("%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
+                pipe.config(), algorithm.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
+                r.decodeSeconds());
     }
 
     static Map<String, Object> statsJson(Sampler sampler, TokenDetails r, double loadSeconds) {

@@ -21,52 +21,45 @@ import java.util.Map;
 
 /** {@code tessera eval --metrics fmnist}: a Fashion-MNIST model judged by the bundled CNN (see {@link JudgeMetrics}). */
 final class JudgedEval {
-    static final List<String> OPTIONS = List.of("judge", "judge-stats", "train-images");
+    static final List<String> OPTIONS = List.of("--judge", "--judge-stats", "--train-images");
 
     private JudgedEval() {
     }
 
     @SuppressWarnings("unchecked")
-    static int run(Args a, WeightPanels.Format weights, PrintStream out) {
-        for (String o : new String[] {"ref", "inception", "preprocess", "max-new"}) {
-            if (a.has(o)) throw new UsageException("--" + o + " is not an option of --metrics fmnist");
+    static int run(EvalCommand a, WeightPanels.Format weights, PrintStream out) {
+        for (String o : new String[] {"--ref", "--inception", "--preprocess", "--max-new"}) {
+            if (a.given(o)) throw new UsageException(o + " is not an option of --metrics fmnist");
         }
-        ModelFamily family = ModelFamily.byId(a.get("model-family") == null ? "var" : a.get("model-family"));
-        if (family == null) throw new UsageException("unknown --model-family '" + a.get("model-family") + "' (available: var, llamagen, nar, flowar)");
+        ModelFamily family = ModelFamily.byId(a.modelFamily == null ? "var" : a.modelFamily);
+        if (family == null) throw new UsageException("unknown --model-family '" + a.modelFamily + "' (available: var, llamagen, nar, flowar)");
         String tokOpt = family.tokenizerOption();
-        boolean useBundle = !a.has("model") && !a.has(tokOpt);
+        boolean useBundle = a.model == null && a.tokenizer(family) == null;
         if (useBundle && family != ModelFamily.VAR) throw new UsageException("the bundle has a VAR only; give --model and --" + tokOpt + " for " + family.id());
-        BundledVar bundle = useBundle || !a.has("judge") || !a.has("judge-stats") ? BundledVar.locate() : null;
-        Path model = useBundle ? bundle.model() : Path.of(a.require("model"));
-        Path tokenizer = useBundle ? bundle.vae() : Path.of(a.require(tokOpt));
-        Path judgeFile = a.has("judge") ? Path.of(a.get("judge")) : bundle.file(BundledVar.JUDGE);
-        Path statsFile = a.has("judge-stats") ? Path.of(a.get("judge-stats")) : bundle.file(BundledVar.JUDGE_STATS);
+        BundledVar bundle = useBundle || a.judge == null || a.judgeStats == null ? BundledVar.locate() : null;
+        Path model = useBundle ? bundle.model() : a.require(a.model, "--model");
+        Path tokenizer = useBundle ? bundle.vae() : a.require(a.tokenizer(family), "--" + tokOpt);
+        Path judgeFile = a.judge != null ? a.judge : bundle.file(BundledVar.JUDGE);
+        Path statsFile = a.judgeStats != null ? a.judgeStats : bundle.file(BundledVar.JUDGE_STATS);
         Path realFile = bundle != null ? bundle.dir().resolve(BundledVar.TEST_IMAGES) : null;
-        Path trainDir = a.has("train-images") ? Path.of(a.get("train-images")) : FashionMnist.DEBIAN_DIR;
+        Path trainDir = a.trainImages != null ? a.trainImages : FashionMnist.DEBIAN_DIR;
         for (Path p : new Path[] {model, tokenizer, judgeFile, statsFile}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
-        if (a.has("train-images") && !Files.isDirectory(trainDir)) throw new UsageException(trainDir + ": no such folder");
-        int samples = a.getInt("samples", -1);
-        if (!a.has("samples")) a.require("samples");
-        if (samples <= 0) throw new UsageException("--samples must be positive, got " + samples);
-        int perClass = a.getInt("per-class", samples % 10 == 0 ? samples / 10 : -1);
-        if (perClass <= 0) throw new UsageException(a.has("per-class") ? "--per-class must be positive, got " + perClass
+        if (a.trainImages != null && !Files.isDirectory(trainDir)) throw new UsageException(trainDir + ": no such folder");
+        int samples = a.positive(a.samples, "--samples");
+        int perClass = a.perClass != null ? a.perClass : samples % 10 == 0 ? samples / 10 : -1;
+        if (perClass <= 0) throw new UsageException(a.perClass != null ? "--per-class must be positive, got " + perClass
                 : "--samples (" + samples + ") is not a multiple of 10; give --per-class");
         if (samples % perClass != 0) throw new UsageException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
-        int batch = a.getInt("batch", 8);
-        if (batch <= 0) throw new UsageException("--batch must be positive, got " + batch);
+        int batch = a.positive(a.batch, "--batch");
         SampleGenerator.Sampling d = useBundle ? new SampleGenerator.Sampling(BundledVar.SAMPLING.cfg(), BundledVar.SAMPLING.topK(),
                 BundledVar.SAMPLING.topP(), 1.0)
                 : family.defaults();
-        SampleGenerator.Sampling sampling = new SampleGenerator.Sampling(a.getDouble("cfg", d.cfg()), a.getInt("top-k", d.topK()),
-                a.getDouble("top-p", d.topP()), a.getDouble("temperature", d.temperature()));
-        if (sampling.topK() < 0) throw new UsageException("--top-k must be >= 0, got " + sampling.topK());
-        if (sampling.topP() < 0 || sampling.topP() > 1) throw new UsageException("--top-p must be in [0, 1], got " + sampling.topP());
-        if (!(sampling.temperature() > 0)) throw new UsageException("--temperature must be positive, got " + sampling.temperature());
-        Path dir = a.has("out") ? Path.of(a.get("out")) : null;
+        SampleGenerator.Sampling sampling = a.sampling(d);
+        Path dir = a.out;
         if (dir != null && Files.exists(dir) && !Files.isDirectory(dir)) throw new UsageException(dir + " exists and is not a folder");
-        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.getLong("seed", 0), batch, sampling,
+        EvalPlan plan = new EvalPlan(family, model, tokenizer, samples, perClass, a.seed.seed(), batch, sampling,
                 weights, null, null);
 
         Ops ops = Ops.cpu();

@@ -1,6 +1,7 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.io.Json;
+import picocli.CommandLine.Command;
 
 import java.io.IOException;
 import java.io.PrintStream;
@@ -9,30 +10,22 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 
 /** {@code tessera models}: the models bundled in {@code examples/models/}, read from their JSON cards. */
-public final class ModelsCommand {
-    static final String NAME = "tessera models";
-    static final String HELP = """
-            Usage: tessera models
-
-            Lists the bundled models (examples/models/<zoo>/<name>.json cards beside <name>.safetensors): name, family,
-            parameters, file size, classes and the card. These run without downloading anything; 'tessera generate var'
-            without --model/--vae uses the bundled VAR (var-d3) and its VQ-VAE.
-            """;
-
-    private ModelsCommand() {
+@Command(name = "models", header = "the bundled models (Fashion-MNIST zoo: the default of generate var)",
+        description = {
+                "Lists the bundled models (examples/models/<zoo>/<name>.json cards beside <name>.safetensors): name, family,",
+                "parameters, file size, classes and the card. These run without downloading anything; 'tessera generate var'",
+                "without --model/--vae uses the bundled VAR (var-d3) and its VQ-VAE.",
+                ""})
+public final class ModelsCommand extends CommandBase {
+    public ModelsCommand(PrintStream out) {
+        super(out);
     }
 
-    public static int run(List<String> argv, PrintStream out) {
-        Args a = Args.parse(NAME, argv, Set.of(), Set.of("help"));
-        if (a.has("help")) {
-            out.print(HELP);
-            return 0;
-        }
-        a.rejectPositional();
+    @Override
+    public Integer call() {
         Path models = BundledVar.locate().dir().getParent();
         List<Path> cards;
         try (Stream<Path> s = Files.walk(models, 2)) {

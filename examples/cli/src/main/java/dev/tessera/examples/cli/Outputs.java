@@ -3,14 +3,21 @@ package dev.tessera.examples.cli;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Json;
 import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.SamplingSettings;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ImageNetClasses;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.function.IntFunction;
 
 /** Where a generate command writes: one {@code .png} file, or a directory of {@code 000.png, 001.png, ...}. */
 final class Outputs {
@@ -18,7 +25,7 @@ final class Outputs {
     }
 
     /** Checks {@code --out} for {@code count} images before any work is done; returns the files, in order. */
-    static List<Path> plan(Path out, int count, String command) {
+    static List<Path> plan(Path out, int count) {
         boolean single = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png");
         if (single && count > 1) {
             throw new UsageException("--out " + out + " names one file but " + count + " images are requested; give a directory");
@@ -32,15 +39,51 @@ final class Outputs {
     }
 
     /** Resolves every {@code --class} value (index or ImageNet name) against the model's class count. */
-    static int[] classes(List<String> labels, int numClasses, String command) {
-        if (labels.isEmpty()) throw new UsageException("missing --class (see '" + command + " --help')");
+    static int[] classes(List<String> labels, int numClasses) {
         int[] c = new int[labels.size()];
         for (int i = 0; i < c.length; i++) c[i] = ImageNetClasses.imagenet().resolve(labels.get(i), numClasses);
         return c;
     }
 
-    static void writeImages(List<GeneratedImage> images, List<Path> files) {
-        for (int i = 0; i < images.size(); i++) images.get(i).writePng(files.get(i));
+    /**
+     * What every generate command does once its pipeline is loaded: generates one image per class with a progress
+     * bar, writes the PNGs, and says what it wrote ("wrote 000.png (256x256, class 207 golden retriever)").
+     *
+     * @param describe the name printed after a class index (" golden retriever"), or ""
+     */
+    static <S extends SamplingSettings, D> Generation<D> generate(Pipeline<S, D> pipe, int[] classes, long seed, S settings,
+                                                                  List<Path> files, PrintStream out, IntFunction<String> describe) {
+        ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
+        Generation<D> g = pipe.generate(classes, seed, settings, bar);
+        bar.finish();
+        for (int i = 0; i < classes.length; i++) g.images().get(i).writePng(files.get(i));
+        for (int i = 0; i < classes.length; i++) {
+            GeneratedImage img = g.images().get(i);
+            out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
+                    describe.apply(classes[i]));
+        }
+        return g;
+    }
+
+    /**
+     * The token commands' optional outputs: {@code tokensOut} ({"images": [{"class": c, "tokens": [...]}, ...]},
+     * row-major) and {@code statsOut} (the sampler's statistics); either may be null.
+     */
+    static void writeTokenOutputs(Path tokensOut, Path statsOut, int[] classes, TokenDetails r, Map<String, Object> stats,
+                                  PrintStream out) {
+        if (tokensOut != null) {
+            List<Object> images = new ArrayList<>();
+            for (int b = 0; b < classes.length; b++) images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
+            writeJson(tokensOut, Map.of("images", images));
+        }
+        if (statsOut != null) writeJson(statsOut, stats);
+        if (tokensOut != null) out.println("wrote " + tokensOut);
+        if (statsOut != null) out.println("wrote " + statsOut);
+    }
+
+    /** The ImageNet name after a class index for ImageNet models. */
+    static IntFunction<String> describer(int numClasses) {
+        return c -> describe(c, numClasses);
     }
 
     /** " golden retriever" for ImageNet models, "" otherwise. */

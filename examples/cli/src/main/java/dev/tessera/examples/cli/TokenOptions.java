@@ -1,26 +1,32 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.samplers.ar.TokenSettings;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
- * The token-sampling options of {@code generate llamagen} and {@code generate nar} ({@code --seed --cfg
- * --cfg-interval --temperature --top-k --top-p}), checked when the command line is read, before any model loads.
+ * The token-sampling options of {@code generate llamagen} and {@code generate nar} ({@code --cfg
+ * --cfg-interval --temperature --top-k --top-p}), defaults from {@link TokenSettings#OFFICIAL}, checked before any
+ * model loads.
  */
-record TokenOptions(long seed, double cfg, int cfgInterval, double temperature, int topK, double topP) {
+public final class TokenOptions {
     private static final TokenSettings OFFICIAL = TokenSettings.OFFICIAL;
 
-    static TokenOptions parse(Args a) {
-        double temperature = a.getDouble("temperature", OFFICIAL.distribution().temperature()),
-                topP = a.getDouble("top-p", OFFICIAL.distribution().topP());
-        int topK = a.getInt("top-k", OFFICIAL.distribution().topK());
-        if (temperature < 0) throw new UsageException("--temperature must be >= 0");
-        if (!(topP > 0 && topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
-        if (topK < 0) throw new UsageException("--top-k must be >= 0");
-        return new TokenOptions(a.getLong("seed", 0), a.getDouble("cfg", OFFICIAL.cfg()),
-                a.getInt("cfg-interval", OFFICIAL.cfgInterval()), temperature, topK, topP);
-    }
+    @Mixin
+    SamplingOptions filters = SamplingOptions.of(OFFICIAL);
 
+    @Option(names = "--cfg-interval", paramLabel = "I",
+            description = "guide only while token - 1 <= I (default ${DEFAULT-VALUE}: all)")
+    int cfgInterval = OFFICIAL.cfgInterval();
+
+    @Option(names = "--temperature", paramLabel = "T", description = "softmax temperature (default ${DEFAULT-VALUE})")
+    double temperature = OFFICIAL.distribution().temperature();
+
+    /** Checks the values (before any model loads) and sets them on a settings builder. */
     <B extends TokenSettings.Base<B>> B applyTo(B b) {
-        return b.cfg(cfg).cfgInterval(cfgInterval).temperature(temperature).topK(topK).topP(topP);
+        if (temperature < 0) throw new UsageException("--temperature must be >= 0");
+        if (!(filters.topP > 0 && filters.topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
+        if (filters.topK < 0) throw new UsageException("--top-k must be >= 0");
+        return b.cfg(filters.cfg).cfgInterval(cfgInterval).temperature(temperature).topK(filters.topK).topP(filters.topP);
     }
 }
