@@ -40,7 +40,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private final OpenClDevice device;
     private final TileSizes tiles;
     private final long context, queue, program;
-    private final long kGemm, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention, kIm2col,
+    private final long kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention, kIm2col,
             kGroupNorm, kUpsample;
     private final Map<Object, long[]> weights = new IdentityHashMap<>();   // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>();           // slot -> {buffer, bytes}
@@ -50,8 +50,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private boolean closed;
 
     OpenClOps(OpenClDevice device) {
+        this(device, TileSizes.forDevice(device));
+    }
+
+    /** With explicit work sizes (tests run both GEMM kernels on one device). */
+    OpenClOps(OpenClDevice device, TileSizes tiles) {
         this.device = device;
-        this.tiles = TileSizes.forDevice(device);
+        this.tiles = TileSizes.check(tiles, device);
         try (MemoryStack stack = MemoryStack.stackPush()) {
             var err = stack.mallocInt(1);
             PointerBuffer props = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(device.platform()).put(0).flip();
@@ -64,6 +69,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int built = clBuildProgram(program, device.id(), tiles.buildOptions(), null, 0);
             if (built != CL_SUCCESS) throw buildFailure(built);
             kGemm = kernel("gemm");
+            kGemmDirect = kernel("gemm_direct");
             kLayerNorm = kernel("layer_norm");
             kRmsNorm = kernel("rms_norm");
             kModulate = kernel("modulate");
@@ -91,7 +97,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     @Override
     public String name() {
-        return "opencl:" + device.platformIndex() + ":" + device.deviceIndex() + " (" + device.name() + ")";
+        return device.spec() + " (" + device.name() + ", " + (tiles.localMemory() ? "local-memory" : "direct") + " GEMM)";
     }
 
     @Override
@@ -291,7 +297,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         for (long[] s : scratch.values()) clReleaseMemObject(s[0]);
         scratch.clear();
         clReleaseMemObject(dummy);
-        for (long k : new long[]{kGemm, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention,
+        for (long k : new long[]{kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention,
                 kIm2col, kGroupNorm, kUpsample}) {
             clReleaseKernel(k);
         }
@@ -305,8 +311,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     private void runGemm(int M, int N, int K, long a, long aOff, int sam, int sak, long b, long bOff, int sbk, int sbn,
                          long c, long cOff, int ldc, long bias, int biasMode, Activation act, boolean accumulate) {
-        args(kGemm, M, N, K, a, aOff, sam, sak, b, bOff, sbk, sbn, c, cOff, ldc, bias, biasMode, code(act),
+        long kernel = tiles.localMemory() ? kGemm : kGemmDirect;
+        args(kernel, M, N, K, a, aOff, sam, sak, b, bOff, sbk, sbn, c, cOff, ldc, bias, biasMode, code(act),
                 accumulate ? 1 : 0);
+        if (!tiles.localMemory()) {
+            runNd(kernel, new long[]{roundUp(N, tiles.tsn()), (M + tiles.wptm() - 1) / tiles.wptm()}, new long[]{tiles.tsn(), 1});
+            return;
+        }
         int rm = tiles.tsm() / tiles.wptm(), rn = tiles.tsn() / tiles.wptn();
         long gm = (long) ((M + tiles.tsm() - 1) / tiles.tsm()) * rm, gn = (long) ((N + tiles.tsn() - 1) / tiles.tsn()) * rn;
         runNd(kGemm, new long[]{gm, gn}, new long[]{rm, rn});

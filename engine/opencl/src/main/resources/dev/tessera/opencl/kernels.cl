@@ -122,6 +122,49 @@ void gemm(int M, int N, int K,
     }
 }
 
+// The same product without local memory, for CPU devices (PoCL), whose caches do the blocking: a work-item computes
+// WPTM rows of one column n, so neighbouring work-items (which PoCL runs as SIMD lanes) read neighbouring columns.
+__kernel void gemm_direct(int M, int N, int K,
+                          __global const float* A, long aOff, int sam, int sak,
+                          __global const float* B, long bOff, int sbk, int sbn,
+                          __global float* C, long cOff, int ldc,
+                          __global const float* bias, int biasMode, int act, int accumulate) {
+    const int n = get_global_id(0), m0 = get_global_id(1) * WPTM;
+    if (n >= N) return;
+    float acc[WPTM];
+    for (int i = 0; i < WPTM; i++) acc[i] = 0.0f;
+    const int rows = min(WPTM, M - m0);
+    __global const float* bp = B + bOff + (long) n * sbn;
+    __global const float* ap = A + aOff + (long) m0 * sam;
+    if (rows == WPTM && sbn == 1 && sak == 1) {
+        // the common layouts (a weight [M, K] times an activation or im2col panel [K, N]): unit strides spelled out
+        __global const float* bn = B + bOff + n;
+        for (int k = 0; k < K; k++) {
+            const float b = bn[(long) k * sbk];
+            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + k], b, acc[i]);
+        }
+    } else if (rows == WPTM) {
+        for (int k = 0; k < K; k++) {
+            const float b = bp[(long) k * sbk];
+            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            const float b = bp[(long) k * sbk];
+            for (int i = 0; i < rows; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        int m = m0 + i;
+        long ci = cOff + (long) m * ldc + n;
+        float v = acc[i];
+        if (biasMode == 1) v += bias[n];
+        else if (biasMode == 2) v += bias[m];
+        if (accumulate) v += C[ci];
+        C[ci] = act_apply(v, act);
+    }
+}
+
 // One work-group per row: LayerNorm without affine, then optional AdaLN modulation (see Ops.layerNorm).
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
 void layer_norm(__global const float* x, __global float* out, int C, float eps,
