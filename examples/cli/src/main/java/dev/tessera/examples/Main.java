@@ -2,6 +2,7 @@ package dev.tessera.examples;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.ConvertCommand;
+import dev.tessera.examples.cli.Devices;
 import dev.tessera.examples.cli.EvalCommand;
 import dev.tessera.examples.cli.FidCommand;
 import dev.tessera.examples.cli.GenerateLlamaGenCommand;
@@ -41,6 +42,7 @@ public final class Main {
               convert            re-save a .pth checkpoint as .safetensors
               bench MODEL        seconds per image with random weights of the released shapes
                                  (var, llamagen, nar, flowar; bench kernels runs the JMH kernels)
+              devices            the compute devices --device can name (cpu, opencl:P:D)
 
             Examples:
               tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)
@@ -120,6 +122,9 @@ public final class Main {
             }
             case "bench" -> {
                 return bench(rest, out);
+            }
+            case "devices" -> {
+                return Devices.run(rest, out);
             }
             default -> throw new UsageException("unknown command '" + cmd + "' (see 'tessera --help')");
         }

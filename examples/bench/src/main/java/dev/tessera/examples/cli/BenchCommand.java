@@ -30,7 +30,8 @@ import java.util.Set;
 public final class BenchCommand {
     static final String NAME = "tessera bench";
     static final String HELP = """
-            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--warmup N] [--weights F] [--json] [--profile]
+            Usage: tessera bench var [--depth D] [--batch B] [--runs N] [--warmup N] [--weights F] [--device D] [--json]
+                                     [--profile]
                    tessera bench llamagen [--size B|L|XL|XXL] [--sampler ar|speculative|lantern|sjd]
                                           [--draft-size B] [--batch B] [--runs N] [--warmup N] [--weights F] [--json]
                                           [--profile]
@@ -55,6 +56,7 @@ public final class BenchCommand {
               --json        one JSON object: seconds_per_image, transformer_s, decode_s, gflops, ...
               --profile     also print time and GFLOP/s per kernel
               --weights F   f32 (default) or bf16: linear weights stored as bfloat16 (not parity; see README)
+              --device D    (var) cpu (default) or opencl[:PLATFORM:DEVICE] (see tessera devices)
             """;
 
     private BenchCommand() {
@@ -65,7 +67,7 @@ public final class BenchCommand {
         if (!argv.isEmpty() && argv.get(0).equals("llamagen")) return LlamaGenBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("nar")) return NarBench.run(argv.subList(1, argv.size()), out);
         if (!argv.isEmpty() && argv.get(0).equals("flowar")) return FlowArBench.run(argv.subList(1, argv.size()), out);
-        Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs", "warmup"), Set.of("json", "profile", "help"));
+        Args a = Args.parse(NAME, argv, Set.of("weights", "depth", "batch", "runs", "warmup", "device"), Set.of("json", "profile", "help"));
         if (a.has("help") || a.positional().isEmpty()) {
             out.print(HELP);
             return a.has("help") ? 0 : 2;
@@ -91,12 +93,13 @@ public final class BenchCommand {
         resetPeakRss();
         Checkpoint varCkpt = Checkpoints.open(varFile);
         Checkpoint vaeCkpt = Checkpoints.open(vaeFile);
-        ProfilingOps ops = new ProfilingOps(Ops.cpu());
+        Ops backend = Devices.open(a).ops();   // held to the end of the process, as the weights are
+        ProfilingOps ops = new ProfilingOps(backend);
         VarTransformer model = VarTransformer.load(varCkpt, 0, null, ops, weights);
         MultiScaleVqVae vae = MultiScaleVqVae.load(vaeCkpt, pn, 0.5f, ops);
         VarGenerator gen = new VarGenerator(model, vae);
         log.printf("random weights: VAR-d%d %.2f GB + VQ-VAE %.2f GB, written to %s and loaded in %.1f s; %s%n",
-                depth, varBytes / 1e9, vaeBytes / 1e9, dir, (System.nanoTime() - t0) * 1e-9, Ops.cpu().name());
+                depth, varBytes / 1e9, vaeBytes / 1e9, dir, (System.nanoTime() - t0) * 1e-9, backend.name());
 
         int[] classes = new int[batch];
         for (int b = 0; b < batch; b++) classes[b] = (207 + 97 * b) % 1000;
@@ -133,6 +136,7 @@ public final class BenchCommand {
         if (json) {
             Map<String, Object> o = new LinkedHashMap<>();
             o.put("model", "VAR-d" + depth + " (random weights), vae ch160 v4096 z32");
+            o.put("device", backend.name());
             o.put("batch", batch);
             o.put("runs", runs);
             o.put("warmup_seconds", warm);

@@ -52,6 +52,7 @@ public final class GenerateVarCommand {
               --heads N           attention heads, for checkpoints that do not record them (default: width/64)
               --weights F         f32 (default) or bf16: linear weights stored as bfloat16: half their memory,
                                   faster when streaming them dominates (LlamaGen); results differ slightly
+              --device D          cpu (default) or opencl[:PLATFORM:DEVICE] (see tessera devices)
 
             Output:
               --tokens-out FILE   also write the chosen tokens as JSON:
@@ -67,7 +68,7 @@ public final class GenerateVarCommand {
     public static int run(List<String> argv, PrintStream out) {
         Args a = Args.parse(NAME, argv,
                 Set.of("weights", "model", "vae", "class", "seed", "cfg", "top-k", "top-p", "patch-nums", "heads", "out",
-                        "tokens-out", "quant-resi"),
+                        "tokens-out", "quant-resi", "device"),
                 Set.of("more-smooth", "help"));
         if (a.has("help")) {
             out.print(HELP);
@@ -93,8 +94,9 @@ public final class GenerateVarCommand {
         if (heads < 0) throw new UsageException("--heads must be positive, got " + heads);
 
         long t0 = System.nanoTime();
-        try (VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
-                .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).weights(weights).load()) {
+        try (Devices.Opened device = Devices.open(a);
+             VarPipeline pipe = VarPipeline.builder().model(model).vae(vae).patchNums(a.getIntList("patch-nums"))
+                .heads(heads).quantResi((float) a.getDouble("quant-resi", 0.5)).weights(weights).ops(device.ops()).load()) {
             int numClasses = pipe.config().numClasses();
             int[] classes = bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray()
                     : Outputs.classes(labels, numClasses, NAME);
