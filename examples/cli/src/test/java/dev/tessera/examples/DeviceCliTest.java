@@ -49,6 +49,7 @@ class DeviceCliTest {
         Cli r = Cli.run("generate", "var", "--model", VAR, "--vae", VAE, "--class", "3", "--class", "7", "--cfg", "1.5",
                 "--top-k", "1", "--device", "opencl", "--out", dir.toString());
         assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("device opencl:"), "ran on OpenCL: " + r.out());
         try (Golden g = Golden.vendored("var-small")) {
             int image = 3 * 256 * 256;
             float[] png = new float[2 * image];

@@ -117,6 +117,7 @@ public final class GenerateVarCommand {
             }
             if (tokensOut != null) out.println("wrote " + tokensOut);
             VarDetails.Timings t = r.details().timings();
+            if (a.has("device")) out.println("device " + device.ops().name());
             out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
                     pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
             return 0;
