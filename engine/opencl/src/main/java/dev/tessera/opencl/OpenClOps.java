@@ -204,10 +204,6 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v,
                                        int tMax, int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
         if (B == 0 || H == 0 || l == 0) return;
-        if (d > TileSizes.MAX_HEAD_DIM) {
-            throw new TesseraException("the OpenCL attention kernel takes heads of up to " + TileSizes.MAX_HEAD_DIM
-                    + " channels, this model has " + d);
-        }
         long cache = (long) B * H * d * tMax;
         long bq = upload("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
         long bk = upload("k", kT, 0, cache);

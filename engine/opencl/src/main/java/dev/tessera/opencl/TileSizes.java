@@ -10,9 +10,6 @@ import dev.tessera.engine.TesseraException;
  * and {@code .reduction} (the work-group size of the row reductions: norms, softmax, attention; a power of two).
  */
 public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduction, boolean localMemory) {
-    /** The attention kernel keeps one query in local memory: heads up to this many channels. */
-    static final int MAX_HEAD_DIM = 256;
-
     public TileSizes {
         if (tsm <= 0 || tsn <= 0 || tsk <= 0 || wptm <= 0 || wptn <= 0
                 || localMemory && (tsm % wptm != 0 || tsn % wptn != 0)) {
@@ -61,7 +58,7 @@ public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduc
     /** The build options that pass these sizes to {@code kernels.cl}. */
     String buildOptions() {
         return "-DTSM=" + tsm + " -DTSN=" + tsn + " -DTSK=" + tsk + " -DWPTM=" + wptm + " -DWPTN=" + wptn
-                + " -DRED_WG=" + reduction + " -DMAX_HEAD_DIM=" + MAX_HEAD_DIM;
+                + " -DRED_WG=" + reduction;
     }
 
     /** Floats of one im2col panel (a block of output pixels of a convolution): 4M floats, 16 MiB. */

@@ -19,9 +19,6 @@
 #ifndef RED_WG
 #define RED_WG 64   // work-group size of the row reductions (a power of two)
 #endif
-#ifndef MAX_HEAD_DIM
-#define MAX_HEAD_DIM 256
-#endif
 #define RTSM (TSM / WPTM)
 #define RTSN (TSN / WPTN)
 
@@ -247,11 +244,8 @@ void attention(int H, int l, int d, __global const float* q, int ldq, __global c
                __global const float* v, int tMax, int T, int causal, __global const float* scale,
                __global float* out, __global float* scratch) {
     __local float red[RED_WG];
-    __local float qs[MAX_HEAD_DIM];
     const int i = get_group_id(0), h = get_group_id(1), b = get_group_id(2), lid = get_local_id(0);
-    const long qi = (long) (b * l + i) * ldq + h * d;
-    for (int e = lid; e < d; e += RED_WG) qs[e] = q[qi + e];
-    barrier(CLK_LOCAL_MEM_FENCE);
+    __global const float* qs = q + (long) (b * l + i) * ldq + h * d;   // the same for every item: read through cache
     const long kBase = (long) (b * H + h) * d * tMax, vBase = (long) (b * H + h) * tMax * d;
     const int keys = causal ? T - l + i + 1 : T;
     __global float* p = scratch + ((long) (b * H + h) * l + i) * T;

@@ -160,7 +160,7 @@ class BackendOpsTest {
     static Stream<Arguments> attentionShapes() {
         // B, H, l, d, tMax - T, T
         return withShapes(new int[][]{{2, 2, 1, 64, 1, 1}, {2, 2, 4, 64, 5, 9}, {1, 3, 100, 32, 0, 155}, {2, 1, 70, 16, 3, 91},
-                {1, 2, 16, 72, 1, 100}});
+                {1, 2, 16, 72, 1, 100}, {1, 1, 64, 640, 0, 64}});   // the last: a VQ-VAE's single-head attention over C
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)

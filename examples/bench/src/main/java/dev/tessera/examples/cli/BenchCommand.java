@@ -81,6 +81,7 @@ public final class BenchCommand {
         boolean json = a.has("json");
         PrintStream log = json ? System.err : out;
 
+        Ops backend = Devices.open(a).ops();   // before the weights are made; held to the end of the process, as they are
         int[] pn = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
         long t0 = System.nanoTime();
         RandomWeights varW = SyntheticVar.transformer(depth, pn, 1), vaeW = SyntheticVar.vqvae(2);
@@ -93,7 +94,6 @@ public final class BenchCommand {
         resetPeakRss();
         Checkpoint varCkpt = Checkpoints.open(varFile);
         Checkpoint vaeCkpt = Checkpoints.open(vaeFile);
-        Ops backend = Devices.open(a).ops();   // held to the end of the process, as the weights are
         ProfilingOps ops = new ProfilingOps(backend);
         VarTransformer model = VarTransformer.load(varCkpt, 0, null, ops, weights);
         MultiScaleVqVae vae = MultiScaleVqVae.load(vaeCkpt, pn, 0.5f, ops);
