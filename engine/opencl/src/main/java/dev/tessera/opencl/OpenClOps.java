@@ -55,6 +55,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     /** With explicit work sizes (tests run both GEMM kernels on one device). */
     OpenClOps(OpenClDevice device, TileSizes tiles) {
+        this(device, tiles, "");
+    }
+
+    /** With source appended to the kernels (tests: a program that does not build). */
+    OpenClOps(OpenClDevice device, TileSizes tiles, String extraSource) {
         this.device = device;
         this.tiles = TileSizes.check(tiles, device);
         try (MemoryStack stack = MemoryStack.stackPush()) {
@@ -64,7 +69,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             check(err.get(0), "clCreateContext");
             queue = clCreateCommandQueue(context, device.id(), 0, err);
             check(err.get(0), "clCreateCommandQueue");
-            program = clCreateProgramWithSource(context, source(), err);
+            program = clCreateProgramWithSource(context, source() + extraSource, err);
             check(err.get(0), "clCreateProgramWithSource");
             int built = clBuildProgram(program, device.id(), tiles.buildOptions(), null, 0);
             if (built != CL_SUCCESS) throw buildFailure(built);
