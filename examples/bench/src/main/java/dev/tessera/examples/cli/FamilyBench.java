@@ -73,6 +73,14 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
 
     @Override
     public Integer call() {
+        try {
+            return measure();
+        } finally {
+            common.load.close();
+        }
+    }
+
+    private int measure() {
         PrintStream log = common.json ? System.err : out;
         WeightPanels.Format weights = common.load.start(log);
         common.check();
@@ -82,10 +90,10 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
         // the peak memory reported is that of loading and generating, not of making the random weights
         System.gc();
         BenchCommand.resetPeakRss();
-        ProfilingOps ops = new ProfilingOps(Ops.cpu());
+        ProfilingOps ops = new ProfilingOps(common.load.ops());
         try (Pipeline<S, D> pipe = load(ops, weights)) {
             log.printf("random weights: %s loaded in %.1f s; %s%n", loaded(weightBytes), (System.nanoTime() - t0) * 1e-9,
-                    Ops.cpu().name());
+                    common.load.ops().name());
             int[] classes = new int[common.batch];
             for (int b = 0; b < classes.length; b++) classes[b] = (207 + 97 * b) % 1000;
             S settings = settings(pipe);
@@ -115,6 +123,7 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
                 o.put("runs", common.runs);
                 o.put("warmup_seconds", warm);
                 o.put("threads", Parallel.threads());
+                o.put("device", common.load.ops().name());
                 o.put("seconds_per_image", perImage);
                 o.put("weights", weights.name().toLowerCase(Locale.ROOT));
                 o.putAll(tail);

@@ -138,6 +138,14 @@ public final class EvalCommand extends CommandBase {
 
     @Override
     public Integer call() {
+        try {
+            return evaluate();
+        } finally {
+            load.close();
+        }
+    }
+
+    private int evaluate() {
         WeightPanels.Format format = load.start(super.out);
         if (metrics.equals("fmnist")) return JudgedEval.run(this, format, super.out);
         if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
@@ -204,7 +212,7 @@ public final class EvalCommand extends CommandBase {
         try (ReferenceSet ref = ReferenceSet.open(refFile)) {
             // a new run loads the model first, so that a bad file or too many classes fail before the Inception is
             // read and before DIR exists
-            SampleGenerator[] first = {existing ? null : family.open(modelFile, tokenizer, sampling, weights)};
+            SampleGenerator[] first = {existing ? null : family.open(modelFile, tokenizer, sampling, weights, load.ops())};
             FidInception net;
             try {
                 if (first[0] != null) plan.checkClasses(first[0].numClasses());
@@ -216,7 +224,7 @@ public final class EvalCommand extends CommandBase {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 Supplier<SampleGenerator> generator = () -> {
-                    SampleGenerator g = first[0] != null ? first[0] : family.open(modelFile, tokenizer, sampling, weights);
+                    SampleGenerator g = first[0] != null ? first[0] : family.open(modelFile, tokenizer, sampling, weights, load.ops());
                     first[0] = null;
                     return g;
                 };

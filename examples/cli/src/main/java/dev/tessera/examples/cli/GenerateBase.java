@@ -77,9 +77,11 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
             double loadSeconds = (System.nanoTime() - t0) * 1e-9;
             Generation<D> g = Outputs.generate(pipe, classes, seed.seed(), settings, files, out, describe(pipe));
             report(pipe, g, classes, settings, loadSeconds);
+            if (load.deviceGiven()) out.println("device " + load.ops().name());
             return 0;
         } finally {
             release();
+            load.close();
         }
     }
 }

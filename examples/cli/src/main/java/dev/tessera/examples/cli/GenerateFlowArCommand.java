@@ -92,7 +92,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
 
     @Override
     FlowArPipeline open(WeightPanels.Format format) {
-        return FlowArPipeline.builder().model(model).vae(vae).heads(heads == null ? 0 : heads).weights(format).load();
+        return FlowArPipeline.builder().model(model).vae(vae).heads(heads == null ? 0 : heads).weights(format).ops(load.ops()).load();
     }
 
     /** The size's official settings with the options over them (and the noise file opened, if any). */

@@ -116,7 +116,7 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Override
     LlamaGenPipeline open(WeightPanels.Format format) {
         return LlamaGenPipeline.builder().model(model).vq(vq).heads(heads).draft(draft).draftHeads(draftHeads).imageSize(imageSize)
-                .weights(format).load();
+                .weights(format).ops(load.ops()).load();
     }
 
     @Override

@@ -62,7 +62,7 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
 
     @Override
     NarPipeline open(WeightPanels.Format format) {
-        return NarPipeline.builder().model(model).vq(vq).heads(heads).imageSize(imageSize).weights(format).load();
+        return NarPipeline.builder().model(model).vq(vq).heads(heads).imageSize(imageSize).weights(format).ops(load.ops()).load();
     }
 
     @Override

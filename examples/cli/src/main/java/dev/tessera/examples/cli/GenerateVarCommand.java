@@ -90,7 +90,7 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     @Override
     VarPipeline open(WeightPanels.Format format) {
         return VarPipeline.builder().model(modelFile).vae(vaeFile).patchNums(patchNums).heads(heads).quantResi((float) quantResi)
-                .weights(format).load();
+                .weights(format).ops(load.ops()).load();
     }
 
     @Override

@@ -64,7 +64,7 @@ final class JudgedEval {
 
         Ops ops = Ops.cpu();
         long t0 = System.nanoTime();
-        try (JudgeCnn judge = JudgeCnn.load(judgeFile, ops); SampleGenerator gen = family.open(model, tokenizer, sampling, weights)) {
+        try (JudgeCnn judge = JudgeCnn.load(judgeFile, ops); SampleGenerator gen = family.open(model, tokenizer, sampling, weights, a.load.ops())) {
             FeatureStats[] stats = JudgeMetrics.bundledStats(statsFile, judge.featureSize());
             FashionMnist real = realFile != null && Files.isRegularFile(realFile) ? FashionMnist.bundledTestImages(realFile) : null;
             FashionMnist train = Files.isDirectory(trainDir) ? FashionMnist.readIdx(trainDir, "train") : null;

@@ -1,24 +1,59 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.ops.Ops;
 import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
 
 /**
- * How a command loads and runs its models: {@code --weights} and {@code --threads}. A backend's {@code --device}
- * option belongs here too, so that every command that loads a model offers it.
+ * How a command loads and runs its models: {@code --weights}, {@code --threads} and {@code --device}, so that every
+ * command that loads a model offers all three. {@link #start} checks them and opens the device; {@link #close}
+ * releases it (device memory) when the command ends.
  */
-public final class LoadOptions {
+public final class LoadOptions implements AutoCloseable {
     @Mixin
     WeightsOption weights = new WeightsOption();
 
     @Mixin
     ThreadsOption threads = new ThreadsOption();
 
-    /** Checks the options before any work: the engine's thread count, then the weight format (bf16 announced on {@code notes}). */
+    @Mixin
+    DeviceOption device = new DeviceOption();
+
+    private Ops ops;
+
+    /**
+     * Checks the options before any work: the engine's thread count, the weight format (bf16 announced on
+     * {@code notes}), then opens the device (a missing backend or device is one line).
+     */
     public WeightPanels.Format start(PrintStream notes) {
         threads.check();
-        return weights.format(notes);
+        WeightPanels.Format f = weights.format(notes);
+        ops = device.open();
+        return f;
+    }
+
+    /** The backend {@link #start} opened (the CPU before it). */
+    public Ops ops() {
+        return ops == null ? Ops.cpu() : ops;
+    }
+
+    /** Whether {@code --device} was given (the commands then say which device ran). */
+    public boolean deviceGiven() {
+        return device.given();
+    }
+
+    @Override
+    public void close() {
+        if (ops instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new TesseraException("closing " + ops.name() + ": " + e.getMessage(), e);
+            }
+        }
+        ops = null;
     }
 }

@@ -10,7 +10,7 @@ import java.io.PrintStream;
         header = "Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR) in plain Java.",
         synopsisSubcommandLabel = "COMMAND",
         description = {"", "'tessera COMMAND --help' shows the options of each command.", ""},
-        subcommands = {GenerateCommand.class, ModelsCommand.class, EvalCommand.class, FidCommand.class, ConvertCommand.class,
+        subcommands = {GenerateCommand.class, ModelsCommand.class, EvalCommand.class, FidCommand.class, ConvertCommand.class, Devices.class,
                 HelpCommand.class},
         footer = {"", "Examples:",
                 "  tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)",

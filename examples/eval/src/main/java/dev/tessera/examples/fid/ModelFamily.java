@@ -1,6 +1,7 @@
 package dev.tessera.examples.fid;
 
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.ops.Ops;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.SamplingSettings;
@@ -28,16 +29,16 @@ public enum ModelFamily {
     VAR("var", "vae", new SampleGenerator.Sampling(VarSettings.OFFICIAL.cfg(), VarSettings.OFFICIAL.topK(),
             VarSettings.OFFICIAL.topP(), 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
-            VarPipeline p = VarPipeline.builder().model(model).vae(tokenizer).weights(weights).load();
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            VarPipeline p = VarPipeline.builder().model(model).vae(tokenizer).weights(weights).ops(ops).load();
             return new Loaded<>(p, new VarSettings(s.cfg(), s.topK(), s.topP(), false), p.describe());
         }
     },
     /** LlamaGen c2i GPT + VQ-16, plain AR; {@link TokenSettings#OFFICIAL}: cfg 2.0, no top-k/top-p, temperature 1. */
     LLAMAGEN("llamagen", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
-            LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).vq(tokenizer).weights(weights).load();
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).vq(tokenizer).weights(weights).ops(ops).load();
             return new Loaded<>(p, LlamaGenSettings.builder().cfg(s.cfg()).topK(s.topK()).topP(s.topP())
                     .temperature(s.temperature()).build(), p.describe());
         }
@@ -48,8 +49,8 @@ public enum ModelFamily {
      */
     FLOWAR("flowar", "vae", new SampleGenerator.Sampling(0, 0, 1.0, 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
-            FlowArPipeline p = FlowArPipeline.builder().model(model).vae(tokenizer).weights(weights).load();
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            FlowArPipeline p = FlowArPipeline.builder().model(model).vae(tokenizer).weights(weights).ops(ops).load();
             FlowArSettings official = p.defaults();
             FlowArSettings settings = s.cfg() > 0 ? official.withCfg(s.cfg()) : official;
             return new Loaded<>(p, settings, p.describe() + String.format(" | cfg %s, guidance %s, %d steps",
@@ -59,8 +60,8 @@ public enum ModelFamily {
     /** NAR next-neighbour decoding on LlamaGen's VQ-16; {@link TokenSettings#OFFICIAL}. */
     NAR("nar", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights) {
-            NarPipeline p = NarPipeline.builder().model(model).vq(tokenizer).weights(weights).load();
+        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            NarPipeline p = NarPipeline.builder().model(model).vq(tokenizer).weights(weights).ops(ops).load();
             return new Loaded<>(p, new TokenSettings(s.cfg(), TokenSettings.OFFICIAL.cfgInterval(),
                     new TokenDistribution(s.temperature(), s.topK(), s.topP())), p.describe());
         }
@@ -111,7 +112,12 @@ public enum ModelFamily {
     }
 
     /** Opens the model and tokenizer checkpoints, the linear layers' weights packed in {@code weights}. */
-    public abstract SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights);
+    public abstract SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights, Ops ops);
+
+    /** {@link #open(Path, Path, SampleGenerator.Sampling, WeightPanels.Format, Ops)} on the CPU. */
+    public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights) {
+        return open(model, tokenizer, sampling, weights, Ops.cpu());
+    }
 
     /** A loaded pipeline with the settings of the evaluation. */
     private static final class Loaded<S extends SamplingSettings> implements SampleGenerator {

@@ -1,0 +1,534 @@
+package dev.tessera.opencl;
+
+import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Ops;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+import static org.lwjgl.opencl.CL10.*;
+
+/**
+ * {@link Ops} on one OpenCL device: the kernels of {@code kernels.cl}, built for the device when it is opened.
+ *
+ * <p>Stage 1 of the accelerator backend: activations stay in the callers' {@code float[]} arrays, so every call
+ * uploads its inputs, runs, and downloads its result. Weights of {@link Linear} and {@link Conv2d} layers are uploaded
+ * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}. Interpolation
+ * ({@code resizeBicubic}, {@code resizeArea}) runs on the host ({@link Ops#cpu()}), whose results are the reference's.
+ * Calls are serialised (one command queue); results do not depend on the thread that calls.
+ */
+public final class OpenClOps implements Ops, AutoCloseable {
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+
+    private final OpenClDevice device;
+    private final TileSizes tiles;
+    private final long context, queue, program;
+    private final long kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention, kIm2col,
+            kGroupNorm, kUpsample;
+    private final Map<Object, long[]> weights = new IdentityHashMap<>();   // layer -> {weight buffer, bias buffer or 0}
+    private final Map<String, long[]> scratch = new HashMap<>();           // slot -> {buffer, bytes}
+    private final Arena arena = Arena.ofShared();
+    private MemorySegment staging = MemorySegment.NULL;
+    private final long dummy;
+    private boolean closed;
+
+    OpenClOps(OpenClDevice device) {
+        this(device, TileSizes.forDevice(device));
+    }
+
+    /** With explicit work sizes (tests run both GEMM kernels on one device). */
+    OpenClOps(OpenClDevice device, TileSizes tiles) {
+        this(device, tiles, "");
+    }
+
+    /** With source appended to the kernels (tests: a program that does not build). */
+    OpenClOps(OpenClDevice device, TileSizes tiles, String extraSource) {
+        this.device = device;
+        this.tiles = TileSizes.check(tiles, device);
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            var err = stack.mallocInt(1);
+            PointerBuffer props = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(device.platform()).put(0).flip();
+            context = clCreateContext(props, device.id(), null, 0, err);
+            check(err.get(0), "clCreateContext");
+            queue = clCreateCommandQueue(context, device.id(), 0, err);
+            check(err.get(0), "clCreateCommandQueue");
+            program = clCreateProgramWithSource(context, source() + extraSource, err);
+            check(err.get(0), "clCreateProgramWithSource");
+            int built = clBuildProgram(program, device.id(), tiles.buildOptions(), null, 0);
+            if (built != CL_SUCCESS) throw buildFailure(built);
+            kGemm = kernel("gemm");
+            kGemmDirect = kernel("gemm_direct");
+            kLayerNorm = kernel("layer_norm");
+            kRmsNorm = kernel("rms_norm");
+            kModulate = kernel("modulate");
+            kAddGated = kernel("add_gated");
+            kActivate = kernel("activate");
+            kSoftmax = kernel("softmax");
+            kAttention = kernel("attention");
+            kIm2col = kernel("im2col");
+            kGroupNorm = kernel("group_norm");
+            kUpsample = kernel("upsample_nearest2x");
+            dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
+            check(err.get(0), "clCreateBuffer");
+        }
+    }
+
+    /** The device this backend runs on. */
+    public OpenClDevice device() {
+        return device;
+    }
+
+    /** The tile sizes the kernels were built with. */
+    public TileSizes tiles() {
+        return tiles;
+    }
+
+    @Override
+    public String name() {
+        return device.spec() + " (" + device.name() + ", " + (tiles.localMemory() ? "local-memory" : "direct") + " GEMM)";
+    }
+
+    @Override
+    public String toString() {
+        return name();
+    }
+
+    // ---------------------------------------------------------------------------------------------------- kernels
+
+    @Override
+    public synchronized void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
+                                  float[] c, int cOff, int ldc, boolean accumulate) {
+        if (M == 0 || N == 0) return;
+        long aLen = K == 0 ? 0 : (long) (M - 1) * lda + K;
+        long bufA = upload("a", a, aOff * Float.BYTES, aLen);
+        long bufB = upload("b", b, bOff, K == 0 ? 0 : (K - 1) * ldb + N);
+        long bufC = slot("c", (long) M * N);
+        if (accumulate) {
+            MemorySegment s = staging((long) M * N);
+            for (int m = 0; m < M; m++) MemorySegment.copy(c, cOff + m * ldc, s, F32, (long) m * N * Float.BYTES, N);
+            write(bufC, s, (long) M * N);
+        }
+        runGemm(M, N, K, bufA, 0, lda, 1, bufB, 0, ldb, 1, bufC, 0, N, dummy, 0, Activation.NONE, accumulate);
+        MemorySegment s = read(bufC, (long) M * N);
+        for (int m = 0; m < M; m++) MemorySegment.copy(s, F32, (long) m * N * Float.BYTES, c, cOff + m * ldc, N);
+    }
+
+    @Override
+    public synchronized void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
+        if (M == 0) return;
+        long[] dw = weights(w);
+        long bufX = upload("x", x, xOff, (long) M * w.in());
+        long bufY = slot("y", (long) M * w.out());
+        runGemm(M, w.out(), w.in(), bufX, 0, w.in(), 1, dw[0], 0, 1, w.in(), bufY, 0, w.out(),
+                dw[1] == 0 ? dummy : dw[1], dw[1] == 0 ? 0 : 1, act, false);
+        download(bufY, y, yOff, (long) M * w.out());
+    }
+
+    @Override
+    public synchronized void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
+                                       float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+        if (rows == 0) return;
+        long bx = upload("x", x, xOff, (long) rows * C);
+        long bo = slot("y", (long) rows * C);
+        long bm = mod == null ? dummy : upload("mod", mod, 0, mod.length);
+        args(kLayerNorm, bx, bo, C, eps, bm, mod == null ? 0 : 1, modStride, scaleOff, shiftOff, Math.max(1, rowsPerGroup));
+        run(kLayerNorm, (long) rows * tiles.reduction(), tiles.reduction());
+        download(bo, out, outOff, (long) rows * C);
+    }
+
+    @Override
+    public synchronized void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
+        if (rows == 0) return;
+        long bx = upload("x", x, xOff, (long) rows * C);
+        long bo = slot("y", (long) rows * C);
+        long bw = weight == null ? dummy : upload("w", weight, 0, C);
+        args(kRmsNorm, bx, bo, C, eps, bw, weight == null ? 0 : 1);
+        run(kRmsNorm, (long) rows * tiles.reduction(), tiles.reduction());
+        download(bo, out, outOff, (long) rows * C);
+    }
+
+    @Override
+    public synchronized void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff,
+                                      int shiftOff, int rowsPerGroup) {
+        if (rows == 0 || C == 0) return;
+        long bx = upload("x", x, xOff, (long) rows * C);
+        long bm = upload("mod", mod, 0, mod.length);
+        args(kModulate, bx, C, bm, modStride, scaleOff, shiftOff, rowsPerGroup);
+        run2(kModulate, C, rows);
+        download(bx, x, xOff, (long) rows * C);
+    }
+
+    @Override
+    public synchronized void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod,
+                                      int modStride, int gammaOff, int rowsPerGroup) {
+        if (rows == 0 || C == 0) return;
+        long bx = upload("x", x, xOff, (long) rows * C);
+        long by = upload("y", y, yOff, (long) rows * C);
+        long bm = mod == null ? dummy : upload("mod", mod, 0, mod.length);
+        args(kAddGated, bx, by, C, bm, mod == null ? 0 : 1, modStride, gammaOff, Math.max(1, rowsPerGroup));
+        run2(kAddGated, C, rows);
+        download(bx, x, xOff, (long) rows * C);
+    }
+
+    @Override
+    public synchronized void activate(float[] x, int off, int n, Activation act) {
+        if (n == 0 || act == Activation.NONE) return;
+        long bx = upload("x", x, off, n);
+        args(kActivate, bx, n, code(act));
+        run(kActivate, roundUp(n, 64), 64);
+        download(bx, x, off, n);
+    }
+
+    @Override
+    public synchronized void softmax(float[] x, int off, int n) {
+        if (n == 0) return;
+        long bx = upload("x", x, off, n);
+        args(kSoftmax, bx, n);
+        run(kSoftmax, tiles.reduction(), tiles.reduction());
+        download(bx, x, off, n);
+    }
+
+    @Override
+    public synchronized void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v,
+                                       int tMax, int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+        if (B == 0 || H == 0 || l == 0) return;
+        long cache = (long) B * H * d * tMax;
+        long bq = upload("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
+        long bk = upload("k", kT, 0, cache);
+        long bv = upload("v", v, 0, cache);
+        long bs = upload("scale", scale, 0, H);
+        long bo = slot("y", (long) B * l * H * d);
+        long bp = slot("scores", (long) B * H * l * T);
+        args(kAttention, H, l, d, bq, ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, bp);
+        int r = tiles.reduction();
+        runNd(kAttention, new long[]{(long) l * r, H, B}, new long[]{r, 1, 1});
+        MemorySegment s = read(bo, (long) B * l * H * d);
+        for (int row = 0; row < B * l; row++) {
+            MemorySegment.copy(s, F32, (long) row * H * d * Float.BYTES, out, outOff + row * ldo, H * d);
+        }
+    }
+
+    @Override
+    public synchronized void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
+        int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
+        int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
+        long[] dw = weights(conv);
+        long bi = upload("x", in, inOff, (long) conv.cin() * H * W);
+        long bo = slot("y", (long) cout * P);
+        long bias = dw[1] == 0 ? dummy : dw[1];
+        int biasMode = dw[1] == 0 ? 0 : 2;
+        boolean pointwise = conv.kh() == 1 && conv.kw() == 1 && conv.stride() == 1 && conv.padTop() == 0
+                && conv.padLeft() == 0 && conv.padBottom() == 0 && conv.padRight() == 0;
+        if (pointwise) {
+            runGemm(cout, P, K, dw[0], 0, K, 1, bi, 0, P, 1, bo, 0, P, bias, biasMode, Activation.NONE, false);
+        } else {
+            // output pixels in column blocks, each block's im2col panel [K, np] one GEMM
+            int np = (int) Math.max(1, Math.min(P, tiles.im2colFloats() / Math.max(1, K)));
+            long col = slot("col", (long) K * np);
+            for (int p0 = 0; p0 < P; p0 += np) {
+                int n = Math.min(np, P - p0);
+                args(kIm2col, bi, H, W, conv.kh(), conv.kw(), conv.stride(), conv.padTop(), conv.padLeft(), ow, p0, n, K, col);
+                runNd(kIm2col, new long[]{roundUp(n, 16), roundUp(K, 4)}, new long[]{16, 4});
+                runGemm(cout, n, K, dw[0], 0, K, 1, col, 0, n, 1, bo, p0, P, bias, biasMode, Activation.NONE, false);
+            }
+        }
+        download(bo, out, outOff, (long) cout * P);
+    }
+
+    @Override
+    public synchronized void groupNorm(float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
+        long n = (long) C * HW;
+        if (n == 0) return;
+        long bx = upload("x", x, xOff, n);
+        long bw = upload("w", gn.weight(), 0, C);
+        long bb = upload("bias", gn.bias(), 0, C);
+        long bo = slot("y", n);
+        args(kGroupNorm, bx, C / gn.groups(), HW, bw, bb, gn.eps(), silu ? 1 : 0, bo);
+        run(kGroupNorm, (long) gn.groups() * tiles.reduction(), tiles.reduction());
+        download(bo, out, outOff, n);
+    }
+
+    @Override
+    public synchronized void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff) {
+        long n = 4L * C * H * W;
+        if (n == 0) return;
+        long bi = upload("x", in, inOff, (long) C * H * W);
+        long bo = slot("y", n);
+        args(kUpsample, bi, C, H, W, bo);
+        run(kUpsample, roundUp(n, 64), 64);
+        download(bo, out, outOff, n);
+    }
+
+    @Override
+    public void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        Ops.cpu().resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow);   // host: stage 1
+    }
+
+    @Override
+    public void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        Ops.cpu().resizeArea(in, inOff, C, H, W, out, outOff, oh, ow);      // host: stage 1
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
+        for (long[] w : weights.values()) {
+            clReleaseMemObject(w[0]);
+            if (w[1] != 0) clReleaseMemObject(w[1]);
+        }
+        weights.clear();
+        for (long[] s : scratch.values()) clReleaseMemObject(s[0]);
+        scratch.clear();
+        clReleaseMemObject(dummy);
+        for (long k : new long[]{kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention,
+                kIm2col, kGroupNorm, kUpsample}) {
+            clReleaseKernel(k);
+        }
+        clReleaseProgram(program);
+        clReleaseCommandQueue(queue);
+        clReleaseContext(context);
+        arena.close();
+    }
+
+    // ----------------------------------------------------------------------------------------------------- helpers
+
+    private void runGemm(int M, int N, int K, long a, long aOff, int sam, int sak, long b, long bOff, int sbk, int sbn,
+                         long c, long cOff, int ldc, long bias, int biasMode, Activation act, boolean accumulate) {
+        long kernel = tiles.localMemory() ? kGemm : kGemmDirect;
+        args(kernel, M, N, K, a, aOff, sam, sak, b, bOff, sbk, sbn, c, cOff, ldc, bias, biasMode, code(act),
+                accumulate ? 1 : 0);
+        if (!tiles.localMemory()) {
+            runNd(kernel, new long[]{roundUp(N, tiles.tsn()), (M + tiles.wptm() - 1) / tiles.wptm()}, new long[]{tiles.tsn(), 1});
+            return;
+        }
+        int rm = tiles.tsm() / tiles.wptm(), rn = tiles.tsn() / tiles.wptn();
+        long gm = (long) ((M + tiles.tsm() - 1) / tiles.tsm()) * rm, gn = (long) ((N + tiles.tsn() - 1) / tiles.tsn()) * rn;
+        runNd(kGemm, new long[]{gm, gn}, new long[]{rm, rn});
+    }
+
+    private static int code(Activation act) {
+        return switch (act) {
+            case NONE -> 0;
+            case GELU_TANH -> 1;
+            case GELU_ERF -> 2;
+            case SILU -> 3;
+            case RELU -> 4;
+        };
+    }
+
+    /** The device copy of a layer's weight (rounded as its format holds it) and bias, uploaded on first use. */
+    private long[] weights(Object layer) {
+        long[] w = weights.get(layer);
+        if (w != null) return w;
+        MemorySegment weight;
+        float[] bias;
+        long n;
+        boolean bf16 = false;
+        if (layer instanceof Linear lin) {
+            weight = lin.weight();
+            bias = lin.bias();
+            n = (long) lin.out() * lin.in();
+            bf16 = lin.format() == WeightPanels.Format.BF16;
+        } else {
+            Conv2d conv = (Conv2d) layer;
+            weight = conv.weight();
+            bias = conv.bias();
+            n = (long) conv.cout() * conv.cin() * conv.kh() * conv.kw();
+        }
+        MemorySegment s = staging(n);
+        MemorySegment.copy(weight, 0, s, 0, n * Float.BYTES);
+        if (bf16) {
+            for (long i = 0; i < n; i++) s.setAtIndex(F32, i, WeightPanels.roundToBf16(s.getAtIndex(F32, i)));
+        }
+        long bw = create(n);
+        write(bw, s, n);
+        long bb = 0;
+        if (bias != null) {
+            bb = create(bias.length);
+            MemorySegment sb = staging(bias.length);
+            MemorySegment.copy(bias, 0, sb, F32, 0, bias.length);
+            write(bb, sb, bias.length);
+        }
+        w = new long[]{bw, bb};
+        weights.put(layer, w);
+        return w;
+    }
+
+    private long create(long floats) {
+        if (closed) throw new IllegalStateException("this OpenCL backend is closed");
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            var err = stack.mallocInt(1);
+            long buf = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(4, floats * Float.BYTES), err);
+            check(err.get(0), "clCreateBuffer of " + floats * Float.BYTES + " bytes");
+            return buf;
+        }
+    }
+
+    /** A scratch buffer of at least {@code floats} elements, reused between calls. */
+    private long slot(String name, long floats) {
+        long bytes = Math.max(4, floats * Float.BYTES);
+        long[] s = scratch.get(name);
+        if (s != null && s[1] >= bytes) return s[0];
+        if (s != null) clReleaseMemObject(s[0]);
+        long grown = Math.max(bytes, s == null ? 0 : s[1] + s[1] / 2);
+        long buf = create(grown / Float.BYTES);
+        scratch.put(name, new long[]{buf, grown});
+        return buf;
+    }
+
+    private MemorySegment staging(long floats) {
+        long bytes = Math.max(4, floats * Float.BYTES);
+        if (staging.byteSize() < bytes) staging = arena.allocate(Math.max(bytes, staging.byteSize() * 3 / 2), 64);
+        return staging;
+    }
+
+    private long upload(String name, float[] a, int off, long n) {
+        long buf = slot(name, n);
+        if (n > 0) {
+            MemorySegment s = staging(n);
+            MemorySegment.copy(a, off, s, F32, 0, (int) n);
+            write(buf, s, n);
+        }
+        return buf;
+    }
+
+    private long upload(String name, MemorySegment a, long byteOff, long n) {
+        long buf = slot(name, n);
+        if (n > 0) {
+            MemorySegment s = staging(n);
+            MemorySegment.copy(a, byteOff, s, 0, n * Float.BYTES);
+            write(buf, s, n);
+        }
+        return buf;
+    }
+
+    private void download(long buf, float[] a, int off, long n) {
+        if (n == 0) return;
+        MemorySegment s = read(buf, n);
+        MemorySegment.copy(s, F32, 0, a, off, (int) n);
+    }
+
+    private void write(long buf, MemorySegment from, long floats) {
+        if (closed) throw new IllegalStateException("this OpenCL backend is closed");
+        check(nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, from.address(), 0, 0, 0), "clEnqueueWriteBuffer");
+    }
+
+    private MemorySegment read(long buf, long floats) {
+        MemorySegment s = staging(floats);
+        check(nclEnqueueReadBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, s.address(), 0, 0, 0), "clEnqueueReadBuffer");
+        return s;
+    }
+
+    /** Sets a kernel's arguments: Long (buffers and long offsets: use {@link #args} with boxed long), Integer, Float. */
+    private static void args(long kernel, Object... values) {
+        for (int i = 0; i < values.length; i++) {
+            Object v = values[i];
+            int err = switch (v) {
+                case Integer x -> clSetKernelArg1i(kernel, i, x);
+                case Float x -> clSetKernelArg1f(kernel, i, x);
+                case Long x -> clSetKernelArg1p(kernel, i, x);   // cl_mem handles and cl_long offsets are both 8 bytes
+                default -> throw new IllegalArgumentException(String.valueOf(v));
+            };
+            check(err, "clSetKernelArg " + i);
+        }
+    }
+
+    private void run(long kernel, long global, long local) {
+        runNd(kernel, new long[]{global}, new long[]{local});
+    }
+
+    private void run2(long kernel, int cols, int rows) {
+        runNd(kernel, new long[]{roundUp(cols, 64), rows}, new long[]{64, 1});
+    }
+
+    private void runNd(long kernel, long[] global, long[] local) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer g = stack.mallocPointer(global.length), l = stack.mallocPointer(local.length);
+            for (int i = 0; i < global.length; i++) {
+                g.put(i, global[i]);
+                l.put(i, local[i]);
+            }
+            check(clEnqueueNDRangeKernel(queue, kernel, global.length, null, g, l, null, null), "clEnqueueNDRangeKernel");
+        }
+    }
+
+    private static long roundUp(long n, long m) {
+        return (n + m - 1) / m * m;
+    }
+
+    private long kernel(String name) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            var err = stack.mallocInt(1);
+            long k = clCreateKernel(program, name, err);
+            check(err.get(0), "clCreateKernel " + name);
+            return k;
+        }
+    }
+
+    private static String source() {
+        try (InputStream in = OpenClOps.class.getResourceAsStream("kernels.cl")) {
+            if (in == null) throw new TesseraException("kernels.cl is missing from the tessera-opencl jar");
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new TesseraException("cannot read kernels.cl from the tessera-opencl jar: " + e.getMessage(), e);
+        }
+    }
+
+    /** One line for the user; the whole build log in a file they can read. */
+    private TesseraException buildFailure(int err) {
+        String log;
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer size = stack.mallocPointer(1);
+            clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, (ByteBuffer) null, size);
+            ByteBuffer buf = org.lwjgl.system.MemoryUtil.memAlloc((int) size.get(0));
+            try {
+                clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, buf, null);
+                log = org.lwjgl.system.MemoryUtil.memUTF8(buf, Math.max(0, (int) size.get(0) - 1));
+            } finally {
+                org.lwjgl.system.MemoryUtil.memFree(buf);
+            }
+        }
+        String where;
+        try {
+            Path file = Files.createTempFile("tessera-opencl-build-", ".log");
+            Files.writeString(file, "device: " + device.name() + "\noptions: " + tiles.buildOptions() + "\n\n" + log);
+            where = "build log in " + file;
+        } catch (IOException e) {
+            where = "the build log could not be written: " + e.getMessage();
+        }
+        clReleaseProgram(program);
+        clReleaseCommandQueue(queue);
+        clReleaseContext(context);
+        return new TesseraException("the OpenCL kernels failed to build for " + device.name() + " (error " + err + "); " + where);
+    }
+
+    static void check(int err, String what) {
+        if (err == CL_SUCCESS) return;
+        String meaning = switch (err) {
+            case CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES -> "out of device memory";
+            case CL_OUT_OF_HOST_MEMORY -> "out of host memory";
+            case CL_INVALID_WORK_GROUP_SIZE -> "work-group size not supported by the device (override with -Dtessera.opencl.*)";
+            case CL_DEVICE_NOT_FOUND -> "no such device";
+            default -> "OpenCL error " + err;
+        };
+        throw new TesseraException(what + " failed: " + meaning);
+    }
+}

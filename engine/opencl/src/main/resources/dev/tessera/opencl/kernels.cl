@@ -1,0 +1,319 @@
+// Tessera's kernels in OpenCL C 1.2. Built at run time with the tile sizes chosen for the device (-D options).
+// Layouts and semantics are those of dev.tessera.engine.ops.Ops; ReferenceOps is the oracle they are tested against.
+
+#ifndef TSM
+#define TSM 32      // rows of C per work-group tile
+#endif
+#ifndef TSN
+#define TSN 32      // columns of C per work-group tile
+#endif
+#ifndef TSK
+#define TSK 16      // depth of one local-memory step
+#endif
+#ifndef WPTM
+#define WPTM 4      // rows of C per work-item (register tile)
+#endif
+#ifndef WPTN
+#define WPTN 4      // columns of C per work-item
+#endif
+#ifndef RED_WG
+#define RED_WG 64   // work-group size of the row reductions (a power of two)
+#endif
+#define RTSM (TSM / WPTM)
+#define RTSN (TSN / WPTN)
+
+// Activation codes: 0 none, 1 GELU (tanh), 2 GELU (erf), 3 SiLU, 4 ReLU.
+inline float act_apply(float x, int act) {
+    switch (act) {
+        case 1: return 0.5f * x * (1.0f + tanh(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+        case 2: return 0.5f * x * (1.0f + erf(x * 0.7071067811865476f));
+        case 3: return x / (1.0f + exp(-x));
+        case 4: return x > 0.0f ? x : (isnan(x) ? x : 0.0f);
+        default: return x;
+    }
+}
+
+// Sum (or max) of one value per work-item over a work-group of RED_WG items; every item gets the result.
+inline float group_sum(float v, __local float* red) {
+    int lid = get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RED_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] += red[lid + s];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+inline float group_max(float v, __local float* red) {
+    int lid = get_local_id(0);
+    red[lid] = v;
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (int s = RED_WG / 2; s > 0; s >>= 1) {
+        if (lid < s) red[lid] = fmax(red[lid], red[lid + s]);
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    float r = red[0];
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return r;
+}
+
+// C[m, n] = act((accumulate ? C[m, n] : 0) + Σ_k A[m, k]·B[k, n] + bias), with A(m, k) = A[aOff + m·sam + k·sak],
+// B(k, n) = B[bOff + k·sbk + n·sbn], C(m, n) = C[cOff + m·ldc + n]; bias per column (biasMode 1) or per row (2).
+// A work-group computes a TSM x TSN tile of C through TSK-deep tiles of A and B in local memory; each work-item
+// keeps a WPTM x WPTN register tile, its rows and columns strided by RTSM and RTSN. Edges are zero-padded.
+__kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1)))
+void gemm(int M, int N, int K,
+          __global const float* A, long aOff, int sam, int sak,
+          __global const float* B, long bOff, int sbk, int sbn,
+          __global float* C, long cOff, int ldc,
+          __global const float* bias, int biasMode, int act, int accumulate) {
+    __local float As[TSK][TSM];
+    __local float Bs[TSK][TSN];
+    const int tm = get_local_id(0), tn = get_local_id(1);
+    const int m0 = get_group_id(0) * TSM, n0 = get_group_id(1) * TSN;
+    const int lid = tn * RTSM + tm, threads = RTSM * RTSN;
+    float acc[WPTM][WPTN];
+    for (int i = 0; i < WPTM; i++)
+        for (int j = 0; j < WPTN; j++) acc[i][j] = 0.0f;
+
+    for (int k0 = 0; k0 < K; k0 += TSK) {
+        // neighbouring work-items read neighbouring addresses: along k when k is the unit stride, else along m/n
+        for (int i = lid; i < TSK * TSM; i += threads) {
+            int kk, mm;
+            if (sak == 1) { mm = i / TSK; kk = i % TSK; } else { kk = i / TSM; mm = i % TSM; }
+            int m = m0 + mm, k = k0 + kk;
+            As[kk][mm] = (m < M && k < K) ? A[aOff + (long) m * sam + (long) k * sak] : 0.0f;
+        }
+        for (int i = lid; i < TSK * TSN; i += threads) {
+            int kk, nn;
+            if (sbn == 1) { kk = i / TSN; nn = i % TSN; } else { nn = i / TSK; kk = i % TSK; }
+            int n = n0 + nn, k = k0 + kk;
+            Bs[kk][nn] = (n < N && k < K) ? B[bOff + (long) k * sbk + (long) n * sbn] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TSK; kk++) {
+            float a[WPTM], b[WPTN];
+            for (int i = 0; i < WPTM; i++) a[i] = As[kk][tm + i * RTSM];
+            for (int j = 0; j < WPTN; j++) b[j] = Bs[kk][tn + j * RTSN];
+            for (int i = 0; i < WPTM; i++)
+                for (int j = 0; j < WPTN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    for (int i = 0; i < WPTM; i++) {
+        int m = m0 + tm + i * RTSM;
+        if (m >= M) continue;
+        for (int j = 0; j < WPTN; j++) {
+            int n = n0 + tn + j * RTSN;
+            if (n >= N) continue;
+            long ci = cOff + (long) m * ldc + n;
+            float v = acc[i][j];
+            if (biasMode == 1) v += bias[n];
+            else if (biasMode == 2) v += bias[m];
+            if (accumulate) v += C[ci];
+            C[ci] = act_apply(v, act);
+        }
+    }
+}
+
+// The same product without local memory, for CPU devices (PoCL), whose caches do the blocking: a work-item computes
+// WPTM rows of one column n, so neighbouring work-items (which PoCL runs as SIMD lanes) read neighbouring columns.
+__kernel void gemm_direct(int M, int N, int K,
+                          __global const float* A, long aOff, int sam, int sak,
+                          __global const float* B, long bOff, int sbk, int sbn,
+                          __global float* C, long cOff, int ldc,
+                          __global const float* bias, int biasMode, int act, int accumulate) {
+    const int n = get_global_id(0), m0 = get_global_id(1) * WPTM;
+    if (n >= N) return;
+    float acc[WPTM];
+    for (int i = 0; i < WPTM; i++) acc[i] = 0.0f;
+    const int rows = min(WPTM, M - m0);
+    __global const float* bp = B + bOff + (long) n * sbn;
+    __global const float* ap = A + aOff + (long) m0 * sam;
+    if (rows == WPTM && sbn == 1 && sak == 1) {
+        // the common layouts (a weight [M, K] times an activation or im2col panel [K, N]): unit strides spelled out
+        __global const float* bn = B + bOff + n;
+        for (int k = 0; k < K; k++) {
+            const float b = bn[(long) k * sbk];
+            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + k], b, acc[i]);
+        }
+    } else if (rows == WPTM) {
+        for (int k = 0; k < K; k++) {
+            const float b = bp[(long) k * sbk];
+            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
+        }
+    } else {
+        for (int k = 0; k < K; k++) {
+            const float b = bp[(long) k * sbk];
+            for (int i = 0; i < rows; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
+        }
+    }
+    for (int i = 0; i < rows; i++) {
+        int m = m0 + i;
+        long ci = cOff + (long) m * ldc + n;
+        float v = acc[i];
+        if (biasMode == 1) v += bias[n];
+        else if (biasMode == 2) v += bias[m];
+        if (accumulate) v += C[ci];
+        C[ci] = act_apply(v, act);
+    }
+}
+
+// One work-group per row: LayerNorm without affine, then optional AdaLN modulation (see Ops.layerNorm).
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
+void layer_norm(__global const float* x, __global float* out, int C, float eps,
+                __global const float* mod, int hasMod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+    __local float red[RED_WG];
+    const int r = get_group_id(0), lid = get_local_id(0);
+    __global const float* xr = x + (long) r * C;
+    float s = 0.0f;
+    for (int c = lid; c < C; c += RED_WG) s += xr[c];
+    const float mean = group_sum(s, red) / C;
+    float v = 0.0f;
+    for (int c = lid; c < C; c += RED_WG) { float d = xr[c] - mean; v += d * d; }
+    const float inv = 1.0f / sqrt(group_sum(v, red) / C + eps);
+    const long g = hasMod ? (long) (r / rowsPerGroup) * modStride : 0;
+    for (int c = lid; c < C; c += RED_WG) {
+        float y = (xr[c] - mean) * inv;
+        if (hasMod) y = y * (1.0f + mod[g + scaleOff + c]) + mod[g + shiftOff + c];
+        out[(long) r * C + c] = y;
+    }
+}
+
+// One work-group per row: x · rsqrt(mean(x²) + eps) · weight.
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
+void rms_norm(__global const float* x, __global float* out, int C, float eps, __global const float* weight, int hasWeight) {
+    __local float red[RED_WG];
+    const int r = get_group_id(0), lid = get_local_id(0);
+    __global const float* xr = x + (long) r * C;
+    float s = 0.0f;
+    for (int c = lid; c < C; c += RED_WG) s += xr[c] * xr[c];
+    const float inv = 1.0f / sqrt(group_sum(s, red) / C + eps);
+    for (int c = lid; c < C; c += RED_WG) {
+        float y = xr[c] * inv;
+        out[(long) r * C + c] = hasWeight ? y * weight[c] : y;
+    }
+}
+
+// x[r, c] = x·(1 + scale) + shift, over a [C, rows] range.
+__kernel void modulate(__global float* x, int C, __global const float* mod, int modStride, int scaleOff, int shiftOff,
+                       int rowsPerGroup) {
+    const int c = get_global_id(0), r = get_global_id(1);
+    if (c >= C) return;
+    const long g = (long) (r / rowsPerGroup) * modStride;
+    const long i = (long) r * C + c;
+    x[i] = x[i] * (1.0f + mod[g + scaleOff + c]) + mod[g + shiftOff + c];
+}
+
+// x[r, c] += y[r, c] · gamma (or plain x += y without mod).
+__kernel void add_gated(__global float* x, __global const float* y, int C, __global const float* mod, int hasMod,
+                        int modStride, int gammaOff, int rowsPerGroup) {
+    const int c = get_global_id(0), r = get_global_id(1);
+    if (c >= C) return;
+    const long i = (long) r * C + c;
+    x[i] += hasMod ? y[i] * mod[(long) (r / rowsPerGroup) * modStride + gammaOff + c] : y[i];
+}
+
+__kernel void activate(__global float* x, int n, int act) {
+    const int i = get_global_id(0);
+    if (i < n) x[i] = act_apply(x[i], act);
+}
+
+// Softmax of one row of n values, one work-group.
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
+void softmax(__global float* x, int n) {
+    __local float red[RED_WG];
+    const int lid = get_local_id(0);
+    float mx = -INFINITY;
+    for (int i = lid; i < n; i += RED_WG) mx = fmax(mx, x[i]);
+    mx = group_max(mx, red);
+    float s = 0.0f;
+    for (int i = lid; i < n; i += RED_WG) s += exp(x[i] - mx);
+    s = group_sum(s, red);
+    for (int i = lid; i < n; i += RED_WG) x[i] = exp(x[i] - mx) / s;
+}
+
+// One work-group per (query i, head h, sequence b); see Ops.attention. Keys are cached transposed
+// (kT[((b·H + h)·d + e)·tMax + t]), values row-wise (v[((b·H + h)·tMax + t)·d + e]). The scores of the query go to
+// its row of `scratch`; the result to a compact out[(b·l + i)·H·d + h·d + e].
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
+void attention(int H, int l, int d, __global const float* q, int ldq, __global const float* kT,
+               __global const float* v, int tMax, int T, int causal, __global const float* scale,
+               __global float* out, __global float* scratch) {
+    __local float red[RED_WG];
+    const int i = get_group_id(0), h = get_group_id(1), b = get_group_id(2), lid = get_local_id(0);
+    __global const float* qs = q + (long) (b * l + i) * ldq + h * d;   // the same for every item: read through cache
+    const long kBase = (long) (b * H + h) * d * tMax, vBase = (long) (b * H + h) * tMax * d;
+    const int keys = causal ? T - l + i + 1 : T;
+    __global float* p = scratch + ((long) (b * H + h) * l + i) * T;
+    const float sc = scale[h];
+    float mx = -INFINITY;
+    for (int t = lid; t < keys; t += RED_WG) {
+        float s = 0.0f;
+        for (int e = 0; e < d; e++) s = fma(qs[e], kT[kBase + (long) e * tMax + t], s);
+        s *= sc;
+        p[t] = s;
+        mx = fmax(mx, s);
+    }
+    mx = group_max(mx, red);
+    float sum = 0.0f;
+    for (int t = lid; t < keys; t += RED_WG) {
+        float w = exp(p[t] - mx);
+        p[t] = w;
+        sum += w;
+    }
+    sum = group_sum(sum, red);
+    barrier(CLK_GLOBAL_MEM_FENCE);   // every item's p[t] is visible to the whole group from here
+    for (int e = lid; e < d; e += RED_WG) {
+        float acc = 0.0f;
+        for (int t = 0; t < keys; t++) acc = fma(p[t], v[vBase + (long) t * d + e], acc);
+        out[(long) (b * l + i) * H * d + h * d + e] = acc / sum;
+    }
+}
+
+// The im2col panel of output pixels [p0, p0 + np) of a convolution: col[k, p] with k = (c·kh + ky)·kw + kx.
+__kernel void im2col(__global const float* in, int H, int W, int kh, int kw, int stride, int padT, int padL, int ow,
+                     int p0, int np, int K, __global float* col) {
+    const int p = get_global_id(0), k = get_global_id(1);
+    if (p >= np || k >= K) return;
+    const int pp = p0 + p, y = pp / ow, x = pp % ow;
+    const int kx = k % kw, ky = (k / kw) % kh, c = k / (kw * kh);
+    const int iy = y * stride + ky - padT, ix = x * stride + kx - padL;
+    col[(long) k * np + p] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in[((long) c * H + iy) * W + ix] : 0.0f;
+}
+
+// One work-group per group of channels: GroupNorm (affine), optionally followed by SiLU.
+__kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
+void group_norm(__global const float* x, int cpg, int HW, __global const float* w, __global const float* bias,
+                float eps, int silu, __global float* out) {
+    __local float red[RED_WG];
+    const int g = get_group_id(0), lid = get_local_id(0);
+    const int n = cpg * HW;
+    const long base = (long) g * n;
+    float s = 0.0f;
+    for (int i = lid; i < n; i += RED_WG) s += x[base + i];
+    const float mean = group_sum(s, red) / n;
+    float v = 0.0f;
+    for (int i = lid; i < n; i += RED_WG) { float dd = x[base + i] - mean; v += dd * dd; }
+    const float inv = 1.0f / sqrt(group_sum(v, red) / n + eps);
+    for (int i = lid; i < n; i += RED_WG) {
+        int c = g * cpg + i / HW;
+        float y = (x[base + i] - mean) * inv * w[c] + bias[c];
+        out[base + i] = silu ? y / (1.0f + exp(-y)) : y;
+    }
+}
+
+// Nearest-neighbour x2 of [C, H, W] into [C, 2H, 2W].
+__kernel void upsample_nearest2x(__global const float* in, int C, int H, int W, __global float* out) {
+    const long o = get_global_id(0);
+    const long total = (long) C * 4 * H * W;
+    if (o >= total) return;
+    const int x = (int) (o % (2 * W));
+    const long rest = o / (2 * W);
+    const int y = (int) (rest % (2 * H));
+    const int c = (int) (rest / (2 * H));
+    out[o] = in[((long) c * H + y / 2) * W + x / 2];
+}

@@ -1,0 +1,231 @@
+package dev.tessera.opencl;
+
+import dev.tessera.engine.nn.Conv2d;
+import dev.tessera.engine.nn.GroupNorm;
+import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.Backends;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.Golden;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Every kernel of every backend on the class path (the CPU backend and each OpenCL device) held to
+ * {@link dev.tessera.engine.ops.ReferenceOps}: max |backend − reference| ≤ {@value #TOL} × max(1, max |reference|),
+ * NaN or infinity failing. Shapes include edges that are not multiples of any tile size.
+ */
+class BackendOpsTest {
+    /** Relative to the magnitude of the reference result. */
+    static final double TOL = 1e-4;
+    private static final Ops REF = Ops.reference();
+
+    /**
+     * The CPU backend, and each OpenCL device (PoCL's CPU device in CI; skipped where there is none) with its
+     * default work sizes and with both GEMM kernels at other sizes.
+     */
+    static List<Ops> backends() {
+        List<Ops> all = new ArrayList<>();
+        all.add(Backends.open("cpu"));
+        all.addAll(OpenClTesting.variants());
+        return all;
+    }
+
+    static Stream<Arguments> withShapes(int[][] shapes) {
+        List<Arguments> out = new ArrayList<>();
+        for (Ops o : backends()) for (int[] s : shapes) out.add(Arguments.of(o, s));
+        return out.stream();
+    }
+
+    static Stream<Ops> ops() {
+        return backends().stream();
+    }
+
+    static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] a = new float[n];
+        for (int i = 0; i < n; i++) a[i] = (float) r.nextGaussian();
+        return a;
+    }
+
+    static void assertNear(float[] want, float[] got, String what) {
+        double scale = 1;
+        for (float w : want) scale = Math.max(scale, Math.abs(w));
+        double err = Golden.maxAbsError(want, got);   // fails at the first NaN or infinity
+        assertTrue(err <= TOL * scale, what + ": max abs error " + err + " > " + TOL + " x " + scale);
+    }
+
+    static Stream<Arguments> gemmShapes() {
+        return withShapes(new int[][]{{1, 1, 1}, {7, 65, 300}, {13, 100, 17}, {33, 31, 64}, {64, 64, 64}, {5, 1, 9}, {70, 130, 1100}});
+    }
+
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("gemmShapes")
+    void gemm(Ops ops, int[] s) {
+        int M = s[0], N = s[1], K = s[2], lda = K + 3, ldb = N + 5, ldc = N + 2;
+        float[] a = random(M * lda + 4, 1), b = random(K * ldb + 7, 2);
+        float[] want = random(M * ldc + 2, 3), got = want.clone();
+        for (boolean acc : new boolean[]{false, true}) {
+            REF.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, want, 2, ldc, acc);
+            ops.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, got, 2, ldc, acc);
+            assertNear(want, got, ops.name() + " gemm " + M + "x" + N + "x" + K + (acc ? " accumulate" : ""));
+        }
+    }
+
+    static Stream<Arguments> linearShapes() {
+        return withShapes(new int[][]{{1, 64, 32}, {3, 100, 37}, {50, 200, 130}, {33, 96, 65}, {4, 1030, 70}});
+    }
+
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("linearShapes")
+    void linearWithBiasAndEveryActivation(Ops ops, int[] s) {
+        int M = s[0], in = s[1], out = s[2];
+        for (WeightPanels.Format f : WeightPanels.Format.values()) {
+            for (boolean bias : new boolean[]{true, false}) {
+                Linear w = new Linear(MemorySegment.ofArray(random(out * in, 4)), bias ? random(out, 5) : null, out, in, f);
+                float[] x = random(M * in + 3, 6);
+                for (Activation act : Activation.values()) {
+                    float[] want = new float[M * out + 1], got = new float[M * out + 1];
+                    REF.linear(x, 3, M, w, want, 1, act);
+                    ops.linear(x, 3, M, w, got, 1, act);
+                    assertNear(want, got, ops.name() + " linear " + f + " bias=" + bias + " " + act);
+                }
+            }
+        }
+    }
+
+    static Stream<Arguments> rowShapes() {
+        return withShapes(new int[][]{{1, 1, 1}, {7, 40, 1}, {12, 136, 4}, {6, 16, 6}, {3, 1030, 3}});
+    }
+
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("rowShapes")
+    void normsModulationAndGatedResidual(Ops ops, int[] s) {
+        int rows = s[0], C = s[1], rpg = s[2], groups = (rows + rpg - 1) / rpg, stride = 6 * C + 5;
+        float[] x = random(rows * C + 2, 7), mod = random(groups * stride, 8), w = random(C, 9), y = random(rows * C + 1, 10);
+        for (float[] m : new float[][]{null, mod}) {
+            float[] want = new float[rows * C + 3], got = new float[rows * C + 3];
+            REF.layerNorm(x, 2, want, 3, rows, C, 1e-6f, m, stride, 2 * C + 1, C, rpg);
+            ops.layerNorm(x, 2, got, 3, rows, C, 1e-6f, m, stride, 2 * C + 1, C, rpg);
+            assertNear(want, got, ops.name() + " layerNorm" + (m == null ? "" : " + AdaLN"));
+        }
+        for (float[] weight : new float[][]{null, w}) {
+            float[] want = new float[rows * C + 3], got = new float[rows * C + 3];
+            REF.rmsNorm(x, 2, want, 3, rows, C, 1e-5f, weight);
+            ops.rmsNorm(x, 2, got, 3, rows, C, 1e-5f, weight);
+            assertNear(want, got, ops.name() + " rmsNorm" + (weight == null ? "" : " weighted"));
+        }
+        float[] want = x.clone(), got = x.clone();
+        REF.modulate(want, 2, rows, C, mod, stride, 3 * C, 4 * C + 2, rpg);
+        ops.modulate(got, 2, rows, C, mod, stride, 3 * C, 4 * C + 2, rpg);
+        assertNear(want, got, ops.name() + " modulate");
+        for (float[] m : new float[][]{null, mod}) {
+            want = x.clone();
+            got = x.clone();
+            REF.addGated(want, 2, y, 1, rows, C, m, stride, 5 * C, rpg);
+            ops.addGated(got, 2, y, 1, rows, C, m, stride, 5 * C, rpg);
+            assertNear(want, got, ops.name() + " addGated" + (m == null ? "" : " gated"));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void activationsAndSoftmax(Ops ops) {
+        float[] x = random(1003, 11);
+        for (int i = 0; i < x.length; i++) x[i] *= 6;
+        for (Activation act : Activation.values()) {
+            float[] want = x.clone(), got = x.clone();
+            REF.activate(want, 1, 1000, act);
+            ops.activate(got, 1, 1000, act);
+            assertNear(want, got, ops.name() + " " + act);
+        }
+        for (int n : new int[]{1, 5, 1000}) {
+            float[] want = x.clone(), got = x.clone();
+            REF.softmax(want, 2, n);
+            ops.softmax(got, 2, n);
+            assertNear(want, got, ops.name() + " softmax " + n);
+        }
+    }
+
+    static Stream<Arguments> attentionShapes() {
+        // B, H, l, d, tMax - T, T
+        return withShapes(new int[][]{{2, 2, 1, 64, 1, 1}, {2, 2, 4, 64, 5, 9}, {1, 3, 100, 32, 0, 155}, {2, 1, 70, 16, 3, 91},
+                {1, 2, 16, 72, 1, 100}, {1, 1, 64, 640, 0, 64}});   // the last: a VQ-VAE's single-head attention over C
+    }
+
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("attentionShapes")
+    void attentionCausalAndNot(Ops ops, int[] s) {
+        int B = s[0], H = s[1], l = s[2], d = s[3], T = s[5], tMax = T + s[4];
+        int ldq = H * d + 3, ldo = H * d + 5;
+        float[] q = random(B * l * ldq + 2, 12), kT = random(B * H * d * tMax, 13), v = random(B * H * tMax * d, 14);
+        float[] scale = new float[H];
+        for (int h = 0; h < H; h++) scale[h] = (float) (1 / Math.sqrt(d)) * (1 + 0.1f * h);
+        for (boolean causal : new boolean[]{false, true}) {
+            float[] want = random(B * l * ldo + 1, 15), got = want.clone();
+            REF.attention(B, H, l, d, q, 2, ldq, kT, v, tMax, T, causal, scale, want, 1, ldo);
+            ops.attention(B, H, l, d, q, 2, ldq, kT, v, tMax, T, causal, scale, got, 1, ldo);
+            assertNear(want, got, ops.name() + " attention " + (causal ? "causal" : "full"));
+        }
+    }
+
+    static Stream<Arguments> convShapes() {
+        // cin, cout, H, W, k, stride, pad (top, left), pad (bottom, right)
+        return withShapes(new int[][]{{3, 8, 16, 16, 3, 1, 1, 1}, {8, 5, 9, 7, 3, 1, 1, 1}, {16, 32, 8, 8, 1, 1, 0, 0},
+                {4, 6, 10, 10, 3, 2, 0, 0}, {3, 4, 11, 9, 4, 2, 1, 2}, {35, 33, 19, 13, 3, 1, 1, 1}, {6, 3, 7, 7, 7, 1, 3, 3}});
+    }
+
+    @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
+    @MethodSource("convShapes")
+    void conv2d(Ops ops, int[] s) {
+        int cin = s[0], cout = s[1], H = s[2], W = s[3], k = s[4];
+        for (boolean bias : new boolean[]{true, false}) {
+            Conv2d conv = new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, 16)), bias ? random(cout, 17) : null,
+                    cout, cin, k, k, s[5], s[6], s[6], s[7], s[7]);
+            float[] in = random(cin * H * W + 2, 18);
+            int n = cout * conv.outHeight(H) * conv.outWidth(W);
+            float[] want = new float[n + 1], got = new float[n + 1];
+            REF.conv2d(in, 2, H, W, conv, want, 1);
+            ops.conv2d(in, 2, H, W, conv, got, 1);
+            assertNear(want, got, ops.name() + " conv2d bias=" + bias);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void groupNormUpsamplingAndResizing(Ops ops) {
+        int C = 64, H = 9, W = 11;
+        GroupNorm gn = new GroupNorm(random(C, 19), random(C, 20), 32, 1e-6f);
+        float[] x = random(C * H * W + 1, 21);
+        for (boolean silu : new boolean[]{false, true}) {
+            float[] want = new float[C * H * W + 2], got = new float[C * H * W + 2];
+            REF.groupNorm(x, 1, C, H * W, gn, silu, want, 2);
+            ops.groupNorm(x, 1, C, H * W, gn, silu, got, 2);
+            assertNear(want, got, ops.name() + " groupNorm silu=" + silu);
+        }
+        float[] want = new float[4 * C * H * W + 1], got = new float[4 * C * H * W + 1];
+        REF.upsampleNearest2x(x, 1, C, H, W, want, 1);
+        ops.upsampleNearest2x(x, 1, C, H, W, got, 1);
+        assertNear(want, got, ops.name() + " upsampleNearest2x");
+        for (int[] o : new int[][]{{16, 16}, {4, 5}}) {
+            want = new float[C * o[0] * o[1]];
+            got = new float[C * o[0] * o[1]];
+            REF.resizeBicubic(x, 1, C, H, W, want, 0, o[0], o[1]);
+            ops.resizeBicubic(x, 1, C, H, W, got, 0, o[0], o[1]);
+            assertNear(want, got, ops.name() + " bicubic");
+            REF.resizeArea(x, 1, C, H, W, want, 0, o[0], o[1]);
+            ops.resizeArea(x, 1, C, H, W, got, 0, o[0], o[1]);
+            assertNear(want, got, ops.name() + " area");
+        }
+    }
+}

@@ -1,0 +1,84 @@
+package dev.tessera.examples;
+
+import dev.tessera.engine.ops.Backend;
+import dev.tessera.engine.ops.Backends;
+import dev.tessera.engine.testing.Golden;
+import dev.tessera.tokenizers.Images;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** {@code tessera devices} and {@code --device}: VAR on the OpenCL backend through the CLI, and bad device specs. */
+class DeviceCliTest {
+    static final String VAR = Golden.testdata().resolve("var-small/var.pth").toString();
+    static final String VAE = Golden.testdata().resolve("var-small/vae.pth").toString();
+
+    @TempDir
+    Path tmp;
+
+    /** The OpenCL devices; the test is skipped without one (CI installs PoCL and fails on skips). */
+    static List<Backend.Device> openClDevices() {
+        List<Backend.Device> d = Backends.find("opencl").devices();
+        Assumptions.assumeTrue(!d.isEmpty(), "no OpenCL device: install pocl-opencl-icd (as .ci/run does)");
+        return d;
+    }
+
+    @Test
+    void devicesListsTheCpuAndEveryOpenClDevice() {
+        List<Backend.Device> devices = openClDevices();
+        Cli r = Cli.run("devices");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().lines().anyMatch(l -> l.startsWith("cpu ")), r.out());
+        for (Backend.Device d : devices) assertTrue(r.out().contains(d.spec() + " "), r.out());
+    }
+
+    @Test
+    void greedyVarOnOpenClWritesThePngsOfTheOfficialImages() throws IOException {
+        openClDevices();
+        Path dir = tmp.resolve("out");
+        Cli r = Cli.run("generate", "var", "--model", VAR, "--vae", VAE, "--class", "3", "--class", "7", "--cfg", "1.5",
+                "--top-k", "1", "--device", "opencl", "--out", dir.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("device opencl:"), "ran on OpenCL: " + r.out());
+        try (Golden g = Golden.vendored("var-small")) {
+            int image = 3 * 256 * 256;
+            float[] png = new float[2 * image];
+            for (int b = 0; b < 2; b++) {
+                System.arraycopy(Images.toTensor(Images.read(dir.resolve(String.format("%03d.png", b)))), 0, png, b * image, image);
+            }
+            PngLevels.compare(g.floats("greedy.image"), png).assertWithinHalfLevel(1e-5, 8, "VAR CLI on OpenCL vs greedy.image");
+        }
+    }
+
+    @Test
+    void aDeviceThatIsNotThereIsOneLineAndWritesNothing() {
+        assertTrue(fails("--device", "tpu").contains("no compute backend 'tpu'"));
+        assertTrue(fails("--device", "opencl:x").contains("opencl:PLATFORM:DEVICE"));
+        openClDevices();
+        assertTrue(fails("--device", "opencl:9:9").contains("no OpenCL device 9:9"));
+    }
+
+    private String fails(String... device) {
+        Path out = tmp.resolve("never.png");
+        String[] args = GenerateVarCliTest.concat(new String[]{"generate", "var", "--model", VAR, "--vae", VAE, "--class", "1",
+                "--out", out.toString()}, device);
+        Cli r = Cli.run(args);
+        assertNotEquals(0, r.status(), "expected a failure, got: " + r.out());
+        String err = r.err().strip();
+        assertEquals(1, err.lines().count(), "error must be one line, got:\n" + err);
+        assertTrue(err.startsWith("tessera: "), err);
+        assertFalse(err.contains("Exception") || err.contains("\tat "), "no stack traces for users: " + err);
+        assertFalse(Files.exists(out), "nothing may be written on failure");
+        return err;
+    }
+}
