@@ -2,7 +2,6 @@ package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.var.VarSettings;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,16 +18,16 @@ import java.util.List;
  */
 public final class BundledModels {
     /** Fashion-MNIST's classes, in label order. */
-    public static final List<String> FASHION_MNIST_CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat",
-            "sandal", "shirt", "sneaker", "bag", "ankle boot");
+    public static final List<String> FASHION_MNIST_CLASSES = List.of(
+            "t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot");
     /** The default VAR (depth 3) and its multi-scale VQ-VAE. */
     public static final String VAR_MODEL = "var-d3.safetensors", VAR_VAE = "vae.safetensors";
     /** The VAR card's recommendation: cfg 3, no top-k, no top-p (examples/models/fmnist/README.md). */
     public static final VarSettings VAR_SAMPLING = new VarSettings(3.0, 0, 0.0, false);
+
     static final String FOLDER = "examples/models/fmnist";
 
-    private BundledModels() {
-    }
+    private BundledModels() {}
 
     /** The bundle's folder; a readable error naming the places looked at when it is not there. */
     public static Path directory() {
@@ -42,7 +41,9 @@ public final class BundledModels {
             if (Files.isRegularFile(dir.resolve(VAR_MODEL)) && Files.isRegularFile(dir.resolve(VAR_VAE))) return dir;
         }
         throw new TesseraException("the bundled models are missing: no " + FOLDER + "/" + VAR_MODEL + " under "
-                + (home != null ? "-Dtessera.home=" + home : env != null ? "TESSERA_HOME=" + env
-                : "the working directory or its parents") + " (set -Dtessera.home to the Tessera repository)");
+                + (home != null
+                        ? "-Dtessera.home=" + home
+                        : env != null ? "TESSERA_HOME=" + env : "the working directory or its parents")
+                + " (set -Dtessera.home to the Tessera repository)");
     }
 }

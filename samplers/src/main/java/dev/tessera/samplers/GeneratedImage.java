@@ -1,7 +1,6 @@
 package dev.tessera.samplers;
 
 import dev.tessera.tokenizers.Images;
-
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 

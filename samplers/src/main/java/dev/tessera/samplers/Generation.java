@@ -1,6 +1,7 @@
 package dev.tessera.samplers;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The outcome of one generation, the same type for every family.
@@ -13,6 +14,6 @@ import java.util.List;
 public record Generation<D>(List<GeneratedImage> images, D details) {
     public Generation {
         images = List.copyOf(images);
-        java.util.Objects.requireNonNull(details);
+        Objects.requireNonNull(details);
     }
 }

@@ -4,8 +4,7 @@ import java.util.Arrays;
 
 /** Classifier-free guidance's batch layout, as every family's official code builds it. */
 public final class Guidance {
-    private Guidance() {
-    }
+    private Guidance() {}
 
     /**
      * The label of every row: the B conditional rows (the classes, in order), then, when {@code guided}, B

@@ -1,7 +1,6 @@
 package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
-
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -159,10 +158,14 @@ public final class ImageNetClasses {
         List<Integer> hits = byName.get(key);
         if (hits == null) {
             List<Integer> closest = closest(key, numClasses);
-            throw new TesseraException("unknown class " + echo(text) + (closest.isEmpty()
-                    ? (numClasses < size() ? "; no name of this model's " + classes(numClasses) + " is close"
-                            : "; no class name is close") + "; give a class index or an ImageNet class name"
-                    : "; closest: " + closest.stream().map(this::describe).collect(Collectors.joining(", "))));
+            throw new TesseraException("unknown class " + echo(text)
+                    + (closest.isEmpty()
+                            ? (numClasses < size()
+                                            ? "; no name of this model's " + classes(numClasses) + " is close"
+                                            : "; no class name is close")
+                                    + "; give a class index or an ImageNet class name"
+                            : "; closest: "
+                                    + closest.stream().map(this::describe).collect(Collectors.joining(", "))));
         }
         if (hits.size() > 1) {
             throw new TesseraException("class name " + echo(text) + " is ambiguous: "
@@ -171,8 +174,8 @@ public final class ImageNetClasses {
         }
         int index = hits.getFirst();
         if (index >= numClasses) {
-            throw new TesseraException("class " + echo(text) + " is class " + index
-                    + ", but this model has only " + classes(numClasses));
+            throw new TesseraException(
+                    "class " + echo(text) + " is class " + index + ", but this model has only " + classes(numClasses));
         }
         return index;
     }
@@ -181,13 +184,11 @@ public final class ImageNetClasses {
         boolean negative = text.startsWith("-");
         String digits = text.replaceFirst("^[+-]", "").replaceFirst("^0+(?=\\d)", "");
         if (negative && !digits.equals("0")) {
-            throw new TesseraException("class -" + digits + " is negative; class indices run "
-                    + range(numClasses));
+            throw new TesseraException("class -" + digits + " is negative; class indices run " + range(numClasses));
         }
         int index = digits.length() <= 9 ? Integer.parseInt(digits) : Integer.MAX_VALUE;
         if (index >= numClasses) {
-            throw new TesseraException("class " + digits + " is out of range: this model has "
-                    + classes(numClasses));
+            throw new TesseraException("class " + digits + " is out of range: this model has " + classes(numClasses));
         }
         return index;
     }
@@ -208,9 +209,9 @@ public final class ImageNetClasses {
             Match best = null;
             for (String name : keys(i)) {
                 int tier = (" " + name + " ").contains(" " + key + " ")
-                        || (name.length() >= 3 && (" " + key + " ").contains(" " + name + " ")) ? 0
-                        : name.contains(key) || (name.length() >= 4 && key.contains(name)) ? 1
-                        : 2;
+                                || (name.length() >= 3 && (" " + key + " ").contains(" " + name + " "))
+                        ? 0
+                        : name.contains(key) || (name.length() >= 4 && key.contains(name)) ? 1 : 2;
                 Match match = new Match(i, tier, levenshtein(key, name));
                 if (best == null || order.compare(match, best) < 0) {
                     best = match;
@@ -220,7 +221,11 @@ public final class ImageNetClasses {
                 matches.add(best);
             }
         }
-        return matches.stream().sorted(order).limit(MAX_SUGGESTIONS).map(Match::index).toList();
+        return matches.stream()
+                .sorted(order)
+                .limit(MAX_SUGGESTIONS)
+                .map(Match::index)
+                .toList();
     }
 
     private String describe(int index) {

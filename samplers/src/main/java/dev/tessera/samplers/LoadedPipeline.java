@@ -18,7 +18,8 @@ public abstract class LoadedPipeline<S extends SamplingSettings, D> implements P
     private final int numClasses;
     private final String description;
 
-    protected LoadedPipeline(String family, OpenCheckpoints files, Generator<S, D> generator, int numClasses, Object config) {
+    protected LoadedPipeline(
+            String family, OpenCheckpoints files, Generator<S, D> generator, int numClasses, Object config) {
         this.family = family;
         this.files = files;
         this.generator = generator;

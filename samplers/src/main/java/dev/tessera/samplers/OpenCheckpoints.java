@@ -2,7 +2,6 @@ package dev.tessera.samplers;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +14,7 @@ import java.util.function.Function;
 public final class OpenCheckpoints implements AutoCloseable {
     private final List<Checkpoint> files = new ArrayList<>();
 
-    private OpenCheckpoints() {
-    }
+    private OpenCheckpoints() {}
 
     /** Runs {@code loader} with a fresh set; if it throws, everything it opened is closed before the error goes on. */
     public static <T> T load(Function<OpenCheckpoints, T> loader) {

@@ -3,7 +3,6 @@ package dev.tessera.samplers;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
-
 import java.nio.file.Path;
 import java.util.Objects;
 

@@ -14,17 +14,17 @@ public final class Softmax {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private Softmax() {
-    }
+    private Softmax() {}
 
     /** Replaces {@code x[off .. off+V)} by its softmax. */
     public static void inPlace(float[] x, int off, int V) {
         int end = off + V, bound = off + S.loopBound(V), i = off;
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (; i < bound; i += L) vmax = vmax.max(FloatVector.fromArray(S, x, i));
-        float max = vmax.reduceLanes(VectorOperators.MAX);   // exact in any order
+        float max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
         for (; i < end; i++) max = Math.max(max, x[i]);
-        for (i = off; i < bound; i += L) VectorMath.exp(FloatVector.fromArray(S, x, i).sub(max)).intoArray(x, i);
+        for (i = off; i < bound; i += L)
+            VectorMath.exp(FloatVector.fromArray(S, x, i).sub(max)).intoArray(x, i);
         for (; i < end; i++) x[i] = VectorMath.exp(x[i] - max);
         double sum = 0;
         for (i = off; i < end; i++) sum += x[i];

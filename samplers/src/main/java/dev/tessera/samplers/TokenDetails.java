@@ -1,7 +1,6 @@
 package dev.tessera.samplers;
 
 import dev.tessera.samplers.ar.SamplerStats;
-
 import java.util.List;
 
 /**

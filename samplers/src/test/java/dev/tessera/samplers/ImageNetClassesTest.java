@@ -7,13 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.TesseraException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.OptionalInt;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -24,9 +22,10 @@ class ImageNetClassesTest {
     private final ImageNetClasses classes = ImageNetClasses.imagenet();
 
     private static TesseraException fails(String label, int numClasses) {
-        TesseraException e = assertThrows(TesseraException.class,
-                () -> ImageNetClasses.imagenet().resolve(label, numClasses));
-        assertFalse(e.getMessage().contains("\n") || e.getMessage().contains("\r"),
+        TesseraException e = assertThrows(
+                TesseraException.class, () -> ImageNetClasses.imagenet().resolve(label, numClasses));
+        assertFalse(
+                e.getMessage().contains("\n") || e.getMessage().contains("\r"),
                 () -> "message is not one line: " + e.getMessage());
         return e;
     }
@@ -45,17 +44,19 @@ class ImageNetClassesTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "0   | tench",
-            "1   | goldfish",
-            "207 | golden retriever",
-            "281 | tabby",
-            "285 | Egyptian cat",
-            "388 | giant panda",
-            "417 | balloon",
-            "980 | volcano",
-            "999 | toilet tissue",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "0   | tench",
+                "1   | goldfish",
+                "207 | golden retriever",
+                "281 | tabby",
+                "285 | Egyptian cat",
+                "388 | giant panda",
+                "417 | balloon",
+                "980 | volcano",
+                "999 | toilet tissue",
+            })
     void spotChecks(int index, String name) {
         assertEquals(name, classes.name(index));
         assertEquals(index, classes.resolve(name, 1000));
@@ -70,20 +71,22 @@ class ImageNetClassesTest {
     }
 
     @ParameterizedTest
-    @CsvSource(delimiter = '|', value = {
-            "golden retriever         | 207",
-            "Golden_Retriever         | 207",
-            "  GOLDEN-retriever       | 207",
-            "golden    retriever      | 207",
-            "tabby cat                | 281",
-            "Tinca tinca              | 0",
-            "toilet_paper             | 999",
-            "hen of the woods         | 996",
-            "hen-of-the-woods         | 996",
-            "jack o lantern           | 607",
-            "jack-o'-lantern          | 607",
-            "potters wheel            | 739",
-    })
+    @CsvSource(
+            delimiter = '|',
+            value = {
+                "golden retriever         | 207",
+                "Golden_Retriever         | 207",
+                "  GOLDEN-retriever       | 207",
+                "golden    retriever      | 207",
+                "tabby cat                | 281",
+                "Tinca tinca              | 0",
+                "toilet_paper             | 999",
+                "hen of the woods         | 996",
+                "hen-of-the-woods         | 996",
+                "jack o lantern           | 607",
+                "jack-o'-lantern          | 607",
+                "potters wheel            | 739",
+            })
     void namesIgnoreCaseSpacesUnderscoresAndHyphens(String label, int index) {
         assertEquals(index, classes.resolve(label, 1000));
         assertEquals(OptionalInt.of(index), classes.find(label));
@@ -103,8 +106,12 @@ class ImageNetClassesTest {
 
     @Test
     void indexOutOfRange() {
-        assertEquals("class 207 is out of range: this model has 10 classes (0-9)", fails("207", 10).getMessage());
-        assertEquals("class 10 is out of range: this model has 10 classes (0-9)", fails("10", 10).getMessage());
+        assertEquals(
+                "class 207 is out of range: this model has 10 classes (0-9)",
+                fails("207", 10).getMessage());
+        assertEquals(
+                "class 10 is out of range: this model has 10 classes (0-9)",
+                fails("10", 10).getMessage());
         assertTrue(fails("1000", 1000).getMessage().contains("1000 classes (0-999)"));
         assertTrue(fails("99999999999999999999", 1000).getMessage().contains("out of range"));
         assertEquals(9, classes.resolve("9", 10));
@@ -144,13 +151,16 @@ class ImageNetClassesTest {
     @Test
     void unknownNamesListTheClosestClasses() {
         String message = fails("golden retreiver", 1000).getMessage();
-        assertTrue(message.startsWith("unknown class \"golden retreiver\"; closest: 207 golden retriever"),
-                message);
+        assertTrue(message.startsWith("unknown class \"golden retreiver\"; closest: 207 golden retriever"), message);
         assertEquals(5, message.substring(message.indexOf("closest:")).split(", ").length, message);
 
         String retriever = fails("retriever", 1000).getMessage();
-        for (String name : List.of("205 flat-coated retriever", "206 curly-coated retriever", "207 golden retriever",
-                "208 Labrador retriever", "209 Chesapeake Bay retriever")) {
+        for (String name : List.of(
+                "205 flat-coated retriever",
+                "206 curly-coated retriever",
+                "207 golden retriever",
+                "208 Labrador retriever",
+                "209 Chesapeake Bay retriever")) {
             assertTrue(retriever.contains(name), retriever);
         }
 
@@ -167,10 +177,13 @@ class ImageNetClassesTest {
 
     @Test
     void farOffNamesGetNoSuggestions() {
-        assertEquals("unknown class \"xyzzy\"; no class name is close; give a class index or an ImageNet class name",
+        assertEquals(
+                "unknown class \"xyzzy\"; no class name is close; give a class index or an ImageNet class name",
                 fails("xyzzy", 1000).getMessage());
-        assertEquals("unknown class \"retriever\"; no name of this model's 10 classes (0-9) is close;"
-                + " give a class index or an ImageNet class name", fails("retriever", 10).getMessage());
+        assertEquals(
+                "unknown class \"retriever\"; no name of this model's 10 classes (0-9) is close;"
+                        + " give a class index or an ImageNet class name",
+                fails("retriever", 10).getMessage());
     }
 
     @Test

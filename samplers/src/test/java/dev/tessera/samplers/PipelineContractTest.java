@@ -1,5 +1,9 @@
 package dev.tessera.samplers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.testing.Golden;
@@ -15,17 +19,12 @@ import dev.tessera.samplers.nar.NarPipeline;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
  * Every family through the one {@link Pipeline} interface, on the vendored test checkpoints: the images a generic
@@ -36,7 +35,10 @@ class PipelineContractTest {
     static final Path T = Golden.testdata();
 
     enum Family {
-        VAR, LLAMAGEN, NAR, FLOWAR
+        VAR,
+        LLAMAGEN,
+        NAR,
+        FLOWAR
     }
 
     @ParameterizedTest
@@ -45,43 +47,77 @@ class PipelineContractTest {
         switch (family) {
             case VAR -> {
                 try (Golden g = Golden.vendored("var-small");
-                     VarPipeline p = VarPipeline.builder().model(T.resolve("var-small/var.pth")).vae(T.resolve("var-small/vae.pth")).load()) {
-                    Generation<VarDetails> r = generate(p, "var", 10, new int[] {3, 7}, 0, new VarSettings(1.5, 1, 0, false));
-                    for (int si = 0; si < 10; si++) assertArrayEquals(g.ints("greedy.tokens." + si), r.details().tokens().get(si), "scale " + si);
+                        VarPipeline p = VarPipeline.builder()
+                                .model(T.resolve("var-small/var.pth"))
+                                .vae(T.resolve("var-small/vae.pth"))
+                                .load()) {
+                    Generation<VarDetails> r =
+                            generate(p, "var", 10, new int[] {3, 7}, 0, new VarSettings(1.5, 1, 0, false));
+                    for (int si = 0; si < 10; si++)
+                        assertArrayEquals(
+                                g.ints("greedy.tokens." + si),
+                                r.details().tokens().get(si),
+                                "scale " + si);
                     Golden.assertClose(g.floats("greedy.image"), pixels(r), Golden.TOL, "VAR images via Pipeline");
                     assertEquals(VarSettings.OFFICIAL, p.defaults());
                 }
             }
             case LLAMAGEN -> {
                 try (Golden g = Golden.vendored("llamagen-small");
-                     LlamaGenPipeline p = LlamaGenPipeline.builder().model(T.resolve("llamagen-small/gpt.pth"))
-                             .vq(T.resolve("llamagen-small/vq.pth")).heads(4).load()) {
-                    Generation<TokenDetails> r = generate(p, "llamagen", 10, new int[] {2, 9}, 0, LlamaGenSettings.builder().topK(1).build());
+                        LlamaGenPipeline p = LlamaGenPipeline.builder()
+                                .model(T.resolve("llamagen-small/gpt.pth"))
+                                .vq(T.resolve("llamagen-small/vq.pth"))
+                                .heads(4)
+                                .load()) {
+                    Generation<TokenDetails> r = generate(
+                            p,
+                            "llamagen",
+                            10,
+                            new int[] {2, 9},
+                            0,
+                            LlamaGenSettings.builder().topK(1).build());
                     assertTokens(g.ints("greedy.tokens"), r.details());
-                    Golden.assertClose(unit(g.floats("vq.decoded")), pixels(r), Golden.TOL / 2, "LlamaGen images via Pipeline");
+                    Golden.assertClose(
+                            unit(g.floats("vq.decoded")), pixels(r), Golden.TOL / 2, "LlamaGen images via Pipeline");
                     assertEquals(2.0, p.defaults().cfg());
                 }
             }
             case NAR -> {
                 try (Golden g = Golden.vendored("nar-small");
-                     NarPipeline p = NarPipeline.builder().model(T.resolve("nar-small/gpt.pth")).vq(T.resolve("llamagen-small/vq.pth"))
-                             .heads(4).load()) {
-                    Generation<TokenDetails> r = generate(p, "nar", 10, new int[] {4, 8}, 0, TokenSettings.builder().topK(1).build());
+                        NarPipeline p = NarPipeline.builder()
+                                .model(T.resolve("nar-small/gpt.pth"))
+                                .vq(T.resolve("llamagen-small/vq.pth"))
+                                .heads(4)
+                                .load()) {
+                    Generation<TokenDetails> r = generate(
+                            p,
+                            "nar",
+                            10,
+                            new int[] {4, 8},
+                            0,
+                            TokenSettings.builder().topK(1).build());
                     assertTokens(g.ints("greedy.tokens"), r.details());
-                    Golden.assertClose(unit(g.floats("vq.decoded")), pixels(r), Golden.TOL / 2, "NAR images via Pipeline");
+                    Golden.assertClose(
+                            unit(g.floats("vq.decoded")), pixels(r), Golden.TOL / 2, "NAR images via Pipeline");
                     assertEquals(TokenSettings.OFFICIAL, p.defaults());
                 }
             }
             case FLOWAR -> {
                 try (Golden g = Golden.vendored("flowar-small");
-                     FlowArPipeline p = FlowArPipeline.builder().model(T.resolve("flowar-small/flowar.pth")).vae(T.resolve("flowar-small/vae.pth")).load();
-                     Checkpoint noise = Checkpoints.open(g.file("golden.safetensors"))) {
-                    FlowArSettings s = new FlowArSettings(2.0, 0.9, 25, FlowSampler.EULER, seed -> FlowNoise.injected(noise, FlowNoise.seeded(seed)));
+                        FlowArPipeline p = FlowArPipeline.builder()
+                                .model(T.resolve("flowar-small/flowar.pth"))
+                                .vae(T.resolve("flowar-small/vae.pth"))
+                                .load();
+                        Checkpoint noise = Checkpoints.open(g.file("golden.safetensors"))) {
+                    FlowArSettings s = new FlowArSettings(
+                            2.0, 0.9, 25, FlowSampler.EULER, seed -> FlowNoise.injected(noise, FlowNoise.seeded(seed)));
                     Generation<FlowArDetails> r = generate(p, "flowar", 1000, new int[] {3, 7}, 0, s);
-                    Golden.assertClose(g.floats("sampled.latents"), r.details().latents(), 2e-3, "FlowAR latents via Pipeline");
+                    Golden.assertClose(
+                            g.floats("sampled.latents"), r.details().latents(), 2e-3, "FlowAR latents via Pipeline");
                     // the images are the golden decode in 8-bit levels: within half a level plus the decode tolerance
                     float[] want = unit(g.floats("vae.decoded"));
-                    for (int i = 0; i < want.length; i++) want[i] = Math.max(0f, Math.min(1f, want[i]));   // 8-bit levels clip
+                    for (int i = 0; i < want.length; i++)
+                        want[i] = Math.max(0f, Math.min(1f, want[i])); // 8-bit levels clip
                     Golden.assertClose(want, pixels(r), 0.5 / 255 + 2e-3, "FlowAR images via Pipeline");
                     assertEquals(FlowArSettings.officialFor(p.config()), p.defaults());
                 }
@@ -90,7 +126,8 @@ class PipelineContractTest {
     }
 
     /** What any caller of the interface sees: one image per class, in order, of the family's side, decode progress. */
-    static <S extends SamplingSettings, D> Generation<D> generate(Pipeline<S, D> p, String family, int numClasses, int[] classes, long seed, S s) {
+    static <S extends SamplingSettings, D> Generation<D> generate(
+            Pipeline<S, D> p, String family, int numClasses, int[] classes, long seed, S s) {
         assertEquals(family, p.family());
         assertEquals(numClasses, p.numClasses());
         assertNotNull(p.defaults());
@@ -113,7 +150,8 @@ class PipelineContractTest {
     static float[] pixels(Generation<?> r) {
         int n = r.images().getFirst().pixels().length;
         float[] all = new float[n * r.images().size()];
-        for (int b = 0; b < r.images().size(); b++) System.arraycopy(r.images().get(b).pixels(), 0, all, b * n, n);
+        for (int b = 0; b < r.images().size(); b++)
+            System.arraycopy(r.images().get(b).pixels(), 0, all, b * n, n);
         return all;
     }
 
@@ -125,7 +163,10 @@ class PipelineContractTest {
 
     static void assertTokens(int[] golden, TokenDetails d) {
         for (int b = 0; b < d.tokens().size(); b++) {
-            assertArrayEquals(Arrays.copyOfRange(golden, b * 256, (b + 1) * 256), d.tokens().get(b), "image " + b);
+            assertArrayEquals(
+                    Arrays.copyOfRange(golden, b * 256, (b + 1) * 256),
+                    d.tokens().get(b),
+                    "image " + b);
         }
     }
 }

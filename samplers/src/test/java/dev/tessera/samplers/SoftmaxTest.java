@@ -1,21 +1,21 @@
 package dev.tessera.samplers;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 
 class SoftmaxTest {
     @Test
     void matchesDoublePrecisionSoftmaxAndMasksExactly() {
-        int V = 1000 + 7;   // not a multiple of any vector length: a scalar tail
+        int V = 1000 + 7; // not a multiple of any vector length: a scalar tail
         Random r = new Random(3);
         float[] x = new float[V + 5];
         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian() * 4;
         x[5 + 17] = Float.NEGATIVE_INFINITY;
-        x[5 + V - 1] = Float.NEGATIVE_INFINITY;   // in the tail
+        x[5 + V - 1] = Float.NEGATIVE_INFINITY; // in the tail
         float[] want = new float[V];
         double max = Double.NEGATIVE_INFINITY, sum = 0;
         for (int v = 0; v < V; v++) max = Math.max(max, x[5 + v]);
@@ -42,6 +42,6 @@ class SoftmaxTest {
         for (int v = 0; v < V; v++) a[v] = b[v + 1] = (float) r.nextGaussian() * 3;
         Softmax.inPlace(a, 0, V);
         Softmax.inPlace(b, 1, V);
-        assertArrayEquals(a, java.util.Arrays.copyOfRange(b, 1, V + 1));
+        assertArrayEquals(a, Arrays.copyOfRange(b, 1, V + 1));
     }
 }

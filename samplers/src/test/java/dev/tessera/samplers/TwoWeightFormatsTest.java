@@ -1,16 +1,16 @@
 package dev.tessera.samplers;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 /**
  * The weight format is an option of loading, not process state: a float32 and a bfloat16 VAR pipeline open in one
@@ -18,7 +18,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
  * layers of each).
  */
 class TwoWeightFormatsTest {
-    static final Path VAR = Golden.testdata().resolve("var-small/var.pth"), VAE = Golden.testdata().resolve("var-small/vae.pth");
+    static final Path VAR = Golden.testdata().resolve("var-small/var.pth"),
+            VAE = Golden.testdata().resolve("var-small/vae.pth");
     static final int[] CLASSES = {3, 7};
     static final VarSettings SETTINGS = new VarSettings(1.5, 50, 0.9, false);
 
@@ -36,18 +37,21 @@ class TwoWeightFormatsTest {
             bf16Alone = p.generate(CLASSES, 5, SETTINGS);
         }
         // both open at once, loaded in the other order, generating in turn
-        try (VarPipeline bf16 = load(WeightPanels.Format.BF16); VarPipeline f32 = load(WeightPanels.Format.F32)) {
+        try (VarPipeline bf16 = load(WeightPanels.Format.BF16);
+                VarPipeline f32 = load(WeightPanels.Format.F32)) {
             Generation<VarDetails> a = f32.generate(CLASSES, 5, SETTINGS), b = bf16.generate(CLASSES, 5, SETTINGS);
             assertSame(f32Alone, a, "f32 beside bf16");
             assertSame(bf16Alone, b, "bf16 beside f32");
         }
-        assertFalse(java.util.Arrays.equals(f32Alone.details().fhat(), bf16Alone.details().fhat()),
+        assertFalse(
+                Arrays.equals(f32Alone.details().fhat(), bf16Alone.details().fhat()),
                 "bfloat16 weights must change the result (else the format never reached the layers)");
     }
 
     static void assertSame(Generation<VarDetails> want, Generation<VarDetails> got, String what) {
         for (int si = 0; si < want.details().tokens().size(); si++) {
-            assertArrayEquals(want.details().tokens().get(si), got.details().tokens().get(si), what + ": tokens of scale " + si);
+            assertArrayEquals(
+                    want.details().tokens().get(si), got.details().tokens().get(si), what + ": tokens of scale " + si);
         }
         assertArrayEquals(want.details().fhat(), got.details().fhat(), what + ": f_hat");
         for (int b = 0; b < want.images().size(); b++) {

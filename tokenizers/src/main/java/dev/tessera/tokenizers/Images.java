@@ -1,22 +1,20 @@
 package dev.tessera.tokenizers;
 
 import dev.tessera.engine.TesseraException;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import javax.imageio.ImageIO;
 
 /** Conversions between image tensors {@code [3, H, W]} (values in [0, 1]) and 8-bit RGB images / PNG files. */
 public final class Images {
-    private Images() {
-    }
+    private Images() {}
 
     /** {@code round(clamp(v, 0, 1)·255)}, halves rounded up. */
     public static int toByte(float v) {
-        float c = v < 0f ? 0f : (v > 1f ? 1f : v);   // NaN becomes 0 below
+        float c = v < 0f ? 0f : (v > 1f ? 1f : v); // NaN becomes 0 below
         int b = (int) Math.floor(c * 255f + 0.5f);
         return b < 0 ? 0 : Math.min(b, 255);
     }

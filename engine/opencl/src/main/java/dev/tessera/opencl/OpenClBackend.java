@@ -1,20 +1,20 @@
 package dev.tessera.opencl;
 
+import static org.lwjgl.opencl.CL10.*;
+
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Backend;
 import dev.tessera.engine.ops.Ops;
-import org.lwjgl.PointerBuffer;
-import org.lwjgl.system.Configuration;
-import org.lwjgl.system.MemoryStack;
-import org.lwjgl.system.MemoryUtil;
-
 import java.nio.ByteBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.lwjgl.opencl.CL10.*;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.opencl.CL;
+import org.lwjgl.system.Configuration;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
 
 /**
  * The OpenCL backend ({@code opencl}, {@code opencl:P:D}), registered for {@link java.util.ServiceLoader}. Devices are
@@ -31,7 +31,9 @@ public final class OpenClBackend implements Backend {
     @Override
     public List<Device> devices() {
         try {
-            return platforms().stream().map(d -> new Device(d.spec(), d.describe())).toList();
+            return platforms().stream()
+                    .map(d -> new Device(d.spec(), d.describe()))
+                    .toList();
         } catch (TesseraException e) {
             return List.of();
         }
@@ -41,7 +43,8 @@ public final class OpenClBackend implements Backend {
     public Ops open(String selector) {
         List<OpenClDevice> all = platforms();
         if (all.isEmpty()) {
-            throw new TesseraException("no OpenCL device found: install a driver's ICD (a GPU vendor's, or Debian's pocl-opencl-icd)");
+            throw new TesseraException(
+                    "no OpenCL device found: install a driver's ICD (a GPU vendor's, or Debian's pocl-opencl-icd)");
         }
         OpenClDevice pick;
         if (selector.isEmpty()) {
@@ -54,11 +57,15 @@ public final class OpenClBackend implements Backend {
                 p = Integer.parseInt(parts[0]);
                 d = Integer.parseInt(parts[1]);
             } catch (NumberFormatException e) {
-                throw new TesseraException("device 'opencl:" + selector + "' is not opencl:PLATFORM:DEVICE (two numbers; see tessera devices)");
+                throw new TesseraException("device 'opencl:" + selector
+                        + "' is not opencl:PLATFORM:DEVICE (two numbers; see tessera devices)");
             }
-            pick = all.stream().filter(x -> x.platformIndex() == p && x.deviceIndex() == d).findFirst()
+            pick = all.stream()
+                    .filter(x -> x.platformIndex() == p && x.deviceIndex() == d)
+                    .findFirst()
                     .orElseThrow(() -> new TesseraException("no OpenCL device " + p + ":" + d + "; there are: "
-                            + String.join(", ", all.stream().map(OpenClDevice::spec).toList())));
+                            + String.join(
+                                    ", ", all.stream().map(OpenClDevice::spec).toList())));
         }
         return new OpenClOps(pick);
     }
@@ -70,7 +77,7 @@ public final class OpenClBackend implements Backend {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             IntBuffer n = stack.mallocInt(1);
             int err = clGetPlatformIDs(null, n);
-            if (err == -1001 || n.get(0) == 0) return out;   // CL_PLATFORM_NOT_FOUND_KHR: no ICD installed
+            if (err == -1001 || n.get(0) == 0) return out; // CL_PLATFORM_NOT_FOUND_KHR: no ICD installed
             OpenClOps.check(err, "clGetPlatformIDs");
             PointerBuffer ids = stack.mallocPointer(n.get(0));
             OpenClOps.check(clGetPlatformIDs(ids, (IntBuffer) null), "clGetPlatformIDs");
@@ -84,10 +91,19 @@ public final class OpenClBackend implements Backend {
                 for (int d = 0; d < devs.capacity(); d++) {
                     long dev = devs.get(d);
                     long type = deviceLong(dev, CL_DEVICE_TYPE);
-                    out.add(new OpenClDevice(p, d, platform, dev, pname, deviceString(dev, CL_DEVICE_NAME),
-                            (type & CL_DEVICE_TYPE_GPU) != 0, deviceInt(dev, CL_DEVICE_MAX_COMPUTE_UNITS),
-                            deviceLong(dev, CL_DEVICE_GLOBAL_MEM_SIZE), deviceLong(dev, CL_DEVICE_LOCAL_MEM_SIZE),
-                            devicePointer(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE), deviceString(dev, CL_DEVICE_VERSION)));
+                    out.add(new OpenClDevice(
+                            p,
+                            d,
+                            platform,
+                            dev,
+                            pname,
+                            deviceString(dev, CL_DEVICE_NAME),
+                            (type & CL_DEVICE_TYPE_GPU) != 0,
+                            deviceInt(dev, CL_DEVICE_MAX_COMPUTE_UNITS),
+                            deviceLong(dev, CL_DEVICE_GLOBAL_MEM_SIZE),
+                            deviceLong(dev, CL_DEVICE_LOCAL_MEM_SIZE),
+                            devicePointer(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE),
+                            deviceString(dev, CL_DEVICE_VERSION)));
                 }
             }
         }
@@ -99,13 +115,14 @@ public final class OpenClBackend implements Backend {
     private static void loadLibrary() {
         if (loaded) return;
         // Debian's runtime package ships only libOpenCL.so.1 (the unversioned name comes with -dev packages)
-        if (System.getProperty("org.lwjgl.opencl.libname") == null && System.getProperty("os.name", "").startsWith("Linux")) {
+        if (System.getProperty("org.lwjgl.opencl.libname") == null
+                && System.getProperty("os.name", "").startsWith("Linux")) {
             Configuration.OPENCL_LIBRARY_NAME.set("libOpenCL.so.1");
         }
         try {
-            org.lwjgl.opencl.CL.getFunctionProvider();
+            CL.getFunctionProvider();
             loaded = true;
-        } catch (Throwable e) {   // UnsatisfiedLinkError, or LWJGL's own IllegalStateException
+        } catch (Throwable e) { // UnsatisfiedLinkError, or LWJGL's own IllegalStateException
             throw new TesseraException("cannot load the OpenCL library (install an ICD loader such as Debian's "
                     + "ocl-icd-libopencl1, or name it with -Dorg.lwjgl.opencl.libname=...): " + e.getMessage());
         }

@@ -1,5 +1,7 @@
 package dev.tessera.opencl;
 
+import static org.lwjgl.opencl.CL10.*;
+
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
@@ -7,9 +9,6 @@ import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-import org.lwjgl.PointerBuffer;
-import org.lwjgl.system.MemoryStack;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
@@ -22,8 +21,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
-
-import static org.lwjgl.opencl.CL10.*;
+import org.lwjgl.PointerBuffer;
+import org.lwjgl.system.MemoryStack;
+import org.lwjgl.system.MemoryUtil;
 
 /**
  * {@link Ops} on one OpenCL device: the kernels of {@code kernels.cl}, built for the device when it is opened.
@@ -40,10 +40,20 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private final OpenClDevice device;
     private final TileSizes tiles;
     private final long context, queue, program;
-    private final long kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention, kIm2col,
-            kGroupNorm, kUpsample;
-    private final Map<Object, long[]> weights = new IdentityHashMap<>();   // layer -> {weight buffer, bias buffer or 0}
-    private final Map<String, long[]> scratch = new HashMap<>();           // slot -> {buffer, bytes}
+    private final long kGemm,
+            kGemmDirect,
+            kLayerNorm,
+            kRmsNorm,
+            kModulate,
+            kAddGated,
+            kActivate,
+            kSoftmax,
+            kAttention,
+            kIm2col,
+            kGroupNorm,
+            kUpsample;
+    private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
+    private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Arena arena = Arena.ofShared();
     private MemorySegment staging = MemorySegment.NULL;
     private final long dummy;
@@ -64,7 +74,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
         this.tiles = TileSizes.check(tiles, device);
         try (MemoryStack stack = MemoryStack.stackPush()) {
             var err = stack.mallocInt(1);
-            PointerBuffer props = stack.mallocPointer(3).put(CL_CONTEXT_PLATFORM).put(device.platform()).put(0).flip();
+            PointerBuffer props = stack.mallocPointer(3)
+                    .put(CL_CONTEXT_PLATFORM)
+                    .put(device.platform())
+                    .put(0)
+                    .flip();
             context = clCreateContext(props, device.id(), null, 0, err);
             check(err.get(0), "clCreateContext");
             queue = clCreateCommandQueue(context, device.id(), 0, err);
@@ -102,7 +116,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     @Override
     public String name() {
-        return device.spec() + " (" + device.name() + ", " + (tiles.localMemory() ? "local-memory" : "direct") + " GEMM)";
+        return device.spec() + " (" + device.name() + ", " + (tiles.localMemory() ? "local-memory" : "direct")
+                + " GEMM)";
     }
 
     @Override
@@ -113,8 +128,20 @@ public final class OpenClOps implements Ops, AutoCloseable {
     // ---------------------------------------------------------------------------------------------------- kernels
 
     @Override
-    public synchronized void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
-                                  float[] c, int cOff, int ldc, boolean accumulate) {
+    public synchronized void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
         if (M == 0 || N == 0) return;
         long aLen = K == 0 ? 0 : (long) (M - 1) * lda + K;
         long bufA = upload("a", a, aOff * Float.BYTES, aLen);
@@ -136,25 +163,65 @@ public final class OpenClOps implements Ops, AutoCloseable {
         long[] dw = weights(w);
         long bufX = upload("x", x, xOff, (long) M * w.in());
         long bufY = slot("y", (long) M * w.out());
-        runGemm(M, w.out(), w.in(), bufX, 0, w.in(), 1, dw[0], 0, 1, w.in(), bufY, 0, w.out(),
-                dw[1] == 0 ? dummy : dw[1], dw[1] == 0 ? 0 : 1, act, false);
+        runGemm(
+                M,
+                w.out(),
+                w.in(),
+                bufX,
+                0,
+                w.in(),
+                1,
+                dw[0],
+                0,
+                1,
+                w.in(),
+                bufY,
+                0,
+                w.out(),
+                dw[1] == 0 ? dummy : dw[1],
+                dw[1] == 0 ? 0 : 1,
+                act,
+                false);
         download(bufY, y, yOff, (long) M * w.out());
     }
 
     @Override
-    public synchronized void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
-                                       float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+    public synchronized void layerNorm(
+            float[] x,
+            int xOff,
+            float[] out,
+            int outOff,
+            int rows,
+            int C,
+            float eps,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         if (rows == 0) return;
         long bx = upload("x", x, xOff, (long) rows * C);
         long bo = slot("y", (long) rows * C);
         long bm = mod == null ? dummy : upload("mod", mod, 0, mod.length);
-        args(kLayerNorm, bx, bo, C, eps, bm, mod == null ? 0 : 1, modStride, scaleOff, shiftOff, Math.max(1, rowsPerGroup));
+        args(
+                kLayerNorm,
+                bx,
+                bo,
+                C,
+                eps,
+                bm,
+                mod == null ? 0 : 1,
+                modStride,
+                scaleOff,
+                shiftOff,
+                Math.max(1, rowsPerGroup));
         run(kLayerNorm, (long) rows * tiles.reduction(), tiles.reduction());
         download(bo, out, outOff, (long) rows * C);
     }
 
     @Override
-    public synchronized void rmsNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
+    public synchronized void rmsNorm(
+            float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         if (rows == 0) return;
         long bx = upload("x", x, xOff, (long) rows * C);
         long bo = slot("y", (long) rows * C);
@@ -165,8 +232,16 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public synchronized void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff,
-                                      int shiftOff, int rowsPerGroup) {
+    public synchronized void modulate(
+            float[] x,
+            int xOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
         long bx = upload("x", x, xOff, (long) rows * C);
         long bm = upload("mod", mod, 0, mod.length);
@@ -176,8 +251,17 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public synchronized void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod,
-                                      int modStride, int gammaOff, int rowsPerGroup) {
+    public synchronized void addGated(
+            float[] x,
+            int xOff,
+            float[] y,
+            int yOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int gammaOff,
+            int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
         long bx = upload("x", x, xOff, (long) rows * C);
         long by = upload("y", y, yOff, (long) rows * C);
@@ -206,8 +290,23 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public synchronized void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v,
-                                       int tMax, int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+    public synchronized void attention(
+            int B,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         if (B == 0 || H == 0 || l == 0) return;
         long cache = (long) B * H * d * tMax;
         long bq = upload("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
@@ -218,7 +317,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         long bp = slot("scores", (long) B * H * l * T);
         args(kAttention, H, l, d, bq, ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, bp);
         int r = tiles.reduction();
-        runNd(kAttention, new long[]{(long) l * r, H, B}, new long[]{r, 1, 1});
+        runNd(kAttention, new long[] {(long) l * r, H, B}, new long[] {r, 1, 1});
         MemorySegment s = read(bo, (long) B * l * H * d);
         for (int row = 0; row < B * l; row++) {
             MemorySegment.copy(s, F32, (long) row * H * d * Float.BYTES, out, outOff + row * ldo, H * d);
@@ -234,8 +333,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
         long bo = slot("y", (long) cout * P);
         long bias = dw[1] == 0 ? dummy : dw[1];
         int biasMode = dw[1] == 0 ? 0 : 2;
-        boolean pointwise = conv.kh() == 1 && conv.kw() == 1 && conv.stride() == 1 && conv.padTop() == 0
-                && conv.padLeft() == 0 && conv.padBottom() == 0 && conv.padRight() == 0;
+        boolean pointwise = conv.kh() == 1
+                && conv.kw() == 1
+                && conv.stride() == 1
+                && conv.padTop() == 0
+                && conv.padLeft() == 0
+                && conv.padBottom() == 0
+                && conv.padRight() == 0;
         if (pointwise) {
             runGemm(cout, P, K, dw[0], 0, K, 1, bi, 0, P, 1, bo, 0, P, bias, biasMode, Activation.NONE, false);
         } else {
@@ -244,8 +348,22 @@ public final class OpenClOps implements Ops, AutoCloseable {
             long col = slot("col", (long) K * np);
             for (int p0 = 0; p0 < P; p0 += np) {
                 int n = Math.min(np, P - p0);
-                args(kIm2col, bi, H, W, conv.kh(), conv.kw(), conv.stride(), conv.padTop(), conv.padLeft(), ow, p0, n, K, col);
-                runNd(kIm2col, new long[]{roundUp(n, 16), roundUp(K, 4)}, new long[]{16, 4});
+                args(
+                        kIm2col,
+                        bi,
+                        H,
+                        W,
+                        conv.kh(),
+                        conv.kw(),
+                        conv.stride(),
+                        conv.padTop(),
+                        conv.padLeft(),
+                        ow,
+                        p0,
+                        n,
+                        K,
+                        col);
+                runNd(kIm2col, new long[] {roundUp(n, 16), roundUp(K, 4)}, new long[] {16, 4});
                 runGemm(cout, n, K, dw[0], 0, K, 1, col, 0, n, 1, bo, p0, P, bias, biasMode, Activation.NONE, false);
             }
         }
@@ -253,7 +371,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
-    public synchronized void groupNorm(float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
+    public synchronized void groupNorm(
+            float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
         long n = (long) C * HW;
         if (n == 0) return;
         long bx = upload("x", x, xOff, n);
@@ -278,12 +397,12 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     @Override
     public void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
-        Ops.cpu().resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow);   // host: stage 1
+        Ops.cpu().resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow); // host: stage 1
     }
 
     @Override
     public void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
-        Ops.cpu().resizeArea(in, inOff, C, H, W, out, outOff, oh, ow);      // host: stage 1
+        Ops.cpu().resizeArea(in, inOff, C, H, W, out, outOff, oh, ow); // host: stage 1
     }
 
     @Override
@@ -298,8 +417,20 @@ public final class OpenClOps implements Ops, AutoCloseable {
         for (long[] s : scratch.values()) clReleaseMemObject(s[0]);
         scratch.clear();
         clReleaseMemObject(dummy);
-        for (long k : new long[]{kGemm, kGemmDirect, kLayerNorm, kRmsNorm, kModulate, kAddGated, kActivate, kSoftmax, kAttention,
-                kIm2col, kGroupNorm, kUpsample}) {
+        for (long k : new long[] {
+            kGemm,
+            kGemmDirect,
+            kLayerNorm,
+            kRmsNorm,
+            kModulate,
+            kAddGated,
+            kActivate,
+            kSoftmax,
+            kAttention,
+            kIm2col,
+            kGroupNorm,
+            kUpsample
+        }) {
             clReleaseKernel(k);
         }
         clReleaseProgram(program);
@@ -310,18 +441,56 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     // ----------------------------------------------------------------------------------------------------- helpers
 
-    private void runGemm(int M, int N, int K, long a, long aOff, int sam, int sak, long b, long bOff, int sbk, int sbn,
-                         long c, long cOff, int ldc, long bias, int biasMode, Activation act, boolean accumulate) {
+    private void runGemm(
+            int M,
+            int N,
+            int K,
+            long a,
+            long aOff,
+            int sam,
+            int sak,
+            long b,
+            long bOff,
+            int sbk,
+            int sbn,
+            long c,
+            long cOff,
+            int ldc,
+            long bias,
+            int biasMode,
+            Activation act,
+            boolean accumulate) {
         long kernel = tiles.localMemory() ? kGemm : kGemmDirect;
-        args(kernel, M, N, K, a, aOff, sam, sak, b, bOff, sbk, sbn, c, cOff, ldc, bias, biasMode, code(act),
+        args(
+                kernel,
+                M,
+                N,
+                K,
+                a,
+                aOff,
+                sam,
+                sak,
+                b,
+                bOff,
+                sbk,
+                sbn,
+                c,
+                cOff,
+                ldc,
+                bias,
+                biasMode,
+                code(act),
                 accumulate ? 1 : 0);
         if (!tiles.localMemory()) {
-            runNd(kernel, new long[]{roundUp(N, tiles.tsn()), (M + tiles.wptm() - 1) / tiles.wptm()}, new long[]{tiles.tsn(), 1});
+            runNd(kernel, new long[] {roundUp(N, tiles.tsn()), (M + tiles.wptm() - 1) / tiles.wptm()}, new long[] {
+                tiles.tsn(), 1
+            });
             return;
         }
         int rm = tiles.tsm() / tiles.wptm(), rn = tiles.tsn() / tiles.wptn();
-        long gm = (long) ((M + tiles.tsm() - 1) / tiles.tsm()) * rm, gn = (long) ((N + tiles.tsn() - 1) / tiles.tsn()) * rn;
-        runNd(kGemm, new long[]{gm, gn}, new long[]{rm, rn});
+        long gm = (long) ((M + tiles.tsm() - 1) / tiles.tsm()) * rm,
+                gn = (long) ((N + tiles.tsn() - 1) / tiles.tsn()) * rn;
+        runNd(kGemm, new long[] {gm, gn}, new long[] {rm, rn});
     }
 
     private static int code(Activation act) {
@@ -367,7 +536,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             MemorySegment.copy(bias, 0, sb, F32, 0, bias.length);
             write(bb, sb, bias.length);
         }
-        w = new long[]{bw, bb};
+        w = new long[] {bw, bb};
         weights.put(layer, w);
         return w;
     }
@@ -390,7 +559,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         if (s != null) clReleaseMemObject(s[0]);
         long grown = Math.max(bytes, s == null ? 0 : s[1] + s[1] / 2);
         long buf = create(grown / Float.BYTES);
-        scratch.put(name, new long[]{buf, grown});
+        scratch.put(name, new long[] {buf, grown});
         return buf;
     }
 
@@ -428,23 +597,29 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     private void write(long buf, MemorySegment from, long floats) {
         if (closed) throw new IllegalStateException("this OpenCL backend is closed");
-        check(nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, from.address(), 0, 0, 0), "clEnqueueWriteBuffer");
+        check(
+                nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, from.address(), 0, 0, 0),
+                "clEnqueueWriteBuffer");
     }
 
     private MemorySegment read(long buf, long floats) {
         MemorySegment s = staging(floats);
-        check(nclEnqueueReadBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, s.address(), 0, 0, 0), "clEnqueueReadBuffer");
+        check(
+                nclEnqueueReadBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, s.address(), 0, 0, 0),
+                "clEnqueueReadBuffer");
         return s;
     }
 
-    /** Sets a kernel's arguments: Long (buffers and long offsets: use {@link #args} with boxed long), Integer, Float. */
+    /**
+     * Sets a kernel's arguments: Long (buffers and long offsets: use {@link #args} with boxed long), Integer, Float.
+     */
     private static void args(long kernel, Object... values) {
         for (int i = 0; i < values.length; i++) {
             Object v = values[i];
             int err = switch (v) {
                 case Integer x -> clSetKernelArg1i(kernel, i, x);
                 case Float x -> clSetKernelArg1f(kernel, i, x);
-                case Long x -> clSetKernelArg1p(kernel, i, x);   // cl_mem handles and cl_long offsets are both 8 bytes
+                case Long x -> clSetKernelArg1p(kernel, i, x); // cl_mem handles and cl_long offsets are both 8 bytes
                 default -> throw new IllegalArgumentException(String.valueOf(v));
             };
             check(err, "clSetKernelArg " + i);
@@ -452,11 +627,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     private void run(long kernel, long global, long local) {
-        runNd(kernel, new long[]{global}, new long[]{local});
+        runNd(kernel, new long[] {global}, new long[] {local});
     }
 
     private void run2(long kernel, int cols, int rows) {
-        runNd(kernel, new long[]{roundUp(cols, 64), rows}, new long[]{64, 1});
+        runNd(kernel, new long[] {roundUp(cols, 64), rows}, new long[] {64, 1});
     }
 
     private void runNd(long kernel, long[] global, long[] local) {
@@ -466,7 +641,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 g.put(i, global[i]);
                 l.put(i, local[i]);
             }
-            check(clEnqueueNDRangeKernel(queue, kernel, global.length, null, g, l, null, null), "clEnqueueNDRangeKernel");
+            check(
+                    clEnqueueNDRangeKernel(queue, kernel, global.length, null, g, l, null, null),
+                    "clEnqueueNDRangeKernel");
         }
     }
 
@@ -498,12 +675,12 @@ public final class OpenClOps implements Ops, AutoCloseable {
         try (MemoryStack stack = MemoryStack.stackPush()) {
             PointerBuffer size = stack.mallocPointer(1);
             clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, (ByteBuffer) null, size);
-            ByteBuffer buf = org.lwjgl.system.MemoryUtil.memAlloc((int) size.get(0));
+            ByteBuffer buf = MemoryUtil.memAlloc((int) size.get(0));
             try {
                 clGetProgramBuildInfo(program, device.id(), CL_PROGRAM_BUILD_LOG, buf, null);
-                log = org.lwjgl.system.MemoryUtil.memUTF8(buf, Math.max(0, (int) size.get(0) - 1));
+                log = MemoryUtil.memUTF8(buf, Math.max(0, (int) size.get(0) - 1));
             } finally {
-                org.lwjgl.system.MemoryUtil.memFree(buf);
+                MemoryUtil.memFree(buf);
             }
         }
         String where;
@@ -517,7 +694,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
         clReleaseProgram(program);
         clReleaseCommandQueue(queue);
         clReleaseContext(context);
-        return new TesseraException("the OpenCL kernels failed to build for " + device.name() + " (error " + err + "); " + where);
+        return new TesseraException(
+                "the OpenCL kernels failed to build for " + device.name() + " (error " + err + "); " + where);
     }
 
     static void check(int err, String what) {
@@ -525,7 +703,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
         String meaning = switch (err) {
             case CL_MEM_OBJECT_ALLOCATION_FAILURE, CL_OUT_OF_RESOURCES -> "out of device memory";
             case CL_OUT_OF_HOST_MEMORY -> "out of host memory";
-            case CL_INVALID_WORK_GROUP_SIZE -> "work-group size not supported by the device (override with -Dtessera.opencl.*)";
+            case CL_INVALID_WORK_GROUP_SIZE ->
+                "work-group size not supported by the device (override with -Dtessera.opencl.*)";
             case CL_DEVICE_NOT_FOUND -> "no such device";
             default -> "OpenCL error " + err;
         };

@@ -11,7 +11,11 @@ import dev.tessera.engine.TesseraException;
  */
 public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduction, boolean localMemory) {
     public TileSizes {
-        if (tsm <= 0 || tsn <= 0 || tsk <= 0 || wptm <= 0 || wptn <= 0
+        if (tsm <= 0
+                || tsn <= 0
+                || tsk <= 0
+                || wptm <= 0
+                || wptn <= 0
                 || localMemory && (tsm % wptm != 0 || tsn % wptn != 0)) {
             throw new TesseraException("OpenCL tile sizes tsm=" + tsm + " tsn=" + tsn + " tsk=" + tsk + " wptm=" + wptm
                     + " wptn=" + wptn + " are invalid: all positive, and for the local GEMM tsm a multiple of wptm and"
@@ -31,7 +35,8 @@ public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduc
         boolean big = d.gpu() && d.maxWorkGroupSize() >= 256;
         int tsm = prop("tsm", big ? 64 : 32), tsn = prop("tsn", 64), tsk = prop("tsk", 16);
         int wptm = prop("wptm", big ? 4 : 16), wptn = prop("wptn", 4);
-        int red = prop("reduction", (int) Math.min(big ? 256 : 64, Integer.highestOneBit((int) Math.min(1 << 20, d.maxWorkGroupSize()))));
+        int red = prop("reduction", (int)
+                Math.min(big ? 256 : 64, Integer.highestOneBit((int) Math.min(1 << 20, d.maxWorkGroupSize()))));
         String gemm = System.getProperty("tessera.opencl.gemm", big ? "local" : "direct");
         if (!gemm.equals("local") && !gemm.equals("direct")) {
             throw new TesseraException("-Dtessera.opencl.gemm=" + gemm + ": expected local or direct");
@@ -57,8 +62,8 @@ public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduc
 
     /** The build options that pass these sizes to {@code kernels.cl}. */
     String buildOptions() {
-        return "-DTSM=" + tsm + " -DTSN=" + tsn + " -DTSK=" + tsk + " -DWPTM=" + wptm + " -DWPTN=" + wptn
-                + " -DRED_WG=" + reduction;
+        return "-DTSM=" + tsm + " -DTSN=" + tsn + " -DTSK=" + tsk + " -DWPTM=" + wptm + " -DWPTN=" + wptn + " -DRED_WG="
+                + reduction;
     }
 
     /** Floats of one im2col panel (a block of output pixels of a convolution): 4M floats, 16 MiB. */

@@ -1,5 +1,7 @@
 package dev.tessera.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
@@ -8,17 +10,14 @@ import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Backends;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every kernel of every backend on the class path (the CPU backend and each OpenCL device) held to
@@ -28,6 +27,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class BackendOpsTest {
     /** Relative to the magnitude of the reference result. */
     static final double TOL = 1e-4;
+
     private static final Ops REF = Ops.reference();
 
     /**
@@ -61,12 +61,14 @@ class BackendOpsTest {
     static void assertNear(float[] want, float[] got, String what) {
         double scale = 1;
         for (float w : want) scale = Math.max(scale, Math.abs(w));
-        double err = Golden.maxAbsError(want, got);   // fails at the first NaN or infinity
+        double err = Golden.maxAbsError(want, got); // fails at the first NaN or infinity
         assertTrue(err <= TOL * scale, what + ": max abs error " + err + " > " + TOL + " x " + scale);
     }
 
     static Stream<Arguments> gemmShapes() {
-        return withShapes(new int[][]{{1, 1, 1}, {7, 65, 300}, {13, 100, 17}, {33, 31, 64}, {64, 64, 64}, {5, 1, 9}, {70, 130, 1100}});
+        return withShapes(new int[][] {
+            {1, 1, 1}, {7, 65, 300}, {13, 100, 17}, {33, 31, 64}, {64, 64, 64}, {5, 1, 9}, {70, 130, 1100}
+        });
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
@@ -75,7 +77,7 @@ class BackendOpsTest {
         int M = s[0], N = s[1], K = s[2], lda = K + 3, ldb = N + 5, ldc = N + 2;
         float[] a = random(M * lda + 4, 1), b = random(K * ldb + 7, 2);
         float[] want = random(M * ldc + 2, 3), got = want.clone();
-        for (boolean acc : new boolean[]{false, true}) {
+        for (boolean acc : new boolean[] {false, true}) {
             REF.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, want, 2, ldc, acc);
             ops.gemm(M, N, K, MemorySegment.ofArray(a), 4, lda, b, 7, ldb, got, 2, ldc, acc);
             assertNear(want, got, ops.name() + " gemm " + M + "x" + N + "x" + K + (acc ? " accumulate" : ""));
@@ -83,7 +85,7 @@ class BackendOpsTest {
     }
 
     static Stream<Arguments> linearShapes() {
-        return withShapes(new int[][]{{1, 64, 32}, {3, 100, 37}, {50, 200, 130}, {33, 96, 65}, {4, 1030, 70}});
+        return withShapes(new int[][] {{1, 64, 32}, {3, 100, 37}, {50, 200, 130}, {33, 96, 65}, {4, 1030, 70}});
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
@@ -91,8 +93,9 @@ class BackendOpsTest {
     void linearWithBiasAndEveryActivation(Ops ops, int[] s) {
         int M = s[0], in = s[1], out = s[2];
         for (WeightPanels.Format f : WeightPanels.Format.values()) {
-            for (boolean bias : new boolean[]{true, false}) {
-                Linear w = new Linear(MemorySegment.ofArray(random(out * in, 4)), bias ? random(out, 5) : null, out, in, f);
+            for (boolean bias : new boolean[] {true, false}) {
+                Linear w = new Linear(
+                        MemorySegment.ofArray(random(out * in, 4)), bias ? random(out, 5) : null, out, in, f);
                 float[] x = random(M * in + 3, 6);
                 for (Activation act : Activation.values()) {
                     float[] want = new float[M * out + 1], got = new float[M * out + 1];
@@ -105,21 +108,24 @@ class BackendOpsTest {
     }
 
     static Stream<Arguments> rowShapes() {
-        return withShapes(new int[][]{{1, 1, 1}, {7, 40, 1}, {12, 136, 4}, {6, 16, 6}, {3, 1030, 3}});
+        return withShapes(new int[][] {{1, 1, 1}, {7, 40, 1}, {12, 136, 4}, {6, 16, 6}, {3, 1030, 3}});
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
     @MethodSource("rowShapes")
     void normsModulationAndGatedResidual(Ops ops, int[] s) {
         int rows = s[0], C = s[1], rpg = s[2], groups = (rows + rpg - 1) / rpg, stride = 6 * C + 5;
-        float[] x = random(rows * C + 2, 7), mod = random(groups * stride, 8), w = random(C, 9), y = random(rows * C + 1, 10);
-        for (float[] m : new float[][]{null, mod}) {
+        float[] x = random(rows * C + 2, 7),
+                mod = random(groups * stride, 8),
+                w = random(C, 9),
+                y = random(rows * C + 1, 10);
+        for (float[] m : new float[][] {null, mod}) {
             float[] want = new float[rows * C + 3], got = new float[rows * C + 3];
             REF.layerNorm(x, 2, want, 3, rows, C, 1e-6f, m, stride, 2 * C + 1, C, rpg);
             ops.layerNorm(x, 2, got, 3, rows, C, 1e-6f, m, stride, 2 * C + 1, C, rpg);
             assertNear(want, got, ops.name() + " layerNorm" + (m == null ? "" : " + AdaLN"));
         }
-        for (float[] weight : new float[][]{null, w}) {
+        for (float[] weight : new float[][] {null, w}) {
             float[] want = new float[rows * C + 3], got = new float[rows * C + 3];
             REF.rmsNorm(x, 2, want, 3, rows, C, 1e-5f, weight);
             ops.rmsNorm(x, 2, got, 3, rows, C, 1e-5f, weight);
@@ -129,7 +135,7 @@ class BackendOpsTest {
         REF.modulate(want, 2, rows, C, mod, stride, 3 * C, 4 * C + 2, rpg);
         ops.modulate(got, 2, rows, C, mod, stride, 3 * C, 4 * C + 2, rpg);
         assertNear(want, got, ops.name() + " modulate");
-        for (float[] m : new float[][]{null, mod}) {
+        for (float[] m : new float[][] {null, mod}) {
             want = x.clone();
             got = x.clone();
             REF.addGated(want, 2, y, 1, rows, C, m, stride, 5 * C, rpg);
@@ -149,7 +155,7 @@ class BackendOpsTest {
             ops.activate(got, 1, 1000, act);
             assertNear(want, got, ops.name() + " " + act);
         }
-        for (int n : new int[]{1, 5, 1000}) {
+        for (int n : new int[] {1, 5, 1000}) {
             float[] want = x.clone(), got = x.clone();
             REF.softmax(want, 2, n);
             ops.softmax(got, 2, n);
@@ -159,8 +165,14 @@ class BackendOpsTest {
 
     static Stream<Arguments> attentionShapes() {
         // B, H, l, d, tMax - T, T
-        return withShapes(new int[][]{{2, 2, 1, 64, 1, 1}, {2, 2, 4, 64, 5, 9}, {1, 3, 100, 32, 0, 155}, {2, 1, 70, 16, 3, 91},
-                {1, 2, 16, 72, 1, 100}, {1, 1, 64, 640, 0, 64}});   // the last: a VQ-VAE's single-head attention over C
+        return withShapes(new int[][] {
+            {2, 2, 1, 64, 1, 1},
+            {2, 2, 4, 64, 5, 9},
+            {1, 3, 100, 32, 0, 155},
+            {2, 1, 70, 16, 3, 91},
+            {1, 2, 16, 72, 1, 100},
+            {1, 1, 64, 640, 0, 64}
+        }); // the last: a VQ-VAE's single-head attention over C
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
@@ -171,7 +183,7 @@ class BackendOpsTest {
         float[] q = random(B * l * ldq + 2, 12), kT = random(B * H * d * tMax, 13), v = random(B * H * tMax * d, 14);
         float[] scale = new float[H];
         for (int h = 0; h < H; h++) scale[h] = (float) (1 / Math.sqrt(d)) * (1 + 0.1f * h);
-        for (boolean causal : new boolean[]{false, true}) {
+        for (boolean causal : new boolean[] {false, true}) {
             float[] want = random(B * l * ldo + 1, 15), got = want.clone();
             REF.attention(B, H, l, d, q, 2, ldq, kT, v, tMax, T, causal, scale, want, 1, ldo);
             ops.attention(B, H, l, d, q, 2, ldq, kT, v, tMax, T, causal, scale, got, 1, ldo);
@@ -181,17 +193,34 @@ class BackendOpsTest {
 
     static Stream<Arguments> convShapes() {
         // cin, cout, H, W, k, stride, pad (top, left), pad (bottom, right)
-        return withShapes(new int[][]{{3, 8, 16, 16, 3, 1, 1, 1}, {8, 5, 9, 7, 3, 1, 1, 1}, {16, 32, 8, 8, 1, 1, 0, 0},
-                {4, 6, 10, 10, 3, 2, 0, 0}, {3, 4, 11, 9, 4, 2, 1, 2}, {35, 33, 19, 13, 3, 1, 1, 1}, {6, 3, 7, 7, 7, 1, 3, 3}});
+        return withShapes(new int[][] {
+            {3, 8, 16, 16, 3, 1, 1, 1},
+            {8, 5, 9, 7, 3, 1, 1, 1},
+            {16, 32, 8, 8, 1, 1, 0, 0},
+            {4, 6, 10, 10, 3, 2, 0, 0},
+            {3, 4, 11, 9, 4, 2, 1, 2},
+            {35, 33, 19, 13, 3, 1, 1, 1},
+            {6, 3, 7, 7, 7, 1, 3, 3}
+        });
     }
 
     @ParameterizedTest(name = "{0} {1}", autoCloseArguments = false)
     @MethodSource("convShapes")
     void conv2d(Ops ops, int[] s) {
         int cin = s[0], cout = s[1], H = s[2], W = s[3], k = s[4];
-        for (boolean bias : new boolean[]{true, false}) {
-            Conv2d conv = new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, 16)), bias ? random(cout, 17) : null,
-                    cout, cin, k, k, s[5], s[6], s[6], s[7], s[7]);
+        for (boolean bias : new boolean[] {true, false}) {
+            Conv2d conv = new Conv2d(
+                    MemorySegment.ofArray(random(cout * cin * k * k, 16)),
+                    bias ? random(cout, 17) : null,
+                    cout,
+                    cin,
+                    k,
+                    k,
+                    s[5],
+                    s[6],
+                    s[6],
+                    s[7],
+                    s[7]);
             float[] in = random(cin * H * W + 2, 18);
             int n = cout * conv.outHeight(H) * conv.outWidth(W);
             float[] want = new float[n + 1], got = new float[n + 1];
@@ -207,7 +236,7 @@ class BackendOpsTest {
         int C = 64, H = 9, W = 11;
         GroupNorm gn = new GroupNorm(random(C, 19), random(C, 20), 32, 1e-6f);
         float[] x = random(C * H * W + 1, 21);
-        for (boolean silu : new boolean[]{false, true}) {
+        for (boolean silu : new boolean[] {false, true}) {
             float[] want = new float[C * H * W + 2], got = new float[C * H * W + 2];
             REF.groupNorm(x, 1, C, H * W, gn, silu, want, 2);
             ops.groupNorm(x, 1, C, H * W, gn, silu, got, 2);
@@ -217,7 +246,7 @@ class BackendOpsTest {
         REF.upsampleNearest2x(x, 1, C, H, W, want, 1);
         ops.upsampleNearest2x(x, 1, C, H, W, got, 1);
         assertNear(want, got, ops.name() + " upsampleNearest2x");
-        for (int[] o : new int[][]{{16, 16}, {4, 5}}) {
+        for (int[] o : new int[][] {{16, 16}, {4, 5}}) {
             want = new float[C * o[0] * o[1]];
             got = new float[C * o[0] * o[1]];
             REF.resizeBicubic(x, 1, C, H, W, want, 0, o[0], o[1]);

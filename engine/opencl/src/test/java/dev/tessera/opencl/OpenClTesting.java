@@ -2,10 +2,9 @@ package dev.tessera.opencl;
 
 import dev.tessera.engine.ops.Backends;
 import dev.tessera.engine.ops.Ops;
-import org.junit.jupiter.api.Assumptions;
-
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The OpenCL devices of this machine, each opened once for the whole test run. Without any device the OpenCL tests
@@ -14,8 +13,7 @@ import java.util.List;
 final class OpenClTesting {
     private static List<Ops> devices, variants;
 
-    private OpenClTesting() {
-    }
+    private OpenClTesting() {}
 
     static synchronized List<Ops> devices() {
         if (devices == null) {

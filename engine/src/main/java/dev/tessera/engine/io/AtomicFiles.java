@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -11,8 +10,7 @@ import java.nio.file.StandardCopyOption;
 
 /** Writes a file under a temporary name next to it and moves it into place, so readers never see a partial file. */
 public final class AtomicFiles {
-    private AtomicFiles() {
-    }
+    private AtomicFiles() {}
 
     /** What writes the content. */
     @FunctionalInterface

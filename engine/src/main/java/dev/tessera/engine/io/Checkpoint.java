@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.Tensor;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
@@ -41,8 +40,10 @@ public interface Checkpoint extends AutoCloseable {
             ok = expectedShape[i] < 0 || expectedShape[i] == shape[i];
         }
         if (!ok) {
-            throw new CheckpointException(path(), "tensor '" + key + "' has shape " + Arrays.toString(shape)
-                    + ", expected " + Arrays.toString(expectedShape).replace("-1", "*"));
+            throw new CheckpointException(
+                    path(),
+                    "tensor '" + key + "' has shape " + Arrays.toString(shape) + ", expected "
+                            + Arrays.toString(expectedShape).replace("-1", "*"));
         }
         return t;
     }

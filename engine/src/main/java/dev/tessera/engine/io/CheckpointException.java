@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
-
 import java.nio.file.Path;
 
 /** A checkpoint that cannot be read or does not hold what a model needs. The message names the file (and key). */

@@ -16,8 +16,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 public final class Checkpoints {
     private static final int PROBE_BYTES = 16;
 
-    private Checkpoints() {
-    }
+    private Checkpoints() {}
 
     /**
      * Opens {@code path} as a {@link PthCheckpoint} or {@link SafetensorsCheckpoint}. A missing file, a directory,
@@ -43,8 +42,10 @@ public final class Checkpoints {
             return SafetensorsCheckpoint.open(path);
         }
         if (isLegacyTorch(head)) {
-            throw new CheckpointException(path, "legacy torch.save format (PyTorch before 1.6) is not supported; "
-                    + "re-save it with a current PyTorch: torch.save(torch.load(f), f2)");
+            throw new CheckpointException(
+                    path,
+                    "legacy torch.save format (PyTorch before 1.6) is not supported; "
+                            + "re-save it with a current PyTorch: torch.save(torch.load(f), f2)");
         }
         throw new CheckpointException(path, "not a PyTorch zip checkpoint or safetensors file");
     }
@@ -65,7 +66,10 @@ public final class Checkpoints {
 
     /** The legacy format begins with a pickled magic number: PROTO 2, LONG1 of 10 bytes. */
     private static boolean isLegacyTorch(byte[] head) {
-        return head.length >= 4 && (head[0] & 0xff) == 0x80 && head[1] == 2 && (head[2] & 0xff) == 0x8a
+        return head.length >= 4
+                && (head[0] & 0xff) == 0x80
+                && head[1] == 2
+                && (head[2] & 0xff) == 0x8a
                 && head[3] == 10;
     }
 }

@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.Tensor;
-
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -18,6 +17,5 @@ public final class InMemoryCheckpoint extends TensorMapCheckpoint {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

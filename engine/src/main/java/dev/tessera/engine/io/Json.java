@@ -1,15 +1,14 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
-
 import java.io.IOException;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -34,8 +33,7 @@ public final class Json {
     /** Nesting limit: deeper input is far more likely an attack on the parser's stack than real data. */
     private static final int MAX_DEPTH = 512;
 
-    private Json() {
-    }
+    private Json() {}
 
     /** Parses one JSON value (surrounding whitespace allowed); a {@link JsonException} with line and column. */
     public static Object parse(String text) {
@@ -62,10 +60,12 @@ public final class Json {
     /** Strict UTF-8 decoding: malformed bytes are an error rather than silently replaced characters. */
     static String decodeUtf8(byte[] bytes) {
         try {
-            return StandardCharsets.UTF_8.newDecoder()
+            return StandardCharsets.UTF_8
+                    .newDecoder()
                     .onMalformedInput(CodingErrorAction.REPORT)
                     .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(bytes)).toString();
+                    .decode(ByteBuffer.wrap(bytes))
+                    .toString();
         } catch (CharacterCodingException e) {
             throw new JsonException("invalid JSON: the text is not valid UTF-8");
         }
@@ -341,8 +341,12 @@ public final class Json {
                 // Float.toString keeps the short form (0.1, not 0.10000000149011612).
                 case Float f -> floating(f, Float.toString(f));
                 case BigDecimal d -> out.append(d.toString());
-                case Number n when n instanceof Long || n instanceof Integer || n instanceof Short
-                        || n instanceof Byte || n instanceof BigInteger -> out.append(n);
+                case Number n
+                when n instanceof Long
+                        || n instanceof Integer
+                        || n instanceof Short
+                        || n instanceof Byte
+                        || n instanceof BigInteger -> out.append(n);
                 case Number n -> floating(n.doubleValue(), Double.toString(n.doubleValue()));
                 case Map<?, ?> m -> object(m, depth);
                 case Iterable<?> it -> {
@@ -406,7 +410,9 @@ public final class Json {
         }
 
         private static boolean isContainer(Object v) {
-            return v instanceof Map || v instanceof Iterable || (v != null && v.getClass().isArray());
+            return v instanceof Map
+                    || v instanceof Iterable
+                    || (v != null && v.getClass().isArray());
         }
 
         private void newline(int depth) {
@@ -428,7 +434,8 @@ public final class Json {
                     case '\b' -> out.append("\\b");
                     case '\f' -> out.append("\\f");
                     default -> {
-                        boolean pairedSurrogate = Character.isHighSurrogate(c) && i + 1 < s.length()
+                        boolean pairedSurrogate = Character.isHighSurrogate(c)
+                                && i + 1 < s.length()
                                 && Character.isLowSurrogate(s.charAt(i + 1));
                         if (pairedSurrogate) {
                             out.append(c).append(s.charAt(++i));

@@ -11,14 +11,12 @@ final class KeySuggestions {
     /** Beyond this many keys the edit-distance scan is not worth it for an error message. */
     private static final int MAX_KEYS_SCANNED = 50_000;
 
-    private KeySuggestions() {
-    }
+    private KeySuggestions() {}
 
     /** " (did you mean 'a' or 'b'?)" listing up to three similar keys, or "" when none is close. */
     static String didYouMean(String missing, Collection<String> keys) {
         if (keys.size() > MAX_KEYS_SCANNED) return "";
-        record Candidate(String key, int distance) {
-        }
+        record Candidate(String key, int distance) {}
         int threshold = Math.max(2, missing.length() / 5);
         List<Candidate> close = new ArrayList<>();
         for (String key : keys) {
@@ -33,8 +31,10 @@ final class KeySuggestions {
         }
         if (close.isEmpty()) return "";
         close.sort(Comparator.comparingInt(Candidate::distance));
-        List<String> names = close.stream().limit(MAX_SUGGESTIONS)
-                .map(c -> "'" + Untrusted.text(c.key()) + "'").toList();
+        List<String> names = close.stream()
+                .limit(MAX_SUGGESTIONS)
+                .map(c -> "'" + Untrusted.text(c.key()) + "'")
+                .toList();
         return " (did you mean " + String.join(" or ", names) + "?)";
     }
 

@@ -3,7 +3,6 @@ package dev.tessera.engine.io;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.EOFException;
@@ -40,11 +39,26 @@ public final class Npy {
     private static final long MAX_READ_FULLY = Integer.MAX_VALUE - 64;
 
     private static final Map<String, DType> DESCR = Map.of(
-            "<f8", DType.F64, "<f4", DType.F32, "<f2", DType.F16, "<i8", DType.I64, "<i4", DType.I32,
-            "<i2", DType.I16, "|i1", DType.I8, "|u1", DType.U8, "|b1", DType.BOOL);
+            "<f8",
+            DType.F64,
+            "<f4",
+            DType.F32,
+            "<f2",
+            DType.F16,
+            "<i8",
+            DType.I64,
+            "<i4",
+            DType.I32,
+            "<i2",
+            DType.I16,
+            "|i1",
+            DType.I8,
+            "|u1",
+            DType.U8,
+            "|b1",
+            DType.BOOL);
 
-    private Npy() {
-    }
+    private Npy() {}
 
     /**
      * A parsed header.
@@ -83,7 +97,8 @@ public final class Npy {
     /** Reads and validates a header; {@code where} names the file (and member) in error messages. */
     public static Header readHeader(InputStream in, String where) throws IOException {
         byte[] head = readExactly(in, 8, where);
-        if (!Arrays.equals(Arrays.copyOf(head, 6), MAGIC)) throw new TesseraException(where + ": not a .npy array (no \\x93NUMPY magic)");
+        if (!Arrays.equals(Arrays.copyOf(head, 6), MAGIC))
+            throw new TesseraException(where + ": not a .npy array (no \\x93NUMPY magic)");
         int major = head[6] & 0xff;
         long length;
         if (major == 1) {
@@ -96,7 +111,9 @@ public final class Npy {
             throw new TesseraException(where + ": unsupported .npy version " + major + "." + (head[7] & 0xff));
         }
         if (length > MAX_HEADER) throw new TesseraException(where + ": .npy header of " + length + " bytes is corrupt");
-        String dict = new String(readExactly(in, (int) length, where), major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+        String dict = new String(
+                readExactly(in, (int) length, where),
+                major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
         return parse(dict.strip(), where);
     }
 
@@ -112,8 +129,8 @@ public final class Npy {
         int chars = 0;
         if (dtype == null) {
             if (descr.startsWith(">") && descr.length() > 2 && !descr.endsWith("1")) {
-                throw new TesseraException(where + ": big-endian array (" + descr + "); re-save it little-endian (a.astype('<"
-                        + descr.substring(1) + "'))");
+                throw new TesseraException(where + ": big-endian array (" + descr
+                        + "); re-save it little-endian (a.astype('<" + descr.substring(1) + "'))");
             }
             if (descr.startsWith("<U")) {
                 try {
@@ -122,7 +139,8 @@ public final class Npy {
                     chars = -1;
                 }
             }
-            if (chars <= 0) throw new TesseraException(where + ": unsupported array type '" + Untrusted.text(descr) + "'");
+            if (chars <= 0)
+                throw new TesseraException(where + ": unsupported array type '" + Untrusted.text(descr) + "'");
         }
         for (long d : shape) {
             if (d < 0) throw new TesseraException(where + ": negative dimension in shape " + Arrays.toString(shape));
@@ -157,11 +175,12 @@ public final class Npy {
     private static long[] shapeField(String dict, String where) {
         String rest = rawField(dict, "shape", where);
         int close = rest.indexOf(')');
-        if (!rest.startsWith("(") || close < 0) throw new TesseraException(where + ": malformed 'shape' in .npy header");
+        if (!rest.startsWith("(") || close < 0)
+            throw new TesseraException(where + ": malformed 'shape' in .npy header");
         List<Long> dims = new ArrayList<>();
         for (String part : rest.substring(1, close).split(",")) {
             String p = part.strip();
-            if (p.endsWith("L")) p = p.substring(0, p.length() - 1);   // Python 2 longs
+            if (p.endsWith("L")) p = p.substring(0, p.length() - 1); // Python 2 longs
             if (p.isEmpty()) continue;
             try {
                 dims.add(Long.parseLong(p));
@@ -180,7 +199,8 @@ public final class Npy {
 
     /** Reads the data of a numeric array whose header has just been read. */
     public static Tensor readData(InputStream in, Header h, String name, String where) throws IOException {
-        if (h.dtype() == null) throw new TesseraException(where + ": '" + name + "' is a string array, expected numbers");
+        if (h.dtype() == null)
+            throw new TesseraException(where + ": '" + name + "' is a string array, expected numbers");
         if (h.dataBytes() > MAX_READ_FULLY) {
             throw new TesseraException(where + ": '" + name + "' " + h + " is too large to load at once");
         }
@@ -196,9 +216,13 @@ public final class Npy {
         byte[] utf32 = readExactly(in, (int) h.dataBytes(), where);
         StringBuilder s = new StringBuilder();
         for (int i = 0; i + 3 < utf32.length; i += 4) {
-            int cp = (utf32[i] & 0xff) | (utf32[i + 1] & 0xff) << 8 | (utf32[i + 2] & 0xff) << 16 | (utf32[i + 3] & 0xff) << 24;
-            if (cp == 0) break;   // numpy pads short strings with NUL
-            if (!Character.isValidCodePoint(cp)) throw new TesseraException(where + ": invalid character in string array");
+            int cp = (utf32[i] & 0xff)
+                    | (utf32[i + 1] & 0xff) << 8
+                    | (utf32[i + 2] & 0xff) << 16
+                    | (utf32[i + 3] & 0xff) << 24;
+            if (cp == 0) break; // numpy pads short strings with NUL
+            if (!Character.isValidCodePoint(cp))
+                throw new TesseraException(where + ": invalid character in string array");
             s.appendCodePoint(cp);
         }
         return s.toString();
@@ -215,10 +239,11 @@ public final class Npy {
      */
     static byte[] header(String descr, long[] shape, int minBytes) {
         StringBuilder dims = new StringBuilder("(");
-        for (int i = 0; i < shape.length; i++) dims.append(shape[i]).append(i == 0 && shape.length == 1 ? "," : (i + 1 < shape.length ? ", " : ""));
+        for (int i = 0; i < shape.length; i++)
+            dims.append(shape[i]).append(i == 0 && shape.length == 1 ? "," : (i + 1 < shape.length ? ", " : ""));
         dims.append(')');
         String dict = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + dims + ", }";
-        int prefix = 10;   // magic, version, u16 length
+        int prefix = 10; // magic, version, u16 length
         int total = Math.max(minBytes, prefix + dict.length() + 1);
         total = (total + ALIGN - 1) / ALIGN * ALIGN;
         if (total - prefix > 0xffff) throw new IllegalArgumentException("header too long");
@@ -291,7 +316,8 @@ public final class Npy {
 
     static byte[] readExactly(InputStream in, int n, String where) throws IOException {
         byte[] b = in.readNBytes(n);
-        if (b.length != n) throw new EOFException(where + ": truncated .npy data (" + b.length + " of " + n + " bytes)");
+        if (b.length != n)
+            throw new EOFException(where + ": truncated .npy data (" + b.length + " of " + n + " bytes)");
         return b;
     }
 }

@@ -2,7 +2,6 @@ package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.tensor.DType;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -41,14 +40,15 @@ public final class NpyAppender implements AutoCloseable {
         try {
             boolean exists = Files.exists(file);
             if (exists && Files.size(file) == 0) {
-                Files.delete(file);   // created but never written: start over
+                Files.delete(file); // created but never written: start over
                 exists = false;
             }
             if (!exists) {
                 Path parent = file.toAbsolutePath().getParent();
                 if (parent != null) Files.createDirectories(parent);
             }
-            FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            FileChannel ch = FileChannel.open(
+                    file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
             try {
                 NpyAppender a = new NpyAppender(file, ch, cols, 0);
                 if (exists) a.recover();
@@ -70,8 +70,8 @@ public final class NpyAppender implements AutoCloseable {
         Npy.Header h = Npy.readHeader(in, file.toString());
         long dataStart = channel.position();
         if (dataStart != HEADER_BYTES || h.dtype() != DType.F32 || h.shape().length != 2 || h.shape()[1] != cols) {
-            throw new TesseraException(file + ": expected a float32 (rows, " + cols + ") array written by Tessera, found "
-                    + h + "; remove it to start over");
+            throw new TesseraException(file + ": expected a float32 (rows, " + cols
+                    + ") array written by Tessera, found " + h + "; remove it to start over");
         }
         long rowBytes = 4L * cols;
         long onDisk = (channel.size() - HEADER_BYTES) / rowBytes;

@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
-
 import java.io.IOException;
 import java.io.InputStream;
 
@@ -41,7 +40,9 @@ public final class NpyRows implements AutoCloseable {
         if (bytes > dst.length) throw new IllegalArgumentException("buffer too small");
         try {
             int got = in.readNBytes(dst, 0, (int) bytes);
-            if (got != bytes) throw new TesseraException(where + ": truncated array data (row " + (rowsRead + got / header.rowBytes()) + " of " + rows() + ")");
+            if (got != bytes)
+                throw new TesseraException(where + ": truncated array data (row " + (rowsRead + got / header.rowBytes())
+                        + " of " + rows() + ")");
         } catch (IOException e) {
             throw new TesseraException(where + ": cannot read array data (" + e.getMessage() + ")", e);
         }

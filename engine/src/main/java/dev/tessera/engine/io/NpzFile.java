@@ -2,7 +2,6 @@ package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.io.BufferedInputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -72,8 +71,10 @@ public final class NpzFile implements Checkpoint {
     private ZipEntry member(String key) {
         ZipEntry e = members.get(key);
         if (e == null) {
-            throw new CheckpointException(path, "no array '" + key + "' (the file holds: "
-                    + (members.isEmpty() ? "nothing" : String.join(", ", members.keySet())) + ")");
+            throw new CheckpointException(
+                    path,
+                    "no array '" + key + "' (the file holds: "
+                            + (members.isEmpty() ? "nothing" : String.join(", ", members.keySet())) + ")");
         }
         return e;
     }
@@ -132,8 +133,10 @@ public final class NpzFile implements Checkpoint {
     /** The uncompressed member size, when the zip records it, must hold the header's data. */
     private void checkSize(String key, ZipEntry e, Npy.Header h) {
         if (e.getSize() >= 0 && e.getSize() < h.dataBytes()) {
-            throw new CheckpointException(path, "array '" + key + "' " + h + " needs " + h.dataBytes()
-                    + " bytes but the member has " + e.getSize() + " (truncated or corrupt)");
+            throw new CheckpointException(
+                    path,
+                    "array '" + key + "' " + h + " needs " + h.dataBytes() + " bytes but the member has " + e.getSize()
+                            + " (truncated or corrupt)");
         }
     }
 

@@ -1,8 +1,8 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.Tensor;
-
 import java.io.BufferedOutputStream;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Path;
@@ -48,7 +48,7 @@ public final class NpzWriter {
     }
 
     /** Lets {@link Npy#write} use the zip stream without closing it. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
+    private static final class NonClosing extends FilterOutputStream {
         NonClosing(OutputStream out) {
             super(out);
         }
@@ -59,7 +59,6 @@ public final class NpzWriter {
         }
 
         @Override
-        public void close() {
-        }
+        public void close() {}
     }
 }

@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.DType;
-
 import java.math.BigInteger;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -67,8 +66,23 @@ final class PickleGlobals {
         allowInert("torch.nn.parameter", "Parameter");
         allowInert("torch.nn.parameter", "Buffer");
         // torch dtypes (e.g. a training config's dtype), plain values.
-        for (String dtype : List.of("float32", "float", "float16", "half", "bfloat16", "float64", "double", "int64",
-                "long", "int32", "int", "int16", "short", "int8", "uint8", "bool")) {
+        for (String dtype : List.of(
+                "float32",
+                "float",
+                "float16",
+                "half",
+                "bfloat16",
+                "float64",
+                "double",
+                "int64",
+                "long",
+                "int32",
+                "int",
+                "int16",
+                "short",
+                "int8",
+                "uint8",
+                "bool")) {
             allowInert("torch", dtype);
         }
         // torch.__version__ stored in checkpoints is a str subclass.
@@ -99,8 +113,7 @@ final class PickleGlobals {
         allowInert("pathlib", "PureWindowsPath");
     }
 
-    private PickleGlobals() {
-    }
+    private PickleGlobals() {}
 
     private static void allow(String module, String name, Kind kind) {
         ALLOWED.put(module + "." + name, new PickleGlobal(module, name, kind, null));
@@ -190,7 +203,9 @@ final class PickleGlobals {
     }
 
     private static boolean isRebuildFunction(Kind kind) {
-        return kind == Kind.REBUILD_TENSOR_V2 || kind == Kind.REBUILD_TENSOR || kind == Kind.REBUILD_PARAMETER
+        return kind == Kind.REBUILD_TENSOR_V2
+                || kind == Kind.REBUILD_TENSOR
+                || kind == Kind.REBUILD_PARAMETER
                 || kind == Kind.REBUILD_PARAMETER_WITH_STATE;
     }
 

@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -67,8 +66,8 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
         Map<String, Tensor> tensors = new LinkedHashMap<>();
         for (Map.Entry<String, TensorRef> e : refs.entrySet()) {
             TorchStorage storage = e.getValue().storage();
-            MemorySegment bytes = storages.computeIfAbsent(storage.key() + "\0" + storage.dtype(),
-                    k -> storageBytes(zip, top, storage, path));
+            MemorySegment bytes = storages.computeIfAbsent(
+                    storage.key() + "\0" + storage.dtype(), k -> storageBytes(zip, top, storage, path));
             tensors.put(e.getKey(), TensorViews.view(path, e.getKey(), e.getValue(), bytes, file.arena(), budget));
         }
         return Collections.unmodifiableMap(tensors);
@@ -91,8 +90,10 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
         if (e == null) return; // older saves: always little-endian
         String order = new String(zip.readFully(e), StandardCharsets.US_ASCII).strip();
         if (!order.equals("little")) {
-            throw new CheckpointException(path, "storages are saved in '" + Untrusted.text(order)
-                    + "' byte order; only little-endian checkpoints are supported");
+            throw new CheckpointException(
+                    path,
+                    "storages are saved in '" + Untrusted.text(order)
+                            + "' byte order; only little-endian checkpoints are supported");
         }
     }
 
@@ -101,8 +102,10 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
         String name = top + "data/" + storage.key();
         ZipArchive.Entry e = zip.entry(name);
         if (e == null) {
-            throw new CheckpointException(path, "storage '" + Untrusted.text(storage.key())
-                    + "' is missing (no zip entry '" + Untrusted.text(name) + "')");
+            throw new CheckpointException(
+                    path,
+                    "storage '" + Untrusted.text(storage.key()) + "' is missing (no zip entry '" + Untrusted.text(name)
+                            + "')");
         }
         MemorySegment data = zip.storedData(e);
         long needed;
@@ -112,9 +115,12 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
             needed = Long.MAX_VALUE;
         }
         if (data.byteSize() < needed) {
-            throw new CheckpointException(path, "storage '" + Untrusted.text(storage.key()) + "' holds "
-                    + data.byteSize() + " bytes but the pickle declares " + storage.numel() + " " + storage.dtype()
-                    + " elements (" + needed + " bytes)");
+            throw new CheckpointException(
+                    path,
+                    "storage '" + Untrusted.text(storage.key()) + "' holds "
+                            + data.byteSize() + " bytes but the pickle declares " + storage.numel() + " "
+                            + storage.dtype()
+                            + " elements (" + needed + " bytes)");
         }
         return data.asSlice(0, needed);
     }

@@ -2,7 +2,6 @@ package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -24,6 +23,7 @@ import java.util.Map;
 public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
     /** Larger headers are refused before anything is allocated (real ones are kilobytes; the reference cap). */
     static final long MAX_HEADER_BYTES = 100_000_000L;
+
     static final String METADATA_KEY = "__metadata__";
     private static final ValueLayout.OfLong U64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
@@ -58,8 +58,8 @@ public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
         long headerLength = all.get(U64, 0);
         // Unsigned in the format: a "negative" long is a length beyond 2^63, certainly larger than the file.
         if (headerLength < 0 || headerLength > size - 8) {
-            throw corrupt(path, "header length " + Long.toUnsignedString(headerLength) + " exceeds the file size "
-                    + size);
+            throw corrupt(
+                    path, "header length " + Long.toUnsignedString(headerLength) + " exceeds the file size " + size);
         }
         if (headerLength > MAX_HEADER_BYTES) {
             throw corrupt(path, "header length " + headerLength + " is over the " + MAX_HEADER_BYTES + "-byte limit");
@@ -92,8 +92,9 @@ public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
         Map<String, String> metadata = new LinkedHashMap<>();
         for (Map.Entry<?, ?> e : map.entrySet()) {
             if (!(e.getValue() instanceof String s)) {
-                throw corrupt(path, METADATA_KEY + " value for '" + Untrusted.text((String) e.getKey())
-                        + "' is not a string");
+                throw corrupt(
+                        path,
+                        METADATA_KEY + " value for '" + Untrusted.text((String) e.getKey()) + "' is not a string");
             }
             metadata.put((String) e.getKey(), s);
         }
@@ -105,8 +106,13 @@ public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
         if (!(info.get("dtype") instanceof String dtypeName)) throw badTensor(path, name, "it has no dtype");
         DType dtype = DType.fromSafetensorsName(dtypeName);
         if (dtype == null) {
-            throw badTensor(path, name, "dtype " + Untrusted.text(dtypeName) + " is not supported (supported: "
-                    + Arrays.stream(DType.values()).map(DType::safetensorsName).toList() + ")");
+            throw badTensor(
+                    path,
+                    name,
+                    "dtype " + Untrusted.text(dtypeName) + " is not supported (supported: "
+                            + Arrays.stream(DType.values())
+                                    .map(DType::safetensorsName)
+                                    .toList() + ")");
         }
         long[] shape = longs(info.get("shape"));
         if (shape == null || Arrays.stream(shape).anyMatch(d -> d < 0)) {
@@ -117,8 +123,11 @@ public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
         long begin = offsets[0];
         long end = offsets[1];
         if (begin < 0 || end < begin || end > data.byteSize()) {
-            throw badTensor(path, name, "data_offsets [" + begin + ", " + end + "] lie outside the data section ("
-                    + data.byteSize() + " bytes)");
+            throw badTensor(
+                    path,
+                    name,
+                    "data_offsets [" + begin + ", " + end + "] lie outside the data section (" + data.byteSize()
+                            + " bytes)");
         }
         long expected;
         try {
@@ -127,8 +136,11 @@ public final class SafetensorsCheckpoint extends TensorMapCheckpoint {
             expected = -1;
         }
         if (end - begin != expected) {
-            throw badTensor(path, name, "data_offsets [" + begin + ", " + end + "] span " + (end - begin)
-                    + " bytes but " + dtype + Arrays.toString(shape) + " needs " + expected);
+            throw badTensor(
+                    path,
+                    name,
+                    "data_offsets [" + begin + ", " + end + "] span " + (end - begin) + " bytes but " + dtype
+                            + Arrays.toString(shape) + " needs " + expected);
         }
         return new Tensor(name, dtype, shape, data.asSlice(begin, end - begin));
     }

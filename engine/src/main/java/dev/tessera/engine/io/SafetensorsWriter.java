@@ -2,7 +2,6 @@ package dev.tessera.engine.io;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -33,8 +32,7 @@ import java.util.Set;
 public final class SafetensorsWriter {
     private static final int COPY_CHUNK = 1 << 20;
 
-    private SafetensorsWriter() {
-    }
+    private SafetensorsWriter() {}
 
     /**
      * Writes {@code tensors} (names must be unique and not {@code __metadata__}) and the optional {@code metadata}
@@ -50,7 +48,9 @@ public final class SafetensorsWriter {
         try {
             temp = Files.createTempFile(target.getParent(), "." + target.getFileName(), ".tmp");
             try (FileChannel ch = FileChannel.open(temp, StandardOpenOption.WRITE)) {
-                writeFully(ch, ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
+                writeFully(
+                        ch,
+                        ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length));
                 writeFully(ch, ByteBuffer.wrap(header));
                 byte[] chunk = new byte[COPY_CHUNK];
                 for (Tensor t : list) writeSegment(ch, t.data(), chunk);

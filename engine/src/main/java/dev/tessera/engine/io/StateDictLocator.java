@@ -16,12 +16,12 @@ import java.util.Set;
 final class StateDictLocator {
     /** Keys under which training scripts store the weights, tried in this order. */
     static final List<String> WRAPPER_KEYS = List.of("model", "state_dict", "module", "ema", "model_ema");
+
     private static final String DDP_PREFIX = "module.";
     /** Nesting limit for flattening; real checkpoints nest a handful of levels. */
     private static final int MAX_DEPTH = 64;
 
-    private StateDictLocator() {
-    }
+    private StateDictLocator() {}
 
     /**
      * The tensors of the state dict, keyed and ordered as in the file:
@@ -34,8 +34,9 @@ final class StateDictLocator {
      */
     static Map<String, TensorRef> locate(Path file, Object root) {
         if (!(root instanceof Map<?, ?> top)) {
-            throw new CheckpointException(file, "the checkpoint holds " + PickleGlobals.describe(root)
-                    + ", not a dict of tensors (a state dict)");
+            throw new CheckpointException(
+                    file,
+                    "the checkpoint holds " + PickleGlobals.describe(root) + ", not a dict of tensors (a state dict)");
         }
         Map<String, TensorRef> tensors = new LinkedHashMap<>();
         if (!top.isEmpty() && top.values().stream().allMatch(v -> v instanceof TensorRef)) {
@@ -62,16 +63,16 @@ final class StateDictLocator {
         return false;
     }
 
-    private static void flatten(Path file, Map<?, ?> map, String prefix, Map<String, TensorRef> out,
-                                Set<Object> visiting, int depth) {
+    private static void flatten(
+            Path file, Map<?, ?> map, String prefix, Map<String, TensorRef> out, Set<Object> visiting, int depth) {
         // A pickle can make a dict contain itself; the visiting set and depth cap keep the walk finite.
         if (depth > MAX_DEPTH || !visiting.add(map)) return;
         for (Map.Entry<?, ?> e : map.entrySet()) {
             String key = prefix + keyText(e.getKey());
             if (e.getValue() instanceof TensorRef t) {
                 if (out.putIfAbsent(key, t) != null) {
-                    throw new CheckpointException(file, "two tensors in the checkpoint have the key '"
-                            + Untrusted.text(key) + "'");
+                    throw new CheckpointException(
+                            file, "two tensors in the checkpoint have the key '" + Untrusted.text(key) + "'");
                 }
             } else if (e.getValue() instanceof Map<?, ?> inner) {
                 flatten(file, inner, key + ".", out, visiting, depth + 1);

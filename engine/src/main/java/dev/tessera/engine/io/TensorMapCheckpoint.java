@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.Tensor;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -33,8 +32,9 @@ public abstract class TensorMapCheckpoint implements Checkpoint {
     public Tensor tensor(String key) {
         Tensor t = tensors.get(key);
         if (t == null) {
-            throw new CheckpointException(path, "missing tensor '" + Untrusted.text(key) + "'"
-                    + KeySuggestions.didYouMean(key, tensors.keySet()));
+            throw new CheckpointException(
+                    path,
+                    "missing tensor '" + Untrusted.text(key) + "'" + KeySuggestions.didYouMean(key, tensors.keySet()));
         }
         return t;
     }

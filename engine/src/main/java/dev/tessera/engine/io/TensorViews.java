@@ -2,7 +2,6 @@ package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -13,8 +12,7 @@ import java.util.Arrays;
  * (the normal case for state dicts, no copy), otherwise a contiguous copy.
  */
 final class TensorViews {
-    private TensorViews() {
-    }
+    private TensorViews() {}
 
     /**
      * Caps the memory spent on copies of non-contiguous tensors. Such copies can be far larger than the file
@@ -30,9 +28,12 @@ final class TensorViews {
 
         void spend(Path file, String key, long bytes) {
             if (bytes > left) {
-                throw new CheckpointException(file, "tensor '" + Untrusted.text(key) + "' is a non-contiguous "
-                        + "view whose contiguous copy (" + bytes + " bytes) would exceed the memory allowed for such "
-                        + "copies");
+                throw new CheckpointException(
+                        file,
+                        "tensor '" + Untrusted.text(key) + "' is a non-contiguous "
+                                + "view whose contiguous copy (" + bytes
+                                + " bytes) would exceed the memory allowed for such "
+                                + "copies");
             }
             left -= bytes;
         }
@@ -68,14 +69,18 @@ final class TensorViews {
                 lastElement = Math.addExact(lastElement, Math.multiplyExact(size[d] - 1, stride[d]));
             }
         } catch (ArithmeticException e) {
-            throw new CheckpointException(file, "tensor '" + Untrusted.text(key) + "' has an invalid layout (size "
-                    + Arrays.toString(size) + ", stride " + Arrays.toString(stride) + ", offset " + ref.offset() + ")");
+            throw new CheckpointException(
+                    file,
+                    "tensor '" + Untrusted.text(key) + "' has an invalid layout (size " + Arrays.toString(size)
+                            + ", stride " + Arrays.toString(stride) + ", offset " + ref.offset() + ")");
         }
         if (lastElement >= storageElements) {
-            throw new CheckpointException(file, "tensor '" + Untrusted.text(key) + "' (size " + Arrays.toString(size)
-                    + ", stride " + Arrays.toString(stride) + ", offset " + ref.offset()
-                    + ") reaches past the end of storage '"
-                    + Untrusted.text(ref.storage().key()) + "' (" + storageElements + " elements)");
+            throw new CheckpointException(
+                    file,
+                    "tensor '" + Untrusted.text(key) + "' (size " + Arrays.toString(size)
+                            + ", stride " + Arrays.toString(stride) + ", offset " + ref.offset()
+                            + ") reaches past the end of storage '"
+                            + Untrusted.text(ref.storage().key()) + "' (" + storageElements + " elements)");
         }
         if (isContiguous(size, stride)) {
             return new Tensor(key, dtype, size, storage.asSlice(ref.offset() * item, byteCount));

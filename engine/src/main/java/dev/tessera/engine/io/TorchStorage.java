@@ -1,7 +1,6 @@
 package dev.tessera.engine.io;
 
 import dev.tessera.engine.tensor.DType;
-
 import java.util.List;
 
 /**
@@ -23,8 +22,8 @@ record TorchStorage(String key, DType dtype, long numel) {
             throw PickleException.malformed("a storage key is not a string");
         }
         if (!(t.get(4) instanceof Long numel) || numel < 0) {
-            throw PickleException.malformed("storage '" + Untrusted.text(key.toString())
-                    + "' has an invalid element count");
+            throw PickleException.malformed(
+                    "storage '" + Untrusted.text(key.toString()) + "' has an invalid element count");
         }
         return new TorchStorage(key.toString(), g.storageType(), numel);
     }

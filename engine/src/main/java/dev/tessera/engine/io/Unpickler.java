@@ -89,6 +89,7 @@ final class Unpickler {
     private final ArrayList<Object> stack = new ArrayList<>();
     /** Stack heights at each MARK, innermost last. */
     private final ArrayDeque<Integer> marks = new ArrayDeque<>();
+
     private final Map<Long, Object> memo = new HashMap<>();
 
     /**
@@ -114,8 +115,10 @@ final class Unpickler {
             }
         } catch (PickleException e) {
             if (!e.isMalformed()) throw new CheckpointException(file, e.getMessage());
-            throw new CheckpointException(file, "malformed checkpoint pickle '" + Untrusted.text(programName) + "' ("
-                    + e.getMessage() + ", opcode at byte " + opStart + ")");
+            throw new CheckpointException(
+                    file,
+                    "malformed checkpoint pickle '" + Untrusted.text(programName) + "' (" + e.getMessage()
+                            + ", opcode at byte " + opStart + ")");
         }
     }
 
@@ -123,13 +126,15 @@ final class Unpickler {
         switch (op) {
             case PROTO -> {
                 int protocol = u8();
-                if (protocol > HIGHEST_PROTOCOL) throw PickleException.malformed("pickle protocol " + protocol
-                        + " is not supported (at most " + HIGHEST_PROTOCOL + ")");
+                if (protocol > HIGHEST_PROTOCOL)
+                    throw PickleException.malformed(
+                            "pickle protocol " + protocol + " is not supported (at most " + HIGHEST_PROTOCOL + ")");
             }
             case FRAME -> bytes(8); // framing is only a buffering hint for streaming readers
             case MARK -> marks.push(stack.size());
             case POP -> {
-                if (!marks.isEmpty() && marks.peek() == stack.size()) marks.pop(); else pop();
+                if (!marks.isEmpty() && marks.peek() == stack.size()) marks.pop();
+                else pop();
             }
             case POP_MARK -> popMark();
             case DUP -> push(peek());
@@ -225,8 +230,9 @@ final class Unpickler {
             }
             case BUILD -> build(pop(), peek());
             case BINPERSID -> push(TorchStorage.fromPersistentId(pop()));
-            default -> throw PickleException.malformed(String.format(
-                    "opcode 0x%02x is not one torch.save writes (protocols 2 to 5)", op));
+            default ->
+                throw PickleException.malformed(
+                        String.format("opcode 0x%02x is not one torch.save writes (protocols 2 to 5)", op));
         }
     }
 
@@ -275,15 +281,21 @@ final class Unpickler {
      */
     static Object dictKey(Object key) {
         if (isScalar(key)) return key;
-        if (key instanceof List<?> t && !(key instanceof ArrayList<?>) && t.stream().allMatch(Unpickler::isScalar)) {
+        if (key instanceof List<?> t
+                && !(key instanceof ArrayList<?>)
+                && t.stream().allMatch(Unpickler::isScalar)) {
             return key;
         }
         return new IdentityKey(key);
     }
 
     private static boolean isScalar(Object v) {
-        return v == null || v instanceof String || v instanceof Long || v instanceof BigInteger
-                || v instanceof Double || v instanceof Boolean;
+        return v == null
+                || v instanceof String
+                || v instanceof Long
+                || v instanceof BigInteger
+                || v instanceof Double
+                || v instanceof Boolean;
     }
 
     /** A dict key compared by identity; see {@link #dictKey}. */
@@ -374,7 +386,9 @@ final class Unpickler {
 
     private int i32() {
         need(4);
-        int v = (program[pos] & 0xff) | (program[pos + 1] & 0xff) << 8 | (program[pos + 2] & 0xff) << 16
+        int v = (program[pos] & 0xff)
+                | (program[pos + 1] & 0xff) << 8
+                | (program[pos + 2] & 0xff) << 16
                 | (program[pos + 3] & 0xff) << 24;
         pos += 4;
         return v;

@@ -7,8 +7,7 @@ package dev.tessera.engine.io;
 final class Untrusted {
     private static final int MAX_LENGTH = 200;
 
-    private Untrusted() {
-    }
+    private Untrusted() {}
 
     static String text(String s) {
         StringBuilder out = new StringBuilder(Math.min(s.length(), MAX_LENGTH) + 8);

@@ -22,6 +22,7 @@ import java.util.zip.Inflater;
 final class ZipArchive {
     /** Compression methods (APPNOTE 4.4.5). */
     static final int STORED = 0;
+
     static final int DEFLATED = 8;
 
     private static final int LOCAL_HEADER_SIG = 0x04034b50;
@@ -85,8 +86,10 @@ final class ZipArchive {
      */
     MemorySegment storedData(Entry e) {
         if (e.method() != STORED) {
-            throw new CheckpointException(path, "zip entry " + e.label() + " is compressed (method "
-                    + e.method() + "); tensor data must be stored uncompressed, as torch.save writes it");
+            throw new CheckpointException(
+                    path,
+                    "zip entry " + e.label() + " is compressed (method " + e.method()
+                            + "); tensor data must be stored uncompressed, as torch.save writes it");
         }
         return rawData(e);
     }
@@ -101,14 +104,17 @@ final class ZipArchive {
         return switch (e.method()) {
             case STORED -> {
                 if (raw.byteSize() != e.size()) {
-                    throw corrupt("stored entry " + e.label() + " has compressed size " + raw.byteSize()
-                            + " but size " + e.size());
+                    throw corrupt("stored entry " + e.label() + " has compressed size " + raw.byteSize() + " but size "
+                            + e.size());
                 }
                 yield raw.toArray(ValueLayout.JAVA_BYTE);
             }
             case DEFLATED -> inflate(e, raw);
-            default -> throw new CheckpointException(path, "zip entry " + e.label()
-                    + " uses compression method " + e.method() + ", which is not supported (only stored and deflated)");
+            default ->
+                throw new CheckpointException(
+                        path,
+                        "zip entry " + e.label() + " uses compression method " + e.method()
+                                + ", which is not supported (only stored and deflated)");
         };
     }
 
@@ -198,7 +204,9 @@ final class ZipArchive {
             } else if (count == U16_MAX || directorySize == U32_MAX || directoryOffset == U32_MAX) {
                 throw corrupt("zip64 fields without a zip64 end-of-central-directory record");
             }
-            if (directoryOffset < 0 || directorySize < 0 || directoryOffset > end
+            if (directoryOffset < 0
+                    || directorySize < 0
+                    || directoryOffset > end
                     || directorySize > end - directoryOffset) {
                 throw corrupt("central directory (" + directorySize + " bytes at " + directoryOffset
                         + ") lies outside the file");
@@ -240,8 +248,8 @@ final class ZipArchive {
                 if (next > limit) throw corrupt("central directory record " + i + " runs past the directory");
 
                 long nameStart = pos + CENTRAL_HEADER_SIZE;
-                String name = new String(file.asSlice(nameStart, nameLength).toArray(ValueLayout.JAVA_BYTE),
-                        StandardCharsets.UTF_8);
+                String name = new String(
+                        file.asSlice(nameStart, nameLength).toArray(ValueLayout.JAVA_BYTE), StandardCharsets.UTF_8);
                 long[] fields = {uncompressedSize, compressedSize, localHeaderOffset};
                 applyZip64Extra(name, nameStart + nameLength, extraLength, fields);
                 if (fields[0] < 0 || fields[1] < 0 || fields[2] < 0 || fields[2] >= size) {

@@ -39,7 +39,8 @@ public final class KvCache {
 
     /** Forgets every position from {@code newLength} on (rejected drafts). */
     public void truncate(int newLength) {
-        if (newLength < 0 || newLength > length) throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
+        if (newLength < 0 || newLength > length)
+            throw new IllegalArgumentException("cannot truncate " + length + " to " + newLength);
         length = newLength;
     }
 
@@ -73,7 +74,8 @@ public final class KvCache {
                     int row = (bh * d + e) * cap + length;
                     for (int t = 0; t < n; t++) k[row + t] = src[ks + t * ld + e];
                 }
-                for (int t = 0; t < n; t++) System.arraycopy(src, s + t * ld + vOff + h * d, vv, (bh * cap + length + t) * d, d);
+                for (int t = 0; t < n; t++)
+                    System.arraycopy(src, s + t * ld + vOff + h * d, vv, (bh * cap + length + t) * d, d);
             }
         }
     }
@@ -82,16 +84,52 @@ public final class KvCache {
      * Attention of the n new queries of every row ({@code q[qOff + (b·n + i)·ldq + h·d + e]}) over the prefix and
      * the n stored positions, into {@code out[outOff + (b·n + i)·ldo + h·d + e]}; see {@link Ops#attention}.
      */
-    public void attend(Ops ops, int layer, float[] q, int qOff, int ldq, int n, boolean causal, float[] scale,
-                       float[] out, int outOff, int ldo) {
+    public void attend(
+            Ops ops,
+            int layer,
+            float[] q,
+            int qOff,
+            int ldq,
+            int n,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         attend(ops, layer, rows, q, qOff, ldq, n, causal, scale, out, outOff, ldo);
     }
 
     /** {@link #attend} for the first {@code rows} sequences only. */
-    public void attend(Ops ops, int layer, int rows, float[] q, int qOff, int ldq, int n, boolean causal, float[] scale,
-                       float[] out, int outOff, int ldo) {
+    public void attend(
+            Ops ops,
+            int layer,
+            int rows,
+            float[] q,
+            int qOff,
+            int ldq,
+            int n,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         if (rows > this.rows) throw new IllegalArgumentException(rows + " rows in a cache of " + this.rows);
-        ops.attention(rows, heads, n, headDim, q, qOff, ldq, kT[layer], v[layer], capacity, length + n, causal, scale,
-                out, outOff, ldo);
+        ops.attention(
+                rows,
+                heads,
+                n,
+                headDim,
+                q,
+                qOff,
+                ldq,
+                kT[layer],
+                v[layer],
+                capacity,
+                length + n,
+                causal,
+                scale,
+                out,
+                outOff,
+                ldo);
     }
 }

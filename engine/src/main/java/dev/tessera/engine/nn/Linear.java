@@ -2,8 +2,8 @@ package dev.tessera.engine.nn;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 /**
  * A linear layer {@code y = x·Wᵀ + b} as PyTorch stores it: {@code weight [out, in]} row-major, optional
@@ -13,7 +13,8 @@ import java.lang.foreign.MemorySegment;
  * <p>The CPU GEMM reads weights in {@link WeightPanels} layout: {@link #panels()} builds that copy once, on first
  * use, and then releases the checkpoint pages of the original from memory (they are read back from the file only
  * if something asks for {@link #w(int, int)} again), so the process holds each weight once. The panels' element
- * {@link WeightPanels.Format format} is chosen when the layer is created (an argument of loading, never process state); {@link #w(int, int)} returns
+ * {@link WeightPanels.Format format} is chosen when the layer is created (an argument of loading, never process state);
+ * {@link #w(int, int)} returns
  * the weight as that format holds it, so the reference backend computes the same products.
  */
 public final class Linear {
@@ -30,14 +31,15 @@ public final class Linear {
 
     public Linear(MemorySegment weight, float[] bias, int out, int in, WeightPanels.Format format) {
         if (weight.byteSize() != (long) out * in * Float.BYTES) {
-            throw new IllegalArgumentException("weight of " + weight.byteSize() + " bytes for [" + out + ", " + in + "]");
+            throw new IllegalArgumentException(
+                    "weight of " + weight.byteSize() + " bytes for [" + out + ", " + in + "]");
         }
         if (bias != null && bias.length != out) throw new IllegalArgumentException("bias length " + bias.length);
         this.weight = weight;
         this.bias = bias;
         this.out = out;
         this.in = in;
-        this.format = java.util.Objects.requireNonNull(format);
+        this.format = Objects.requireNonNull(format);
     }
 
     /**
@@ -52,7 +54,8 @@ public final class Linear {
     }
 
     /** Reads a linear layer whose weight must be {@code [out, in]}; its panels hold {@code format}. */
-    public static Linear load(Checkpoint ckpt, String prefix, boolean withBias, int out, int in, WeightPanels.Format format) {
+    public static Linear load(
+            Checkpoint ckpt, String prefix, boolean withBias, int out, int in, WeightPanels.Format format) {
         Tensor w = ckpt.tensor(prefix + ".weight", out, in);
         float[] b = withBias ? ckpt.tensor(prefix + ".bias", out).toFloatArray() : null;
         return new Linear(Weights.f32(w), b, out, in, format);
@@ -63,8 +66,10 @@ public final class Linear {
      * projections of the same input run as one GEMM (e.g. the gate and up projections of a SwiGLU FFN).
      */
     public static Linear stack(Linear a, Linear b) {
-        if (a.in != b.in) throw new IllegalArgumentException("cannot stack layers with " + a.in + " and " + b.in + " inputs");
-        if (a.format != b.format) throw new IllegalArgumentException("cannot stack " + a.format + " and " + b.format + " layers");
+        if (a.in != b.in)
+            throw new IllegalArgumentException("cannot stack layers with " + a.in + " and " + b.in + " inputs");
+        if (a.format != b.format)
+            throw new IllegalArgumentException("cannot stack " + a.format + " and " + b.format + " layers");
         long na = (long) a.out * a.in * Float.BYTES, nb = (long) b.out * b.in * Float.BYTES;
         MemorySegment w = MemorySegment.ofArray(new float[(a.out + b.out) * a.in]);
         MemorySegment.copy(a.weight, 0, w, 0, na);

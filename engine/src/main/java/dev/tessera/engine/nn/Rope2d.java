@@ -7,7 +7,7 @@ package dev.tessera.engine.nn;
  * the table: see {@link #llamaGen} and {@link #scaledGrid}.
  */
 public final class Rope2d {
-    private final float[] cos, sin;   // [positions][hd/2]
+    private final float[] cos, sin; // [positions][hd/2]
     private final int pairs;
 
     private Rope2d(float[] cos, float[] sin, int pairs) {
@@ -16,7 +16,9 @@ public final class Rope2d {
         this.pairs = pairs;
     }
 
-    /** {@code f_k = 1 / base^(2k/(hd/2))} for k < hd/4, in float32 ({@code 1/(base ** (arange(0, hd/2, 2)/(hd/2)))}). */
+    /**
+     * {@code f_k = 1 / base^(2k/(hd/2))} for k < hd/4, in float32 ({@code 1/(base ** (arange(0, hd/2, 2)/(hd/2)))}).
+     */
     public static float[] frequencies(int headDim, float base) {
         int half = headDim / 2, F = half / 2;
         float[] freq = new float[F];

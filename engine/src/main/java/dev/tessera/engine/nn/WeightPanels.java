@@ -1,10 +1,11 @@
 package dev.tessera.engine.nn;
 
 import dev.tessera.engine.ops.Parallel;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import java.util.Locale;
 
 /**
  * The layout the CPU GEMM reads weights in: a row-major matrix {@code [rows, cols]} (a linear weight
@@ -15,7 +16,8 @@ import java.lang.foreign.ValueLayout;
  * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
  * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
  * token, at the price of results that are no longer those of the float32 checkpoint (8 significant bits, 2 to 3
- * decimal digits, per weight). The format is an argument of loading (the model loaders and {@link Linear} take it), never
+ * decimal digits, per weight). The format is an argument of loading (the model loaders and {@link Linear} take it),
+ * never
  * process state: two models packed in different formats live side by side, each {@link Linear} keeps its own.
  */
 public final class WeightPanels {
@@ -27,7 +29,8 @@ public final class WeightPanels {
 
     /** How panel elements are stored. */
     public enum Format {
-        F32(4), BF16(2);
+        F32(4),
+        BF16(2);
 
         /** Bytes per element. */
         public final int bytes;
@@ -38,7 +41,7 @@ public final class WeightPanels {
 
         /** "f32" or "bf16" (any case); null for anything else. */
         public static Format parse(String s) {
-            return switch (s == null ? "" : s.toLowerCase(java.util.Locale.ROOT)) {
+            return switch (s == null ? "" : s.toLowerCase(Locale.ROOT)) {
                 case "f32", "fp32", "float32" -> F32;
                 case "bf16", "bfloat16" -> BF16;
                 default -> null;
@@ -63,8 +66,7 @@ public final class WeightPanels {
         return fromBf16(toBf16(f));
     }
 
-    private WeightPanels() {
-    }
+    private WeightPanels() {}
 
     public static int panels(int rows) {
         return (rows + WIDTH - 1) / WIDTH;
@@ -79,13 +81,13 @@ public final class WeightPanels {
     public static MemorySegment pack(MemorySegment w, int rows, int cols, Format f) {
         int P = panels(rows);
         MemorySegment out = Arena.ofAuto().allocate((long) P * cols * WIDTH * f.bytes, 64);
-        final int T = 64;   // transpose 64×64 tiles through a small array
+        final int T = 64; // transpose 64×64 tiles through a small array
         Parallel.forEach(P, p -> {
             float[] tile = new float[WIDTH * T];
             int r0 = p * WIDTH, nRows = Math.min(WIDTH, rows - r0);
             for (int k0 = 0; k0 < cols; k0 += T) {
                 int nk = Math.min(T, cols - k0);
-                java.util.Arrays.fill(tile, 0f);
+                Arrays.fill(tile, 0f);
                 for (int i = 0; i < nRows; i++) {
                     MemorySegment.copy(w, Weights.F32, 4L * ((long) (r0 + i) * cols + k0), tile, i * T, nk);
                 }

@@ -2,7 +2,6 @@ package dev.tessera.engine.nn;
 
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -12,8 +11,7 @@ public final class Weights {
     /** Little-endian float32, unaligned (checkpoint storages carry no alignment promise). */
     public static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
-    private Weights() {
-    }
+    private Weights() {}
 
     /** The float32 bytes of {@code t}: the mapped slice itself for F32, a widened copy otherwise. */
     public static MemorySegment f32(Tensor t) {

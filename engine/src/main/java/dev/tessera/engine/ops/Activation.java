@@ -21,7 +21,7 @@ public enum Activation {
             case GELU_TANH -> (float) (0.5 * x * (1.0 + Math.tanh(SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))));
             case GELU_ERF -> (float) (0.5 * x * (1.0 + Erf.erf(x / Math.sqrt(2.0))));
             case SILU -> (float) (x / (1.0 + Math.exp(-x)));
-            case RELU -> x > 0f ? x : (x == x ? 0f : x);   // NaN stays NaN, as torch.relu
+            case RELU -> x > 0f ? x : (x == x ? 0f : x); // NaN stays NaN, as torch.relu
         };
     }
 }

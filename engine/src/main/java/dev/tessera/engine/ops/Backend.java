@@ -25,6 +25,5 @@ public interface Backend {
     Ops open(String selector);
 
     /** One device: the spec that opens it and a line describing it. */
-    record Device(String spec, String description) {
-    }
+    record Device(String spec, String description) {}
 }

@@ -1,7 +1,6 @@
 package dev.tessera.engine.ops;
 
 import dev.tessera.engine.TesseraException;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.ServiceLoader;
@@ -12,13 +11,12 @@ import java.util.ServiceLoader;
  * the engine does not depend on them.
  */
 public final class Backends {
-    private Backends() {
-    }
+    private Backends() {}
 
     /** Every backend on the class path, the CPU backend first. */
     public static List<Backend> all() {
         List<Backend> list = new ArrayList<>();
-        list.add(new CpuBackend());   // registered as a service too; listed first even where services were lost
+        list.add(new CpuBackend()); // registered as a service too; listed first even where services were lost
         for (Backend b : ServiceLoader.load(Backend.class, Backends.class.getClassLoader())) {
             if (!b.name().equals("cpu")) list.add(b);
         }
@@ -33,13 +31,16 @@ public final class Backends {
         }
         List<String> names = all.stream().map(Backend::name).toList();
         String hint = name.equals("opencl")
-                ? " (the OpenCL backend is the tessera-opencl module: put it and LWJGL on the class path)" : "";
-        throw new TesseraException("no compute backend '" + name + "'" + hint + "; available: " + String.join(", ", names));
+                ? " (the OpenCL backend is the tessera-opencl module: put it and LWJGL on the class path)"
+                : "";
+        throw new TesseraException(
+                "no compute backend '" + name + "'" + hint + "; available: " + String.join(", ", names));
     }
 
     /** Opens a device spec such as {@code cpu}, {@code opencl} or {@code opencl:0:1}. */
     public static Ops open(String spec) {
-        if (spec == null || spec.isBlank()) throw new TesseraException("empty device spec (expected cpu or opencl[:PLATFORM:DEVICE])");
+        if (spec == null || spec.isBlank())
+            throw new TesseraException("empty device spec (expected cpu or opencl[:PLATFORM:DEVICE])");
         String s = spec.trim();
         int colon = s.indexOf(':');
         String name = colon < 0 ? s : s.substring(0, colon);

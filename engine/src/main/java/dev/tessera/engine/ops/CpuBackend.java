@@ -1,7 +1,6 @@
 package dev.tessera.engine.ops;
 
 import dev.tessera.engine.TesseraException;
-
 import java.util.List;
 
 /** The built-in backend: {@code cpu} ({@link CpuOps}) and {@code cpu:reference} ({@link ReferenceOps}). */
@@ -14,7 +13,8 @@ public final class CpuBackend implements Backend {
 
     @Override
     public List<Device> devices() {
-        return List.of(new Device("cpu", "Java Vector API, " + Runtime.getRuntime().availableProcessors() + " threads"),
+        return List.of(
+                new Device("cpu", "Java Vector API, " + Runtime.getRuntime().availableProcessors() + " threads"),
                 new Device("cpu:reference", "scalar reference kernels (the test oracle; slow)"));
     }
 
@@ -23,7 +23,8 @@ public final class CpuBackend implements Backend {
         return switch (selector) {
             case "" -> Ops.cpu();
             case "reference" -> Ops.reference();
-            default -> throw new TesseraException("unknown CPU device 'cpu:" + selector + "' (expected cpu or cpu:reference)");
+            default ->
+                throw new TesseraException("unknown CPU device 'cpu:" + selector + "' (expected cpu or cpu:reference)");
         };
     }
 }

@@ -4,12 +4,12 @@ import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Weights;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.lang.foreign.MemorySegment;
 
 /**
  * The default backend: Vector API kernels (the machine's widest float vectors) spread over all cores by
@@ -21,8 +21,7 @@ public final class CpuOps implements Ops {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private CpuOps() {
-    }
+    private CpuOps() {}
 
     @Override
     public String name() {
@@ -30,8 +29,20 @@ public final class CpuOps implements Ops {
     }
 
     @Override
-    public void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
-                     float[] c, int cOff, int ldc, boolean accumulate) {
+    public void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
         Gemm.gemm(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
     }
 
@@ -53,8 +64,16 @@ public final class CpuOps implements Ops {
     // ---------------------------------------------------------------- normalisation and activations
 
     @Override
-    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
-                         int rowsPerGroup) {
+    public void modulate(
+            float[] x,
+            int xOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         Parallel.forRange(rows, Math.max(1, 16384 / Math.max(C, 1)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = xOff + r * C, sc = (r / rowsPerGroup) * modStride + scaleOff, sh = sc - scaleOff + shiftOff;
@@ -62,7 +81,10 @@ public final class CpuOps implements Ops {
                 for (; i < bound; i += L) {
                     FloatVector s = FloatVector.fromArray(S, mod, sc + i).add(1f);
                     // mul then add, two roundings as PyTorch's x.mul(1 + scale).add_(shift)
-                    FloatVector.fromArray(S, x, o + i).mul(s).add(FloatVector.fromArray(S, mod, sh + i)).intoArray(x, o + i);
+                    FloatVector.fromArray(S, x, o + i)
+                            .mul(s)
+                            .add(FloatVector.fromArray(S, mod, sh + i))
+                            .intoArray(x, o + i);
                 }
                 for (; i < C; i++) x[o + i] = x[o + i] * (1f + mod[sc + i]) + mod[sh + i];
             }
@@ -70,21 +92,34 @@ public final class CpuOps implements Ops {
     }
 
     @Override
-    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
-                         int gammaOff, int rowsPerGroup) {
+    public void addGated(
+            float[] x,
+            int xOff,
+            float[] y,
+            int yOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int gammaOff,
+            int rowsPerGroup) {
         Parallel.forRange(rows, Math.max(1, 16384 / Math.max(C, 1)), (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int o = xOff + r * C, yo = yOff + r * C, i = 0, bound = S.loopBound(C);
                 if (mod == null) {
                     for (; i < bound; i += L) {
-                        FloatVector.fromArray(S, x, o + i).add(FloatVector.fromArray(S, y, yo + i)).intoArray(x, o + i);
+                        FloatVector.fromArray(S, x, o + i)
+                                .add(FloatVector.fromArray(S, y, yo + i))
+                                .intoArray(x, o + i);
                     }
                     for (; i < C; i++) x[o + i] += y[yo + i];
                 } else {
                     int g = (r / rowsPerGroup) * modStride + gammaOff;
                     for (; i < bound; i += L) {
-                        FloatVector.fromArray(S, y, yo + i).mul(FloatVector.fromArray(S, mod, g + i))
-                                .add(FloatVector.fromArray(S, x, o + i)).intoArray(x, o + i);
+                        FloatVector.fromArray(S, y, yo + i)
+                                .mul(FloatVector.fromArray(S, mod, g + i))
+                                .add(FloatVector.fromArray(S, x, o + i))
+                                .intoArray(x, o + i);
                     }
                     for (; i < C; i++) x[o + i] += y[yo + i] * mod[g + i];
                 }
@@ -108,11 +143,15 @@ public final class CpuOps implements Ops {
                 float inv = (float) (1.0 / Math.sqrt(ss / C + eps));
                 i = 0;
                 if (weight == null) {
-                    for (; i < bound; i += L) FloatVector.fromArray(S, x, base + i).mul(inv).intoArray(out, o + i);
+                    for (; i < bound; i += L)
+                        FloatVector.fromArray(S, x, base + i).mul(inv).intoArray(out, o + i);
                     for (; i < C; i++) out[o + i] = x[base + i] * inv;
                 } else {
                     for (; i < bound; i += L) {
-                        FloatVector.fromArray(S, x, base + i).mul(inv).mul(FloatVector.fromArray(S, weight, i)).intoArray(out, o + i);
+                        FloatVector.fromArray(S, x, base + i)
+                                .mul(inv)
+                                .mul(FloatVector.fromArray(S, weight, i))
+                                .intoArray(out, o + i);
                     }
                     for (; i < C; i++) out[o + i] = x[base + i] * inv * weight[i];
                 }
@@ -121,8 +160,19 @@ public final class CpuOps implements Ops {
     }
 
     @Override
-    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
-                          float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+    public void layerNorm(
+            float[] x,
+            int xOff,
+            float[] out,
+            int outOff,
+            int rows,
+            int C,
+            float eps,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         Parallel.forRange(rows, 8, (r0, r1) -> {
             for (int r = r0; r < r1; r++) {
                 int base = xOff + r * C;
@@ -142,7 +192,8 @@ public final class CpuOps implements Ops {
                     int g = r / rowsPerGroup;
                     int sc = g * modStride + scaleOff, sh = g * modStride + shiftOff;
                     for (; i < bound; i += L) {
-                        FloatVector n = FloatVector.fromArray(S, x, base + i).sub(vm).mul(vi);
+                        FloatVector n =
+                                FloatVector.fromArray(S, x, base + i).sub(vm).mul(vi);
                         FloatVector s = FloatVector.fromArray(S, mod, sc + i).add(1f);
                         n.fma(s, FloatVector.fromArray(S, mod, sh + i)).intoArray(out, o + i);
                     }
@@ -196,15 +247,18 @@ public final class CpuOps implements Ops {
                 return;
             }
             case GELU_TANH -> {
-                for (; i < bound; i += L) VectorMath.geluTanh(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < bound; i += L)
+                    VectorMath.geluTanh(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
                 for (; i < n; i++) x[off + i] = VectorMath.geluTanh(x[off + i]);
             }
             case SILU -> {
-                for (; i < bound; i += L) VectorMath.silu(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < bound; i += L)
+                    VectorMath.silu(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
                 for (; i < n; i++) x[off + i] = VectorMath.silu(x[off + i]);
             }
             case GELU_ERF -> {
-                for (; i < bound; i += L) VectorMath.geluErf(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+                for (; i < bound; i += L)
+                    VectorMath.geluErf(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
                 for (; i < n; i++) x[off + i] = VectorMath.geluErf(x[off + i]);
             }
             case RELU -> {
@@ -228,7 +282,7 @@ public final class CpuOps implements Ops {
         int i = 0, bound = S.loopBound(n);
         FloatVector mv = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         for (; i < bound; i += L) mv = mv.max(FloatVector.fromArray(S, x, off + i));
-        float max = mv.reduceLanes(VectorOperators.MAX);   // exact in any order
+        float max = mv.reduceLanes(VectorOperators.MAX); // exact in any order
         for (; i < n; i++) max = Math.max(max, x[off + i]);
         float shift = -max * scale;
         FloatVector acc = FloatVector.zero(S);
@@ -253,12 +307,46 @@ public final class CpuOps implements Ops {
     // ---------------------------------------------------------------- attention
 
     @Override
-    public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+    public void attention(
+            int B,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         if ((l <= 4 || l <= FEW_QUERIES && !causal) && d % L == 0) {
             // token-by-token decoding, or a short run of tokens seeing the same keys (one diagonal of NAR): a few
             // queries per head, where GEMM set-up would dominate
-            Parallel.forEach(B * H, bh -> attendFew(bh / H, bh % H, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale[bh % H], out, outOff, ldo));
+            Parallel.forEach(
+                    B * H,
+                    bh -> attendFew(
+                            bh / H,
+                            bh % H,
+                            H,
+                            l,
+                            d,
+                            q,
+                            qOff,
+                            ldq,
+                            kT,
+                            v,
+                            tMax,
+                            T,
+                            causal,
+                            scale[bh % H],
+                            out,
+                            outOff,
+                            ldo));
             return;
         }
         MemorySegment qs = MemorySegment.ofArray(q);
@@ -270,21 +358,45 @@ public final class CpuOps implements Ops {
             int b = bh / H, h = bh % H;
             float[] p = Scratch.get(Scratch.ATTN_SCORES, rows * T);
             // scores[i, t] = q_i · k_t  (kᵀ is stored [d, tMax], so this is a plain A·B product)
-            Gemm.gemm(rows, T, d, qs, qOff + (long) (b * l + i0) * ldq + h * d, ldq,
-                    kT, bh * d * tMax, tMax, p, 0, T, false);
+            Gemm.gemm(
+                    rows,
+                    T,
+                    d,
+                    qs,
+                    qOff + (long) (b * l + i0) * ldq + h * d,
+                    ldq,
+                    kT,
+                    bh * d * tMax,
+                    tMax,
+                    p,
+                    0,
+                    T,
+                    false);
             if (causal) {
                 // query i0 + i sees keys t < T − l + i0 + i + 1; the rest of its row gets probability 0
                 for (int i = 0; i < rows; i++) {
                     int keys = T - l + i0 + i + 1;
                     softmaxScaled(p, i * T, keys, scale[h]);
-                    java.util.Arrays.fill(p, i * T + keys, (i + 1) * T, 0f);
+                    Arrays.fill(p, i * T + keys, (i + 1) * T, 0f);
                 }
             } else {
                 for (int i = 0; i < rows; i++) softmaxScaled(p, i * T, T, scale[h]);
             }
             // out_i = Σ_t p[i, t]·v_t
-            Gemm.gemm(rows, d, T, MemorySegment.ofArray(p), 0, T, v, bh * tMax * d, d,
-                    out, outOff + (b * l + i0) * ldo + h * d, ldo, false);
+            Gemm.gemm(
+                    rows,
+                    d,
+                    T,
+                    MemorySegment.ofArray(p),
+                    0,
+                    T,
+                    v,
+                    bh * tMax * d,
+                    d,
+                    out,
+                    outOff + (b * l + i0) * ldo + h * d,
+                    ldo,
+                    false);
         });
     }
 
@@ -293,13 +405,45 @@ public final class CpuOps implements Ops {
      * (scores: a fused multiply-add chain over the head dimension; outputs: over the keys), so both give the same
      * bits.
      */
-    private static void attendFew(int b, int h, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT,
-                                  float[] v, int tMax, int T, boolean causal, float scale, float[] out, int outOff, int ldo) {
+    private static void attendFew(
+            int b,
+            int h,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         int bh = b * H + h, kBase = bh * d * tMax, vBase = bh * tMax * d;
         float[] p = Scratch.get(Scratch.ATTN_SCORES, 4 * (T + L));
         int i = 0;
         if (!causal) {
-            for (; i + 4 <= l; i += 4) attendFour(qOff + (b * l + i) * ldq + h * d, ldq, d, q, kT, kBase, v, vBase, tMax, T, scale, p, out, outOff + (b * l + i) * ldo + h * d, ldo);
+            for (; i + 4 <= l; i += 4)
+                attendFour(
+                        qOff + (b * l + i) * ldq + h * d,
+                        ldq,
+                        d,
+                        q,
+                        kT,
+                        kBase,
+                        v,
+                        vBase,
+                        tMax,
+                        T,
+                        scale,
+                        p,
+                        out,
+                        outOff + (b * l + i) * ldo + h * d,
+                        ldo);
         }
         for (; i < l; i++) {
             int qi = qOff + (b * l + i) * ldq + h * d, keys = causal ? T - l + i + 1 : T;
@@ -309,7 +453,8 @@ public final class CpuOps implements Ops {
                 VectorMask<Float> m = S.indexInRange(t, keys);
                 FloatVector acc = FloatVector.zero(S);
                 for (int e = 0; e < d; e++) {
-                    acc = FloatVector.broadcast(S, q[qi + e]).fma(FloatVector.fromArray(S, kT, kBase + e * tMax + t, m), acc);
+                    acc = FloatVector.broadcast(S, q[qi + e])
+                            .fma(FloatVector.fromArray(S, kT, kBase + e * tMax + t, m), acc);
                 }
                 acc.intoArray(p, t, m);
             }
@@ -372,12 +517,26 @@ public final class CpuOps implements Ops {
      * same bits as one query at a time). The tiles are methods of their own: the profiling compiler gives up on a
      * method this size, which then stays slow until the optimising one gets to it.
      */
-    private static void attendFour(int qi, int ldq, int d, float[] q, float[] kT, int kBase, float[] v, int vBase,
-                                   int tMax, int T, float scale, float[] p, float[] out, int oi, int ldo) {
+    private static void attendFour(
+            int qi,
+            int ldq,
+            int d,
+            float[] q,
+            float[] kT,
+            int kBase,
+            float[] v,
+            int vBase,
+            int tMax,
+            int T,
+            float scale,
+            float[] p,
+            float[] out,
+            int oi,
+            int ldo) {
         int ld = T + L, q1 = qi + ldq, q2 = q1 + ldq, q3 = q2 + ldq;
         int t = 0;
         for (; t + 4 * L <= T; t += 4 * L) scoreTile(q, qi, q1, q2, q3, d, kT, kBase + t, tMax, p, t, ld);
-        for (; t < T; t += L) {   // the last keys, a vector at a time
+        for (; t < T; t += L) { // the last keys, a vector at a time
             VectorMask<Float> m = S.indexInRange(t, T);
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int e = 0; e < d; e++) {
@@ -415,31 +574,71 @@ public final class CpuOps implements Ops {
      * Scores of 4 queries (rows q0..q3 of q) against 4L keys from {@code k} (kᵀ rows tMax apart), with 4 x 4 vectors
      * in registers: each key vector and each q_i[e] loaded once for 16 FMAs. Into p[i·ld + t .. + 4L).
      */
-    private static void scoreTile(float[] q, int q0, int q1, int q2, int q3, int d, float[] kT, int k, int tMax,
-                                  float[] p, int t, int ld) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
-                a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    private static void scoreTile(
+            float[] q, int q0, int q1, int q2, int q3, int d, float[] kT, int k, int tMax, float[] p, int t, int ld) {
+        FloatVector a00 = FloatVector.zero(S),
+                a01 = a00,
+                a02 = a00,
+                a03 = a00,
+                a10 = a00,
+                a11 = a00,
+                a12 = a00,
+                a13 = a00,
+                a20 = a00,
+                a21 = a00,
+                a22 = a00,
+                a23 = a00,
+                a30 = a00,
+                a31 = a00,
+                a32 = a00,
+                a33 = a00;
         for (int e = 0; e < d; e++) {
             int ke = k + e * tMax;
-            FloatVector k0 = FloatVector.fromArray(S, kT, ke), k1 = FloatVector.fromArray(S, kT, ke + L),
-                    k2 = FloatVector.fromArray(S, kT, ke + 2 * L), k3 = FloatVector.fromArray(S, kT, ke + 3 * L);
+            FloatVector k0 = FloatVector.fromArray(S, kT, ke),
+                    k1 = FloatVector.fromArray(S, kT, ke + L),
+                    k2 = FloatVector.fromArray(S, kT, ke + 2 * L),
+                    k3 = FloatVector.fromArray(S, kT, ke + 3 * L);
             FloatVector x = FloatVector.broadcast(S, q[q0 + e]);
-            a00 = x.fma(k0, a00); a01 = x.fma(k1, a01); a02 = x.fma(k2, a02); a03 = x.fma(k3, a03);
+            a00 = x.fma(k0, a00);
+            a01 = x.fma(k1, a01);
+            a02 = x.fma(k2, a02);
+            a03 = x.fma(k3, a03);
             x = FloatVector.broadcast(S, q[q1 + e]);
-            a10 = x.fma(k0, a10); a11 = x.fma(k1, a11); a12 = x.fma(k2, a12); a13 = x.fma(k3, a13);
+            a10 = x.fma(k0, a10);
+            a11 = x.fma(k1, a11);
+            a12 = x.fma(k2, a12);
+            a13 = x.fma(k3, a13);
             x = FloatVector.broadcast(S, q[q2 + e]);
-            a20 = x.fma(k0, a20); a21 = x.fma(k1, a21); a22 = x.fma(k2, a22); a23 = x.fma(k3, a23);
+            a20 = x.fma(k0, a20);
+            a21 = x.fma(k1, a21);
+            a22 = x.fma(k2, a22);
+            a23 = x.fma(k3, a23);
             x = FloatVector.broadcast(S, q[q3 + e]);
-            a30 = x.fma(k0, a30); a31 = x.fma(k1, a31); a32 = x.fma(k2, a32); a33 = x.fma(k3, a33);
+            a30 = x.fma(k0, a30);
+            a31 = x.fma(k1, a31);
+            a32 = x.fma(k2, a32);
+            a33 = x.fma(k3, a33);
         }
         int r = t;
-        a00.intoArray(p, r); a01.intoArray(p, r + L); a02.intoArray(p, r + 2 * L); a03.intoArray(p, r + 3 * L);
+        a00.intoArray(p, r);
+        a01.intoArray(p, r + L);
+        a02.intoArray(p, r + 2 * L);
+        a03.intoArray(p, r + 3 * L);
         r += ld;
-        a10.intoArray(p, r); a11.intoArray(p, r + L); a12.intoArray(p, r + 2 * L); a13.intoArray(p, r + 3 * L);
+        a10.intoArray(p, r);
+        a11.intoArray(p, r + L);
+        a12.intoArray(p, r + 2 * L);
+        a13.intoArray(p, r + 3 * L);
         r += ld;
-        a20.intoArray(p, r); a21.intoArray(p, r + L); a22.intoArray(p, r + 2 * L); a23.intoArray(p, r + 3 * L);
+        a20.intoArray(p, r);
+        a21.intoArray(p, r + L);
+        a22.intoArray(p, r + 2 * L);
+        a23.intoArray(p, r + 3 * L);
         r += ld;
-        a30.intoArray(p, r); a31.intoArray(p, r + L); a32.intoArray(p, r + 2 * L); a33.intoArray(p, r + 3 * L);
+        a30.intoArray(p, r);
+        a31.intoArray(p, r + L);
+        a32.intoArray(p, r + 2 * L);
+        a33.intoArray(p, r + 3 * L);
     }
 
     /**
@@ -447,28 +646,68 @@ public final class CpuOps implements Ops {
      * {@code v0}), with 4 x 4 vectors in registers: each value vector and each p_i[t] loaded once for 16 FMAs.
      */
     private static void outputTile(float[] p, int ld, int T, float[] v, int v0, int d, float[] out, int o, int ldo) {
-        FloatVector a00 = FloatVector.zero(S), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00,
-                a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+        FloatVector a00 = FloatVector.zero(S),
+                a01 = a00,
+                a02 = a00,
+                a03 = a00,
+                a10 = a00,
+                a11 = a00,
+                a12 = a00,
+                a13 = a00,
+                a20 = a00,
+                a21 = a00,
+                a22 = a00,
+                a23 = a00,
+                a30 = a00,
+                a31 = a00,
+                a32 = a00,
+                a33 = a00;
         for (int t = 0; t < T; t++) {
             int vt = v0 + t * d;
-            FloatVector w0 = FloatVector.fromArray(S, v, vt), w1 = FloatVector.fromArray(S, v, vt + L),
-                    w2 = FloatVector.fromArray(S, v, vt + 2 * L), w3 = FloatVector.fromArray(S, v, vt + 3 * L);
+            FloatVector w0 = FloatVector.fromArray(S, v, vt),
+                    w1 = FloatVector.fromArray(S, v, vt + L),
+                    w2 = FloatVector.fromArray(S, v, vt + 2 * L),
+                    w3 = FloatVector.fromArray(S, v, vt + 3 * L);
             FloatVector x = FloatVector.broadcast(S, p[t]);
-            a00 = x.fma(w0, a00); a01 = x.fma(w1, a01); a02 = x.fma(w2, a02); a03 = x.fma(w3, a03);
+            a00 = x.fma(w0, a00);
+            a01 = x.fma(w1, a01);
+            a02 = x.fma(w2, a02);
+            a03 = x.fma(w3, a03);
             x = FloatVector.broadcast(S, p[ld + t]);
-            a10 = x.fma(w0, a10); a11 = x.fma(w1, a11); a12 = x.fma(w2, a12); a13 = x.fma(w3, a13);
+            a10 = x.fma(w0, a10);
+            a11 = x.fma(w1, a11);
+            a12 = x.fma(w2, a12);
+            a13 = x.fma(w3, a13);
             x = FloatVector.broadcast(S, p[2 * ld + t]);
-            a20 = x.fma(w0, a20); a21 = x.fma(w1, a21); a22 = x.fma(w2, a22); a23 = x.fma(w3, a23);
+            a20 = x.fma(w0, a20);
+            a21 = x.fma(w1, a21);
+            a22 = x.fma(w2, a22);
+            a23 = x.fma(w3, a23);
             x = FloatVector.broadcast(S, p[3 * ld + t]);
-            a30 = x.fma(w0, a30); a31 = x.fma(w1, a31); a32 = x.fma(w2, a32); a33 = x.fma(w3, a33);
+            a30 = x.fma(w0, a30);
+            a31 = x.fma(w1, a31);
+            a32 = x.fma(w2, a32);
+            a33 = x.fma(w3, a33);
         }
-        a00.intoArray(out, o); a01.intoArray(out, o + L); a02.intoArray(out, o + 2 * L); a03.intoArray(out, o + 3 * L);
+        a00.intoArray(out, o);
+        a01.intoArray(out, o + L);
+        a02.intoArray(out, o + 2 * L);
+        a03.intoArray(out, o + 3 * L);
         o += ldo;
-        a10.intoArray(out, o); a11.intoArray(out, o + L); a12.intoArray(out, o + 2 * L); a13.intoArray(out, o + 3 * L);
+        a10.intoArray(out, o);
+        a11.intoArray(out, o + L);
+        a12.intoArray(out, o + 2 * L);
+        a13.intoArray(out, o + 3 * L);
         o += ldo;
-        a20.intoArray(out, o); a21.intoArray(out, o + L); a22.intoArray(out, o + 2 * L); a23.intoArray(out, o + 3 * L);
+        a20.intoArray(out, o);
+        a21.intoArray(out, o + L);
+        a22.intoArray(out, o + 2 * L);
+        a23.intoArray(out, o + 3 * L);
         o += ldo;
-        a30.intoArray(out, o); a31.intoArray(out, o + L); a32.intoArray(out, o + 2 * L); a33.intoArray(out, o + 3 * L);
+        a30.intoArray(out, o);
+        a31.intoArray(out, o + L);
+        a32.intoArray(out, o + 2 * L);
+        a33.intoArray(out, o + 3 * L);
     }
 
     // ---------------------------------------------------------------- convolutions and image ops
@@ -487,10 +726,15 @@ public final class CpuOps implements Ops {
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
         float[] bias = conv.bias();
         for (int o = 0; o < cout; o++) {
-            java.util.Arrays.fill(out, outOff + o * P, outOff + (o + 1) * P, bias == null ? 0f : bias[o]);
+            Arrays.fill(out, outOff + o * P, outOff + (o + 1) * P, bias == null ? 0f : bias[o]);
         }
-        boolean pointwise = conv.kh() == 1 && conv.kw() == 1 && conv.stride() == 1 && conv.padTop() == 0
-                && conv.padLeft() == 0 && conv.padBottom() == 0 && conv.padRight() == 0;
+        boolean pointwise = conv.kh() == 1
+                && conv.kw() == 1
+                && conv.stride() == 1
+                && conv.padTop() == 0
+                && conv.padLeft() == 0
+                && conv.padBottom() == 0
+                && conv.padRight() == 0;
         if (pointwise) {
             Gemm.gemm(cout, P, K, conv.weight(), 0, K, in, inOff, P, out, outOff, P, true);
             return;
@@ -500,7 +744,10 @@ public final class CpuOps implements Ops {
         int blocks = (P + nb - 1) / nb;
         if (blocks >= 2 * Parallel.threads()) {
             // many blocks: one task per block, each single-threaded (nested GEMM runs inline)
-            Parallel.forEach(blocks, blk -> convBlock(in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff));
+            Parallel.forEach(
+                    blocks,
+                    blk -> convBlock(
+                            in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff));
         } else {
             for (int blk = 0; blk < blocks; blk++) {
                 convBlock(in, inOff, H, W, conv, ow, P, K, blk * nb, Math.min(nb, P - blk * nb), out, outOff);
@@ -512,8 +759,13 @@ public final class CpuOps implements Ops {
     static final int FEW_OUTPUTS = 4;
 
     private static boolean isSame3x3(Conv2d c) {
-        return c.kh() == 3 && c.kw() == 3 && c.stride() == 1 && c.padTop() == 1 && c.padLeft() == 1
-                && c.padBottom() == 1 && c.padRight() == 1;
+        return c.kh() == 3
+                && c.kw() == 3
+                && c.stride() == 1
+                && c.padTop() == 1
+                && c.padLeft() == 1
+                && c.padBottom() == 1
+                && c.padRight() == 1;
     }
 
     /**
@@ -526,27 +778,31 @@ public final class CpuOps implements Ops {
         float[] w = new float[cout * cin * 9];
         MemorySegment.copy(conv.weight(), Weights.F32, 0, w, 0, w.length);
         float[] bias = conv.bias();
-        int rowLen = W + 2 + L;   // a zero column each side, and room for a full vector load past the end
+        int rowLen = W + 2 + L; // a zero column each side, and room for a full vector load past the end
         int accLen = (W + L - 1) / L * L;
         Parallel.forRange(H, 2, (y0, y1) -> {
             float[] rows = new float[3 * rowLen];
             float[] acc = new float[cout * accLen];
             for (int y = y0; y < y1; y++) {
                 for (int o = 0; o < cout; o++) {
-                    java.util.Arrays.fill(acc, o * accLen, (o + 1) * accLen, bias == null ? 0f : bias[o]);
+                    Arrays.fill(acc, o * accLen, (o + 1) * accLen, bias == null ? 0f : bias[o]);
                 }
                 for (int c = 0; c < cin; c++) {
                     for (int r = 0; r < 3; r++) {
                         int iy = y + r - 1;
-                        if (iy < 0 || iy >= H) java.util.Arrays.fill(rows, r * rowLen, (r + 1) * rowLen, 0f);
+                        if (iy < 0 || iy >= H) Arrays.fill(rows, r * rowLen, (r + 1) * rowLen, 0f);
                         else System.arraycopy(in, inOff + (c * H + iy) * W, rows, r * rowLen + 1, W);
                     }
                     for (int o = 0; o < cout; o++) {
                         int wo = (o * cin + c) * 9;
-                        FloatVector w0 = FloatVector.broadcast(S, w[wo]), w1 = FloatVector.broadcast(S, w[wo + 1]),
-                                w2 = FloatVector.broadcast(S, w[wo + 2]), w3 = FloatVector.broadcast(S, w[wo + 3]),
-                                w4 = FloatVector.broadcast(S, w[wo + 4]), w5 = FloatVector.broadcast(S, w[wo + 5]),
-                                w6 = FloatVector.broadcast(S, w[wo + 6]), w7 = FloatVector.broadcast(S, w[wo + 7]),
+                        FloatVector w0 = FloatVector.broadcast(S, w[wo]),
+                                w1 = FloatVector.broadcast(S, w[wo + 1]),
+                                w2 = FloatVector.broadcast(S, w[wo + 2]),
+                                w3 = FloatVector.broadcast(S, w[wo + 3]),
+                                w4 = FloatVector.broadcast(S, w[wo + 4]),
+                                w5 = FloatVector.broadcast(S, w[wo + 5]),
+                                w6 = FloatVector.broadcast(S, w[wo + 6]),
+                                w7 = FloatVector.broadcast(S, w[wo + 7]),
                                 w8 = FloatVector.broadcast(S, w[wo + 8]);
                         for (int x = 0; x < W; x += L) {
                             int a = o * accLen + x, r1 = rowLen + x, r2 = 2 * rowLen + x;
@@ -569,8 +825,19 @@ public final class CpuOps implements Ops {
         });
     }
 
-    private static void convBlock(float[] in, int inOff, int H, int W, Conv2d conv, int ow, int P, int K,
-                                  int p0, int n, float[] out, int outOff) {
+    private static void convBlock(
+            float[] in,
+            int inOff,
+            int H,
+            int W,
+            Conv2d conv,
+            int ow,
+            int P,
+            int K,
+            int p0,
+            int n,
+            float[] out,
+            int outOff) {
         float[] col = Scratch.get(Scratch.IM2COL, K * n);
         im2col(in, inOff, H, W, conv, ow, p0, n, col);
         Gemm.gemm(conv.cout(), n, K, conv.weight(), 0, K, col, 0, n, out, outOff + p0, P, true);
@@ -586,10 +853,10 @@ public final class CpuOps implements Ops {
                 int j = 0;
                 while (j < n) {
                     int p = p0 + j, y = p / ow, x0 = p % ow;
-                    int run = Math.min(n - j, ow - x0);   // the rest of this output row
+                    int run = Math.min(n - j, ow - x0); // the rest of this output row
                     int iy = y * s + ky - pt;
                     if (iy < 0 || iy >= H) {
-                        java.util.Arrays.fill(col, dst + j, dst + j + run, 0f);
+                        Arrays.fill(col, dst + j, dst + j + run, 0f);
                     } else {
                         int src = plane + iy * W;
                         for (int t = 0; t < run; t++) {
@@ -620,7 +887,8 @@ public final class CpuOps implements Ops {
                 int src = xOff + c * HW, dst = outOff + c * HW;
                 int i = 0, bound = S.loopBound(HW);
                 FloatVector va = FloatVector.broadcast(S, a), vb = FloatVector.broadcast(S, bb);
-                for (; i < bound; i += L) FloatVector.fromArray(S, x, src + i).fma(va, vb).intoArray(out, dst + i);
+                for (; i < bound; i += L)
+                    FloatVector.fromArray(S, x, src + i).fma(va, vb).intoArray(out, dst + i);
                 for (; i < HW; i++) out[dst + i] = x[src + i] * a + bb;
                 if (silu) activateRange(out, dst, HW, Activation.SILU);
             }

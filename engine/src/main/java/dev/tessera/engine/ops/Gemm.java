@@ -1,16 +1,17 @@
 package dev.tessera.engine.ops;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
-import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
-
+import dev.tessera.engine.nn.WeightPanels;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.Arrays;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The vectorised matrix product {@code C (+)= A·B}: A row-major in a segment (typically weights, a view of the
@@ -39,24 +40,36 @@ final class Gemm {
     static final int NB = 512;
     /** bfloat16 panel rows: L shorts widened to L ints (the float32 bit patterns). */
     private static final VectorSpecies<Short> HALF = VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16));
+
     private static final VectorSpecies<Integer> INT = VectorSpecies.of(int.class, S.vectorShape());
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     static {
-        if (NR != dev.tessera.engine.nn.WeightPanels.WIDTH) {
-            throw new IllegalStateException("weight panels of " + dev.tessera.engine.nn.WeightPanels.WIDTH
-                    + " rows for a " + NR + "-wide register tile");
+        if (NR != WeightPanels.WIDTH) {
+            throw new IllegalStateException(
+                    "weight panels of " + WeightPanels.WIDTH + " rows for a " + NR + "-wide register tile");
         }
     }
 
-    private Gemm() {
-    }
+    private Gemm() {}
 
-    static void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
-                     float[] c, int cOff, int ldc, boolean accumulate) {
+    static void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
         if (M <= 0 || N <= 0) return;
         if (!accumulate) {
-            for (int m = 0; m < M; m++) java.util.Arrays.fill(c, cOff + m * ldc, cOff + m * ldc + N, 0f);
+            for (int m = 0; m < M; m++) Arrays.fill(c, cOff + m * ldc, cOff + m * ldc + N, 0f);
         }
         if (K <= 0) return;
         // the micro-kernels read A's rows as broadcasts from an array: a whole float[] behind the segment is read in
@@ -76,8 +89,24 @@ final class Gemm {
                     for (int cb = cb0; cb < cb1; cb++) {
                         int n0 = cb * NB;
                         for (int rb = 0; rb < rowBlocks; rb++) {
-                            rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aArray, aOff, lda, panel,
-                                    b, bOff, ldb, c, cOff, ldc);
+                            rowBlock(
+                                    rb,
+                                    k0,
+                                    Math.min(KC, K - k0),
+                                    n0,
+                                    Math.min(NB, N - n0),
+                                    M,
+                                    a,
+                                    aArray,
+                                    aOff,
+                                    lda,
+                                    panel,
+                                    b,
+                                    bOff,
+                                    ldb,
+                                    c,
+                                    cOff,
+                                    ldc);
                         }
                     }
                 }
@@ -90,8 +119,24 @@ final class Gemm {
                 // columns in blocks of NB: a block of B (kc x NB, at most 512 KB) stays in L2 for every row block
                 for (int n0 = 0; n0 < N; n0 += NB) {
                     for (int rb = rb0; rb < rb1; rb++) {
-                        rowBlock(rb, k0, Math.min(KC, K - k0), n0, Math.min(NB, N - n0), M, a, aArray, aOff, lda, panel,
-                                b, bOff, ldb, c, cOff, ldc);
+                        rowBlock(
+                                rb,
+                                k0,
+                                Math.min(KC, K - k0),
+                                n0,
+                                Math.min(NB, N - n0),
+                                M,
+                                a,
+                                aArray,
+                                aOff,
+                                lda,
+                                panel,
+                                b,
+                                bOff,
+                                ldb,
+                                c,
+                                cOff,
+                                ldc);
                     }
                 }
             }
@@ -102,8 +147,24 @@ final class Gemm {
      * C[rows of block rb, n0 .. n0+nb) += A[same rows, k0 .. k0+kc)·B[k0 .. k0+kc, n0 .. n0+nb); {@code aArray} is
      * the float[] behind {@code a} when it is one (read in place), else null.
      */
-    private static void rowBlock(int rb, int k0, int kc, int n0, int nb, int M, MemorySegment a, float[] aArray, long aOff,
-                                 int lda, float[] panel, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    private static void rowBlock(
+            int rb,
+            int k0,
+            int kc,
+            int n0,
+            int nb,
+            int M,
+            MemorySegment a,
+            float[] aArray,
+            long aOff,
+            int lda,
+            float[] panel,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc) {
         int m0 = rb * MR, rows = Math.min(MR, M - m0);
         float[] arr;
         int a0, ld;
@@ -115,7 +176,7 @@ final class Gemm {
             arr = panel;
             a0 = 0;
             ld = kc;
-            if (kc == lda) {   // the rows are contiguous (K fits one block): one copy
+            if (kc == lda) { // the rows are contiguous (K fits one block): one copy
                 MemorySegment.copy(a, F32, 4 * (aOff + (long) m0 * lda), panel, 0, rows * kc);
             } else {
                 for (int i = 0; i < rows; i++) {
@@ -146,11 +207,21 @@ final class Gemm {
      * the panels' element size: 4 for float32, 2 for bfloat16 (widened to float32 as it is loaded; the sums are
      * float32 either way).
      */
-    static void linear(int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] bias,
-                       float[] c, int cOff, int ldc) {
+    static void linear(
+            int M,
+            int N,
+            int K,
+            float[] x,
+            int xOff,
+            MemorySegment panels,
+            int eb,
+            float[] bias,
+            float[] c,
+            int cOff,
+            int ldc) {
         for (int m = 0; m < M; m++) {
             int row = cOff + m * ldc;
-            if (bias == null) java.util.Arrays.fill(c, row, row + N, 0f);
+            if (bias == null) Arrays.fill(c, row, row + N, 0f);
             else System.arraycopy(bias, 0, c, row, N);
         }
         // rows of X in chunks small enough to pack (at most 2M floats: the scratch stays 8 MB, the chunk's KC
@@ -162,8 +233,8 @@ final class Gemm {
     }
 
     /** {@link #linear} for M ≤ a chunk of rows, C already holding the bias. */
-    private static void linearRows(int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] c,
-                                   int cOff, int ldc) {
+    private static void linearRows(
+            int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] c, int cOff, int ldc) {
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
         int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
@@ -206,8 +277,18 @@ final class Gemm {
         });
     }
 
-    private static void panelTile(int kc, int rows, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb,
-                                  float[] c, int cOff, int ldc) {
+    private static void panelTile(
+            int kc,
+            int rows,
+            float[] a,
+            int aOff,
+            int lda,
+            MemorySegment b,
+            long bOff,
+            int eb,
+            float[] c,
+            int cOff,
+            int ldc) {
         switch (rows) {
             case MR -> panel6(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
             case 5 -> {
@@ -229,113 +310,217 @@ final class Gemm {
     }
 
     /** C[2, 4L] += A[2, kc]·B: two rows share every load of the weight panel (decoding with CFG has 2 rows). */
-    private static void panel2(int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+    private static void panel2(
+            int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
         int r = cOff + ldc;
-        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
-                c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L),
-                c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
-                c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff),
+                c01 = FloatVector.fromArray(S, c, cOff + L),
+                c02 = FloatVector.fromArray(S, c, cOff + 2 * L),
+                c03 = FloatVector.fromArray(S, c, cOff + 3 * L),
+                c10 = FloatVector.fromArray(S, c, r),
+                c11 = FloatVector.fromArray(S, c, r + L),
+                c12 = FloatVector.fromArray(S, c, r + 2 * L),
+                c13 = FloatVector.fromArray(S, c, r + 3 * L);
         final long step = (long) eb * NR, v = (long) eb * L;
         int k = 0;
         // two k per iteration: eight loads in flight keep the memory stream busy (twice the bandwidth of one)
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
-            FloatVector e0 = load(b, bk + step, eb), e1 = load(b, bk + step + v, eb), e2 = load(b, bk + step + 2 * v, eb),
+            FloatVector b0 = load(b, bk, eb),
+                    b1 = load(b, bk + v, eb),
+                    b2 = load(b, bk + 2 * v, eb),
+                    b3 = load(b, bk + 3 * v, eb);
+            FloatVector e0 = load(b, bk + step, eb),
+                    e1 = load(b, bk + step + v, eb),
+                    e2 = load(b, bk + step + 2 * v, eb),
                     e3 = load(b, bk + step + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[aOff + lda + k]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
             x = FloatVector.broadcast(S, a[aOff + k + 1]);
-            c00 = x.fma(e0, c00); c01 = x.fma(e1, c01); c02 = x.fma(e2, c02); c03 = x.fma(e3, c03);
+            c00 = x.fma(e0, c00);
+            c01 = x.fma(e1, c01);
+            c02 = x.fma(e2, c02);
+            c03 = x.fma(e3, c03);
             x = FloatVector.broadcast(S, a[aOff + lda + k + 1]);
-            c10 = x.fma(e0, c10); c11 = x.fma(e1, c11); c12 = x.fma(e2, c12); c13 = x.fma(e3, c13);
+            c10 = x.fma(e0, c10);
+            c11 = x.fma(e1, c11);
+            c12 = x.fma(e2, c12);
+            c13 = x.fma(e3, c13);
         }
         for (; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
+            FloatVector b0 = load(b, bk, eb),
+                    b1 = load(b, bk + v, eb),
+                    b2 = load(b, bk + 2 * v, eb),
+                    b3 = load(b, bk + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[aOff + lda + k]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
         }
-        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
-        c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c02.intoArray(c, cOff + 2 * L);
+        c03.intoArray(c, cOff + 3 * L);
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + L);
+        c12.intoArray(c, r + 2 * L);
+        c13.intoArray(c, r + 3 * L);
     }
 
     /** L weights at {@code byteOff}: float32, or bfloat16 widened (its bits are the high half of a float32). */
     private static FloatVector load(MemorySegment b, long byteOff, int eb) {
         if (eb == 4) return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
         return ((IntVector) ShortVector.fromMemorySegment(HALF, b, byteOff, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.S2I, INT, 0)).lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                        .convertShape(VectorOperators.S2I, INT, 0))
+                .lanewise(VectorOperators.LSHL, 16)
+                .reinterpretAsFloats();
     }
 
     /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
-    private static void panel6(int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
-                c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
+    private static void panel6(
+            int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff),
+                c01 = FloatVector.fromArray(S, c, cOff + L),
+                c02 = FloatVector.fromArray(S, c, cOff + 2 * L),
+                c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
-        FloatVector c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
-                c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r),
+                c11 = FloatVector.fromArray(S, c, r + L),
+                c12 = FloatVector.fromArray(S, c, r + 2 * L),
+                c13 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c20 = FloatVector.fromArray(S, c, r), c21 = FloatVector.fromArray(S, c, r + L),
-                c22 = FloatVector.fromArray(S, c, r + 2 * L), c23 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r),
+                c21 = FloatVector.fromArray(S, c, r + L),
+                c22 = FloatVector.fromArray(S, c, r + 2 * L),
+                c23 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c30 = FloatVector.fromArray(S, c, r), c31 = FloatVector.fromArray(S, c, r + L),
-                c32 = FloatVector.fromArray(S, c, r + 2 * L), c33 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r),
+                c31 = FloatVector.fromArray(S, c, r + L),
+                c32 = FloatVector.fromArray(S, c, r + 2 * L),
+                c33 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c40 = FloatVector.fromArray(S, c, r), c41 = FloatVector.fromArray(S, c, r + L),
-                c42 = FloatVector.fromArray(S, c, r + 2 * L), c43 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c, r),
+                c41 = FloatVector.fromArray(S, c, r + L),
+                c42 = FloatVector.fromArray(S, c, r + 2 * L),
+                c43 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
-                c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c, r),
+                c51 = FloatVector.fromArray(S, c, r + L),
+                c52 = FloatVector.fromArray(S, c, r + 2 * L),
+                c53 = FloatVector.fromArray(S, c, r + 3 * L);
         final long step = (long) eb * NR, v = (long) eb * L;
         final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
+            FloatVector b0 = load(b, bk, eb),
+                    b1 = load(b, bk + v, eb),
+                    b2 = load(b, bk + 2 * v, eb),
+                    b3 = load(b, bk + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[a1 + k]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
             x = FloatVector.broadcast(S, a[a2 + k]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
             x = FloatVector.broadcast(S, a[a3 + k]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
             x = FloatVector.broadcast(S, a[a4 + k]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42);
+            c43 = x.fma(b3, c43);
             x = FloatVector.broadcast(S, a[a5 + k]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52);
+            c53 = x.fma(b3, c53);
         }
-        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c02.intoArray(c, cOff + 2 * L);
+        c03.intoArray(c, cOff + 3 * L);
         r = cOff + ldc;
-        c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + L);
+        c12.intoArray(c, r + 2 * L);
+        c13.intoArray(c, r + 3 * L);
         r += ldc;
-        c20.intoArray(c, r); c21.intoArray(c, r + L); c22.intoArray(c, r + 2 * L); c23.intoArray(c, r + 3 * L);
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + L);
+        c22.intoArray(c, r + 2 * L);
+        c23.intoArray(c, r + 3 * L);
         r += ldc;
-        c30.intoArray(c, r); c31.intoArray(c, r + L); c32.intoArray(c, r + 2 * L); c33.intoArray(c, r + 3 * L);
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + L);
+        c32.intoArray(c, r + 2 * L);
+        c33.intoArray(c, r + 3 * L);
         r += ldc;
-        c40.intoArray(c, r); c41.intoArray(c, r + L); c42.intoArray(c, r + 2 * L); c43.intoArray(c, r + 3 * L);
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + L);
+        c42.intoArray(c, r + 2 * L);
+        c43.intoArray(c, r + 3 * L);
         r += ldc;
-        c50.intoArray(c, r); c51.intoArray(c, r + L); c52.intoArray(c, r + 2 * L); c53.intoArray(c, r + 3 * L);
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + L);
+        c52.intoArray(c, r + 2 * L);
+        c53.intoArray(c, r + 3 * L);
     }
 
     /** C[1, 4L] += A[1, kc]·B with B a weight panel. */
     private static void panel1(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff) {
-        FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + L),
-                c2 = FloatVector.fromArray(S, c, cOff + 2 * L), c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff),
+                c1 = FloatVector.fromArray(S, c, cOff + L),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * L),
+                c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
         final long step = (long) eb * NR, v = (long) eb * L;
         int k = 0;
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb), b1 = load(b, bk + v, eb), b2 = load(b, bk + 2 * v, eb), b3 = load(b, bk + 3 * v, eb);
-            FloatVector e0 = load(b, bk + step, eb), e1 = load(b, bk + step + v, eb), e2 = load(b, bk + step + 2 * v, eb),
+            FloatVector b0 = load(b, bk, eb),
+                    b1 = load(b, bk + v, eb),
+                    b2 = load(b, bk + 2 * v, eb),
+                    b3 = load(b, bk + 3 * v, eb);
+            FloatVector e0 = load(b, bk + step, eb),
+                    e1 = load(b, bk + step + v, eb),
+                    e2 = load(b, bk + step + 2 * v, eb),
                     e3 = load(b, bk + step + 3 * v, eb);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c0 = x.fma(b0, c0); c1 = x.fma(b1, c1); c2 = x.fma(b2, c2); c3 = x.fma(b3, c3);
+            c0 = x.fma(b0, c0);
+            c1 = x.fma(b1, c1);
+            c2 = x.fma(b2, c2);
+            c3 = x.fma(b3, c3);
             x = FloatVector.broadcast(S, a[aOff + k + 1]);
-            c0 = x.fma(e0, c0); c1 = x.fma(e1, c1); c2 = x.fma(e2, c2); c3 = x.fma(e3, c3);
+            c0 = x.fma(e0, c0);
+            c1 = x.fma(e1, c1);
+            c2 = x.fma(e2, c2);
+            c3 = x.fma(e3, c3);
         }
         for (; k < kc; k++) {
             long bk = bOff + k * step;
@@ -345,67 +530,125 @@ final class Gemm {
             c2 = x.fma(load(b, bk + 2 * v, eb), c2);
             c3 = x.fma(load(b, bk + 3 * v, eb), c3);
         }
-        c0.intoArray(c, cOff); c1.intoArray(c, cOff + L); c2.intoArray(c, cOff + 2 * L); c3.intoArray(c, cOff + 3 * L);
+        c0.intoArray(c, cOff);
+        c1.intoArray(c, cOff + L);
+        c2.intoArray(c, cOff + 2 * L);
+        c3.intoArray(c, cOff + 3 * L);
     }
 
     /** The 6×4-vector register tile: C[6, 4L] += A[6, kc]·B[kc, 4L]. */
-    private static void kernel6x4(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        FloatVector c00 = FloatVector.fromArray(S, c, cOff), c01 = FloatVector.fromArray(S, c, cOff + L),
-                c02 = FloatVector.fromArray(S, c, cOff + 2 * L), c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
+    private static void kernel6x4(
+            int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        FloatVector c00 = FloatVector.fromArray(S, c, cOff),
+                c01 = FloatVector.fromArray(S, c, cOff + L),
+                c02 = FloatVector.fromArray(S, c, cOff + 2 * L),
+                c03 = FloatVector.fromArray(S, c, cOff + 3 * L);
         int r = cOff + ldc;
-        FloatVector c10 = FloatVector.fromArray(S, c, r), c11 = FloatVector.fromArray(S, c, r + L),
-                c12 = FloatVector.fromArray(S, c, r + 2 * L), c13 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, r),
+                c11 = FloatVector.fromArray(S, c, r + L),
+                c12 = FloatVector.fromArray(S, c, r + 2 * L),
+                c13 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c20 = FloatVector.fromArray(S, c, r), c21 = FloatVector.fromArray(S, c, r + L),
-                c22 = FloatVector.fromArray(S, c, r + 2 * L), c23 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, r),
+                c21 = FloatVector.fromArray(S, c, r + L),
+                c22 = FloatVector.fromArray(S, c, r + 2 * L),
+                c23 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c30 = FloatVector.fromArray(S, c, r), c31 = FloatVector.fromArray(S, c, r + L),
-                c32 = FloatVector.fromArray(S, c, r + 2 * L), c33 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, r),
+                c31 = FloatVector.fromArray(S, c, r + L),
+                c32 = FloatVector.fromArray(S, c, r + 2 * L),
+                c33 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c40 = FloatVector.fromArray(S, c, r), c41 = FloatVector.fromArray(S, c, r + L),
-                c42 = FloatVector.fromArray(S, c, r + 2 * L), c43 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c40 = FloatVector.fromArray(S, c, r),
+                c41 = FloatVector.fromArray(S, c, r + L),
+                c42 = FloatVector.fromArray(S, c, r + 2 * L),
+                c43 = FloatVector.fromArray(S, c, r + 3 * L);
         r += ldc;
-        FloatVector c50 = FloatVector.fromArray(S, c, r), c51 = FloatVector.fromArray(S, c, r + L),
-                c52 = FloatVector.fromArray(S, c, r + 2 * L), c53 = FloatVector.fromArray(S, c, r + 3 * L);
+        FloatVector c50 = FloatVector.fromArray(S, c, r),
+                c51 = FloatVector.fromArray(S, c, r + L),
+                c52 = FloatVector.fromArray(S, c, r + 2 * L),
+                c53 = FloatVector.fromArray(S, c, r + 3 * L);
         final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * ldb;
-            FloatVector b0 = FloatVector.fromArray(S, b, bk), b1 = FloatVector.fromArray(S, b, bk + L),
-                    b2 = FloatVector.fromArray(S, b, bk + 2 * L), b3 = FloatVector.fromArray(S, b, bk + 3 * L);
+            FloatVector b0 = FloatVector.fromArray(S, b, bk),
+                    b1 = FloatVector.fromArray(S, b, bk + L),
+                    b2 = FloatVector.fromArray(S, b, bk + 2 * L),
+                    b3 = FloatVector.fromArray(S, b, bk + 3 * L);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c00 = x.fma(b0, c00); c01 = x.fma(b1, c01); c02 = x.fma(b2, c02); c03 = x.fma(b3, c03);
+            c00 = x.fma(b0, c00);
+            c01 = x.fma(b1, c01);
+            c02 = x.fma(b2, c02);
+            c03 = x.fma(b3, c03);
             x = FloatVector.broadcast(S, a[a1 + k]);
-            c10 = x.fma(b0, c10); c11 = x.fma(b1, c11); c12 = x.fma(b2, c12); c13 = x.fma(b3, c13);
+            c10 = x.fma(b0, c10);
+            c11 = x.fma(b1, c11);
+            c12 = x.fma(b2, c12);
+            c13 = x.fma(b3, c13);
             x = FloatVector.broadcast(S, a[a2 + k]);
-            c20 = x.fma(b0, c20); c21 = x.fma(b1, c21); c22 = x.fma(b2, c22); c23 = x.fma(b3, c23);
+            c20 = x.fma(b0, c20);
+            c21 = x.fma(b1, c21);
+            c22 = x.fma(b2, c22);
+            c23 = x.fma(b3, c23);
             x = FloatVector.broadcast(S, a[a3 + k]);
-            c30 = x.fma(b0, c30); c31 = x.fma(b1, c31); c32 = x.fma(b2, c32); c33 = x.fma(b3, c33);
+            c30 = x.fma(b0, c30);
+            c31 = x.fma(b1, c31);
+            c32 = x.fma(b2, c32);
+            c33 = x.fma(b3, c33);
             x = FloatVector.broadcast(S, a[a4 + k]);
-            c40 = x.fma(b0, c40); c41 = x.fma(b1, c41); c42 = x.fma(b2, c42); c43 = x.fma(b3, c43);
+            c40 = x.fma(b0, c40);
+            c41 = x.fma(b1, c41);
+            c42 = x.fma(b2, c42);
+            c43 = x.fma(b3, c43);
             x = FloatVector.broadcast(S, a[a5 + k]);
-            c50 = x.fma(b0, c50); c51 = x.fma(b1, c51); c52 = x.fma(b2, c52); c53 = x.fma(b3, c53);
+            c50 = x.fma(b0, c50);
+            c51 = x.fma(b1, c51);
+            c52 = x.fma(b2, c52);
+            c53 = x.fma(b3, c53);
         }
-        c00.intoArray(c, cOff); c01.intoArray(c, cOff + L); c02.intoArray(c, cOff + 2 * L); c03.intoArray(c, cOff + 3 * L);
+        c00.intoArray(c, cOff);
+        c01.intoArray(c, cOff + L);
+        c02.intoArray(c, cOff + 2 * L);
+        c03.intoArray(c, cOff + 3 * L);
         r = cOff + ldc;
-        c10.intoArray(c, r); c11.intoArray(c, r + L); c12.intoArray(c, r + 2 * L); c13.intoArray(c, r + 3 * L);
+        c10.intoArray(c, r);
+        c11.intoArray(c, r + L);
+        c12.intoArray(c, r + 2 * L);
+        c13.intoArray(c, r + 3 * L);
         r += ldc;
-        c20.intoArray(c, r); c21.intoArray(c, r + L); c22.intoArray(c, r + 2 * L); c23.intoArray(c, r + 3 * L);
+        c20.intoArray(c, r);
+        c21.intoArray(c, r + L);
+        c22.intoArray(c, r + 2 * L);
+        c23.intoArray(c, r + 3 * L);
         r += ldc;
-        c30.intoArray(c, r); c31.intoArray(c, r + L); c32.intoArray(c, r + 2 * L); c33.intoArray(c, r + 3 * L);
+        c30.intoArray(c, r);
+        c31.intoArray(c, r + L);
+        c32.intoArray(c, r + 2 * L);
+        c33.intoArray(c, r + 3 * L);
         r += ldc;
-        c40.intoArray(c, r); c41.intoArray(c, r + L); c42.intoArray(c, r + 2 * L); c43.intoArray(c, r + 3 * L);
+        c40.intoArray(c, r);
+        c41.intoArray(c, r + L);
+        c42.intoArray(c, r + 2 * L);
+        c43.intoArray(c, r + 3 * L);
         r += ldc;
-        c50.intoArray(c, r); c51.intoArray(c, r + L); c52.intoArray(c, r + 2 * L); c53.intoArray(c, r + 3 * L);
+        c50.intoArray(c, r);
+        c51.intoArray(c, r + L);
+        c52.intoArray(c, r + 2 * L);
+        c53.intoArray(c, r + 3 * L);
     }
 
     /**
      * Six rows of C over one vector of columns: C[6, L] += A[6, kc]·B[kc, L]. (No masks: the masked version below
      * is too large for the profiling compiler, and a method it gives up on can stay slow for a long time.)
      */
-    private static void kernel6x1(int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
-        FloatVector c0 = FloatVector.fromArray(S, c, cOff), c1 = FloatVector.fromArray(S, c, cOff + ldc),
-                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc),
-                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
+    private static void kernel6x1(
+            int kc, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff),
+                c1 = FloatVector.fromArray(S, c, cOff + ldc),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc),
+                c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc),
+                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc),
+                c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc);
         final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb);
@@ -425,11 +668,15 @@ final class Gemm {
     }
 
     /** {@link #kernel6x1} over a partial vector of n < L columns (the lanes past n masked off). */
-    private static void kernel6x1Masked(int kc, int n, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
+    private static void kernel6x1Masked(
+            int kc, int n, float[] a, int aOff, int lda, float[] b, int bOff, int ldb, float[] c, int cOff, int ldc) {
         VectorMask<Float> m = S.indexInRange(0, n);
-        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m), c1 = FloatVector.fromArray(S, c, cOff + ldc, m),
-                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc, m), c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc, m),
-                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc, m), c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc, m);
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m),
+                c1 = FloatVector.fromArray(S, c, cOff + ldc, m),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * ldc, m),
+                c3 = FloatVector.fromArray(S, c, cOff + 3 * ldc, m),
+                c4 = FloatVector.fromArray(S, c, cOff + 4 * ldc, m),
+                c5 = FloatVector.fromArray(S, c, cOff + 5 * ldc, m);
         final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             FloatVector bv = FloatVector.fromArray(S, b, bOff + k * ldb, m);
@@ -453,11 +700,16 @@ final class Gemm {
      * branch on n: the lanes past n are masked off (loads read zeros, stores write nothing), so a new width never
      * meets compiled code that assumed narrower ones (a deoptimisation in the middle of a run).
      */
-    private static void kernel1xN(int kc, int n, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff) {
-        VectorMask<Float> m0 = S.indexInRange(0, n), m1 = S.indexInRange(L, n), m2 = S.indexInRange(2 * L, n),
+    private static void kernel1xN(
+            int kc, int n, float[] a, int aOff, float[] b, int bOff, int ldb, float[] c, int cOff) {
+        VectorMask<Float> m0 = S.indexInRange(0, n),
+                m1 = S.indexInRange(L, n),
+                m2 = S.indexInRange(2 * L, n),
                 m3 = S.indexInRange(3 * L, n);
-        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0), c1 = FloatVector.fromArray(S, c, cOff + L, m1),
-                c2 = FloatVector.fromArray(S, c, cOff + 2 * L, m2), c3 = FloatVector.fromArray(S, c, cOff + 3 * L, m3);
+        FloatVector c0 = FloatVector.fromArray(S, c, cOff, m0),
+                c1 = FloatVector.fromArray(S, c, cOff + L, m1),
+                c2 = FloatVector.fromArray(S, c, cOff + 2 * L, m2),
+                c3 = FloatVector.fromArray(S, c, cOff + 3 * L, m3);
         for (int k = 0; k < kc; k++) {
             int bk = bOff + k * ldb;
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);

@@ -9,12 +9,10 @@ package dev.tessera.engine.ops;
 public final class Interpolation {
     private static final float A = -0.75f;
 
-    private Interpolation() {
-    }
+    private Interpolation() {}
 
     /** The four tap indices and weights of every output index, for one axis. */
-    record CubicTaps(int[] index, float[] weight) {
-    }
+    record CubicTaps(int[] index, float[] weight) {}
 
     static CubicTaps cubicTaps(int in, int out) {
         int[] idx = new int[out * 4];
@@ -65,8 +63,10 @@ public final class Interpolation {
                             + in[row + tx.index[x * 4 + 2]] * tx.weight[x * 4 + 2]
                             + in[row + tx.index[x * 4 + 3]] * tx.weight[x * 4 + 3];
                 }
-                out[outOff + y * ow + x] = rows[0] * ty.weight[y * 4] + rows[1] * ty.weight[y * 4 + 1]
-                        + rows[2] * ty.weight[y * 4 + 2] + rows[3] * ty.weight[y * 4 + 3];
+                out[outOff + y * ow + x] = rows[0] * ty.weight[y * 4]
+                        + rows[1] * ty.weight[y * 4 + 1]
+                        + rows[2] * ty.weight[y * 4 + 2]
+                        + rows[3] * ty.weight[y * 4 + 3];
             }
         }
     }
@@ -95,8 +95,7 @@ public final class Interpolation {
     }
 
     /** The two taps and weights of every output index, for one axis. */
-    private record LinearTaps(int[] lo, int[] hi, float[] w0, float[] w1) {
-    }
+    private record LinearTaps(int[] lo, int[] hi, float[] w0, float[] w1) {}
 
     private static LinearTaps linearTaps(int in, int out) {
         int[] lo = new int[out], hi = new int[out];

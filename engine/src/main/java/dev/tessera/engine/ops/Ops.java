@@ -3,7 +3,6 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -24,8 +23,20 @@ public interface Ops {
      * {@code a[aOff + m·lda + k]} (float32 elements of the segment), B at {@code b[bOff + k·ldb + n]}, C at
      * {@code c[cOff + m·ldc + n]}. With {@code accumulate} false, C is overwritten.
      */
-    void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
-              float[] c, int cOff, int ldc, boolean accumulate);
+    void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate);
 
     /** {@code y[m, :] = act(x[m, :]·Wᵀ + bias)} for M rows: x is {@code [M, w.in]}, y is {@code [M, w.out]}. */
     void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act);
@@ -35,8 +46,19 @@ public interface Ops {
      * {@code out[r, c] = LN(x[r, :])[c]·(1 + mod[g·modStride + scaleOff + c]) + mod[g·modStride + shiftOff + c]}
      * with {@code g = r / rowsPerGroup}. Pass {@code mod == null} for a plain LayerNorm.
      */
-    void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
-                   float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup);
+    void layerNorm(
+            float[] x,
+            int xOff,
+            float[] out,
+            int outOff,
+            int rows,
+            int C,
+            float eps,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup);
 
     /**
      * RMSNorm over rows of width C: {@code out = x · rsqrt(mean(x²) + eps) · weight} (weight may be null for none),
@@ -49,15 +71,32 @@ public interface Ops {
      * {@code x[r, c] = x[r, c]·(1 + mod[g·modStride + scaleOff + c]) + mod[g·modStride + shiftOff + c]} with
      * {@code g = r / rowsPerGroup} (1 for per-token modulation, the tokens of a sample for per-sample modulation).
      */
-    void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
-                  int rowsPerGroup);
+    void modulate(
+            float[] x,
+            int xOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup);
 
     /**
      * Gated residual: {@code x[r, c] += y[r, c]·mod[g·modStride + gammaOff + c]} with {@code g = r / rowsPerGroup};
      * with {@code mod == null}, a plain {@code x += y}.
      */
-    void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride, int gammaOff,
-                  int rowsPerGroup);
+    void addGated(
+            float[] x,
+            int xOff,
+            float[] y,
+            int yOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int gammaOff,
+            int rowsPerGroup);
 
     /** {@code x[off .. off+n) = act(x)} in place. */
     void activate(float[] x, int off, int n, Activation act);
@@ -77,8 +116,23 @@ public interface Ops {
      * query i sees the keys before it and itself, {@code t < T − l + i + 1} (raster decoding, speculative
      * verification of a chain of drafts).
      */
-    void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax, int T,
-                   boolean causal, float[] scale, float[] out, int outOff, int ldo);
+    void attention(
+            int B,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo);
 
     /** One image: {@code in [cin, H, W]} to {@code out [cout, Ho, Wo]}, bias added. */
     void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff);

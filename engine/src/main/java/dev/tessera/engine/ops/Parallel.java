@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Supplier;
 
 /**
  * The engine's worker threads, sized to the machine's cores ({@code -Dtessera.threads=N} overrides).
@@ -16,7 +17,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * workers) runs on the calling thread alone.
  */
 public final class Parallel {
-    private static final int THREADS = Math.max(1, Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors()));
+    private static final int THREADS = Math.max(
+            1, Integer.getInteger("tessera.threads", Runtime.getRuntime().availableProcessors()));
     /** How long an idle worker keeps looking for work before it parks. */
     private static final long SPIN_NANOS = Long.getLong("tessera.spinMicros", 200) * 1000;
 
@@ -32,8 +34,7 @@ public final class Parallel {
         }
     }
 
-    private Parallel() {
-    }
+    private Parallel() {}
 
     public static int threads() {
         return THREADS;
@@ -52,7 +53,7 @@ public final class Parallel {
     }
 
     /** Runs {@code work} with every parallel section on the calling thread alone (e.g. to compare with 1 thread). */
-    public static <T> T serially(java.util.function.Supplier<T> work) {
+    public static <T> T serially(Supplier<T> work) {
         boolean was = INSIDE.get();
         INSIDE.set(true);
         try {

@@ -3,7 +3,6 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
-
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.TreeMap;
@@ -22,7 +21,8 @@ public final class ProfilingOps implements Ops {
     }
 
     private synchronized AtomicLong[] slot(String kernel) {
-        return stats.computeIfAbsent(kernel, k -> new AtomicLong[] {new AtomicLong(), new AtomicLong(), new AtomicLong()});
+        return stats.computeIfAbsent(
+                kernel, k -> new AtomicLong[] {new AtomicLong(), new AtomicLong(), new AtomicLong()});
     }
 
     private void record(String kernel, long flops, long startNanos) {
@@ -54,8 +54,20 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
-    public void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb, float[] c,
-                     int cOff, int ldc, boolean accumulate) {
+    public void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
         long t = System.nanoTime();
         inner.gemm(M, N, K, a, aOff, lda, b, bOff, ldb, c, cOff, ldc, accumulate);
         record("gemm", 2L * M * N * K, t);
@@ -71,24 +83,52 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
-    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] mod,
-                          int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+    public void layerNorm(
+            float[] x,
+            int xOff,
+            float[] out,
+            int outOff,
+            int rows,
+            int C,
+            float eps,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         long t = System.nanoTime();
         inner.layerNorm(x, xOff, out, outOff, rows, C, eps, mod, modStride, scaleOff, shiftOff, rowsPerGroup);
         record("layerNorm", 8L * rows * C, t);
     }
 
     @Override
-    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
-                         int rowsPerGroup) {
+    public void modulate(
+            float[] x,
+            int xOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         long t = System.nanoTime();
         inner.modulate(x, xOff, rows, C, mod, modStride, scaleOff, shiftOff, rowsPerGroup);
         record("modulate", 2L * rows * C, t);
     }
 
     @Override
-    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
-                         int gammaOff, int rowsPerGroup) {
+    public void addGated(
+            float[] x,
+            int xOff,
+            float[] y,
+            int yOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int gammaOff,
+            int rowsPerGroup) {
         long t = System.nanoTime();
         inner.addGated(x, xOff, y, yOff, rows, C, mod, modStride, gammaOff, rowsPerGroup);
         record("addGated", 2L * rows * C, t);
@@ -116,8 +156,23 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
-    public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+    public void attention(
+            int B,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         long t = System.nanoTime();
         inner.attention(B, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale, out, outOff, ldo);
         record("attention", 4L * B * H * l * T * d, t);
@@ -127,8 +182,10 @@ public final class ProfilingOps implements Ops {
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         long t = System.nanoTime();
         inner.conv2d(in, inOff, H, W, conv, out, outOff);
-        record("conv2d " + conv.kh() + "x" + conv.kw(),
-                2L * conv.cout() * conv.outHeight(H) * conv.outWidth(W) * conv.cin() * conv.kh() * conv.kw(), t);
+        record(
+                "conv2d " + conv.kh() + "x" + conv.kw(),
+                2L * conv.cout() * conv.outHeight(H) * conv.outWidth(W) * conv.cin() * conv.kh() * conv.kw(),
+                t);
     }
 
     @Override

@@ -4,7 +4,6 @@ import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Weights;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -14,8 +13,7 @@ import java.lang.foreign.MemorySegment;
 public final class ReferenceOps implements Ops {
     public static final ReferenceOps INSTANCE = new ReferenceOps();
 
-    private ReferenceOps() {
-    }
+    private ReferenceOps() {}
 
     @Override
     public String name() {
@@ -23,8 +21,20 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void gemm(int M, int N, int K, MemorySegment a, long aOff, int lda, float[] b, int bOff, int ldb,
-                     float[] c, int cOff, int ldc, boolean accumulate) {
+    public void gemm(
+            int M,
+            int N,
+            int K,
+            MemorySegment a,
+            long aOff,
+            int lda,
+            float[] b,
+            int bOff,
+            int ldb,
+            float[] c,
+            int cOff,
+            int ldc,
+            boolean accumulate) {
         for (int m = 0; m < M; m++) {
             for (int n = 0; n < N; n++) {
                 double s = accumulate ? c[cOff + m * ldc + n] : 0.0;
@@ -48,8 +58,19 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void layerNorm(float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps,
-                          float[] mod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
+    public void layerNorm(
+            float[] x,
+            int xOff,
+            float[] out,
+            int outOff,
+            int rows,
+            int C,
+            float eps,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         for (int r = 0; r < rows; r++) {
             double mean = 0;
             for (int c = 0; c < C; c++) mean += x[xOff + r * C + c];
@@ -73,8 +94,16 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void modulate(float[] x, int xOff, int rows, int C, float[] mod, int modStride, int scaleOff, int shiftOff,
-                         int rowsPerGroup) {
+    public void modulate(
+            float[] x,
+            int xOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int scaleOff,
+            int shiftOff,
+            int rowsPerGroup) {
         for (int r = 0; r < rows; r++) {
             int g = (r / rowsPerGroup) * modStride;
             for (int c = 0; c < C; c++) {
@@ -85,8 +114,17 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void addGated(float[] x, int xOff, float[] y, int yOff, int rows, int C, float[] mod, int modStride,
-                         int gammaOff, int rowsPerGroup) {
+    public void addGated(
+            float[] x,
+            int xOff,
+            float[] y,
+            int yOff,
+            int rows,
+            int C,
+            float[] mod,
+            int modStride,
+            int gammaOff,
+            int rowsPerGroup) {
         for (int r = 0; r < rows; r++) {
             int g = mod == null ? 0 : (r / rowsPerGroup) * modStride + gammaOff;
             for (int c = 0; c < C; c++) {
@@ -124,8 +162,23 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
-    public void attention(int B, int H, int l, int d, float[] q, int qOff, int ldq, float[] kT, float[] v, int tMax,
-                          int T, boolean causal, float[] scale, float[] out, int outOff, int ldo) {
+    public void attention(
+            int B,
+            int H,
+            int l,
+            int d,
+            float[] q,
+            int qOff,
+            int ldq,
+            float[] kT,
+            float[] v,
+            int tMax,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
         double[] p = new double[T];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {

@@ -5,12 +5,18 @@ package dev.tessera.engine.ops;
  * holds a slot while calling another kernel that uses the same slot.
  */
 final class Scratch {
-    static final int ATTN_SCORES = 0, IM2COL = 1, GEMM_PANEL = 2, WINO_V = 3, WINO_M = 4, WINO_U = 5, GEMM_ROWS = 6, SLOTS = 7;
+    static final int ATTN_SCORES = 0,
+            IM2COL = 1,
+            GEMM_PANEL = 2,
+            WINO_V = 3,
+            WINO_M = 4,
+            WINO_U = 5,
+            GEMM_ROWS = 6,
+            SLOTS = 7;
 
     private static final ThreadLocal<float[][]> BUFFERS = ThreadLocal.withInitial(() -> new float[SLOTS][]);
 
-    private Scratch() {
-    }
+    private Scratch() {}
 
     /** A buffer of at least {@code size} floats for {@code slot} (contents undefined). */
     static float[] get(int slot, int size) {

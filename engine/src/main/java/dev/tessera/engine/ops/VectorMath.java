@@ -24,9 +24,13 @@ public final class VectorMath {
 
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
-    private static final float MAGIC = 12582912f;   // 1.5·2²³: adding it rounds to an integer
-    private static final float P0 = 1.9875691500e-4f, P1 = 1.3981999507e-3f, P2 = 8.3334519073e-3f,
-            P3 = 4.1665795894e-2f, P4 = 1.6666665459e-1f, P5 = 5.0000001201e-1f;
+    private static final float MAGIC = 12582912f; // 1.5·2²³: adding it rounds to an integer
+    private static final float P0 = 1.9875691500e-4f,
+            P1 = 1.3981999507e-3f,
+            P2 = 8.3334519073e-3f,
+            P3 = 4.1665795894e-2f,
+            P4 = 1.6666665459e-1f,
+            P5 = 5.0000001201e-1f;
     private static final float MAX_ARG = 88f, MIN_ARG = -87.33f;
 
     @SuppressWarnings({"unchecked", "rawtypes"})
@@ -39,8 +43,7 @@ public final class VectorMath {
         }
     }
 
-    private VectorMath() {
-    }
+    private VectorMath() {}
 
     /** The sum of the lanes by a fixed pairwise tree (lane i + lane i^w for w = L/2, ..., 1). */
     public static float sum(FloatVector v) {
@@ -51,15 +54,19 @@ public final class VectorMath {
     public static FloatVector exp(FloatVector x) {
         VectorMask<Float> under = x.compare(VectorOperators.LT, MIN_ARG);
         x = x.min(MAX_ARG).max(MIN_ARG);
-        FloatVector t = x.fma(LOG2E, MAGIC);                 // n + MAGIC, n = round(x·log2 e)
+        FloatVector t = x.fma(LOG2E, MAGIC); // n + MAGIC, n = round(x·log2 e)
         FloatVector n = t.sub(MAGIC);
         FloatVector r = n.fma(FloatVector.broadcast(S, -LN2_HI), x);
         r = n.fma(FloatVector.broadcast(S, -LN2_LO), r);
         FloatVector r2 = r.mul(r);
-        FloatVector p = r.fma(P0, P1).fma(r, FloatVector.broadcast(S, P2)).fma(r, FloatVector.broadcast(S, P3))
-                .fma(r, FloatVector.broadcast(S, P4)).fma(r, FloatVector.broadcast(S, P5));
+        FloatVector p = r.fma(P0, P1)
+                .fma(r, FloatVector.broadcast(S, P2))
+                .fma(r, FloatVector.broadcast(S, P3))
+                .fma(r, FloatVector.broadcast(S, P4))
+                .fma(r, FloatVector.broadcast(S, P5));
         p = p.fma(r2, r).add(1f);
-        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        IntVector bits =
+                ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
         FloatVector scale = bits.reinterpretAsFloats();
         return p.mul(scale).blend(0f, under);
     }
@@ -87,7 +94,8 @@ public final class VectorMath {
     public static FloatVector tanh(FloatVector x) {
         FloatVector a = x.abs();
         FloatVector e = exp(a.add(a));
-        FloatVector t = FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
+        FloatVector t =
+                FloatVector.broadcast(S, 1f).sub(FloatVector.broadcast(S, 2f).div(e.add(1f)));
         return t.blend(t.neg(), x.compare(VectorOperators.LT, 0f));
     }
 
@@ -123,10 +131,28 @@ public final class VectorMath {
     // erf(z) = z·P(z²) for z ≤ 1 (max 3 ulp), 1 − e^{−z²}·Q(1/z) for 1 < z ≤ 4 (max error 6e-8), 1 beyond
     // (erfc(4) = 1.5e-8 rounds away); max abs error 1.5e-7 overall. Coefficients fitted here in float64 (least
     // squares on Chebyshev nodes of [0, 1] in z² and of [1/4, 1] in 1/z)
-    private static final float[] ERF_P = {-9.728329860e-06f, 1.128815017e-04f, -8.487264767e-04f, 5.221261324e-03f,
-            -2.686551740e-02f, 1.128378411e-01f, -3.761263859e-01f, 1.128379167e+00f};
-    private static final float[] ERF_Q = {2.602572319e-02f, -1.535019044e-01f, 3.745980254e-01f, -4.490048282e-01f,
-            1.622374798e-01f, 2.730871096e-01f, -3.913706321e-01f, 2.404867028e-02f, 5.613180419e-01f, 1.458936393e-04f};
+    private static final float[] ERF_P = {
+        -9.728329860e-06f,
+        1.128815017e-04f,
+        -8.487264767e-04f,
+        5.221261324e-03f,
+        -2.686551740e-02f,
+        1.128378411e-01f,
+        -3.761263859e-01f,
+        1.128379167e+00f
+    };
+    private static final float[] ERF_Q = {
+        2.602572319e-02f,
+        -1.535019044e-01f,
+        3.745980254e-01f,
+        -4.490048282e-01f,
+        1.622374798e-01f,
+        2.730871096e-01f,
+        -3.913706321e-01f,
+        2.404867028e-02f,
+        5.613180419e-01f,
+        1.458936393e-04f
+    };
     private static final float SQRT1_2 = (float) Math.sqrt(0.5);
 
     private static FloatVector horner(float[] c, FloatVector x) {
@@ -147,7 +173,8 @@ public final class VectorMath {
         FloatVector small = z.mul(horner(ERF_P, z.mul(z)));
         FloatVector zc = z.max(1f).min(4f);
         FloatVector w = FloatVector.broadcast(S, 1f).div(zc);
-        FloatVector large = FloatVector.broadcast(S, 1f).sub(exp(zc.mul(zc).neg()).mul(horner(ERF_Q, w)));
+        FloatVector large =
+                FloatVector.broadcast(S, 1f).sub(exp(zc.mul(zc).neg()).mul(horner(ERF_Q, w)));
         FloatVector r = large.blend(small, z.compare(VectorOperators.LE, 1f));
         return r.blend(r.neg(), x.compare(VectorOperators.LT, 0f));
     }

@@ -2,12 +2,12 @@ package dev.tessera.engine.ops;
 
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.Weights;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.lang.foreign.MemorySegment;
 
 /**
  * 3×3 convolution with stride 1 and padding 1 by Winograd's minimal filtering F(4×4, 3×3) (Lavin & Gray, points
@@ -32,6 +32,7 @@ final class Winograd {
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static final VectorShuffle<Float>[] JOIN = new VectorShuffle[4];
+
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static final VectorMask<Float>[] PHASE = new VectorMask[4];
 
@@ -48,8 +49,7 @@ final class Winograd {
     /** Tiles per block (about): keeps a block's V and M in L2. */
     private static final int TARGET_TILES = 128;
 
-    private Winograd() {
-    }
+    private Winograd() {}
 
     /**
      * Worth it for 3×3, stride 1, padding 1 with enough channels and pixels: the filter transform (36·Cout·Cin
@@ -57,13 +57,22 @@ final class Winograd {
      * faster than im2col at 32×32, no faster at 16×16 (too few tiles for the GEMM), so smaller maps stay with im2col.
      */
     static boolean applies(Conv2d c, int H, int W) {
-        return c.kh() == 3 && c.kw() == 3 && c.stride() == 1 && c.padTop() == 1 && c.padLeft() == 1
-                && c.padBottom() == 1 && c.padRight() == 1 && c.cin() >= 16 && c.cout() >= 16 && H * W >= 1024;
+        return c.kh() == 3
+                && c.kw() == 3
+                && c.stride() == 1
+                && c.padTop() == 1
+                && c.padLeft() == 1
+                && c.padBottom() == 1
+                && c.padRight() == 1
+                && c.cin() >= 16
+                && c.cout() >= 16
+                && H * W >= 1024;
     }
 
     /**
      * Transformed filters are made for at most about this many (output, input) channel pairs at a time (36 floats
-     * each, 9.4 MB): wide layers on small maps (640 → 640 at 32×32 in VAR's decoder) go through their outputs in groups,
+     * each, 9.4 MB): wide layers on small maps (640 → 640 at 32×32 in VAR's decoder) go through their outputs in
+     * groups,
      * so the scratch stays small instead of 36·Cout·Cin floats (59 MB there, which raised the peak RSS by 0.3 GB).
      */
     private static final int MAX_PAIRS = 1 << 16;
@@ -74,11 +83,33 @@ final class Winograd {
         int blocks = (th + rowsPerBlock - 1) / rowsPerBlock;
         if ((long) cout * cin <= MAX_PAIRS) {
             float[] U = transformFilters(conv, 0, cout);
-            if (blocks >= 2 * Parallel.threads()) {   // many blocks: one task each (its kernels run inline)
-                Parallel.forEach(blocks, b -> block(in, inOff, H, W, conv, U, b * rowsPerBlock, Math.min(th, (b + 1) * rowsPerBlock), out, outOff));
+            if (blocks >= 2 * Parallel.threads()) { // many blocks: one task each (its kernels run inline)
+                Parallel.forEach(
+                        blocks,
+                        b -> block(
+                                in,
+                                inOff,
+                                H,
+                                W,
+                                conv,
+                                U,
+                                b * rowsPerBlock,
+                                Math.min(th, (b + 1) * rowsPerBlock),
+                                out,
+                                outOff));
             } else {
                 for (int b = 0; b < blocks; b++) {
-                    block(in, inOff, H, W, conv, U, b * rowsPerBlock, Math.min(th, (b + 1) * rowsPerBlock), out, outOff);
+                    block(
+                            in,
+                            inOff,
+                            H,
+                            W,
+                            conv,
+                            U,
+                            b * rowsPerBlock,
+                            Math.min(th, (b + 1) * rowsPerBlock),
+                            out,
+                            outOff);
                 }
             }
             return;
@@ -98,8 +129,8 @@ final class Winograd {
     }
 
     /** Tile rows [ty0, ty1), every output: input transform, 36 GEMMs, output transform. */
-    private static void block(float[] in, int inOff, int H, int W, Conv2d conv, float[] U, int ty0, int ty1,
-                              float[] out, int outOff) {
+    private static void block(
+            float[] in, int inOff, int H, int W, Conv2d conv, float[] U, int ty0, int ty1, float[] out, int outOff) {
         float[] V = transformInputs(in, inOff, H, W, conv.cin(), ty0, ty1);
         multiplyAndOutput(V, U, conv, 0, conv.cout(), H, W, ty0, ty1, out, outOff);
     }
@@ -123,24 +154,35 @@ final class Winograd {
             float[] g = new float[9 * cin], taps = new float[9 * cin], h = new float[3 * A * L], u = new float[A];
             for (int r = r0; r < r1; r++) {
                 int o = o0 + r;
-                MemorySegment.copy(w, Weights.F32, 36L * o * cin, g, 0, 9 * cin);   // the filters of output o
+                MemorySegment.copy(w, Weights.F32, 36L * o * cin, g, 0, 9 * cin); // the filters of output o
                 for (int c = 0; c < cin; c++) for (int k = 0; k < 9; k++) taps[k * cin + c] = g[9 * c + k];
                 int c = 0;
-                for (; c + L <= cin; c += L) {   // L filters at a time, one per lane (the same operations as below)
-                    for (int k = 0; k < 3; k++) {                                                       // h = g·Gᵀ
-                        gRow(FloatVector.fromArray(S, taps, 3 * k * cin + c), FloatVector.fromArray(S, taps, (3 * k + 1) * cin + c),
-                                FloatVector.fromArray(S, taps, (3 * k + 2) * cin + c), h, A * k * L, L);
+                for (; c + L <= cin; c += L) { // L filters at a time, one per lane (the same operations as below)
+                    for (int k = 0; k < 3; k++) { // h = g·Gᵀ
+                        gRow(
+                                FloatVector.fromArray(S, taps, 3 * k * cin + c),
+                                FloatVector.fromArray(S, taps, (3 * k + 1) * cin + c),
+                                FloatVector.fromArray(S, taps, (3 * k + 2) * cin + c),
+                                h,
+                                A * k * L,
+                                L);
                     }
-                    for (int v = 0; v < A; v++) {                                                       // U = G·h
-                        gRow(FloatVector.fromArray(S, h, v * L), FloatVector.fromArray(S, h, (A + v) * L),
-                                FloatVector.fromArray(S, h, (2 * A + v) * L), U, v * plane + r * cin + c, A * plane);
+                    for (int v = 0; v < A; v++) { // U = G·h
+                        gRow(
+                                FloatVector.fromArray(S, h, v * L),
+                                FloatVector.fromArray(S, h, (A + v) * L),
+                                FloatVector.fromArray(S, h, (2 * A + v) * L),
+                                U,
+                                v * plane + r * cin + c,
+                                A * plane);
                     }
                 }
                 for (; c < cin; c++) {
                     int f = 9 * c;
-                    for (int k = 0; k < 3; k++) gRow(g[f + 3 * k], g[f + 3 * k + 1], g[f + 3 * k + 2], h, A * k);   // h = g·Gᵀ
+                    for (int k = 0; k < 3; k++)
+                        gRow(g[f + 3 * k], g[f + 3 * k + 1], g[f + 3 * k + 2], h, A * k); // h = g·Gᵀ
                     int idx = r * cin + c;
-                    for (int v = 0; v < A; v++) {                                                       // U = G·h
+                    for (int v = 0; v < A; v++) { // U = G·h
                         gRow(h[v], h[A + v], h[2 * A + v], u, 0);
                         for (int x = 0; x < A; x++) U[(x * A + v) * plane + idx] = u[x];
                     }
@@ -185,8 +227,18 @@ final class Winograd {
     }
 
     /** Outputs [o0, o1) of tile rows [ty0, ty1): the 36 GEMMs M = U·V, then Y = Aᵀ·M·A + bias into {@code out}. */
-    private static void multiplyAndOutput(float[] V, float[] U, Conv2d conv, int o0, int o1, int H, int W, int ty0,
-                                          int ty1, float[] out, int outOff) {
+    private static void multiplyAndOutput(
+            float[] V,
+            float[] U,
+            Conv2d conv,
+            int o0,
+            int o1,
+            int H,
+            int W,
+            int ty0,
+            int ty1,
+            float[] out,
+            int outOff) {
         int cin = conv.cin(), n = o1 - o0, tw = (W + M - 1) / M, tiles = (ty1 - ty0) * tw, ld = tileStride(W, ty0, ty1);
         float[] Mm = Scratch.get(Scratch.WINO_M, AA * n * ld);
         MemorySegment u = MemorySegment.ofArray(U);
@@ -198,8 +250,20 @@ final class Winograd {
             float[] tmp = new float[AA * L], y = new float[M * M * L];
             for (int r = r0; r < r1; r++) {
                 int o = o0 + r;
-                outputTransform(Mm, r * ld, n * ld, ty0, ty1, tw, H, W, bias == null ? 0f : bias[o], out,
-                        outOff + o * H * W, tmp, y);
+                outputTransform(
+                        Mm,
+                        r * ld,
+                        n * ld,
+                        ty0,
+                        ty1,
+                        tw,
+                        H,
+                        W,
+                        bias == null ? 0f : bias[o],
+                        out,
+                        outOff + o * H * W,
+                        tmp,
+                        y);
             }
         });
     }
@@ -208,9 +272,19 @@ final class Winograd {
      * V[ξν][c][t] = (Bᵀ·d·B)[ξ][ν] for the 6×6 input tiles of one channel plane. Each input row is first split
      * into its four column phases, so the six columns of 16 consecutive tiles are six contiguous loads.
      */
-    private static void inputTransform(float[] in, int plane, int H, int W, int ty0, int ty1, float[] V, int vOff,
-                                       int stride, float[] rows, float[] tmp) {
-        int tw = (W + M - 1) / M, n = tw + 2 + L;   // phase rows padded so vector loads never run past them
+    private static void inputTransform(
+            float[] in,
+            int plane,
+            int H,
+            int W,
+            int ty0,
+            int ty1,
+            float[] V,
+            int vOff,
+            int stride,
+            float[] rows,
+            float[] tmp) {
+        int tw = (W + M - 1) / M, n = tw + 2 + L; // phase rows padded so vector loads never run past them
         for (int ty = ty0; ty < ty1; ty++) {
             // rows[(4i + r)·n + x + 1] = in[4ty − 1 + i][4x + r] (zero outside the image); tiles overlap by two rows,
             // so after the first tile row the last two split rows move up and only four are split anew
@@ -221,7 +295,7 @@ final class Winograd {
             }
             for (int i = first; i < A; i++) {
                 int r = M * ty - 1 + i, base = 4 * i * n;
-                java.util.Arrays.fill(rows, base, base + 4 * n, 0f);
+                Arrays.fill(rows, base, base + 4 * n, 0f);
                 if (r < 0 || r >= H) continue;
                 int src = plane + r * W, q = 0, b1 = base + 1;
                 for (; 4 * q + 4 <= W; q++) {
@@ -238,20 +312,23 @@ final class Winograd {
                 // w = d·B for each of the six input rows, kept in tmp[(6i + ν)·L]
                 for (int i = 0; i < A; i++) {
                     int base = 4 * i * n + tx;
-                    FloatVector d0 = FloatVector.fromArray(S, rows, base + 3 * n),       // column 4tx − 1
-                            d1 = FloatVector.fromArray(S, rows, base + 1),                // 4tx
-                            d2 = FloatVector.fromArray(S, rows, base + n + 1),            // 4tx + 1
-                            d3 = FloatVector.fromArray(S, rows, base + 2 * n + 1),        // 4tx + 2
-                            d4 = FloatVector.fromArray(S, rows, base + 3 * n + 1),        // 4tx + 3
-                            d5 = FloatVector.fromArray(S, rows, base + 2);                // 4tx + 4
+                    FloatVector d0 = FloatVector.fromArray(S, rows, base + 3 * n), // column 4tx − 1
+                            d1 = FloatVector.fromArray(S, rows, base + 1), // 4tx
+                            d2 = FloatVector.fromArray(S, rows, base + n + 1), // 4tx + 1
+                            d3 = FloatVector.fromArray(S, rows, base + 2 * n + 1), // 4tx + 2
+                            d4 = FloatVector.fromArray(S, rows, base + 3 * n + 1), // 4tx + 3
+                            d5 = FloatVector.fromArray(S, rows, base + 2); // 4tx + 4
                     bt(d0, d1, d2, d3, d4, d5, tmp, A * i * L, L);
                 }
                 // V = Bᵀ·w, column by column
                 int dst = vOff + t0 + tx;
                 for (int v = 0; v < A; v++) {
-                    FloatVector w0 = FloatVector.fromArray(S, tmp, v * L), w1 = FloatVector.fromArray(S, tmp, (A + v) * L),
-                            w2 = FloatVector.fromArray(S, tmp, (2 * A + v) * L), w3 = FloatVector.fromArray(S, tmp, (3 * A + v) * L),
-                            w4 = FloatVector.fromArray(S, tmp, (4 * A + v) * L), w5 = FloatVector.fromArray(S, tmp, (5 * A + v) * L);
+                    FloatVector w0 = FloatVector.fromArray(S, tmp, v * L),
+                            w1 = FloatVector.fromArray(S, tmp, (A + v) * L),
+                            w2 = FloatVector.fromArray(S, tmp, (2 * A + v) * L),
+                            w3 = FloatVector.fromArray(S, tmp, (3 * A + v) * L),
+                            w4 = FloatVector.fromArray(S, tmp, (4 * A + v) * L),
+                            w5 = FloatVector.fromArray(S, tmp, (5 * A + v) * L);
                     btStore(w0, w1, w2, w3, w4, w5, V, dst + v * stride, A * stride);
                 }
             }
@@ -259,8 +336,16 @@ final class Winograd {
     }
 
     /** The six rows of Bᵀ applied to (d0..d5), stored at out[off + j·step]. */
-    private static void bt(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
-                           FloatVector d5, float[] out, int off, int step) {
+    private static void bt(
+            FloatVector d0,
+            FloatVector d1,
+            FloatVector d2,
+            FloatVector d3,
+            FloatVector d4,
+            FloatVector d5,
+            float[] out,
+            int off,
+            int step) {
         d0.mul(4f).sub(d2.mul(5f)).add(d4).intoArray(out, off);
         d1.add(d2).mul(-4f).add(d3).add(d4).intoArray(out, off + step);
         d1.sub(d2).mul(4f).sub(d3).add(d4).intoArray(out, off + 2 * step);
@@ -269,14 +354,34 @@ final class Winograd {
         d1.mul(4f).sub(d3.mul(5f)).add(d5).intoArray(out, off + 5 * step);
     }
 
-    private static void btStore(FloatVector d0, FloatVector d1, FloatVector d2, FloatVector d3, FloatVector d4,
-                                FloatVector d5, float[] V, int off, int step) {
+    private static void btStore(
+            FloatVector d0,
+            FloatVector d1,
+            FloatVector d2,
+            FloatVector d3,
+            FloatVector d4,
+            FloatVector d5,
+            float[] V,
+            int off,
+            int step) {
         bt(d0, d1, d2, d3, d4, d5, V, off, step);
     }
 
     /** out = Aᵀ·M·A + bias for one output channel, written as 4×4 blocks (cut at the borders). */
-    private static void outputTransform(float[] Mm, int mOff, int stride, int ty0, int ty1, int tw, int H, int W,
-                                        float bias, float[] out, int plane, float[] tmp, float[] y) {
+    private static void outputTransform(
+            float[] Mm,
+            int mOff,
+            int stride,
+            int ty0,
+            int ty1,
+            int tw,
+            int H,
+            int W,
+            float bias,
+            float[] out,
+            int plane,
+            float[] tmp,
+            float[] y) {
         for (int ty = ty0; ty < ty1; ty++) {
             int t0 = (ty - ty0) * tw, y0 = M * ty, rowsOut = Math.min(M, H - y0);
             for (int tx = 0; tx < tw; tx += L) {
@@ -284,28 +389,47 @@ final class Winograd {
                 // q = M·A row by row: tmp[(4ξ + b)·L]
                 for (int x = 0; x < A; x++) {
                     int r = src + A * x * stride;
-                    at(FloatVector.fromArray(S, Mm, r), FloatVector.fromArray(S, Mm, r + stride),
-                            FloatVector.fromArray(S, Mm, r + 2 * stride), FloatVector.fromArray(S, Mm, r + 3 * stride),
-                            FloatVector.fromArray(S, Mm, r + 4 * stride), FloatVector.fromArray(S, Mm, r + 5 * stride),
-                            0f, tmp, 4 * x * L, L);
+                    at(
+                            FloatVector.fromArray(S, Mm, r),
+                            FloatVector.fromArray(S, Mm, r + stride),
+                            FloatVector.fromArray(S, Mm, r + 2 * stride),
+                            FloatVector.fromArray(S, Mm, r + 3 * stride),
+                            FloatVector.fromArray(S, Mm, r + 4 * stride),
+                            FloatVector.fromArray(S, Mm, r + 5 * stride),
+                            0f,
+                            tmp,
+                            4 * x * L,
+                            L);
                 }
                 // Y = Aᵀ·q column by column: y[(4a + b)·L]
                 for (int b = 0; b < M; b++) {
-                    at(FloatVector.fromArray(S, tmp, b * L), FloatVector.fromArray(S, tmp, (4 + b) * L),
-                            FloatVector.fromArray(S, tmp, (8 + b) * L), FloatVector.fromArray(S, tmp, (12 + b) * L),
-                            FloatVector.fromArray(S, tmp, (16 + b) * L), FloatVector.fromArray(S, tmp, (20 + b) * L),
-                            bias, y, b * L, 4 * L);
+                    at(
+                            FloatVector.fromArray(S, tmp, b * L),
+                            FloatVector.fromArray(S, tmp, (4 + b) * L),
+                            FloatVector.fromArray(S, tmp, (8 + b) * L),
+                            FloatVector.fromArray(S, tmp, (12 + b) * L),
+                            FloatVector.fromArray(S, tmp, (16 + b) * L),
+                            FloatVector.fromArray(S, tmp, (20 + b) * L),
+                            bias,
+                            y,
+                            b * L,
+                            4 * L);
                 }
                 int n = Math.min(L, tw - tx);
-                if (M * (tx + L) <= W) {   // L whole tiles inside the row: interleave the four columns with shuffles
+                if (M * (tx + L) <= W) { // L whole tiles inside the row: interleave the four columns with shuffles
                     for (int a = 0; a < rowsOut; a++) {
                         int row = plane + (y0 + a) * W + M * tx, ya = 4 * a * L;
-                        FloatVector p0 = FloatVector.fromArray(S, y, ya), p1 = FloatVector.fromArray(S, y, ya + L),
-                                p2 = FloatVector.fromArray(S, y, ya + 2 * L), p3 = FloatVector.fromArray(S, y, ya + 3 * L);
+                        FloatVector p0 = FloatVector.fromArray(S, y, ya),
+                                p1 = FloatVector.fromArray(S, y, ya + L),
+                                p2 = FloatVector.fromArray(S, y, ya + 2 * L),
+                                p3 = FloatVector.fromArray(S, y, ya + 3 * L);
                         for (int j = 0; j < 4; j++) {
                             VectorShuffle<Float> sh = JOIN[j];
-                            p0.rearrange(sh).blend(p1.rearrange(sh), PHASE[1]).blend(p2.rearrange(sh), PHASE[2])
-                                    .blend(p3.rearrange(sh), PHASE[3]).intoArray(out, row + j * L);
+                            p0.rearrange(sh)
+                                    .blend(p1.rearrange(sh), PHASE[1])
+                                    .blend(p2.rearrange(sh), PHASE[2])
+                                    .blend(p3.rearrange(sh), PHASE[3])
+                                    .intoArray(out, row + j * L);
                         }
                     }
                     continue;
@@ -322,8 +446,17 @@ final class Winograd {
     }
 
     /** The four rows of Aᵀ applied to (m0..m5) (plus a constant), stored at out[off + j·step]. */
-    private static void at(FloatVector m0, FloatVector m1, FloatVector m2, FloatVector m3, FloatVector m4,
-                           FloatVector m5, float bias, float[] out, int off, int step) {
+    private static void at(
+            FloatVector m0,
+            FloatVector m1,
+            FloatVector m2,
+            FloatVector m3,
+            FloatVector m4,
+            FloatVector m5,
+            float bias,
+            float[] out,
+            int off,
+            int step) {
         FloatVector s12 = m1.add(m2), d12 = m1.sub(m2), s34 = m3.add(m4), d34 = m3.sub(m4);
         m0.add(s12).add(s34).add(bias).intoArray(out, off);
         d12.add(d34.mul(2f)).add(bias).intoArray(out, off + step);

@@ -2,8 +2,16 @@ package dev.tessera.engine.tensor;
 
 /** Element types found in checkpoints and golden files. Compute is always float32. */
 public enum DType {
-    F64(8, "F64"), F32(4, "F32"), F16(2, "F16"), BF16(2, "BF16"),
-    I64(8, "I64"), I32(4, "I32"), I16(2, "I16"), I8(1, "I8"), U8(1, "U8"), BOOL(1, "BOOL");
+    F64(8, "F64"),
+    F32(4, "F32"),
+    F16(2, "F16"),
+    BF16(2, "BF16"),
+    I64(8, "I64"),
+    I32(4, "I32"),
+    I16(2, "I16"),
+    I8(1, "I8"),
+    U8(1, "U8"),
+    BOOL(1, "BOOL");
 
     private final int byteSize;
     private final String safetensorsName;

@@ -1,7 +1,6 @@
 package dev.tessera.engine.tensor;
 
 import dev.tessera.engine.TesseraException;
-
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -13,7 +12,8 @@ import java.util.Arrays;
  */
 public final class Tensor {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
-    private static final ValueLayout.OfDouble F64 = ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfDouble F64 =
+            ValueLayout.JAVA_DOUBLE_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt I32 = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfLong I64 = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -38,7 +38,8 @@ public final class Tensor {
     /** A float32 tensor over a copy-free heap segment of {@code values}. */
     public static Tensor ofFloats(String name, float[] values, long... shape) {
         if (numel(shape) != values.length) {
-            throw new IllegalArgumentException(name + ": " + values.length + " values for shape " + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    name + ": " + values.length + " values for shape " + Arrays.toString(shape));
         }
         MemorySegment seg = MemorySegment.ofArray(new byte[values.length * 4]);
         MemorySegment.copy(values, 0, seg, F32, 0, values.length);
@@ -47,7 +48,8 @@ public final class Tensor {
 
     public static Tensor ofLongs(String name, long[] values, long... shape) {
         if (numel(shape) != values.length) {
-            throw new IllegalArgumentException(name + ": " + values.length + " values for shape " + Arrays.toString(shape));
+            throw new IllegalArgumentException(
+                    name + ": " + values.length + " values for shape " + Arrays.toString(shape));
         }
         MemorySegment seg = MemorySegment.ofArray(new byte[values.length * 8]);
         MemorySegment.copy(values, 0, seg, I64, 0, values.length);

@@ -1,21 +1,21 @@
 package dev.tessera.engine.io;
 
-import dev.tessera.engine.tensor.Tensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tessera.engine.tensor.Tensor;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Damaged files of both formats, truncated at every length or with random bytes changed, must give a
@@ -27,8 +27,13 @@ class CorruptFilesTest {
     Path dir;
 
     private byte[] smallPth() throws IOException {
-        PickleWriter p = new PickleWriter().proto(2).global("collections", "OrderedDict").emptyTuple().reduce()
-                .binput(0).mark();
+        PickleWriter p = new PickleWriter()
+                .proto(2)
+                .global("collections", "OrderedDict")
+                .emptyTuple()
+                .reduce()
+                .binput(0)
+                .mark();
         p.string("a").tensor("FloatStorage", "0", 12, 0, new long[] {3, 4}, new long[] {4, 1});
         p.string("t").tensor("FloatStorage", "0", 12, 1, new long[] {2, 3}, new long[] {1, 4});
         p.string("n").tensor("LongStorage", "1", 2, 0, new long[] {2}, new long[] {1});
@@ -42,8 +47,10 @@ class CorruptFilesTest {
 
     private byte[] smallSafetensors() throws IOException {
         Path file = dir.resolve("small.safetensors");
-        SafetensorsWriter.write(file, java.util.List.of(Tensor.ofFloats("a", new float[] {1, 2, 3, 4}, 2, 2),
-                Tensor.ofLongs("b", new long[] {5}, 1)), Map.of("k", "v"));
+        SafetensorsWriter.write(
+                file,
+                List.of(Tensor.ofFloats("a", new float[] {1, 2, 3, 4}, 2, 2), Tensor.ofLongs("b", new long[] {5}, 1)),
+                Map.of("k", "v"));
         return Files.readAllBytes(file);
     }
 

@@ -1,10 +1,12 @@
 package dev.tessera.engine.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -13,11 +15,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Loads the real golden checkpoints (torch.save output of PyTorch 1.13) and compares shapes, dtypes and values with
@@ -36,8 +35,7 @@ class GoldenCheckpointsTest {
 
             Tensor lvl = c.tensor("lvl_1L", 1, 680);
             assertEquals(DType.I64, lvl.dtype());
-            assertArrayEquals(new long[] {0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2},
-                    Arrays.copyOf(lvl.toLongArray(), 12));
+            assertArrayEquals(new long[] {0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2}, Arrays.copyOf(lvl.toLongArray(), 12));
             assertEquals(9, lvl.getLong(679));
             assertEquals(5090, Arrays.stream(lvl.toLongArray()).sum());
 
@@ -67,7 +65,8 @@ class GoldenCheckpointsTest {
             Tensor w = c.tensor("encoder.conv_in.weight", 32, 3, 3, 3);
             assertEquals(0.10247892141342163f, w.getFloat(0), 0f);
             assertEquals(-0.14560873806476593f, w.getFloat(w.numel() - 1), 0f);
-            assertEquals(0.02806764468550682f, c.tensor("post_quant_conv.bias", 8).getFloat(7), 0f);
+            assertEquals(
+                    0.02806764468550682f, c.tensor("post_quant_conv.bias", 8).getFloat(7), 0f);
             c.tensor("quantize.ema_vocab_hit_SV", 10, 512);
         }
     }
@@ -80,7 +79,8 @@ class GoldenCheckpointsTest {
             Tensor w = c.tensor("encoder.conv_in.weight", 32, 3, 3, 3);
             assertEquals(0.012646610848605633f, w.getFloat(0), 0f);
             assertEquals(0.008673072792589664f, w.getFloat(w.numel() - 1), 0f);
-            assertEquals(-0.08052461594343185f, c.tensor("post_quant_conv.bias", 16).getFloat(15), 0f);
+            assertEquals(
+                    -0.08052461594343185f, c.tensor("post_quant_conv.bias", 16).getFloat(15), 0f);
         }
     }
 
@@ -88,8 +88,12 @@ class GoldenCheckpointsTest {
     void llamagenVq() {
         try (Checkpoint c = Checkpoints.open(TestFiles.golden("llamagen-small/vq.pth"))) {
             assertEquals(344, c.keys().size());
-            assertEquals(0.049402765929698944f, c.tensor("encoder.conv_in.weight", 32, 3, 3, 3).getFloat(0), 0f);
-            assertEquals(0.14345680177211761f, c.tensor("post_quant_conv.bias", 64).getFloat(63), 0f);
+            assertEquals(
+                    0.049402765929698944f,
+                    c.tensor("encoder.conv_in.weight", 32, 3, 3, 3).getFloat(0),
+                    0f);
+            assertEquals(
+                    0.14345680177211761f, c.tensor("post_quant_conv.bias", 64).getFloat(63), 0f);
             c.tensor("quantize.embedding.weight", 1024, 8);
         }
     }

@@ -1,9 +1,12 @@
 package dev.tessera.engine.io;
 
-import dev.tessera.engine.TesseraException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.engine.TesseraException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,12 +14,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class JsonTest {
 
@@ -40,17 +39,17 @@ class JsonTest {
     @Test
     void rejectsInvalidTextWithPosition() {
         String[][] cases = {
-                {"", "line 1, column 1: unexpected end of input"},
-                {"{\"a\":1,}", "line 1, column 8: expected a member name"},
-                {"[1 2]", "line 1, column 4: expected ',' or ']'"},
-                {"{\n  \"a\": tru}", "line 2, column 8: unexpected character 't'"},
-                {"01", "line 1, column 2: unexpected text after the JSON value"},
-                {"1.", "digits must follow '.'"},
-                {"\"a\u0001\"", "control character U+0001"},
-                {"\"\\x\"", "invalid escape \\x"},
-                {"{\"a\":1,\"a\":2}", "repeated member name \"a\""},
-                {"NaN", "unexpected character 'N'"},
-                {"[".repeat(600), "nesting deeper than 512 levels"},
+            {"", "line 1, column 1: unexpected end of input"},
+            {"{\"a\":1,}", "line 1, column 8: expected a member name"},
+            {"[1 2]", "line 1, column 4: expected ',' or ']'"},
+            {"{\n  \"a\": tru}", "line 2, column 8: unexpected character 't'"},
+            {"01", "line 1, column 2: unexpected text after the JSON value"},
+            {"1.", "digits must follow '.'"},
+            {"\"a\u0001\"", "control character U+0001"},
+            {"\"\\x\"", "invalid escape \\x"},
+            {"{\"a\":1,\"a\":2}", "repeated member name \"a\""},
+            {"NaN", "unexpected character 'N'"},
+            {"[".repeat(600), "nesting deeper than 512 levels"},
         };
         for (String[] c : cases) {
             JsonException e = assertThrows(JsonException.class, () -> Json.parse(c[0]), c[0]);
@@ -70,8 +69,10 @@ class JsonTest {
         m.put("nested", Map.of("x", List.of(Map.of())));
         m.put("none", null);
         m.put("flag", false);
-        assertEquals("{\"name\":\"tab\\there \\\"q\\\" \\u0001\",\"ints\":[1,-2],\"longs\":[3,4],\"floats\":[0.1,2.0],"
-                + "\"double\":1.0E21,\"nested\":{\"x\":[{}]},\"none\":null,\"flag\":false}", Json.write(m));
+        assertEquals(
+                "{\"name\":\"tab\\there \\\"q\\\" \\u0001\",\"ints\":[1,-2],\"longs\":[3,4],\"floats\":[0.1,2.0],"
+                        + "\"double\":1.0E21,\"nested\":{\"x\":[{}]},\"none\":null,\"flag\":false}",
+                Json.write(m));
         assertEquals("""
                 {
                   "ints": [1, -2],
@@ -116,8 +117,10 @@ class JsonTest {
         Files.writeString(file, "{\"a\": [1,}");
         TesseraException e = assertThrows(TesseraException.class, () -> Json.read(file));
         assertTrue(e.getMessage().startsWith(file + ": invalid JSON at line 1, column 10"), e.getMessage());
-        assertEquals(dir.resolve("none.json") + ": no such file",
-                assertThrows(TesseraException.class, () -> Json.read(dir.resolve("none.json"))).getMessage());
+        assertEquals(
+                dir.resolve("none.json") + ": no such file",
+                assertThrows(TesseraException.class, () -> Json.read(dir.resolve("none.json")))
+                        .getMessage());
     }
 
     private static Map<String, Object> pick(Map<String, Object> m, String... keys) {

@@ -1,11 +1,10 @@
 package dev.tessera.engine.io;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -16,9 +15,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A zip64 {@code .pth} larger than 4 GiB, laid out as PyTorch's writer does it (zip64 end records, saturated
@@ -34,7 +33,8 @@ class LargeFileTest {
     @Test
     void zip64CheckpointBeyondFourGiB() throws IOException {
         // Sparse files cost no space, but should the file system not support them the file would really be 4 GiB.
-        Assumptions.assumeTrue(Files.getFileStore(dir).getUsableSpace() > (12L << 30),
+        Assumptions.assumeTrue(
+                Files.getFileStore(dir).getUsableSpace() > (12L << 30),
                 "SKIPPED: less than 12 GiB free in " + dir + " for the sparse 4 GiB zip64 test file");
         PickleWriter p = new PickleWriter().proto(2).emptyDict().mark();
         p.string("big").tensor("FloatStorage", "0", BIG_ELEMENTS, 0, new long[] {BIG_ELEMENTS}, new long[] {1});
@@ -92,22 +92,51 @@ class LargeFileTest {
             int unpadded = 30 + nameBytes.length + 20 + 4;
             int padding = (int) ((64 - (headerOffset + unpadded) % 64) % 64);
             ByteBuffer local = le(unpadded + padding);
-            local.putInt(0x04034b50).putShort((short) 45).putShort((short) 0).putShort((short) 0)
-                    .putInt(0).putInt(0).putInt(0xffffffff).putInt(0xffffffff)
-                    .putShort((short) nameBytes.length).putShort((short) (20 + 4 + padding)).put(nameBytes)
-                    .putShort((short) 1).putShort((short) 16).putLong(size).putLong(size)
-                    .putShort((short) 0x4246).putShort((short) padding);
+            local.putInt(0x04034b50)
+                    .putShort((short) 45)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putInt(0)
+                    .putInt(0)
+                    .putInt(0xffffffff)
+                    .putInt(0xffffffff)
+                    .putShort((short) nameBytes.length)
+                    .putShort((short) (20 + 4 + padding))
+                    .put(nameBytes)
+                    .putShort((short) 1)
+                    .putShort((short) 16)
+                    .putLong(size)
+                    .putLong(size)
+                    .putShort((short) 0x4246)
+                    .putShort((short) padding);
             write(ch, headerOffset, local);
             long dataOffset = headerOffset + local.capacity();
             if (data != null) write(ch, dataOffset, data);
             position = dataOffset + size;
 
             // Central record: every size/offset saturated, real values in the zip64 extra field.
-            central.putInt(0x02014b50).putShort((short) 45).putShort((short) 45).putShort((short) 0)
-                    .putShort((short) 0).putInt(0).putInt(0).putInt(0xffffffff).putInt(0xffffffff)
-                    .putShort((short) nameBytes.length).putShort((short) 28).putShort((short) 0)
-                    .putShort((short) 0).putShort((short) 0).putInt(0).putInt(0xffffffff).put(nameBytes)
-                    .putShort((short) 1).putShort((short) 24).putLong(size).putLong(size).putLong(headerOffset);
+            central.putInt(0x02014b50)
+                    .putShort((short) 45)
+                    .putShort((short) 45)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putInt(0)
+                    .putInt(0)
+                    .putInt(0xffffffff)
+                    .putInt(0xffffffff)
+                    .putShort((short) nameBytes.length)
+                    .putShort((short) 28)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putInt(0)
+                    .putInt(0xffffffff)
+                    .put(nameBytes)
+                    .putShort((short) 1)
+                    .putShort((short) 24)
+                    .putLong(size)
+                    .putLong(size)
+                    .putLong(headerOffset);
             count++;
             return dataOffset;
         }
@@ -118,11 +147,25 @@ class LargeFileTest {
             ByteBuffer tail = le(directorySize + 56 + 20 + 22);
             tail.put(central.flip());
             long zip64End = directoryOffset + directorySize;
-            tail.putInt(0x06064b50).putLong(44).putShort((short) 45).putShort((short) 45).putInt(0).putInt(0)
-                    .putLong(count).putLong(count).putLong(directorySize).putLong(directoryOffset);
+            tail.putInt(0x06064b50)
+                    .putLong(44)
+                    .putShort((short) 45)
+                    .putShort((short) 45)
+                    .putInt(0)
+                    .putInt(0)
+                    .putLong(count)
+                    .putLong(count)
+                    .putLong(directorySize)
+                    .putLong(directoryOffset);
             tail.putInt(0x07064b50).putInt(0).putLong(zip64End).putInt(1);
-            tail.putInt(0x06054b50).putShort((short) 0).putShort((short) 0).putShort((short) count)
-                    .putShort((short) count).putInt(directorySize).putInt(0xffffffff).putShort((short) 0);
+            tail.putInt(0x06054b50)
+                    .putShort((short) 0)
+                    .putShort((short) 0)
+                    .putShort((short) count)
+                    .putShort((short) count)
+                    .putInt(directorySize)
+                    .putInt(0xffffffff)
+                    .putShort((short) 0);
             write(ch, directoryOffset, tail);
         }
     }

@@ -129,7 +129,12 @@ final class PickleWriter {
 
     /** The persistent id {@code ('storage', torch.<storageClass>, key, 'cpu', numel)} and BINPERSID. */
     PickleWriter storage(String storageClass, String key, long numel) {
-        mark().string("storage").global("torch", storageClass).string(key).string("cpu").integer(numel).tuple();
+        mark().string("storage")
+                .global("torch", storageClass)
+                .string(key)
+                .string("cpu")
+                .integer(numel)
+                .tuple();
         return op('Q');
     }
 
@@ -145,7 +150,11 @@ final class PickleWriter {
      */
     PickleWriter tensor(String storageClass, String key, long numel, long offset, long[] size, long[] stride) {
         global("torch._utils", "_rebuild_tensor_v2");
-        mark().storage(storageClass, key, numel).integer(offset).ints(size).ints(stride).bool(false);
+        mark().storage(storageClass, key, numel)
+                .integer(offset)
+                .ints(size)
+                .ints(stride)
+                .bool(false);
         global("collections", "OrderedDict").emptyTuple().reduce();
         return tuple().reduce();
     }

@@ -1,26 +1,26 @@
 package dev.tessera.engine.io;
 
-import dev.tessera.engine.tensor.DType;
-import dev.tessera.engine.tensor.Tensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.Set;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.engine.tensor.DType;
+import dev.tessera.engine.tensor.Tensor;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** The {@code .pth} reader on synthetic checkpoints built opcode by opcode (see {@link PickleWriter}). */
 class PthCheckpointTest {
@@ -39,7 +39,8 @@ class PthCheckpointTest {
     }
 
     private static CheckpointException openFails(Path file) {
-        return assertThrows(CheckpointException.class, () -> Checkpoints.open(file).close());
+        return assertThrows(
+                CheckpointException.class, () -> Checkpoints.open(file).close());
     }
 
     // --- security: the allow-list ---
@@ -47,18 +48,32 @@ class PthCheckpointTest {
     @Test
     void refusesOsSystemWithoutRunningIt() throws IOException {
         Path marker = dir.resolve("pwned");
-        PickleWriter p = new PickleWriter().proto(2).global("os", "system")
-                .string("touch " + marker).tuple1().reduce();
+        PickleWriter p = new PickleWriter()
+                .proto(2)
+                .global("os", "system")
+                .string("touch " + marker)
+                .tuple1()
+                .reduce();
         Path file = pth("evil.pth", p, Map.of());
         CheckpointException e = openFails(file);
-        assertEquals(file + ": refusing to load: the pickle names 'os.system', which is not an allowed PyTorch "
-                + "checkpoint type", e.getMessage());
+        assertEquals(
+                file + ": refusing to load: the pickle names 'os.system', which is not an allowed PyTorch "
+                        + "checkpoint type",
+                e.getMessage());
         assertFalse(Files.exists(marker), "nothing from the file was executed");
     }
 
     @ParameterizedTest
-    @CsvSource({"builtins,eval", "__builtin__,eval", "subprocess,Popen", "posix,system", "builtins,getattr",
-            "torch,load", "torch.nn.modules.linear,Linear", "numpy,load"})
+    @CsvSource({
+        "builtins,eval",
+        "__builtin__,eval",
+        "subprocess,Popen",
+        "posix,system",
+        "builtins,getattr",
+        "torch,load",
+        "torch.nn.modules.linear,Linear",
+        "numpy,load"
+    })
     void refusesAnyOtherGlobal(String module, String name) throws IOException {
         for (boolean stackGlobal : new boolean[] {false, true}) {
             // The refused name sits inside an otherwise valid state dict, and is never even called.
@@ -66,12 +81,15 @@ class PthCheckpointTest {
             dictOf(p, () -> {
                 p.string("w").floatTensor("0", 2);
                 p.string("x");
-                if (stackGlobal) p.stackGlobal(module, name); else p.global(module, name);
+                if (stackGlobal) p.stackGlobal(module, name);
+                else p.global(module, name);
             });
             Path file = pth("g" + stackGlobal + ".pth", p, Map.of("0", TestFiles.ramp(2)));
             CheckpointException e = openFails(file);
-            assertEquals(file + ": refusing to load: the pickle names '" + module + "." + name
-                    + "', which is not an allowed PyTorch checkpoint type", e.getMessage());
+            assertEquals(
+                    file + ": refusing to load: the pickle names '" + module + "." + name
+                            + "', which is not an allowed PyTorch checkpoint type",
+                    e.getMessage());
         }
     }
 
@@ -91,9 +109,13 @@ class PthCheckpointTest {
         Path file = pth("views.pth", p, Map.of("0", TestFiles.ramp(24)));
         try (Checkpoint c = Checkpoints.open(file)) {
             assertEquals(List.of("a", "b", "t", "col", "bcast", "one"), new ArrayList<>(c.keys()));
-            assertArrayEquals(new float[] {0, 1, 2, 3, 4, 5}, c.tensor("a", 2, 3).toFloatArray());
-            assertArrayEquals(new float[] {6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17}, c.tensor("b").toFloatArray());
-            assertArrayEquals(new float[] {0, 3, 1, 4, 2, 5}, c.tensor("t", 3, 2).toFloatArray());
+            assertArrayEquals(
+                    new float[] {0, 1, 2, 3, 4, 5}, c.tensor("a", 2, 3).toFloatArray());
+            assertArrayEquals(
+                    new float[] {6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17},
+                    c.tensor("b").toFloatArray());
+            assertArrayEquals(
+                    new float[] {0, 3, 1, 4, 2, 5}, c.tensor("t", 3, 2).toFloatArray());
             assertArrayEquals(new float[] {1, 7, 13, 19}, c.tensor("col").toFloatArray());
             assertArrayEquals(new float[] {5, 6, 7, 5, 6, 7}, c.tensor("bcast").toFloatArray());
             assertArrayEquals(new float[] {23}, c.tensor("one").toFloatArray());
@@ -155,21 +177,50 @@ class PthCheckpointTest {
         PickleWriter p = new PickleWriter().proto(2);
         dictOf(p, () -> {
             // torch._utils._rebuild_parameter(tensor, True, OrderedDict())
-            p.string("param").global("torch._utils", "_rebuild_parameter").mark().floatTensor("0", 2)
-                    .bool(true).global("collections", "OrderedDict").emptyTuple().reduce().tuple().reduce();
+            p.string("param")
+                    .global("torch._utils", "_rebuild_parameter")
+                    .mark()
+                    .floatTensor("0", 2)
+                    .bool(true)
+                    .global("collections", "OrderedDict")
+                    .emptyTuple()
+                    .reduce()
+                    .tuple()
+                    .reduce();
             // torch._tensor._rebuild_from_type_v2(_rebuild_tensor_v2, Parameter, (args...), {})
-            p.string("typed").global("torch._tensor", "_rebuild_from_type_v2").mark()
-                    .global("torch._utils", "_rebuild_tensor_v2").global("torch.nn.parameter", "Parameter")
-                    .mark().storage("FloatStorage", "1", 3).integer(0).ints(3).ints(1).bool(false)
-                    .global("collections", "OrderedDict").emptyTuple().reduce().tuple()
-                    .emptyDict().tuple().reduce();
+            p.string("typed")
+                    .global("torch._tensor", "_rebuild_from_type_v2")
+                    .mark()
+                    .global("torch._utils", "_rebuild_tensor_v2")
+                    .global("torch.nn.parameter", "Parameter")
+                    .mark()
+                    .storage("FloatStorage", "1", 3)
+                    .integer(0)
+                    .ints(3)
+                    .ints(1)
+                    .bool(false)
+                    .global("collections", "OrderedDict")
+                    .emptyTuple()
+                    .reduce()
+                    .tuple()
+                    .emptyDict()
+                    .tuple()
+                    .reduce();
             // The same storage again through the memo, as torch.save writes shared storages.
-            p.string("state").global("torch._utils", "_rebuild_parameter_with_state").mark().floatTensor("0", 2)
-                    .bool(false).global("collections", "OrderedDict").emptyTuple().reduce().emptyDict()
-                    .tuple().reduce();
+            p.string("state")
+                    .global("torch._utils", "_rebuild_parameter_with_state")
+                    .mark()
+                    .floatTensor("0", 2)
+                    .bool(false)
+                    .global("collections", "OrderedDict")
+                    .emptyTuple()
+                    .reduce()
+                    .emptyDict()
+                    .tuple()
+                    .reduce();
         });
-        try (Checkpoint c = Checkpoints.open(pth("params.pth", p, Map.of("0", TestFiles.ramp(2),
-                "1", TestFiles.floats(7, 8, 9))))) {
+        try (Checkpoint c = Checkpoints.open(
+                pth("params.pth", p, Map.of("0", TestFiles.ramp(2), "1", TestFiles.floats(7, 8, 9))))) {
             assertEquals(List.of("param", "typed", "state"), new ArrayList<>(c.keys()));
             assertArrayEquals(new float[] {0, 1}, c.tensor("param", 2).toFloatArray());
             assertArrayEquals(new float[] {7, 8, 9}, c.tensor("typed", 3).toFloatArray());
@@ -179,8 +230,16 @@ class PthCheckpointTest {
 
     @Test
     void rebuildFromTypeRefusesArbitraryFunctions() throws IOException {
-        PickleWriter p = new PickleWriter().proto(2).global("torch._tensor", "_rebuild_from_type_v2").mark()
-                .global("builtins", "set").global("torch", "Tensor").emptyTuple().emptyDict().tuple().reduce();
+        PickleWriter p = new PickleWriter()
+                .proto(2)
+                .global("torch._tensor", "_rebuild_from_type_v2")
+                .mark()
+                .global("builtins", "set")
+                .global("torch", "Tensor")
+                .emptyTuple()
+                .emptyDict()
+                .tuple()
+                .reduce();
         CheckpointException e = openFails(pth("fromtype.pth", p, Map.of()));
         assertTrue(e.getMessage().contains("not a tensor rebuild function"), e.getMessage());
     }
@@ -195,30 +254,94 @@ class PthCheckpointTest {
             p.string("epoch").integer(3);
             p.string("args").global("argparse", "Namespace").emptyTuple().newobj();
             dictOf(p, () -> {
-                p.string("lr").op('G').op(0x3f).op(0xb9).op(0x99).op(0x99).op(0x99).op(0x99).op(0x99).op(0x9a);
-                p.string("tags").global("__builtin__", "set").mark().emptyList().string("a").append()
-                        .tuple().reduce();
-                p.string("blob").global("_codecs", "encode").string("\u00ff\u0000").string("latin1").tuple2()
+                p.string("lr")
+                        .op('G')
+                        .op(0x3f)
+                        .op(0xb9)
+                        .op(0x99)
+                        .op(0x99)
+                        .op(0x99)
+                        .op(0x99)
+                        .op(0x99)
+                        .op(0x9a);
+                p.string("tags")
+                        .global("__builtin__", "set")
+                        .mark()
+                        .emptyList()
+                        .string("a")
+                        .append()
+                        .tuple()
                         .reduce();
-                p.string("dev").global("torch", "device").string("cuda").integer(0).tuple2().reduce();
+                p.string("blob")
+                        .global("_codecs", "encode")
+                        .string("\u00ff\u0000")
+                        .string("latin1")
+                        .tuple2()
+                        .reduce();
+                p.string("dev")
+                        .global("torch", "device")
+                        .string("cuda")
+                        .integer(0)
+                        .tuple2()
+                        .reduce();
                 // numpy.float64(1.5): scalar(dtype('f8', False, True) + BUILD state, _codecs.encode(raw bytes))
-                p.string("np").global("numpy.core.multiarray", "scalar")
-                        .global("numpy", "dtype").string("f8").bool(false).bool(true).op(0x87).reduce()
-                        .mark().integer(3).string("<").none().none().none().integer(-1).integer(-1).integer(0)
-                        .tuple().build()
-                        .global("_codecs", "encode").string("\u0000\u0000\u0000\u0000\u0000\u0000\u00f8?")
-                        .string("latin1").tuple2().reduce()
-                        .tuple2().reduce();
-                p.string("dd").global("collections", "defaultdict").global("__builtin__", "list").tuple1().reduce();
+                p.string("np")
+                        .global("numpy.core.multiarray", "scalar")
+                        .global("numpy", "dtype")
+                        .string("f8")
+                        .bool(false)
+                        .bool(true)
+                        .op(0x87)
+                        .reduce()
+                        .mark()
+                        .integer(3)
+                        .string("<")
+                        .none()
+                        .none()
+                        .none()
+                        .integer(-1)
+                        .integer(-1)
+                        .integer(0)
+                        .tuple()
+                        .build()
+                        .global("_codecs", "encode")
+                        .string("\u0000\u0000\u0000\u0000\u0000\u0000\u00f8?")
+                        .string("latin1")
+                        .tuple2()
+                        .reduce()
+                        .tuple2()
+                        .reduce();
+                p.string("dd")
+                        .global("collections", "defaultdict")
+                        .global("__builtin__", "list")
+                        .tuple1()
+                        .reduce();
                 p.string("sl").global("__builtin__", "slice").ints(1, 2).reduce();
                 p.string("none").none();
-                p.string("huge").op(0x8a).op(9).op(0).op(0).op(0).op(0).op(0).op(0).op(0).op(0).op(1); // 2**64
+                p.string("huge")
+                        .op(0x8a)
+                        .op(9)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(0)
+                        .op(1); // 2**64
             });
             p.build();
             p.string("optimizer");
             dictOf(p, () -> {
                 p.string("state");
-                dictOf(p, () -> p.integer(0).emptyDict().string("exp_avg").floatTensor("9", 2).setitem());
+                dictOf(
+                        p,
+                        () -> p.integer(0)
+                                .emptyDict()
+                                .string("exp_avg")
+                                .floatTensor("9", 2)
+                                .setitem());
             });
             p.string("model");
             dictOf(p, () -> {
@@ -228,8 +351,8 @@ class PthCheckpointTest {
             p.string("ema");
             dictOf(p, () -> p.string("w").floatTensor("9", 2));
         });
-        Map<String, byte[]> storages = Map.of("0", TestFiles.ramp(4), "1", TestFiles.floats(5, 6),
-                "9", TestFiles.floats(-1, -1));
+        Map<String, byte[]> storages =
+                Map.of("0", TestFiles.ramp(4), "1", TestFiles.floats(5, 6), "9", TestFiles.floats(-1, -1));
         try (Checkpoint c = Checkpoints.open(pth("train.pth", p, storages))) {
             assertEquals(List.of("w", "b"), new ArrayList<>(c.keys()));
             assertArrayEquals(new float[] {0, 1, 2, 3}, c.tensor("w", 2, 2).toFloatArray());
@@ -273,8 +396,16 @@ class PthCheckpointTest {
 
     @Test
     void selfReferencingDictTerminates() throws IOException {
-        PickleWriter p = new PickleWriter().proto(2).emptyDict().binput(0).string("self").binget(0).setitem()
-                .string("w").floatTensor("0", 1).setitem();
+        PickleWriter p = new PickleWriter()
+                .proto(2)
+                .emptyDict()
+                .binput(0)
+                .string("self")
+                .binget(0)
+                .setitem()
+                .string("w")
+                .floatTensor("0", 1)
+                .setitem();
         try (Checkpoint c = Checkpoints.open(pth("cycle.pth", p, Map.of("0", TestFiles.ramp(1))))) {
             assertEquals(Set.of("w"), c.keys());
         }
@@ -284,8 +415,12 @@ class PthCheckpointTest {
     void topFolderNameVariesAndPickleMayBeDeflated() throws IOException {
         PickleWriter p = new PickleWriter().proto(2);
         dictOf(p, () -> p.string("w").floatTensor("0", 3));
-        Path file = TestFiles.writePth(dir.resolve("stem.pth"), "my_model_v2", p.stop().toBytes(),
-                Map.of("0", TestFiles.ramp(3)), Set.of("data.pkl"));
+        Path file = TestFiles.writePth(
+                dir.resolve("stem.pth"),
+                "my_model_v2",
+                p.stop().toBytes(),
+                Map.of("0", TestFiles.ramp(3)),
+                Set.of("data.pkl"));
         try (Checkpoint c = Checkpoints.open(file)) {
             assertArrayEquals(new float[] {0, 1, 2}, c.tensor("w", 3).toFloatArray());
         }
@@ -297,8 +432,12 @@ class PthCheckpointTest {
     void compressedStorageIsRejected() throws IOException {
         PickleWriter p = new PickleWriter().proto(2);
         dictOf(p, () -> p.string("w").floatTensor("0", 3));
-        Path file = TestFiles.writePth(dir.resolve("deflated.pth"), "archive", p.stop().toBytes(),
-                Map.of("0", TestFiles.ramp(3)), Set.of("0"));
+        Path file = TestFiles.writePth(
+                dir.resolve("deflated.pth"),
+                "archive",
+                p.stop().toBytes(),
+                Map.of("0", TestFiles.ramp(3)),
+                Set.of("0"));
         CheckpointException e = openFails(file);
         assertTrue(e.getMessage().startsWith(file + ": zip entry 'archive/data/0' is compressed"), e.getMessage());
     }
@@ -308,55 +447,68 @@ class PthCheckpointTest {
         PickleWriter missing = new PickleWriter().proto(2);
         dictOf(missing, () -> missing.string("w").floatTensor("5", 3));
         Path file = pth("missing.pth", missing, Map.of("0", TestFiles.ramp(3)));
-        assertEquals(file + ": storage '5' is missing (no zip entry 'archive/data/5')", openFails(file).getMessage());
+        assertEquals(
+                file + ": storage '5' is missing (no zip entry 'archive/data/5')",
+                openFails(file).getMessage());
 
         PickleWriter small = new PickleWriter().proto(2);
         dictOf(small, () -> small.string("w").floatTensor("0", 4));
         file = pth("small.pth", small, Map.of("0", TestFiles.ramp(3)));
-        assertEquals(file + ": storage '0' holds 12 bytes but the pickle declares 4 F32 elements (16 bytes)",
+        assertEquals(
+                file + ": storage '0' holds 12 bytes but the pickle declares 4 F32 elements (16 bytes)",
                 openFails(file).getMessage());
 
         PickleWriter beyond = new PickleWriter().proto(2);
         dictOf(beyond, () -> beyond.string("w").tensor("FloatStorage", "0", 3, 2, new long[] {2}, new long[] {1}));
         file = pth("beyond.pth", beyond, Map.of("0", TestFiles.ramp(3)));
-        assertTrue(openFails(file).getMessage().startsWith(file + ": tensor 'w' (size [2], stride [1], offset 2) "
-                + "reaches past the end of storage '0'"));
+        assertTrue(openFails(file)
+                .getMessage()
+                .startsWith(file + ": tensor 'w' (size [2], stride [1], offset 2) "
+                        + "reaches past the end of storage '0'"));
 
         // A stride-0 view may legally claim any size; its copy must not exhaust memory.
         PickleWriter expanded = new PickleWriter().proto(2);
-        dictOf(expanded, () -> expanded.string("w")
-                .tensor("FloatStorage", "0", 3, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0}));
+        dictOf(
+                expanded,
+                () -> expanded.string("w")
+                        .tensor("FloatStorage", "0", 3, 0, new long[] {1L << 20, 1L << 20}, new long[] {0, 0}));
         file = pth("expanded.pth", expanded, Map.of("0", TestFiles.ramp(3)));
-        assertEquals(file + ": tensor 'w' is a non-contiguous view whose contiguous copy (4398046511104 bytes) would "
-                + "exceed the memory allowed for such copies", openFails(file).getMessage());
+        assertEquals(
+                file + ": tensor 'w' is a non-contiguous view whose contiguous copy (4398046511104 bytes) would "
+                        + "exceed the memory allowed for such copies",
+                openFails(file).getMessage());
     }
 
     @Test
     void malformedPicklesAreReportedNotCrashed() throws IOException {
         List<PickleWriter> programs = List.of(
-                new PickleWriter().proto(2).reduce(),                          // stack underflow
-                new PickleWriter().proto(2).binget(3),                         // memo never written
-                new PickleWriter().proto(6),                                   // unknown protocol
-                new PickleWriter().proto(2).op('i'),                           // INST, protocol 0 only
+                new PickleWriter().proto(2).reduce(), // stack underflow
+                new PickleWriter().proto(2).binget(3), // memo never written
+                new PickleWriter().proto(6), // unknown protocol
+                new PickleWriter().proto(2).op('i'), // INST, protocol 0 only
                 new PickleWriter().proto(2).op('X').op(0xff).op(0xff).op(0xff).op(0x7f), // 2 GB string
-                new PickleWriter().proto(2).op('c').op('o').op('s'),           // unterminated GLOBAL
+                new PickleWriter().proto(2).op('c').op('o').op('s'), // unterminated GLOBAL
                 new PickleWriter().proto(2).emptyList().string("k").integer(1).setitem(), // SETITEM on a list
-                new PickleWriter().proto(2).integer(1).emptyTuple().reduce(),  // calling an int
+                new PickleWriter().proto(2).integer(1).emptyTuple().reduce(), // calling an int
                 new PickleWriter().proto(2).emptyTuple().string("x").append(), // APPEND to a tuple
                 new PickleWriter().proto(2).mark().string("storage").tuple().op('Q'), // bad persistent id
-                new PickleWriter().proto(2).emptyDict().op(0x95));             // truncated FRAME, no STOP
+                new PickleWriter().proto(2).emptyDict().op(0x95)); // truncated FRAME, no STOP
         for (int i = 0; i < programs.size(); i++) {
-            Path file = TestFiles.writePth(dir.resolve("bad" + i + ".pth"), programs.get(i).toBytes(), Map.of());
+            Path file = TestFiles.writePth(
+                    dir.resolve("bad" + i + ".pth"), programs.get(i).toBytes(), Map.of());
             CheckpointException e = openFails(file);
-            assertTrue(e.getMessage().startsWith(file + ": malformed checkpoint pickle 'archive/data.pkl' ("),
+            assertTrue(
+                    e.getMessage().startsWith(file + ": malformed checkpoint pickle 'archive/data.pkl' ("),
                     "program " + i + ": " + e.getMessage());
         }
         Path list = pth("list.pth", new PickleWriter().proto(2).emptyList(), Map.of());
-        assertEquals(list + ": the checkpoint holds a list, not a dict of tensors (a state dict)",
+        assertEquals(
+                list + ": the checkpoint holds a list, not a dict of tensors (a state dict)",
                 openFails(list).getMessage());
-        Path tensor = pth("tensor.pth", new PickleWriter().proto(2).floatTensor("0", 1),
-                Map.of("0", TestFiles.ramp(1)));
-        assertEquals(tensor + ": the checkpoint holds a tensor, not a dict of tensors (a state dict)",
+        Path tensor =
+                pth("tensor.pth", new PickleWriter().proto(2).floatTensor("0", 1), Map.of("0", TestFiles.ramp(1)));
+        assertEquals(
+                tensor + ": the checkpoint holds a tensor, not a dict of tensors (a state dict)",
                 openFails(tensor).getMessage());
     }
 
@@ -369,10 +521,12 @@ class PthCheckpointTest {
         });
         Path file = pth("keys.pth", p, Map.of("0", TestFiles.ramp(4)));
         try (Checkpoint c = Checkpoints.open(file)) {
-            CheckpointException missing = assertThrows(CheckpointException.class,
-                    () -> c.tensor("blocks.3.attn.proj.weight"));
-            assertEquals(file + ": missing tensor 'blocks.3.attn.proj.weight' (did you mean "
-                    + "'blocks.3.attn.proj.weights'?)", missing.getMessage());
+            CheckpointException missing =
+                    assertThrows(CheckpointException.class, () -> c.tensor("blocks.3.attn.proj.weight"));
+            assertEquals(
+                    file + ": missing tensor 'blocks.3.attn.proj.weight' (did you mean "
+                            + "'blocks.3.attn.proj.weights'?)",
+                    missing.getMessage());
             CheckpointException unrelated = assertThrows(CheckpointException.class, () -> c.tensor("pos_embed"));
             assertEquals(file + ": missing tensor 'pos_embed'", unrelated.getMessage());
             CheckpointException shape = assertThrows(CheckpointException.class, () -> c.tensor("head.bias", 8));
@@ -385,7 +539,7 @@ class PthCheckpointTest {
     void truncatedRealCheckpoint() throws IOException {
         Path source = TestFiles.golden("var-small/var.pth");
         byte[] all = Files.readAllBytes(source);
-        Path half = Files.write(dir.resolve("var.pth"), java.util.Arrays.copyOf(all, all.length / 2));
+        Path half = Files.write(dir.resolve("var.pth"), Arrays.copyOf(all, all.length / 2));
         CheckpointException e = openFails(half);
         assertEquals(half + ": truncated or corrupt zip archive (no end-of-central-directory record)", e.getMessage());
     }

@@ -1,5 +1,6 @@
 package dev.tessera.engine.io;
 
+import dev.tessera.engine.testing.Golden;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -11,14 +12,11 @@ import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-
-import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Assumptions;
 
 /** Helpers shared by the checkpoint tests: golden-file lookup and synthetic {@code .pth} archives. */
 final class TestFiles {
-    private TestFiles() {
-    }
+    private TestFiles() {}
 
     /**
      * A golden file: the copy vendored in {@code testdata/} when there is one (a fresh clone has it, so the test
@@ -36,7 +34,8 @@ final class TestFiles {
     static Path shared(String relative) {
         Path file = Golden.sharedRoot().resolve(relative);
         if (!Files.isRegularFile(file)) {
-            String msg = "SKIPPED: shared golden file " + file + " is missing (set -Dtessera.golden to the shared golden directory)";
+            String msg = "SKIPPED: shared golden file " + file
+                    + " is missing (set -Dtessera.golden to the shared golden directory)";
             System.err.println(msg);
             Assumptions.abort(msg);
         }
@@ -49,7 +48,8 @@ final class TestFiles {
      */
     static Path writePth(Path file, String top, byte[] pickle, Map<String, byte[]> storages, Set<String> deflated)
             throws IOException {
-        try (OutputStream os = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(os)) {
+        try (OutputStream os = Files.newOutputStream(file);
+                ZipOutputStream zip = new ZipOutputStream(os)) {
             put(zip, top + "/data.pkl", pickle, deflated.contains("data.pkl"));
             for (Map.Entry<String, byte[]> e : storages.entrySet()) {
                 put(zip, top + "/data/" + e.getKey(), e.getValue(), deflated.contains(e.getKey()));

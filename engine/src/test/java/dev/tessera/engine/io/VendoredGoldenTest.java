@@ -1,17 +1,16 @@
 package dev.tessera.engine.io;
 
-import dev.tessera.engine.testing.Golden;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 
+import dev.tessera.engine.testing.Golden;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The golden sets vendored in {@code testdata/} are byte for byte the shared ones made from the official code
@@ -30,8 +29,11 @@ class VendoredGoldenTest {
         assertFalse(files.isEmpty(), set + " is vendored but empty");
         for (Path vendored : files) {
             Path shared = TestFiles.shared(set + "/" + vendored.getFileName());
-            assertEquals(-1L, Files.mismatch(vendored, shared),
-                    () -> vendored + " differs from " + shared + " (a golden set that changes is a different golden set)");
+            assertEquals(
+                    -1L,
+                    Files.mismatch(vendored, shared),
+                    () -> vendored + " differs from " + shared
+                            + " (a golden set that changes is a different golden set)");
         }
     }
 }

@@ -1,19 +1,18 @@
 package dev.tessera.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.WeightPanels;
+import java.lang.foreign.MemorySegment;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.Test;
-
-import java.lang.foreign.MemorySegment;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Every optimised kernel of {@link CpuOps} held to the plain loops of {@link ReferenceOps}. */
 class CpuOpsTest {
@@ -39,7 +38,17 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,1,1", "6,64,256", "7,65,300", "13,100,17", "2,3,1024", "48,512,64", "5,1,9", "13,1100,300", "7,2000,40"})
+    @CsvSource({
+        "1,1,1",
+        "6,64,256",
+        "7,65,300",
+        "13,100,17",
+        "2,3,1024",
+        "48,512,64",
+        "5,1,9",
+        "13,1100,300",
+        "7,2000,40"
+    })
     void gemmMatchesReference(int M, int N, int K) {
         int lda = K + 3, ldb = N + 5, ldc = N + 2;
         float[] a = random(M * lda + 4, 1), b = random(K * ldb + 7, 2);
@@ -52,7 +61,17 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"1,64,32", "2,128,64", "3,100,37", "15,48,64", "16,64,64", "50,200,130", "338,96,128", "13,2100,70", "4,2200,64"})
+    @CsvSource({
+        "1,64,32",
+        "2,128,64",
+        "3,100,37",
+        "15,48,64",
+        "16,64,64",
+        "50,200,130",
+        "338,96,128",
+        "13,2100,70",
+        "4,2200,64"
+    })
     void linearMatchesReferenceForEveryActivation(int M, int in, int out) {
         Linear w = new Linear(MemorySegment.ofArray(random(out * in, 4)), random(out, 5), out, in);
         float[] x = random(M * in + 3, 6);
@@ -92,12 +111,12 @@ class CpuOpsTest {
     @Test
     void bf16RoundsToNearestEven() {
         assertEquals((short) 0x3F80, WeightPanels.toBf16(1f));
-        assertEquals((short) 0x3F80, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808000)));   // tie: to even (down)
-        assertEquals((short) 0x3F82, WeightPanels.toBf16(Float.intBitsToFloat(0x3F818000)));   // tie: to even (up)
-        assertEquals((short) 0x3F81, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808001)));   // above the tie
+        assertEquals((short) 0x3F80, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808000))); // tie: to even (down)
+        assertEquals((short) 0x3F82, WeightPanels.toBf16(Float.intBitsToFloat(0x3F818000))); // tie: to even (up)
+        assertEquals((short) 0x3F81, WeightPanels.toBf16(Float.intBitsToFloat(0x3F808001))); // above the tie
         assertEquals((short) 0xBF80, WeightPanels.toBf16(-1f));
         assertEquals((short) 0x7F80, WeightPanels.toBf16(Float.POSITIVE_INFINITY));
-        assertEquals((short) 0x7F80, WeightPanels.toBf16(Float.MAX_VALUE));                     // rounds up to inf
+        assertEquals((short) 0x7F80, WeightPanels.toBf16(Float.MAX_VALUE)); // rounds up to inf
         assertTrue(Float.isNaN(WeightPanels.fromBf16(WeightPanels.toBf16(Float.NaN))));
         assertEquals(3.140625f, WeightPanels.roundToBf16(3.14159f));
         assertEquals(WeightPanels.Format.BF16, WeightPanels.Format.parse("BF16"));
@@ -108,7 +127,7 @@ class CpuOpsTest {
     void layerNormAndAdaLnMatchReference() {
         int rows = 12, C = 136, l = 4;
         float[] x = random(rows * C, 7);
-        for (int i = 0; i < x.length; i++) x[i] = x[i] * 3 + 5;   // a large mean, as LN inputs have
+        for (int i = 0; i < x.length; i++) x[i] = x[i] * 3 + 5; // a large mean, as LN inputs have
         float[] mod = random(3 * 6 * C, 8);
         float[] want = new float[rows * C], got = new float[rows * C];
         REF.layerNorm(x, 0, want, 0, rows, C, 1e-6f, null, 0, 0, 0, 1);
@@ -163,7 +182,7 @@ class CpuOpsTest {
         System.arraycopy(vals, 0, v, 0, 5);
         float[] out = new float[2];
         CPU.attention(1, 1, 2, 1, q, 0, 1, kT, v, tMax, T, true, new float[] {1f}, out, 0, 1);
-        assertEquals((1 + 2 + 3 + 10) / 4f, out[0], 1e-6f);   // zero scores: the mean of the visible values
+        assertEquals((1 + 2 + 3 + 10) / 4f, out[0], 1e-6f); // zero scores: the mean of the visible values
         assertEquals((1 + 2 + 3 + 10 + 20) / 5f, out[1], 1e-6f);
     }
 
@@ -180,8 +199,8 @@ class CpuOpsTest {
 
     @Test
     void activationsHaveKnownValues() {
-        assertEquals(0.8411920f, Activation.GELU_TANH.apply(1f), 1e-6f);   // torch.nn.GELU('tanh')(1.)
-        assertEquals(0.8413447f, Activation.GELU_ERF.apply(1f), 1e-6f);    // torch.nn.GELU()(1.)
+        assertEquals(0.8411920f, Activation.GELU_TANH.apply(1f), 1e-6f); // torch.nn.GELU('tanh')(1.)
+        assertEquals(0.8413447f, Activation.GELU_ERF.apply(1f), 1e-6f); // torch.nn.GELU()(1.)
         assertEquals(-0.0455003f, Activation.GELU_ERF.apply(-2f), 1e-6f);
         assertEquals(0.7310586f, Activation.SILU.apply(1f), 1e-6f);
         assertEquals(0.9953222650189527, Erf.erf(2.0), 1e-15);
@@ -203,8 +222,18 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"2,2,1,64,1,1", "2,2,4,64,5,9", "1,3,100,32,100,155", "2,1,70,16,70,91", "2,3,8,64,2,30", "1,2,16,32,1,100",
-            "2,2,13,64,0,77", "2,2,16,64,3,150", "1,2,2,64,3,140", "2,2,3,32,2,150"})
+    @CsvSource({
+        "2,2,1,64,1,1",
+        "2,2,4,64,5,9",
+        "1,3,100,32,100,155",
+        "2,1,70,16,70,91",
+        "2,3,8,64,2,30",
+        "1,2,16,32,1,100",
+        "2,2,13,64,0,77",
+        "2,2,16,64,3,150",
+        "1,2,2,64,3,140",
+        "2,2,3,32,2,150"
+    })
     void attentionWithCacheMatchesReference(int B, int H, int l, int d, int tMaxExtra, int T) {
         int tMax = T + tMaxExtra;
         int ldq = 3 * H * d;
@@ -220,17 +249,43 @@ class CpuOpsTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"3,8,16,16,3,1,1", "8,5,9,7,3,1,1", "16,32,8,8,1,1,0", "4,6,10,10,3,2,0", "3,4,5,6,1,1,0", "35,33,19,13,3,1,1",
-            "17,19,33,32,3,1,1", "24,40,41,35,3,1,1", "16,16,64,64,3,1,1", "17,20,66,71,3,1,1",
-            "128,3,20,37,3,1,1", "5,1,3,2,3,1,1", "7,4,9,17,3,1,1", "130,520,32,32,3,1,1", "600,120,264,8,3,1,1", "16,16,2048,32,3,1,1"})
+    @CsvSource({
+        "3,8,16,16,3,1,1",
+        "8,5,9,7,3,1,1",
+        "16,32,8,8,1,1,0",
+        "4,6,10,10,3,2,0",
+        "3,4,5,6,1,1,0",
+        "35,33,19,13,3,1,1",
+        "17,19,33,32,3,1,1",
+        "24,40,41,35,3,1,1",
+        "16,16,64,64,3,1,1",
+        "17,20,66,71,3,1,1",
+        "128,3,20,37,3,1,1",
+        "5,1,3,2,3,1,1",
+        "7,4,9,17,3,1,1",
+        "130,520,32,32,3,1,1",
+        "600,120,264,8,3,1,1",
+        "16,16,2048,32,3,1,1"
+    })
     void conv2dMatchesReference(int cin, int cout, int H, int W, int k, int stride, int pad) {
-        // maps of 32x32 pixels (1024) and more take the Winograd path, smaller ones im2col; strided or 1x1 ones im2col/GEMM;
+        // maps of 32x32 pixels (1024) and more take the Winograd path, smaller ones im2col; strided or 1x1 ones
+        // im2col/GEMM;
         // up to four outputs (an RGB conv_out) the direct row-by-row path; more than 65536 channel pairs: Winograd in
         // output groups (one block of tiles, then two); 2048x32: 32 blocks of tiles, run in parallel up to 16 threads
         // stride 2 uses the encoder's asymmetric padding (right/bottom only)
         int pt = stride == 2 ? 0 : pad, pb = stride == 2 ? 1 : pad;
-        Conv2d conv = new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, 14)), random(cout, 15),
-                cout, cin, k, k, stride, pt, pt, pb, pb);
+        Conv2d conv = new Conv2d(
+                MemorySegment.ofArray(random(cout * cin * k * k, 14)),
+                random(cout, 15),
+                cout,
+                cin,
+                k,
+                k,
+                stride,
+                pt,
+                pt,
+                pb,
+                pb);
         float[] in = random(cin * H * W + 5, 16);
         int n = cout * conv.outHeight(H) * conv.outWidth(W);
         float[] want = new float[n + 3], got = new float[n + 3];
@@ -246,7 +301,13 @@ class CpuOpsTest {
     @ParameterizedTest
     @CsvSource({"5", "8", "16", "17", "23"})
     void attentionOfSeveralQueriesEqualsOneAtATime(int l) {
-        int B = 2, H = 3, d = 64, T = 100 + l, tMax = T + 3, ldq = 3 * H * d, ldo = H * d;   // keys: whole tiles and a tail
+        int B = 2,
+                H = 3,
+                d = 64,
+                T = 100 + l,
+                tMax = T + 3,
+                ldq = 3 * H * d,
+                ldo = H * d; // keys: whole tiles and a tail
         float[] q = random(B * l * ldq, 21), kT = random(B * H * d * tMax, 22), v = random(B * H * tMax * d, 23);
         float[] scale = {0.125f, 0.3f, 1f};
         float[] all = new float[B * l * ldo];
@@ -257,7 +318,9 @@ class CpuOpsTest {
             CPU.attention(B, H, 1, d, one, 0, ldq, kT, v, tMax, T, false, scale, got, 0, ldo);
             for (int b = 0; b < B; b++) {
                 for (int e = 0; e < ldo; e++) {
-                    assertEquals(Float.floatToRawIntBits(got[b * ldo + e]), Float.floatToRawIntBits(all[(b * l + i) * ldo + e]),
+                    assertEquals(
+                            Float.floatToRawIntBits(got[b * ldo + e]),
+                            Float.floatToRawIntBits(all[(b * l + i) * ldo + e]),
                             "query " + i + " of " + l + ", sequence " + b + ", element " + e);
                 }
             }

@@ -1,12 +1,12 @@
 package dev.tessera.engine.ops;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * {@code F.interpolate} bicubic (align_corners=False) and area, against PyTorch 1.13 outputs stored in
@@ -31,14 +31,20 @@ class InterpolationTest {
         try (Checkpoint t = Checkpoints.open(Golden.testdata().resolve("torch-ops/interpolation.safetensors"))) {
             int checked = 0;
             for (int side : new int[] {16, 32}) {
-                int[] pns = side == 16 ? new int[] {1, 2, 3, 4, 5, 6, 8, 10, 13} : new int[] {1, 2, 3, 4, 6, 9, 13, 18, 24};
+                int[] pns =
+                        side == 16 ? new int[] {1, 2, 3, 4, 5, 6, 8, 10, 13} : new int[] {1, 2, 3, 4, 6, 9, 13, 18, 24};
                 for (int pn : pns) {
                     float[] up = new float[2 * side * side];
                     Ops.cpu().resizeBicubic(input(2, pn, pn), 0, 2, pn, pn, up, 0, side, side);
-                    Golden.assertClose(t.tensor("bicubic." + pn + "." + side).toFloatArray(), up, TOL, "bicubic " + pn + "->" + side);
+                    Golden.assertClose(
+                            t.tensor("bicubic." + pn + "." + side).toFloatArray(),
+                            up,
+                            TOL,
+                            "bicubic " + pn + "->" + side);
                     float[] down = new float[2 * pn * pn];
                     Ops.cpu().resizeArea(input(2, side, side), 0, 2, side, side, down, 0, pn, pn);
-                    Golden.assertClose(t.tensor("area." + side + "." + pn).toFloatArray(), down, TOL, "area " + side + "->" + pn);
+                    Golden.assertClose(
+                            t.tensor("area." + side + "." + pn).toFloatArray(), down, TOL, "area " + side + "->" + pn);
                     checked += 2;
                 }
             }

@@ -1,11 +1,10 @@
 package dev.tessera.engine.ops;
 
-import org.junit.jupiter.api.Test;
-
-import java.util.concurrent.atomic.AtomicIntegerArray;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.junit.jupiter.api.Test;
 
 class ParallelTest {
     @Test
@@ -15,16 +14,17 @@ class ParallelTest {
         assertEquals(6, Parallel.chunks(36, 1, 2));
         assertEquals(8, Parallel.chunks(32, 1, 2));
         assertEquals(8, Parallel.chunks(256, 1, 2));
-        assertEquals(4, Parallel.chunks(36, 9, 2));    // at least 9 per chunk: 4 of 9
-        assertEquals(2, Parallel.chunks(36, 10, 2));   // 3 chunks at most (of 12): 2 of 18, one per thread
-        // no equal split into at least half the most: up to 4 chunks per thread, so a late thread does not hold the rest
+        assertEquals(4, Parallel.chunks(36, 9, 2)); // at least 9 per chunk: 4 of 9
+        assertEquals(2, Parallel.chunks(36, 10, 2)); // 3 chunks at most (of 12): 2 of 18, one per thread
+        // no equal split into at least half the most: up to 4 chunks per thread, so a late thread does not hold the
+        // rest
         assertEquals(8, Parallel.chunks(13, 1, 2));
-        assertEquals(8, Parallel.chunks(22, 1, 2));    // not 2 of 11
+        assertEquals(8, Parallel.chunks(22, 1, 2)); // not 2 of 11
         assertEquals(1, Parallel.chunks(5, 10, 2));
         // other thread counts
         assertEquals(12, Parallel.chunks(36, 1, 4));
         assertEquals(16, Parallel.chunks(64, 1, 4));
-        assertEquals(16, Parallel.chunks(50, 1, 4));   // no multiple of 4 from 8 to 16 divides 50
+        assertEquals(16, Parallel.chunks(50, 1, 4)); // no multiple of 4 from 8 to 16 divides 50
         assertEquals(3, Parallel.chunks(12, 4, 3));
         assertEquals(4, Parallel.chunks(7, 1, 1));
         for (int t = 1; t <= 16; t++) {

@@ -1,12 +1,11 @@
 package dev.tessera.engine.ops;
 
-import jdk.incubator.vector.FloatVector;
-import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import jdk.incubator.vector.FloatVector;
+import org.junit.jupiter.api.Test;
 
 /** Accuracy of the reproducible exp/tanh, and bit equality of the vector lanes with their scalar twins. */
 class VectorMathTest {
@@ -30,9 +29,18 @@ class VectorMathTest {
     void tanhAndGeluAreAccurate() {
         for (float x = -12f; x <= 12f; x += 0.01f) {
             assertEquals(Math.tanh(x), VectorMath.tanh(x), 2e-7, "tanh(" + x + ")");
-            assertEquals(Activation.GELU_TANH.apply(x), VectorMath.geluTanh(x), 1e-6 * Math.max(1, Math.abs(x)), "gelu(" + x + ")");
-            assertEquals(Activation.SILU.apply(x), VectorMath.silu(x), 1e-6 * Math.max(1, Math.abs(x)), "silu(" + x + ")");
-            assertEquals(Activation.GELU_ERF.apply(x), VectorMath.geluErf(x), 4e-7 * Math.max(1, Math.abs(x)), "gelu_erf(" + x + ")");
+            assertEquals(
+                    Activation.GELU_TANH.apply(x),
+                    VectorMath.geluTanh(x),
+                    1e-6 * Math.max(1, Math.abs(x)),
+                    "gelu(" + x + ")");
+            assertEquals(
+                    Activation.SILU.apply(x), VectorMath.silu(x), 1e-6 * Math.max(1, Math.abs(x)), "silu(" + x + ")");
+            assertEquals(
+                    Activation.GELU_ERF.apply(x),
+                    VectorMath.geluErf(x),
+                    4e-7 * Math.max(1, Math.abs(x)),
+                    "gelu_erf(" + x + ")");
         }
     }
 
@@ -57,8 +65,12 @@ class VectorMathTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 20);
         for (int i = 0; i < x.length; i += L) {
             FloatVector v = FloatVector.fromArray(VectorMath.S, x, i);
-            float[] e = VectorMath.exp(v).toArray(), t = VectorMath.tanh(v).toArray(), g = VectorMath.geluTanh(v).toArray(),
-                    s = VectorMath.silu(v).toArray(), ge = VectorMath.geluErf(v).toArray(), er = VectorMath.erf(v).toArray();
+            float[] e = VectorMath.exp(v).toArray(),
+                    t = VectorMath.tanh(v).toArray(),
+                    g = VectorMath.geluTanh(v).toArray(),
+                    s = VectorMath.silu(v).toArray(),
+                    ge = VectorMath.geluErf(v).toArray(),
+                    er = VectorMath.erf(v).toArray();
             for (int j = 0; j < L; j++) {
                 assertEquals(VectorMath.exp(x[i + j]), e[j], 0f);
                 assertEquals(VectorMath.tanh(x[i + j]), t[j], 0f);

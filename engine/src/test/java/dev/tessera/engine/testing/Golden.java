@@ -1,14 +1,13 @@
 package dev.tessera.engine.testing;
 
-import dev.tessera.engine.io.Checkpoint;
-import dev.tessera.engine.io.Checkpoints;
-import org.junit.jupiter.api.Assumptions;
-
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.Checkpoints;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * Access to golden vectors: the small sets vendored in {@code testdata/} (always present; missing is a failure)
@@ -40,7 +39,8 @@ public final class Golden implements AutoCloseable {
     public static Golden shared(String set) {
         Path dir = sharedRoot().resolve(set);
         if (!Files.isRegularFile(dir.resolve("golden.safetensors"))) {
-            String msg = "SKIPPED: shared golden set not found at " + dir + " (set -Dtessera.golden=/path/to/shared/golden)";
+            String msg =
+                    "SKIPPED: shared golden set not found at " + dir + " (set -Dtessera.golden=/path/to/shared/golden)";
             System.err.println(msg);
             Assumptions.abort(msg);
         }
@@ -48,11 +48,15 @@ public final class Golden implements AutoCloseable {
     }
 
     public static Path testdata() {
-        return Path.of(System.getProperty("tessera.testdata", "../testdata")).toAbsolutePath().normalize();
+        return Path.of(System.getProperty("tessera.testdata", "../testdata"))
+                .toAbsolutePath()
+                .normalize();
     }
 
     public static Path sharedRoot() {
-        return Path.of(System.getProperty("tessera.golden", "../../shared/golden")).toAbsolutePath().normalize();
+        return Path.of(System.getProperty("tessera.golden", "../../shared/golden"))
+                .toAbsolutePath()
+                .normalize();
     }
 
     public Path dir() {
@@ -93,7 +97,9 @@ public final class Golden implements AutoCloseable {
     }
 
     private static double maxAbsError(float[] expected, float[] actual, String what) {
-        assertTrue(expected.length == actual.length, what + ": length " + actual.length + " != expected " + expected.length);
+        assertTrue(
+                expected.length == actual.length,
+                what + ": length " + actual.length + " != expected " + expected.length);
         double max = 0;
         for (int i = 0; i < expected.length; i++) {
             requireFinite(expected, actual, i, what);
@@ -117,7 +123,8 @@ public final class Golden implements AutoCloseable {
                     break;
                 }
             }
-            fail(String.format("%s: max abs error %.3g at index %d (expected %s, got %s), tolerance %.1g",
+            fail(String.format(
+                    "%s: max abs error %.3g at index %d (expected %s, got %s), tolerance %.1g",
                     what, max, at, expected[at], actual[at], tol));
         }
         return max;
@@ -125,7 +132,8 @@ public final class Golden implements AutoCloseable {
 
     private static void requireFinite(float[] expected, float[] actual, int i, String what) {
         if (!Float.isFinite(expected[i])) {
-            fail(String.format("%s: the expected value at index %d is %s (a golden must be finite)", what, i, expected[i]));
+            fail(String.format(
+                    "%s: the expected value at index %d is %s (a golden must be finite)", what, i, expected[i]));
         }
         if (!Float.isFinite(actual[i])) {
             fail(String.format("%s: %s at index %d (expected %s)", what, actual[i], i, expected[i]));

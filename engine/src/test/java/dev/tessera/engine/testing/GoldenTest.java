@@ -1,18 +1,19 @@
 package dev.tessera.engine.testing;
 
-import org.junit.jupiter.api.Test;
-import org.opentest4j.AssertionFailedError;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+import org.opentest4j.AssertionFailedError;
 
 /** The comparison helper every float parity test goes through must fail on NaN, infinity and real errors. */
 class GoldenTest {
     private static final float[] WANT = {0.5f, -1f, 2f, 3f};
 
     private static String failure(float[] expected, float[] actual) {
-        return assertThrows(AssertionFailedError.class, () -> Golden.assertClose(expected, actual, 1e-3, "t")).getMessage();
+        return assertThrows(AssertionFailedError.class, () -> Golden.assertClose(expected, actual, 1e-3, "t"))
+                .getMessage();
     }
 
     @Test
@@ -37,9 +38,9 @@ class GoldenTest {
             String msg = failure(WANT, got);
             assertTrue(msg.contains("NaN at index " + i), msg);
         }
-        float[] allNaN = {Float.NaN, Float.NaN, Float.NaN, 3f};   // all NaN but the last element
+        float[] allNaN = {Float.NaN, Float.NaN, Float.NaN, 3f}; // all NaN but the last element
         assertTrue(failure(WANT, allNaN).contains("index 0"));
-        float[] errorThenNaN = {1f, Float.NaN, 2f, 3f};   // an error of 0.5 followed by a NaN
+        float[] errorThenNaN = {1f, Float.NaN, 2f, 3f}; // an error of 0.5 followed by a NaN
         assertTrue(failure(WANT, errorThenNaN).contains("index 1"));
     }
 

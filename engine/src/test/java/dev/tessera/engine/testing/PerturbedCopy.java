@@ -5,7 +5,6 @@ import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.SafetensorsWriter;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -18,8 +17,7 @@ import java.util.Random;
  * samplers have something to accept, unlike a draft that is the target itself (which accepts everything).
  */
 public final class PerturbedCopy {
-    private PerturbedCopy() {
-    }
+    private PerturbedCopy() {}
 
     public static Path write(Path source, Path out, double noise, long seed) {
         Random r = new Random(seed);

@@ -6,6 +6,12 @@ import dev.tessera.examples.cli.MissingBenchCommand;
 import dev.tessera.examples.cli.SubcommandProvider;
 import dev.tessera.examples.cli.TesseraCommand;
 import dev.tessera.examples.cli.UsageException;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Help;
 import picocli.CommandLine.IFactory;
@@ -13,13 +19,6 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.TypeConversionException;
 import picocli.CommandLine.UnmatchedArgumentException;
-
-import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.ServiceLoader;
-import java.util.stream.Collectors;
 
 /**
  * The {@code tessera} command line, on picocli. Errors a user can fix are one line on standard error, prefixed
@@ -31,8 +30,7 @@ public final class Main {
     /** Width of the generated help. */
     static final int HELP_WIDTH = 118;
 
-    private Main() {
-    }
+    private Main() {}
 
     public static void main(String[] args) {
         System.exit(run(List.of(args), System.out, System.err));
@@ -56,12 +54,16 @@ public final class Main {
         CommandLine cl = new CommandLine(TesseraCommand.class, factory);
         List<SubcommandProvider> extra = new ArrayList<>();
         ServiceLoader.load(SubcommandProvider.class).forEach(extra::add);
-        if (extra.stream().noneMatch(p -> p.name().equals("bench"))) cl.addSubcommand("bench", new CommandLine(new MissingBenchCommand(out), factory));
+        if (extra.stream().noneMatch(p -> p.name().equals("bench")))
+            cl.addSubcommand("bench", new CommandLine(new MissingBenchCommand(out), factory));
         for (SubcommandProvider p : extra) cl.addSubcommand(p.name(), new CommandLine(p.command(out), factory));
         // converters and settings reach the subcommands present when they are set: after the tree is complete
-        cl.registerConverter(Double.class, Main::finiteDouble).registerConverter(Double.TYPE, Main::finiteDouble)
-                .registerConverter(Integer.class, Main::integer).registerConverter(Integer.TYPE, Main::integer)
-                .registerConverter(Long.class, Main::longInteger).registerConverter(Long.TYPE, Main::longInteger);
+        cl.registerConverter(Double.class, Main::finiteDouble)
+                .registerConverter(Double.TYPE, Main::finiteDouble)
+                .registerConverter(Integer.class, Main::integer)
+                .registerConverter(Integer.TYPE, Main::integer)
+                .registerConverter(Long.class, Main::longInteger)
+                .registerConverter(Long.TYPE, Main::longInteger);
         cl.setExpandAtFiles(false);
         cl.setUsageHelpAutoWidth(false);
         cl.setUsageHelpWidth(HELP_WIDTH);
@@ -104,7 +106,9 @@ public final class Main {
                 return "unknown option " + (eq > 0 ? arg.substring(0, eq) : arg) + hint;
             }
             if (cl.getCommand() instanceof GroupCommand g) {
-                String available = cl.getSubcommands().keySet().stream().filter(n -> !n.equals("help")).collect(Collectors.joining(", "));
+                String available = cl.getSubcommands().keySet().stream()
+                        .filter(n -> !n.equals("help"))
+                        .collect(Collectors.joining(", "));
                 return "unknown " + g.noun() + " '" + arg + "' (available: " + available + ")";
             }
             return "unexpected argument '" + arg + "'" + hint;
@@ -121,14 +125,16 @@ public final class Main {
         if (e instanceof TesseraException) {
             err.println("tessera: " + oneLine(e.getMessage()));
         } else {
-            err.println("tessera: internal error: " + oneLine(e.toString()) + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
+            err.println("tessera: internal error: " + oneLine(e.toString())
+                    + (debug() ? "" : " (TESSERA_DEBUG=1 shows where)"));
         }
         if (debug()) e.printStackTrace(err);
         return 1;
     }
 
     private static int outOfMemory(OutOfMemoryError e, PrintStream err) {
-        err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer images per call)");
+        err.println("tessera: out of memory; give the JVM more with TESSERA_JAVA_OPTS=-Xmx16g (or generate fewer "
+                + "images per call)");
         if (debug()) e.printStackTrace(err);
         return 1;
     }
@@ -167,7 +173,8 @@ public final class Main {
      */
     private static void commandLists(CommandLine cl) {
         if (cl.getCommand() instanceof GroupCommand) {
-            cl.getHelpSectionMap().put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, help -> commandList(cl));
+            cl.getHelpSectionMap()
+                    .put(CommandLine.Model.UsageMessageSpec.SECTION_KEY_COMMAND_LIST, help -> commandList(cl));
         }
         for (CommandLine sub : cl.getSubcommands().values()) {
             if (sub.getParent() == cl) commandLists(sub);
@@ -192,7 +199,8 @@ public final class Main {
     private static void leaves(CommandLine cl, List<CommandLine> into) {
         for (CommandLine sub : cl.getSubcommands().values()) {
             if (sub.getParent() != cl || sub.getCommandName().equals("help")) continue;
-            boolean group = sub.getCommand() instanceof GroupCommand && !sub.getSubcommands().isEmpty();
+            boolean group = sub.getCommand() instanceof GroupCommand
+                    && !sub.getSubcommands().isEmpty();
             if (group) leaves(sub, into);
             else into.add(sub);
         }

@@ -1,28 +1,29 @@
 package dev.tessera.examples;
 
-import dev.tessera.engine.testing.Golden;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tessera.engine.testing.Golden;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Every bad input gives one readable line, a non-zero exit, and writes nothing. */
 class BadInputTest {
@@ -49,7 +50,8 @@ class BadInputTest {
 
     @Test
     void missingModelFile() {
-        String err = fails("generate", "var", "--model", tmp.resolve("nope.pth").toString(), "--vae", VAE, "--class", "1");
+        String err =
+                fails("generate", "var", "--model", tmp.resolve("nope.pth").toString(), "--vae", VAE, "--class", "1");
         assertTrue(err.contains("nope.pth") && err.contains("no such file"), err);
     }
 
@@ -78,15 +80,34 @@ class BadInputTest {
     @Timeout(value = 150, unit = TimeUnit.SECONDS)
     void anInvalidWeightPropertyIsOneLineInAFreshJvm() throws Exception {
         // a fresh JVM: WeightPanels is loaded with the bad property (in this JVM it was loaded long before)
-        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString(), cp = System.getProperty("java.class.path");
+        String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                cp = System.getProperty("java.class.path");
         String[] help = fresh(javaBin, "-cp", cp, "-Dtessera.weights=fp8", "dev.tessera.examples.Main", "--help");
-        assertEquals("0", help[0], help[2]);   // no vector module needed for the help either
+        assertEquals("0", help[0], help[2]); // no vector module needed for the help either
         assertTrue(help[1].contains("Usage: tessera"), help[1]);
         Path out = tmp.resolve("never.png");
-        String[] gen = fresh(javaBin, "--add-modules", "jdk.incubator.vector", "-cp", cp, "-Dtessera.weights=fp8",
-                "dev.tessera.examples.Main", "generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--out", out.toString());
+        String[] gen = fresh(
+                javaBin,
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-cp",
+                cp,
+                "-Dtessera.weights=fp8",
+                "dev.tessera.examples.Main",
+                "generate",
+                "var",
+                "--model",
+                VAR,
+                "--vae",
+                VAE,
+                "--class",
+                "1",
+                "--out",
+                out.toString());
         assertEquals("2", gen[0], gen[2]);
-        String err = gen[2].lines().filter(l -> !l.startsWith("WARNING: Using incubator")).collect(Collectors.joining("\n"));
+        String err = gen[2].lines()
+                .filter(l -> !l.startsWith("WARNING: Using incubator"))
+                .collect(Collectors.joining("\n"));
         assertEquals("tessera: -Dtessera.weights=fp8: expected f32 or bf16", err);
         assertFalse(Files.exists(out));
     }
@@ -99,10 +120,13 @@ class BadInputTest {
         Process p = new ProcessBuilder(command).start();
         try {
             CompletableFuture<String> out = drain(p.getInputStream()), err = drain(p.getErrorStream());
-            if (!p.waitFor(60, TimeUnit.SECONDS)) fail("the child JVM did not finish within 60 s: " + String.join(" ", command));
-            return new String[] {String.valueOf(p.exitValue()), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)};
+            if (!p.waitFor(60, TimeUnit.SECONDS))
+                fail("the child JVM did not finish within 60 s: " + String.join(" ", command));
+            return new String[] {
+                String.valueOf(p.exitValue()), out.get(10, TimeUnit.SECONDS), err.get(10, TimeUnit.SECONDS)
+            };
         } finally {
-            if (p.isAlive()) p.destroyForcibly();   // also when @Timeout interrupts the wait
+            if (p.isAlive()) p.destroyForcibly(); // also when @Timeout interrupts the wait
         }
     }
 
@@ -127,7 +151,7 @@ class BadInputTest {
     void truncatedCheckpoint() throws IOException {
         byte[] all = Files.readAllBytes(Path.of(VAR));
         Path half = tmp.resolve("half.pth");
-        Files.write(half, java.util.Arrays.copyOf(all, all.length / 2));
+        Files.write(half, Arrays.copyOf(all, all.length / 2));
         String err = fails("generate", "var", "--model", half.toString(), "--vae", VAE, "--class", "1");
         assertTrue(err.contains("half.pth") && err.contains("truncated or corrupt"), err);
     }
@@ -138,14 +162,15 @@ class BadInputTest {
         Path evil = tmp.resolve("evil.pth");
         // pickle: os.system("touch <marker>") — PROTO 2, GLOBAL, BINUNICODE arg, TUPLE1, REDUCE, STOP
         byte[] cmd = ("touch " + marker).getBytes(StandardCharsets.UTF_8);
-        java.io.ByteArrayOutputStream p = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream p = new ByteArrayOutputStream();
         p.write(new byte[] {(byte) 0x80, 2});
         p.write("cos\nsystem\n".getBytes(StandardCharsets.US_ASCII));
         p.write('X');
         p.write(new byte[] {(byte) cmd.length, 0, 0, 0});
         p.write(cmd);
         p.write(new byte[] {(byte) 0x85, 'R', '.'});
-        try (OutputStream f = Files.newOutputStream(evil); ZipOutputStream zip = new ZipOutputStream(f)) {
+        try (OutputStream f = Files.newOutputStream(evil);
+                ZipOutputStream zip = new ZipOutputStream(f)) {
             byte[] pkl = p.toByteArray();
             ZipEntry e = new ZipEntry("archive/data.pkl");
             e.setMethod(ZipEntry.STORED);
@@ -174,7 +199,17 @@ class BadInputTest {
 
     @Test
     void patchNumsThatDoNotMatchTheCheckpoint() {
-        String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--patch-nums", "1,2,3,4,6,9,13,18,24,32");
+        String err = fails(
+                "generate",
+                "var",
+                "--model",
+                VAR,
+                "--vae",
+                VAE,
+                "--class",
+                "1",
+                "--patch-nums",
+                "1,2,3,4,6,9,13,18,24,32");
         assertTrue(err.contains("--patch-nums") && err.contains("680"), err);
     }
 
@@ -186,9 +221,12 @@ class BadInputTest {
 
     @Test
     void malformedOptions() {
-        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--top-p", "2").contains("--top-p"));
-        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--seed", "x").contains("--seed"));
-        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--frobnicate").contains("unknown option"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--top-p", "2")
+                .contains("--top-p"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--seed", "x")
+                .contains("--seed"));
+        assertTrue(fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--frobnicate")
+                .contains("unknown option"));
         assertTrue(fails("generate", "var", "--model", VAR, "--class", "1").contains("--vae"));
         assertTrue(fails("generate", "flux", "--class", "1").contains("unknown model family"));
     }

@@ -1,20 +1,19 @@
 package dev.tessera.examples;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.var.VarSettings;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.OptionSpec;
-import picocli.CommandLine.Model.PositionalParamSpec;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine.Model.PositionalParamSpec;
 
 /** The help of every command is generated from its options: each --help exits 0 and shows every option it accepts. */
 class CommandHelpTest {
@@ -69,7 +68,8 @@ class CommandHelpTest {
             CommandLine cl = find(top, path);
             for (OptionSpec o : cl.getCommandSpec().options()) {
                 assertFalse(o.hidden(), name + ": " + o.longestName() + " is accepted but hidden from the help");
-                for (String n : o.names()) assertTrue(r.out().contains(n), name + ": help does not show " + n + ":\n" + r.out());
+                for (String n : o.names())
+                    assertTrue(r.out().contains(n), name + ": help does not show " + n + ":\n" + r.out());
             }
             for (PositionalParamSpec p : cl.getCommandSpec().positionalParameters()) {
                 assertFalse(p.hidden(), name + ": a hidden positional parameter");
@@ -95,7 +95,8 @@ class CommandHelpTest {
         assertTrue(var.contains("(default " + VarSettings.OFFICIAL.topP() + ")"), var);
         String nar = Cli.run("generate", "nar", "--help").out();
         assertTrue(nar.contains("(default " + TokenSettings.OFFICIAL.cfg() + ")"), nar);
-        assertTrue(nar.contains("(default " + TokenSettings.OFFICIAL.distribution().temperature() + ")"), nar);
+        assertTrue(
+                nar.contains("(default " + TokenSettings.OFFICIAL.distribution().temperature() + ")"), nar);
     }
 
     @Test
@@ -106,7 +107,8 @@ class CommandHelpTest {
             assertTrue(r.out().contains("Usage: tessera"), r.out());
         }
         Cli top = Cli.run();
-        for (String c : new String[] {"generate var", "generate flowar", "eval", "fid stats", "convert", "models", "bench"}) {
+        for (String c :
+                new String[] {"generate var", "generate flowar", "eval", "fid stats", "convert", "models", "bench"}) {
             assertTrue(top.out().contains(c), c + " in:\n" + top.out());
         }
         assertEquals(0, Cli.run("help").status());
@@ -117,9 +119,10 @@ class CommandHelpTest {
     @Test
     void parameterErrorsAreOneLineNamingTheOption() {
         String[][] cases = {
-                {"--seed", "x", "--seed"}, {"--cfg", "NaN", "--cfg"}, {"--seed", "1", "--seed", "2", "--seed"},
-                {"--frobnicate", "--frobnicate"}, {"--top-k", "--top-k"}, {"--patch-nums", "1,x", "--patch-nums"},
-                {"--threads", "0", "--threads"}, {"stray", "stray"}};
+            {"--seed", "x", "--seed"}, {"--cfg", "NaN", "--cfg"}, {"--seed", "1", "--seed", "2", "--seed"},
+            {"--frobnicate", "--frobnicate"}, {"--top-k", "--top-k"}, {"--patch-nums", "1,x", "--patch-nums"},
+            {"--threads", "0", "--threads"}, {"stray", "stray"}
+        };
         for (String[] c : cases) {
             List<String> args = new ArrayList<>(List.of("generate", "var", "--class", "1", "--out", "never.png"));
             args.addAll(List.of(c).subList(0, c.length - 1));
@@ -132,6 +135,8 @@ class CommandHelpTest {
         }
         Cli bench = Cli.run("bench", "var");
         assertEquals(2, bench.status());
-        assertEquals("tessera: bench is not on the class path (run it with ./tessera bench, which adds examples/bench)", bench.err().strip());
+        assertEquals(
+                "tessera: bench is not on the class path (run it with ./tessera bench, which adds examples/bench)",
+                bench.err().strip());
     }
 }

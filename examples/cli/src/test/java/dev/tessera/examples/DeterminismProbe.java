@@ -2,38 +2,38 @@ package dev.tessera.examples;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.models.llamagen.LlamaGenModel;
+import dev.tessera.engine.models.nar.NarModel;
+import dev.tessera.engine.models.var.VarTransformer;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.ops.Parallel;
+import dev.tessera.examples.fid.FeatureExtractor;
 import dev.tessera.examples.fid.inception.FidInception;
 import dev.tessera.examples.fid.inception.InceptionFeatures;
 import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.examples.fid.inception.Rgb8Image;
-import dev.tessera.engine.ops.Ops;
-import dev.tessera.engine.models.llamagen.LlamaGenModel;
-import dev.tessera.engine.models.nar.NarModel;
-import dev.tessera.engine.models.var.VarTransformer;
-import dev.tessera.engine.ops.Parallel;
-import dev.tessera.examples.fid.FeatureExtractor;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.TokenDetails;
-import dev.tessera.samplers.flowar.FlowArPipeline;
+import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArPipeline;
 import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.flowar.FlowNoise;
 import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
-import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
-
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -53,8 +53,7 @@ public final class DeterminismProbe {
     /** The classes of the batch test: a alone, and [b, a] with a second. */
     static final int A = 3, B = 5;
 
-    private DeterminismProbe() {
-    }
+    private DeterminismProbe() {}
 
     public static void main(String[] args) throws Exception {
         System.out.println("threads " + Parallel.threads());
@@ -66,7 +65,8 @@ public final class DeterminismProbe {
                 case "llamagen" -> llamagen(data);
                 case "nar" -> nar(data);
                 case "flowar" -> flowar(data);
-                case "fid" -> fid(data, Path.of(System.getProperty("tessera.golden")).toAbsolutePath());
+                case "fid" ->
+                    fid(data, Path.of(System.getProperty("tessera.golden")).toAbsolutePath());
                 default -> throw new IllegalArgumentException("unknown part " + part);
             }
             System.out.printf(Locale.ROOT, "seconds %s %.2f%n", part, (System.nanoTime() - t0) * 1e-9);
@@ -93,7 +93,8 @@ public final class DeterminismProbe {
     /** Image b of a batch of n: its tokens, pixels and the logits of its conditional and unconditional rows. */
     private static Digest varImage(VarPipeline p, Generation<VarDetails> r, int n, int b) {
         Digest d = new Digest();
-        for (int si = 0; si < r.details().patchNums().length; si++) d.add(r.details().tokens(b, si));
+        for (int si = 0; si < r.details().patchNums().length; si++)
+            d.add(r.details().tokens(b, si));
         d.add(r.images().get(b).pixels());
         for (float[] l : varLogits(p, r, n)) d.add(rows(l, 2 * n, b, n + b));
         return d;
@@ -116,21 +117,37 @@ public final class DeterminismProbe {
         List<float[]> out = new ArrayList<>();
         for (int si = 0; si < r.details().patchNums().length; si++) {
             out.add(m.forward(s, si, x).clone());
-            float[] next = vae.addScale(fhat, n, si, vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
+            float[] next = vae.addScale(
+                    fhat,
+                    n,
+                    si,
+                    vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
             if (next != null) x = m.nextInput(si + 1, next, n, 2);
         }
         return out;
     }
 
     static void llamagen(Path data) {
-        try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(data.resolve("llamagen-small/gpt.pth"))
-                .vq(data.resolve("llamagen-small/vq.pth")).heads(4).load()) {
-            Generation<TokenDetails> r = p.generate(new int[] {9}, 7, LlamaGenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
+        try (LlamaGenPipeline p = LlamaGenPipeline.builder()
+                .model(data.resolve("llamagen-small/gpt.pth"))
+                .vq(data.resolve("llamagen-small/vq.pth"))
+                .heads(4)
+                .load()) {
+            Generation<TokenDetails> r = p.generate(
+                    new int[] {9},
+                    7,
+                    LlamaGenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
             Digest d = tokenImage(r, 0);
             for (float[] l : llamagenLogits(p.model(), r)) d.add(l);
             d.print("llamagen.sampled");
-            Generation<TokenDetails> both = p.generate(new int[] {B, A}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
-            Generation<TokenDetails> alone = p.generate(new int[] {A}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> both = p.generate(
+                    new int[] {B, A},
+                    0,
+                    LlamaGenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> alone = p.generate(
+                    new int[] {A},
+                    0,
+                    LlamaGenSettings.builder().cfg(2.0).topK(1).build());
             llamagenImage(p.model(), both, 1).print("llamagen.greedy.a@[b,a]");
             llamagenImage(p.model(), alone, 0).print("llamagen.greedy.a@[a]");
             llamagenImage(p.model(), both, 0).print("llamagen.greedy.b@[b,a]");
@@ -158,7 +175,8 @@ public final class DeterminismProbe {
         int[][] all = new int[2 * n][N - 1];
         for (int t = 0; t + 1 < N; t++) {
             int[][] next = new int[2 * n][1];
-            for (int row = 0; row < 2 * n; row++) next[row][0] = all[row][t] = r.details().tokens().get(row % n)[t];
+            for (int row = 0; row < 2 * n; row++)
+                next[row][0] = all[row][t] = r.details().tokens().get(row % n)[t];
             out.add(m.forward(s, next).clone());
         }
         LlamaGenModel.State whole = m.start(labels);
@@ -168,14 +186,24 @@ public final class DeterminismProbe {
     }
 
     static void nar(Path data) {
-        try (NarPipeline p = NarPipeline.builder().model(data.resolve("nar-small/gpt.pth"))
-                .vq(data.resolve("llamagen-small/vq.pth")).heads(4).load()) {
-            Generation<TokenDetails> r = p.generate(new int[] {8}, 7, TokenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
+        try (NarPipeline p = NarPipeline.builder()
+                .model(data.resolve("nar-small/gpt.pth"))
+                .vq(data.resolve("llamagen-small/vq.pth"))
+                .heads(4)
+                .load()) {
+            Generation<TokenDetails> r = p.generate(
+                    new int[] {8},
+                    7,
+                    TokenSettings.builder().cfg(2.0).topK(100).topP(0.95).build());
             Digest d = tokenImage(r, 0);
             for (float[] l : narLogits(p.model(), r)) d.add(l);
             d.print("nar.sampled");
-            Generation<TokenDetails> both = p.generate(new int[] {B, A}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
-            Generation<TokenDetails> alone = p.generate(new int[] {A}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> both = p.generate(
+                    new int[] {B, A},
+                    0,
+                    TokenSettings.builder().cfg(2.0).topK(1).build());
+            Generation<TokenDetails> alone = p.generate(
+                    new int[] {A}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
             narImage(p.model(), both, 1).print("nar.greedy.a@[b,a]");
             narImage(p.model(), alone, 0).print("nar.greedy.a@[a]");
             narImage(p.model(), both, 0).print("nar.greedy.b@[b,a]");
@@ -199,7 +227,8 @@ public final class DeterminismProbe {
             int[] pos = m.diagonal(k);
             int[][] feed = new int[2 * n][pos.length];
             for (int row = 0; row < 2 * n; row++) {
-                for (int j = 0; j < pos.length; j++) feed[row][j] = r.details().tokens().get(row % n)[pos[j]];
+                for (int j = 0; j < pos.length; j++)
+                    feed[row][j] = r.details().tokens().get(row % n)[pos[j]];
             }
             float[] l = m.step(s, feed);
             out.add(Arrays.copyOf(l, 2 * n * m.diagonal(k + 1).length * V));
@@ -220,7 +249,9 @@ public final class DeterminismProbe {
     }
 
     private static Digest tokenImage(Generation<TokenDetails> r, int b) {
-        return new Digest().add(r.details().tokens().get(b)).add(r.images().get(b).pixels());
+        return new Digest()
+                .add(r.details().tokens().get(b))
+                .add(r.images().get(b).pixels());
     }
 
     /** Rows {@code which} of {@code a}, an array of {@code rows} equal rows. */
@@ -232,9 +263,11 @@ public final class DeterminismProbe {
     }
 
     static void flowar(Path data) {
-        try (FlowArPipeline p = FlowArPipeline.load(data.resolve("flowar-small/flowar.pth"), data.resolve("flowar-small/vae.pth"))) {
+        try (FlowArPipeline p =
+                FlowArPipeline.load(data.resolve("flowar-small/flowar.pth"), data.resolve("flowar-small/vae.pth"))) {
             // the seeded CPU stream as the official code draws it, Euler, CFG
-            Generation<FlowArDetails> r = p.generate(new int[] {7}, 5, new FlowArSettings(2.0, 0.9, 10, FlowSampler.EULER, null));
+            Generation<FlowArDetails> r =
+                    p.generate(new int[] {7}, 5, new FlowArSettings(2.0, 0.9, 10, FlowSampler.EULER, null));
             Digest d = new Digest().add(r.details().latents());
             for (float[] z : r.details().conditions()) d.add(z);
             for (GeneratedImage img : r.images()) d.add(img.pixels());
@@ -251,7 +284,9 @@ public final class DeterminismProbe {
 
     /** Image b's latents (of {@code [B, D, side, side]}), pixels and the AR conditions of its two rows. */
     private static Digest flowarImage(Generation<FlowArDetails> r, int b, int count) {
-        Digest d = new Digest().add(rows(r.details().latents(), count, b)).add(r.images().get(b).pixels());
+        Digest d = new Digest()
+                .add(rows(r.details().latents(), count, b))
+                .add(r.images().get(b).pixels());
         for (float[] z : r.details().conditions()) d.add(rows(z, 2 * count, b, count + b));
         return d;
     }
@@ -287,8 +322,10 @@ public final class DeterminismProbe {
 
     static void fid(Path data, Path golden) {
         try (Checkpoint g = Checkpoints.open(data.resolve("fid-small/golden.safetensors"));
-             FidInception net = FidInception.load(golden.resolve("fid-small/pt_inception-random.pth"), Ops.cpu())) {
-            List<Rgb8Image> images = images(g.tensor("inception.input").toFloatArray(), g.tensor("inception.input").shape());
+                FidInception net = FidInception.load(golden.resolve("fid-small/pt_inception-random.pth"), Ops.cpu())) {
+            List<Rgb8Image> images = images(
+                    g.tensor("inception.input").toFloatArray(),
+                    g.tensor("inception.input").shape());
             FeatureExtractor fx = new FeatureExtractor(net, Preprocessing.PYTORCH_FID);
             List<InceptionFeatures> batch = fx.features(images);
             for (int i = 0; i < images.size(); i++) {
@@ -325,7 +362,7 @@ public final class DeterminismProbe {
         Digest() {
             try {
                 sha = MessageDigest.getInstance("SHA-256");
-            } catch (java.security.NoSuchAlgorithmException e) {
+            } catch (NoSuchAlgorithmException e) {
                 throw new IllegalStateException(e);
             }
         }
@@ -348,7 +385,13 @@ public final class DeterminismProbe {
 
         void print(String name) {
             long now = System.nanoTime();
-            System.out.printf(Locale.ROOT, "digest %s %s %d %.2f%n", name, HexFormat.of().formatHex(sha.digest()), values, (now - last) * 1e-9);
+            System.out.printf(
+                    Locale.ROOT,
+                    "digest %s %s %d %.2f%n",
+                    name,
+                    HexFormat.of().formatHex(sha.digest()),
+                    values,
+                    (now - last) * 1e-9);
             last = now;
         }
     }

@@ -1,22 +1,21 @@
 package dev.tessera.examples;
 
-import dev.tessera.engine.ops.Backend;
-import dev.tessera.engine.ops.Backends;
-import dev.tessera.engine.testing.Golden;
-import dev.tessera.tokenizers.Images;
-import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.engine.ops.Backend;
+import dev.tessera.engine.ops.Backends;
+import dev.tessera.engine.testing.Golden;
+import dev.tessera.tokenizers.Images;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code tessera devices} and {@code --device}: VAR on the OpenCL backend through the CLI, and bad device specs. */
 class DeviceCliTest {
@@ -46,17 +45,40 @@ class DeviceCliTest {
     void greedyVarOnOpenClWritesThePngsOfTheOfficialImages() throws IOException {
         openClDevices();
         Path dir = tmp.resolve("out");
-        Cli r = Cli.run("generate", "var", "--model", VAR, "--vae", VAE, "--class", "3", "--class", "7", "--cfg", "1.5",
-                "--top-k", "1", "--device", "opencl", "--out", dir.toString());
+        Cli r = Cli.run(
+                "generate",
+                "var",
+                "--model",
+                VAR,
+                "--vae",
+                VAE,
+                "--class",
+                "3",
+                "--class",
+                "7",
+                "--cfg",
+                "1.5",
+                "--top-k",
+                "1",
+                "--device",
+                "opencl",
+                "--out",
+                dir.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("device opencl:"), "ran on OpenCL: " + r.out());
         try (Golden g = Golden.vendored("var-small")) {
             int image = 3 * 256 * 256;
             float[] png = new float[2 * image];
             for (int b = 0; b < 2; b++) {
-                System.arraycopy(Images.toTensor(Images.read(dir.resolve(String.format("%03d.png", b)))), 0, png, b * image, image);
+                System.arraycopy(
+                        Images.toTensor(Images.read(dir.resolve(String.format("%03d.png", b)))),
+                        0,
+                        png,
+                        b * image,
+                        image);
             }
-            PngLevels.compare(g.floats("greedy.image"), png).assertWithinHalfLevel(1e-5, 8, "VAR CLI on OpenCL vs greedy.image");
+            PngLevels.compare(g.floats("greedy.image"), png)
+                    .assertWithinHalfLevel(1e-5, 8, "VAR CLI on OpenCL vs greedy.image");
         }
     }
 
@@ -70,8 +92,9 @@ class DeviceCliTest {
 
     private String fails(String... device) {
         Path out = tmp.resolve("never.png");
-        String[] args = GenerateVarCliTest.concat(new String[]{"generate", "var", "--model", VAR, "--vae", VAE, "--class", "1",
-                "--out", out.toString()}, device);
+        String[] args = GenerateVarCliTest.concat(
+                new String[] {"generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--out", out.toString()},
+                device);
         Cli r = Cli.run(args);
         assertNotEquals(0, r.status(), "expected a failure, got: " + r.out());
         String err = r.err().strip();

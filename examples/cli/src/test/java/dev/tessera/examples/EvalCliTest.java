@@ -1,13 +1,17 @@
 package dev.tessera.examples;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.Npy;
 import dev.tessera.engine.io.NpyAppender;
 import dev.tessera.engine.io.NpzFile;
 import dev.tessera.engine.io.NpzWriter;
-import dev.tessera.examples.fid.inception.FidInception;
-import dev.tessera.examples.fid.inception.InceptionFeatures;
-import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
@@ -16,13 +20,10 @@ import dev.tessera.examples.fid.FeatureRows;
 import dev.tessera.examples.fid.FeatureStats;
 import dev.tessera.examples.fid.FrechetDistance;
 import dev.tessera.examples.fid.ImageFolder;
+import dev.tessera.examples.fid.inception.FidInception;
+import dev.tessera.examples.fid.inception.InceptionFeatures;
+import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.tokenizers.Images;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -31,13 +32,11 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * {@code tessera eval} end to end on the bundled var-small model (10 classes), with the random-weight FID Inception
@@ -49,6 +48,7 @@ class EvalCliTest {
 
     @TempDir
     static Path shared;
+
     static Path refBatch, refStats;
 
     @TempDir
@@ -62,17 +62,44 @@ class EvalCliTest {
         byte[] px = new byte[5 * 40 * 48 * 3];
         r.nextBytes(px);
         refBatch = shared.resolve("ref-batch.npz");
-        new NpzWriter().put("arr_0", new Tensor("arr_0", DType.U8, new long[] {5, 40, 48, 3}, MemorySegment.ofArray(px))).write(refBatch);
+        new NpzWriter()
+                .put("arr_0", new Tensor("arr_0", DType.U8, new long[] {5, 40, 48, 3}, MemorySegment.ofArray(px)))
+                .write(refBatch);
         refStats = shared.resolve("ref-stats.npz");
-        Cli s = Cli.run("fid", "stats", "--inception", FidCliTest.inception().toString(), "--images",
-                FidCliTest.images(shared.resolve("ref-images"), 3, 64, 64, 2).toString(), "--out", refStats.toString());
+        Cli s = Cli.run(
+                "fid",
+                "stats",
+                "--inception",
+                FidCliTest.inception().toString(),
+                "--images",
+                FidCliTest.images(shared.resolve("ref-images"), 3, 64, 64, 2).toString(),
+                "--out",
+                refStats.toString());
         assertEquals(0, s.status(), s.err());
     }
 
     static Cli eval(Path out, Path ref, String... extra) {
-        String[] base = {"eval", "--model-family", "var", "--model", VAR.toString(), "--vae", VAE.toString(), "--samples", "4",
-                "--per-class", "2", "--batch", "2", "--ref", ref.toString(), "--inception", FidCliTest.inception().toString(),
-                "--out", out.toString()};
+        String[] base = {
+            "eval",
+            "--model-family",
+            "var",
+            "--model",
+            VAR.toString(),
+            "--vae",
+            VAE.toString(),
+            "--samples",
+            "4",
+            "--per-class",
+            "2",
+            "--batch",
+            "2",
+            "--ref",
+            ref.toString(),
+            "--inception",
+            FidCliTest.inception().toString(),
+            "--out",
+            out.toString()
+        };
         return Cli.run(GenerateVarCliTest.concat(base, extra));
     }
 
@@ -90,21 +117,28 @@ class EvalCliTest {
 
         // four 256x256 samples, classes spread over the 10: 0, 0, 5, 5
         for (int i = 0; i < 4; i++) {
-            assertEquals(256, Images.read(out.resolve(String.format("samples/%05d.png", i))).getWidth());
+            assertEquals(
+                    256,
+                    Images.read(out.resolve(String.format("samples/%05d.png", i)))
+                            .getWidth());
         }
         // the stored features are those of the PNGs on disk
         float[] pool3 = Npy.readFile(out.resolve("features/pool3.npy"), "p").toFloatArray();
         assertEquals(4 * InceptionFeatures.POOL3, pool3.length);
         try (FidInception net = FidInception.load(FidCliTest.inception(), Ops.cpu())) {
-            float[] third = net.forward(Preprocessing.ADM.apply(ImageFolder.read(out.resolve("samples/00002.png")))).pool3();
-            for (int i = 0; i < InceptionFeatures.POOL3; i++) assertEquals(third[i], pool3[2 * InceptionFeatures.POOL3 + i], 1e-5f);
+            float[] third = net.forward(Preprocessing.ADM.apply(ImageFolder.read(out.resolve("samples/00002.png"))))
+                    .pool3();
+            for (int i = 0; i < InceptionFeatures.POOL3; i++)
+                assertEquals(third[i], pool3[2 * InceptionFeatures.POOL3 + i], 1e-5f);
         }
         // the reported FID is the distance of those features to the reference images' statistics
         Map<String, Object> m = metrics(out);
         float[] refPool3 = Npy.readFile(out.resolve("reference/pool3.npy"), "r").toFloatArray();
         assertEquals(5 * InceptionFeatures.POOL3, refPool3.length);
-        double fid = FrechetDistance.of(FeatureRows.of(pool3, 4, InceptionFeatures.POOL3),
-                FeatureStats.of(FeatureRows.of(refPool3, 5, InceptionFeatures.POOL3))).distance();
+        double fid = FrechetDistance.of(
+                        FeatureRows.of(pool3, 4, InceptionFeatures.POOL3),
+                        FeatureStats.of(FeatureRows.of(refPool3, 5, InceptionFeatures.POOL3)))
+                .distance();
         assertEquals(fid, ((Number) m.get("fid")).doubleValue(), 1e-9 * fid);
         assertNotNull(m.get("sfid"));
         assertNotNull(m.get("precision"));
@@ -118,21 +152,28 @@ class EvalCliTest {
         Map<String, Object> sampler = (Map<String, Object>) report.get("sampler");
         assertEquals(1L, sampler.get("top_k"));
         assertEquals(0L, sampler.get("seed"));
-        assertTrue(report.get("model").toString().contains("VAR depth 2"), report.get("model").toString());
+        assertTrue(
+                report.get("model").toString().contains("VAR depth 2"),
+                report.get("model").toString());
         assertTrue(report.get("timings").toString().contains("images_per_s"));
         String html = Files.readString(out.resolve("report.html"));
-        assertTrue(html.contains("<th>FID</th>") && html.contains("samples/00003.png") && html.contains("class 5"), html);
+        assertTrue(
+                html.contains("<th>FID</th>") && html.contains("samples/00003.png") && html.contains("class 5"), html);
 
         // an ADM reference batch (images + mu/sigma/mu_s/sigma_s) whose statistics are those of its images gives
         // the same numbers: the file's statistics are read and used
-        float[] refSpatial = Npy.readFile(out.resolve("reference/spatial.npy"), "s").toFloatArray();
+        float[] refSpatial =
+                Npy.readFile(out.resolve("reference/spatial.npy"), "s").toFloatArray();
         FeatureStats s3 = FeatureStats.of(FeatureRows.of(refPool3, 5, InceptionFeatures.POOL3));
         FeatureStats ss = FeatureStats.of(FeatureRows.of(refSpatial, 5, InceptionFeatures.SPATIAL));
         Path adm = tmp.resolve("adm-ref.npz");
         try (NpzFile batch = NpzFile.open(refBatch)) {
-            new NpzWriter().put("arr_0", batch.tensor("arr_0"))
-                    .put("mu", FidCliTest.doubles("mu", s3.mu(), 2048)).put("sigma", FidCliTest.doubles("sigma", s3.sigma(), 2048, 2048))
-                    .put("mu_s", FidCliTest.doubles("mu_s", ss.mu(), 2023)).put("sigma_s", FidCliTest.doubles("sigma_s", ss.sigma(), 2023, 2023))
+            new NpzWriter()
+                    .put("arr_0", batch.tensor("arr_0"))
+                    .put("mu", FidCliTest.doubles("mu", s3.mu(), 2048))
+                    .put("sigma", FidCliTest.doubles("sigma", s3.sigma(), 2048, 2048))
+                    .put("mu_s", FidCliTest.doubles("mu_s", ss.mu(), 2023))
+                    .put("sigma_s", FidCliTest.doubles("sigma_s", ss.sigma(), 2023, 2023))
                     .write(adm);
         }
         Cli withStats = eval(out, adm, "--top-k", "1");
@@ -142,7 +183,9 @@ class EvalCliTest {
             double a = ((Number) m.get(k)).doubleValue(), b = ((Number) m3.get(k)).doubleValue();
             assertEquals(a, b, 1e-9 * Math.max(1, Math.abs(a)), k);
         }
-        assertTrue(Json.read(out.resolve("report.json")).toString().contains("FID statistics + sFID statistics + images (arr_0)"));
+        assertTrue(Json.read(out.resolve("report.json"))
+                .toString()
+                .contains("FID statistics + sFID statistics + images (arr_0)"));
 
         // a pytorch-fid statistics reference on the same folder: only the metrics are recomputed
         long timingLines = Files.readAllLines(out.resolve("timings.tsv")).size();
@@ -170,21 +213,26 @@ class EvalCliTest {
         assertEquals(0, eval(parts, refBatch, "--max-new", "2").status());
         assertTrue(Files.exists(parts.resolve("samples/00003.png")));
         try (NpyAppender p = NpyAppender.open(parts.resolve("features/pool3.npy"), InceptionFeatures.POOL3)) {
-            p.truncate(3);   // even a partial batch: the whole batch is redone
+            p.truncate(3); // even a partial batch: the whole batch is redone
         }
         Cli last = eval(parts, refBatch);
         assertEquals(0, last.status(), last.err());
         assertTrue(last.out().contains("resuming") && last.out().contains("2 of 4 samples done"), last.out());
         List<String> timings = Files.readAllLines(parts.resolve("timings.tsv"));
-        assertTrue(timings.get(timings.size() - 1).startsWith("2\t2\t0\t"), "the last batch was read back, not generated: " + timings);
+        assertTrue(
+                timings.get(timings.size() - 1).startsWith("2\t2\t0\t"),
+                "the last batch was read back, not generated: " + timings);
 
         for (int i = 0; i < 4; i++) {
             String name = String.format("samples/%05d.png", i);
             assertArrayEquals(Files.readAllBytes(whole.resolve(name)), Files.readAllBytes(parts.resolve(name)), name);
         }
         for (String f : new String[] {"pool3", "logits", "spatial"}) {
-            assertArrayEquals(Npy.readFile(whole.resolve("features/" + f + ".npy"), f).toFloatArray(),
-                    Npy.readFile(parts.resolve("features/" + f + ".npy"), f).toFloatArray(), 0f, f);
+            assertArrayEquals(
+                    Npy.readFile(whole.resolve("features/" + f + ".npy"), f).toFloatArray(),
+                    Npy.readFile(parts.resolve("features/" + f + ".npy"), f).toFloatArray(),
+                    0f,
+                    f);
         }
         assertEquals(metrics(whole).get("fid"), metrics(parts).get("fid"));
     }
@@ -193,15 +241,37 @@ class EvalCliTest {
     @CsvSource({"llamagen, llamagen-small/gpt.pth", "nar, nar-small/gpt.pth"})
     void evaluatesTheTokenModels(String family, String model) {
         Path out = tmp.resolve(family);
-        Cli r = Cli.run("eval", "--model-family", family, "--model", Golden.testdata().resolve(model).toString(),
-                "--vq", Golden.testdata().resolve("llamagen-small/vq.pth").toString(), "--samples", "2", "--per-class", "1",
-                "--batch", "2", "--ref", refStats.toString(), "--inception", FidCliTest.inception().toString(), "--out", out.toString(),
-                "--top-k", "50", "--temperature", "0.9");
+        Cli r = Cli.run(
+                "eval",
+                "--model-family",
+                family,
+                "--model",
+                Golden.testdata().resolve(model).toString(),
+                "--vq",
+                Golden.testdata().resolve("llamagen-small/vq.pth").toString(),
+                "--samples",
+                "2",
+                "--per-class",
+                "1",
+                "--batch",
+                "2",
+                "--ref",
+                refStats.toString(),
+                "--inception",
+                FidCliTest.inception().toString(),
+                "--out",
+                out.toString(),
+                "--top-k",
+                "50",
+                "--temperature",
+                "0.9");
         assertEquals(0, r.status(), r.err());
         assertNotNull(metrics(out).get("fid"));
         @SuppressWarnings("unchecked")
         Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
-        assertTrue(report.get("sampler").toString().contains("temperature=0.9"), report.get("sampler").toString());
+        assertTrue(
+                report.get("sampler").toString().contains("temperature=0.9"),
+                report.get("sampler").toString());
         assertEquals(family, ((Map<?, ?>) report.get("model")).get("family"));
     }
 
@@ -209,10 +279,28 @@ class EvalCliTest {
     void evaluatesFlowAr() {
         Path out = tmp.resolve("flowar");
         Path dir = Golden.testdata().resolve("flowar-small");
-        Cli r = Cli.run("eval", "--model-family", "flowar", "--model", dir.resolve("flowar.pth").toString(),
-                "--vae", dir.resolve("vae.pth").toString(), "--samples", "2", "--per-class", "1", "--batch", "2",
-                "--ref", refStats.toString(), "--inception", FidCliTest.inception().toString(), "--out", out.toString(),
-                "--cfg", "2.0");
+        Cli r = Cli.run(
+                "eval",
+                "--model-family",
+                "flowar",
+                "--model",
+                dir.resolve("flowar.pth").toString(),
+                "--vae",
+                dir.resolve("vae.pth").toString(),
+                "--samples",
+                "2",
+                "--per-class",
+                "1",
+                "--batch",
+                "2",
+                "--ref",
+                refStats.toString(),
+                "--inception",
+                FidCliTest.inception().toString(),
+                "--out",
+                out.toString(),
+                "--cfg",
+                "2.0");
         assertEquals(0, r.status(), r.err());
         assertNotNull(metrics(out).get("fid"));
         @SuppressWarnings("unchecked")
@@ -233,9 +321,12 @@ class EvalCliTest {
         // samples made with bfloat16 weights are not mixed with float32 ones
         Cli bf16 = eval(out, refStats, "--weights", "bf16");
         assertEquals(1, bf16.status());
-        assertTrue(bf16.err().contains("other settings") && bf16.err().contains("weights \"bf16\" here, absent there"), bf16.err());
+        assertTrue(
+                bf16.err().contains("other settings") && bf16.err().contains("weights \"bf16\" here, absent there"),
+                bf16.err());
         Path bfOut = tmp.resolve("eval-bf16");
-        assertEquals(0, eval(bfOut, refStats, "--max-new", "2", "--weights", "bf16").status());
+        assertEquals(
+                0, eval(bfOut, refStats, "--max-new", "2", "--weights", "bf16").status());
         Cli f32 = eval(bfOut, refStats);
         assertEquals(1, f32.status());
         assertTrue(f32.err().contains("weights absent here, \"bf16\" there"), f32.err());

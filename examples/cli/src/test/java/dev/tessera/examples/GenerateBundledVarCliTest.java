@@ -1,16 +1,15 @@
 package dev.tessera.examples;
 
-import dev.tessera.tokenizers.Images;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import java.awt.image.BufferedImage;
-import java.nio.file.Files;
-import java.nio.file.Path;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.tokenizers.Images;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code tessera generate var} without --model/--vae: the bundled Fashion-MNIST VAR (examples/models/fmnist). */
 class GenerateBundledVarCliTest {
@@ -18,9 +17,23 @@ class GenerateBundledVarCliTest {
     @Test
     void theBundledModelIsTheDefault(@TempDir Path tmp) {
         Path out = tmp.resolve("imgs");
-        Cli r = Cli.run("generate", "var", "--class", "sneaker", "--class", "Ankle-Boot", "--class", "1", "--out", out.toString());
+        Cli r = Cli.run(
+                "generate",
+                "var",
+                "--class",
+                "sneaker",
+                "--class",
+                "Ankle-Boot",
+                "--class",
+                "1",
+                "--out",
+                out.toString());
         assertEquals(0, r.status(), r.err());
-        assertTrue(r.out().contains("class 7 sneaker") && r.out().contains("class 9 ankle boot") && r.out().contains("class 1 trouser"), r.out());
+        assertTrue(
+                r.out().contains("class 7 sneaker")
+                        && r.out().contains("class 9 ankle boot")
+                        && r.out().contains("class 1 trouser"),
+                r.out());
         assertTrue(r.out().contains("patch_nums 1,2,3,4"), r.out());
         for (int i = 0; i < 3; i++) {
             BufferedImage img = Images.read(out.resolve(String.format("%03d.png", i)));

@@ -1,33 +1,53 @@
 package dev.tessera.examples;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.tokenizers.Images;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code tessera generate flowar} on the vendored flowar-small checkpoint, with the golden noise injected. */
 class GenerateFlowArCliTest {
     static final Path DIR = Golden.testdata().resolve("flowar-small");
-    static final String MODEL = DIR.resolve("flowar.pth").toString(), VAE = DIR.resolve("vae.pth").toString();
+    static final String MODEL = DIR.resolve("flowar.pth").toString(),
+            VAE = DIR.resolve("vae.pth").toString();
 
     @Test
     void injectedNoiseWritesTheGoldenImagesAndLatents(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("imgs"), npy = tmp.resolve("latents.npy");
-        Cli r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "3", "--class", "7",
-                "--cfg", "2.0", "--guidance", "0.9", "--steps", "25", "--noise-from", DIR.resolve("golden.safetensors").toString(),
-                "--out", out.toString(), "--latents-out", npy.toString());
+        Cli r = Cli.run(
+                "generate",
+                "flowar",
+                "--model",
+                MODEL,
+                "--vae",
+                VAE,
+                "--class",
+                "3",
+                "--class",
+                "7",
+                "--cfg",
+                "2.0",
+                "--guidance",
+                "0.9",
+                "--steps",
+                "25",
+                "--noise-from",
+                DIR.resolve("golden.safetensors").toString(),
+                "--out",
+                out.toString(),
+                "--latents-out",
+                npy.toString());
         assertEquals(0, r.status(), r.err());
         assertTrue(r.out().contains("24 steps x 5 scales"), r.out());
         try (Golden g = Golden.vendored("flowar-small")) {
@@ -50,11 +70,13 @@ class GenerateFlowArCliTest {
             assertTrue(off <= 200, off + " values one level off the official PNG values, at most 200");
 
             byte[] bytes = Files.readAllBytes(npy);
-            int headerLen = ByteBuffer.wrap(bytes, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
+            int headerLen =
+                    ByteBuffer.wrap(bytes, 8, 2).order(ByteOrder.LITTLE_ENDIAN).getShort();
             String header = new String(bytes, 10, headerLen, StandardCharsets.US_ASCII);
             assertTrue(header.contains("'descr': '<f4'") && header.contains("'shape': (2, 16, 16, 16)"), header);
             assertEquals(0, (10 + headerLen) % 64, "npy header is padded to 64 bytes");
-            ByteBuffer data = ByteBuffer.wrap(bytes, 10 + headerLen, bytes.length - 10 - headerLen).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer data = ByteBuffer.wrap(bytes, 10 + headerLen, bytes.length - 10 - headerLen)
+                    .order(ByteOrder.LITTLE_ENDIAN);
             float[] lat = new float[2 * 16 * 16 * 16];
             for (int i = 0; i < lat.length; i++) lat[i] = data.getFloat();
             Golden.assertClose(g.floats("sampled.latents"), lat, 2e-3, "latents written by --latents-out");
@@ -64,31 +86,88 @@ class GenerateFlowArCliTest {
     @Test
     void wrongFilesAndOptionsGiveOneLine(@TempDir Path tmp) {
         Path out = tmp.resolve("x.png");
-        Cli r = Cli.run("generate", "flowar", "--model", Golden.testdata().resolve("var-small/var.pth").toString(),
-                "--vae", VAE, "--class", "1", "--out", out.toString());
+        Cli r = Cli.run(
+                "generate",
+                "flowar",
+                "--model",
+                Golden.testdata().resolve("var-small/var.pth").toString(),
+                "--vae",
+                VAE,
+                "--class",
+                "1",
+                "--out",
+                out.toString());
         assertNotEquals(0, r.status());
         assertTrue(r.err().contains("not a FlowAR checkpoint"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
 
-        r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", Golden.testdata().resolve("var-small/vae.pth").toString(),
-                "--class", "1", "--out", out.toString());
+        r = Cli.run(
+                "generate",
+                "flowar",
+                "--model",
+                MODEL,
+                "--vae",
+                Golden.testdata().resolve("var-small/vae.pth").toString(),
+                "--class",
+                "1",
+                "--out",
+                out.toString());
         assertNotEquals(0, r.status());
         assertTrue(r.err().contains("not a KL autoencoder"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
 
-        for (String[] bad : new String[][] {{"--heads", "-3"}, {"--steps", "1"}, {"--cfg", "0.5"}, {"--noise-from", "/no/such.safetensors"}}) {
-            r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "1", bad[0], bad[1], "--out", out.toString());
+        for (String[] bad : new String[][] {
+            {"--heads", "-3"}, {"--steps", "1"}, {"--cfg", "0.5"}, {"--noise-from", "/no/such.safetensors"}
+        }) {
+            r = Cli.run(
+                    "generate",
+                    "flowar",
+                    "--model",
+                    MODEL,
+                    "--vae",
+                    VAE,
+                    "--class",
+                    "1",
+                    bad[0],
+                    bad[1],
+                    "--out",
+                    out.toString());
             assertEquals(2, r.status(), String.join(" ", bad) + ": " + r.err());
             assertEquals(1, r.err().strip().lines().count(), r.err());
         }
 
-        r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "1", "--sampler", "heun", "--out", out.toString());
+        r = Cli.run(
+                "generate",
+                "flowar",
+                "--model",
+                MODEL,
+                "--vae",
+                VAE,
+                "--class",
+                "1",
+                "--sampler",
+                "heun",
+                "--out",
+                out.toString());
         assertEquals(2, r.status());
         assertTrue(r.err().contains("unknown FlowAR sampler"), r.err());
 
         // a noise file without the tensors of this run
-        r = Cli.run("generate", "flowar", "--model", MODEL, "--vae", VAE, "--class", "1", "--steps", "2",
-                "--noise-from", Golden.testdata().resolve("var-sampled/golden.safetensors").toString(), "--out", out.toString());
+        r = Cli.run(
+                "generate",
+                "flowar",
+                "--model",
+                MODEL,
+                "--vae",
+                VAE,
+                "--class",
+                "1",
+                "--steps",
+                "2",
+                "--noise-from",
+                Golden.testdata().resolve("var-sampled/golden.safetensors").toString(),
+                "--out",
+                out.toString());
         assertNotEquals(0, r.status());
         assertTrue(r.err().contains("noise.0"), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
@@ -99,6 +178,8 @@ class GenerateFlowArCliTest {
     void helpExplainsTheOptions() {
         Cli r = Cli.run("generate", "flowar", "--help");
         assertEquals(0, r.status());
-        assertTrue(r.out().contains("--noise-from") && r.out().contains("euler-maruyama") && r.out().contains("--latents-out"));
+        assertTrue(r.out().contains("--noise-from")
+                && r.out().contains("euler-maruyama")
+                && r.out().contains("--latents-out"));
     }
 }

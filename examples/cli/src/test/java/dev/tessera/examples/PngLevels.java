@@ -15,7 +15,7 @@ record PngLevels(double worst, int offByOne, int values) {
         int off = 0;
         for (int i = 0; i < golden.length; i++) {
             assertTrue(Float.isFinite(golden[i]) && Float.isFinite(png[i]), "non-finite value at " + i);
-            double g = Math.max(0, Math.min(1, golden[i]));   // PNGs clamp
+            double g = Math.max(0, Math.min(1, golden[i])); // PNGs clamp
             double d = Math.abs(png[i] - g);
             worst = Math.max(worst, d);
             long level = Math.round(png[i] * 255.0), want = Math.round(g * 255.0);
@@ -30,7 +30,9 @@ record PngLevels(double worst, int offByOne, int values) {
      * {@code maxOff} values on the other side of a rounding boundary from it.
      */
     PngLevels assertWithinHalfLevel(double slack, int maxOff, String what) {
-        System.out.printf("%s: max |PNG - golden| %.4f/255, %d of %d values one level from round(255 x)%n", what, worst * 255, offByOne, values);
+        System.out.printf(
+                "%s: max |PNG - golden| %.4f/255, %d of %d values one level from round(255 x)%n",
+                what, worst * 255, offByOne, values);
         assertTrue(worst <= 0.5 / 255 + slack, what + ": PNG differs from the golden by " + worst * 255 + "/255");
         assertTrue(offByOne <= maxOff, what + ": " + offByOne + " values one level off, at most " + maxOff);
         return this;

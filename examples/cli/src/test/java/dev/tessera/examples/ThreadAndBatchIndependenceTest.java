@@ -1,10 +1,11 @@
 package dev.tessera.examples;
 
-import dev.tessera.engine.testing.Golden;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.tessera.engine.testing.Golden;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,11 +20,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * The README's promise that "the arithmetic of every image is the same whatever the thread count, the JIT state or
@@ -47,7 +46,7 @@ class ThreadAndBatchIndependenceTest {
 
     /** One child JVM per thread count, shared by the tests (each pays the JIT warm-up once). */
     @BeforeAll
-    @Timeout(value = 450, unit = TimeUnit.SECONDS)   // above 3 children x 120 s and their stream drains
+    @Timeout(value = 450, unit = TimeUnit.SECONDS) // above 3 children x 120 s and their stream drains
     static void runProbes() {
         List<String> parts = new ArrayList<>(List.of(FAMILIES));
         if (FID) parts.add("fid");
@@ -64,7 +63,7 @@ class ThreadAndBatchIndependenceTest {
 
     @Test
     void fidFeaturesAreTheSameForAnyThreadCountAndBatch() {
-        Golden.shared("fid-small").close();   // skipped, loudly, without ../shared
+        Golden.shared("fid-small").close(); // skipped, loudly, without ../shared
         check(k -> k.startsWith("fid."), 6);
     }
 
@@ -107,28 +106,43 @@ class ThreadAndBatchIndependenceTest {
         Set<String> distinct = new HashSet<>();
         for (var e : digests.entrySet()) {
             String k = e.getKey();
-            String partner = k.endsWith(".a@[a]") ? k.replace(".a@[a]", ".a@[b,a]") : k.endsWith("@alone") ? k.replace("@alone", "@batch") : null;
+            String partner = k.endsWith(".a@[a]")
+                    ? k.replace(".a@[a]", ".a@[b,a]")
+                    : k.endsWith("@alone") ? k.replace("@alone", "@batch") : null;
             if (k.endsWith("@batch") || k.endsWith("@[b,a]")) distinct.add(e.getValue());
             if (partner == null) continue;
             assertTrue(digests.containsKey(partner), "no " + partner + " in " + digests.keySet());
             if (!digests.get(partner).equals(e.getValue())) {
-                problems.add(k + " differs from " + partner + " at " + threads + " threads: an image depends on its batch");
+                problems.add(
+                        k + " differs from " + partner + " at " + threads + " threads: an image depends on its batch");
             }
             seen++;
         }
         assertEquals(pairs, seen, "alone/batch pairs in " + digests.keySet());
-        long batched = digests.keySet().stream().filter(k -> k.endsWith("@batch") || k.endsWith("@[b,a]")).count();
+        long batched = digests.keySet().stream()
+                .filter(k -> k.endsWith("@batch") || k.endsWith("@[b,a]"))
+                .count();
         assertEquals(batched, distinct.size(), "different images of a batch gave the same digest: " + digests);
     }
 
     /** One child JVM with {@code -Dtessera.threads=threads}; returns its digests by name. */
     private static Map<String, String> run(int threads, String... parts) {
         List<String> cmd = new ArrayList<>();
-        cmd.add(ProcessHandle.current().info().command().orElseThrow(() -> new IllegalStateException("no java command")));
-        cmd.addAll(List.of("--add-modules", "jdk.incubator.vector", "-Xss8m", "-Xmx2g",
+        cmd.add(ProcessHandle.current()
+                .info()
+                .command()
+                .orElseThrow(() -> new IllegalStateException("no java command")));
+        cmd.addAll(List.of(
+                "--add-modules",
+                "jdk.incubator.vector",
+                "-Xss8m",
+                "-Xmx2g",
                 "-Dtessera.threads=" + threads,
-                "-Dtessera.testdata=" + Golden.testdata(), "-Dtessera.golden=" + Golden.sharedRoot(),
-                "-cp", System.getProperty("java.class.path"), DeterminismProbe.class.getName()));
+                "-Dtessera.testdata=" + Golden.testdata(),
+                "-Dtessera.golden=" + Golden.sharedRoot(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                DeterminismProbe.class.getName()));
         cmd.addAll(List.of(parts));
         long t0 = System.nanoTime();
         Process p;
@@ -154,10 +168,15 @@ class ThreadAndBatchIndependenceTest {
             throw new IllegalStateException("interrupted", e);
         }
         String stdout = out.toString(StandardCharsets.UTF_8), stderr = err.toString(StandardCharsets.UTF_8);
-        if (!finished) fail("the probe with " + threads + " threads ran past " + CHILD_SECONDS + " s\n" + stdout + stderr);
+        if (!finished)
+            fail("the probe with " + threads + " threads ran past " + CHILD_SECONDS + " s\n" + stdout + stderr);
         assertEquals(0, p.exitValue(), "the probe with " + threads + " threads failed:\n" + stdout + stderr);
-        System.out.printf("probe %s with %d threads: %.1f s (%s)%n", String.join(",", parts), threads,
-                (System.nanoTime() - t0) * 1e-9, stdout.lines().filter(l -> l.startsWith("seconds")).toList());
+        System.out.printf(
+                "probe %s with %d threads: %.1f s (%s)%n",
+                String.join(",", parts),
+                threads,
+                (System.nanoTime() - t0) * 1e-9,
+                stdout.lines().filter(l -> l.startsWith("seconds")).toList());
         Map<String, String> digests = new LinkedHashMap<>();
         boolean sawThreads = false;
         for (String line : stdout.split("\n")) {
@@ -166,7 +185,7 @@ class ThreadAndBatchIndependenceTest {
                 assertEquals(threads, Integer.parseInt(f[1]), "the probe ran with another thread count:\n" + stdout);
                 sawThreads = true;
             } else if (f[0].equals("digest")) {
-                assertEquals(5, f.length, line);   // digest NAME SHA-256 VALUES SECONDS
+                assertEquals(5, f.length, line); // digest NAME SHA-256 VALUES SECONDS
                 assertTrue(Long.parseLong(f[3]) > 0, "empty output: " + line);
                 assertFalse(digests.containsKey(f[1]), "twice: " + f[1]);
                 digests.put(f[1], f[2]);
@@ -179,13 +198,15 @@ class ThreadAndBatchIndependenceTest {
 
     /** Reads a stream to its end on a daemon thread (so a child that fills its pipe never blocks). */
     private static Thread drain(InputStream in, ByteArrayOutputStream sink) {
-        Thread t = new Thread(() -> {
-            try (in) {
-                in.transferTo(sink);
-            } catch (IOException ignored) {
-                // the child was killed: what was read so far is kept
-            }
-        }, "probe-output");
+        Thread t = new Thread(
+                () -> {
+                    try (in) {
+                        in.transferTo(sink);
+                    } catch (IOException ignored) {
+                        // the child was killed: what was read so far is kept
+                    }
+                },
+                "probe-output");
         t.setDaemon(true);
         t.start();
         return t;

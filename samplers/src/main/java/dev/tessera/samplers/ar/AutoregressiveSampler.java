@@ -19,6 +19,7 @@ public final class AutoregressiveSampler {
             out[k] = dist.sample(dist.probabilities(logits, 0, V), rng);
             if (k + 1 < N) logits = target.feed(new int[] {out[k]})[0];
         }
-        return new Sampled(out, new SamplerStats("ar", 1, N, target.forwards(), 0, 0, 0, (System.nanoTime() - t0) * 1e-9));
+        return new Sampled(
+                out, new SamplerStats("ar", 1, N, target.forwards(), 0, 0, 0, (System.nanoTime() - t0) * 1e-9));
     }
 }

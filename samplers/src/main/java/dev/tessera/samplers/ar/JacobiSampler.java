@@ -1,7 +1,6 @@
 package dev.tessera.samplers.ar;
 
 import dev.tessera.samplers.rng.TorchGenerator;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -47,7 +46,7 @@ public final class JacobiSampler {
         c[0] = dist.sample(dist.probabilities(target.first(), 0, V), rng);
         int n = 1, proposed = 0, accepted = 0;
         List<Integer> drafts = new ArrayList<>();
-        List<float[]> draftQ = new ArrayList<>();   // null = one-hot (a fresh guess)
+        List<float[]> draftQ = new ArrayList<>(); // null = one-hot (a fresh guess)
         while (n < N) {
             int W = Math.min(window, N - n);
             while (drafts.size() > W - 1) {
@@ -72,7 +71,8 @@ public final class JacobiSampler {
             for (int i = 1; i < W; i++) {
                 int d = drafts.get(i - 1);
                 proposed++;
-                int y = greedy ? TokenDistribution.argmax(p[i - 1])
+                int y = greedy
+                        ? TokenDistribution.argmax(p[i - 1])
                         : Speculation.acceptOrResample(p[i - 1], p[i - 1], draftQ.get(i - 1), d, rng);
                 if (y == d) {
                     accepted++;
@@ -91,11 +91,11 @@ public final class JacobiSampler {
                 drafts.add(s[i]);
                 draftQ.add(greedy ? null : p[i]);
             }
-            target.truncate(n + a);   // c[n-1] and the accepted guesses stay cached
+            target.truncate(n + a); // c[n-1] and the accepted guesses stay cached
             n += a + 1;
         }
-        SamplerStats stats = new SamplerStats("sjd", 1, N, target.forwards(), 0, proposed, accepted,
-                (System.nanoTime() - t0) * 1e-9);
+        SamplerStats stats = new SamplerStats(
+                "sjd", 1, N, target.forwards(), 0, proposed, accepted, (System.nanoTime() - t0) * 1e-9);
         return new Sampled(c, stats);
     }
 
@@ -103,7 +103,7 @@ public final class JacobiSampler {
     private int fresh(int[] c, int n, List<Integer> drafts, int V, TorchGenerator rng) {
         int pos = n + drafts.size();
         if (init == Init.REPEAT_HORIZON && rowWidth > 0 && pos % rowWidth != 0) {
-            int left = pos - 1;   // committed or already guessed
+            int left = pos - 1; // committed or already guessed
             return left < n ? c[left] : drafts.get(left - n);
         }
         return (int) (rng.nextDouble() * V);

@@ -1,6 +1,7 @@
 package dev.tessera.samplers.ar;
 
 import dev.tessera.engine.ops.Parallel;
+import java.util.Arrays;
 
 /**
  * For every code of a VQ codebook, its k nearest other codes by Euclidean distance between the stored (not
@@ -9,7 +10,7 @@ import dev.tessera.engine.ops.Parallel;
  */
 public final class LatentNeighbours {
     private final int size, k;
-    private final int[] table;   // [size][k]
+    private final int[] table; // [size][k]
 
     private LatentNeighbours(int size, int k, int[] table) {
         this.size = size;
@@ -39,8 +40,8 @@ public final class LatentNeighbours {
                     // squared distances are >= 0: their double bits order like the values; keep 32 bits of them
                     keyed[n++] = (Float.floatToIntBits((float) d[b]) & 0xffffffffL) << 32 | b;
                 }
-                if (k > 0 && k < n) select(keyed, n, k);   // the k smallest first, in any order
-                java.util.Arrays.sort(keyed, 0, k);
+                if (k > 0 && k < n) select(keyed, n, k); // the k smallest first, in any order
+                Arrays.sort(keyed, 0, k);
                 for (int j = 0; j < k; j++) table[a * k + j] = (int) keyed[j];
             }
         });

@@ -1,5 +1,4 @@
 package dev.tessera.samplers.ar;
 
 /** The tokens of one image and how they were obtained. */
-public record Sampled(int[] tokens, SamplerStats stats) {
-}
+public record Sampled(int[] tokens, SamplerStats stats) {}

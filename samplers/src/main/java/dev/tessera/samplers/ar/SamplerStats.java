@@ -15,8 +15,15 @@ import java.util.Map;
  * @param accepted       draft tokens accepted
  * @param seconds        wall time of the token loop (decoding to pixels excluded)
  */
-public record SamplerStats(String sampler, int images, int tokens, int targetForwards, int draftForwards, int proposed, int accepted,
-                           double seconds) {
+public record SamplerStats(
+        String sampler,
+        int images,
+        int tokens,
+        int targetForwards,
+        int draftForwards,
+        int proposed,
+        int accepted,
+        double seconds) {
 
     /** Tokens of one image per target forward pass (1 for plain AR): the step compression. */
     public double tokensPerTargetForward() {

@@ -6,8 +6,7 @@ import dev.tessera.samplers.rng.TorchGenerator;
  * The arithmetic of speculative acceptance, as pure functions (float64 over float32 probabilities).
  */
 public final class Speculation {
-    private Speculation() {
-    }
+    private Speculation() {}
 
     /**
      * Accepts draft {@code x} with probability {@code min(1, target(x)/q(x))} (one uniform draw); on rejection
@@ -51,7 +50,7 @@ public final class Speculation {
             last = v;
             if (u < c) return v;
         }
-        return last;   // rounding at the very end of the cumulative sum
+        return last; // rounding at the very end of the cumulative sum
     }
 
     /** Plain sampling from float probabilities by inverse CDF (used for one-off draws such as bonus tokens). */

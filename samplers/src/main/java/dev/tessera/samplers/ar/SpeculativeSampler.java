@@ -1,7 +1,6 @@
 package dev.tessera.samplers.ar;
 
 import dev.tessera.samplers.rng.TorchGenerator;
-
 import java.util.Arrays;
 
 /**
@@ -37,7 +36,7 @@ public final class SpeculativeSampler {
         // token 0 comes from the target's condition pass; the draft runs its own condition pass to stay in step
         c[0] = dist.sample(dist.probabilities(target.first(), 0, V), rng);
         draft.first();
-        int n = 1;   // committed; the target holds c[0..n-2], the last committed token is fed next round
+        int n = 1; // committed; the target holds c[0..n-2], the last committed token is fed next round
         while (n < N) {
             int g = Math.min(gamma, N - n - 1);
             int[] x = new int[g];
@@ -69,7 +68,7 @@ public final class SpeculativeSampler {
                     break;
                 }
             }
-            if (next < 0) next = dist.sample(dist.probabilities(pl[g], 0, V), rng);   // all passed: bonus token
+            if (next < 0) next = dist.sample(dist.probabilities(pl[g], 0, V), rng); // all passed: bonus token
             for (int i = 0; i < kept; i++) c[n + i] = x[i];
             c[n + kept] = next;
             // keep the verified prefix: c[n-1] and the accepted drafts; the new last token is fed next round
@@ -77,8 +76,8 @@ public final class SpeculativeSampler {
             if (draft.fed() > n + kept) draft.truncate(n + kept);
             n += kept + 1;
         }
-        SamplerStats stats = new SamplerStats(name, 1, N, target.forwards(), draft.forwards(), proposed, accepted,
-                (System.nanoTime() - t0) * 1e-9);
+        SamplerStats stats = new SamplerStats(
+                name, 1, N, target.forwards(), draft.forwards(), proposed, accepted, (System.nanoTime() - t0) * 1e-9);
         return new Sampled(c, stats);
     }
 }

@@ -3,7 +3,6 @@ package dev.tessera.samplers.ar;
 import dev.tessera.samplers.Softmax;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
-
 import java.util.Arrays;
 
 /**
@@ -62,17 +61,18 @@ public record TokenDistribution(double temperature, int topK, double topP) {
         long[] keyed = new long[V];
         int n = 0;
         for (int v = 0; v < V; v++) {
-            if (l[v] != Float.NEGATIVE_INFINITY) keyed[n++] = ((long) ~sortableBits(l[v]) << 32) | v;   // descending value, then index
+            if (l[v] != Float.NEGATIVE_INFINITY)
+                keyed[n++] = ((long) ~sortableBits(l[v]) << 32) | v; // descending value, then index
         }
         Arrays.sort(keyed, 0, n);
         float[] sorted = new float[n];
         for (int i = 0; i < n; i++) sorted[i] = l[(int) keyed[i]];
         float[] p = softmax(sorted);
-        double cum = 0;   // PyTorch's CPU cumsum accumulates float32 values in float64
+        double cum = 0; // PyTorch's CPU cumsum accumulates float32 values in float64
         float limit = (float) topP;
         boolean previousAbove = false;
         for (int i = 0; i < n; i++) {
-            if (previousAbove) l[(int) keyed[i]] = Float.NEGATIVE_INFINITY;   // shifted right: keep the first above
+            if (previousAbove) l[(int) keyed[i]] = Float.NEGATIVE_INFINITY; // shifted right: keep the first above
             cum += p[i];
             previousAbove = (float) cum > limit;
         }

@@ -1,6 +1,7 @@
 package dev.tessera.samplers.ar;
 
 import dev.tessera.samplers.SamplingSettings;
+import java.util.Objects;
 
 /**
  * How the token models (LlamaGen, NAR) sample: classifier-free guidance with its interval, and the
@@ -16,7 +17,7 @@ public record TokenSettings(double cfg, int cfgInterval, TokenDistribution distr
 
     public TokenSettings {
         if (!Double.isFinite(cfg)) throw new IllegalArgumentException("cfg must be a finite number");
-        java.util.Objects.requireNonNull(distribution);
+        Objects.requireNonNull(distribution);
     }
 
     /** A builder starting from {@link #OFFICIAL}. */
@@ -36,9 +37,11 @@ public record TokenSettings(double cfg, int cfgInterval, TokenDistribution distr
      * @param <B> the concrete builder, returned by every setter
      */
     public abstract static class Base<B extends Base<B>> {
-        private double cfg = OFFICIAL.cfg(), temperature = OFFICIAL.distribution().temperature(),
+        private double cfg = OFFICIAL.cfg(),
+                temperature = OFFICIAL.distribution().temperature(),
                 topP = OFFICIAL.distribution().topP();
-        private int cfgInterval = OFFICIAL.cfgInterval(), topK = OFFICIAL.distribution().topK();
+        private int cfgInterval = OFFICIAL.cfgInterval(),
+                topK = OFFICIAL.distribution().topK();
 
         @SuppressWarnings("unchecked")
         private B self() {

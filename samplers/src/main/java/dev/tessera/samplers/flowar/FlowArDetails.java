@@ -14,8 +14,14 @@ import java.util.List;
  * @param flowSeconds     time in the flow head and solver
  * @param decodeSeconds   time in the VAE decoder
  */
-public record FlowArDetails(float[] latents, int side, List<float[]> conditions, int evaluations, double arSeconds,
-                            double flowSeconds, double decodeSeconds) {
+public record FlowArDetails(
+        float[] latents,
+        int side,
+        List<float[]> conditions,
+        int evaluations,
+        double arSeconds,
+        double flowSeconds,
+        double decodeSeconds) {
 
     public double totalSeconds() {
         return arSeconds + flowSeconds + decodeSeconds;

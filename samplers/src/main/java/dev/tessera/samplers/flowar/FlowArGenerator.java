@@ -11,7 +11,6 @@ import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Guidance;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -52,8 +51,9 @@ public final class FlowArGenerator {
         for (int c : classes) {
             // the null class is allowed: the official sample_tokens makes unconditional samples with it
             if (c < 0 || c > cfg.nullClass()) {
-                throw new TesseraException("class " + c + " is out of range: this model has " + cfg.numClasses()
-                        + " classes (0-" + (cfg.numClasses() - 1) + ", and " + cfg.nullClass() + " for unconditional samples)");
+                throw new TesseraException(
+                        "class " + c + " is out of range: this model has " + cfg.numClasses() + " classes (0-"
+                                + (cfg.numClasses() - 1) + ", and " + cfg.nullClass() + " for unconditional samples)");
             }
         }
         if (B == 0) throw new IllegalArgumentException("at least one class is needed");
@@ -78,8 +78,20 @@ public final class FlowArGenerator {
             float[] start = noise.initial(si, rows, n, D);
             FlowHead.Context ctx = head.prepare(z, rows, n);
             final int scale = si;
-            double[] xs = FlowOde.integrate(req.solver(), head, ctx, B, n, D, start, cfgScale, req.guidance(), req.steps(),
-                    noise, si, i -> progress.update("flow", scale * evals + i + 1, S * evals));
+            double[] xs = FlowOde.integrate(
+                    req.solver(),
+                    head,
+                    ctx,
+                    B,
+                    n,
+                    D,
+                    start,
+                    cfgScale,
+                    req.guidance(),
+                    req.steps(),
+                    noise,
+                    si,
+                    i -> progress.update("flow", scale * evals + i + 1, S * evals));
             latents = new float[xs.length];
             for (int k = 0; k < xs.length; k++) latents[k] = (float) xs[k];
             tAr += (t1 - t0) * 1e-9;
@@ -90,7 +102,7 @@ public final class FlowArGenerator {
                 tAr += (System.nanoTime() - t2) * 1e-9;
             }
         }
-        state = null;   // the caches are not needed for decoding
+        state = null; // the caches are not needed for decoding
 
         // unpatchify: tokens [B, side², D] -> maps [B, D, side, side]
         int side = cfg.latentSide(), N = side * side;
@@ -105,10 +117,14 @@ public final class FlowArGenerator {
             }
         }
         long t3 = System.nanoTime();
-        List<GeneratedImage> images = Decoding.images(classes, side * vae.downsampling(),
+        List<GeneratedImage> images = Decoding.images(
+                classes,
+                side * vae.downsampling(),
                 b -> vae.decode(Arrays.copyOfRange(scaled, b * D * N, (b + 1) * D * N), 1, side, side),
-                Decoding.Pixels.RGB8, progress);
+                Decoding.Pixels.RGB8,
+                progress);
         double tDecode = (System.nanoTime() - t3) * 1e-9;
-        return new Generation<>(images, new FlowArDetails(maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode));
+        return new Generation<>(
+                images, new FlowArDetails(maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode));
     }
 }

@@ -3,14 +3,11 @@ package dev.tessera.samplers.flowar;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
-import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.PipelineBuilder;
-import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
-
 import java.nio.file.Path;
 
 /**
@@ -26,7 +23,12 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
     private final FlowArGenerator generator;
 
     private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator) {
-        super("flowar", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
+        super(
+                "flowar",
+                files,
+                generator::generate,
+                generator.model().config().numClasses(),
+                generator.model().config());
         this.generator = generator;
     }
 

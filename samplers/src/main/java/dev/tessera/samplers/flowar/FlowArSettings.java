@@ -2,7 +2,7 @@ package dev.tessera.samplers.flowar;
 
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.samplers.SamplingSettings;
-
+import java.util.Objects;
 import java.util.function.LongFunction;
 
 /**
@@ -22,7 +22,7 @@ public record FlowArSettings(double cfg, double guidance, int steps, FlowSampler
     public FlowArSettings {
         if (steps < 2) throw new IllegalArgumentException("at least 2 steps are needed");
         if (!(cfg >= 1.0)) throw new IllegalArgumentException("cfg must be at least 1 (1 = no guidance)");
-        java.util.Objects.requireNonNull(solver);
+        Objects.requireNonNull(solver);
     }
 
     /**
@@ -58,7 +58,9 @@ public record FlowArSettings(double cfg, double guidance, int steps, FlowSampler
         return new FlowArSettings(cfg, guidance, steps, s, noise);
     }
 
-    /** Where each generation's noise comes from, e.g. {@code seed -> FlowNoise.injected(file, FlowNoise.seeded(seed))}. */
+    /**
+     * Where each generation's noise comes from, e.g. {@code seed -> FlowNoise.injected(file, FlowNoise.seeded(seed))}.
+     */
     public FlowArSettings withNoise(LongFunction<FlowNoise> n) {
         return new FlowArSettings(cfg, guidance, steps, solver, n);
     }

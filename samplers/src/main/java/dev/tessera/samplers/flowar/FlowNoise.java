@@ -68,7 +68,9 @@ public interface FlowNoise {
             @Override
             public double[] step(int scale, int step, int rows, int n, int dim) {
                 String key = "noise." + scale + "." + step;
-                return file.contains(key) ? file.tensor(key, rows, n, dim).toDoubleArray() : steps.step(scale, step, rows, n, dim);
+                return file.contains(key)
+                        ? file.tensor(key, rows, n, dim).toDoubleArray()
+                        : steps.step(scale, step, rows, n, dim);
             }
         };
     }

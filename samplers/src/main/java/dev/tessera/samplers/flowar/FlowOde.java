@@ -1,7 +1,7 @@
 package dev.tessera.samplers.flowar;
 
 import dev.tessera.engine.models.flowar.FlowHead;
-
+import java.util.Arrays;
 import java.util.function.IntConsumer;
 
 /**
@@ -16,8 +16,7 @@ import java.util.function.IntConsumer;
  * halves, so the random stream is the official one.
  */
 final class FlowOde {
-    private FlowOde() {
-    }
+    private FlowOde() {}
 
     /**
      * @param ctx       the scale's condition for {@code rows} sequences: the B conditional ones first, then (under
@@ -29,10 +28,34 @@ final class FlowOde {
      * @param onStep    called after every network evaluation with its index
      * @return the conditional sequences' final state {@code [B, n, D]}
      */
-    static double[] integrate(FlowSampler kind, FlowHead head, FlowHead.Context ctx, int B, int n, int D, float[] noise,
-                              double cfgScale, double guidance, int steps, FlowNoise stepNoise, int scale, IntConsumer onStep) {
-        return integrate(kind, (r, x, t, v) -> head.velocity(ctx, r, x, t, v), ctx.rows(), B, n, D, noise, cfgScale,
-                guidance, steps, stepNoise, scale, onStep);
+    static double[] integrate(
+            FlowSampler kind,
+            FlowHead head,
+            FlowHead.Context ctx,
+            int B,
+            int n,
+            int D,
+            float[] noise,
+            double cfgScale,
+            double guidance,
+            int steps,
+            FlowNoise stepNoise,
+            int scale,
+            IntConsumer onStep) {
+        return integrate(
+                kind,
+                (r, x, t, v) -> head.velocity(ctx, r, x, t, v),
+                ctx.rows(),
+                B,
+                n,
+                D,
+                noise,
+                cfgScale,
+                guidance,
+                steps,
+                stepNoise,
+                scale,
+                onStep);
     }
 
     /**
@@ -50,8 +73,20 @@ final class FlowOde {
      *
      * @param rows the sequences the condition holds: B, or 2B under CFG
      */
-    static double[] integrate(FlowSampler kind, Velocity velocity, int rows, int B, int n, int D, float[] noise,
-                              double cfgScale, double guidance, int steps, FlowNoise stepNoise, int scale, IntConsumer onStep) {
+    static double[] integrate(
+            FlowSampler kind,
+            Velocity velocity,
+            int rows,
+            int B,
+            int n,
+            int D,
+            float[] noise,
+            double cfgScale,
+            double guidance,
+            int steps,
+            FlowNoise stepNoise,
+            int scale,
+            IntConsumer onStep) {
         int m = B * n * D;
         boolean canGuide = rows == 2 * B;
         double[] grid = kind.grid(steps);
@@ -65,7 +100,7 @@ final class FlowOde {
             int r = active ? 2 * B : B;
             for (int k = 0; k < m; k++) in[k] = (float) x[k];
             if (active) System.arraycopy(in, 0, in, m, m);
-            java.util.Arrays.fill(t, 0, r, (float) tc);
+            Arrays.fill(t, 0, r, (float) tc);
             boolean stochastic = kind == FlowSampler.EULER_MARUYAMA && i < evaluations - 1;
             double[] eps = stochastic ? stepNoise.step(scale, i, rows, n, D) : null;
             velocity.evaluate(r, in, t, v);
@@ -81,7 +116,7 @@ final class FlowOde {
                 } else if (stochastic) {
                     x[k] = x[k] + d * dt + sqrtDiffusion * (eps[k] * sqrtAbsDt);
                 } else {
-                    x[k] = x[k] + dt * d;   // Euler–Maruyama's last step: the mean
+                    x[k] = x[k] + dt * d; // Euler–Maruyama's last step: the mean
                 }
             }
             onStep.accept(i);

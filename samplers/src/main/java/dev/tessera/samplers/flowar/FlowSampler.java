@@ -24,7 +24,7 @@ public enum FlowSampler {
         if (this == EULER_MARUYAMA) {
             double[] a = linspace(1, 0.04, steps), g = new double[steps + 1];
             System.arraycopy(a, 0, g, 0, steps);
-            return g;   // the last point is 0
+            return g; // the last point is 0
         }
         if (steps == 50) return linspace(1, 0, 51);
         double[] a = linspace(1, 0.3, steps / 2), b = linspace(0.25, 0, steps / 2 + 1);

@@ -21,7 +21,6 @@ import dev.tessera.samplers.ar.Verifier;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
 import dev.tessera.tokenizers.llamagen.VqModel;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,8 +38,9 @@ public final class LlamaGenGenerator {
     /** @param draft the draft model of speculative and LANTERN sampling, or null */
     public LlamaGenGenerator(LlamaGenModel model, LlamaGenModel draft, VqModel vq) {
         vq.requireVocabulary(model.config().vocab());
-        if (draft != null && (draft.config().vocab() != model.config().vocab()
-                || draft.config().numClasses() != model.config().numClasses())) {
+        if (draft != null
+                && (draft.config().vocab() != model.config().vocab()
+                        || draft.config().numClasses() != model.config().numClasses())) {
             throw new TesseraException("the draft model must share the target's vocabulary and classes");
         }
         this.model = model;
@@ -85,8 +85,12 @@ public final class LlamaGenGenerator {
         }
         long t0 = System.nanoTime();
         int side = model.config().grid();
-        List<GeneratedImage> images = Decoding.images(classes, side * vq.downsampling(),
-                b -> vq.decode(tokens.get(b), 1, side), Decoding.Pixels.UNIT, progress);
+        List<GeneratedImage> images = Decoding.images(
+                classes,
+                side * vq.downsampling(),
+                b -> vq.decode(tokens.get(b), 1, side),
+                Decoding.Pixels.UNIT,
+                progress);
         return new Generation<>(images, new TokenDetails(tokens, stats, (System.nanoTime() - t0) * 1e-9));
     }
 
@@ -97,14 +101,20 @@ public final class LlamaGenGenerator {
         LlamaGenSequence target = new LlamaGenSequence(model, label, t.cfg(), t.cfgInterval());
         return switch (s.sampler()) {
             case AR -> new AutoregressiveSampler(dist).run(target, rng);
-            case SPECULATIVE -> new SpeculativeSampler(s.gamma(), dist, Verifier.EXACT, "speculative")
-                    .run(target, new LlamaGenSequence(draft, label, t.cfg(), t.cfgInterval()), rng);
+            case SPECULATIVE ->
+                new SpeculativeSampler(s.gamma(), dist, Verifier.EXACT, "speculative")
+                        .run(target, new LlamaGenSequence(draft, label, t.cfg(), t.cfgInterval()), rng);
             case LANTERN -> {
                 LatentNeighbours nn = neighbours(s.lanternK());
-                yield new SpeculativeSampler(s.gamma(), dist, new LanternVerifier(nn, Math.min(s.lanternK(), nn.k()), s.lanternDelta()), "lantern")
+                yield new SpeculativeSampler(
+                                s.gamma(),
+                                dist,
+                                new LanternVerifier(nn, Math.min(s.lanternK(), nn.k()), s.lanternDelta()),
+                                "lantern")
                         .run(target, new LlamaGenSequence(draft, label, t.cfg(), t.cfgInterval()), rng);
             }
-            case SJD -> new JacobiSampler(s.sjdWindow(), s.sjdInit(), model.config().grid(), dist).run(target, rng);
+            case SJD ->
+                new JacobiSampler(s.sjdWindow(), s.sjdInit(), model.config().grid(), dist).run(target, rng);
         };
     }
 
@@ -144,8 +154,10 @@ public final class LlamaGenGenerator {
             boolean apply = guided && (t == 0 || s.cfgInterval() < 0 || t - 1 <= s.cfgInterval());
             int[][] next = new int[labels.length][1];
             for (int b = 0; b < B; b++) {
-                float[] p = dist.probabilitiesInPlace(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V));
-                int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
+                float[] p =
+                        dist.probabilitiesInPlace(TokenDistribution.guided(logits, b * V, (B + b) * V, apply, cfg, V));
+                int tok =
+                        dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
                 out[b * N + t] = tok;
                 next[b][0] = tok;
                 if (guided) next[B + b][0] = tok;

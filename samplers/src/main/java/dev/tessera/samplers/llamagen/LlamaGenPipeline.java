@@ -3,22 +3,20 @@ package dev.tessera.samplers.llamagen;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
-import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
-import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.tokenizers.llamagen.VqModel;
-
 import java.nio.file.Path;
 
 /**
  * Class-conditional image generation with LlamaGen (and the samplers built on it) from the official checkpoints:
  * <pre>{@code
- * try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(Path.of("c2i_L_256.pt")).vq(Path.of("vq_ds16_c2i.pt")).load()) {
- *     Generation<TokenDetails> r = p.generate(new int[] {207}, 0, LlamaGenSettings.builder().sampler(Sampler.SJD).build());
+ * try (LlamaGenPipeline p =
+ * LlamaGenPipeline.builder().model(Path.of("c2i_L_256.pt")).vq(Path.of("vq_ds16_c2i.pt")).load()) {
+ * Generation<TokenDetails> r = p.generate(new int[] {207}, 0, LlamaGenSettings.builder().sampler(Sampler.SJD).build());
  * }
  * }</pre>
  * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link LlamaGenGenerator}'s.
@@ -27,7 +25,12 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
     private final LlamaGenGenerator generator;
 
     private LlamaGenPipeline(OpenCheckpoints files, LlamaGenGenerator generator) {
-        super("llamagen", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
+        super(
+                "llamagen",
+                files,
+                generator::generate,
+                generator.model().config().numClasses(),
+                generator.model().config());
         this.generator = generator;
     }
 
@@ -84,7 +87,8 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
                 Checkpoint m = files.open(model);
                 LlamaGenModel gpt = LlamaGenModel.load(m, heads, grid, ops, weights);
                 tokenizer.requireVocabulary(gpt.config().vocab());
-                LlamaGenModel d = draft == null ? null : LlamaGenModel.load(files.open(draft), draftHeads, grid, ops, weights);
+                LlamaGenModel d =
+                        draft == null ? null : LlamaGenModel.load(files.open(draft), draftHeads, grid, ops, weights);
                 return new LlamaGenPipeline(files, new LlamaGenGenerator(gpt, d, tokenizer));
             });
         }

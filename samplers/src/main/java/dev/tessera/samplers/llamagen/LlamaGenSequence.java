@@ -22,7 +22,7 @@ public final class LlamaGenSequence implements TokenSequence {
         this.model = model;
         this.cfg = (float) cfg;
         this.cfgInterval = cfgInterval;
-        this.guided = cfg > 1.0;   // as the official generate(): no unconditional rows at cfg <= 1
+        this.guided = cfg > 1.0; // as the official generate(): no unconditional rows at cfg <= 1
         int nullClass = model.config().numClasses();
         this.state = model.start(guided ? new int[] {label, nullClass} : new int[] {label});
     }

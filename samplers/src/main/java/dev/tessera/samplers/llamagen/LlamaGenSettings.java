@@ -3,6 +3,7 @@ package dev.tessera.samplers.llamagen;
 import dev.tessera.samplers.SamplingSettings;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.TokenSettings;
+import java.util.Objects;
 
 /**
  * How LlamaGen samples: the token settings ({@link TokenSettings#OFFICIAL}: cfg 2.0, temperature 1, no filtering;
@@ -18,17 +19,24 @@ import dev.tessera.samplers.ar.TokenSettings;
  * @param sjdWindow    positions per Jacobi forward (SJD)
  * @param sjdInit      how SJD initialises new positions
  */
-public record LlamaGenSettings(TokenSettings tokens, Sampler sampler, int gamma, int lanternK, double lanternDelta,
-                               int sjdWindow, JacobiSampler.Init sjdInit) implements SamplingSettings {
+public record LlamaGenSettings(
+        TokenSettings tokens,
+        Sampler sampler,
+        int gamma,
+        int lanternK,
+        double lanternDelta,
+        int sjdWindow,
+        JacobiSampler.Init sjdInit)
+        implements SamplingSettings {
     public static final int GAMMA = 4, LANTERN_K = 1000, SJD_WINDOW = 16;
     public static final double LANTERN_DELTA = 0.1;
 
     public static final LlamaGenSettings OFFICIAL = builder().build();
 
     public LlamaGenSettings {
-        java.util.Objects.requireNonNull(tokens);
-        java.util.Objects.requireNonNull(sampler);
-        java.util.Objects.requireNonNull(sjdInit);
+        Objects.requireNonNull(tokens);
+        Objects.requireNonNull(sampler);
+        Objects.requireNonNull(sjdInit);
         if (gamma < 1) throw new IllegalArgumentException("gamma must be at least 1");
         if (lanternK < 0) throw new IllegalArgumentException("lantern-k must be >= 0");
         if (!(lanternDelta >= 0)) throw new IllegalArgumentException("lantern-delta must be >= 0");

@@ -15,7 +15,6 @@ import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
 import dev.tessera.tokenizers.llamagen.VqModel;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -67,10 +66,12 @@ public final class NarGenerator {
             boolean apply = guided && (s.cfgInterval() < 0 || generated <= s.cfgInterval());
             int[][] feed = new int[labels.length][n];
             float[][] probs = probabilities(logits, n, B, V, apply, cfg, dist);
-            for (int j = 0; j < n; j++) {      // draws in the official order: positions in row order, images within
+            for (int j = 0; j < n; j++) { // draws in the official order: positions in row order, images within
                 for (int b = 0; b < B; b++) {
                     float[] p = probs[j * B + b];
-                    int tok = dist.greedy() ? TokenDistribution.argmax(p) : TorchMultinomial.withoutReplacement(p, 0, V, rng);
+                    int tok = dist.greedy()
+                            ? TokenDistribution.argmax(p)
+                            : TorchMultinomial.withoutReplacement(p, 0, V, rng);
                     out[b * N + pos[j]] = tok;
                     feed[b][j] = tok;
                     if (guided) feed[B + b][j] = tok;
@@ -88,8 +89,12 @@ public final class NarGenerator {
         int side = c.grid();
         List<int[]> tokens = new ArrayList<>();
         for (int b = 0; b < B; b++) tokens.add(Arrays.copyOfRange(out, b * N, (b + 1) * N));
-        List<GeneratedImage> images = Decoding.images(classes, side * vq.downsampling(),
-                b -> vq.decode(tokens.get(b), 1, side), Decoding.Pixels.UNIT, progress);
+        List<GeneratedImage> images = Decoding.images(
+                classes,
+                side * vq.downsampling(),
+                b -> vq.decode(tokens.get(b), 1, side),
+                Decoding.Pixels.UNIT,
+                progress);
         return new Generation<>(images, new TokenDetails(tokens, List.of(stats), (System.nanoTime() - t1) * 1e-9));
     }
 
@@ -97,13 +102,14 @@ public final class NarGenerator {
      * The processed distributions of one step, {@code [j·B + b][V]} (position j of image b), guided when
      * {@code apply}, computed across threads (the draws that follow stay in order).
      */
-    private static float[][] probabilities(float[] logits, int n, int B, int V, boolean apply, float cfg,
-                                           TokenDistribution dist) {
+    private static float[][] probabilities(
+            float[] logits, int n, int B, int V, boolean apply, float cfg, TokenDistribution dist) {
         float[][] probs = new float[n * B][];
         Parallel.forRange(n * B, 1, (i0, i1) -> {
             for (int i = i0; i < i1; i++) {
                 int j = i / B, b = i % B;
-                probs[i] = dist.probabilitiesInPlace(TokenDistribution.guided(logits, (b * n + j) * V, ((B + b) * n + j) * V, apply, cfg, V));
+                probs[i] = dist.probabilitiesInPlace(
+                        TokenDistribution.guided(logits, (b * n + j) * V, ((B + b) * n + j) * V, apply, cfg, V));
             }
         });
         return probs;

@@ -3,11 +3,9 @@ package dev.tessera.samplers.nar;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.nar.NarModel;
-import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
-import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.samplers.ar.TokenSettings;
@@ -22,7 +20,12 @@ public final class NarPipeline extends LoadedPipeline<TokenSettings, TokenDetail
     private final NarGenerator generator;
 
     private NarPipeline(OpenCheckpoints files, NarGenerator generator) {
-        super("nar", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
+        super(
+                "nar",
+                files,
+                generator::generate,
+                generator.model().config().numClasses(),
+                generator.model().config());
         this.generator = generator;
     }
 

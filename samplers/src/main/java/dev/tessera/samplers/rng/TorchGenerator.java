@@ -24,13 +24,16 @@ public final class TorchGenerator {
     private static final int IL = I.length();
     /** Word pairs of a double vector: {@code 2·DL} ints read as {@code DL} longs. */
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+
     private static final int DL = D.length();
     private static final VectorSpecies<Integer> I2 = VectorSpecies.of(int.class, D.vectorShape());
     /** The bits of 2^52 as a double. */
     private static final long TWO52_BITS = Double.doubleToRawLongBits(0x1.0p52);
+
     private final int[] mt = new int[N];
     /** The tempered words of the current state, handed out in order. */
     private final int[] words = new int[N];
+
     private int index;
 
     public TorchGenerator(long seed) {
@@ -56,11 +59,15 @@ public final class TorchGenerator {
         int[] s = mt;
         int i = 0;
         for (; i + IL <= N - M; i += IL) {
-            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1)).lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M)).intoArray(s, i);
+            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1))
+                    .lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M))
+                    .intoArray(s, i);
         }
         for (; i < N - M; i++) s[i] = s[i + M] ^ mix(s[i], s[i + 1]);
         for (; i + IL <= N - 1; i += IL) {
-            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1)).lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M - N)).intoArray(s, i);
+            mix(IntVector.fromArray(I, s, i), IntVector.fromArray(I, s, i + 1))
+                    .lanewise(VectorOperators.XOR, IntVector.fromArray(I, s, i + M - N))
+                    .intoArray(s, i);
         }
         for (; i < N - 1; i++) s[i] = s[i + M - N] ^ mix(s[i], s[i + 1]);
         s[N - 1] = s[M - 1] ^ mix(s[N - 1], s[0]);
@@ -86,7 +93,8 @@ public final class TorchGenerator {
     /** {@link #mix(int, int)} in every lane. */
     private static IntVector mix(IntVector a, IntVector b) {
         IntVector y = a.and(0x80000000).or(b.and(0x7fffffff));
-        return y.lanewise(VectorOperators.LSHR, 1).lanewise(VectorOperators.XOR, y.and(1).neg().and(0x9908b0df));
+        return y.lanewise(VectorOperators.LSHR, 1)
+                .lanewise(VectorOperators.XOR, y.and(1).neg().and(0x9908b0df));
     }
 
     /** {@code y = upper bit of a | lower 31 bits of b}; {@code (y >>> 1) ^ (odd y ? 0x9908b0df : 0)}. */
@@ -116,17 +124,25 @@ public final class TorchGenerator {
         while (i < n) {
             if (index >= N) twist();
             int pairs = Math.min(n - i, (N - index) / 2) / DL * DL;
-            if (pairs == 0) {   // fewer than a vector's worth left in this block (or one word): one at a time
+            if (pairs == 0) { // fewer than a vector's worth left in this block (or one word): one at a time
                 out[off + i++] = nextDouble();
                 continue;
             }
             for (int k = 0; k < pairs; k += DL, index += 2 * DL) {
-                LongVector x = ((LongVector) IntVector.fromArray(I2, words, index).reinterpretAsLongs())
-                        .lanewise(VectorOperators.ROL, 32).and((1L << 53) - 1);
+                LongVector x = ((LongVector)
+                                IntVector.fromArray(I2, words, index).reinterpretAsLongs())
+                        .lanewise(VectorOperators.ROL, 32)
+                        .and((1L << 53) - 1);
                 // x as a double without a long-to-double conversion (an AVX-512 instruction): its low 52 bits as
                 // the mantissa of 2^52 + low, minus 2^52; plus 2^52 where bit 52 is set. Every step is exact.
-                DoubleVector low = x.and((1L << 52) - 1).or(TWO52_BITS).reinterpretAsDoubles().sub(0x1.0p52);
-                DoubleVector high = x.lanewise(VectorOperators.LSHR, 52).neg().and(TWO52_BITS).reinterpretAsDoubles();
+                DoubleVector low = x.and((1L << 52) - 1)
+                        .or(TWO52_BITS)
+                        .reinterpretAsDoubles()
+                        .sub(0x1.0p52);
+                DoubleVector high = x.lanewise(VectorOperators.LSHR, 52)
+                        .neg()
+                        .and(TWO52_BITS)
+                        .reinterpretAsDoubles();
                 low.add(high).mul(0x1.0p-53).intoArray(out, off + i + k);
             }
             i += pairs;

@@ -20,6 +20,7 @@ import jdk.incubator.vector.VectorSpecies;
 public final class TorchMultinomial {
     /** Uniforms drawn ahead, at most (the stream advances exactly as one draw per entry). */
     private static final int BLOCK = 1024;
+
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
     private static final int DL = D.length();
     /** Floats of p, DL at a time (null where DL floats are no vector shape: the scalar loop alone then). */
@@ -27,11 +28,12 @@ public final class TorchMultinomial {
 
     private static VectorSpecies<Float> floats(int lanes) {
         int bits = lanes * 32;
-        return bits == 64 || bits == 128 || bits == 256 || bits == 512 ? VectorSpecies.of(float.class, VectorShape.forBitSize(bits)) : null;
+        return bits == 64 || bits == 128 || bits == 256 || bits == 512
+                ? VectorSpecies.of(float.class, VectorShape.forBitSize(bits))
+                : null;
     }
 
-    private TorchMultinomial() {
-    }
+    private TorchMultinomial() {}
 
     /** {@code torch.multinomial(p, 1, replacement=True)} for {@code p[off .. off+V)}. */
     public static int withReplacement(float[] p, int off, int V, TorchGenerator rng) {
@@ -41,7 +43,8 @@ public final class TorchMultinomial {
             sum += p[off + j];
             cum[j] = sum;
         }
-        if (!(sum > 0f)) throw new IllegalArgumentException("invalid multinomial distribution (sum of probabilities <= 0)");
+        if (!(sum > 0f))
+            throw new IllegalArgumentException("invalid multinomial distribution (sum of probabilities <= 0)");
         for (int j = 0; j < V; j++) cum[j] /= sum;
         double u = rng.nextDouble();
         cum[V - 1] = 1f;
@@ -67,16 +70,19 @@ public final class TorchMultinomial {
     public static int withoutReplacement(float[] p, int off, int V, TorchGenerator rng) {
         int best = 0;
         float bestScore = -1f;
-        double bound = -1;   // (1 + 10⁻³) / bestScore once bestScore > 0; negative: no bound yet
+        double bound = -1; // (1 + 10⁻³) / bestScore once bestScore > 0; negative: no bound yet
         double[] us = new double[Math.min(V, BLOCK)];
         for (int v0 = 0; v0 < V; v0 += BLOCK) {
             int m = Math.min(BLOCK, V - v0);
-            rng.nextDoubles(us, 0, m);   // the draws of the block at once
+            rng.nextDoubles(us, 0, m); // the draws of the block at once
             for (int j = 0; j < m; ) {
                 // DL entries at a time: skipped together when none of them can win (the test below, in every lane)
                 if (bound > 0 && F != null && j + DL <= m) {
-                    DoubleVector pv = (DoubleVector) FloatVector.fromArray(F, p, off + v0 + j).convertShape(VectorOperators.F2D, D, 0);
-                    if (DoubleVector.fromArray(D, us, j).compare(VectorOperators.GT, pv.mul(bound).add(1e-12)).allTrue()) {
+                    DoubleVector pv = (DoubleVector)
+                            FloatVector.fromArray(F, p, off + v0 + j).convertShape(VectorOperators.F2D, D, 0);
+                    if (DoubleVector.fromArray(D, us, j)
+                            .compare(VectorOperators.GT, pv.mul(bound).add(1e-12))
+                            .allTrue()) {
                         j += DL;
                         continue;
                     }

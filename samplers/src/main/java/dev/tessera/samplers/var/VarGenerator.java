@@ -11,7 +11,6 @@ import dev.tessera.samplers.Guidance;
 import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -21,7 +20,8 @@ import java.util.List;
  * always doubled: conditional rows, then unconditional ones), top-k/top-p sampling, the f_hat accumulation of the
  * multi-scale VQ-VAE, and the final decode to an image in [0, 1].
  *
- * <p>Results depend only on the weights, the classes, the seed and the settings. Thread-safe: every call has its own state.
+ * <p>Results depend only on the weights, the classes, the seed and the settings. Thread-safe: every call has its own
+ * state.
  */
 public final class VarGenerator {
     private final VarTransformer model;
@@ -59,7 +59,7 @@ public final class VarGenerator {
                         + " classes (0-" + (cfg.numClasses() - 1) + ")");
             }
         }
-        int[] labels = Guidance.labels(classes, cfg.numClasses(), true);   // VAR always runs the unconditional half
+        int[] labels = Guidance.labels(classes, cfg.numClasses(), true); // VAR always runs the unconditional half
         TorchGenerator rng = new TorchGenerator(seed);
         VarTransformer.State state = model.start(labels);
         float[] x = model.firstInput(state);
@@ -89,14 +89,23 @@ public final class VarGenerator {
             progress.update("scale", si + 1, SN);
         }
 
-        state = null;   // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
+        state = null; // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
         long t3 = System.nanoTime();
         int per = fhat.length / B;
-        List<GeneratedImage> images = Decoding.images(classes, vae.imageSide(),
-                b -> vae.decode(Arrays.copyOfRange(fhat, b * per, (b + 1) * per), 1), Decoding.Pixels.UNIT, progress);
+        List<GeneratedImage> images = Decoding.images(
+                classes,
+                vae.imageSide(),
+                b -> vae.decode(Arrays.copyOfRange(fhat, b * per, (b + 1) * per), 1),
+                Decoding.Pixels.UNIT,
+                progress);
         double tDecode = (System.nanoTime() - t3) * 1e-9;
-        return new Generation<>(images, new VarDetails(List.copyOf(tokens), cfg.patchNums(), fhat,
-                new VarDetails.Timings(tTransformer, tSampling, tVq, tDecode)));
+        return new Generation<>(
+                images,
+                new VarDetails(
+                        List.copyOf(tokens),
+                        cfg.patchNums(),
+                        fhat,
+                        new VarDetails.Timings(tTransformer, tSampling, tVq, tDecode)));
     }
 
     /** {@code (1+t)·cond − t·uncond} for the B conditional rows. */

@@ -1,18 +1,16 @@
 package dev.tessera.samplers.var;
 
-import dev.tessera.samplers.BundledModels;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.var.VarConfig;
 import dev.tessera.engine.models.var.VarTransformer;
-import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.PipelineBuilder;
-import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
-
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * Class-conditional image generation with VAR, from the official checkpoint files:
@@ -31,7 +29,12 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
     private final VarSettings defaults;
 
     private VarPipeline(OpenCheckpoints files, VarGenerator generator, VarSettings defaults) {
-        super("var", files, generator::generate, generator.model().config().numClasses(), generator.model().config());
+        super(
+                "var",
+                files,
+                generator::generate,
+                generator.model().config().numClasses(),
+                generator.model().config());
         this.generator = generator;
         this.defaults = defaults;
     }
@@ -42,8 +45,11 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
      */
     public static VarPipeline loadDefault() {
         Path dir = BundledModels.directory();
-        return builder().model(dir.resolve(BundledModels.VAR_MODEL)).vae(dir.resolve(BundledModels.VAR_VAE))
-                .defaults(BundledModels.VAR_SAMPLING).load();
+        return builder()
+                .model(dir.resolve(BundledModels.VAR_MODEL))
+                .vae(dir.resolve(BundledModels.VAR_VAE))
+                .defaults(BundledModels.VAR_SAMPLING)
+                .load();
     }
 
     /** Loads with the configuration recorded in the checkpoints. */
@@ -104,7 +110,7 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
 
         /** The settings {@link VarPipeline#defaults()} returns (the official FID recipe unless set). */
         public Builder defaults(VarSettings defaults) {
-            this.defaults = java.util.Objects.requireNonNull(defaults, "defaults");
+            this.defaults = Objects.requireNonNull(defaults, "defaults");
             return this;
         }
 

@@ -4,7 +4,6 @@ import dev.tessera.engine.ops.VectorMath;
 import dev.tessera.samplers.Softmax;
 import dev.tessera.samplers.rng.TorchGenerator;
 import dev.tessera.samplers.rng.TorchMultinomial;
-
 import java.util.Arrays;
 
 /**
@@ -19,8 +18,7 @@ import java.util.Arrays;
  * The filtering is done in place on the logits, as in the official code (the smoothed path reuses them).
  */
 public final class VarSampling {
-    private VarSampling() {
-    }
+    private VarSampling() {}
 
     /** Applies top-k and top-p masking in place to {@code logits[off .. off+V)}. */
     public static void filter(float[] logits, int off, int V, int topK, double topP) {
@@ -41,7 +39,7 @@ public final class VarSampling {
             float[] e = new float[n];
             double sum = 0;
             for (int i = 0; i < n; i++) {
-                e[i] = VectorMath.exp(logits[off + (int) keyed[i]] - max);   // the exp of the softmax below
+                e[i] = VectorMath.exp(logits[off + (int) keyed[i]] - max); // the exp of the softmax below
                 sum += e[i];
             }
             // cumsum of the float32 softmax, accumulated in float64 as PyTorch's CPU cumsum does

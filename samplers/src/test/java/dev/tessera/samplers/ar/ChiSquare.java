@@ -2,6 +2,7 @@ package dev.tessera.samplers.ar;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * Pearson's chi-square goodness of fit and its p-value. Cells of positive but small expectation (E < 5) are pooled,
@@ -9,8 +10,7 @@ import java.util.List;
  * in one is outside the support and the test fails outright (p = 0).
  */
 final class ChiSquare {
-    private ChiSquare() {
-    }
+    private ChiSquare() {}
 
     /** The statistic, its degrees of freedom, the p-value, and how many observations fell outside the support. */
     record Result(double x2, int df, double p, long outsideSupport, int firstOutside) {
@@ -28,12 +28,14 @@ final class ChiSquare {
     }
 
     static Result test(long[] observed, double[] probability) {
-        if (observed.length != probability.length) throw new IllegalArgumentException("counts and probabilities differ in length");
+        if (observed.length != probability.length)
+            throw new IllegalArgumentException("counts and probabilities differ in length");
         long total = 0, outside = 0;
         int firstOutside = -1;
         double sum = 0;
         for (int i = 0; i < observed.length; i++) {
-            if (!(probability[i] >= 0) || Double.isInfinite(probability[i])) throw new IllegalArgumentException("probability " + probability[i] + " in cell " + i);
+            if (!(probability[i] >= 0) || Double.isInfinite(probability[i]))
+                throw new IllegalArgumentException("probability " + probability[i] + " in cell " + i);
             if (observed[i] < 0) throw new IllegalArgumentException("negative count in cell " + i);
             sum += probability[i];
             total += observed[i];
@@ -45,9 +47,13 @@ final class ChiSquare {
         if (Math.abs(sum - 1) > 1e-6) throw new IllegalArgumentException("the probabilities sum to " + sum);
         if (outside > 0) return new Result(Double.POSITIVE_INFINITY, -1, 0.0, outside, firstOutside);
         final long n = total;
-        int[] cellsBySize = java.util.stream.IntStream.range(0, observed.length).filter(i -> probability[i] > 0).boxed()
-                .sorted((a, b) -> Double.compare(probability[a], probability[b])).mapToInt(Integer::intValue).toArray();
-        List<double[]> pools = new ArrayList<>();   // {observed, expected}
+        int[] cellsBySize = IntStream.range(0, observed.length)
+                .filter(i -> probability[i] > 0)
+                .boxed()
+                .sorted((a, b) -> Double.compare(probability[a], probability[b]))
+                .mapToInt(Integer::intValue)
+                .toArray();
+        List<double[]> pools = new ArrayList<>(); // {observed, expected}
         double accO = 0, accE = 0;
         for (int i : cellsBySize) {
             accO += observed[i];
@@ -58,7 +64,7 @@ final class ChiSquare {
                 accE = 0;
             }
         }
-        if (accE > 0) {   // a remainder expecting less than 5 joins the last pool
+        if (accE > 0) { // a remainder expecting less than 5 joins the last pool
             if (pools.isEmpty()) pools.add(new double[] {accO, accE});
             else {
                 pools.getLast()[0] += accO;
@@ -69,7 +75,8 @@ final class ChiSquare {
         for (double[] c : pools) x2 += (c[0] - c[1]) * (c[0] - c[1]) / c[1];
         int df = pools.size() - 1;
         // a fit whose cells all pooled into one tests nothing: refuse it rather than pass it
-        if (df <= 0) throw new IllegalArgumentException("every cell pooled into one: too few samples for a chi-square test");
+        if (df <= 0)
+            throw new IllegalArgumentException("every cell pooled into one: too few samples for a chi-square test");
         return new Result(x2, df, upperGamma(df / 2.0, x2 / 2.0), 0, -1);
     }
 
@@ -104,8 +111,16 @@ final class ChiSquare {
 
     /** Lanczos approximation of ln Γ(x), x > 0. */
     static double logGamma(double x) {
-        double[] g = {676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
-                12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7};
+        double[] g = {
+            676.5203681218851,
+            -1259.1392167224028,
+            771.32342877765313,
+            -176.61502916214059,
+            12.507343278686905,
+            -0.13857109526572012,
+            9.9843695780195716e-6,
+            1.5056327351493116e-7
+        };
         if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
         x -= 1;
         double a = 0.99999999999980993, t = x + 7.5;

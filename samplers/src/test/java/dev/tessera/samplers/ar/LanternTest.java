@@ -1,21 +1,21 @@
 package dev.tessera.samplers.ar;
 
-import dev.tessera.samplers.ar.Reference.Setting;
-import dev.tessera.samplers.ar.SamplerDistributionTest.Fit;
-import dev.tessera.samplers.rng.TorchGenerator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
-import java.util.SplittableRandom;
-import java.util.stream.Stream;
-
 import static dev.tessera.samplers.ar.SamplerDistributionTest.ALPHA;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.samplers.ar.Reference.Setting;
+import dev.tessera.samplers.ar.SamplerDistributionTest.Fit;
+import dev.tessera.samplers.rng.TorchGenerator;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * LANTERN's relaxed acceptance: the worked example of the spec and budgets at their boundaries; with δ = 0 the
@@ -34,7 +34,7 @@ class LanternTest {
 
     /** Neighbours of code 1 are 0, 2, 3, 4, 5 (codes on a line at 0, 0.1, -0.2, 0.3, ...). */
     static LatentNeighbours line() {
-        float[] cb = {0.0f, 0.1f, 0.25f, 0.33f, 0.5f, 0.7f};   // |1-0|=0.1, |1-2|=0.15, |1-3|=0.23, |1-4|=0.4, |1-5|=0.6
+        float[] cb = {0.0f, 0.1f, 0.25f, 0.33f, 0.5f, 0.7f}; // |1-0|=0.1, |1-2|=0.15, |1-3|=0.23, |1-4|=0.4, |1-5|=0.6
         return LatentNeighbours.of(cb, 6, 1, 5);
     }
 
@@ -70,7 +70,9 @@ class LanternTest {
     static final int EV = 6, ET = 10;
 
     static ToySequence equalityToy(Setting s, long seed) {
-        return s.cfg() > 0 ? ToySequence.guided(EV, ET, seed, seed + 1000, 1.5, s.cfg()) : new ToySequence(EV, ET, seed, 1.5, false);
+        return s.cfg() > 0
+                ? ToySequence.guided(EV, ET, seed, seed + 1000, 1.5, s.cfg())
+                : new ToySequence(EV, ET, seed, 1.5, false);
     }
 
     static LatentNeighbours randomTable(int V, int k, long seed) {
@@ -88,7 +90,8 @@ class LanternTest {
         int differ = 0;
         for (Setting s : SamplerDistributionTest.SETTINGS) {
             for (int gamma = 1; gamma <= 4; gamma++) {
-                SpeculativeSampler exact = new SpeculativeSampler(gamma, s.distribution(), Verifier.EXACT, "speculative");
+                SpeculativeSampler exact =
+                        new SpeculativeSampler(gamma, s.distribution(), Verifier.EXACT, "speculative");
                 SpeculativeSampler lantern = new SpeculativeSampler(gamma, s.distribution(), other, "lantern");
                 for (long seed = 0; seed < 40; seed++) {
                     ToySequence t = equalityToy(s, seed);
@@ -96,7 +99,8 @@ class LanternTest {
                     ToySequence t2 = equalityToy(s, seed);
                     Sampled b = lantern.run(t2, t2.perturbed(seed + 7, 1.0), new TorchGenerator(seed));
                     rejected[0] += a.stats().proposed() - a.stats().accepted();
-                    if (!java.util.Arrays.equals(a.tokens(), b.tokens()) || a.stats().accepted() != b.stats().accepted()
+                    if (!Arrays.equals(a.tokens(), b.tokens())
+                            || a.stats().accepted() != b.stats().accepted()
                             || a.stats().targetForwards() != b.stats().targetForwards()) differ++;
                 }
             }
@@ -115,7 +119,10 @@ class LanternTest {
                 if (lantern.relaxed(p, x) != p) merged[0]++;
                 return lantern.verify(p, q, x, rng);
             };
-            assertEquals(0, runsThatDiffer(counting, rejected), "k " + k + ": LANTERN with delta 0 differs from speculative sampling");
+            assertEquals(
+                    0,
+                    runsThatDiffer(counting, rejected),
+                    "k " + k + ": LANTERN with delta 0 differs from speculative sampling");
             assertTrue(rejected[0] > 1000, "drafts were rejected: " + rejected[0]);
             if (k > 0) assertTrue(merged[0] > 1000, "zero-mass neighbours merged at delta 0: " + merged[0]);
         }
@@ -177,7 +184,7 @@ class LanternTest {
         double[] d = new double[f.length];
         double sum = 0;
         for (float x : f) sum += x;
-        for (int i = 0; i < f.length; i++) d[i] = f[i] / sum;   // exactly normalised in double
+        for (int i = 0; i < f.length; i++) d[i] = f[i] / sum; // exactly normalised in double
         return d;
     }
 
@@ -208,7 +215,8 @@ class LanternTest {
     }
 
     static Stream<Arguments> budgets() {
-        return Stream.of(1L, 2L, 3L, 4L).flatMap(seed -> Stream.of(0.05, 0.12, 0.25, 0.4).map(d -> Arguments.of(seed, d)));
+        return Stream.of(1L, 2L, 3L, 4L)
+                .flatMap(seed -> Stream.of(0.05, 0.12, 0.25, 0.4).map(d -> Arguments.of(seed, d)));
     }
 
     @ParameterizedTest
@@ -220,14 +228,18 @@ class LanternTest {
         LanternVerifier v = new LanternVerifier(s.table(), k, delta);
         int merges = 0;
         for (int x = 0; x < s.p().length; x++) {
-            for (int j = 0; j < k; j++) assertEquals(nb[x][j], s.table().neighbour(x, j), "neighbour " + j + " of " + x);
+            for (int j = 0; j < k; j++)
+                assertEquals(nb[x][j], s.table().neighbour(x, j), "neighbour " + j + " of " + x);
             double[][] ref = Reference.relaxed(s.p(), x, nb[x], k, delta);
             double[] got = toDouble(v.relaxed(s.pf(), x));
-            for (int y = 0; y < s.p().length; y++) assertEquals(ref[0][y], got[y], 1e-6, "p~ of candidate " + x + " at " + y);
+            for (int y = 0; y < s.p().length; y++)
+                assertEquals(ref[0][y], got[y], 1e-6, "p~ of candidate " + x + " at " + y);
             double moved = 0;
             for (int j = 0; j < (int) ref[1][0]; j++) moved += s.p()[nb[x][j]];
             assertEquals(moved, tv(s.p(), got), 1e-6, "TV(p, p~_x) is the merged mass c_m");
-            assertTrue(tv(s.p(), got) <= delta + 1e-7, "candidate " + x + ": TV(p, p~_x) = " + tv(s.p(), got) + " > delta " + delta);
+            assertTrue(
+                    tv(s.p(), got) <= delta + 1e-7,
+                    "candidate " + x + ": TV(p, p~_x) = " + tv(s.p(), got) + " > delta " + delta);
             if (ref[1][0] > 0) merges++;
         }
         assertTrue(merges > 0, "the budget merged nothing: no test of the relaxation");
@@ -235,11 +247,18 @@ class LanternTest {
         long[] accepted = {0};
         ChiSquare.Result fit = sampledFit(v, s, expected, accepted);
         double acceptance = 0;
-        for (int x = 0; x < s.p().length; x++) acceptance += s.q()[x] * Math.min(1, Reference.relaxed(s.p(), x, nb[x], k, delta)[0][x] / s.q()[x]);
-        System.out.printf("[lantern] slot %d, delta %.2f: %d candidates merge, %s, acceptance %.4f (exact %.4f), TV(output, p) = %.3f%n",
+        for (int x = 0; x < s.p().length; x++)
+            acceptance += s.q()[x] * Math.min(1, Reference.relaxed(s.p(), x, nb[x], k, delta)[0][x] / s.q()[x]);
+        System.out.printf(
+                "[lantern] slot %d, delta %.2f: %d candidates merge, %s, acceptance %.4f (exact %.4f), TV(output, "
+                        + "p) = %.3f%n",
                 seed, delta, merges, fit, accepted[0] / 40_000.0, acceptance, tv(expected, s.p()));
         assertTrue(fit.p() > ALPHA, "the verified slot differs from LANTERN's exact output: " + fit);
-        assertEquals(acceptance, accepted[0] / 40_000.0, 5 * Math.sqrt(acceptance * (1 - acceptance) / 40_000), "acceptance rate");
+        assertEquals(
+                acceptance,
+                accepted[0] / 40_000.0,
+                5 * Math.sqrt(acceptance * (1 - acceptance) / 40_000),
+                "acceptance rate");
     }
 
     @Test
@@ -253,9 +272,13 @@ class LanternTest {
             LanternVerifier wide = new LanternVerifier(s.table(), k, 2 * delta);
             double worst = worstTargetDistance(wide, s);
             ChiSquare.Result fitWide = sampledFit(wide, s, expected, new long[1]);
-            System.out.printf("[lantern control] slot %d, budget %.2f used for %.2f: worst TV(p, p~_x) %.3f, %s%n", seed, 2 * delta, delta, worst, fitWide);
+            System.out.printf(
+                    "[lantern control] slot %d, budget %.2f used for %.2f: worst TV(p, p~_x) %.3f, %s%n",
+                    seed, 2 * delta, delta, worst, fitWide);
             assertTrue(worst > delta, "the budget check must see the wider budget: " + worst);
-            assertTrue(fitWide.p() < ALPHA, "a budget of " + 2 * delta + " must fail the fit at " + delta + ": " + fitWide);
+            assertTrue(
+                    fitWide.p() < ALPHA,
+                    "a budget of " + 2 * delta + " must fail the fit at " + delta + ": " + fitWide);
             // the neighbourhoods of a different codebook: within budget, but the wrong mass moves
             LanternVerifier elsewhere = new LanternVerifier(Slot.of(seed + 100).table(), k, delta);
             ChiSquare.Result fitElsewhere = sampledFit(elsewhere, s, expected, new long[1]);
@@ -271,7 +294,7 @@ class LanternTest {
         for (int x = 0; x < 6; x++) nb[x] = new int[] {nn.neighbour(x, 0), nn.neighbour(x, 1)};
         double[] p = toDouble(P), q = toDouble(Q);
         double previousAcceptance = -1;
-        for (double delta : new double[] {0.0, 0.12, 0.22, 0.37, 0.47}) {   // off the sums of P (multiples of 0.05)
+        for (double delta : new double[] {0.0, 0.12, 0.22, 0.37, 0.47}) { // off the sums of P (multiples of 0.05)
             LanternVerifier v = new LanternVerifier(nn, 2, delta);
             TorchGenerator rng = new TorchGenerator(77);
             long[] counts = new long[6];
@@ -292,10 +315,18 @@ class LanternTest {
                 exactAcceptance += slot[0][y];
             }
             ChiSquare.Result fit = ChiSquare.test(counts, expected);
-            assertTrue(fit.p() > ALPHA, "delta " + delta + ": empirical output differs from LANTERN's distribution, " + fit);
+            assertTrue(
+                    fit.p() > ALPHA,
+                    "delta " + delta + ": empirical output differs from LANTERN's distribution, " + fit);
             double acceptance = (double) accepted / n;
-            assertEquals(exactAcceptance, acceptance, 5 * Math.sqrt(exactAcceptance * (1 - exactAcceptance) / n), "delta " + delta);
-            assertTrue(exactAcceptance >= previousAcceptance, "acceptance fell from " + previousAcceptance + " to " + exactAcceptance);
+            assertEquals(
+                    exactAcceptance,
+                    acceptance,
+                    5 * Math.sqrt(exactAcceptance * (1 - exactAcceptance) / n),
+                    "delta " + delta);
+            assertTrue(
+                    exactAcceptance >= previousAcceptance,
+                    "acceptance fell from " + previousAcceptance + " to " + exactAcceptance);
             previousAcceptance = exactAcceptance;
             double tv = tv(expected, p);
             if (delta == 0.0) {
@@ -326,12 +357,20 @@ class LanternTest {
 
     static double[] chainDistribution(Setting s, int gamma, double delta) {
         int[][] nb = Reference.neighbours(new double[][] {{LINE3[0]}, {LINE3[1]}, {LINE3[2]}});
-        return Reference.lanternSequences(SamplerDistributionTest.toy(s, SamplerDistributionTest.TARGET), SamplerDistributionTest.draft(s),
-                SamplerDistributionTest.T, s, gamma, nb, 2, delta);
+        return Reference.lanternSequences(
+                SamplerDistributionTest.toy(s, SamplerDistributionTest.TARGET),
+                SamplerDistributionTest.draft(s),
+                SamplerDistributionTest.T,
+                s,
+                gamma,
+                nb,
+                2,
+                delta);
     }
 
     static SamplerDistributionTest.Sampler lanternSampler(Setting s, int gamma, double delta) {
-        SpeculativeSampler sd = new SpeculativeSampler(gamma, s.distribution(), new LanternVerifier(LatentNeighbours.of(LINE3, 3, 1, 2), 2, delta), "lantern");
+        SpeculativeSampler sd = new SpeculativeSampler(
+                gamma, s.distribution(), new LanternVerifier(LatentNeighbours.of(LINE3, 3, 1, 2), 2, delta), "lantern");
         return sd::run;
     }
 
@@ -340,9 +379,14 @@ class LanternTest {
     void lanternSequencesMatchTheirExactDistribution(Setting s, int gamma) {
         double delta = 0.2;
         double[] expected = chainDistribution(s, gamma, delta);
-        Fit f = SamplerDistributionTest.fit("LANTERN delta 0.2, gamma " + gamma, s, expected, lanternSampler(s, gamma, delta));
-        System.out.printf("[lantern chain] TV(LANTERN sequences, target sequences) = %.3f%n", tv(expected, SamplerDistributionTest.exact(s)));
-        assertTrue(f.chi2().p() > ALPHA, "LANTERN gamma " + gamma + " (" + s + ") differs from its exact distribution: " + f.chi2());
+        Fit f = SamplerDistributionTest.fit(
+                "LANTERN delta 0.2, gamma " + gamma, s, expected, lanternSampler(s, gamma, delta));
+        System.out.printf(
+                "[lantern chain] TV(LANTERN sequences, target sequences) = %.3f%n",
+                tv(expected, SamplerDistributionTest.exact(s)));
+        assertTrue(
+                f.chi2().p() > ALPHA,
+                "LANTERN gamma " + gamma + " (" + s + ") differs from its exact distribution: " + f.chi2());
         if (gamma >= 2) assertTrue(f.partial() > 100 && f.allPassed()[gamma] > 100, "hard paths not reached: " + f);
     }
 
@@ -350,9 +394,13 @@ class LanternTest {
     void lanternSequencesFailTheFitOfAnotherBudgetOrOfTheTarget() {
         Setting s = SamplerDistributionTest.PLAIN;
         SamplerDistributionTest.Sampler lantern = lanternSampler(s, 3, 0.2);
-        Fit asTarget = SamplerDistributionTest.fit("LANTERN delta 0.2 against the target", s, SamplerDistributionTest.exact(s), lantern);
-        assertTrue(asTarget.chi2().p() < ALPHA, "LANTERN with delta 0.2 is not the target distribution: " + asTarget.chi2());
-        Fit other = SamplerDistributionTest.fit("LANTERN delta 0.2 against delta 0.1", s, chainDistribution(s, 3, 0.1), lantern);
+        Fit asTarget = SamplerDistributionTest.fit(
+                "LANTERN delta 0.2 against the target", s, SamplerDistributionTest.exact(s), lantern);
+        assertTrue(
+                asTarget.chi2().p() < ALPHA,
+                "LANTERN with delta 0.2 is not the target distribution: " + asTarget.chi2());
+        Fit other = SamplerDistributionTest.fit(
+                "LANTERN delta 0.2 against delta 0.1", s, chainDistribution(s, 3, 0.1), lantern);
         assertTrue(other.chi2().p() < ALPHA, "the fit must tell delta 0.2 from 0.1: " + other.chi2());
     }
 }

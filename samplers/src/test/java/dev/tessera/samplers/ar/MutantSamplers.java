@@ -1,7 +1,6 @@
 package dev.tessera.samplers.ar;
 
 import dev.tessera.samplers.rng.TorchGenerator;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -15,8 +14,7 @@ import java.util.List;
  * bug of the production algorithm.
  */
 final class MutantSamplers {
-    private MutantSamplers() {
-    }
+    private MutantSamplers() {}
 
     enum Bug {
         NONE,
@@ -43,8 +41,14 @@ final class MutantSamplers {
     }
 
     /** {@link SpeculativeSampler#run} with one planted bug. */
-    static Sampled speculative(int gamma, TokenDistribution dist, Verifier verifier, Bug bug,
-                               TokenSequence target, TokenSequence draft, TorchGenerator rng) {
+    static Sampled speculative(
+            int gamma,
+            TokenDistribution dist,
+            Verifier verifier,
+            Bug bug,
+            TokenSequence target,
+            TokenSequence draft,
+            TorchGenerator rng) {
         if (dist.greedy()) verifier = Verifier.GREEDY;
         int N = target.length(), V = target.vocab();
         int[] c = new int[N];
@@ -83,7 +87,9 @@ final class MutantSamplers {
                 }
             }
             boolean rejected = next >= 0;
-            if (next < 0) next = dist.sample(dist.probabilities(pl[bug == Bug.BONUS_FROM_PREVIOUS_ROW && g > 0 ? g - 1 : g], 0, V), rng);
+            if (next < 0)
+                next = dist.sample(
+                        dist.probabilities(pl[bug == Bug.BONUS_FROM_PREVIOUS_ROW && g > 0 ? g - 1 : g], 0, V), rng);
             if (rejected && bug == Bug.KEEP_ONE_MORE) kept++;
             if (rejected && bug == Bug.KEEP_ONE_FEWER && kept > 0) kept--;
             for (int i = 0; i < kept; i++) c[n + i] = x[i];
@@ -92,12 +98,19 @@ final class MutantSamplers {
             if (draft.fed() > n + kept) draft.truncate(n + kept);
             n += kept + 1;
         }
-        return new Sampled(c, new SamplerStats("mutant", 1, N, target.forwards(), draft.forwards(), proposed, accepted, 0));
+        return new Sampled(
+                c, new SamplerStats("mutant", 1, N, target.forwards(), draft.forwards(), proposed, accepted, 0));
     }
 
     /** {@link JacobiSampler#run} with one planted bug. */
-    static Sampled jacobi(int window, JacobiSampler.Init init, int rowWidth, TokenDistribution dist, Bug bug,
-                          TokenSequence target, TorchGenerator rng) {
+    static Sampled jacobi(
+            int window,
+            JacobiSampler.Init init,
+            int rowWidth,
+            TokenDistribution dist,
+            Bug bug,
+            TokenSequence target,
+            TorchGenerator rng) {
         int N = target.length(), V = target.vocab();
         boolean greedy = dist.greedy();
         int[] c = new int[N];
@@ -133,7 +146,10 @@ final class MutantSamplers {
                 int y;
                 if (greedy) y = TokenDistribution.argmax(p[i - 1]);
                 else if (bug == Bug.ACCEPT_ALL || (bug == Bug.CARRIED_ALWAYS_ACCEPTED && q != null)) y = d;
-                else if (bug == Bug.RESIDUAL_IS_P) y = rng.nextDouble() < Math.min(1.0, p[i - 1][d] / (q == null ? 1.0 : q[d])) ? d : Speculation.sample(p[i - 1], rng);
+                else if (bug == Bug.RESIDUAL_IS_P)
+                    y = rng.nextDouble() < Math.min(1.0, p[i - 1][d] / (q == null ? 1.0 : q[d]))
+                            ? d
+                            : Speculation.sample(p[i - 1], rng);
                 else y = Speculation.acceptOrResample(p[i - 1], p[i - 1], q, d, rng);
                 if (y == d) {
                     accepted++;
@@ -162,7 +178,8 @@ final class MutantSamplers {
         return new Sampled(c, new SamplerStats("mutant", 1, N, target.forwards(), 0, proposed, accepted, 0));
     }
 
-    private static int fresh(JacobiSampler.Init init, int rowWidth, int[] c, int n, List<Integer> drafts, int V, TorchGenerator rng) {
+    private static int fresh(
+            JacobiSampler.Init init, int rowWidth, int[] c, int n, List<Integer> drafts, int V, TorchGenerator rng) {
         int pos = n + drafts.size();
         if (init == JacobiSampler.Init.REPEAT_HORIZON && rowWidth > 0 && pos % rowWidth != 0) {
             int left = pos - 1;

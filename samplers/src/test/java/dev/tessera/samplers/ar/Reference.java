@@ -3,6 +3,7 @@ package dev.tessera.samplers.ar;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.stream.IntStream;
 
 /**
  * The exact distributions the sampler tests compare against, written from LlamaGen's rules in double precision
@@ -14,8 +15,7 @@ import java.util.List;
  * a decision the two could legitimately disagree, so the reference refuses the toy instead of guessing.
  */
 final class Reference {
-    private Reference() {
-    }
+    private Reference() {}
 
     static final double MARGIN = 1e-5;
 
@@ -42,7 +42,8 @@ final class Reference {
             double[] sorted = l.clone();
             Arrays.sort(sorted);
             double kth = sorted[V - s.topK()];
-            if (kth - sorted[V - s.topK() - 1] < MARGIN) throw new IllegalArgumentException("top-k: a near tie at the k-th logit");
+            if (kth - sorted[V - s.topK() - 1] < MARGIN)
+                throw new IllegalArgumentException("top-k: a near tie at the k-th logit");
             for (int v = 0; v < V; v++) if (l[v] < kth) l[v] = Double.NEGATIVE_INFINITY;
         }
         if (s.topP() < 1) {
@@ -52,7 +53,8 @@ final class Reference {
             Arrays.sort(order, (a, b) -> Double.compare(p[b], p[a]));
             double cum = 0;
             for (int i = 0; i < V; i++) {
-                if (i > 0 && Math.abs(cum - s.topP()) < MARGIN) throw new IllegalArgumentException("top-p: a cumulative sum " + cum + " at p");
+                if (i > 0 && Math.abs(cum - s.topP()) < MARGIN)
+                    throw new IllegalArgumentException("top-p: a cumulative sum " + cum + " at p");
                 if (i > 0 && cum > s.topP()) l[order[i]] = Double.NEGATIVE_INFINITY;
                 cum += p[order[i]];
             }
@@ -89,7 +91,8 @@ final class Reference {
         return out;
     }
 
-    private static void fill(ToySequence toy, Setting s, List<Integer> prefix, double mass, int index, int T, double[] out) {
+    private static void fill(
+            ToySequence toy, Setting s, List<Integer> prefix, double mass, int index, int T, double[] out) {
         if (prefix.size() == T) {
             out[index] = mass;
             return;
@@ -118,7 +121,8 @@ final class Reference {
         int m = 0;
         for (int j = 0; j < k; j++) {
             c += p[nb[j]];
-            if (Math.abs(c - bound) < MARGIN && c != bound) throw new IllegalArgumentException("LANTERN: a cumulative mass at the budget");
+            if (Math.abs(c - bound) < MARGIN && c != bound)
+                throw new IllegalArgumentException("LANTERN: a cumulative mass at the budget");
             if (c > bound) break;
             m = j + 1;
         }
@@ -161,10 +165,11 @@ final class Reference {
      * ({@link #verifiedSlot}), and a rejection ends the round. Which rounds a sequence went through is hidden, so
      * each prefix carries the probability of every possible start of the current round (forward algorithm).
      */
-    static double[] lanternSequences(ToySequence target, ToySequence draft, int T, Setting s, int gamma, int[][] nb, int k, double delta) {
+    static double[] lanternSequences(
+            ToySequence target, ToySequence draft, int T, Setting s, int gamma, int[][] nb, int k, double delta) {
         int V = target.vocab();
         double[] out = new double[(int) Math.pow(V, T)];
-        double[] start = new double[T + 1];   // by the position where the current round began
+        double[] start = new double[T + 1]; // by the position where the current round began
         double[] p0 = probabilities(target, List.of(), s);
         for (int y = 0; y < V; y++) {
             double[] st = start.clone();
@@ -175,8 +180,19 @@ final class Reference {
         return out;
     }
 
-    private static void chain(ToySequence target, ToySequence draft, int T, Setting s, int gamma, int[][] nb, int k, double delta,
-                              List<Integer> prefix, double[] start, int index, double[] out) {
+    private static void chain(
+            ToySequence target,
+            ToySequence draft,
+            int T,
+            Setting s,
+            int gamma,
+            int[][] nb,
+            int k,
+            double delta,
+            List<Integer> prefix,
+            double[] start,
+            int index,
+            double[] out) {
         int t = prefix.size(), V = target.vocab();
         if (t == T) {
             double m = 0;
@@ -194,10 +210,10 @@ final class Reference {
             int g = Math.min(gamma, T - n0 - 1);
             for (int y = 0; y < V; y++) {
                 if (t - n0 < g) {
-                    next[y][n0] += start[n0] * slot[0][y];        // accepted: the round goes on
-                    next[y][t + 1] += start[n0] * slot[1][y];     // rejected: the next round starts after y
+                    next[y][n0] += start[n0] * slot[0][y]; // accepted: the round goes on
+                    next[y][t + 1] += start[n0] * slot[1][y]; // rejected: the next round starts after y
                 } else {
-                    next[y][t + 1] += start[n0] * p[y];           // the round's last token
+                    next[y][t + 1] += start[n0] * p[y]; // the round's last token
                 }
             }
         }
@@ -217,12 +233,16 @@ final class Reference {
             double[] d = new double[n];
             for (int b = 0; b < n; b++) {
                 double s = 0;
-                for (int j = 0; j < codebook[a].length; j++) s += (codebook[a][j] - codebook[b][j]) * (codebook[a][j] - codebook[b][j]);
+                for (int j = 0; j < codebook[a].length; j++)
+                    s += (codebook[a][j] - codebook[b][j]) * (codebook[a][j] - codebook[b][j]);
                 d[b] = Math.sqrt(s);
             }
-            out[a] = java.util.stream.IntStream.range(0, n).filter(b -> b != self).boxed()
+            out[a] = IntStream.range(0, n)
+                    .filter(b -> b != self)
+                    .boxed()
                     .sorted((x, y) -> d[x] != d[y] ? Double.compare(d[x], d[y]) : Integer.compare(x, y))
-                    .mapToInt(Integer::intValue).toArray();
+                    .mapToInt(Integer::intValue)
+                    .toArray();
         }
         return out;
     }

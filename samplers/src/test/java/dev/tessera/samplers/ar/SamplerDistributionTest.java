@@ -1,24 +1,25 @@
 package dev.tessera.samplers.ar;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.samplers.ar.MutantSamplers.Bug;
 import dev.tessera.samplers.ar.Reference.Setting;
 import dev.tessera.samplers.rng.TorchGenerator;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.IntStream;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Assertions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The exact samplers reproduce the target's sequence distribution. A toy model with V = 3 and T = 6 is long enough
@@ -39,7 +40,6 @@ class SamplerDistributionTest {
     static final int V = 3, T = 6, SAMPLES = 20_000, ROW = 3;
     static final double ALPHA = 1e-5, SCALE = 1.0, DRAFT_NOISE = 0.7;
     static final long TARGET = 21, DRAFT = 57;
-
     static final Setting PLAIN = new Setting("plain", 1.0, 0, 1.0, 0f),
             COLD = new Setting("temperature 0.7", 0.7, 0, 1.0, 0f),
             TOP_K = new Setting("top-k 2", 1.0, 2, 1.0, 0f),
@@ -49,7 +49,9 @@ class SamplerDistributionTest {
     static final List<Setting> SETTINGS = List.of(PLAIN, COLD, TOP_K, TOP_P, CFG, MIXED);
 
     static ToySequence toy(Setting s, long seed) {
-        return s.cfg() > 0 ? ToySequence.guided(V, T, seed, seed + 1000, SCALE, s.cfg()) : new ToySequence(V, T, seed, SCALE, false);
+        return s.cfg() > 0
+                ? ToySequence.guided(V, T, seed, seed + 1000, SCALE, s.cfg())
+                : new ToySequence(V, T, seed, SCALE, false);
     }
 
     /** The draft: the target with every logit moved by noise (acceptance high enough to pass 4 drafts, not 1). */
@@ -76,7 +78,7 @@ class SamplerDistributionTest {
     record Fit(ChiSquare.Result chi2, long partial, long[] allPassed, long carriedAccepted) {
         @Override
         public String toString() {
-            return chi2 + "; partial accepts " + partial + ", all passed by drafts " + java.util.Arrays.toString(allPassed)
+            return chi2 + "; partial accepts " + partial + ", all passed by drafts " + Arrays.toString(allPassed)
                     + ", carried guesses accepted " + carriedAccepted;
         }
     }
@@ -116,7 +118,8 @@ class SamplerDistributionTest {
 
     static void assertRejected(String name, Setting s, Sampler sampler) {
         Fit f = fit(name, s, sampler);
-        assertTrue(f.chi2().p() < ALPHA, "the negative control " + name + " (" + s + ") must fail the test: " + f.chi2());
+        assertTrue(
+                f.chi2().p() < ALPHA, "the negative control " + name + " (" + s + ") must fail the test: " + f.chi2());
     }
 
     static Stream<Setting> settings() {
@@ -128,16 +131,18 @@ class SamplerDistributionTest {
     }
 
     static Stream<Arguments> jacobiCases() {
-        return SETTINGS.stream().flatMap(s -> IntStream.rangeClosed(2, 5).boxed()
-                .flatMap(w -> Stream.of(JacobiSampler.Init.values()).map(i -> Arguments.of(s, w, i))));
+        return SETTINGS.stream()
+                .flatMap(s -> IntStream.rangeClosed(2, 5)
+                        .boxed()
+                        .flatMap(w -> Stream.of(JacobiSampler.Init.values()).map(i -> Arguments.of(s, w, i))));
     }
 
     @Test
     void chiSquareHelperIsRight() {
         assertEquals(Math.log(24), ChiSquare.logGamma(5), 1e-12);
-        assertEquals(0.05, ChiSquare.upperGamma(0.5, 3.841459 / 2), 1e-5);   // chi2(1) at its 95th percentile
-        assertEquals(0.05, ChiSquare.upperGamma(5, 18.307038 / 2), 1e-5);    // chi2(10)
-        assertEquals(0.01, ChiSquare.upperGamma(25, 76.153891 / 2), 1e-5);   // chi2(50) at its 99th percentile
+        assertEquals(0.05, ChiSquare.upperGamma(0.5, 3.841459 / 2), 1e-5); // chi2(1) at its 95th percentile
+        assertEquals(0.05, ChiSquare.upperGamma(5, 18.307038 / 2), 1e-5); // chi2(10)
+        assertEquals(0.01, ChiSquare.upperGamma(25, 76.153891 / 2), 1e-5); // chi2(50) at its 99th percentile
         // X2 = 100/50 + 100/30 + 0 = 16/3, df 2: p = exp(-8/3)
         ChiSquare.Result r = ChiSquare.test(new long[] {60, 20, 20}, new double[] {0.5, 0.3, 0.2});
         assertEquals(16.0 / 3, r.x2(), 1e-12);
@@ -159,14 +164,15 @@ class SamplerDistributionTest {
         assertEquals(1, r.outsideSupport());
         assertEquals(3, r.firstOutside());
         // empty cells of probability 0 change nothing
-        ChiSquare.Result inside = ChiSquare.test(new long[] {260, 240, 500, 0, 0}, new double[] {0.25, 0.25, 0.5, 0, 0});
+        ChiSquare.Result inside =
+                ChiSquare.test(new long[] {260, 240, 500, 0, 0}, new double[] {0.25, 0.25, 0.5, 0, 0});
         ChiSquare.Result without = ChiSquare.test(new long[] {260, 240, 500}, new double[] {0.25, 0.25, 0.5});
         assertEquals(without.x2(), inside.x2());
         assertEquals(without.df(), inside.df());
         assertEquals(without.p(), inside.p());
         // a reference that is not a distribution is an error, not a p-value
-        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> ChiSquare.test(new long[] {1, 1}, new double[] {0.5, 0.4}));
+        Assertions.assertThrows(
+                IllegalArgumentException.class, () -> ChiSquare.test(new long[] {1, 1}, new double[] {0.5, 0.4}));
     }
 
     @Test
@@ -194,16 +200,17 @@ class SamplerDistributionTest {
             double sum = 0;
             for (double x : seq) sum += x;
             assertEquals(1.0, sum, 1e-12);
-            for (int len = 0; len < T; len++) for (int cell = 0; cell < Math.pow(V, len); cell++) {
-                List<Integer> prefix = new ArrayList<>();
-                for (int t = len - 1, x = cell; t >= 0; t--, x /= V) prefix.addFirst(x % V);
-                float[] impl = s.distribution().probabilities(toy.logits(prefix), 0, V);
-                double[] ref = Reference.probabilities(toy, prefix, s);
-                for (int v = 0; v < V; v++) {
-                    assertEquals(ref[v], impl[v], 1e-6, s + ", prefix " + prefix);
-                    assertEquals(ref[v] == 0, impl[v] == 0, s + ", prefix " + prefix + ": the supports differ");
+            for (int len = 0; len < T; len++)
+                for (int cell = 0; cell < Math.pow(V, len); cell++) {
+                    List<Integer> prefix = new ArrayList<>();
+                    for (int t = len - 1, x = cell; t >= 0; t--, x /= V) prefix.addFirst(x % V);
+                    float[] impl = s.distribution().probabilities(toy.logits(prefix), 0, V);
+                    double[] ref = Reference.probabilities(toy, prefix, s);
+                    for (int v = 0; v < V; v++) {
+                        assertEquals(ref[v], impl[v], 1e-6, s + ", prefix " + prefix);
+                        assertEquals(ref[v] == 0, impl[v] == 0, s + ", prefix " + prefix + ": the supports differ");
+                    }
                 }
-            }
         }
     }
 
@@ -218,7 +225,9 @@ class SamplerDistributionTest {
     void speculativeSamplingMatchesTheTarget(Setting s, int gamma) {
         SpeculativeSampler sd = new SpeculativeSampler(gamma, s.distribution(), Verifier.EXACT, "speculative");
         Fit f = fit("speculative gamma " + gamma, s, sd::run);
-        assertTrue(f.chi2().p() > ALPHA, "speculative gamma " + gamma + " (" + s + ") differs from the exact distribution: " + f.chi2());
+        assertTrue(
+                f.chi2().p() > ALPHA,
+                "speculative gamma " + gamma + " (" + s + ") differs from the exact distribution: " + f.chi2());
         if (gamma >= 2) {
             assertTrue(f.partial() > 100, "partial accepts were not reached: " + f);
             assertTrue(f.allPassed()[gamma] > 100, "the bonus after " + gamma + " accepts was not reached: " + f);
@@ -256,18 +265,34 @@ class SamplerDistributionTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Bug.class, names = {"KEEP_ONE_MORE", "KEEP_ONE_FEWER", "CACHE_KEEPS_REJECTED", "BONUS_FROM_PREVIOUS_ROW"})
+    @EnumSource(
+            value = Bug.class,
+            names = {"KEEP_ONE_MORE", "KEEP_ONE_FEWER", "CACHE_KEEPS_REJECTED", "BONUS_FROM_PREVIOUS_ROW"})
     void speculativeBookkeepingBugsFailTheTest(Bug bug) {
         TokenDistribution d = PLAIN.distribution();
-        assertRejected("speculative gamma 3, " + bug, PLAIN, (t, dr, rng) -> MutantSamplers.speculative(3, d, Verifier.EXACT, bug, t, dr, rng));
+        assertRejected(
+                "speculative gamma 3, " + bug,
+                PLAIN,
+                (t, dr, rng) -> MutantSamplers.speculative(3, d, Verifier.EXACT, bug, t, dr, rng));
     }
 
     @ParameterizedTest
-    @EnumSource(value = Bug.class, names = {"CARRIED_Q_OF_PREVIOUS_SLOT", "CARRIED_Q_OF_NEXT_SLOT", "CARRIED_ALWAYS_ACCEPTED",
-            "ACCEPT_ALL", "RESIDUAL_IS_P", "CACHE_KEEPS_REJECTED"})
+    @EnumSource(
+            value = Bug.class,
+            names = {
+                "CARRIED_Q_OF_PREVIOUS_SLOT",
+                "CARRIED_Q_OF_NEXT_SLOT",
+                "CARRIED_ALWAYS_ACCEPTED",
+                "ACCEPT_ALL",
+                "RESIDUAL_IS_P",
+                "CACHE_KEEPS_REJECTED"
+            })
     void jacobiBugsFailTheTest(Bug bug) {
         TokenDistribution d = PLAIN.distribution();
-        assertRejected("SJD W 4, " + bug, PLAIN, (t, dr, rng) -> MutantSamplers.jacobi(4, JacobiSampler.Init.RANDOM, ROW, d, bug, t, rng));
+        assertRejected(
+                "SJD W 4, " + bug,
+                PLAIN,
+                (t, dr, rng) -> MutantSamplers.jacobi(4, JacobiSampler.Init.RANDOM, ROW, d, bug, t, rng));
     }
 
     @Test
@@ -275,11 +300,18 @@ class SamplerDistributionTest {
         // a one-hot Q is exact for any guess, however it was chosen: p(y) = p(x)·[y = x] + (1 − p(x))·p(y)/(1 − p(x))
         // for y ≠ x. Forgetting a carried guess's Q is therefore no error of the output, only a loss of speed.
         TokenDistribution d = PLAIN.distribution();
-        Fit oneHot = fit("SJD W 4, carried as one-hot", PLAIN, (t, dr, rng) -> MutantSamplers.jacobi(4, JacobiSampler.Init.RANDOM, ROW, d, Bug.CARRIED_AS_ONE_HOT, t, rng));
+        Fit oneHot = fit(
+                "SJD W 4, carried as one-hot",
+                PLAIN,
+                (t, dr, rng) ->
+                        MutantSamplers.jacobi(4, JacobiSampler.Init.RANDOM, ROW, d, Bug.CARRIED_AS_ONE_HOT, t, rng));
         assertTrue(oneHot.chi2().p() > ALPHA, "one-hot Q is exact: " + oneHot.chi2());
-        Fit right = fit("SJD W 4", PLAIN, (t, dr, rng) -> new JacobiSampler(4, JacobiSampler.Init.RANDOM, ROW, d).run(t, rng));
-        assertTrue(oneHot.carriedAccepted() < 0.9 * right.carriedAccepted(), "carried guesses accepted: one-hot " + oneHot.carriedAccepted()
-                + ", with their Q " + right.carriedAccepted());
+        Fit right = fit(
+                "SJD W 4", PLAIN, (t, dr, rng) -> new JacobiSampler(4, JacobiSampler.Init.RANDOM, ROW, d).run(t, rng));
+        assertTrue(
+                oneHot.carriedAccepted() < 0.9 * right.carriedAccepted(),
+                "carried guesses accepted: one-hot " + oneHot.carriedAccepted() + ", with their Q "
+                        + right.carriedAccepted());
     }
 
     @Test
@@ -290,7 +322,8 @@ class SamplerDistributionTest {
                 SpeculativeSampler sd = new SpeculativeSampler(gamma, d, Verifier.EXACT, "speculative");
                 for (long seed = 0; seed < 50; seed++) {
                     Sampled a = sd.run(toy(s, TARGET), draft(s), new TorchGenerator(seed));
-                    Sampled b = MutantSamplers.speculative(gamma, d, Verifier.EXACT, Bug.NONE, toy(s, TARGET), draft(s), new TorchGenerator(seed));
+                    Sampled b = MutantSamplers.speculative(
+                            gamma, d, Verifier.EXACT, Bug.NONE, toy(s, TARGET), draft(s), new TorchGenerator(seed));
                     assertSame(a, b, s + ", gamma " + gamma + ", seed " + seed);
                 }
             }
@@ -299,7 +332,8 @@ class SamplerDistributionTest {
                     JacobiSampler sjd = new JacobiSampler(w, init, ROW, d);
                     for (long seed = 0; seed < 50; seed++) {
                         Sampled a = sjd.run(toy(s, TARGET), new TorchGenerator(seed));
-                        Sampled b = MutantSamplers.jacobi(w, init, ROW, d, Bug.NONE, toy(s, TARGET), new TorchGenerator(seed));
+                        Sampled b = MutantSamplers.jacobi(
+                                w, init, ROW, d, Bug.NONE, toy(s, TARGET), new TorchGenerator(seed));
                         assertSame(a, b, s + ", SJD W " + w + " " + init + ", seed " + seed);
                     }
                 }
@@ -321,10 +355,15 @@ class SamplerDistributionTest {
     void greedySamplersReproduceGreedyDecodingExactly() {
         TokenDistribution greedy = new TokenDistribution(1.0, 1, 1.0);
         for (long seed = 0; seed < 50; seed++) {
-            int[] ar = new AutoregressiveSampler(greedy).run(new ToySequence(8, 12, seed), new TorchGenerator(1)).tokens();
+            int[] ar = new AutoregressiveSampler(greedy)
+                    .run(new ToySequence(8, 12, seed), new TorchGenerator(1))
+                    .tokens();
             int[] sd = new SpeculativeSampler(3, greedy, Verifier.EXACT, "speculative")
-                    .run(new ToySequence(8, 12, seed), new ToySequence(8, 12, seed + 7), new TorchGenerator(2)).tokens();
-            int[] sjd = new JacobiSampler(5, JacobiSampler.Init.RANDOM, 4, greedy).run(new ToySequence(8, 12, seed), new TorchGenerator(3)).tokens();
+                    .run(new ToySequence(8, 12, seed), new ToySequence(8, 12, seed + 7), new TorchGenerator(2))
+                    .tokens();
+            int[] sjd = new JacobiSampler(5, JacobiSampler.Init.RANDOM, 4, greedy)
+                    .run(new ToySequence(8, 12, seed), new TorchGenerator(3))
+                    .tokens();
             assertArrayEquals(ar, sd, "greedy speculative, model " + seed);
             assertArrayEquals(ar, sjd, "greedy SJD, model " + seed);
         }
@@ -338,7 +377,9 @@ class SamplerDistributionTest {
         // the neighbouring position) would make carried guesses fail too and drop this towards 1.3.
         JacobiSampler sjd = new JacobiSampler(4, JacobiSampler.Init.RANDOM, 4, TokenDistribution.PLAIN);
         Sampled s = sjd.run(new ToySequence(6, 400, 9, 1.0, true), new TorchGenerator(4));
-        assertTrue(s.stats().tokensPerTargetForward() > 2.0, "tokens per forward " + s.stats().tokensPerTargetForward());
+        assertTrue(
+                s.stats().tokensPerTargetForward() > 2.0,
+                "tokens per forward " + s.stats().tokensPerTargetForward());
     }
 
     @Test
@@ -348,7 +389,17 @@ class SamplerDistributionTest {
         Sampled s = new SpeculativeSampler(3, TokenDistribution.PLAIN, Verifier.EXACT, "speculative")
                 .run(new ToySequence(8, 30, 1), new ToySequence(8, 30, 1), new TorchGenerator(5));
         assertEquals(30, s.tokens().length);
-        assertEquals(new SamplerStats("speculative", 1, 30, 1 + 8, 1 + 7 * 3, 21, 21, s.stats().seconds()), s.stats());
+        assertEquals(
+                new SamplerStats(
+                        "speculative",
+                        1,
+                        30,
+                        1 + 8,
+                        1 + 7 * 3,
+                        21,
+                        21,
+                        s.stats().seconds()),
+                s.stats());
         assertEquals(30.0 / 9, s.stats().tokensPerTargetForward(), 1e-12);
         assertEquals(1.0, s.stats().acceptanceRate());
 
@@ -358,18 +409,27 @@ class SamplerDistributionTest {
         for (long seed = 0; seed < 200; seed++) {
             ToySequence target = new ToySequence(4, 20, seed), draft = new ToySequence(4, 20, seed + 1);
             SamplerStats st = new SpeculativeSampler(3, TokenDistribution.PLAIN, Verifier.EXACT, "speculative")
-                    .run(target, draft, new TorchGenerator(seed)).stats();
+                    .run(target, draft, new TorchGenerator(seed))
+                    .stats();
             assertEquals(20, st.tokens());
             assertEquals(st.tokens() - st.targetForwards(), st.accepted(), "seed " + seed);
             // a round drafts len − 1 tokens (one draft forward each) and tests them up to the first rejection
             assertEquals(1 + target.rounds.stream().mapToInt(r -> r[0] - 1).sum(), st.draftForwards(), "seed " + seed);
-            assertEquals(target.rounds.stream().mapToInt(r -> r[0] - 1 - r[1] + (r[1] > 0 ? 1 : 0)).sum(), st.proposed(), "seed " + seed);
+            assertEquals(
+                    target.rounds.stream()
+                            .mapToInt(r -> r[0] - 1 - r[1] + (r[1] > 0 ? 1 : 0))
+                            .sum(),
+                    st.proposed(),
+                    "seed " + seed);
             assertEquals((double) st.accepted() / st.proposed(), st.acceptanceRate(), 1e-12);
             rejected += st.proposed() - st.accepted();
             SamplerStats sj = new JacobiSampler(4, JacobiSampler.Init.RANDOM, 4, TokenDistribution.PLAIN)
-                    .run(new ToySequence(4, 20, seed), new TorchGenerator(seed)).stats();
+                    .run(new ToySequence(4, 20, seed), new TorchGenerator(seed))
+                    .stats();
             assertEquals(sj.tokens() - sj.targetForwards(), sj.accepted(), "SJD seed " + seed);
-            SamplerStats ar = new AutoregressiveSampler(TokenDistribution.PLAIN).run(new ToySequence(4, 20, seed), new TorchGenerator(seed)).stats();
+            SamplerStats ar = new AutoregressiveSampler(TokenDistribution.PLAIN)
+                    .run(new ToySequence(4, 20, seed), new TorchGenerator(seed))
+                    .stats();
             assertEquals(new SamplerStats("ar", 1, 20, 20, 0, 0, 0, ar.seconds()), ar);
         }
         assertTrue(rejected > 100, "the draft differs from the target: rejections expected, saw " + rejected);

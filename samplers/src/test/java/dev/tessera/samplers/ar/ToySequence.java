@@ -26,8 +26,17 @@ final class ToySequence implements TokenSequence {
     /** Per feed: {tokens fed, tokens of them cut by the truncation that followed}. */
     final List<int[]> rounds = new ArrayList<>();
 
-    private ToySequence(int V, int N, long seed, double scale, boolean independent, boolean guided, long unconditionalSeed, float cfg,
-                        long noiseSeed, double noise) {
+    private ToySequence(
+            int V,
+            int N,
+            long seed,
+            double scale,
+            boolean independent,
+            boolean guided,
+            long unconditionalSeed,
+            float cfg,
+            long noiseSeed,
+            double noise) {
         this.V = V;
         this.N = N;
         this.seed = seed;

@@ -1,14 +1,13 @@
 package dev.tessera.samplers.flowar;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * FlowAR's Euler–Maruyama solver ({@link FlowOde} with {@link FlowSampler#EULER_MARUYAMA}) on a toy flow whose
@@ -31,6 +30,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class EulerMaruyamaStatisticsTest {
     /** FlowAR's latent channels; the toy treats every element as an independent sample. */
     static final int D = 16;
+
     static final Gaussian DATA = new Gaussian(0.7, 0.25);
 
     /** Data {@code N(mu, s2)} on the linear path. */
@@ -109,13 +109,18 @@ class EulerMaruyamaStatisticsTest {
     }
 
     /** {@code samples} final states of the Tessera solver (one sequence, {@code samples/D} tokens of D channels). */
-    static double[] solve(FlowOde.Velocity velocity, boolean guided, double cfg, double guidance, int steps, int samples,
-                          FlowNoise noise) {
+    static double[] solve(
+            FlowOde.Velocity velocity,
+            boolean guided,
+            double cfg,
+            double guidance,
+            int steps,
+            int samples,
+            FlowNoise noise) {
         int n = samples / D, rows = guided ? 2 : 1;
         float[] start = noise.initial(0, rows, n, D);
-        return FlowOde.integrate(FlowSampler.EULER_MARUYAMA, velocity, rows, 1, n, D, start, cfg, guidance, steps, noise,
-                0, i -> {
-                });
+        return FlowOde.integrate(
+                FlowSampler.EULER_MARUYAMA, velocity, rows, 1, n, D, start, cfg, guidance, steps, noise, 0, i -> {});
     }
 
     /** z-scores of the sample mean and variance against N(mean, var), and the KS statistic √n·D. */
@@ -136,7 +141,7 @@ class EulerMaruyamaStatisticsTest {
         for (double v : x) ss += (v - m) * (v - m);
         double s2 = ss / (n - 1);
         double zMean = (m - mean) / Math.sqrt(var / n);
-        double zVar = (s2 - var) / (var * Math.sqrt(2.0 / (n - 1)));   // the sample variance of n Gaussians
+        double zVar = (s2 - var) / (var * Math.sqrt(2.0 / (n - 1))); // the sample variance of n Gaussians
         double[] sorted = x.clone();
         Arrays.sort(sorted);
         double sd = Math.sqrt(var), d = 0;
@@ -178,7 +183,9 @@ class EulerMaruyamaStatisticsTest {
         double[] x = solve(toy(DATA, DATA, samples), false, 1, 0, steps, samples, FlowNoise.seeded(11));
         double[] m = discreteMoments(DATA, DATA, 1, 0, steps);
         Verdict v = check(x, m[0], m[1]);
-        System.out.printf("Euler-Maruyama, 25 steps, N(%.2f, %.2f) data: expected N(%.6f, %.6f); %s%n", DATA.mu(), DATA.s2(), m[0], m[1], v);
+        System.out.printf(
+                "Euler-Maruyama, 25 steps, N(%.2f, %.2f) data: expected N(%.6f, %.6f); %s%n",
+                DATA.mu(), DATA.s2(), m[0], m[1], v);
         assertTrue(v.passes(), v.toString());
     }
 
@@ -268,20 +275,55 @@ class EulerMaruyamaStatisticsTest {
         for (int i = 0; i < steps; i++) sqrtDt[i] = Math.sqrt(Math.abs(g[i + 1] - g[i]));
         double[] m = discreteMoments(DATA, DATA, 1, 0, steps);
         Map<String, double[]> controls = new LinkedHashMap<>();
-        controls.put("noise scaled by |dt| instead of sqrt|dt|",
-                solve(toy(DATA, DATA, samples), false, 1, 0, steps, samples, scaledSteps(FlowNoise.seeded(11), sqrtDt)));
-        controls.put("noise scaled by sqrt(t) instead of sqrt(2t)", solve(toy(DATA, DATA, samples), false, 1, 0, steps,
-                samples, scaledSteps(FlowNoise.seeded(11), filled(steps, Math.sqrt(0.5)))));
-        controls.put("the same noise at every step",
+        controls.put(
+                "noise scaled by |dt| instead of sqrt|dt|",
+                solve(
+                        toy(DATA, DATA, samples),
+                        false,
+                        1,
+                        0,
+                        steps,
+                        samples,
+                        scaledSteps(FlowNoise.seeded(11), sqrtDt)));
+        controls.put(
+                "noise scaled by sqrt(t) instead of sqrt(2t)",
+                solve(
+                        toy(DATA, DATA, samples),
+                        false,
+                        1,
+                        0,
+                        steps,
+                        samples,
+                        scaledSteps(FlowNoise.seeded(11), filled(steps, Math.sqrt(0.5)))));
+        controls.put(
+                "the same noise at every step",
                 solve(toy(DATA, DATA, samples), false, 1, 0, steps, samples, frozenSteps(FlowNoise.seeded(11))));
         // the true drift is v − t·score = (2 − t)·v + x on the linear path; with the score's sign flipped: t·v − x
-        controls.put("score term with the wrong sign", solve(withDrift(DATA, (v, x, t) -> t * v - x, samples), false, 1, 0, steps,
-                samples, FlowNoise.seeded(11)));
-        controls.put("no score correction (drift = v)", solve(withDrift(DATA, (v, x, t) -> v, samples), false, 1, 0, steps,
-                samples, FlowNoise.seeded(11)));
+        controls.put(
+                "score term with the wrong sign",
+                solve(
+                        withDrift(DATA, (v, x, t) -> t * v - x, samples),
+                        false,
+                        1,
+                        0,
+                        steps,
+                        samples,
+                        FlowNoise.seeded(11)));
+        controls.put(
+                "no score correction (drift = v)",
+                solve(withDrift(DATA, (v, x, t) -> v, samples), false, 1, 0, steps, samples, FlowNoise.seeded(11)));
         // the rule the toy velocity itself obeys: with the correct drift the same construction must pass
-        Verdict same = check(solve(withDrift(DATA, (v, x, t) -> (2 - t) * v + x, samples), false, 1, 0, steps, samples,
-                FlowNoise.seeded(11)), m[0], m[1]);
+        Verdict same = check(
+                solve(
+                        withDrift(DATA, (v, x, t) -> (2 - t) * v + x, samples),
+                        false,
+                        1,
+                        0,
+                        steps,
+                        samples,
+                        FlowNoise.seeded(11)),
+                m[0],
+                m[1]);
         assertTrue(same.passes(), "the drift construction itself: " + same);
         for (var e : controls.entrySet()) {
             Verdict v = check(e.getValue(), m[0], m[1]);

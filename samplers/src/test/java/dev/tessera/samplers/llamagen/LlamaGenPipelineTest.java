@@ -1,33 +1,30 @@
 package dev.tessera.samplers.llamagen;
 
-import dev.tessera.samplers.Generation;
-import dev.tessera.samplers.TokenDetails;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
-import dev.tessera.engine.io.InMemoryCheckpoint;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.SafetensorsCheckpoint;
 import dev.tessera.engine.io.SafetensorsWriter;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.engine.testing.PerturbedCopy;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.SamplerStats;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** LlamaGen through the pipeline: golden greedy decoding and images, official sampled tokens, greedy samplers. */
 class LlamaGenPipelineTest {
@@ -36,6 +33,7 @@ class LlamaGenPipelineTest {
 
     @TempDir
     static Path tmp;
+
     static Path draftFile;
 
     /** A different, smaller random LlamaGen with the same vocabulary and classes, as the draft model. */
@@ -70,23 +68,35 @@ class LlamaGenPipelineTest {
 
     static Tensor ones(String name, int n) {
         float[] a = new float[n];
-        java.util.Arrays.fill(a, 1f);
+        Arrays.fill(a, 1f);
         return Tensor.ofFloats(name, a, n);
     }
 
     static LlamaGenPipeline pipeline() {
-        return LlamaGenPipeline.builder().model(GPT).vq(VQ).heads(4).draft(draftFile).load();
+        return LlamaGenPipeline.builder()
+                .model(GPT)
+                .vq(VQ)
+                .heads(4)
+                .draft(draftFile)
+                .load();
     }
 
     @Test
     void greedyDecodingAndImagesMatchTheGoldens() {
-        try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
-            Generation<TokenDetails> gen = p.generate(new int[] {2, 9}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).build());
+        try (Golden g = Golden.vendored("llamagen-small");
+                LlamaGenPipeline p = pipeline()) {
+            Generation<TokenDetails> gen = p.generate(
+                    new int[] {2, 9},
+                    0,
+                    LlamaGenSettings.builder().cfg(2.0).topK(1).build());
             TokenDetails r = gen.details();
             int[] want = g.ints("greedy.tokens");
             float[] image = new float[2 * 3 * 256 * 256], decoded = g.floats("vq.decoded");
             for (int b = 0; b < 2; b++) {
-                assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "image " + b);
+                assertArrayEquals(
+                        Arrays.copyOfRange(want, b * 256, (b + 1) * 256),
+                        r.tokens().get(b),
+                        "image " + b);
                 System.arraycopy(gen.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
             }
             for (int i = 0; i < decoded.length; i++) decoded[i] = (decoded[i] + 1f) * 0.5f;
@@ -100,18 +110,27 @@ class LlamaGenPipelineTest {
     @SuppressWarnings("unchecked")
     void sampledTokensMatchTheOfficialCodeOnCpu() {
         try (LlamaGenPipeline p = pipeline();
-             Checkpoint golden = Checkpoints.open(Golden.testdata().resolve("llamagen-sampled/golden.safetensors"))) {
-            List<Object> cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
+                Checkpoint golden =
+                        Checkpoints.open(Golden.testdata().resolve("llamagen-sampled/golden.safetensors"))) {
+            List<Object> cases = (List<Object>)
+                    Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
             for (int c = 0; c < cases.size(); c++) {
                 Map<String, Object> s = (Map<String, Object>) cases.get(c);
                 LlamaGenSettings req = LlamaGenSettings.builder()
-                        .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
-                        .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
-                        .topP(((Number) s.get("top_p")).doubleValue()).build();
-                TokenDetails r = p.generate(new int[] {2, 9}, ((Number) s.get("seed")).longValue(), req).details();
+                        .cfg(((Number) s.get("cfg")).doubleValue())
+                        .cfgInterval(((Number) s.get("cfg_interval")).intValue())
+                        .temperature(((Number) s.get("temperature")).doubleValue())
+                        .topK(((Number) s.get("top_k")).intValue())
+                        .topP(((Number) s.get("top_p")).doubleValue())
+                        .build();
+                TokenDetails r = p.generate(new int[] {2, 9}, ((Number) s.get("seed")).longValue(), req)
+                        .details();
                 int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
                 for (int b = 0; b < 2; b++) {
-                    assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);
+                    assertArrayEquals(
+                            Arrays.copyOfRange(want, b * 256, (b + 1) * 256),
+                            r.tokens().get(b),
+                            "case " + c + " " + s + ", image " + b);
                 }
             }
         }
@@ -119,13 +138,24 @@ class LlamaGenPipelineTest {
 
     @Test
     void greedyAcceleratedSamplersGiveTheGreedyImage() {
-        try (Golden g = Golden.vendored("llamagen-small"); LlamaGenPipeline p = pipeline()) {
-            int[] want = java.util.Arrays.copyOfRange(g.ints("greedy.tokens"), 0, 256);
+        try (Golden g = Golden.vendored("llamagen-small");
+                LlamaGenPipeline p = pipeline()) {
+            int[] want = Arrays.copyOfRange(g.ints("greedy.tokens"), 0, 256);
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN, Sampler.SJD}) {
-                TokenDetails r = p.generate(new int[] {2}, 0, LlamaGenSettings.builder().cfg(2.0).topK(1).sampler(s).lanternDelta(0.0).build()).details();
+                TokenDetails r = p.generate(
+                                new int[] {2},
+                                0,
+                                LlamaGenSettings.builder()
+                                        .cfg(2.0)
+                                        .topK(1)
+                                        .sampler(s)
+                                        .lanternDelta(0.0)
+                                        .build())
+                        .details();
                 assertArrayEquals(want, r.tokens().getFirst(), s + " greedy");
                 SamplerStats st = r.stats().getFirst();
-                System.out.printf("greedy %s: %d target forwards, %d draft forwards, %.2f tokens per target forward%n",
+                System.out.printf(
+                        "greedy %s: %d target forwards, %d draft forwards, %.2f tokens per target forward%n",
                         s.id(), st.targetForwards(), st.draftForwards(), st.tokensPerTargetForward());
                 assertTrue(st.targetForwards() <= 256);
             }
@@ -138,24 +168,41 @@ class LlamaGenPipelineTest {
         // and LANTERN must need far fewer target forwards than plain decoding's 256 (with acceptance a and gamma 3,
         // (1 - a^4) / (1 - a) tokens per target forward are expected)
         Path close = PerturbedCopy.write(GPT, tmp.resolve("close-draft.safetensors"), 0.03, 11);
-        try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(GPT).vq(VQ).heads(4).draft(close).load()) {
+        try (LlamaGenPipeline p = LlamaGenPipeline.builder()
+                .model(GPT)
+                .vq(VQ)
+                .heads(4)
+                .draft(close)
+                .load()) {
             for (Sampler s : Sampler.values()) {
-                TokenDetails r = p.generate(new int[] {5}, 1, LlamaGenSettings.builder().cfg(2.0).sampler(s).gamma(3).build()).details();
+                TokenDetails r = p.generate(
+                                new int[] {5},
+                                1,
+                                LlamaGenSettings.builder()
+                                        .cfg(2.0)
+                                        .sampler(s)
+                                        .gamma(3)
+                                        .build())
+                        .details();
                 SamplerStats st = r.stats().getFirst();
                 assertEquals(256, r.tokens().getFirst().length);
-                System.out.printf("sampling %s, close draft: %d target forwards, acceptance %.2f%n", s.id(), st.targetForwards(), st.acceptanceRate());
+                System.out.printf(
+                        "sampling %s, close draft: %d target forwards, acceptance %.2f%n",
+                        s.id(), st.targetForwards(), st.acceptanceRate());
                 switch (s) {
                     case AR -> assertEquals(256, st.targetForwards());
                     case SPECULATIVE, LANTERN -> {
                         assertTrue(st.acceptanceRate() > 0.5, s + " acceptance " + st.acceptanceRate());
                         double a = st.acceptanceRate(), perForward = (1 - Math.pow(a, 4)) / (1 - a);
-                        assertTrue(st.targetForwards() < 256 / perForward * 1.3 + 2, s + " used " + st.targetForwards()
-                                + " target forwards at acceptance " + a);
+                        assertTrue(
+                                st.targetForwards() < 256 / perForward * 1.3 + 2,
+                                s + " used " + st.targetForwards() + " target forwards at acceptance " + a);
                         assertTrue(st.targetForwards() < 160, s + " used " + st.targetForwards() + " target forwards");
                     }
                     // SJD needs no draft; on this small random model its carried guesses rarely pass (252 of 256
                     // forwards): its real reduction is asserted on a toy model in SamplerDistributionTest
-                    case SJD -> assertTrue(st.targetForwards() <= 256, "SJD used " + st.targetForwards() + " target forwards");
+                    case SJD ->
+                        assertTrue(st.targetForwards() <= 256, "SJD used " + st.targetForwards() + " target forwards");
                     default -> fail("no expectation for sampler " + s);
                 }
             }
@@ -163,7 +210,17 @@ class LlamaGenPipelineTest {
         // with the far draft (a smaller unrelated model) the samplers still finish, in at most one forward per token
         try (LlamaGenPipeline p = pipeline()) {
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN}) {
-                SamplerStats st = p.generate(new int[] {5}, 1, LlamaGenSettings.builder().cfg(2.0).sampler(s).gamma(3).build()).details().stats().getFirst();
+                SamplerStats st = p.generate(
+                                new int[] {5},
+                                1,
+                                LlamaGenSettings.builder()
+                                        .cfg(2.0)
+                                        .sampler(s)
+                                        .gamma(3)
+                                        .build())
+                        .details()
+                        .stats()
+                        .getFirst();
                 assertTrue(st.targetForwards() <= 256, s + " used " + st.targetForwards() + " target forwards");
             }
         }

@@ -1,5 +1,8 @@
 package dev.tessera.samplers.nar;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
@@ -8,14 +11,11 @@ import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.TokenSettings;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** NAR through the pipeline: golden greedy tokens and images, and the official code's sampled tokens. */
 class NarPipelineTest {
@@ -24,19 +24,27 @@ class NarPipelineTest {
 
     @Test
     void greedyTokensAndDecodedImagesMatch() {
-        try (Golden g = Golden.vendored("nar-small"); NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load()) {
-            Generation<TokenDetails> gen = p.generate(new int[] {4, 8}, 0, TokenSettings.builder().cfg(2.0).topK(1).build());
+        try (Golden g = Golden.vendored("nar-small");
+                NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load()) {
+            Generation<TokenDetails> gen = p.generate(
+                    new int[] {4, 8},
+                    0,
+                    TokenSettings.builder().cfg(2.0).topK(1).build());
             TokenDetails r = gen.details();
             int[] want = g.ints("greedy.tokens");
             float[] decoded = g.floats("vq.decoded"), image = new float[decoded.length];
             for (int b = 0; b < 2; b++) {
-                assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "image " + b);
+                assertArrayEquals(
+                        Arrays.copyOfRange(want, b * 256, (b + 1) * 256),
+                        r.tokens().get(b),
+                        "image " + b);
                 System.arraycopy(gen.images().get(b).pixels(), 0, image, b * 3 * 65536, 3 * 65536);
             }
             for (int i = 0; i < decoded.length; i++) decoded[i] = (decoded[i] + 1f) * 0.5f;
             double err = Golden.assertClose(decoded, image, Golden.TOL / 2, "NAR decoded images");
-            System.out.printf("NAR pipeline: greedy tokens identical, image error %.3g, %d forward passes%n", err,
-                    r.stats().getFirst().targetForwards());
+            System.out.printf(
+                    "NAR pipeline: greedy tokens identical, image error %.3g, %d forward passes%n",
+                    err, r.stats().getFirst().targetForwards());
             assertEquals(31, r.stats().getFirst().targetForwards());
         }
     }
@@ -45,18 +53,26 @@ class NarPipelineTest {
     @SuppressWarnings("unchecked")
     void sampledTokensMatchTheOfficialCodeOnCpu() {
         try (NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load();
-             Checkpoint golden = Checkpoints.open(Golden.testdata().resolve("nar-sampled/golden.safetensors"))) {
-            List<Object> cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
+                Checkpoint golden = Checkpoints.open(Golden.testdata().resolve("nar-sampled/golden.safetensors"))) {
+            List<Object> cases = (List<Object>)
+                    Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
             for (int c = 0; c < cases.size(); c++) {
                 Map<String, Object> s = (Map<String, Object>) cases.get(c);
                 TokenSettings req = TokenSettings.builder()
-                        .cfg(((Number) s.get("cfg")).doubleValue()).cfgInterval(((Number) s.get("cfg_interval")).intValue())
-                        .temperature(((Number) s.get("temperature")).doubleValue()).topK(((Number) s.get("top_k")).intValue())
-                        .topP(((Number) s.get("top_p")).doubleValue()).build();
-                TokenDetails r = p.generate(new int[] {4, 8}, ((Number) s.get("seed")).longValue(), req).details();
+                        .cfg(((Number) s.get("cfg")).doubleValue())
+                        .cfgInterval(((Number) s.get("cfg_interval")).intValue())
+                        .temperature(((Number) s.get("temperature")).doubleValue())
+                        .topK(((Number) s.get("top_k")).intValue())
+                        .topP(((Number) s.get("top_p")).doubleValue())
+                        .build();
+                TokenDetails r = p.generate(new int[] {4, 8}, ((Number) s.get("seed")).longValue(), req)
+                        .details();
                 int[] want = golden.tensor("case" + c + ".tokens").toIntArray();
                 for (int b = 0; b < 2; b++) {
-                    assertArrayEquals(java.util.Arrays.copyOfRange(want, b * 256, (b + 1) * 256), r.tokens().get(b), "case " + c + " " + s + ", image " + b);
+                    assertArrayEquals(
+                            Arrays.copyOfRange(want, b * 256, (b + 1) * 256),
+                            r.tokens().get(b),
+                            "case " + c + " " + s + ", image " + b);
                 }
             }
         }

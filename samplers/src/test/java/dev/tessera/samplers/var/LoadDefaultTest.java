@@ -1,17 +1,17 @@
 package dev.tessera.samplers.var;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
+import java.nio.file.Path;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** {@link VarPipeline#loadDefault()}: the bundled Fashion-MNIST VAR without any path. */
 class LoadDefaultTest {
@@ -30,10 +30,15 @@ class LoadDefaultTest {
             }
             // the same request through an explicitly loaded pipeline with the same settings: the same pixels
             Path dir = BundledModels.directory();
-            try (VarPipeline explicit = VarPipeline.load(dir.resolve(BundledModels.VAR_MODEL), dir.resolve(BundledModels.VAR_VAE))) {
+            try (VarPipeline explicit =
+                    VarPipeline.load(dir.resolve(BundledModels.VAR_MODEL), dir.resolve(BundledModels.VAR_VAE))) {
                 Generation<VarDetails> h = explicit.generate(new int[] {7, 1}, 0, BundledModels.VAR_SAMPLING);
                 for (int i = 0; i < 2; i++) {
-                    assertTrue(java.util.Arrays.equals(h.images().get(i).pixels(), g.images().get(i).pixels()), "image " + i);
+                    assertTrue(
+                            Arrays.equals(
+                                    h.images().get(i).pixels(),
+                                    g.images().get(i).pixels()),
+                            "image " + i);
                 }
             }
         }
@@ -45,7 +50,10 @@ class LoadDefaultTest {
         System.setProperty("tessera.home", empty.toString());
         try {
             TesseraException e = assertThrows(TesseraException.class, VarPipeline::loadDefault);
-            assertTrue(e.getMessage().contains("examples/models/fmnist") && e.getMessage().contains(empty.toString()), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("examples/models/fmnist")
+                            && e.getMessage().contains(empty.toString()),
+                    e.getMessage());
         } finally {
             if (before == null) System.clearProperty("tessera.home");
             else System.setProperty("tessera.home", before);

@@ -1,19 +1,18 @@
 package dev.tessera.samplers.var;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import dev.tessera.engine.models.var.VarTransformer;
 import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Generation;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.Timeout;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 /**
  * Calls on one pipeline from several threads at once: while one call holds the engine's workers, the other runs its
@@ -28,7 +27,9 @@ class ThreadIndependenceTest {
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
     void concurrentCallsGiveTheBitsOfASerialCall() throws Exception {
-        try (VarPipeline var = VarPipeline.load(Golden.testdata().resolve("var-small/var.pth"), Golden.testdata().resolve("var-small/vae.pth"))) {
+        try (VarPipeline var = VarPipeline.load(
+                Golden.testdata().resolve("var-small/var.pth"),
+                Golden.testdata().resolve("var-small/vae.pth"))) {
             VarSettings req = new VarSettings(2, 30, 0.9, false);
             int[] classes = {1, 4};
             Generation<VarDetails> serial = Parallel.serially(() -> var.generate(classes, 99, req));
@@ -57,12 +58,21 @@ class ThreadIndependenceTest {
             String[] names = {"all threads", "concurrent call 1", "concurrent call 2"};
             for (int r = 0; r < 3; r++) {
                 Generation<VarDetails> other = results[r];
-                for (int si = 0; si < 10; si++) assertArrayEquals(serial.details().tokens().get(si), other.details().tokens().get(si), names[r] + ": scale " + si);
+                for (int si = 0; si < 10; si++)
+                    assertArrayEquals(
+                            serial.details().tokens().get(si),
+                            other.details().tokens().get(si),
+                            names[r] + ": scale " + si);
                 assertArrayEquals(serial.details().fhat(), other.details().fhat(), names[r] + ": f_hat");
-                for (int b = 0; b < 2; b++) assertArrayEquals(serial.images().get(b).pixels(), other.images().get(b).pixels(), names[r] + ": image " + b);
+                for (int b = 0; b < 2; b++)
+                    assertArrayEquals(
+                            serial.images().get(b).pixels(),
+                            other.images().get(b).pixels(),
+                            names[r] + ": image " + b);
                 assertEquals(serialLogits.size(), logits.get(r).size());
                 for (int si = 0; si < serialLogits.size(); si++) {
-                    assertArrayEquals(serialLogits.get(si), logits.get(r).get(si), names[r] + ": logits of scale " + si);
+                    assertArrayEquals(
+                            serialLogits.get(si), logits.get(r).get(si), names[r] + ": logits of scale " + si);
                 }
             }
         }
@@ -83,7 +93,11 @@ class ThreadIndependenceTest {
         List<float[]> out = new ArrayList<>();
         for (int si = 0; si < r.details().patchNums().length; si++) {
             out.add(m.forward(s, si, x).clone());
-            float[] next = vae.addScale(fhat, n, si, vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
+            float[] next = vae.addScale(
+                    fhat,
+                    n,
+                    si,
+                    vae.embed(r.details().tokens().get(si), n, r.details().patchNums()[si]));
             if (next != null) x = m.nextInput(si + 1, next, n, 2);
         }
         return out;

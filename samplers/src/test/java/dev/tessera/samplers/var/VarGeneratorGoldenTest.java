@@ -1,5 +1,8 @@
 package dev.tessera.samplers.var;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.var.VarTransformer;
@@ -10,21 +13,19 @@ import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
-
 /** {@code autoregressive_infer_cfg(B=2, label_B=[3, 7], cfg=1.5, top_k=1)} against golden {@code var-small}. */
 class VarGeneratorGoldenTest {
 
     @Test
     void greedyGenerationReproducesTokensFhatAndImage() {
         try (Golden g = Golden.vendored("var-small");
-             Checkpoint var = Checkpoints.open(g.file("var.pth"));
-             Checkpoint vq = Checkpoints.open(g.file("vae.pth"))) {
+                Checkpoint var = Checkpoints.open(g.file("var.pth"));
+                Checkpoint vq = Checkpoints.open(g.file("vae.pth"))) {
             VarTransformer model = VarTransformer.load(var, 0, null, Ops.cpu());
             MultiScaleVqVae vae = MultiScaleVqVae.load(vq, model.config().patchNums(), 0.5f, Ops.cpu());
             VarGenerator gen = new VarGenerator(model, vae);
-            Generation<VarDetails> gen2 = gen.generate(new int[] {3, 7}, 0, new VarSettings(1.5, 1, 0, false), Progress.NONE);
+            Generation<VarDetails> gen2 =
+                    gen.generate(new int[] {3, 7}, 0, new VarSettings(1.5, 1, 0, false), Progress.NONE);
             VarDetails r = gen2.details();
 
             int B = 2;
@@ -39,20 +40,24 @@ class VarGeneratorGoldenTest {
                         int i = b * n + t;
                         if (want[i] == r.tokens().get(si)[i]) continue;
                         if (margin[i] < 1e-3) {
-                            stopped[b] = true;   // excused: a near tie; the rest of this image is not compared
+                            stopped[b] = true; // excused: a near tie; the rest of this image is not compared
                         } else {
-                            fail("scale " + si + ", image " + b + ", token " + t + ": got " + r.tokens().get(si)[i]
-                                    + ", golden " + want[i] + " (margin " + margin[i] + ")");
+                            fail("scale " + si + ", image " + b + ", token " + t + ": got "
+                                    + r.tokens().get(si)[i] + ", golden " + want[i] + " (margin " + margin[i] + ")");
                         }
                     }
                 }
             }
-            assertEquals(false, stopped[0] || stopped[1], "no near-tie was expected (smallest golden margin is 4.6e-3)");
+            assertEquals(
+                    false, stopped[0] || stopped[1], "no near-tie was expected (smallest golden margin is 4.6e-3)");
             double fhatErr = Golden.assertClose(g.floats("greedy.fhat.9"), r.fhat(), Golden.TOL, "final f_hat");
             float[] image = new float[2 * 3 * 256 * 256];
-            for (int b = 0; b < B; b++) System.arraycopy(gen2.images().get(b).pixels(), 0, image, b * 3 * 256 * 256, 3 * 256 * 256);
+            for (int b = 0; b < B; b++)
+                System.arraycopy(gen2.images().get(b).pixels(), 0, image, b * 3 * 256 * 256, 3 * 256 * 256);
             double imgErr = Golden.assertClose(g.floats("greedy.image"), image, Golden.TOL, "greedy image");
-            System.out.printf("VAR greedy end to end: all tokens identical, f_hat error %.3g, image error %.3g%n", fhatErr, imgErr);
+            System.out.printf(
+                    "VAR greedy end to end: all tokens identical, f_hat error %.3g, image error %.3g%n",
+                    fhatErr, imgErr);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.tessera.samplers.var;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
@@ -9,15 +11,12 @@ import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.var.MultiScaleVqVae;
+import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 
 /**
  * Sampled (not greedy) generation, token for token: {@code testdata/var-sampled} holds the tokens the official
@@ -35,7 +34,8 @@ class VarSampledGoldenTest {
     @SuppressWarnings("unchecked")
     static void load() {
         golden = Checkpoints.open(Golden.testdata().resolve("var-sampled/golden.safetensors"));
-        cases = (List<Object>) Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
+        cases = (List<Object>)
+                Json.parse(((SafetensorsCheckpoint) golden).metadata().get("cases"));
         var = Checkpoints.open(Golden.testdata().resolve("var-small/var.pth"));
         vq = Checkpoints.open(Golden.testdata().resolve("var-small/vae.pth"));
         VarTransformer model = VarTransformer.load(var, 0, null, Ops.cpu());
@@ -54,11 +54,17 @@ class VarSampledGoldenTest {
     @SuppressWarnings("unchecked")
     void sampledTokensMatchTheOfficialCodeOnCpu(int c) {
         Map<String, Object> s = (Map<String, Object>) cases.get(c);
-        VarSettings req = new VarSettings(((Number) s.get("cfg")).doubleValue(), ((Number) s.get("top_k")).intValue(),
-                ((Number) s.get("top_p")).doubleValue(), (Boolean) s.get("smooth"));
-        VarDetails r = gen.generate(new int[] {3, 7}, ((Number) s.get("seed")).longValue(), req, Progress.NONE).details();
+        VarSettings req = new VarSettings(
+                ((Number) s.get("cfg")).doubleValue(),
+                ((Number) s.get("top_k")).intValue(),
+                ((Number) s.get("top_p")).doubleValue(),
+                (Boolean) s.get("smooth"));
+        VarDetails r = gen.generate(new int[] {3, 7}, ((Number) s.get("seed")).longValue(), req, Progress.NONE)
+                .details();
         for (int si = 0; si < 10; si++) {
-            assertArrayEquals(golden.tensor("case" + c + ".tokens." + si).toIntArray(), r.tokens().get(si),
+            assertArrayEquals(
+                    golden.tensor("case" + c + ".tokens." + si).toIntArray(),
+                    r.tokens().get(si),
                     "case " + c + " " + s + ", scale " + si);
         }
     }

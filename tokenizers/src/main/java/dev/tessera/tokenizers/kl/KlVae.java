@@ -10,7 +10,6 @@ import dev.tessera.tokenizers.ldm.Decoder;
 import dev.tessera.tokenizers.ldm.Encoder;
 import dev.tessera.tokenizers.ldm.FeatureMap;
 import dev.tessera.tokenizers.ldm.Layout;
-
 import java.util.Arrays;
 
 /**
@@ -38,20 +37,25 @@ public final class KlVae {
 
     /** Loads the state dict ({@code {'model': ...}} as released is found by the checkpoint reader). */
     public static KlVae load(Checkpoint ckpt, Ops ops) {
-        if (!ckpt.contains("post_quant_conv.weight") || !ckpt.contains("decoder.conv_in.weight")
+        if (!ckpt.contains("post_quant_conv.weight")
+                || !ckpt.contains("decoder.conv_in.weight")
                 || ckpt.contains("quantize.embedding.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a KL autoencoder checkpoint (expected post_quant_conv and decoder.* "
-                    + "tensors as in MAR's kl16.ckpt)");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "not a KL autoencoder checkpoint (expected post_quant_conv and decoder.* "
+                            + "tensors as in MAR's kl16.ckpt)");
         }
         Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
         Decoder dec = Decoder.load(ckpt, "decoder", Layout.TAMING);
-        dec.keepBuffersBetweenCalls(true);   // images are decoded one batch after another (see the method)
+        dec.keepBuffersBetweenCalls(true); // images are decoded one batch after another (see the method)
         if (dec.latentChannels() != post.cout()) {
-            throw new CheckpointException(ckpt.path(), "post_quant_conv gives " + post.cout() + " channels, the decoder takes "
-                    + dec.latentChannels());
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "post_quant_conv gives " + post.cout() + " channels, the decoder takes " + dec.latentChannels());
         }
         Encoder enc = Encoder.present(ckpt, "encoder") && ckpt.contains("quant_conv.weight")
-                ? Encoder.load(ckpt, "encoder", Layout.TAMING) : null;
+                ? Encoder.load(ckpt, "encoder", Layout.TAMING)
+                : null;
         Conv2d quant = enc == null ? null : Conv2d.load(ckpt, "quant_conv");
         return new KlVae(post, quant, dec, enc, ops);
     }
@@ -72,7 +76,8 @@ public final class KlVae {
      */
     public float[] decode(float[] latents, int B, int h, int w) {
         int D = latentChannels(), n = D * h * w;
-        if (latents.length != B * n) throw new IllegalArgumentException(latents.length + " values for " + B + " latents of " + n);
+        if (latents.length != B * n)
+            throw new IllegalArgumentException(latents.length + " values for " + B + " latents of " + n);
         return decoder.forwardAll(ops, B, (b, buf) -> {
             FeatureMap z = buf.map(D, h, w);
             ops.conv2d(latents, b * n, h, w, postQuantConv, z.data(), 0);
@@ -89,7 +94,8 @@ public final class KlVae {
      * {@code [B, D, H/16, W/16]} (unscaled: multiply by {@link #MAR_SCALE} for FlowAR).
      */
     public float[] encode(float[] images, int B, int H, int W) {
-        if (!hasEncoder()) throw new TesseraException("this KL autoencoder checkpoint has no encoder (encoder.*, quant_conv)");
+        if (!hasEncoder())
+            throw new TesseraException("this KL autoencoder checkpoint has no encoder (encoder.*, quant_conv)");
         int plane = 3 * H * W, D = latentChannels();
         Buffers buf = new Buffers();
         float[] out = null;
@@ -101,7 +107,7 @@ public final class KlVae {
             ops.conv2d(f.data(), 0, f.height(), f.width(), quantConv, moments, 0);
             buf.give(f);
             if (out == null) out = new float[B * D * n];
-            System.arraycopy(moments, 0, out, b * D * n, D * n);   // the first D channels are the mean
+            System.arraycopy(moments, 0, out, b * D * n, D * n); // the first D channels are the mean
         }
         return out;
     }

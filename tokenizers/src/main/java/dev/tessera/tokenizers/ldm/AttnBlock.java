@@ -5,7 +5,6 @@ import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Ops;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -23,7 +22,9 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         if (ckpt.contains(prefix + ".qkv.weight")) {
             qkv = Conv2d.load(ckpt, prefix + ".qkv");
         } else {
-            Conv2d q = Conv2d.load(ckpt, prefix + ".q"), k = Conv2d.load(ckpt, prefix + ".k"), v = Conv2d.load(ckpt, prefix + ".v");
+            Conv2d q = Conv2d.load(ckpt, prefix + ".q"),
+                    k = Conv2d.load(ckpt, prefix + ".k"),
+                    v = Conv2d.load(ckpt, prefix + ".v");
             int C = q.cout();
             float[] w = new float[3 * C * C], b = new float[3 * C];
             Conv2d[] parts = {q, k, v};

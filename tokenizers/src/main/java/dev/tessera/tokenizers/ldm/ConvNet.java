@@ -10,10 +10,10 @@ import dev.tessera.engine.ops.Parallel;
 final class ConvNet {
     /** GroupNorm in these autoencoders: 32 groups, eps 1e-6, affine. */
     static final int GROUPS = 32;
+
     static final float EPS = 1e-6f;
 
-    private ConvNet() {
-    }
+    private ConvNet() {}
 
     static GroupNorm norm(Checkpoint ckpt, String prefix) {
         return GroupNorm.load(ckpt, prefix, GROUPS, EPS);

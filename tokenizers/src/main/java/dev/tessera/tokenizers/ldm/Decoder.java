@@ -5,8 +5,8 @@ import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -18,15 +18,21 @@ public final class Decoder {
     private final Conv2d convIn;
     private final ResnetBlock mid1, mid2;
     private final AttnBlock midAttn;
-    private final List<Level> up;   // in the order they run
+    private final List<Level> up; // in the order they run
     private final GroupNorm normOut;
     private final Conv2d convOut;
     private volatile boolean keepBuffers;
     /** The arrays kept from the last call, taken by the next (a concurrent call makes its own). */
     private final AtomicReference<Buffers> spare = new AtomicReference<>();
 
-    private Decoder(Conv2d convIn, ResnetBlock mid1, AttnBlock midAttn, ResnetBlock mid2, List<Level> up,
-                    GroupNorm normOut, Conv2d convOut) {
+    private Decoder(
+            Conv2d convIn,
+            ResnetBlock mid1,
+            AttnBlock midAttn,
+            ResnetBlock mid2,
+            List<Level> up,
+            GroupNorm normOut,
+            Conv2d convOut) {
         this.convIn = convIn;
         this.mid1 = mid1;
         this.midAttn = midAttn;
@@ -36,22 +42,30 @@ public final class Decoder {
         this.convOut = convOut;
     }
 
-    /** Loads {@code prefix.conv_in}, the middle blocks, the levels, {@code prefix.norm_out}, {@code prefix.conv_out}. */
+    /**
+     * Loads {@code prefix.conv_in}, the middle blocks, the levels, {@code prefix.norm_out}, {@code prefix.conv_out}.
+     */
     public static Decoder load(Checkpoint ckpt, String prefix, Layout layout) {
         if (!ckpt.contains(prefix + ".conv_in.weight")) {
-            throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (no decoder in this file?)");
+            throw new CheckpointException(
+                    ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (no decoder in this file?)");
         }
         List<Level> levels = new ArrayList<>();
         String lp = prefix + "." + layout.upLevels() + ".";
         for (int l = 0; ckpt.contains(lp + l + "." + layout.block() + ".0.conv1.weight"); l++) {
             levels.add(Level.load(ckpt, lp + l, layout.block(), true));
         }
-        if (layout.decoderReversed()) java.util.Collections.reverse(levels);
+        if (layout.decoderReversed()) Collections.reverse(levels);
         String mid = prefix + "." + layout.midAttn();
         AttnBlock attn = ckpt.contains(mid + ".norm.weight") ? AttnBlock.load(ckpt, mid) : null;
-        return new Decoder(Conv2d.load(ckpt, prefix + ".conv_in"), ResnetBlock.load(ckpt, prefix + "." + layout.mid1()), attn,
-                ResnetBlock.load(ckpt, prefix + "." + layout.mid2()), List.copyOf(levels),
-                ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
+        return new Decoder(
+                Conv2d.load(ckpt, prefix + ".conv_in"),
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid1()),
+                attn,
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid2()),
+                List.copyOf(levels),
+                ConvNet.norm(ckpt, prefix + ".norm_out"),
+                Conv2d.load(ckpt, prefix + ".conv_out"));
     }
 
     public int latentChannels() {
@@ -74,7 +88,8 @@ public final class Decoder {
     /**
      * Keeps the activation arrays of one {@link #forwardAll} call for the next (every level's maps, the coarser ones
      * too: 185 MB for LlamaGen's VQ-16 at 256 px), so that repeated decoding neither allocates nor zeroes them
-     * and gives the collector less to do (NAR-B decode 0.75-0.83 -> 0.70-0.73 s). Off by default: the memory stays taken
+     * and gives the collector less to do (NAR-B decode 0.75-0.83 -> 0.70-0.73 s). Off by default: the memory stays
+     * taken
      * between calls (VAR's tokenizer leaves it off: VAR-d16's peak memory is held to 1.3x its weights).
      */
     public void keepBuffersBetweenCalls(boolean keep) {
@@ -102,7 +117,7 @@ public final class Decoder {
         if (keepBuffers) {
             buf.dropUntaken();
             spare.set(buf);
-            if (!keepBuffers) spare.compareAndSet(buf, null);   // turned off meanwhile
+            if (!keepBuffers) spare.compareAndSet(buf, null); // turned off meanwhile
         }
         return out;
     }

@@ -5,7 +5,6 @@ import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -21,8 +20,14 @@ public final class Encoder {
     private final GroupNorm normOut;
     private final Conv2d convOut;
 
-    private Encoder(Conv2d convIn, List<Level> down, ResnetBlock mid1, AttnBlock midAttn, ResnetBlock mid2,
-                    GroupNorm normOut, Conv2d convOut) {
+    private Encoder(
+            Conv2d convIn,
+            List<Level> down,
+            ResnetBlock mid1,
+            AttnBlock midAttn,
+            ResnetBlock mid2,
+            GroupNorm normOut,
+            Conv2d convOut) {
         this.convIn = convIn;
         this.down = down;
         this.mid1 = mid1;
@@ -38,7 +43,8 @@ public final class Encoder {
 
     public static Encoder load(Checkpoint ckpt, String prefix, Layout layout) {
         if (!present(ckpt, prefix)) {
-            throw new CheckpointException(ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (this file has no encoder)");
+            throw new CheckpointException(
+                    ckpt.path(), "missing tensor '" + prefix + ".conv_in.weight' (this file has no encoder)");
         }
         List<Level> levels = new ArrayList<>();
         String lp = prefix + "." + layout.downLevels() + ".";
@@ -47,9 +53,14 @@ public final class Encoder {
         }
         String mid = prefix + "." + layout.midAttn();
         AttnBlock attn = ckpt.contains(mid + ".norm.weight") ? AttnBlock.load(ckpt, mid) : null;
-        return new Encoder(Conv2d.load(ckpt, prefix + ".conv_in"), List.copyOf(levels),
-                ResnetBlock.load(ckpt, prefix + "." + layout.mid1()), attn, ResnetBlock.load(ckpt, prefix + "." + layout.mid2()),
-                ConvNet.norm(ckpt, prefix + ".norm_out"), Conv2d.load(ckpt, prefix + ".conv_out"));
+        return new Encoder(
+                Conv2d.load(ckpt, prefix + ".conv_in"),
+                List.copyOf(levels),
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid1()),
+                attn,
+                ResnetBlock.load(ckpt, prefix + "." + layout.mid2()),
+                ConvNet.norm(ckpt, prefix + ".norm_out"),
+                Conv2d.load(ckpt, prefix + ".conv_out"));
     }
 
     /** Spatial downsampling factor (2 per level with a downsampler). */

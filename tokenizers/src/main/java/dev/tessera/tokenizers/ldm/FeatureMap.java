@@ -4,7 +4,8 @@ package dev.tessera.tokenizers.ldm;
 public record FeatureMap(float[] data, int channels, int height, int width) {
     public FeatureMap {
         if (data.length < channels * height * width) {
-            throw new IllegalArgumentException(data.length + " values for [" + channels + ", " + height + ", " + width + "]");
+            throw new IllegalArgumentException(
+                    data.length + " values for [" + channels + ", " + height + ", " + width + "]");
         }
     }
 

@@ -13,12 +13,20 @@ package dev.tessera.tokenizers.ldm;
  * @param decoderReversed  decoder levels are numbered by resolution and run from the last to the first (taming,
  *                         VAR, MAR); otherwise they are numbered in the order they run (LlamaGen)
  */
-public record Layout(String upLevels, String downLevels, String block, String mid1, String midAttn, String mid2,
-                     boolean decoderReversed) {
+public record Layout(
+        String upLevels,
+        String downLevels,
+        String block,
+        String mid1,
+        String midAttn,
+        String mid2,
+        boolean decoderReversed) {
 
     /** CompVis taming-transformers / latent-diffusion naming, used by VAR's VQ-VAE and MAR's KL-VAE. */
-    public static final Layout TAMING = new Layout("up", "down", "block", "mid.block_1", "mid.attn_1", "mid.block_2", true);
+    public static final Layout TAMING =
+            new Layout("up", "down", "block", "mid.block_1", "mid.attn_1", "mid.block_2", true);
 
     /** LlamaGen's VQ models: {@code conv_blocks.N.res.M}, {@code mid.0/1/2}. */
-    public static final Layout LLAMAGEN = new Layout("conv_blocks", "conv_blocks", "res", "mid.0", "mid.1", "mid.2", false);
+    public static final Layout LLAMAGEN =
+            new Layout("conv_blocks", "conv_blocks", "res", "mid.0", "mid.1", "mid.2", false);
 }

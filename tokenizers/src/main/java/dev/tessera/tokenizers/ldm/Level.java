@@ -3,7 +3,6 @@ package dev.tessera.tokenizers.ldm;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -46,7 +45,7 @@ record Level(List<ResnetBlock> blocks, List<AttnBlock> attns, Conv2d resample, b
                 h = replace(h, u, buf);
             }
             h = replace(h, ConvNet.conv(ops, resample, h, buf), buf);
-            if (up) buf.dropBelow(h.size());   // the coarser levels' arrays are not needed by the finer ones
+            if (up) buf.dropBelow(h.size()); // the coarser levels' arrays are not needed by the finer ones
         }
         return h;
     }

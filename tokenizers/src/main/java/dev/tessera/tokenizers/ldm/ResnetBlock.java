@@ -12,9 +12,14 @@ import dev.tessera.engine.ops.Ops;
 public record ResnetBlock(GroupNorm norm1, Conv2d conv1, GroupNorm norm2, Conv2d conv2, Conv2d ninShortcut) {
 
     public static ResnetBlock load(Checkpoint ckpt, String prefix) {
-        Conv2d nin = ckpt.contains(prefix + ".nin_shortcut.weight") ? Conv2d.load(ckpt, prefix + ".nin_shortcut") : null;
-        return new ResnetBlock(ConvNet.norm(ckpt, prefix + ".norm1"), Conv2d.load(ckpt, prefix + ".conv1"),
-                ConvNet.norm(ckpt, prefix + ".norm2"), Conv2d.load(ckpt, prefix + ".conv2"), nin);
+        Conv2d nin =
+                ckpt.contains(prefix + ".nin_shortcut.weight") ? Conv2d.load(ckpt, prefix + ".nin_shortcut") : null;
+        return new ResnetBlock(
+                ConvNet.norm(ckpt, prefix + ".norm1"),
+                Conv2d.load(ckpt, prefix + ".conv1"),
+                ConvNet.norm(ckpt, prefix + ".norm2"),
+                Conv2d.load(ckpt, prefix + ".conv2"),
+                nin);
     }
 
     public int outChannels() {

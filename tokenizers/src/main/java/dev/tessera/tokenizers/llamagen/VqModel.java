@@ -10,6 +10,7 @@ import dev.tessera.tokenizers.ldm.Decoder;
 import dev.tessera.tokenizers.ldm.Encoder;
 import dev.tessera.tokenizers.ldm.FeatureMap;
 import dev.tessera.tokenizers.ldm.Layout;
+import java.util.Arrays;
 
 /**
  * LlamaGen's VQ tokenizer ({@code tokenizer/tokenizer_image/vq_model.py}, e.g. {@code vq_ds16_c2i.pt}): a codebook
@@ -19,15 +20,23 @@ import dev.tessera.tokenizers.ldm.Layout;
  */
 public final class VqModel {
     private final int codebookSize, dim;
-    private final float[] codebook;   // l2-normalised rows [N, d] (or raw when l2Norm is off)
+    private final float[] codebook; // l2-normalised rows [N, d] (or raw when l2Norm is off)
     private final float[] rawCodebook;
     private final Conv2d postQuantConv, quantConv;
     private final Decoder decoder;
     private final Encoder encoder;
     private final Ops ops;
 
-    private VqModel(float[] raw, float[] codebook, int n, int d, Conv2d post, Conv2d quant, Decoder decoder,
-                    Encoder encoder, Ops ops) {
+    private VqModel(
+            float[] raw,
+            float[] codebook,
+            int n,
+            int d,
+            Conv2d post,
+            Conv2d quant,
+            Decoder decoder,
+            Encoder encoder,
+            Ops ops) {
         this.rawCodebook = raw;
         this.codebook = codebook;
         this.codebookSize = n;
@@ -42,7 +51,9 @@ public final class VqModel {
     /** Loads the tokenizer; {@code l2Norm} is the codebook normalisation of the release (true for VQ-16). */
     public static VqModel load(Checkpoint ckpt, boolean l2Norm, Ops ops) {
         if (!ckpt.contains("quantize.embedding.weight") || !ckpt.contains("decoder.conv_blocks.0.res.0.conv1.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a LlamaGen VQ tokenizer checkpoint (no quantize.embedding / decoder.conv_blocks tensors)");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "not a LlamaGen VQ tokenizer checkpoint (no quantize.embedding / decoder.conv_blocks tensors)");
         }
         var emb = ckpt.tensor("quantize.embedding.weight", -1, -1);
         int n = Math.toIntExact(emb.dim(0)), d = Math.toIntExact(emb.dim(1));
@@ -52,11 +63,13 @@ public final class VqModel {
             for (int i = 0; i < n; i++) normalize(cb, i * d, d);
         }
         Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
-        if (post.cin() != d) throw new CheckpointException(ckpt.path(), "post_quant_conv takes " + post.cin() + " channels, the codebook has " + d);
+        if (post.cin() != d)
+            throw new CheckpointException(
+                    ckpt.path(), "post_quant_conv takes " + post.cin() + " channels, the codebook has " + d);
         Conv2d quant = ckpt.contains("quant_conv.weight") ? Conv2d.load(ckpt, "quant_conv") : null;
         Encoder enc = Encoder.present(ckpt, "encoder") ? Encoder.load(ckpt, "encoder", Layout.LLAMAGEN) : null;
         Decoder decoder = Decoder.load(ckpt, "decoder", Layout.LLAMAGEN);
-        decoder.keepBuffersBetweenCalls(true);   // images are decoded one batch after another (see the method)
+        decoder.keepBuffersBetweenCalls(true); // images are decoded one batch after another (see the method)
         return new VqModel(raw, cb, n, d, post, quant, decoder, enc, ops);
     }
 
@@ -90,7 +103,8 @@ public final class VqModel {
     public int tokenGrid(int imageSize) {
         int f = downsampling();
         if (imageSize <= 0 || imageSize % f != 0) {
-            throw new TesseraException("--image-size must be a positive multiple of " + f + " (the tokenizer's downsampling), got " + imageSize);
+            throw new TesseraException("--image-size must be a positive multiple of " + f
+                    + " (the tokenizer's downsampling), got " + imageSize);
         }
         return imageSize / f;
     }
@@ -98,7 +112,8 @@ public final class VqModel {
     /** A model predicting {@code vocab} tokens must predict this tokenizer's codes. */
     public void requireVocabulary(int vocab) {
         if (vocab != codebookSize) {
-            throw new TesseraException("the model's vocabulary (" + vocab + ") does not match the tokenizer's codebook (" + codebookSize + ")");
+            throw new TesseraException("the model's vocabulary (" + vocab
+                    + ") does not match the tokenizer's codebook (" + codebookSize + ")");
         }
     }
 
@@ -108,12 +123,14 @@ public final class VqModel {
      */
     public float[] decode(int[] tokens, int B, int side) {
         int n = side * side;
-        if (tokens.length != B * n) throw new IllegalArgumentException(tokens.length + " tokens for " + B + " maps of " + n);
+        if (tokens.length != B * n)
+            throw new IllegalArgumentException(tokens.length + " tokens for " + B + " maps of " + n);
         return decoder.forwardAll(ops, B, (b, buf) -> {
             FeatureMap q = buf.map(dim, side, side);
             for (int t = 0; t < n; t++) {
                 int idx = tokens[b * n + t];
-                if (idx < 0 || idx >= codebookSize) throw new TesseraException("token " + idx + " is outside the codebook of " + codebookSize);
+                if (idx < 0 || idx >= codebookSize)
+                    throw new TesseraException("token " + idx + " is outside the codebook of " + codebookSize);
                 for (int c = 0; c < dim; c++) q.data()[c * n + t] = codebook[idx * dim + c];
             }
             FeatureMap z = buf.map(postQuantConv.cout(), side, side);
@@ -134,7 +151,7 @@ public final class VqModel {
         int[] codes = null;
         Buffers buf = new Buffers();
         for (int b = 0; b < B; b++) {
-            FeatureMap x = new FeatureMap(java.util.Arrays.copyOfRange(images, b * plane, (b + 1) * plane), 3, H, W);
+            FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * plane, (b + 1) * plane), 3, H, W);
             FeatureMap f = encoder.forward(ops, x, buf);
             int h = f.height(), w = f.width(), n = h * w;
             float[] z = new float[dim * n];

@@ -10,8 +10,8 @@ import dev.tessera.tokenizers.ldm.Decoder;
 import dev.tessera.tokenizers.ldm.Encoder;
 import dev.tessera.tokenizers.ldm.FeatureMap;
 import dev.tessera.tokenizers.ldm.Layout;
-
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -24,18 +24,29 @@ import java.util.List;
  */
 public final class MultiScaleVqVae {
     private final int vocab, cvae;
-    private final float[] codebook;   // [V, Cvae]
-    private final List<Conv2d> phis;  // empty = identity φ
+    private final float[] codebook; // [V, Cvae]
+    private final List<Conv2d> phis; // empty = identity φ
     private final double[] phiTicks;
     private final float phiRatio;
     private final int[] patchNums;
     private final Conv2d postQuantConv, quantConv;
     private final Decoder decoder;
-    private final Encoder encoder;    // null when the file holds only the decoder side
+    private final Encoder encoder; // null when the file holds only the decoder side
     private final Ops ops;
 
-    private MultiScaleVqVae(float[] codebook, int vocab, int cvae, List<Conv2d> phis, double[] phiTicks, float phiRatio,
-                            int[] patchNums, Conv2d postQuantConv, Conv2d quantConv, Decoder decoder, Encoder encoder, Ops ops) {
+    private MultiScaleVqVae(
+            float[] codebook,
+            int vocab,
+            int cvae,
+            List<Conv2d> phis,
+            double[] phiTicks,
+            float phiRatio,
+            int[] patchNums,
+            Conv2d postQuantConv,
+            Conv2d quantConv,
+            Decoder decoder,
+            Encoder encoder,
+            Ops ops) {
         this.codebook = codebook;
         this.vocab = vocab;
         this.cvae = cvae;
@@ -73,8 +84,9 @@ public final class MultiScaleVqVae {
         }
         for (Conv2d phi : phis) {
             if (phi.cin() != cvae || phi.cout() != cvae) {
-                throw new CheckpointException(ckpt.path(), "φ convolution has " + phi.cin() + "→" + phi.cout()
-                        + " channels, the codebook has " + cvae);
+                throw new CheckpointException(
+                        ckpt.path(),
+                        "φ convolution has " + phi.cin() + "→" + phi.cout() + " channels, the codebook has " + cvae);
             }
         }
         Decoder decoder = Decoder.load(ckpt, "decoder", Layout.TAMING);
@@ -82,10 +94,22 @@ public final class MultiScaleVqVae {
         Conv2d post = Conv2d.load(ckpt, "post_quant_conv");
         Conv2d quant = ckpt.contains("quant_conv.weight") ? Conv2d.load(ckpt, "quant_conv") : null;
         if (decoder.latentChannels() != cvae) {
-            throw new CheckpointException(ckpt.path(), "decoder takes " + decoder.latentChannels() + " channels, codebook has " + cvae);
+            throw new CheckpointException(
+                    ckpt.path(), "decoder takes " + decoder.latentChannels() + " channels, codebook has " + cvae);
         }
-        return new MultiScaleVqVae(emb.toFloatArray(), V, cvae, List.copyOf(phis), ticks(phis.size()), quantResi,
-                patchNums.clone(), post, quant, decoder, encoder, ops);
+        return new MultiScaleVqVae(
+                emb.toFloatArray(),
+                V,
+                cvae,
+                List.copyOf(phis),
+                ticks(phis.size()),
+                quantResi,
+                patchNums.clone(),
+                post,
+                quant,
+                decoder,
+                encoder,
+                ops);
     }
 
     /** {@code PhiPartiallyShared.ticks}: linspace(1/3K, 1−1/3K, K) for K = 4, linspace(1/2K, 1−1/2K, K) otherwise. */
@@ -143,7 +167,8 @@ public final class MultiScaleVqVae {
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < n; t++) {
                 int idx = tokens[b * n + t];
-                if (idx < 0 || idx >= vocab) throw new TesseraException("token " + idx + " is outside the vocabulary of " + vocab);
+                if (idx < 0 || idx >= vocab)
+                    throw new TesseraException("token " + idx + " is outside the vocabulary of " + vocab);
                 for (int c = 0; c < cvae; c++) h[(b * cvae + c) * n + t] = codebook[idx * cvae + c];
             }
         }
@@ -219,7 +244,9 @@ public final class MultiScaleVqVae {
         return tokens;
     }
 
-    /** {@code fhat_to_img}: {@code clamp(decoder(post_quant_conv(f_hat)), −1, 1)} for B images, {@code [B, 3, H, W]}. */
+    /**
+     * {@code fhat_to_img}: {@code clamp(decoder(post_quant_conv(f_hat)), −1, 1)} for B images, {@code [B, 3, H, W]}.
+     */
     public float[] decode(float[] fhat, int B) {
         int HW = side(), n = cvae * HW * HW;
         float[] out = decoder.forwardAll(ops, B, (b, buf) -> {
@@ -231,7 +258,6 @@ public final class MultiScaleVqVae {
         return out;
     }
 
-
     /**
      * {@code img_to_idxBl}: tokenises B images {@code [B, 3, H, W]} in [−1, 1] into one token list per scale
      * ({@code [B·pn²]} each, row-major per image), by residual quantisation from the coarsest scale up.
@@ -240,7 +266,8 @@ public final class MultiScaleVqVae {
         if (!hasEncoder()) throw new TesseraException("this VQ-VAE checkpoint has no encoder (encoder.*, quant_conv)");
         int HW = side(), P = HW * HW, SN = patchNums.length;
         if (H != imageSide() || W != imageSide()) {
-            throw new TesseraException("images must be " + imageSide() + "x" + imageSide() + " for this patch schedule, got " + W + "x" + H);
+            throw new TesseraException("images must be " + imageSide() + "x" + imageSide()
+                    + " for this patch schedule, got " + W + "x" + H);
         }
         List<int[]> tokens = new ArrayList<>();
         for (int si = 0; si < SN; si++) tokens.add(new int[B * patchNums[si] * patchNums[si]]);
@@ -251,7 +278,7 @@ public final class MultiScaleVqVae {
             ee[v] = s;
         }
         for (int b = 0; b < B; b++) {
-            FeatureMap x = new FeatureMap(java.util.Arrays.copyOfRange(images, b * 3 * H * W, (b + 1) * 3 * H * W), 3, H, W);
+            FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * 3 * H * W, (b + 1) * 3 * H * W), 3, H, W);
             Buffers buf = new Buffers();
             FeatureMap f = encoder.forward(ops, x, buf);
             float[] rest = new float[cvae * P];
@@ -308,7 +335,8 @@ public final class MultiScaleVqVae {
      */
     public float[] tokensToFhat(List<int[]> tokens, int B) {
         if (tokens.size() != patchNums.length) {
-            throw new TesseraException(tokens.size() + " token maps given, the schedule has " + patchNums.length + " scales");
+            throw new TesseraException(
+                    tokens.size() + " token maps given, the schedule has " + patchNums.length + " scales");
         }
         float[] fhat = newFhat(B);
         for (int si = 0; si < patchNums.length; si++) {

@@ -1,14 +1,13 @@
 package dev.tessera.tokenizers.ldm;
 
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.ops.Ops;
-import org.junit.jupiter.api.Test;
-
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** The VAE attention and residual blocks: CPU kernels vs reference kernels vs the plain definition. */
 class BlocksTest {
@@ -20,8 +19,18 @@ class BlocksTest {
     }
 
     static Conv2d conv(int cout, int cin, int k, long seed) {
-        return new Conv2d(MemorySegment.ofArray(random(cout * cin * k * k, seed, 1.0 / Math.sqrt(cin * k * k))),
-                random(cout, seed + 1, 0.1), cout, cin, k, k, 1, k / 2, k / 2, k / 2, k / 2);
+        return new Conv2d(
+                MemorySegment.ofArray(random(cout * cin * k * k, seed, 1.0 / Math.sqrt(cin * k * k))),
+                random(cout, seed + 1, 0.1),
+                cout,
+                cin,
+                k,
+                k,
+                1,
+                k / 2,
+                k / 2,
+                k / 2,
+                k / 2);
     }
 
     static GroupNorm norm(int c, long seed) {
@@ -77,10 +86,11 @@ class BlocksTest {
     @Test
     void residualBlockWithShortcutMatchesAcrossBackends() {
         int cin = 64, cout = 32, H = 9, W = 7;
-        ResnetBlock blk = new ResnetBlock(norm(cin, 11), conv(cout, cin, 3, 13), norm(cout, 15), conv(cout, cout, 3, 17),
-                conv(cout, cin, 1, 19));
+        ResnetBlock blk = new ResnetBlock(
+                norm(cin, 11), conv(cout, cin, 3, 13), norm(cout, 15), conv(cout, cout, 3, 17), conv(cout, cin, 1, 19));
         FeatureMap x = new FeatureMap(random(cin * H * W, 21, 1.5), cin, H, W);
-        float[] cpu = blk.forward(Ops.cpu(), x, new Buffers()).data(), ref = blk.forward(Ops.reference(), x, new Buffers()).data();
+        float[] cpu = blk.forward(Ops.cpu(), x, new Buffers()).data(),
+                ref = blk.forward(Ops.reference(), x, new Buffers()).data();
         assertTrue(maxDiff(ref, cpu) < 1e-4, "resnet block: " + maxDiff(ref, cpu));
     }
 }

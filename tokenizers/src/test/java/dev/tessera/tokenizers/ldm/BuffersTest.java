@@ -1,9 +1,9 @@
 package dev.tessera.tokenizers.ldm;
 
-import org.junit.jupiter.api.Test;
-
 import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
+
+import org.junit.jupiter.api.Test;
 
 class BuffersTest {
     @Test
@@ -12,10 +12,10 @@ class BuffersTest {
         float[] small = buf.take(10), large = buf.take(20);
         buf.give(small);
         buf.give(large);
-        buf.dropUntaken();                 // both sizes were taken in this round: both kept
+        buf.dropUntaken(); // both sizes were taken in this round: both kept
         assertSame(small, buf.take(10));
         buf.give(small);
-        buf.dropUntaken();                 // this round took only 10 floats: the 20-float array goes
+        buf.dropUntaken(); // this round took only 10 floats: the 20-float array goes
         assertSame(small, buf.take(10));
         assertNotSame(large, buf.take(20));
         buf.dropBelow(15);
@@ -30,7 +30,7 @@ class BuffersTest {
         float[] small = buf.take(10);
         buf.give(small);
         buf.keepAll(true);
-        buf.dropBelow(15);                 // kept for the next decode's coarser levels
+        buf.dropBelow(15); // kept for the next decode's coarser levels
         assertSame(small, buf.take(10));
         buf.give(small);
         buf.keepAll(false);

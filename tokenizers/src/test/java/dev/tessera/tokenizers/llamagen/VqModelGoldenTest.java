@@ -1,21 +1,23 @@
 package dev.tessera.tokenizers.llamagen;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** LlamaGen's VQ tokenizer against golden {@code llamagen-small}: decode_code and encode. */
 class VqModelGoldenTest {
 
     @Test
     void decodeCodeMatches() {
-        try (Golden g = Golden.vendored("llamagen-small"); Checkpoint ckpt = Checkpoints.open(g.file("vq.pth"))) {
+        try (Golden g = Golden.vendored("llamagen-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("vq.pth"))) {
             VqModel vq = VqModel.load(ckpt, true, Ops.cpu());
             assertEquals(1024, vq.codebookSize());
             assertEquals(8, vq.codeDim());
@@ -30,13 +32,16 @@ class VqModelGoldenTest {
             double err = Golden.assertClose(g.floats("vq.decoded"), img, Golden.TOL, "decode_code");
             System.out.printf("LlamaGen VQ decode_code: max abs error %.3g%n", err);
             assertArrayEquals(img, vq.decode(tokens, 2, 16), "a second decode of the same tokens");
-            assertArrayEquals(java.util.Arrays.copyOfRange(other, 0, other.length / 2), java.util.Arrays.copyOfRange(img, img.length / 2, img.length));
+            assertArrayEquals(
+                    Arrays.copyOfRange(other, 0, other.length / 2),
+                    Arrays.copyOfRange(img, img.length / 2, img.length));
         }
     }
 
     @Test
     void encoderCodesAgreeAtLeast99Percent() {
-        try (Golden g = Golden.vendored("llamagen-small"); Checkpoint ckpt = Checkpoints.open(g.file("vq.pth"))) {
+        try (Golden g = Golden.vendored("llamagen-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("vq.pth"))) {
             VqModel vq = VqModel.load(ckpt, true, Ops.cpu());
             int[] codes = vq.encode(g.floats("vq.input"), 1, 256, 256);
             int[] want = g.ints("vq.codes");

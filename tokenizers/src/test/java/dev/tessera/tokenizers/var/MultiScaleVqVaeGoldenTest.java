@@ -1,19 +1,18 @@
 package dev.tessera.tokenizers.var;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The multi-scale VQ-VAE against golden {@code var-small}: f_hat per scale, decode, encode. */
 class MultiScaleVqVaeGoldenTest {
@@ -53,7 +52,8 @@ class MultiScaleVqVaeGoldenTest {
         float[] fhat = vae.newFhat(B);
         for (int si = 0; si < PN.length; si++) {
             vae.addScale(fhat, B, si, vae.embed(golden.ints("greedy.tokens." + si), B, PN[si]));
-            double err = Golden.assertClose(golden.floats("greedy.fhat." + si), fhat, Golden.TOL, "f_hat after scale " + si);
+            double err =
+                    Golden.assertClose(golden.floats("greedy.fhat." + si), fhat, Golden.TOL, "f_hat after scale " + si);
             if (si == PN.length - 1) System.out.printf("f_hat after the last scale: max abs error %.3g%n", err);
         }
     }

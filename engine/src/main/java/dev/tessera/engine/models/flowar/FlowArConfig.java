@@ -3,7 +3,6 @@ package dev.tessera.engine.models.flowar;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
-
 import java.util.Arrays;
 
 /**
@@ -23,15 +22,28 @@ import java.util.Arrays;
  * @param flowMlpHidden hidden width of the flow head's gated MLP
  * @param cross         flow head blocks with cross-attention to the AR output ({@code Block_v2}, FlowAR-L/H)
  */
-public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int heads, int mlpHidden, int tokenDim,
-                           int[] scales, int classRows, int flowWidth, int flowDepth, int flowHeads,
-                           int flowMlpHidden, boolean cross) {
+public record FlowArConfig(
+        int width,
+        int encoderDepth,
+        int decoderDepth,
+        int heads,
+        int mlpHidden,
+        int tokenDim,
+        int[] scales,
+        int classRows,
+        int flowWidth,
+        int flowDepth,
+        int flowHeads,
+        int flowMlpHidden,
+        boolean cross) {
 
     /** RMSNorm epsilon of every FlowAR norm (not stored in checkpoints). */
     public static final float NORM_EPS = 1e-6f;
     /** The grid side RoPE positions are rescaled to ({@code pt_seq_len}). */
     public static final int ROPE_GRID = 16;
-    /** The side every sampled scale is bicubic-resized to before the area resize to the next scale (fixed in the code). */
+    /**
+     * The side every sampled scale is bicubic-resized to before the area resize to the next scale (fixed in the code).
+     */
     public static final int NEXT_SCALE_GRID = 16;
 
     public FlowArConfig {
@@ -98,8 +110,13 @@ public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int he
      *                      FlowAR-H; without that buffer, 16 heads at width 1536 and width/64 otherwise, as released)
      */
     public static FlowArConfig infer(Checkpoint ckpt, int headsOverride) {
-        for (String key : new String[] {"class_emb.weight", "z_proj.weight", "encoder_pos_embed_learned",
-                "encoder_blocks.0.attn.qkv.weight", "flownet.input_proj.weight"}) {
+        for (String key : new String[] {
+            "class_emb.weight",
+            "z_proj.weight",
+            "encoder_pos_embed_learned",
+            "encoder_blocks.0.attn.qkv.weight",
+            "flownet.input_proj.weight"
+        }) {
             if (!ckpt.contains(key)) {
                 throw new CheckpointException(ckpt.path(), "not a FlowAR checkpoint (no '" + key + "' tensor)");
             }
@@ -107,14 +124,18 @@ public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int he
         var classEmb = ckpt.tensor("class_emb.weight", -1, -1);
         int classRows = Math.toIntExact(classEmb.dim(0)), C = Math.toIntExact(classEmb.dim(1));
         int tokenDim = Math.toIntExact(ckpt.tensor("z_proj.weight", C, -1).dim(1));
-        int L = Math.toIntExact(ckpt.tensor("encoder_pos_embed_learned", 1, -1, C).dim(1));
+        int L = Math.toIntExact(
+                ckpt.tensor("encoder_pos_embed_learned", 1, -1, C).dim(1));
         int enc = count(ckpt, "encoder_blocks."), dec = count(ckpt, "decoder_blocks.");
         if (dec == 0) throw new CheckpointException(ckpt.path(), "missing tensor 'decoder_blocks.0.attn.qkv.weight'");
-        int hidden = Math.toIntExact(ckpt.tensor("encoder_blocks.0.mlp.fc1_g.weight", -1, C).dim(0));
+        int hidden = Math.toIntExact(
+                ckpt.tensor("encoder_blocks.0.mlp.fc1_g.weight", -1, C).dim(0));
 
         int heads;
         String freqs = "encoder_blocks.0.attn.rope.freqs";
-        int stored = ckpt.contains(freqs) ? C / (4 * Math.toIntExact(ckpt.tensor(freqs, -1).dim(0))) : 0;
+        int stored = ckpt.contains(freqs)
+                ? C / (4 * Math.toIntExact(ckpt.tensor(freqs, -1).dim(0)))
+                : 0;
         if (headsOverride > 0) {
             if (stored > 0 && stored != headsOverride) {
                 throw new TesseraException("--heads " + headsOverride + " does not match " + ckpt.path()
@@ -127,18 +148,34 @@ public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int he
             heads = C == 1536 ? 16 : Math.max(1, C / 64);
         }
         if (C % heads != 0 || (C / heads) % 4 != 0) {
-            throw new TesseraException("width " + C + " does not split into " + heads + " heads with a 2-D rotary embedding");
+            throw new TesseraException(
+                    "width " + C + " does not split into " + heads + " heads with a 2-D rotary embedding");
         }
 
-        int W = Math.toIntExact(ckpt.tensor("flownet.input_proj.weight", -1, tokenDim).dim(0));
+        int W = Math.toIntExact(
+                ckpt.tensor("flownet.input_proj.weight", -1, tokenDim).dim(0));
         int flowDepth = 0;
         while (ckpt.contains("flownet.res_blocks." + flowDepth + ".attn.qkv.weight")) flowDepth++;
-        if (flowDepth == 0) throw new CheckpointException(ckpt.path(), "missing tensor 'flownet.res_blocks.0.attn.qkv.weight'");
+        if (flowDepth == 0)
+            throw new CheckpointException(ckpt.path(), "missing tensor 'flownet.res_blocks.0.attn.qkv.weight'");
         boolean cross = ckpt.contains("flownet.res_blocks.0.crossattn.q.weight");
-        int flowHidden = Math.toIntExact(ckpt.tensor("flownet.res_blocks.0.mlp.fc1_g.weight", -1, W).dim(0));
+        int flowHidden = Math.toIntExact(
+                ckpt.tensor("flownet.res_blocks.0.mlp.fc1_g.weight", -1, W).dim(0));
         int flowHeads = Math.max(1, W / 64);
-        return new FlowArConfig(C, enc, dec, heads, hidden, tokenDim, doublingScales(ckpt, L), classRows, W, flowDepth,
-                flowHeads, flowHidden, cross);
+        return new FlowArConfig(
+                C,
+                enc,
+                dec,
+                heads,
+                hidden,
+                tokenDim,
+                doublingScales(ckpt, L),
+                classRows,
+                W,
+                flowDepth,
+                flowHeads,
+                flowHidden,
+                cross);
     }
 
     private static int count(Checkpoint ckpt, String prefix) {
@@ -157,16 +194,26 @@ public record FlowArConfig(int width, int encoderDepth, int decoderDepth, int he
             sum += side * side;
         }
         if (sum != L) {
-            throw new CheckpointException(ckpt.path(), "the position tables have " + L
-                    + " tokens, which is not a sum of doubling scales (1, 2, 4, ...; 341 for 256 px)");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "the position tables have " + L
+                            + " tokens, which is not a sum of doubling scales (1, 2, 4, ...; 341 for 256 px)");
         }
         return s;
     }
 
     @Override
     public String toString() {
-        return String.format("C=%d enc=%d dec=%d heads=%d flow W=%d depth=%d heads=%d %s scales=%s", width,
-                encoderDepth, decoderDepth, heads, flowWidth, flowDepth, flowHeads, cross ? "cross" : "adaLN",
+        return String.format(
+                "C=%d enc=%d dec=%d heads=%d flow W=%d depth=%d heads=%d %s scales=%s",
+                width,
+                encoderDepth,
+                decoderDepth,
+                heads,
+                flowWidth,
+                flowDepth,
+                flowHeads,
+                cross ? "cross" : "adaLN",
                 Arrays.toString(scales));
     }
 }

@@ -18,6 +18,7 @@ public record FlowArModel(FlowArConfig config, FlowArTransformer transformer, Fl
     /** As {@link #load(Checkpoint, int, Ops)}, with the linear layers' weights packed in {@code weights}. */
     public static FlowArModel load(Checkpoint ckpt, int headsOverride, Ops ops, WeightPanels.Format weights) {
         FlowArConfig cfg = FlowArConfig.infer(ckpt, headsOverride);
-        return new FlowArModel(cfg, FlowArTransformer.load(ckpt, cfg, ops, weights), FlowHead.load(ckpt, cfg, ops, weights));
+        return new FlowArModel(
+                cfg, FlowArTransformer.load(ckpt, cfg, ops, weights), FlowHead.load(ckpt, cfg, ops, weights));
     }
 }

@@ -8,7 +8,6 @@ import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -36,11 +35,14 @@ public final class FlowArTransformer {
             float[] freqs = ckpt.contains(p + "attn.rope.freqs")
                     ? ckpt.tensor(p + "attn.rope.freqs", cfg.headDim() / 4).toFloatArray()
                     : Rope2d.frequencies(cfg.headDim(), 10000f);
-            return new Block(Linear.load(ckpt, p + "attn.qkv", true, 3 * C, C, weights), Linear.load(ckpt, p + "attn.proj", true, C, C, weights),
+            return new Block(
+                    Linear.load(ckpt, p + "attn.qkv", true, 3 * C, C, weights),
+                    Linear.load(ckpt, p + "attn.proj", true, C, C, weights),
                     Linear.load(ckpt, p + "mlp.fc1_g", true, cfg.mlpHidden(), C, weights),
                     Linear.load(ckpt, p + "mlp.fc1_x", true, cfg.mlpHidden(), C, weights),
                     Linear.load(ckpt, p + "mlp.fc2", true, C, cfg.mlpHidden(), weights),
-                    Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C, weights), ropeTables(cfg, freqs));
+                    Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C, weights),
+                    ropeTables(cfg, freqs));
         }
     }
 
@@ -57,9 +59,20 @@ public final class FlowArTransformer {
     private final Linear zProj, decoderEmbed;
     private final List<Block> encoder, decoder;
 
-    private FlowArTransformer(FlowArConfig cfg, Ops ops, float[] classEmb, float[] encPos, float[] decPos,
-                              float[] diffPos, Linear zProj, float[] zProjLn, List<Block> encoder, float[] encNorm,
-                              Linear decoderEmbed, List<Block> decoder, float[] decNorm) {
+    private FlowArTransformer(
+            FlowArConfig cfg,
+            Ops ops,
+            float[] classEmb,
+            float[] encPos,
+            float[] decPos,
+            float[] diffPos,
+            Linear zProj,
+            float[] zProjLn,
+            List<Block> encoder,
+            float[] encNorm,
+            Linear decoderEmbed,
+            List<Block> decoder,
+            float[] decNorm) {
         this.cfg = cfg;
         this.ops = ops;
         this.classEmb = classEmb;
@@ -78,15 +91,23 @@ public final class FlowArTransformer {
     public static FlowArTransformer load(Checkpoint ckpt, FlowArConfig cfg, Ops ops, WeightPanels.Format weights) {
         int C = cfg.width(), L = cfg.tokens();
         List<Block> enc = new ArrayList<>(), dec = new ArrayList<>();
-        for (int i = 0; i < cfg.encoderDepth(); i++) enc.add(Block.load(ckpt, "encoder_blocks." + i + ".", cfg, weights));
-        for (int i = 0; i < cfg.decoderDepth(); i++) dec.add(Block.load(ckpt, "decoder_blocks." + i + ".", cfg, weights));
-        return new FlowArTransformer(cfg, ops, ckpt.tensor("class_emb.weight", cfg.classRows(), C).toFloatArray(),
+        for (int i = 0; i < cfg.encoderDepth(); i++)
+            enc.add(Block.load(ckpt, "encoder_blocks." + i + ".", cfg, weights));
+        for (int i = 0; i < cfg.decoderDepth(); i++)
+            dec.add(Block.load(ckpt, "decoder_blocks." + i + ".", cfg, weights));
+        return new FlowArTransformer(
+                cfg,
+                ops,
+                ckpt.tensor("class_emb.weight", cfg.classRows(), C).toFloatArray(),
                 ckpt.tensor("encoder_pos_embed_learned", 1, L, C).toFloatArray(),
                 ckpt.tensor("decoder_pos_embed_learned", 1, L, C).toFloatArray(),
                 ckpt.tensor("diffusion_pos_embed_learned", 1, L, C).toFloatArray(),
-                Linear.load(ckpt, "z_proj", true, C, cfg.tokenDim(), weights), ckpt.tensor("z_proj_ln.weight", C).toFloatArray(),
-                List.copyOf(enc), ckpt.tensor("encoder_norm.weight", C).toFloatArray(),
-                Linear.load(ckpt, "decoder_embed", true, C, C, weights), List.copyOf(dec),
+                Linear.load(ckpt, "z_proj", true, C, cfg.tokenDim(), weights),
+                ckpt.tensor("z_proj_ln.weight", C).toFloatArray(),
+                List.copyOf(enc),
+                ckpt.tensor("encoder_norm.weight", C).toFloatArray(),
+                Linear.load(ckpt, "decoder_embed", true, C, C, weights),
+                List.copyOf(dec),
                 ckpt.tensor("decoder_norm.weight", C).toFloatArray());
     }
 
@@ -113,8 +134,8 @@ public final class FlowArTransformer {
             for (int r = 0; r < rows; r++) {
                 int label = labels[r];
                 if (label < 0 || label >= cfg.classRows()) {
-                    throw new TesseraException("class " + label + " is out of range: this model has "
-                            + cfg.numClasses() + " classes (0-" + (cfg.numClasses() - 1) + ")");
+                    throw new TesseraException("class " + label + " is out of range: this model has " + cfg.numClasses()
+                            + " classes (0-" + (cfg.numClasses() - 1) + ")");
                 }
                 System.arraycopy(classEmb, label * C, cls, r * C, C);
             }
@@ -161,10 +182,14 @@ public final class FlowArTransformer {
      * the batch (2 under CFG).
      */
     public float[] nextInput(int si, float[] latents, int n, int copies) {
-        int D = cfg.tokenDim(), prev = cfg.side(si - 1), side = cfg.side(si), full = FlowArConfig.NEXT_SCALE_GRID, C = cfg.width();
+        int D = cfg.tokenDim(),
+                prev = cfg.side(si - 1),
+                side = cfg.side(si),
+                full = FlowArConfig.NEXT_SCALE_GRID,
+                C = cfg.width();
         if (latents.length != n * prev * prev * D) {
-            throw new IllegalArgumentException("scale " + (si - 1) + " latents have " + latents.length + " values, expected "
-                    + n * prev * prev * D);
+            throw new IllegalArgumentException("scale " + (si - 1) + " latents have " + latents.length
+                    + " values, expected " + n * prev * prev * D);
         }
         int N = side * side;
         float[] tokens = new float[n * N * D];
@@ -198,9 +223,11 @@ public final class FlowArTransformer {
      * position embedding. x is overwritten.
      */
     public float[] forward(State s, int si, float[] x) {
-        if (si != s.nextScale) throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
+        if (si != s.nextScale)
+            throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
         int C = cfg.width(), n = cfg.tokensAt(si), rows = s.rows * n, begin = cfg.begin(si);
-        if (x.length != rows * C) throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
+        if (x.length != rows * C)
+            throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
         Work w = new Work(rows, C, cfg.mlpHidden());
 
         addPositions(x, encPos, s.rows, n, begin);
@@ -224,7 +251,11 @@ public final class FlowArTransformer {
     /** Work arrays of one scale. */
     private record Work(float[] h, float[] qkv, float[] o, float[] g, float[] u) {
         Work(int rows, int C, int hidden) {
-            this(new float[rows * C], new float[rows * 3 * C], new float[rows * C], new float[rows * hidden],
+            this(
+                    new float[rows * C],
+                    new float[rows * 3 * C],
+                    new float[rows * C],
+                    new float[rows * hidden],
                     new float[rows * hidden]);
         }
     }
@@ -269,7 +300,8 @@ public final class FlowArTransformer {
     }
 
     /** timm's {@code SwiGLU} built with GELU: {@code out = fc2(GELU_erf(fc1_g(h)) ⊙ fc1_x(h))}. */
-    static void gatedMlp(Ops ops, Linear fc1g, Linear fc1x, Linear fc2, float[] h, int rows, float[] g, float[] u, float[] out) {
+    static void gatedMlp(
+            Ops ops, Linear fc1g, Linear fc1x, Linear fc2, float[] h, int rows, float[] g, float[] u, float[] out) {
         ops.linear(h, 0, rows, fc1g, g, 0, Activation.GELU_ERF);
         ops.linear(h, 0, rows, fc1x, u, 0, Activation.NONE);
         int n = rows * fc1g.out();

@@ -7,7 +7,6 @@ import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -27,32 +26,71 @@ import java.util.Map;
 public final class FlowHead {
 
     /** One {@code res_blocks.j}: the Block_v2 fields are null for Block_v1 and the other way round. */
-    record Block(Linear qkv, Linear proj, Linear fc1g, Linear fc1x, Linear fc2, float[] freqs,
-                 Linear adaLin,
-                 Linear adaLinAttn, Linear adaLinMlp, Linear crossQ, Linear crossKv, Linear crossProj,
-                 float[] norm21, float[] norm22, float[] crossFreqs) {
+    record Block(
+            Linear qkv,
+            Linear proj,
+            Linear fc1g,
+            Linear fc1x,
+            Linear fc2,
+            float[] freqs,
+            Linear adaLin,
+            Linear adaLinAttn,
+            Linear adaLinMlp,
+            Linear crossQ,
+            Linear crossKv,
+            Linear crossProj,
+            float[] norm21,
+            float[] norm22,
+            float[] crossFreqs) {
 
         static Block load(Checkpoint ckpt, String p, FlowArConfig cfg, WeightPanels.Format weights) {
             int W = cfg.flowWidth(), C = cfg.width(), hid = cfg.flowMlpHidden(), hd = cfg.flowHeadDim();
             Linear qkv = Linear.load(ckpt, p + "attn.qkv", false, 3 * W, W, weights);
             Linear proj = Linear.load(ckpt, p + "attn.proj", true, W, W, weights);
-            Linear g = Linear.load(ckpt, p + "mlp.fc1_g", true, hid, W, weights), x = Linear.load(ckpt, p + "mlp.fc1_x", true, hid, W, weights);
+            Linear g = Linear.load(ckpt, p + "mlp.fc1_g", true, hid, W, weights),
+                    x = Linear.load(ckpt, p + "mlp.fc1_x", true, hid, W, weights);
             Linear fc2 = Linear.load(ckpt, p + "mlp.fc2", true, W, hid, weights);
             float[] rope = freqs(ckpt, p + "attn.rope.freqs", hd);
             if (!cfg.cross()) {
-                return new Block(qkv, proj, g, x, fc2, rope, Linear.load(ckpt, p + "ada_lin", true, 6 * W, W, weights),
-                        null, null, null, null, null, null, null, null);
+                return new Block(
+                        qkv,
+                        proj,
+                        g,
+                        x,
+                        fc2,
+                        rope,
+                        Linear.load(ckpt, p + "ada_lin", true, 6 * W, W, weights),
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null,
+                        null);
             }
-            return new Block(qkv, proj, g, x, fc2, rope, null,
-                    Linear.load(ckpt, p + "ada_lin_attn", true, 3 * W, W, weights), Linear.load(ckpt, p + "ada_lin_mlp", true, 3 * W, W, weights),
-                    Linear.load(ckpt, p + "crossattn.q", false, W, W, weights), Linear.load(ckpt, p + "crossattn.kv", false, 2 * W, C, weights),
-                    Linear.load(ckpt, p + "crossattn.proj", true, W, W, weights), ckpt.tensor(p + "norm2_1.weight", W).toFloatArray(),
+            return new Block(
+                    qkv,
+                    proj,
+                    g,
+                    x,
+                    fc2,
+                    rope,
+                    null,
+                    Linear.load(ckpt, p + "ada_lin_attn", true, 3 * W, W, weights),
+                    Linear.load(ckpt, p + "ada_lin_mlp", true, 3 * W, W, weights),
+                    Linear.load(ckpt, p + "crossattn.q", false, W, W, weights),
+                    Linear.load(ckpt, p + "crossattn.kv", false, 2 * W, C, weights),
+                    Linear.load(ckpt, p + "crossattn.proj", true, W, W, weights),
+                    ckpt.tensor(p + "norm2_1.weight", W).toFloatArray(),
                     ckpt.tensor(p + "norm2_2.weight", C).toFloatArray(),
                     freqs(ckpt, p + "crossattn.rope.freqs", hd));
         }
 
         private static float[] freqs(Checkpoint ckpt, String key, int headDim) {
-            return ckpt.contains(key) ? ckpt.tensor(key, headDim / 4).toFloatArray() : Rope2d.frequencies(headDim, 10000f);
+            return ckpt.contains(key)
+                    ? ckpt.tensor(key, headDim / 4).toFloatArray()
+                    : Rope2d.frequencies(headDim, 10000f);
         }
     }
 
@@ -65,8 +103,16 @@ public final class FlowHead {
     private final List<Block> blocks;
     private final float[] timeFreqs;
 
-    private FlowHead(FlowArConfig cfg, Ops ops, Linear time0, Linear time2, Linear condEmbed, Linear inputProj,
-                     List<Block> blocks, Linear finalLinear, Linear finalAda) {
+    private FlowHead(
+            FlowArConfig cfg,
+            Ops ops,
+            Linear time0,
+            Linear time2,
+            Linear condEmbed,
+            Linear inputProj,
+            List<Block> blocks,
+            Linear finalLinear,
+            Linear finalAda) {
         this.cfg = cfg;
         this.ops = ops;
         this.time0 = time0;
@@ -86,11 +132,16 @@ public final class FlowHead {
     public static FlowHead load(Checkpoint ckpt, FlowArConfig cfg, Ops ops, WeightPanels.Format weights) {
         int W = cfg.flowWidth(), D = cfg.tokenDim();
         List<Block> blocks = new ArrayList<>();
-        for (int j = 0; j < cfg.flowDepth(); j++) blocks.add(Block.load(ckpt, "flownet.res_blocks." + j + ".", cfg, weights));
-        return new FlowHead(cfg, ops, Linear.load(ckpt, "flownet.time_embed.mlp.0", true, W, FREQUENCY_EMBEDDING, weights),
+        for (int j = 0; j < cfg.flowDepth(); j++)
+            blocks.add(Block.load(ckpt, "flownet.res_blocks." + j + ".", cfg, weights));
+        return new FlowHead(
+                cfg,
+                ops,
+                Linear.load(ckpt, "flownet.time_embed.mlp.0", true, W, FREQUENCY_EMBEDDING, weights),
                 Linear.load(ckpt, "flownet.time_embed.mlp.2", true, W, W, weights),
                 Linear.load(ckpt, "flownet.cond_embed", true, W, cfg.width(), weights),
-                Linear.load(ckpt, "flownet.input_proj", true, W, D, weights), List.copyOf(blocks),
+                Linear.load(ckpt, "flownet.input_proj", true, W, D, weights),
+                List.copyOf(blocks),
                 Linear.load(ckpt, "flownet.final_layer.linear", true, D, W, weights),
                 Linear.load(ckpt, "flownet.final_layer.adaLN_modulation.1", true, 2 * W, W, weights));
     }
@@ -109,15 +160,16 @@ public final class FlowHead {
      */
     public final class Context {
         final int rows, n;
-        final Rope2d[] selfRope, crossRope;   // per block
-        final float[] c;             // cond_embed(z) [rows·n, W]
-        final KvCache cross;         // Block_v2: the keys and values of z, per block
-        final KvCache self;          // one block's self-attention keys and values, rewritten every block
+        final Rope2d[] selfRope, crossRope; // per block
+        final float[] c; // cond_embed(z) [rows·n, W]
+        final KvCache cross; // Block_v2: the keys and values of z, per block
+        final KvCache self; // one block's self-attention keys and values, rewritten every block
         final float[] h, hn, a, mod, qkv, o, g, u, temb, tmod;
 
         Context(float[] z, int rows, int n) {
             int W = cfg.flowWidth(), C = cfg.width(), R = rows * n, H = cfg.flowHeads(), hd = cfg.flowHeadDim();
-            if (z.length != R * C) throw new IllegalArgumentException("condition has " + z.length + " values, expected " + R * C);
+            if (z.length != R * C)
+                throw new IllegalArgumentException("condition has " + z.length + " values, expected " + R * C);
             this.rows = rows;
             this.n = n;
             int side = (int) Math.round(Math.sqrt(n));
@@ -181,9 +233,15 @@ public final class FlowHead {
      * for the first {@code rows} sequences of the context (under CFG the conditional half alone, or all of it).
      */
     public void velocity(Context ctx, int rows, float[] x, float[] t, float[] v) {
-        int W = cfg.flowWidth(), D = cfg.tokenDim(), n = ctx.n, R = rows * n, H = cfg.flowHeads(), hd = cfg.flowHeadDim();
+        int W = cfg.flowWidth(),
+                D = cfg.tokenDim(),
+                n = ctx.n,
+                R = rows * n,
+                H = cfg.flowHeads(),
+                hd = cfg.flowHeadDim();
         if (rows > ctx.rows) throw new IllegalArgumentException(rows + " rows in a context of " + ctx.rows);
-        if (x.length < R * D || v.length < R * D || t.length < rows) throw new IllegalArgumentException("x, v or t too short");
+        if (x.length < R * D || v.length < R * D || t.length < rows)
+            throw new IllegalArgumentException("x, v or t too short");
         float eps = FlowArConfig.NORM_EPS;
 
         timeEmbedding(t, rows, ctx.temb);
@@ -261,14 +319,16 @@ public final class FlowHead {
         }
 
         // final layer: (shift, scale) = adaLN_modulation(c + t), shift first; v = linear(RMS(h)·(1+scale) + shift)
-        float[] fmod = ctx.qkv;   // [R, 2W] fits in the qkv array
+        float[] fmod = ctx.qkv; // [R, 2W] fits in the qkv array
         ops.linear(ctx.a, 0, R, finalAda, fmod, 0, Activation.NONE);
         ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, null);
         ops.modulate(ctx.hn, 0, R, W, fmod, 2 * W, W, 0, 1);
         ops.linear(ctx.hn, 0, R, finalLinear, v, 0, Activation.NONE);
     }
 
-    /** {@code temb[r] = mlp2(SiLU(mlp0([cos(τ·f), sin(τ·f)])))} with τ = {@link #timestep}(t[r]), one row per sequence. */
+    /**
+     * {@code temb[r] = mlp2(SiLU(mlp0([cos(τ·f), sin(τ·f)])))} with τ = {@link #timestep}(t[r]), one row per sequence.
+     */
     private void timeEmbedding(float[] t, int rows, float[] temb) {
         int half = FREQUENCY_EMBEDDING / 2, W = cfg.flowWidth();
         float[] emb = new float[rows * FREQUENCY_EMBEDDING], hidden = new float[rows * W];

@@ -18,8 +18,17 @@ import dev.tessera.engine.io.CheckpointException;
  * @param ropeBase   RoPE base (10000)
  * @param normEps    RMSNorm epsilon (1e-5)
  */
-public record LlamaGenConfig(int layers, int dim, int heads, int ffnHidden, int vocab, int numClasses, int clsTokens,
-                             int grid, float ropeBase, float normEps) {
+public record LlamaGenConfig(
+        int layers,
+        int dim,
+        int heads,
+        int ffnHidden,
+        int vocab,
+        int numClasses,
+        int clsTokens,
+        int grid,
+        float ropeBase,
+        float normEps) {
 
     public int headDim() {
         return dim / heads;
@@ -43,25 +52,33 @@ public record LlamaGenConfig(int layers, int dim, int heads, int ffnHidden, int 
      */
     public static LlamaGenConfig infer(Checkpoint ckpt, int headsOverride, int grid, int layerCount) {
         if (!ckpt.contains("tok_embeddings.weight") || !ckpt.contains("cls_embedding.embedding_table.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a LlamaGen class-conditional GPT checkpoint (no tok_embeddings / cls_embedding tensors)");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "not a LlamaGen class-conditional GPT checkpoint (no tok_embeddings / cls_embedding tensors)");
         }
         var tok = ckpt.tensor("tok_embeddings.weight", -1, -1);
         int V = Math.toIntExact(tok.dim(0)), D = Math.toIntExact(tok.dim(1));
-        int classes = Math.toIntExact(ckpt.tensor("cls_embedding.embedding_table.weight", -1, D).dim(0)) - 1;
+        int classes = Math.toIntExact(ckpt.tensor("cls_embedding.embedding_table.weight", -1, D)
+                        .dim(0))
+                - 1;
         int n = 0;
         while (ckpt.contains("layers." + n + ".attention.wqkv.weight")) n++;
         if (n == 0) throw new CheckpointException(ckpt.path(), "missing tensor 'layers.0.attention.wqkv.weight'");
         int layers = layerCount < 0 ? n : layerCount;
         int heads = headsOverride > 0 ? headsOverride : Math.max(1, D / 64);
         if (D % heads != 0 || (D / heads) % 4 != 0) {
-            throw new TesseraException("width " + D + " cannot be split into " + heads + " heads with 2-D rotary embeddings (head size must be a multiple of 4)");
+            throw new TesseraException("width " + D + " cannot be split into " + heads
+                    + " heads with 2-D rotary embeddings (head size must be a multiple of 4)");
         }
         var qkv = ckpt.tensor("layers.0.attention.wqkv.weight", -1, D);
         if (qkv.dim(0) != 3L * D) {
-            throw new CheckpointException(ckpt.path(), "tensor 'layers.0.attention.wqkv.weight' has " + qkv.dim(0)
-                    + " rows; grouped key/value heads (n_kv_head < n_head) are not supported");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "tensor 'layers.0.attention.wqkv.weight' has " + qkv.dim(0)
+                            + " rows; grouped key/value heads (n_kv_head < n_head) are not supported");
         }
-        int hidden = Math.toIntExact(ckpt.tensor("layers.0.feed_forward.w1.weight", -1, D).dim(0));
+        int hidden = Math.toIntExact(
+                ckpt.tensor("layers.0.feed_forward.w1.weight", -1, D).dim(0));
         if (grid < 1) throw new TesseraException("the token grid must be at least 1x1");
         return new LlamaGenConfig(layers, D, heads, hidden, V, classes, 1, grid, 10000f, 1e-5f);
     }

@@ -8,7 +8,6 @@ import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -32,8 +31,14 @@ public final class LlamaGenModel {
     private final Linear output;
     private final Ops ops;
 
-    LlamaGenModel(LlamaGenConfig cfg, MemorySegment clsEmb, MemorySegment tokEmb, LlamaStack stack, float[] norm,
-                  Linear output, Ops ops) {
+    LlamaGenModel(
+            LlamaGenConfig cfg,
+            MemorySegment clsEmb,
+            MemorySegment tokEmb,
+            LlamaStack stack,
+            float[] norm,
+            Linear output,
+            Ops ops) {
         this.cfg = cfg;
         this.clsEmb = clsEmb;
         this.tokEmb = tokEmb;
@@ -49,14 +54,21 @@ public final class LlamaGenModel {
     }
 
     /** As {@link #load(Checkpoint, int, int, Ops)}, with the linear layers' weights packed in {@code weights}. */
-    public static LlamaGenModel load(Checkpoint ckpt, int headsOverride, int grid, Ops ops, WeightPanels.Format weights) {
+    public static LlamaGenModel load(
+            Checkpoint ckpt, int headsOverride, int grid, Ops ops, WeightPanels.Format weights) {
         LlamaGenConfig cfg = LlamaGenConfig.infer(ckpt, headsOverride, grid, -1);
         int D = cfg.dim();
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
         Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
-        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, cfg.layers(), D, cfg.ffnHidden(), weights), D, cfg.heads(),
-                cfg.ffnHidden(), cfg.normEps(), rope, ops);
+        LlamaStack stack = new LlamaStack(
+                LlamaStack.loadLayers(ckpt, 0, cfg.layers(), D, cfg.ffnHidden(), weights),
+                D,
+                cfg.heads(),
+                cfg.ffnHidden(),
+                cfg.normEps(),
+                rope,
+                ops);
         float[] norm = ckpt.tensor("norm.weight", D).toFloatArray();
         Linear out = Linear.load(ckpt, "output", false, cfg.vocab(), D, weights);
         return new LlamaGenModel(cfg, cls, tok, stack, norm, out, ops);
@@ -114,9 +126,11 @@ public final class LlamaGenModel {
      */
     public float[] forward(State s, int[][] tokens) {
         int rows = s.rows(), n = tokens[0].length, D = cfg.dim();
-        if (tokens.length != rows) throw new IllegalArgumentException(tokens.length + " token rows for " + rows + " rows");
+        if (tokens.length != rows)
+            throw new IllegalArgumentException(tokens.length + " token rows for " + rows + " rows");
         if (s.length() == 0) throw new IllegalStateException("prefill first");
-        if (s.tokens() + n > cfg.tokens()) throw new IllegalArgumentException("more tokens than the " + cfg.tokens() + " of an image");
+        if (s.tokens() + n > cfg.tokens())
+            throw new IllegalArgumentException("more tokens than the " + cfg.tokens() + " of an image");
         float[] x = new float[rows * n * D];
         int[] pos = new int[n];
         for (int i = 0; i < n; i++) pos[i] = s.length() + i;
@@ -124,7 +138,8 @@ public final class LlamaGenModel {
             if (tokens[r].length != n) throw new IllegalArgumentException("rows must feed the same number of tokens");
             for (int i = 0; i < n; i++) {
                 int t = tokens[r][i];
-                if (t < 0 || t >= cfg.vocab()) throw new TesseraException("token " + t + " is outside the vocabulary of " + cfg.vocab());
+                if (t < 0 || t >= cfg.vocab())
+                    throw new TesseraException("token " + t + " is outside the vocabulary of " + cfg.vocab());
                 MemorySegment.copy(tokEmb, Weights.F32, 4L * t * D, x, (r * n + i) * D, D);
             }
         }

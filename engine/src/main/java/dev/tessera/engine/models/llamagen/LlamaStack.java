@@ -7,7 +7,6 @@ import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -27,10 +26,12 @@ public final class LlamaStack {
         public static Layer load(Checkpoint ckpt, String prefix, int dim, int hidden, WeightPanels.Format weights) {
             Linear w1 = Linear.load(ckpt, prefix + ".feed_forward.w1", false, hidden, dim, weights);
             Linear w3 = Linear.load(ckpt, prefix + ".feed_forward.w3", false, hidden, dim, weights);
-            return new Layer(ckpt.tensor(prefix + ".attention_norm.weight", dim).toFloatArray(),
+            return new Layer(
+                    ckpt.tensor(prefix + ".attention_norm.weight", dim).toFloatArray(),
                     Linear.load(ckpt, prefix + ".attention.wqkv", false, 3 * dim, dim, weights),
                     Linear.load(ckpt, prefix + ".attention.wo", false, dim, dim, weights),
-                    ckpt.tensor(prefix + ".ffn_norm.weight", dim).toFloatArray(), Linear.stack(w1, w3),
+                    ckpt.tensor(prefix + ".ffn_norm.weight", dim).toFloatArray(),
+                    Linear.stack(w1, w3),
                     Linear.load(ckpt, prefix + ".feed_forward.w2", false, dim, hidden, weights));
         }
     }
@@ -51,8 +52,8 @@ public final class LlamaStack {
         this.ops = ops;
     }
 
-    public static List<Layer> loadLayers(Checkpoint ckpt, int first, int count, int dim, int hidden,
-                                         WeightPanels.Format weights) {
+    public static List<Layer> loadLayers(
+            Checkpoint ckpt, int first, int count, int dim, int hidden, WeightPanels.Format weights) {
         List<Layer> list = new ArrayList<>();
         for (int i = first; i < first + count; i++) list.add(Layer.load(ckpt, "layers." + i, dim, hidden, weights));
         return list;
@@ -119,7 +120,8 @@ public final class LlamaStack {
      * positions have run.
      */
     public void run(Cache c, float[] x, int n, int[] ropePos, boolean causal, int from, int to) {
-        if (c.length() + n > c.kv.capacity()) throw new IllegalStateException("cache of " + c.kv.capacity() + " positions is full");
+        if (c.length() + n > c.kv.capacity())
+            throw new IllegalStateException("cache of " + c.kv.capacity() + " positions is full");
         c.ensure(n);
         int rows = c.rows * n, hd = dim / heads;
         float[] scale = new float[heads];

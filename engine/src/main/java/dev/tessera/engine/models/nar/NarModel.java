@@ -11,7 +11,6 @@ import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -34,8 +33,17 @@ public final class NarModel {
     private final Ops ops;
     private final AtomicReference<State> spare = new AtomicReference<>();
 
-    private NarModel(LlamaGenConfig cfg, int extraLayers, MemorySegment clsEmb, MemorySegment tokEmb, LlamaStack stack,
-                     float[] norm, Linear output, float[] medusaNorm, Linear medusaOutput, Ops ops) {
+    private NarModel(
+            LlamaGenConfig cfg,
+            int extraLayers,
+            MemorySegment clsEmb,
+            MemorySegment tokEmb,
+            LlamaStack stack,
+            float[] norm,
+            Linear output,
+            float[] medusaNorm,
+            Linear medusaOutput,
+            Ops ops) {
         this.cfg = cfg;
         this.extraLayers = extraLayers;
         this.clsEmb = clsEmb;
@@ -57,25 +65,41 @@ public final class NarModel {
     }
 
     /** As {@link #load(Checkpoint, int, int, int, Ops)}, with the linear layers' weights packed in {@code weights}. */
-    public static NarModel load(Checkpoint ckpt, int headsOverride, int grid, int extraLayers, Ops ops,
-                                WeightPanels.Format weights) {
+    public static NarModel load(
+            Checkpoint ckpt, int headsOverride, int grid, int extraLayers, Ops ops, WeightPanels.Format weights) {
         if (!ckpt.contains("medusa_output.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a NAR checkpoint (no 'medusa_output.weight'; a plain LlamaGen model?)");
+            throw new CheckpointException(
+                    ckpt.path(), "not a NAR checkpoint (no 'medusa_output.weight'; a plain LlamaGen model?)");
         }
         LlamaGenConfig all = LlamaGenConfig.infer(ckpt, headsOverride, grid, -1);
         if (extraLayers < 1 || extraLayers >= all.layers()) {
-            throw new TesseraException("a NAR model with " + all.layers() + " blocks cannot have " + extraLayers + " extra blocks");
+            throw new TesseraException(
+                    "a NAR model with " + all.layers() + " blocks cannot have " + extraLayers + " extra blocks");
         }
         LlamaGenConfig cfg = LlamaGenConfig.infer(ckpt, headsOverride, grid, all.layers() - extraLayers);
         int D = cfg.dim();
         MemorySegment cls = Weights.f32(ckpt.tensor("cls_embedding.embedding_table.weight", cfg.numClasses() + 1, D));
         MemorySegment tok = Weights.f32(ckpt.tensor("tok_embeddings.weight", cfg.vocab(), D));
         Rope2d rope = Rope2d.llamaGen(cfg.clsTokens(), cfg.grid(), cfg.headDim(), cfg.ropeBase());
-        LlamaStack stack = new LlamaStack(LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden(), weights), D, cfg.heads(),
-                cfg.ffnHidden(), cfg.normEps(), rope, ops);
-        return new NarModel(cfg, extraLayers, cls, tok, stack, ckpt.tensor("norm.weight", D).toFloatArray(),
-                Linear.load(ckpt, "output", false, cfg.vocab(), D, weights), ckpt.tensor("medusa_norm.weight", D).toFloatArray(),
-                Linear.load(ckpt, "medusa_output", false, cfg.vocab(), D, weights), ops);
+        LlamaStack stack = new LlamaStack(
+                LlamaStack.loadLayers(ckpt, 0, all.layers(), D, cfg.ffnHidden(), weights),
+                D,
+                cfg.heads(),
+                cfg.ffnHidden(),
+                cfg.normEps(),
+                rope,
+                ops);
+        return new NarModel(
+                cfg,
+                extraLayers,
+                cls,
+                tok,
+                stack,
+                ckpt.tensor("norm.weight", D).toFloatArray(),
+                Linear.load(ckpt, "output", false, cfg.vocab(), D, weights),
+                ckpt.tensor("medusa_norm.weight", D).toFloatArray(),
+                Linear.load(ckpt, "medusa_output", false, cfg.vocab(), D, weights),
+                ops);
     }
 
     /** The configuration of the main stack ({@code layers} = main blocks). */
@@ -171,7 +195,8 @@ public final class NarModel {
         float[] x = new float[rows * D];
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
         run(s, x, 1, new int[] {0});
-        float[] R = head(s, s.hR, 1, 0, 1, norm, output, true), B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
+        float[] R = head(s, s.hR, 1, 0, 1, norm, output, true),
+                B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
         mix(B, 0, R, 0, s.logits, 0, rows * cfg.vocab());
         s.step = 1;
         return s.logits;
@@ -192,7 +217,8 @@ public final class NarModel {
         int n = in.length, rows = s.rows(), D = cfg.dim(), V = cfg.vocab();
         float[] x = new float[rows * n * D];
         for (int r = 0; r < rows; r++) {
-            if (tokens[r].length != n) throw new IllegalArgumentException("diagonal " + (k - 1) + " has " + n + " tokens");
+            if (tokens[r].length != n)
+                throw new IllegalArgumentException("diagonal " + (k - 1) + " has " + n + " tokens");
             for (int i = 0; i < n; i++) {
                 int t = tokens[r][i];
                 if (t < 0 || t >= V) throw new TesseraException("token " + t + " is outside the vocabulary of " + V);
@@ -206,17 +232,19 @@ public final class NarModel {
         int nOut = growing ? n + 1 : n - 1;
         float[] out = s.logits;
         if (growing) {
-            float[] R = head(s, s.hR, n, 0, n, norm, output, true), B = head(s, x, n, 0, n, medusaNorm, medusaOutput, false);
+            float[] R = head(s, s.hR, n, 0, n, norm, output, true),
+                    B = head(s, x, n, 0, n, medusaNorm, medusaOutput, false);
             for (int r = 0; r < rows; r++) {
                 int base = r * n * V, o = r * nOut * V;
-                System.arraycopy(R, base, out, o, V);                                  // first: right of (row 0)
+                System.arraycopy(R, base, out, o, V); // first: right of (row 0)
                 for (int j = 1; j < n; j++) mix(B, base + (j - 1) * V, R, base + j * V, out, o + j * V, V);
-                System.arraycopy(B, base + (n - 1) * V, out, o + n * V, V);            // last: below the last row
+                System.arraycopy(B, base + (n - 1) * V, out, o + n * V, V); // last: below the last row
             }
         } else {
             // shrinking: input j's right neighbour (j + 1) and below neighbour (j) meet at output j; the right head's
             // prediction from the first input and the below head's from the last lie outside the grid, not computed
-            float[] R = head(s, s.hR, n, 1, n, norm, output, true), B = head(s, x, n, 0, n - 1, medusaNorm, medusaOutput, false);
+            float[] R = head(s, s.hR, n, 1, n, norm, output, true),
+                    B = head(s, x, n, 0, n - 1, medusaNorm, medusaOutput, false);
             for (int r = 0; r < rows; r++) {
                 for (int j = 0; j < nOut; j++) {
                     int o = (r * nOut + j) * V;
@@ -252,7 +280,9 @@ public final class NarModel {
     private float[] head(State s, float[] h, int n, int j0, int j1, float[] weight, Linear out, boolean right) {
         int rows = s.rows(), m = j1 - j0, D = cfg.dim();
         if (m == n) ops.rmsNorm(h, 0, s.t, 0, rows * n, D, cfg.normEps(), weight);
-        else for (int r = 0; r < rows; r++) ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
+        else
+            for (int r = 0; r < rows; r++)
+                ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
         float[] logits = right ? s.right : s.below;
         ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
         return logits;

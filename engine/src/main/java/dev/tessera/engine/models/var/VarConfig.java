@@ -4,7 +4,6 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.util.Arrays;
 import java.util.stream.Collectors;
 
@@ -23,8 +22,18 @@ import java.util.stream.Collectors;
  * @param patchNums  token-map side of each scale, coarse to fine
  * @param normEps    LayerNorm epsilon (1e-6 in the release; not stored in checkpoints)
  */
-public record VarConfig(int depth, int width, int heads, int mlpHidden, int vocab, int cvae, int numClasses,
-                        boolean sharedAln, boolean attnL2Norm, int[] patchNums, float normEps) {
+public record VarConfig(
+        int depth,
+        int width,
+        int heads,
+        int mlpHidden,
+        int vocab,
+        int cvae,
+        int numClasses,
+        boolean sharedAln,
+        boolean attnL2Norm,
+        int[] patchNums,
+        float normEps) {
 
     public int headDim() {
         return width / heads;
@@ -60,7 +69,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
      */
     public static VarConfig infer(Checkpoint ckpt, int headsOverride, int[] patchOverride) {
         if (!ckpt.contains("pos_1LC") || !ckpt.contains("class_emb.weight") || !ckpt.contains("head.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a VAR transformer checkpoint (no pos_1LC / class_emb / head tensors)");
+            throw new CheckpointException(
+                    ckpt.path(), "not a VAR transformer checkpoint (no pos_1LC / class_emb / head tensors)");
         }
         Tensor pos = ckpt.tensor("pos_1LC", 1, -1, -1);
         int L = Math.toIntExact(pos.dim(1)), C = Math.toIntExact(pos.dim(2));
@@ -76,7 +86,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
         boolean l2 = ckpt.contains("blocks.0.attn.scale_mul_1H11");
         int heads;
         if (l2) {
-            int stored = Math.toIntExact(ckpt.tensor("blocks.0.attn.scale_mul_1H11", 1, -1, 1, 1).dim(1));
+            int stored = Math.toIntExact(
+                    ckpt.tensor("blocks.0.attn.scale_mul_1H11", 1, -1, 1, 1).dim(1));
             if (headsOverride > 0 && headsOverride != stored) {
                 throw new TesseraException("--heads " + headsOverride + " does not match " + ckpt.path()
                         + ": its attention scales are stored for " + stored + " heads");
@@ -86,7 +97,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
             heads = headsOverride > 0 ? headsOverride : Math.max(1, C / 64);
         }
         if (C % heads != 0) throw new TesseraException("width " + C + " is not divisible by " + heads + " heads");
-        int hidden = Math.toIntExact(ckpt.tensor("blocks.0.ffn.fc1.weight", -1, C).dim(0));
+        int hidden =
+                Math.toIntExact(ckpt.tensor("blocks.0.ffn.fc1.weight", -1, C).dim(0));
         int levels = Math.toIntExact(ckpt.tensor("lvl_embed.weight", -1, C).dim(0));
         int firstL = Math.toIntExact(ckpt.tensor("pos_start", 1, -1, C).dim(1));
 
@@ -95,18 +107,20 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
         if (patchOverride != null) {
             String why = mismatch(patchOverride, L, levels, firstL);
             if (why != null) {
-                throw new TesseraException("--patch-nums " + join(patchOverride) + " does not match " + ckpt.path()
-                        + ": " + why);
+                throw new TesseraException(
+                        "--patch-nums " + join(patchOverride) + " does not match " + ckpt.path() + ": " + why);
             }
             patchNums = patchOverride.clone();
         } else if (recorded != null) {
             patchNums = recorded;
         } else {
-            throw new CheckpointException(ckpt.path(), "has no 'lvl_1L' buffer to read the patch schedule from; pass --patch-nums");
+            throw new CheckpointException(
+                    ckpt.path(), "has no 'lvl_1L' buffer to read the patch schedule from; pass --patch-nums");
         }
         if (patchNums.length != levels) {
-            throw new CheckpointException(ckpt.path(), "lvl_embed has " + levels + " rows but the schedule has "
-                    + patchNums.length + " scales");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "lvl_embed has " + levels + " rows but the schedule has " + patchNums.length + " scales");
         }
         return new VarConfig(depth, C, heads, hidden, V, cvae, classes, shared, l2, patchNums, 1e-6f);
     }
@@ -118,7 +132,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
         int[] counts = new int[scales];
         for (int i = 0; i < L; i++) {
             if (lvl[i] < 0 || lvl[i] >= scales || (i > 0 && lvl[i] < lvl[i - 1])) {
-                throw new CheckpointException(ckpt.path(), "tensor 'lvl_1L' is not a non-decreasing list of scale indices");
+                throw new CheckpointException(
+                        ckpt.path(), "tensor 'lvl_1L' is not a non-decreasing list of scale indices");
             }
             counts[(int) lvl[i]]++;
         }
@@ -126,7 +141,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
         for (int s = 0; s < scales; s++) {
             pn[s] = (int) Math.round(Math.sqrt(counts[s]));
             if (pn[s] * pn[s] != counts[s]) {
-                throw new CheckpointException(ckpt.path(), "scale " + s + " of 'lvl_1L' has " + counts[s] + " tokens, not a square");
+                throw new CheckpointException(
+                        ckpt.path(), "scale " + s + " of 'lvl_1L' has " + counts[s] + " tokens, not a square");
             }
         }
         return pn;
@@ -150,7 +166,8 @@ public record VarConfig(int depth, int width, int heads, int mlpHidden, int voca
     @Override
     public String toString() {
         return "VAR depth " + depth + ", width " + width + ", " + heads + " heads, vocab " + vocab + ", Cvae " + cvae
-                + ", " + numClasses + " classes" + (sharedAln ? ", shared AdaLN" : "") + (attnL2Norm ? ", l2-norm attention" : "")
+                + ", " + numClasses + " classes" + (sharedAln ? ", shared AdaLN" : "")
+                + (attnL2Norm ? ", l2-norm attention" : "")
                 + ", patch_nums " + join(patchNums);
     }
 }

@@ -6,7 +6,6 @@ import dev.tessera.engine.nn.KvCache;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.util.Arrays;
 
 /**
@@ -40,8 +39,8 @@ public final class VarTransformer {
     }
 
     /** As {@link #load(Checkpoint, int, int[], Ops)}, with the linear layers' weights packed in {@code weights}. */
-    public static VarTransformer load(Checkpoint ckpt, int headsOverride, int[] patchOverride, Ops ops,
-                                      WeightPanels.Format weights) {
+    public static VarTransformer load(
+            Checkpoint ckpt, int headsOverride, int[] patchOverride, Ops ops, WeightPanels.Format weights) {
         VarConfig cfg = VarConfig.infer(ckpt, headsOverride, patchOverride);
         return new VarTransformer(cfg, VarWeights.load(ckpt, cfg, weights), ops);
     }
@@ -63,6 +62,7 @@ public final class VarTransformer {
         final KvCache cache;
         /** Work arrays sized for the largest scale, reused by every block of every scale. */
         final float[] h, qkv, o, f;
+
         int nextScale;
 
         State(int[] labels) {
@@ -72,8 +72,8 @@ public final class VarTransformer {
             for (int r = 0; r < rows; r++) {
                 int label = labels[r];
                 if (label < 0 || label > cfg.numClasses()) {
-                    throw new TesseraException("class " + label + " is out of range: this model has "
-                            + cfg.numClasses() + " classes (0-" + (cfg.numClasses() - 1) + ")");
+                    throw new TesseraException("class " + label + " is out of range: this model has " + cfg.numClasses()
+                            + " classes (0-" + (cfg.numClasses() - 1) + ")");
                 }
                 System.arraycopy(w.classEmb(), label * C, cond, r * C, C);
             }
@@ -146,8 +146,8 @@ public final class VarTransformer {
     public float[] nextInput(int si, float[] f, int n, int copies) {
         int C = cfg.width(), tokens = cfg.tokensAt(si), begin = cfg.begin(si);
         if (f.length != n * tokens * cfg.cvae()) {
-            throw new IllegalArgumentException("scale " + si + " input has " + f.length + " values, expected "
-                    + n * tokens * cfg.cvae());
+            throw new IllegalArgumentException(
+                    "scale " + si + " input has " + f.length + " values, expected " + n * tokens * cfg.cvae());
         }
         float[] one = new float[n * tokens * C];
         ops.linear(f, 0, n * tokens, w.wordEmbed(), one, 0, Activation.NONE);
@@ -167,9 +167,11 @@ public final class VarTransformer {
      * this state), appending their keys and values to the cache, and returns the logits {@code [rows, pn², V]}.
      */
     public float[] forward(State s, int si, float[] x) {
-        if (si != s.nextScale) throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
+        if (si != s.nextScale)
+            throw new IllegalStateException("scale " + si + " run out of order (expected " + s.nextScale + ")");
         int C = cfg.width(), l = cfg.tokensAt(si), rows = s.rows * l;
-        if (x.length != rows * C) throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
+        if (x.length != rows * C)
+            throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
         float[] h = s.h;
         for (int i = 0; i < cfg.depth(); i++) block(s, i, x, l, h, s.qkv, s.o, s.f);
         s.cache.advance(l);

@@ -5,7 +5,6 @@ import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.nn.Weights;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.util.ArrayList;
 import java.util.List;
 
@@ -18,8 +17,15 @@ import java.util.List;
  * @param lvlPos      level plus position embedding of every token, {@code [L, C]}
  * @param sharedAdaLin {@code shared_ada_lin.1} when AdaLN is shared, else null
  */
-public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Linear wordEmbed, Linear sharedAdaLin,
-                         List<Block> blocks, Linear headAdaLin, Linear head) {
+public record VarWeights(
+        float[] classEmb,
+        float[] posStart,
+        float[] lvlPos,
+        Linear wordEmbed,
+        Linear sharedAdaLin,
+        List<Block> blocks,
+        Linear headAdaLin,
+        Linear head) {
 
     /**
      * One {@code AdaLNSelfAttn} block.
@@ -29,8 +35,8 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
      * @param qkv      {@code mat_qkv} with the bias {@code (q_bias, zero_k_bias, v_bias)}
      * @param scaleMul per-head query multiplier {@code exp(min(scale_mul_1H11, ln 100))}, or null without l2-norm
      */
-    public record Block(Linear adaLin, float[] adaGss, Linear qkv, float[] scaleMul, Linear proj, Linear fc1, Linear fc2) {
-    }
+    public record Block(
+            Linear adaLin, float[] adaGss, Linear qkv, float[] scaleMul, Linear proj, Linear fc1, Linear fc2) {}
 
     /**
      * The query multiplier of l2-normalised attention from the learned log-scale:
@@ -44,7 +50,8 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
     /** Reads the weights; every linear layer packs its panels in {@code weights}. */
     public static VarWeights load(Checkpoint ckpt, VarConfig cfg, WeightPanels.Format weights) {
         int C = cfg.width(), L = cfg.tokens();
-        float[] classEmb = ckpt.tensor("class_emb.weight", cfg.numClasses() + 1, C).toFloatArray();
+        float[] classEmb =
+                ckpt.tensor("class_emb.weight", cfg.numClasses() + 1, C).toFloatArray();
         int firstL = cfg.tokensAt(0);
         float[] posStart = ckpt.tensor("pos_start", 1, firstL, C).toFloatArray();
         float[] pos = ckpt.tensor("pos_1LC", 1, L, C).toFloatArray();
@@ -62,7 +69,8 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
         for (int i = 0; i < cfg.depth(); i++) {
             String p = "blocks." + i + ".";
             Linear ada = cfg.sharedAln() ? null : Linear.load(ckpt, p + "ada_lin.1", true, 6 * C, C, weights);
-            float[] gss = cfg.sharedAln() ? ckpt.tensor(p + "ada_gss", 1, 1, 6, C).toFloatArray() : null;
+            float[] gss =
+                    cfg.sharedAln() ? ckpt.tensor(p + "ada_gss", 1, 1, 6, C).toFloatArray() : null;
             float[] qkvBias = new float[3 * C];
             System.arraycopy(ckpt.tensor(p + "attn.q_bias", C).toFloatArray(), 0, qkvBias, 0, C);
             if (ckpt.contains(p + "attn.zero_k_bias")) {
@@ -73,7 +81,8 @@ public record VarWeights(float[] classEmb, float[] posStart, float[] lvlPos, Lin
             Linear qkv = new Linear(Weights.f32(qkvW), qkvBias, 3 * C, C, weights);
             float[] scaleMul = null;
             if (cfg.attnL2Norm()) {
-                float[] raw = ckpt.tensor(p + "attn.scale_mul_1H11", 1, cfg.heads(), 1, 1).toFloatArray();
+                float[] raw = ckpt.tensor(p + "attn.scale_mul_1H11", 1, cfg.heads(), 1, 1)
+                        .toFloatArray();
                 scaleMul = new float[raw.length];
                 for (int h = 0; h < raw.length; h++) scaleMul[h] = queryScale(raw[h]);
             }

@@ -1,20 +1,21 @@
 package dev.tessera.engine.models.llamagen;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
-
 /** LlamaGen GPT against golden {@code llamagen-small}: teacher-forced logits and greedy CFG decoding. */
 class LlamaGenGoldenTest {
 
     @Test
     void configIsReadFromTheCheckpoint() {
-        try (Golden g = Golden.vendored("llamagen-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("llamagen-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             LlamaGenConfig c = LlamaGenConfig.infer(ckpt, 4, 16, -1);
             assertEquals(2, c.layers());
             assertEquals(128, c.dim());
@@ -29,7 +30,8 @@ class LlamaGenGoldenTest {
     @Test
     void teacherForcedLogitsMatch() {
         for (Ops ops : new Ops[] {Ops.cpu(), Ops.reference()}) {
-            try (Golden g = Golden.vendored("llamagen-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+            try (Golden g = Golden.vendored("llamagen-small");
+                    Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
                 LlamaGenModel m = LlamaGenModel.load(ckpt, 4, 16, ops);
                 int[] tokens = g.ints("greedy.tokens");
                 int V = 1024;
@@ -43,7 +45,8 @@ class LlamaGenGoldenTest {
                     System.arraycopy(first, b * V, got, b * 256 * V, V);
                     System.arraycopy(rest, b * 255 * V, got, (b * 256 + 1) * V, 255 * V);
                 }
-                double err = Golden.assertClose(g.floats("teacher.logits"), got, Golden.TOL, "teacher logits (" + ops.name() + ")");
+                double err = Golden.assertClose(
+                        g.floats("teacher.logits"), got, Golden.TOL, "teacher logits (" + ops.name() + ")");
                 System.out.printf("LlamaGen teacher-forced logits (%s): max abs error %.3g%n", ops.name(), err);
             }
         }
@@ -51,7 +54,8 @@ class LlamaGenGoldenTest {
 
     @Test
     void greedyCfgDecodingMatchesTokenForToken() {
-        try (Golden g = Golden.vendored("llamagen-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("llamagen-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             LlamaGenModel m = LlamaGenModel.load(ckpt, 4, 16, Ops.cpu());
             int V = 1024, B = 2;
             float cfg = 2.0f;

@@ -1,5 +1,11 @@
 package dev.tessera.engine.models.nar;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
@@ -7,31 +13,28 @@ import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** NAR against golden {@code nar-small}: teacher-forced logits (proximity mask) and greedy CFG decoding. */
 class NarGoldenTest {
 
     @Test
     void diagonalsListRowsInIncreasingOrder() {
-        try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("nar-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu());
             assertEquals(31, m.steps());
             assertEquals(2, m.config().layers());
             assertArrayEquals(new int[] {0}, m.diagonal(0));
             assertArrayEquals(new int[] {2, 17, 32}, m.diagonal(2));
             assertArrayEquals(new int[] {255}, m.diagonal(30));
-            assertArrayEquals(new int[] {31, 46, 61, 76, 91, 106, 121, 136, 151, 166, 181, 196, 211, 226, 241}, m.diagonal(16));
+            assertArrayEquals(
+                    new int[] {31, 46, 61, 76, 91, 106, 121, 136, 151, 166, 181, 196, 211, 226, 241}, m.diagonal(16));
         }
     }
 
     @Test
     void teacherForcedLogitsMatch() {
-        try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("nar-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             float[] got = teacherForcedLogits(g, NarModel.load(ckpt, 4, 16, 1, Ops.cpu()));
             double err = Golden.assertClose(g.floats("teacher.logits"), got, Golden.TOL, "NAR teacher logits");
             System.out.printf("NAR teacher-forced logits: max abs error %.3g%n", err);
@@ -41,7 +44,8 @@ class NarGoldenTest {
     @Test
     void bf16WeightsStayCloseToTheFloat32Logits() {
         // bfloat16 linear weights: not parity (the golden tolerance is missed), but close, with the same argmax mostly
-        try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("nar-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu(), WeightPanels.Format.BF16);
             float[] want = g.floats("teacher.logits"), got = teacherForcedLogits(g, m);
             double err = 0, scale = 0;
@@ -51,8 +55,10 @@ class NarGoldenTest {
                 scale = Math.max(scale, Math.abs(want[i]));
             }
             for (int r = 0; r < rows; r++) if (argmax(want, r * 1024) == argmax(got, r * 1024)) sameArgmax++;
-            System.out.printf("NAR teacher-forced logits with bf16 weights: max abs error %.3g (logits up to %.3g), "
-                    + "argmax equal in %d of %d positions%n", err, scale, sameArgmax, rows);
+            System.out.printf(
+                    "NAR teacher-forced logits with bf16 weights: max abs error %.3g (logits up to %.3g), "
+                            + "argmax equal in %d of %d positions%n",
+                    err, scale, sameArgmax, rows);
             assertTrue(err > Golden.TOL, "bf16 weights should not reproduce float32 exactly");
             assertTrue(err < 0.02 * scale, "bf16 error " + err);
             assertTrue(sameArgmax >= 0.9 * rows, "argmax equal in " + sameArgmax + " of " + rows);
@@ -78,7 +84,8 @@ class NarGoldenTest {
             for (int b = 0; b < B; b++) for (int i = 0; i < in.length; i++) feed[b][i] = tokens[b * 256 + in[i]];
             l = m.step(s, feed);
             for (int b = 0; b < B; b++) {
-                for (int j = 0; j < out.length; j++) System.arraycopy(l, (b * out.length + j) * V, got, (b * 256 + out[j]) * V, V);
+                for (int j = 0; j < out.length; j++)
+                    System.arraycopy(l, (b * out.length + j) * V, got, (b * 256 + out[j]) * V, V);
             }
         }
         return got;
@@ -86,10 +93,11 @@ class NarGoldenTest {
 
     @Test
     void greedyCfgDecodingMatchesTokenForToken() {
-        try (Golden g = Golden.vendored("nar-small"); Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
+        try (Golden g = Golden.vendored("nar-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
             NarModel m = NarModel.load(ckpt, 4, 16, 1, Ops.cpu());
             NarModel.State first = null;
-            for (int round = 0; round < 2; round++) {   // the second round reuses the first one's state
+            for (int round = 0; round < 2; round++) { // the second round reuses the first one's state
                 NarModel.State s = m.start(new int[] {4, 8, 10, 10});
                 if (round == 1) assertSame(first, s, "a finished state is reused");
                 assertArrayEquals(g.ints("greedy.tokens"), greedyCfg(m, s), "greedy NAR tokens, round " + round);
@@ -100,7 +108,10 @@ class NarGoldenTest {
             NarModel.State done = m.start(new int[] {4, 8, 10, 10});
             m.prefill(done);
             m.finish(done);
-            assertThrows(IllegalStateException.class, () -> m.step(done, new int[4][1]), "a finished generation takes no steps");
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> m.step(done, new int[4][1]),
+                    "a finished generation takes no steps");
             assertThrows(IllegalStateException.class, () -> m.finish(done), "finished twice");
         }
     }

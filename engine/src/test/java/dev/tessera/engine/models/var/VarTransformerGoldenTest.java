@@ -1,22 +1,23 @@
 package dev.tessera.engine.models.var;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /** VAR's teacher-forced forward (golden {@code teacher.logits}) through the scale-by-scale KV-cache path. */
 class VarTransformerGoldenTest {
 
     @Test
     void configIsReadFromTheCheckpoint() {
-        try (Golden g = Golden.vendored("var-small"); Checkpoint ckpt = Checkpoints.open(g.file("var.pth"))) {
+        try (Golden g = Golden.vendored("var-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("var.pth"))) {
             VarConfig c = VarConfig.infer(ckpt, 0, null);
             assertEquals(2, c.depth());
             assertEquals(128, c.width());
@@ -53,12 +54,13 @@ class VarTransformerGoldenTest {
     }
 
     private static double teacherForced(Ops ops) {
-        try (Golden g = Golden.vendored("var-small"); Checkpoint ckpt = Checkpoints.open(g.file("var.pth"))) {
+        try (Golden g = Golden.vendored("var-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("var.pth"))) {
             VarTransformer var = VarTransformer.load(ckpt, 0, null, ops);
             VarConfig c = var.config();
             int B = 2, L = c.tokens(), V = c.vocab(), cv = c.cvae();
-            float[] input = g.floats("teacher.input");     // [B, L-1, Cvae]
-            float[] expected = g.floats("teacher.logits");  // [B, L, V]
+            float[] input = g.floats("teacher.input"); // [B, L-1, Cvae]
+            float[] expected = g.floats("teacher.logits"); // [B, L, V]
             VarTransformer.State s = var.start(new int[] {3, 7});
             float[] x = var.firstInput(s);
             double worst = 0;

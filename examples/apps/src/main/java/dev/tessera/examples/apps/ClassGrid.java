@@ -2,13 +2,13 @@ package dev.tessera.examples.apps;
 
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.var.VarPipeline;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import javax.imageio.ImageIO;
 
 /**
  * A grid of every class of the bundled model: one row per class, {@code perRow} samples in each row, all generated
@@ -17,8 +17,7 @@ import java.util.List;
  * <pre>java ... dev.tessera.examples.apps.ClassGrid [OUT.png] [PER_ROW]</pre>
  */
 public final class ClassGrid {
-    private ClassGrid() {
-    }
+    private ClassGrid() {}
 
     public static void main(String[] args) {
         Path out = Path.of(args.length > 0 ? args[0] : "grid.png");
@@ -28,11 +27,13 @@ public final class ClassGrid {
             BufferedImage grid = null;
             for (int c = 0; c < classes; c++) {
                 int[] row = new int[perRow];
-                java.util.Arrays.fill(row, c);
+                Arrays.fill(row, c);
                 List<GeneratedImage> images = var.generate(row, c).images();
                 for (int i = 0; i < perRow; i++) {
                     BufferedImage img = images.get(i).toBufferedImage();
-                    if (grid == null) grid = new BufferedImage(perRow * img.getWidth(), classes * img.getHeight(), BufferedImage.TYPE_INT_RGB);
+                    if (grid == null)
+                        grid = new BufferedImage(
+                                perRow * img.getWidth(), classes * img.getHeight(), BufferedImage.TYPE_INT_RGB);
                     grid.getGraphics().drawImage(img, i * img.getWidth(), c * img.getHeight(), null);
                 }
             }

@@ -6,8 +6,8 @@ import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
-
 import java.nio.file.Path;
+import java.util.Locale;
 
 /**
  * Plain autoregressive decoding beside speculative sampling with a draft model (and Speculative Jacobi Decoding,
@@ -17,8 +17,7 @@ import java.nio.file.Path;
  * <pre>java ... dev.tessera.examples.apps.SpeculativeSideBySide MODEL.pt DRAFT.pt VQ.pt OUT_DIR [CLASS]</pre>
  */
 public final class SpeculativeSideBySide {
-    private SpeculativeSideBySide() {
-    }
+    private SpeculativeSideBySide() {}
 
     public static void main(String[] args) {
         if (args.length < 4) {
@@ -27,15 +26,23 @@ public final class SpeculativeSideBySide {
         }
         Path model = Path.of(args[0]), draft = Path.of(args[1]), vq = Path.of(args[2]), out = Path.of(args[3]);
         int label = args.length > 4 ? Integer.parseInt(args[4]) : 0;
-        try (LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).draft(draft).vq(vq).load()) {
+        try (LlamaGenPipeline p =
+                LlamaGenPipeline.builder().model(model).draft(draft).vq(vq).load()) {
             for (Sampler sampler : new Sampler[] {Sampler.AR, Sampler.SPECULATIVE, Sampler.SJD}) {
-                LlamaGenSettings settings = LlamaGenSettings.builder().sampler(sampler).build();   // official cfg, gamma 4
+                LlamaGenSettings settings =
+                        LlamaGenSettings.builder().sampler(sampler).build(); // official cfg, gamma 4
                 Generation<TokenDetails> g = p.generate(new int[] {label}, 0, settings);
-                Path file = out.resolve(sampler.name().toLowerCase(java.util.Locale.ROOT) + ".png");
+                Path file = out.resolve(sampler.name().toLowerCase(Locale.ROOT) + ".png");
                 g.images().get(0).writePng(file);
                 SamplerStats s = g.details().stats().get(0);
-                System.out.printf(java.util.Locale.ROOT, "%-12s %4d target forwards, %4d draft forwards, acceptance %5.1f%%, %s%n",
-                        sampler, s.targetForwards(), s.draftForwards(), 100 * s.acceptanceRate(), file);
+                System.out.printf(
+                        Locale.ROOT,
+                        "%-12s %4d target forwards, %4d draft forwards, acceptance %5.1f%%, %s%n",
+                        sampler,
+                        s.targetForwards(),
+                        s.draftForwards(),
+                        100 * s.acceptanceRate(),
+                        file);
             }
         }
     }

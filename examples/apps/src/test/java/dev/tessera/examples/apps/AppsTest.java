@@ -1,11 +1,10 @@
 package dev.tessera.examples.apps;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.engine.testing.PerturbedCopy;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -15,9 +14,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Each example program runs as a user would run it and writes what it says. */
 class AppsTest {
@@ -65,13 +64,16 @@ class AppsTest {
 
     @Test
     void speculativeSideBySideReportsWhatEachSamplerCost(@TempDir Path tmp) throws Exception {
-        Path gpt = Golden.testdata().resolve("llamagen-small/gpt.pth"), vq = Golden.testdata().resolve("llamagen-small/vq.pth");
+        Path gpt = Golden.testdata().resolve("llamagen-small/gpt.pth"),
+                vq = Golden.testdata().resolve("llamagen-small/vq.pth");
         Path draft = PerturbedCopy.write(gpt, tmp.resolve("draft.safetensors"), 0.03, 5);
-        String log = run(SpeculativeSideBySide::main, gpt.toString(), draft.toString(), vq.toString(), tmp.toString(), "3");
+        String log =
+                run(SpeculativeSideBySide::main, gpt.toString(), draft.toString(), vq.toString(), tmp.toString(), "3");
         int[] target = new int[3];
         String[] names = {"AR", "SPECULATIVE", "SJD"};
         for (int i = 0; i < 3; i++) {
-            Matcher m = Pattern.compile(names[i] + "\\s+(\\d+) target forwards, +(\\d+) draft forwards").matcher(log);
+            Matcher m = Pattern.compile(names[i] + "\\s+(\\d+) target forwards, +(\\d+) draft forwards")
+                    .matcher(log);
             assertTrue(m.find(), names[i] + " in:\n" + log);
             target[i] = Integer.parseInt(m.group(1));
             png(tmp.resolve(names[i].toLowerCase() + ".png"));

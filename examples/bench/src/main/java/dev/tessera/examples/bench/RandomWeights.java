@@ -2,16 +2,16 @@ package dev.tessera.examples.bench;
 
 import dev.tessera.engine.io.InMemoryCheckpoint;
 import dev.tessera.engine.io.SafetensorsWriter;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.nio.file.Path;
 
 /**
  * Random weights with the exact keys and shapes of the released checkpoints, built in memory so that anyone can
@@ -74,7 +74,7 @@ public final class RandomWeights implements AutoCloseable {
 
     /** A rotary embedding's {@code freqs} buffer for head size hd: hd/4 values {@code 1/10000^(2k/(hd/2))}. */
     public void ropeFreqs(String key, int headDim) {
-        float[] f = dev.tessera.engine.nn.Rope2d.frequencies(headDim, 10000f);
+        float[] f = Rope2d.frequencies(headDim, 10000f);
         MemorySegment w = arena.allocate(f.length * 4L, 64);
         for (int i = 0; i < f.length; i++) w.setAtIndex(ValueLayout.JAVA_FLOAT_UNALIGNED, i, f[i]);
         tensors.put(key, new Tensor(key, DType.F32, new long[] {f.length}, w));
@@ -99,7 +99,8 @@ public final class RandomWeights implements AutoCloseable {
      * (memory mapping, packing, page release), so benchmarks measure the real path.
      */
     public Path writeTo(Path file) {
-        SafetensorsWriter.write(file, tensors.values(), Map.of("format", "pt", "note", "random weights for benchmarking"));
+        SafetensorsWriter.write(
+                file, tensors.values(), Map.of("format", "pt", "note", "random weights for benchmarking"));
         close();
         return file;
     }

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Random-weight FlowAR models and MAR's KL-16 VAE with the key sets and shapes of the released files. */
 public final class SyntheticFlowAr {
-    private SyntheticFlowAr() {
-    }
+    private SyntheticFlowAr() {}
 
     /**
      * A released size: AR width, encoder (= decoder) depth, AR head size, flow head width, flow depth, cross.
@@ -26,7 +25,9 @@ public final class SyntheticFlowAr {
     public static RandomWeights model(Size s, long seed) {
         int C = s.width(), W = s.flowWidth(), L = 341, D = 16, M = C * 8 / 3, Mw = W * 8 / 3;
         RandomWeights w = new RandomWeights(seed);
-        for (String p : new String[] {"encoder_pos_embed_learned", "decoder_pos_embed_learned", "diffusion_pos_embed_learned"}) {
+        for (String p :
+                new String[] {"encoder_pos_embed_learned", "decoder_pos_embed_learned", "diffusion_pos_embed_learned"
+                }) {
             w.add(p, 0.02, 1, L, C);
         }
         w.add("mask", 0, 1, 1, L, L);

@@ -4,8 +4,7 @@ import java.util.Locale;
 
 /** Random-weight LlamaGen GPTs and the VQ-16 tokenizer with the key sets and shapes of the released files. */
 public final class SyntheticLlamaGen {
-    private SyntheticLlamaGen() {
-    }
+    private SyntheticLlamaGen() {}
 
     /** {@code (layers, dim)} of the released class-conditional sizes. */
     public static int[] size(String name) {

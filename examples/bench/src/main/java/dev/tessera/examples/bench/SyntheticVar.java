@@ -5,8 +5,7 @@ import dev.tessera.engine.tensor.Tensor;
 
 /** Random-weight VAR transformers and VQ-VAEs with the key set and shapes of the official release files. */
 public final class SyntheticVar {
-    private SyntheticVar() {
-    }
+    private SyntheticVar() {}
 
     /** {@code var_d{depth}.pth}: width 64·depth, heads = depth, 1000 classes, V 4096, Cvae 32. */
     public static RandomWeights transformer(int depth, int[] patchNums, long seed) {
@@ -17,7 +16,8 @@ public final class SyntheticVar {
         w.add("pos_start", 0.02, 1, 1, C);
         w.add("pos_1LC", 0.02, 1, L, C);
         long[] lvl = new long[L];
-        for (int si = 0, t = 0; si < patchNums.length; si++) for (int j = 0; j < patchNums[si] * patchNums[si]; j++) lvl[t++] = si;
+        for (int si = 0, t = 0; si < patchNums.length; si++)
+            for (int j = 0; j < patchNums[si] * patchNums[si]; j++) lvl[t++] = si;
         w.put(Tensor.ofLongs("lvl_1L", lvl, 1, L));
         w.linear("word_embed", C, cvae, true);
         w.add("class_emb.weight", 0.5, classes + 1, C);

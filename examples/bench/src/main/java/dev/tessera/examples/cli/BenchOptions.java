@@ -11,13 +11,17 @@ public final class BenchOptions {
     @Option(names = "--runs", paramLabel = "N", description = "timed runs after the warm-up (default ${DEFAULT-VALUE})")
     int runs;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "exactly N untimed generations first (0 times a cold JVM; "
-            + "default: until one takes within 5%% of the one before, at least 2, at most 6)")
+    @Option(
+            names = "--warmup",
+            paramLabel = "N",
+            description = "exactly N untimed generations first (0 times a cold JVM; "
+                    + "default: until one takes within 5%% of the one before, at least 2, at most 6)")
     Integer warmup;
 
-    @Option(names = "--json",
-            description = "one JSON object on standard output (seconds_per_image, ...); the log goes to standard "
-            + "error")
+    @Option(
+            names = "--json",
+            description =
+                    "one JSON object on standard output (seconds_per_image, ...); the log goes to standard " + "error")
     boolean json;
 
     @Option(names = "--profile", description = "also print time and GFLOP/s per kernel")

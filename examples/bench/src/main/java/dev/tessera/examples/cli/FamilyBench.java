@@ -7,8 +7,6 @@ import dev.tessera.engine.ops.Parallel;
 import dev.tessera.engine.ops.ProfilingOps;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.SamplingSettings;
-import picocli.CommandLine.Mixin;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 
 /**
  * The run every model benchmark shares: random weights of a released shape written to a temporary folder, loaded
@@ -92,7 +91,10 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
         BenchCommand.resetPeakRss();
         ProfilingOps ops = new ProfilingOps(common.load.ops());
         try (Pipeline<S, D> pipe = load(ops, weights)) {
-            log.printf("random weights: %s loaded in %.1f s; %s%n", loaded(weightBytes), (System.nanoTime() - t0) * 1e-9,
+            log.printf(
+                    "random weights: %s loaded in %.1f s; %s%n",
+                    loaded(weightBytes),
+                    (System.nanoTime() - t0) * 1e-9,
                     common.load.ops().name());
             int[] classes = new int[common.batch];
             for (int b = 0; b < classes.length; b++) classes[b] = (207 + 97 * b) % 1000;
@@ -115,7 +117,9 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
             double perImage = wall / common.runs / common.batch;
             long peak = BenchCommand.peakRssBytes();
             if (common.json) {
-                Map<String, Object> o = new LinkedHashMap<>(), head = new LinkedHashMap<>(), tail = new LinkedHashMap<>();
+                Map<String, Object> o = new LinkedHashMap<>(),
+                        head = new LinkedHashMap<>(),
+                        tail = new LinkedHashMap<>();
                 json(runs, settings, head, tail);
                 o.put("model", model());
                 o.putAll(head);

@@ -9,18 +9,23 @@ import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.flowar.FlowArDetails;
 import dev.tessera.samplers.flowar.FlowArPipeline;
 import dev.tessera.samplers.flowar.FlowArSettings;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.ToDoubleFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code tessera bench flowar}: seconds per image with random weights of a released FlowAR size. */
-@Command(name = "flowar", sortOptions = false, header = "FlowAR-S/L/H with MAR's KL-16 VAE, the size's official settings",
-        description = {"Random weights of a FlowAR size (the size's FlowArSettings, seed 1); warm-up until steady, then N timed",
-                "runs.", ""})
+@Command(
+        name = "flowar",
+        sortOptions = false,
+        header = "FlowAR-S/L/H with MAR's KL-16 VAE, the size's official settings",
+        description = {
+            "Random weights of a FlowAR size (the size's FlowArSettings, seed 1); warm-up until steady, then N timed",
+            "runs.",
+            ""
+        })
 final class FlowArBench extends FamilyBench<FlowArSettings, FlowArDetails> {
     @Option(names = "--size", paramLabel = "SIZE", description = "S (default), L or H")
     String size = "S";
@@ -55,7 +60,12 @@ final class FlowArBench extends FamilyBench<FlowArSettings, FlowArDetails> {
 
     @Override
     Pipeline<FlowArSettings, FlowArDetails> load(Ops ops, WeightPanels.Format weights) {
-        return FlowArPipeline.builder().model(model).vae(vae).ops(ops).weights(weights).load();
+        return FlowArPipeline.builder()
+                .model(model)
+                .vae(vae)
+                .ops(ops)
+                .weights(weights)
+                .load();
     }
 
     @Override
@@ -98,11 +108,27 @@ final class FlowArBench extends FamilyBench<FlowArSettings, FlowArDetails> {
     }
 
     @Override
-    void text(Runs<FlowArDetails> runs, FlowArSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
-        out.printf("%n%s, batch %d, %d runs, %d threads, %d steps (%d evaluations per scale), cfg %.1f%n", model(), common.batch,
-                runs.count(), Parallel.threads(), settings.steps(), runs.details().getLast().evaluations(), settings.cfg());
-        out.printf("seconds per image: %.2f (AR %.2f, flow head %.2f, decode %.2f)%n", perImage,
-                perImage(runs, FlowArDetails::arSeconds), perImage(runs, FlowArDetails::flowSeconds),
+    void text(
+            Runs<FlowArDetails> runs,
+            FlowArSettings settings,
+            double perImage,
+            long weightBytes,
+            long peakRss,
+            PrintStream out) {
+        out.printf(
+                "%n%s, batch %d, %d runs, %d threads, %d steps (%d evaluations per scale), cfg %.1f%n",
+                model(),
+                common.batch,
+                runs.count(),
+                Parallel.threads(),
+                settings.steps(),
+                runs.details().getLast().evaluations(),
+                settings.cfg());
+        out.printf(
+                "seconds per image: %.2f (AR %.2f, flow head %.2f, decode %.2f)%n",
+                perImage,
+                perImage(runs, FlowArDetails::arSeconds),
+                perImage(runs, FlowArDetails::flowSeconds),
                 perImage(runs, FlowArDetails::decodeSeconds));
         out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peakRss / 1e9, weightBytes / 1e9);
     }

@@ -11,17 +11,22 @@ import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code tessera bench llamagen}: seconds per image with random weights of a released LlamaGen size. */
-@Command(name = "llamagen", sortOptions = false, header = "LlamaGen-B/L/XL/XXL with the VQ-16 tokenizer and a sampler",
-        description = {"Random weights of a LlamaGen size (LlamaGenSettings.OFFICIAL sampling with the chosen sampler); warm-up",
-                "until steady, then N timed runs.", ""})
+@Command(
+        name = "llamagen",
+        sortOptions = false,
+        header = "LlamaGen-B/L/XL/XXL with the VQ-16 tokenizer and a sampler",
+        description = {
+            "Random weights of a LlamaGen size (LlamaGenSettings.OFFICIAL sampling with the chosen sampler); warm-up",
+            "until steady, then N timed runs.",
+            ""
+        })
 final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
     @Option(names = "--size", paramLabel = "SIZE", description = "B (default), L, XL or XXL")
     String size = "B";
@@ -29,13 +34,19 @@ final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
     @Option(names = "--sampler", paramLabel = "NAME", description = "ar (default), speculative, lantern or sjd")
     String sampler = "ar";
 
-    @Option(names = "--draft-size", paramLabel = "SIZE", description = "the draft's size for speculative and lantern (default B)")
+    @Option(
+            names = "--draft-size",
+            paramLabel = "SIZE",
+            description = "the draft's size for speculative and lantern (default B)")
     String draftSize = "B";
 
     @Option(names = "--gamma", paramLabel = "G", description = "drafts per round (default ${DEFAULT-VALUE})")
     int gamma = LlamaGenSettings.GAMMA;
 
-    @Option(names = "--sjd-window", paramLabel = "W", description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--sjd-window",
+            paramLabel = "W",
+            description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
     int sjdWindow = LlamaGenSettings.SJD_WINDOW;
 
     private Sampler algorithm;
@@ -77,13 +88,20 @@ final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
 
     @Override
     Pipeline<LlamaGenSettings, TokenDetails> load(Ops ops, WeightPanels.Format weights) {
-        return LlamaGenPipeline.builder().model(gpt).vq(vq).draft(draft).ops(ops).weights(weights).load();
+        return LlamaGenPipeline.builder()
+                .model(gpt)
+                .vq(vq)
+                .draft(draft)
+                .ops(ops)
+                .weights(weights)
+                .load();
     }
 
     @Override
     String loaded(long weightBytes) {
-        return String.format("LlamaGen-%s (%.2f GB with the tokenizer%s),", size.toUpperCase(), weightBytes / 1e9,
-                needsDraft() ? " and the draft" : "");
+        return String.format(
+                "LlamaGen-%s (%.2f GB with the tokenizer%s),",
+                size.toUpperCase(), weightBytes / 1e9, needsDraft() ? " and the draft" : "");
     }
 
     @Override
@@ -93,12 +111,18 @@ final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
 
     @Override
     LlamaGenSettings settings(Pipeline<LlamaGenSettings, TokenDetails> pipe) {
-        return LlamaGenSettings.builder().sampler(algorithm).gamma(gamma).sjdWindow(sjdWindow).build();
+        return LlamaGenSettings.builder()
+                .sampler(algorithm)
+                .gamma(gamma)
+                .sjdWindow(sjdWindow)
+                .build();
     }
 
     @Override
     String breakdown(TokenDetails d) {
-        return String.format("tokens %.2f, decode %.2f", d.stats().stream().mapToDouble(SamplerStats::seconds).sum(), d.decodeSeconds());
+        return String.format(
+                "tokens %.2f, decode %.2f",
+                d.stats().stream().mapToDouble(SamplerStats::seconds).sum(), d.decodeSeconds());
     }
 
     /** Sums of the statistics over all timed runs: {target forwards, draft forwards, proposed, accepted}. */
@@ -121,11 +145,15 @@ final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
     }
 
     private double tokenSeconds(Runs<TokenDetails> runs) {
-        return perImage(runs.details().stream().flatMap(d -> d.stats().stream()).mapToDouble(SamplerStats::seconds).sum());
+        return perImage(runs.details().stream()
+                .flatMap(d -> d.stats().stream())
+                .mapToDouble(SamplerStats::seconds)
+                .sum());
     }
 
     private double decodeSeconds(Runs<TokenDetails> runs) {
-        return perImage(runs.details().stream().mapToDouble(TokenDetails::decodeSeconds).sum());
+        return perImage(
+                runs.details().stream().mapToDouble(TokenDetails::decodeSeconds).sum());
     }
 
     @Override
@@ -140,13 +168,25 @@ final class LlamaGenBench extends FamilyBench<LlamaGenSettings, TokenDetails> {
     }
 
     @Override
-    void text(Runs<TokenDetails> runs, LlamaGenSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
+    void text(
+            Runs<TokenDetails> runs,
+            LlamaGenSettings settings,
+            double perImage,
+            long weightBytes,
+            long peakRss,
+            PrintStream out) {
         int[] c = counts(runs);
-        out.printf("%nLlamaGen-%s, %s, batch %d, %d runs, %d threads%n", size.toUpperCase(), algorithm.id(), common.batch, runs.count(),
-                Parallel.threads());
-        out.printf("seconds per image: %.2f (tokens %.2f, decode %.2f)%n", perImage, tokenSeconds(runs), decodeSeconds(runs));
-        out.printf("target forwards per image: %.1f, draft forwards per image: %.1f, acceptance %.2f%n",
-                (double) c[0] / perImageRuns(runs), (double) c[1] / perImageRuns(runs), c[2] == 0 ? 0 : (double) c[3] / c[2]);
+        out.printf(
+                "%nLlamaGen-%s, %s, batch %d, %d runs, %d threads%n",
+                size.toUpperCase(), algorithm.id(), common.batch, runs.count(), Parallel.threads());
+        out.printf(
+                "seconds per image: %.2f (tokens %.2f, decode %.2f)%n",
+                perImage, tokenSeconds(runs), decodeSeconds(runs));
+        out.printf(
+                "target forwards per image: %.1f, draft forwards per image: %.1f, acceptance %.2f%n",
+                (double) c[0] / perImageRuns(runs),
+                (double) c[1] / perImageRuns(runs),
+                c[2] == 0 ? 0 : (double) c[3] / c[2]);
         out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peakRss / 1e9, weightBytes / 1e9);
     }
 }

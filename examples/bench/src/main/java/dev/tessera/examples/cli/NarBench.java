@@ -9,17 +9,22 @@ import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code tessera bench nar}: seconds per image with random weights of a released NAR size. */
-@Command(name = "nar", sortOptions = false, header = "NAR-B/M/L/XL/XXL with the VQ-16 tokenizer, official sampling",
-        description = {"Random weights of a NAR size (TokenSettings.OFFICIAL sampling); warm-up until steady, then N timed runs.", ""})
+@Command(
+        name = "nar",
+        sortOptions = false,
+        header = "NAR-B/M/L/XL/XXL with the VQ-16 tokenizer, official sampling",
+        description = {
+            "Random weights of a NAR size (TokenSettings.OFFICIAL sampling); warm-up until steady, then N timed runs.",
+            ""
+        })
 final class NarBench extends FamilyBench<TokenSettings, TokenDetails> {
     @Option(names = "--size", paramLabel = "SIZE", description = "B (default), M, L, XL or XXL")
     String size = "B";
@@ -82,11 +87,14 @@ final class NarBench extends FamilyBench<TokenSettings, TokenDetails> {
     }
 
     private double tokenSeconds(Runs<TokenDetails> runs) {
-        return perImage(runs.details().stream().mapToDouble(d -> d.stats().getFirst().seconds()).sum());
+        return perImage(runs.details().stream()
+                .mapToDouble(d -> d.stats().getFirst().seconds())
+                .sum());
     }
 
     private double decodeSeconds(Runs<TokenDetails> runs) {
-        return perImage(runs.details().stream().mapToDouble(TokenDetails::decodeSeconds).sum());
+        return perImage(
+                runs.details().stream().mapToDouble(TokenDetails::decodeSeconds).sum());
     }
 
     private static int forwards(Runs<TokenDetails> runs) {
@@ -101,10 +109,19 @@ final class NarBench extends FamilyBench<TokenSettings, TokenDetails> {
     }
 
     @Override
-    void text(Runs<TokenDetails> runs, TokenSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
-        out.printf("%nNAR-%s, batch %d, %d runs, %d threads%n", size.toUpperCase(), common.batch, runs.count(), Parallel.threads());
-        out.printf("seconds per image: %.2f (tokens %.2f, decode %.2f), %d forward passes%n", perImage, tokenSeconds(runs),
-                decodeSeconds(runs), forwards(runs));
+    void text(
+            Runs<TokenDetails> runs,
+            TokenSettings settings,
+            double perImage,
+            long weightBytes,
+            long peakRss,
+            PrintStream out) {
+        out.printf(
+                "%nNAR-%s, batch %d, %d runs, %d threads%n",
+                size.toUpperCase(), common.batch, runs.count(), Parallel.threads());
+        out.printf(
+                "seconds per image: %.2f (tokens %.2f, decode %.2f), %d forward passes%n",
+                perImage, tokenSeconds(runs), decodeSeconds(runs), forwards(runs));
         out.printf("memory: peak RSS %.2f GB, weights %.2f GB%n", peakRss / 1e9, weightBytes / 1e9);
     }
 }

@@ -9,20 +9,24 @@ import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.ToDoubleFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code tessera bench var}: seconds per image with random weights of the released VAR shapes. */
-@Command(name = "var", sortOptions = false, header = "VAR-d{D} at 256 px with the official sampling",
+@Command(
+        name = "var",
+        sortOptions = false,
+        header = "VAR-d{D} at 256 px with the official sampling",
         description = {
-                "Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads, 1000",
-                "classes, V 4096; vae_ch160v4096z32.pth decoder) in memory, runs warm-up generations and then N timed ones",
-                "at 256 px with the official FID sampling (VarSettings.OFFICIAL), and prints where the time goes.",
-                ""})
+            "Builds random weights with the shapes of the official release (var_d{D}.pth: width 64*D, D heads, 1000",
+            "classes, V 4096; vae_ch160v4096z32.pth decoder) in memory, runs warm-up generations and then N timed ones",
+            "at 256 px with the official FID sampling (VarSettings.OFFICIAL), and prints where the time goes.",
+            ""
+        })
 final class VarBench extends FamilyBench<VarSettings, VarDetails> {
     private static final int[] PATCH_NUMS = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
 
@@ -53,13 +57,20 @@ final class VarBench extends FamilyBench<VarSettings, VarDetails> {
 
     @Override
     Pipeline<VarSettings, VarDetails> load(Ops ops, WeightPanels.Format weights) {
-        return VarPipeline.builder().model(varFile).vae(vaeFile).patchNums(PATCH_NUMS).ops(ops).weights(weights).load();
+        return VarPipeline.builder()
+                .model(varFile)
+                .vae(vaeFile)
+                .patchNums(PATCH_NUMS)
+                .ops(ops)
+                .weights(weights)
+                .load();
     }
 
     @Override
     String loaded(long weightBytes) {
-        return String.format("VAR-d%d %.2f GB + VQ-VAE %.2f GB, written to %s and", depth, varBytes / 1e9, vaeBytes / 1e9,
-                varFile.getParent());
+        return String.format(
+                "VAR-d%d %.2f GB + VQ-VAE %.2f GB, written to %s and",
+                depth, varBytes / 1e9, vaeBytes / 1e9, varFile.getParent());
     }
 
     @Override
@@ -75,12 +86,16 @@ final class VarBench extends FamilyBench<VarSettings, VarDetails> {
     @Override
     String breakdown(VarDetails d) {
         VarDetails.Timings t = d.timings();
-        return String.format("transformer %.2f, sampling %.2f, VQ %.2f, decode %.2f", t.transformerTotal(), t.samplingSeconds(),
-                t.vqSeconds(), t.decodeSeconds());
+        return String.format(
+                "transformer %.2f, sampling %.2f, VQ %.2f, decode %.2f",
+                t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
     }
 
-    private double mean(Runs<VarDetails> runs, java.util.function.ToDoubleFunction<VarDetails.Timings> f) {
-        return runs.details().stream().mapToDouble(d -> f.applyAsDouble(d.timings())).sum() / runs.count();
+    private double mean(Runs<VarDetails> runs, ToDoubleFunction<VarDetails.Timings> f) {
+        return runs.details().stream()
+                        .mapToDouble(d -> f.applyAsDouble(d.timings()))
+                        .sum()
+                / runs.count();
     }
 
     private double[] scaleMs(Runs<VarDetails> runs) {
@@ -105,19 +120,30 @@ final class VarBench extends FamilyBench<VarSettings, VarDetails> {
     }
 
     @Override
-    void text(Runs<VarDetails> runs, VarSettings settings, double perImage, long weightBytes, long peakRss, PrintStream out) {
+    void text(
+            Runs<VarDetails> runs,
+            VarSettings settings,
+            double perImage,
+            long weightBytes,
+            long peakRss,
+            PrintStream out) {
         out.printf("%nVAR-d%d, batch %d, %d runs, %d threads%n", depth, common.batch, runs.count(), Parallel.threads());
         StringBuilder sb = new StringBuilder("transformer per scale (ms):");
         double[] ms = scaleMs(runs);
         for (int i = 0; i < PATCH_NUMS.length; i++) sb.append(String.format(" %d:%.0f", PATCH_NUMS[i], ms[i]));
         out.println(sb);
-        out.printf("transformer %.2f s | sampling %.2f s | VQ %.2f s | decode %.2f s%n", mean(runs, VarDetails.Timings::transformerTotal),
-                mean(runs, VarDetails.Timings::samplingSeconds), mean(runs, VarDetails.Timings::vqSeconds),
+        out.printf(
+                "transformer %.2f s | sampling %.2f s | VQ %.2f s | decode %.2f s%n",
+                mean(runs, VarDetails.Timings::transformerTotal),
+                mean(runs, VarDetails.Timings::samplingSeconds),
+                mean(runs, VarDetails.Timings::vqSeconds),
                 mean(runs, VarDetails.Timings::decodeSeconds));
         out.printf("seconds per image: %.2f (%.3f images/s)%n", perImage, 1 / perImage);
-        out.printf("achieved: %.1f GFLOP/s over %.3f TFLOP per image%n", runs.flops() / runs.wallSeconds() / 1e9,
-                perImage(runs.flops()) / 1e12);
-        out.printf("memory: peak RSS %.2f GB, weights %.2f GB (%.2fx)%n", peakRss / 1e9, weightBytes / 1e9,
-                peakRss / (double) weightBytes);
+        out.printf(
+                "achieved: %.1f GFLOP/s over %.3f TFLOP per image%n",
+                runs.flops() / runs.wallSeconds() / 1e9, perImage(runs.flops()) / 1e12);
+        out.printf(
+                "memory: peak RSS %.2f GB, weights %.2f GB (%.2fx)%n",
+                peakRss / 1e9, weightBytes / 1e9, peakRss / (double) weightBytes);
     }
 }

@@ -1,6 +1,8 @@
 package dev.tessera.examples.jmh;
 
 import dev.tessera.engine.ops.Ops;
+import java.util.Arrays;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -14,8 +16,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
-import java.util.concurrent.TimeUnit;
-
 /**
  * One VAR-d16 attention layer with the KV cache: 2 rows (CFG) × 16 heads of 64, the queries of one scale against
  * every cached token. FLOPs = 4·B·H·l·T·d.
@@ -25,7 +25,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
 public class AttentionBenchmark {
     /** "side:cached": the last scale (16² queries, 680 keys) and scale 13 (169 queries, 424 keys). */
     @Param({"16:680", "13:424"})
@@ -45,7 +47,7 @@ public class AttentionBenchmark {
         v = Data.random(B * H * T_MAX * D, 3, 1);
         out = new float[B * l * H * D];
         headScale = new float[H];
-        java.util.Arrays.fill(headScale, 4f);
+        Arrays.fill(headScale, 4f);
     }
 
     @Benchmark

@@ -2,6 +2,8 @@ package dev.tessera.examples.jmh;
 
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.ops.Ops;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -15,9 +17,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
-import java.lang.foreign.MemorySegment;
-import java.util.concurrent.TimeUnit;
-
 /**
  * The VQ-VAE decoder's convolutions: 3×3 (Winograd) at the finest and the coarsest level, and a 1×1 shortcut.
  * Direct-convolution FLOPs = 2·H·W·Cin·Cout·k².
@@ -27,7 +26,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
 public class Conv2dBenchmark {
     /** "cin:cout:side:k". */
     @Param({"160:160:256:3", "320:320:64:3", "640:640:16:3", "640:320:32:1"})
@@ -42,8 +43,18 @@ public class Conv2dBenchmark {
         String[] p = conv.split(":");
         int cin = Integer.parseInt(p[0]), cout = Integer.parseInt(p[1]), k = Integer.parseInt(p[3]);
         side = Integer.parseInt(p[2]);
-        layer = new Conv2d(MemorySegment.ofArray(Data.random(cout * cin * k * k, 1, 1.0 / Math.sqrt(cin * k * k))),
-                Data.random(cout, 2, 0.02), cout, cin, k, k, 1, k / 2, k / 2, k / 2, k / 2);
+        layer = new Conv2d(
+                MemorySegment.ofArray(Data.random(cout * cin * k * k, 1, 1.0 / Math.sqrt(cin * k * k))),
+                Data.random(cout, 2, 0.02),
+                cout,
+                cin,
+                k,
+                k,
+                1,
+                k / 2,
+                k / 2,
+                k / 2,
+                k / 2);
         in = Data.random(cin * side * side, 3, 1);
         out = new float[cout * side * side];
     }

@@ -4,8 +4,7 @@ import java.util.SplittableRandom;
 
 /** Random benchmark inputs. */
 final class Data {
-    private Data() {
-    }
+    private Data() {}
 
     static float[] random(int n, long seed, double scale) {
         SplittableRandom r = new SplittableRandom(seed);

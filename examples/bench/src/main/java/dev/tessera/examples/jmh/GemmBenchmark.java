@@ -3,6 +3,8 @@ package dev.tessera.examples.jmh;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,9 +18,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 import org.openjdk.jmh.infra.Blackhole;
 
-import java.lang.foreign.MemorySegment;
-import java.util.concurrent.TimeUnit;
-
 /**
  * The linear-layer GEMM at VAR-d16 shapes: M = tokens of a scale × 2 (CFG), K and N = 1024 / 4096.
  * Throughput in GFLOP/s = 2·M·K·N / (time per op).
@@ -28,7 +27,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 3, time = 2)
 @Measurement(iterations = 5, time = 2)
-@Fork(value = 1, jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
+@Fork(
+        value = 1,
+        jvmArgsAppend = {"--add-modules", "jdk.incubator.vector", "-Djdk.incubator.vector.VECTOR_ACCESS_OOB_CHECK=0"})
 public class GemmBenchmark {
     /** Tokens of a VAR-d16 scale under CFG: scales 1, 4, 8 (side 1, 5, 13) and the last (16). */
     @Param({"2", "50", "338", "512"})
@@ -44,7 +45,11 @@ public class GemmBenchmark {
     public void setup() {
         String[] p = shape.split("x");
         int in = Integer.parseInt(p[0]), out = Integer.parseInt(p[1]);
-        layer = new Linear(MemorySegment.ofArray(Data.random(out * in, 1, 1.0 / Math.sqrt(in))), Data.random(out, 2, 0.02), out, in);
+        layer = new Linear(
+                MemorySegment.ofArray(Data.random(out * in, 1, 1.0 / Math.sqrt(in))),
+                Data.random(out, 2, 0.02),
+                out,
+                in);
         x = Data.random(m * in, 3, 1);
         y = new float[m * out];
         layer.panels();

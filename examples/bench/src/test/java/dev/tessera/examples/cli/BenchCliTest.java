@@ -1,31 +1,34 @@
 package dev.tessera.examples.cli;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Json;
 import dev.tessera.examples.Main;
-import org.junit.jupiter.api.Test;
-import picocli.CommandLine;
-import picocli.CommandLine.Model.OptionSpec;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+import picocli.CommandLine.Model.OptionSpec;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
-/** {@code tessera bench} with the bench module on the class path: found as a service, help generated, errors one line. */
+/**
+ * {@code tessera bench} with the bench module on the class path: found as a service, help generated, errors one line.
+ */
 class BenchCliTest {
-    private record Result(int status, String out, String err) {
-    }
+    private record Result(int status, String out, String err) {}
 
     private static Result run(String... args) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
-        int status = Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        int status = Main.run(
+                List.of(args),
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
@@ -38,7 +41,7 @@ class BenchCliTest {
         assertEquals(List.of("var", "llamagen", "nar", "flowar", "kernels"), names);
         PrintStream systemErr = System.err;
         ByteArrayOutputStream warnings = new ByteArrayOutputStream();
-        System.setErr(new PrintStream(warnings, true));   // picocli reports a help text it cannot format there
+        System.setErr(new PrintStream(warnings, true)); // picocli reports a help text it cannot format there
         Result top;
         try {
             everyHelp(bench, names);
@@ -48,7 +51,11 @@ class BenchCliTest {
         }
         assertEquals("", warnings.toString(), "picocli warnings");
         assertEquals(0, top.status());
-        assertTrue(top.out().contains("bench var") && top.out().contains("bench kernels") && top.out().contains("within 5% of"), top.out());
+        assertTrue(
+                top.out().contains("bench var")
+                        && top.out().contains("bench kernels")
+                        && top.out().contains("within 5% of"),
+                top.out());
         Result alone = run("bench");
         assertEquals(2, alone.status());
         assertTrue(alone.out().contains("Usage: tessera bench"), alone.out());
@@ -58,18 +65,25 @@ class BenchCliTest {
         for (String name : names) {
             Result r = run("bench", name, "--help");
             assertEquals(0, r.status(), name + ": " + r.err());
-            for (OptionSpec o : bench.getSubcommands().get(name).getCommandSpec().options()) {
+            for (OptionSpec o :
+                    bench.getSubcommands().get(name).getCommandSpec().options()) {
                 assertFalse(o.hidden(), name + ": " + o.longestName() + " hidden");
-                for (String n : o.names()) assertTrue(r.out().contains(n), "bench " + name + " --help lacks " + n + ":\n" + r.out());
+                for (String n : o.names())
+                    assertTrue(r.out().contains(n), "bench " + name + " --help lacks " + n + ":\n" + r.out());
             }
         }
     }
 
     @Test
     void badInputIsOneLine() {
-        String[][] cases = {{"frob", "unknown benchmark 'frob'"}, {"var", "--depth", "0", "--depth must be between 1 and 64"},
-                {"nar", "--size", "Q", "or M"}, {"flowar", "--steps", "1", "--steps must be at least 2"},
-                {"llamagen", "--runs", "0", "--batch and --runs must be at least 1"}, {"var", "--frobnicate", "unknown option --frobnicate"}};
+        String[][] cases = {
+            {"frob", "unknown benchmark 'frob'"},
+            {"var", "--depth", "0", "--depth must be between 1 and 64"},
+            {"nar", "--size", "Q", "or M"},
+            {"flowar", "--steps", "1", "--steps must be at least 2"},
+            {"llamagen", "--runs", "0", "--batch and --runs must be at least 1"},
+            {"var", "--frobnicate", "unknown option --frobnicate"}
+        };
         for (String[] c : cases) {
             List<String> args = new ArrayList<>(List.of("bench"));
             args.addAll(List.of(c).subList(0, c.length - 1));
@@ -94,7 +108,9 @@ class BenchCliTest {
         assertTrue(perImage > 0 && Double.isFinite(perImage), String.valueOf(perImage));
         assertEquals(10, ((List<Object>) o.get("transformer_ms_per_scale")).size());
         assertTrue(((Number) o.get("gflops")).doubleValue() > 0, o.toString());
-        for (String k : new String[] {"batch", "runs", "warmup_seconds", "threads", "weight_bytes", "peak_rss_bytes", "decode_s"}) {
+        for (String k :
+                new String[] {"batch", "runs", "warmup_seconds", "threads", "weight_bytes", "peak_rss_bytes", "decode_s"
+                }) {
             assertTrue(o.containsKey(k), k + " in " + o.keySet());
         }
     }

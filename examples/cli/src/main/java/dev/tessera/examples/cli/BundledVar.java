@@ -3,7 +3,6 @@ package dev.tessera.examples.cli;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.var.VarSettings;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -17,8 +16,11 @@ import java.util.Locale;
 record BundledVar(Path dir) {
     static final List<String> CLASSES = BundledModels.FASHION_MNIST_CLASSES;
     static final VarSettings SAMPLING = BundledModels.VAR_SAMPLING;
-    static final String MODEL = BundledModels.VAR_MODEL, VAE = BundledModels.VAR_VAE, JUDGE = "judge.safetensors",
-            JUDGE_STATS = "judge-stats.safetensors", TEST_IMAGES = "fmnist-test-500.safetensors";
+    static final String MODEL = BundledModels.VAR_MODEL,
+            VAE = BundledModels.VAR_VAE,
+            JUDGE = "judge.safetensors",
+            JUDGE_STATS = "judge-stats.safetensors",
+            TEST_IMAGES = "fmnist-test-500.safetensors";
 
     /** The bundle's folder ({@link BundledModels#directory()}); its absence is a usage error here. */
     static BundledVar locate() {
@@ -57,8 +59,8 @@ record BundledVar(Path dir) {
                 if (name.equals(key) || (i == 0 && (key.equals("tshirt") || key.equals("top")))) return i;
             }
         }
-        throw new UsageException("unknown class '" + text + "' for the bundled Fashion-MNIST model; give 0-9 or one of: "
-                + String.join(", ", CLASSES));
+        throw new UsageException("unknown class '" + text
+                + "' for the bundled Fashion-MNIST model; give 0-9 or one of: " + String.join(", ", CLASSES));
     }
 
     private static String normalize(String s) {

@@ -1,11 +1,10 @@
 package dev.tessera.examples.cli;
 
+import java.io.PrintStream;
+import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-
-import java.io.PrintStream;
-import java.util.concurrent.Callable;
 
 /**
  * What every {@code tessera} command shares: {@code -h/--help}, the stream it reports on, and the checks that read the
@@ -14,7 +13,10 @@ import java.util.concurrent.Callable;
  * {@code --samples}).
  */
 public abstract class CommandBase implements Callable<Integer> {
-    @Option(names = {"-h", "--help"}, usageHelp = true, description = "Show this help and exit.")
+    @Option(
+            names = {"-h", "--help"},
+            usageHelp = true,
+            description = "Show this help and exit.")
     boolean help;
 
     @Spec
@@ -43,6 +45,7 @@ public abstract class CommandBase implements Callable<Integer> {
     }
 
     static boolean given(CommandSpec spec, String option) {
-        return spec.commandLine().getParseResult() != null && spec.commandLine().getParseResult().hasMatchedOption(option);
+        return spec.commandLine().getParseResult() != null
+                && spec.commandLine().getParseResult().hasMatchedOption(option);
     }
 }

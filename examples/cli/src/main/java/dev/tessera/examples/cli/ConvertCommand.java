@@ -4,27 +4,31 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.SafetensorsWriter;
 import dev.tessera.engine.tensor.Tensor;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Parameters;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
 
 /** {@code tessera convert}: re-saves a checkpoint's state dict as {@code .safetensors}, tensor for tensor. */
-@Command(name = "convert", header = "re-save a .pth checkpoint as .safetensors",
+@Command(
+        name = "convert",
+        header = "re-save a .pth checkpoint as .safetensors",
         description = {
-                "Writes every tensor of the checkpoint IN (a PyTorch .pth/.pt/.ckpt zip as torch.save writes it, or a",
-                ".safetensors file) to OUT in the safetensors format: same keys, dtypes, shapes and bytes. A nested",
-                "{'model': state_dict} is unwrapped. The .pth is read without executing anything from it. Tessera loads",
-                "both forms with identical results; safetensors files open faster and can be read by other tools.",
-                ""},
+            "Writes every tensor of the checkpoint IN (a PyTorch .pth/.pt/.ckpt zip as torch.save writes it, or a",
+            ".safetensors file) to OUT in the safetensors format: same keys, dtypes, shapes and bytes. A nested",
+            "{'model': state_dict} is unwrapped. The .pth is read without executing anything from it. Tessera loads",
+            "both forms with identical results; safetensors files open faster and can be read by other tools.",
+            ""
+        },
         footer = {"", "Example:", "  tessera convert var_d16.pth var_d16.safetensors"})
 public final class ConvertCommand extends CommandBase {
-    @Parameters(paramLabel = "IN OUT.safetensors", arity = "0..*", description = "the checkpoint to read and the file to write")
+    @Parameters(
+            paramLabel = "IN OUT.safetensors",
+            arity = "0..*",
+            description = "the checkpoint to read and the file to write")
     List<Path> files = new ArrayList<>();
 
     public ConvertCommand(PrintStream out) {
@@ -49,7 +53,10 @@ public final class ConvertCommand extends CommandBase {
                 tensors.add(t);
                 bytes += t.data().byteSize();
             }
-            SafetensorsWriter.write(dst, tensors, Map.of("format", "pt", "source", in.getFileName().toString()));
+            SafetensorsWriter.write(
+                    dst,
+                    tensors,
+                    Map.of("format", "pt", "source", in.getFileName().toString()));
             out.printf("wrote %s (%d tensors, %.1f MB)%n", dst, tensors.size(), bytes / 1e6);
         }
         return 0;

@@ -3,20 +3,22 @@ package dev.tessera.examples.cli;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Backend;
 import dev.tessera.engine.ops.Backends;
-import picocli.CommandLine.Command;
-
 import java.io.PrintStream;
 import java.util.List;
+import picocli.CommandLine.Command;
 
 /** {@code tessera devices}: the compute devices this machine offers, each with the spec {@code --device} takes. */
-@Command(name = "devices", header = "the compute devices (the specs --device takes: cpu, opencl:P:D)",
+@Command(
+        name = "devices",
+        header = "the compute devices (the specs --device takes: cpu, opencl:P:D)",
         description = {
-                "Lists the compute devices this machine offers, each with the spec --device takes:",
-                "  cpu            the Java Vector API backend (default)",
-                "  opencl[:P:D]   an OpenCL device (platform P, device D); opencl alone is the first GPU, else the",
-                "                 first device. Needs an OpenCL driver (a GPU vendor's ICD, or Debian's",
-                "                 pocl-opencl-icd for the CPU).",
-                ""})
+            "Lists the compute devices this machine offers, each with the spec --device takes:",
+            "  cpu            the Java Vector API backend (default)",
+            "  opencl[:P:D]   an OpenCL device (platform P, device D); opencl alone is the first GPU, else the",
+            "                 first device. Needs an OpenCL driver (a GPU vendor's ICD, or Debian's",
+            "                 pocl-opencl-icd for the CPU).",
+            ""
+        })
 public final class Devices extends CommandBase {
     public Devices(PrintStream out) {
         super(out);

@@ -1,7 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.examples.fid.inception.FidInception;
-import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.examples.fid.EvalManifest;
@@ -10,11 +8,8 @@ import dev.tessera.examples.fid.EvalRun;
 import dev.tessera.examples.fid.ModelFamily;
 import dev.tessera.examples.fid.ReferenceSet;
 import dev.tessera.examples.fid.SampleGenerator;
-
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
+import dev.tessera.examples.fid.inception.FidInception;
+import dev.tessera.examples.fid.inception.Preprocessing;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,38 +17,50 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tessera eval}: the FID harness (generate class-balanced samples, measure them, report). */
-@Command(name = "eval", sortOptions = false, abbreviateSynopsis = true,
-        header = {"generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID",
-                "(--metrics fmnist: class accuracy and judge FID of a Fashion-MNIST model)"},
+@Command(
+        name = "eval",
+        sortOptions = false,
+        abbreviateSynopsis = true,
+        header = {
+            "generate N class-balanced samples; report FID, sFID, IS, precision/recall, KID",
+            "(--metrics fmnist: class accuracy and judge FID of a Fashion-MNIST model)"
+        },
         description = {
-                "Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000",
-                "for the ImageNet protocol of VAR and FlowAR), extracts their Inception features, and reports FID, sFID,",
-                "Inception Score, precision/recall and KID against the reference, in DIR/report.json and DIR/report.html",
-                "(metrics, settings, timings and a grid of samples per class).",
-                "",
-                "The run can be interrupted at any time: started again with the same command it continues where it",
-                "stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on",
-                "an existing DIR only recomputes the metrics.",
-                "",
-                "Required: --model-family, --model, --vae (var, flowar) or --vq (llamagen, nar), --samples, --per-class,",
-                "--ref, --inception, --out. Sampling defaults are each family's official FID settings (var: VarSettings,",
-                "llamagen and nar: TokenSettings, flowar: the size's FlowArSettings).",
-                "",
-                "Fashion-MNIST models (the zoo in examples/models/fmnist) are judged by the bundled CNN instead of the",
-                "Inception with --metrics fmnist: class accuracy (the judge's label equals the requested class), the FID",
-                "in the judge's feature space against the test set with the real-vs-real floor (train vs test) beside it,",
-                "and each sample's RMS distance to its nearest training image beside that of real test images (samples",
-                "are not copies when it is not smaller). --model/--vae default to the bundled VAR (var-d3) and its card's",
-                "sampling; --per-class defaults to N/10; --ref, --inception and --out are not needed (--out DIR writes",
-                "DIR/report.json).",
-                ""},
-        footer = {"", "Examples:",
-                "  tessera eval --model-family var --metrics fmnist --samples 1000",
-                "  tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\",
-                "      --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\",
-                "      --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/"})
+            "Generates N class-balanced samples (K of each of N/K classes spread over the model's classes; 50 x 1000",
+            "for the ImageNet protocol of VAR and FlowAR), extracts their Inception features, and reports FID, sFID,",
+            "Inception Score, precision/recall and KID against the reference, in DIR/report.json and DIR/report.html",
+            "(metrics, settings, timings and a grid of samples per class).",
+            "",
+            "The run can be interrupted at any time: started again with the same command it continues where it",
+            "stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on",
+            "an existing DIR only recomputes the metrics.",
+            "",
+            "Required: --model-family, --model, --vae (var, flowar) or --vq (llamagen, nar), --samples, --per-class,",
+            "--ref, --inception, --out. Sampling defaults are each family's official FID settings (var: VarSettings,",
+            "llamagen and nar: TokenSettings, flowar: the size's FlowArSettings).",
+            "",
+            "Fashion-MNIST models (the zoo in examples/models/fmnist) are judged by the bundled CNN instead of the",
+            "Inception with --metrics fmnist: class accuracy (the judge's label equals the requested class), the FID",
+            "in the judge's feature space against the test set with the real-vs-real floor (train vs test) beside it,",
+            "and each sample's RMS distance to its nearest training image beside that of real test images (samples",
+            "are not copies when it is not smaller). --model/--vae default to the bundled VAR (var-d3) and its card's",
+            "sampling; --per-class defaults to N/10; --ref, --inception and --out are not needed (--out DIR writes",
+            "DIR/report.json).",
+            ""
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  tessera eval --model-family var --metrics fmnist --samples 1000",
+            "  tessera eval --model-family var --model var_d16.pth --vae vae_ch160v4096z32.pth --samples 50000 \\",
+            "      --per-class 50 --ref VIRTUAL_imagenet256_labeled.npz \\",
+            "      --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/"
+        })
 public final class EvalCommand extends CommandBase {
     @Option(names = "--model-family", paramLabel = "F", description = "var, llamagen, nar or flowar")
     String modelFamily;
@@ -73,12 +80,16 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--per-class", paramLabel = "K", description = "samples per class (N must be a multiple of K)")
     Integer perClass;
 
-    @Option(names = "--ref", paramLabel = "REF.npz",
+    @Option(
+            names = "--ref",
+            paramLabel = "REF.npz",
             description = "the reference: an ADM reference batch (VIRTUAL_imagenet256_labeled.npz: arr_0, mu, sigma, "
-            + "mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an image batch (arr_0)")
+                    + "mu_s, sigma_s), pytorch-fid statistics (mu, sigma: FID only), or an image batch (arr_0)")
     Path ref;
 
-    @Option(names = "--inception", paramLabel = "FILE",
+    @Option(
+            names = "--inception",
+            paramLabel = "FILE",
             description = "pt_inception-2015-12-05-6726825d.pth (pytorch-fid's FID Inception weights)")
     Path inception;
 
@@ -94,23 +105,31 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--top-k", paramLabel = "K", description = "keep the K largest logits (0 = off; not for flowar)")
     Integer topK;
 
-    @Option(names = "--top-p", paramLabel = "P",
+    @Option(
+            names = "--top-p",
+            paramLabel = "P",
             description = "nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)")
     Double topP;
 
     @Option(names = "--temperature", paramLabel = "T", description = "llamagen, nar")
     Double temperature;
 
-    @Option(names = "--batch", paramLabel = "B",
+    @Option(
+            names = "--batch",
+            paramLabel = "B",
             description = "images per generation batch (default ${DEFAULT-VALUE}); batch b is generated from seed S+b")
     int batch = 8;
 
-    @Option(names = "--preprocess", paramLabel = "MODE",
+    @Option(
+            names = "--preprocess",
+            paramLabel = "MODE",
             description = "adm (default: the ADM evaluator, as VAR/LlamaGen/FlowAR report), pytorch-fid, clean-fid; "
-            + "must match how the reference statistics were made")
+                    + "must match how the reference statistics were made")
     String preprocess;
 
-    @Option(names = "--max-new", paramLabel = "M",
+    @Option(
+            names = "--max-new",
+            paramLabel = "M",
             description = "stop after M new samples (run the same command again to continue)")
     Integer maxNew;
 
@@ -123,13 +142,17 @@ public final class EvalCommand extends CommandBase {
     @Option(names = "--judge", paramLabel = "FILE", description = "fmnist: another judge (default: the bundle's)")
     Path judge;
 
-    @Option(names = "--judge-stats", paramLabel = "FILE",
+    @Option(
+            names = "--judge-stats",
+            paramLabel = "FILE",
             description = "fmnist: another judge's feature statistics (default: the bundle's)")
     Path judgeStats;
 
-    @Option(names = "--train-images", paramLabel = "DIR",
+    @Option(
+            names = "--train-images",
+            paramLabel = "DIR",
             description = "fmnist: the Fashion-MNIST IDX files (default /usr/share/datasets/fashion-mnist, Debian's "
-            + "dataset-fashion-mnist); without them the nearest-image distance is left out")
+                    + "dataset-fashion-mnist); without them the nearest-image distance is left out")
     Path trainImages;
 
     public EvalCommand(PrintStream out) {
@@ -148,36 +171,46 @@ public final class EvalCommand extends CommandBase {
     private int evaluate() {
         WeightPanels.Format format = load.start(super.out);
         if (metrics.equals("fmnist")) return JudgedEval.run(this, format, super.out);
-        if (!metrics.equals("inception")) throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
+        if (!metrics.equals("inception"))
+            throw new UsageException("unknown --metrics '" + metrics + "' (inception or fmnist)");
         for (String o : JudgedEval.OPTIONS) {
             if (given(o)) throw new UsageException(o + " belongs to --metrics fmnist");
         }
         String familyName = require(modelFamily, "--model-family");
         ModelFamily family = ModelFamily.byId(familyName);
-        if (family == null) throw new UsageException("unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");
+        if (family == null)
+            throw new UsageException(
+                    "unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");
         String other = family.tokenizerOption().equals("vae") ? "vq" : "vae";
         if (given("--" + other)) {
-            throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --" + family.tokenizerOption() + ")");
+            throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --"
+                    + family.tokenizerOption() + ")");
         }
-        Path modelFile = require(model, "--model"), tokenizer = require(tokenizer(family), "--" + family.tokenizerOption());
-        Path refFile = require(ref, "--ref"), inceptionFile = require(inception, "--inception"), dir = require(out, "--out");
+        Path modelFile = require(model, "--model"),
+                tokenizer = require(tokenizer(family), "--" + family.tokenizerOption());
+        Path refFile = require(ref, "--ref"),
+                inceptionFile = require(inception, "--inception"),
+                dir = require(out, "--out");
         int n = positive(samples, "--samples"), k = positive(perClass, "--per-class"), b = positive(batch, "--batch");
         if (n % k != 0) throw new UsageException("--samples (" + n + ") must be a multiple of --per-class (" + k + ")");
         if (maxNew != null && maxNew < 0) throw new UsageException("--max-new must be positive, got " + maxNew);
-        if (!family.usesTemperature() && temperature != null) throw new UsageException("--temperature is not an option of the " + family.id() + " family");
+        if (!family.usesTemperature() && temperature != null)
+            throw new UsageException("--temperature is not an option of the " + family.id() + " family");
         if (!family.usesTokenFilters()) {
             if (topK != null) throw new UsageException("--top-k is not an option of the " + family.id() + " family");
             if (topP != null) throw new UsageException("--top-p is not an option of the " + family.id() + " family");
         }
         if (family == ModelFamily.FLOWAR && cfg != null && !(cfg >= 1)) {
-            throw new UsageException("--cfg must be at least 1 for flowar (1 = no guidance; leave it out for the official value)");
+            throw new UsageException(
+                    "--cfg must be at least 1 for flowar (1 = no guidance; leave it out for the official value)");
         }
         SampleGenerator.Sampling sampling = sampling(family.defaults());
         Preprocessing mode = FidCommand.preprocessing(preprocess);
         for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
-        EvalPlan plan = new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
+        EvalPlan plan =
+                new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
         return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew);
     }
 
@@ -188,8 +221,11 @@ public final class EvalCommand extends CommandBase {
 
     /** The sampling options over a family's (or the bundle's) defaults, checked. */
     SampleGenerator.Sampling sampling(SampleGenerator.Sampling d) {
-        SampleGenerator.Sampling s = new SampleGenerator.Sampling(cfg != null ? cfg : d.cfg(), topK != null ? topK : d.topK(),
-                topP != null ? topP : d.topP(), temperature != null ? temperature : d.temperature());
+        SampleGenerator.Sampling s = new SampleGenerator.Sampling(
+                cfg != null ? cfg : d.cfg(),
+                topK != null ? topK : d.topK(),
+                topP != null ? topP : d.topP(),
+                temperature != null ? temperature : d.temperature());
         if (s.topK() < 0) throw new UsageException("--top-k must be >= 0, got " + s.topK());
         if (s.topP() < 0 || s.topP() > 1) throw new UsageException("--top-p must be in [0, 1], got " + s.topP());
         if (!(s.temperature() > 0)) throw new UsageException("--temperature must be positive, got " + s.temperature());
@@ -212,7 +248,9 @@ public final class EvalCommand extends CommandBase {
         try (ReferenceSet ref = ReferenceSet.open(refFile)) {
             // a new run loads the model first, so that a bad file or too many classes fail before the Inception is
             // read and before DIR exists
-            SampleGenerator[] first = {existing ? null : family.open(modelFile, tokenizer, sampling, weights, load.ops())};
+            SampleGenerator[] first = {
+                existing ? null : family.open(modelFile, tokenizer, sampling, weights, load.ops())
+            };
             FidInception net;
             try {
                 if (first[0] != null) plan.checkClasses(first[0].numClasses());
@@ -224,19 +262,23 @@ public final class EvalCommand extends CommandBase {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 Supplier<SampleGenerator> generator = () -> {
-                    SampleGenerator g = first[0] != null ? first[0] : family.open(modelFile, tokenizer, sampling, weights, load.ops());
+                    SampleGenerator g = first[0] != null
+                            ? first[0]
+                            : family.open(modelFile, tokenizer, sampling, weights, load.ops());
                     first[0] = null;
                     return g;
                 };
                 ProgressBar bar = new ProgressBar("eval").withRate("images").withLogLines(out, 300);
-                ProgressBar refBar = new ProgressBar("reference").withRate("images").withLogLines(out, 300);
+                ProgressBar refBar =
+                        new ProgressBar("reference").withRate("images").withLogLines(out, 300);
                 long t0 = System.nanoTime();
                 EvalRun.Outcome o = new EvalRun(plan, dir, out).run(generator, net, ref, maxNew, bar, refBar);
                 bar.finish();
                 refBar.finish();
                 if (!o.complete()) {
-                    out.printf("stopped with %d of %d samples done in %s (%s); run the same command again to continue%n", o.done(),
-                            o.total(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                    out.printf(
+                            "stopped with %d of %d samples done in %s (%s); run the same command again to continue%n",
+                            o.done(), o.total(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
                     return 0;
                 }
                 printReport(o.report(), dir, out);
@@ -248,8 +290,14 @@ public final class EvalCommand extends CommandBase {
     @SuppressWarnings("unchecked")
     private static void printReport(Map<String, Object> report, Path dir, PrintStream out) {
         Map<String, Object> m = (Map<String, Object>) report.get("metrics");
-        out.printf("FID %s | sFID %s | IS %s | precision %s | recall %s | KID %s%n", num(m.get("fid")), num(m.get("sfid")),
-                meanStd(m.get("inception_score")), num(m.get("precision")), num(m.get("recall")), meanStd(m.get("kid")));
+        out.printf(
+                "FID %s | sFID %s | IS %s | precision %s | recall %s | KID %s%n",
+                num(m.get("fid")),
+                num(m.get("sfid")),
+                meanStd(m.get("inception_score")),
+                num(m.get("precision")),
+                num(m.get("recall")),
+                meanStd(m.get("kid")));
         for (Object n : (List<Object>) report.get("notes")) out.println("note: " + n);
         out.printf("wrote %s and %s%n", dir.resolve("report.json"), dir.resolve("report.html"));
     }
@@ -260,6 +308,10 @@ public final class EvalCommand extends CommandBase {
 
     private static String meanStd(Object v) {
         if (!(v instanceof Map<?, ?> m)) return "n/a";
-        return String.format(Locale.ROOT, "%.4f +- %.4f", ((Number) m.get("mean")).doubleValue(), ((Number) m.get("std")).doubleValue());
+        return String.format(
+                Locale.ROOT,
+                "%.4f +- %.4f",
+                ((Number) m.get("mean")).doubleValue(),
+                ((Number) m.get("std")).doubleValue());
     }
 }

@@ -4,12 +4,11 @@ import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.SamplingSettings;
-import picocli.CommandLine.Mixin;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.IntFunction;
+import picocli.CommandLine.Mixin;
 
 /**
  * The run every {@code generate} command shares: check the options (all before anything loads), load the family's
@@ -42,7 +41,9 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
 
     abstract P open(WeightPanels.Format format);
 
-    /** The settings for this model, from its defaults and the options: {@link #preset} unless the family says otherwise. */
+    /**
+     * The settings for this model, from its defaults and the options: {@link #preset} unless the family says otherwise.
+     */
     S settings(P pipe) {
         return preset;
     }
@@ -61,8 +62,7 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
     }
 
     /** Releases what {@link #settings} opened. */
-    void release() {
-    }
+    void release() {}
 
     @Override
     public final Integer call() {

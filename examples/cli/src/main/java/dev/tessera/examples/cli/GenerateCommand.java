@@ -1,12 +1,18 @@
 package dev.tessera.examples.cli;
 
+import java.io.PrintStream;
 import picocli.CommandLine.Command;
 
-import java.io.PrintStream;
-
 /** {@code tessera generate FAMILY}: one subcommand per model family. */
-@Command(name = "generate", header = "class-conditional images -> PNG, with one of the model families",
-        subcommands = {GenerateVarCommand.class, GenerateLlamaGenCommand.class, GenerateNarCommand.class, GenerateFlowArCommand.class})
+@Command(
+        name = "generate",
+        header = "class-conditional images -> PNG, with one of the model families",
+        subcommands = {
+            GenerateVarCommand.class,
+            GenerateLlamaGenCommand.class,
+            GenerateNarCommand.class,
+            GenerateFlowArCommand.class
+        })
 public final class GenerateCommand extends GroupCommand {
     public GenerateCommand(PrintStream out) {
         super(out);

@@ -2,13 +2,12 @@ package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
-import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.llamagen.Sampler;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,26 +20,43 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code tessera generate llamagen}: raster-order class-conditional images with LlamaGen and its samplers. */
-@Command(name = "llamagen", sortOptions = false, abbreviateSynopsis = true,
+@Command(
+        name = "llamagen",
+        sortOptions = false,
+        abbreviateSynopsis = true,
         header = "class-conditional images with LlamaGen (raster AR; speculative, LANTERN, SJD)",
         description = {
-                "Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its",
-                "VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.",
-                "Sampling defaults are the official evaluation settings; guidance is uncond + (cond - uncond)*cfg (<= 1: off).",
-                ""},
-        footer = {"", "Example:",
-                "  tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out dog.png"})
+            "Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its",
+            "VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.",
+            "Sampling defaults are the official evaluation settings; guidance is uncond + (cond - uncond)*cfg (<= "
+                    + "1: off).",
+            ""
+        },
+        footer = {
+            "",
+            "Example:",
+            "  tessera generate llamagen --model c2i_L_256.pt --vq vq_ds16_c2i.pt --class 207 --sampler sjd --out "
+                    + "dog.png"
+        })
 public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings, TokenDetails, LlamaGenPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "(required) LlamaGen GPT checkpoint (.pt/.pth or .safetensors)")
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "(required) LlamaGen GPT checkpoint (.pt/.pth or .safetensors)")
     Path model;
 
     @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
     Path vq;
 
-    @Option(names = "--heads", paramLabel = "N", description = "attention heads (default width/64, as every released size)")
+    @Option(
+            names = "--heads",
+            paramLabel = "N",
+            description = "attention heads (default width/64, as every released size)")
     int heads;
 
-    @Option(names = "--image-size", paramLabel = "PX",
+    @Option(
+            names = "--image-size",
+            paramLabel = "PX",
             description = "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer")
     int imageSize = 256;
 
@@ -50,36 +66,52 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(names = "--sampler", paramLabel = "NAME", description = "ar (default), speculative, lantern, sjd")
     String sampler = "ar";
 
-    @Option(names = "--draft", paramLabel = "FILE",
+    @Option(
+            names = "--draft",
+            paramLabel = "FILE",
             description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)")
     Path draft;
 
     @Option(names = "--draft-heads", paramLabel = "N", description = "its attention heads (default width/64)")
     int draftHeads;
 
-    @Option(names = "--gamma", paramLabel = "G",
+    @Option(
+            names = "--gamma",
+            paramLabel = "G",
             description = "drafts per round for speculative and lantern (default ${DEFAULT-VALUE})")
     int gamma = LlamaGenSettings.GAMMA;
 
-    @Option(names = "--lantern-k", paramLabel = "K", description = "latent neighbours considered (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--lantern-k",
+            paramLabel = "K",
+            description = "latent neighbours considered (default ${DEFAULT-VALUE})")
     int lanternK = LlamaGenSettings.LANTERN_K;
 
-    @Option(names = "--lantern-delta", paramLabel = "D",
+    @Option(
+            names = "--lantern-delta",
+            paramLabel = "D",
             description = "total-variation budget delta (default ${DEFAULT-VALUE}; 0 = exact); > 1 is LANTERN++'s "
-            + "lambda")
+                    + "lambda")
     double lanternDelta = LlamaGenSettings.LANTERN_DELTA;
 
-    @Option(names = "--sjd-window", paramLabel = "W", description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
+    @Option(
+            names = "--sjd-window",
+            paramLabel = "W",
+            description = "positions per Jacobi forward (default ${DEFAULT-VALUE})")
     int sjdWindow = LlamaGenSettings.SJD_WINDOW;
 
     @Option(names = "--sjd-init", paramLabel = "MODE", description = "repeat_horizon (default) or random")
     String sjdInit = "repeat_horizon";
 
-    @Option(names = "--tokens-out", paramLabel = "FILE",
+    @Option(
+            names = "--tokens-out",
+            paramLabel = "FILE",
             description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
     Path tokensOut;
 
-    @Option(names = "--stats-out", paramLabel = "FILE",
+    @Option(
+            names = "--stats-out",
+            paramLabel = "FILE",
             description = "the sampler's statistics: forward passes, acceptance, time")
     Path statsOut;
 
@@ -109,24 +141,47 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
         if (gamma < 1) throw new UsageException("--gamma must be at least 1");
         if (sjdWindow < 1) throw new UsageException("--sjd-window must be at least 1");
         if (lanternK < 0 || lanternDelta < 0) throw new UsageException("--lantern-k and --lantern-delta must be >= 0");
-        preset = sampling.applyTo(LlamaGenSettings.builder()).sampler(algorithm).gamma(gamma).lanternK(lanternK)
-                .lanternDelta(lanternDelta).sjdWindow(sjdWindow).sjdInit(init).build();
+        preset = sampling.applyTo(LlamaGenSettings.builder())
+                .sampler(algorithm)
+                .gamma(gamma)
+                .lanternK(lanternK)
+                .lanternDelta(lanternDelta)
+                .sjdWindow(sjdWindow)
+                .sjdInit(init)
+                .build();
     }
 
     @Override
     LlamaGenPipeline open(WeightPanels.Format format) {
-        return LlamaGenPipeline.builder().model(model).vq(vq).heads(heads).draft(draft).draftHeads(draftHeads).imageSize(imageSize)
-                .weights(format).ops(load.ops()).load();
+        return LlamaGenPipeline.builder()
+                .model(model)
+                .vq(vq)
+                .heads(heads)
+                .draft(draft)
+                .draftHeads(draftHeads)
+                .imageSize(imageSize)
+                .weights(format)
+                .ops(load.ops())
+                .load();
     }
 
     @Override
-    void report(LlamaGenPipeline pipe, Generation<TokenDetails> g, int[] classes, LlamaGenSettings settings, double load) {
+    void report(
+            LlamaGenPipeline pipe, Generation<TokenDetails> g, int[] classes, LlamaGenSettings settings, double load) {
         TokenDetails r = g.details();
         Outputs.writeTokenOutputs(tokensOut, statsOut, classes, r, statsJson(algorithm, r, load), out);
-        int targetForwards = r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
-        double tokenSeconds = r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
-        out.printf("%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
-                pipe.config(), algorithm.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
+        int targetForwards =
+                r.stats().stream().mapToInt(SamplerStats::targetForwards).sum();
+        double tokenSeconds =
+                r.stats().stream().mapToDouble(SamplerStats::seconds).sum();
+        out.printf(
+                "%s | %s: %d target forwards for %d tokens | load %.2f s, tokens %.2f s, decode %.2f s%n",
+                pipe.config(),
+                algorithm.id(),
+                targetForwards,
+                classes.length * pipe.config().tokens(),
+                load,
+                tokenSeconds,
                 r.decodeSeconds());
     }
 
@@ -147,11 +202,15 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
         m.put("draft_forwards", df);
         m.put("images", images);
         // target forwards per image: a batched run's forwards serve all of its images
-        double forwardsPerImage = r.stats().stream().mapToDouble(s -> (double) s.targetForwards()).sum() / r.stats().size();
+        double forwardsPerImage =
+                r.stats().stream().mapToDouble(s -> (double) s.targetForwards()).sum()
+                        / r.stats().size();
         m.put("target_forwards_per_image", forwardsPerImage);
         m.put("mean_accepted_tokens_per_target_forward", tf == 0 ? 0 : (double) tokens / images / forwardsPerImage);
         m.put("acceptance_rate", proposed == 0 ? 0 : (double) accepted / proposed);
-        m.put("token_seconds", r.stats().stream().mapToDouble(SamplerStats::seconds).sum());
+        m.put(
+                "token_seconds",
+                r.stats().stream().mapToDouble(SamplerStats::seconds).sum());
         m.put("decode_seconds", r.decodeSeconds());
         m.put("load_seconds", loadSeconds);
         return m;

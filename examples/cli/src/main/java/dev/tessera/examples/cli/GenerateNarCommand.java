@@ -6,33 +6,41 @@ import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.ar.TokenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tessera generate nar}: next-neighbour decoding, the grid in 2n − 1 forward passes. */
-@Command(name = "nar", sortOptions = false, abbreviateSynopsis = true,
+@Command(
+        name = "nar",
+        sortOptions = false,
+        abbreviateSynopsis = true,
         header = "class-conditional images with NAR (next-neighbour decoding)",
         description = {
-                "Generates one image per --class with NAR (next-neighbour autoregressive modeling on the LlamaGen stack):",
-                "every token of an anti-diagonal of the token grid in one forward pass, 31 passes for 16x16 tokens.",
-                "The tokenizer is LlamaGen's VQ-16 (vq_ds16_c2i.pt), as in the official release. Guidance acts on the",
-                "mixed logits (cfg <= 1: off); --cfg-interval I stops guiding once more than I tokens are generated.",
-                ""})
+            "Generates one image per --class with NAR (next-neighbour autoregressive modeling on the LlamaGen stack):",
+            "every token of an anti-diagonal of the token grid in one forward pass, 31 passes for 16x16 tokens.",
+            "The tokenizer is LlamaGen's VQ-16 (vq_ds16_c2i.pt), as in the official release. Guidance acts on the",
+            "mixed logits (cfg <= 1: off); --cfg-interval I stops guiding once more than I tokens are generated.",
+            ""
+        })
 public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenDetails, NarPipeline> {
-    @Option(names = "--model", paramLabel = "FILE",
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
             description = "(required) NAR checkpoint (NAR-B/M/L/XL/XXL, e.g. last_version.pt)")
     Path model;
 
     @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
     Path vq;
 
-    @Option(names = "--heads", paramLabel = "N", description = "attention heads (default width/64, as every released size)")
+    @Option(
+            names = "--heads",
+            paramLabel = "N",
+            description = "attention heads (default width/64, as every released size)")
     int heads;
 
     @Option(names = "--image-size", paramLabel = "PX", description = "256 (default; 16x16 tokens)")
@@ -41,7 +49,9 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
     @Mixin
     TokenOptions sampling = new TokenOptions();
 
-    @Option(names = "--tokens-out", paramLabel = "FILE",
+    @Option(
+            names = "--tokens-out",
+            paramLabel = "FILE",
             description = "{\"images\": [{\"class\": c, \"tokens\": [...]}, ...]} (row-major)")
     Path tokensOut;
 
@@ -52,7 +62,6 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
         super(out);
     }
 
-
     @Override
     void check() {
         require(model, "--model");
@@ -62,7 +71,14 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
 
     @Override
     NarPipeline open(WeightPanels.Format format) {
-        return NarPipeline.builder().model(model).vq(vq).heads(heads).imageSize(imageSize).weights(format).ops(load.ops()).load();
+        return NarPipeline.builder()
+                .model(model)
+                .vq(vq)
+                .heads(heads)
+                .imageSize(imageSize)
+                .weights(format)
+                .ops(load.ops())
+                .load();
     }
 
     @Override
@@ -74,7 +90,8 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
         stats.put("decode_seconds", r.decodeSeconds());
         stats.put("load_seconds", load);
         Outputs.writeTokenOutputs(tokensOut, statsOut, classes, r, stats, out);
-        out.printf("NAR %s | %d forward passes per image | load %.2f s, tokens %.2f s, decode %.2f s%n", pipe.config(),
-                st.targetForwards(), load, st.seconds(), r.decodeSeconds());
+        out.printf(
+                "NAR %s | %d forward passes per image | load %.2f s, tokens %.2f s, decode %.2f s%n",
+                pipe.config(), st.targetForwards(), load, st.seconds(), r.decodeSeconds());
     }
 }

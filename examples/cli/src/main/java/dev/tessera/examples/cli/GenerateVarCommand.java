@@ -5,10 +5,6 @@ import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
-import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -16,25 +12,38 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.IntFunction;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /** {@code tessera generate var}: class-conditional images from VAR checkpoints, written as PNG files. */
-@Command(name = "var", sortOptions = false, abbreviateSynopsis = true,
+@Command(
+        name = "var",
+        sortOptions = false,
+        abbreviateSynopsis = true,
         header = "class-conditional images with VAR (next-scale prediction) -> PNG",
         description = {
-                "Generates one image per --class with VAR (next-scale prediction) from the official checkpoints",
-                "(var_d16.pth ... var_d30.pth with vae_ch160v4096z32.pth, or the same weights as .safetensors),",
-                "exactly as the official autoregressive_infer_cfg samples them, with Tessera's seeded generator.",
-                "Sampling defaults are the official FID recipe; scale k guides with (1+t)*cond - t*uncond, t = cfg*k/(scales-1).",
-                "",
-                "Without --model and --vae it uses the bundled Fashion-MNIST VAR (examples/models/fmnist, 32x32 px,",
-                "classes t-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot) with the",
-                "sampling its model card recommends (--cfg 3, --top-k 0, --top-p 0), e.g.",
-                "  tessera generate var --class sneaker --out sneaker.png",
-                ""},
-        footer = {"", "Example:",
-                "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png"})
+            "Generates one image per --class with VAR (next-scale prediction) from the official checkpoints",
+            "(var_d16.pth ... var_d30.pth with vae_ch160v4096z32.pth, or the same weights as .safetensors),",
+            "exactly as the official autoregressive_infer_cfg samples them, with Tessera's seeded generator.",
+            "Sampling defaults are the official FID recipe; scale k guides with (1+t)*cond - t*uncond, t = "
+                    + "cfg*k/(scales-1).",
+            "",
+            "Without --model and --vae it uses the bundled Fashion-MNIST VAR (examples/models/fmnist, 32x32 px,",
+            "classes t-shirt/top, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle boot) with the",
+            "sampling its model card recommends (--cfg 3, --top-k 0, --top-p 0), e.g.",
+            "  tessera generate var --class sneaker --out sneaker.png",
+            ""
+        },
+        footer = {
+            "",
+            "Example:",
+            "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png"
+        })
 public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetails, VarPipeline> {
-    @Option(names = "--model", paramLabel = "FILE",
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
             description = "VAR transformer checkpoint (.pth or .safetensors); with --vae, or neither")
     Path model;
 
@@ -44,24 +53,36 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     @Mixin
     SamplingOptions sampling = SamplingOptions.of(VarSettings.OFFICIAL);
 
-    @Option(names = "--more-smooth", description = "Gumbel-softmax smoothing of token embeddings (the demo's look; not for FID)")
+    @Option(
+            names = "--more-smooth",
+            description = "Gumbel-softmax smoothing of token embeddings (the demo's look; not for FID)")
     boolean moreSmooth;
 
-    @Option(names = "--patch-nums", paramLabel = "LIST", split = ",",
+    @Option(
+            names = "--patch-nums",
+            paramLabel = "LIST",
+            split = ",",
             description = "token-map sides per scale, e.g. 1,2,3,4,6,9,13,18,24,32 for 512 px (default: the schedule "
-            + "recorded in the checkpoint)")
+                    + "recorded in the checkpoint)")
     int[] patchNums;
 
-    @Option(names = "--heads", paramLabel = "N",
+    @Option(
+            names = "--heads",
+            paramLabel = "N",
             description = "attention heads, for checkpoints that do not record them (default: width/64)")
     int heads;
 
-    @Option(names = "--quant-resi", paramLabel = "R",
+    @Option(
+            names = "--quant-resi",
+            paramLabel = "R",
             description = "the VQ-VAE's residual mix ratio phi (default ${DEFAULT-VALUE}, as released)")
     double quantResi = VarPipeline.QUANT_RESI;
 
-    @Option(names = "--tokens-out", paramLabel = "FILE", description = "also write the chosen tokens as JSON: "
-            + "{\"images\": [{\"class\": c, \"scales\": [[...], ...]}, ...]} (row-major maps)")
+    @Option(
+            names = "--tokens-out",
+            paramLabel = "FILE",
+            description = "also write the chosen tokens as JSON: "
+                    + "{\"images\": [{\"class\": c, \"scales\": [[...], ...]}, ...]} (row-major maps)")
     Path tokensOut;
 
     public GenerateVarCommand(PrintStream out) {
@@ -70,6 +91,7 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
 
     /** The bundled Fashion-MNIST VAR when neither --model nor --vae is given. */
     private BundledVar bundled;
+
     private Path modelFile, vaeFile;
 
     @Override
@@ -89,8 +111,15 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
 
     @Override
     VarPipeline open(WeightPanels.Format format) {
-        return VarPipeline.builder().model(modelFile).vae(vaeFile).patchNums(patchNums).heads(heads).quantResi((float) quantResi)
-                .weights(format).ops(load.ops()).load();
+        return VarPipeline.builder()
+                .model(modelFile)
+                .vae(vaeFile)
+                .patchNums(patchNums)
+                .heads(heads)
+                .quantResi((float) quantResi)
+                .weights(format)
+                .ops(load.ops())
+                .load();
     }
 
     @Override
@@ -110,8 +139,14 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
             out.println("wrote " + tokensOut);
         }
         VarDetails.Timings t = r.details().timings();
-        out.printf("%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
-                pipe.config(), loadSeconds, t.transformerTotal(), t.samplingSeconds(), t.vqSeconds(), t.decodeSeconds());
+        out.printf(
+                "%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
+                pipe.config(),
+                loadSeconds,
+                t.transformerTotal(),
+                t.samplingSeconds(),
+                t.vqSeconds(),
+                t.decodeSeconds());
     }
 
     static void writeTokens(Path file, VarDetails r, int[] classes) {

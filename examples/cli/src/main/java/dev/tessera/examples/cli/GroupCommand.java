@@ -2,7 +2,10 @@ package dev.tessera.examples.cli;
 
 import java.io.PrintStream;
 
-/** A command that only holds subcommands ({@code tessera}, {@code tessera generate}, {@code tessera fid}): alone, it prints its help and exits 2. */
+/**
+ * A command that only holds subcommands ({@code tessera}, {@code tessera generate}, {@code tessera fid}): alone, it
+ * prints its help and exits 2.
+ */
 public abstract class GroupCommand extends CommandBase {
     protected GroupCommand(PrintStream out) {
         super(out);

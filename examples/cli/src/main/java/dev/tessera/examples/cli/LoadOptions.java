@@ -3,9 +3,8 @@ package dev.tessera.examples.cli;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
-import picocli.CommandLine.Mixin;
-
 import java.io.PrintStream;
+import picocli.CommandLine.Mixin;
 
 /**
  * How a command loads and runs its models: {@code --weights}, {@code --threads} and {@code --device}, so that every

@@ -1,8 +1,6 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.io.Json;
-import picocli.CommandLine.Command;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -11,14 +9,20 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
+import picocli.CommandLine.Command;
 
 /** {@code tessera models}: the models bundled in {@code examples/models/}, read from their JSON cards. */
-@Command(name = "models", header = "the bundled models (Fashion-MNIST zoo: the default of generate var)",
+@Command(
+        name = "models",
+        header = "the bundled models (Fashion-MNIST zoo: the default of generate var)",
         description = {
-                "Lists the bundled models (examples/models/<zoo>/<name>.json cards beside <name>.safetensors): name, family,",
-                "parameters, file size, classes and the card. These run without downloading anything; 'tessera generate var'",
-                "without --model/--vae uses the bundled VAR (var-d3) and its VQ-VAE.",
-                ""})
+            "Lists the bundled models (examples/models/<zoo>/<name>.json cards beside <name>.safetensors): name, "
+                    + "family,",
+            "parameters, file size, classes and the card. These run without downloading anything; 'tessera "
+                    + "generate var'",
+            "without --model/--vae uses the bundled VAR (var-d3) and its VQ-VAE.",
+            ""
+        })
 public final class ModelsCommand extends CommandBase {
     public ModelsCommand(PrintStream out) {
         super(out);
@@ -46,14 +50,23 @@ public final class ModelsCommand extends CommandBase {
                 continue;
             }
             Object classes = c.get("classes");
-            String what = classes instanceof List<?> l ? l.size() + " classes" : c.get("config") != null ? "tokenizer" : "";
-            out.printf(Locale.ROOT, "%-22s %-10s %11s %8.1fM  %s, %s%n", name, c.get("family"), c.get("parameters"), bytes / 1e6,
-                    what, models.getParent().getParent().relativize(card));
+            String what =
+                    classes instanceof List<?> l ? l.size() + " classes" : c.get("config") != null ? "tokenizer" : "";
+            out.printf(
+                    Locale.ROOT,
+                    "%-22s %-10s %11s %8.1fM  %s, %s%n",
+                    name,
+                    c.get("family"),
+                    c.get("parameters"),
+                    bytes / 1e6,
+                    what,
+                    models.getParent().getParent().relativize(card));
         }
         BundledVar b = BundledVar.locate();
         out.println();
         out.println("classes: " + String.join(", ", BundledVar.CLASSES));
-        out.println("default of 'generate var': " + b.model().getFileName() + " with " + b.vae().getFileName()
+        out.println("default of 'generate var': " + b.model().getFileName() + " with "
+                + b.vae().getFileName()
                 + String.format(Locale.ROOT, " (cfg %.0f, no top-k/top-p)", BundledVar.SAMPLING.cfg()));
         return 0;
     }

@@ -2,13 +2,14 @@ package dev.tessera.examples.cli;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Json;
+import dev.tessera.engine.io.Npy;
+import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.ImageNetClasses;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.SamplingSettings;
 import dev.tessera.samplers.TokenDetails;
-import dev.tessera.samplers.ImageNetClasses;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -21,17 +22,18 @@ import java.util.function.IntFunction;
 
 /** Where a generate command writes: one {@code .png} file, or a directory of {@code 000.png, 001.png, ...}. */
 final class Outputs {
-    private Outputs() {
-    }
+    private Outputs() {}
 
     /** Checks {@code --out} for {@code count} images before any work is done; returns the files, in order. */
     static List<Path> plan(Path out, int count) {
         boolean single = out.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".png");
         if (single && count > 1) {
-            throw new UsageException("--out " + out + " names one file but " + count + " images are requested; give a directory");
+            throw new UsageException(
+                    "--out " + out + " names one file but " + count + " images are requested; give a directory");
         }
         if (!single && Files.isRegularFile(out)) {
-            throw new UsageException("--out " + out + " is an existing file; give a directory (or a .png file for one image)");
+            throw new UsageException(
+                    "--out " + out + " is an existing file; give a directory (or a .png file for one image)");
         }
         List<Path> files = new ArrayList<>();
         for (int i = 0; i < count; i++) files.add(single ? out : out.resolve(String.format("%03d.png", i)));
@@ -51,16 +53,23 @@ final class Outputs {
      *
      * @param describe the name printed after a class index (" golden retriever"), or ""
      */
-    static <S extends SamplingSettings, D> Generation<D> generate(Pipeline<S, D> pipe, int[] classes, long seed, S settings,
-                                                                  List<Path> files, PrintStream out, IntFunction<String> describe) {
+    static <S extends SamplingSettings, D> Generation<D> generate(
+            Pipeline<S, D> pipe,
+            int[] classes,
+            long seed,
+            S settings,
+            List<Path> files,
+            PrintStream out,
+            IntFunction<String> describe) {
         ProgressBar bar = new ProgressBar("generating " + classes.length + " image" + (classes.length > 1 ? "s" : ""));
         Generation<D> g = pipe.generate(classes, seed, settings, bar);
         bar.finish();
         for (int i = 0; i < classes.length; i++) g.images().get(i).writePng(files.get(i));
         for (int i = 0; i < classes.length; i++) {
             GeneratedImage img = g.images().get(i);
-            out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
-                    describe.apply(classes[i]));
+            out.printf(
+                    "wrote %s (%dx%d, class %d%s)%n",
+                    files.get(i), img.width(), img.height(), classes[i], describe.apply(classes[i]));
         }
         return g;
     }
@@ -69,11 +78,12 @@ final class Outputs {
      * The token commands' optional outputs: {@code tokensOut} ({"images": [{"class": c, "tokens": [...]}, ...]},
      * row-major) and {@code statsOut} (the sampler's statistics); either may be null.
      */
-    static void writeTokenOutputs(Path tokensOut, Path statsOut, int[] classes, TokenDetails r, Map<String, Object> stats,
-                                  PrintStream out) {
+    static void writeTokenOutputs(
+            Path tokensOut, Path statsOut, int[] classes, TokenDetails r, Map<String, Object> stats, PrintStream out) {
         if (tokensOut != null) {
             List<Object> images = new ArrayList<>();
-            for (int b = 0; b < classes.length; b++) images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
+            for (int b = 0; b < classes.length; b++)
+                images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
             writeJson(tokensOut, Map.of("images", images));
         }
         if (statsOut != null) writeJson(statsOut, stats);
@@ -99,7 +109,7 @@ final class Outputs {
     /** A float32 {@code .npy} array. */
     static void writeNpy(Path file, float[] values, long... shape) {
         createParent(file);
-        dev.tessera.engine.io.Npy.writeFile(file, dev.tessera.engine.tensor.Tensor.ofFloats("latents", values, shape));
+        Npy.writeFile(file, Tensor.ofFloats("latents", values, shape));
     }
 
     private static void createParent(Path file) {

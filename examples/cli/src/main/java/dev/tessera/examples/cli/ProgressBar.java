@@ -1,7 +1,6 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.samplers.Progress;
-
 import java.io.PrintStream;
 
 /**
@@ -67,8 +66,10 @@ public final class ProgressBar implements Progress {
         }
         int filled = total <= 0 ? 0 : (int) ((long) WIDTH * done / total);
         double seconds = (now - start) * 1e-9;
-        String line = String.format("%s [%s%s] %s %d/%d  %.1f s", label, "#".repeat(filled), ".".repeat(WIDTH - filled),
-                stage, done, total, seconds) + rate;
+        String line = String.format(
+                        "%s [%s%s] %s %d/%d  %.1f s",
+                        label, "#".repeat(filled), ".".repeat(WIDTH - filled), stage, done, total, seconds)
+                + rate;
         out.print("\r" + line + " ".repeat(Math.max(0, lastLength - line.length())));
         out.flush();
         lastLength = line.length();

@@ -14,7 +14,9 @@ public final class SamplingOptions {
     @Option(names = "--cfg", paramLabel = "F", description = "classifier-free guidance (default ${DEFAULT-VALUE})")
     double cfg;
 
-    @Option(names = "--top-k", paramLabel = "K",
+    @Option(
+            names = "--top-k",
+            paramLabel = "K",
             description = "keep the K largest logits (default ${DEFAULT-VALUE}; 0 = off; 1 = greedy)")
     int topK;
 
@@ -35,7 +37,8 @@ public final class SamplingOptions {
     }
 
     static SamplingOptions of(TokenSettings s) {
-        return new SamplingOptions(s.cfg(), s.distribution().topK(), s.distribution().topP());
+        return new SamplingOptions(
+                s.cfg(), s.distribution().topK(), s.distribution().topP());
     }
 
     /** VAR's settings: the given options over {@code defaults} (the official ones, or the bundled model's card). */

@@ -1,21 +1,24 @@
 package dev.tessera.examples.cli;
 
-import picocli.CommandLine.Option;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import picocli.CommandLine.Option;
 
 /** {@code --class} (repeatable) and {@code --out}: what a generate command makes and where it writes it. */
 public final class TargetOptions {
-    @Option(names = "--class", paramLabel = "N|NAME",
+    @Option(
+            names = "--class",
+            paramLabel = "N|NAME",
             description = "(required) class by index (207) or name: ImageNet (\"golden retriever\") for official "
-            + "checkpoints, Fashion-MNIST (\"sneaker\") for the bundled model; repeat for more images")
+                    + "checkpoints, Fashion-MNIST (\"sneaker\") for the bundled model; repeat for more images")
     List<String> labels = new ArrayList<>();
 
-    @Option(names = "--out", paramLabel = "PATH",
+    @Option(
+            names = "--out",
+            paramLabel = "PATH",
             description = "(required) a .png file for a single image, otherwise a directory that receives 000.png, "
-            + "001.png, ... in the order of the --class options")
+                    + "001.png, ... in the order of the --class options")
     Path out;
 
     /** The class labels as given; at least one. */

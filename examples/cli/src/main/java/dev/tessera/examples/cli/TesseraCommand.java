@@ -1,20 +1,30 @@
 package dev.tessera.examples.cli;
 
+import java.io.PrintStream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.HelpCommand;
 
-import java.io.PrintStream;
-
 /** {@code tessera}: the top of the command tree ({@code bench} is added when its module is on the class path). */
-@Command(name = "tessera",
+@Command(
+        name = "tessera",
         header = "Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR) in plain Java.",
         synopsisSubcommandLabel = "COMMAND",
         description = {"", "'tessera COMMAND --help' shows the options of each command.", ""},
-        subcommands = {GenerateCommand.class, ModelsCommand.class, EvalCommand.class, FidCommand.class, ConvertCommand.class, Devices.class,
-                HelpCommand.class},
-        footer = {"", "Examples:",
-                "  tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)",
-                "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png"})
+        subcommands = {
+            GenerateCommand.class,
+            ModelsCommand.class,
+            EvalCommand.class,
+            FidCommand.class,
+            ConvertCommand.class,
+            Devices.class,
+            HelpCommand.class
+        },
+        footer = {
+            "",
+            "Examples:",
+            "  tessera generate var --class sneaker --out sneaker.png      (the bundled Fashion-MNIST VAR)",
+            "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --out dog.png"
+        })
 public final class TesseraCommand extends GroupCommand {
     public TesseraCommand(PrintStream out) {
         super(out);

@@ -18,9 +18,11 @@ public final class ThreadsOption {
     @Spec(Spec.Target.MIXEE)
     CommandSpec mixee;
 
-    @Option(names = "--threads", paramLabel = "N",
+    @Option(
+            names = "--threads",
+            paramLabel = "N",
             description = "worker threads (default: the machine's cores, or -Dtessera.threads=N); results do not "
-            + "depend on it")
+                    + "depend on it")
     void threads(int n) {
         if (n < 1) throw new ParameterException(mixee.commandLine(), "--threads must be at least 1, got " + n);
         threads = n;
@@ -30,8 +32,8 @@ public final class ThreadsOption {
     /** Call before the command does its work. */
     public void check() {
         if (threads != null && Parallel.threads() != threads) {
-            throw new UsageException("--threads " + threads + ": the engine of this JVM already runs " + Parallel.threads()
-                    + " threads (the count is fixed when it starts; use a new process)");
+            throw new UsageException("--threads " + threads + ": the engine of this JVM already runs "
+                    + Parallel.threads() + " threads (the count is fixed when it starts; use a new process)");
         }
     }
 }

@@ -15,7 +15,9 @@ public final class TokenOptions {
     @Mixin
     SamplingOptions filters = SamplingOptions.of(OFFICIAL);
 
-    @Option(names = "--cfg-interval", paramLabel = "I",
+    @Option(
+            names = "--cfg-interval",
+            paramLabel = "I",
             description = "guide only while token - 1 <= I (default ${DEFAULT-VALUE}: all)")
     int cfgInterval = OFFICIAL.cfgInterval();
 
@@ -27,6 +29,10 @@ public final class TokenOptions {
         if (temperature < 0) throw new UsageException("--temperature must be >= 0");
         if (!(filters.topP > 0 && filters.topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
         if (filters.topK < 0) throw new UsageException("--top-k must be >= 0");
-        return b.cfg(filters.cfg).cfgInterval(cfgInterval).temperature(temperature).topK(filters.topK).topP(filters.topP);
+        return b.cfg(filters.cfg)
+                .cfgInterval(cfgInterval)
+                .temperature(temperature)
+                .topK(filters.topK)
+                .topP(filters.topP);
     }
 }

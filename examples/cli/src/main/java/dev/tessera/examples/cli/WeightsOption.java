@@ -1,19 +1,20 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
-import picocli.CommandLine.Option;
-
 import java.io.PrintStream;
+import picocli.CommandLine.Option;
 
 /**
  * {@code --weights f32|bf16}: the element format of linear-layer weights for the models a command loads. It is passed
  * to loading; nothing process-wide changes.
  */
 public final class WeightsOption {
-    @Option(names = "--weights", paramLabel = "F",
+    @Option(
+            names = "--weights",
+            paramLabel = "F",
             description = "f32 (default; -Dtessera.weights=F sets another) or bf16: linear weights stored as "
-            + "bfloat16: half their memory, faster when streaming them dominates (LlamaGen); results "
-            + "differ slightly")
+                    + "bfloat16: half their memory, faster when streaming them dominates (LlamaGen); results "
+                    + "differ slightly")
     String weights;
 
     /**

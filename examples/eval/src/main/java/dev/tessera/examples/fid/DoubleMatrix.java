@@ -15,8 +15,7 @@ public final class DoubleMatrix {
     private static final int L = S.length();
     private static final int KC = 256, JC = 512, MR = 4;
 
-    private DoubleMatrix() {
-    }
+    private DoubleMatrix() {}
 
     /** {@code C = A·B} for {@code A [n, k]} and {@code B [k, m]}. */
     public static double[] multiply(double[] a, double[] b, int n, int k, int m) {
@@ -39,11 +38,19 @@ public final class DoubleMatrix {
     }
 
     /** C[i0..i0+3][j0..j0+jc) += A[i0..i0+3][k0..k0+kc) · B[k0..k0+kc)[j0..j0+jc). */
-    private static void tile4(double[] a, double[] b, double[] c, int i0, int k, int m, int k0, int kc, int j0, int jc) {
+    private static void tile4(
+            double[] a, double[] b, double[] c, int i0, int k, int m, int k0, int kc, int j0, int jc) {
         int a0 = i0 * k, a1 = a0 + k, a2 = a1 + k, a3 = a2 + k;
         int j = j0, end = j0 + jc;
         for (; j + 2 * L <= end; j += 2 * L) {
-            DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+            DoubleVector c00 = DoubleVector.zero(S),
+                    c01 = c00,
+                    c10 = c00,
+                    c11 = c00,
+                    c20 = c00,
+                    c21 = c00,
+                    c30 = c00,
+                    c31 = c00;
             for (int p = k0; p < k0 + kc; p++) {
                 int bp = p * m + j;
                 DoubleVector b0 = DoubleVector.fromArray(S, b, bp), b1 = DoubleVector.fromArray(S, b, bp + L);

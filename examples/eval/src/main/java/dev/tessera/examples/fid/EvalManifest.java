@@ -2,7 +2,6 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Json;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,18 +19,19 @@ import java.util.stream.Stream;
 public final class EvalManifest {
     public static final String FILE = "eval.json";
 
-    private EvalManifest() {
-    }
+    private EvalManifest() {}
 
     /** True when {@code dir} holds a run with these settings, false when there is nothing yet; else an error. */
     public static boolean check(Path dir, EvalPlan plan) {
         Path file = dir.resolve(FILE);
         if (!Files.exists(dir)) return false;
-        if (!Files.isDirectory(dir)) throw new TesseraException(dir + ": exists and is not a folder; give --out a folder");
+        if (!Files.isDirectory(dir))
+            throw new TesseraException(dir + ": exists and is not a folder; give --out a folder");
         if (!Files.exists(file)) {
             try (Stream<Path> s = Files.list(dir)) {
                 if (s.findAny().isPresent()) {
-                    throw new TesseraException(dir + ": not empty and not an evaluation folder (no " + FILE + "); give --out a new or empty folder");
+                    throw new TesseraException(dir + ": not empty and not an evaluation folder (no " + FILE
+                            + "); give --out a new or empty folder");
                 }
             } catch (IOException e) {
                 throw new TesseraException(dir + ": cannot list (" + e.getMessage() + ")", e);
@@ -42,7 +42,8 @@ public final class EvalManifest {
         try {
             parsed = Json.read(file);
         } catch (RuntimeException e) {
-            throw new TesseraException(file + ": unreadable (" + e.getMessage() + "); remove the folder to start over", e);
+            throw new TesseraException(
+                    file + ": unreadable (" + e.getMessage() + "); remove the folder to start over", e);
         }
         if (!(parsed instanceof Map<?, ?> saved)) throw new TesseraException(file + ": not an evaluation manifest");
         List<String> diffs = new ArrayList<>();
@@ -64,10 +65,11 @@ public final class EvalManifest {
                 Map<String, Object> s = (Map<String, Object>) sub;
                 compare(prefix + e.getKey() + ".", s, h, diffs);
             } else if (h == null || !Json.write(e.getValue()).equals(Json.write(h))) {
-                diffs.add(prefix + e.getKey() + " " + Json.write(e.getValue()) + " here, " + (h == null ? "absent" : Json.write(h)) + " there");
+                diffs.add(prefix + e.getKey() + " " + Json.write(e.getValue()) + " here, "
+                        + (h == null ? "absent" : Json.write(h)) + " there");
             }
         }
-        for (Map.Entry<?, ?> e : have.entrySet()) {   // a setting only the folder has (e.g. bf16 weights)
+        for (Map.Entry<?, ?> e : have.entrySet()) { // a setting only the folder has (e.g. bf16 weights)
             if (!want.containsKey(String.valueOf(e.getKey()))) {
                 diffs.add(prefix + e.getKey() + " absent here, " + Json.write(e.getValue()) + " there");
             }

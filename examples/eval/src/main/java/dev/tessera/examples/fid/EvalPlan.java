@@ -1,14 +1,15 @@
 package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
-import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.engine.nn.WeightPanels;
-
+import dev.tessera.examples.fid.inception.Preprocessing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * What an evaluation run generates and measures. Sample i has class {@link #classOf}; samples are generated in
@@ -20,20 +21,30 @@ import java.util.Map;
  *                 N/K equals the class count: 50 × 1000 for ImageNet)
  * @param weights  the linear weights' format the samples are generated with
  */
-public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int samples, int perClass, long seed, int batch,
-                       SampleGenerator.Sampling sampling, WeightPanels.Format weights, Path inception,
-                       Preprocessing preprocessing) {
+public record EvalPlan(
+        ModelFamily family,
+        Path model,
+        Path tokenizer,
+        int samples,
+        int perClass,
+        long seed,
+        int batch,
+        SampleGenerator.Sampling sampling,
+        WeightPanels.Format weights,
+        Path inception,
+        Preprocessing preprocessing) {
 
     public EvalPlan {
         if (samples <= 0) throw new IllegalArgumentException("samples must be positive");
         if (perClass <= 0 || samples % perClass != 0) {
-            throw new IllegalArgumentException("--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
+            throw new IllegalArgumentException(
+                    "--samples (" + samples + ") must be a multiple of --per-class (" + perClass + ")");
         }
         if (batch <= 0) throw new IllegalArgumentException("batch must be positive");
-        java.util.Objects.requireNonNull(weights, "weights");
+        Objects.requireNonNull(weights, "weights");
         model = model.toAbsolutePath().normalize();
         tokenizer = tokenizer.toAbsolutePath().normalize();
-        inception = inception == null ? null : inception.toAbsolutePath().normalize();   // null: judged without Inception
+        inception = inception == null ? null : inception.toAbsolutePath().normalize(); // null: judged without Inception
     }
 
     public int classCount() {
@@ -49,8 +60,8 @@ public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int sampl
     /** A model with fewer classes than N/K cannot give a class-balanced set. */
     public void checkClasses(int numClasses) {
         if (classCount() > numClasses) {
-            throw new TesseraException("--samples " + samples + " with --per-class " + perClass + " needs " + classCount()
-                    + " classes but the model has " + numClasses);
+            throw new TesseraException("--samples " + samples + " with --per-class " + perClass + " needs "
+                    + classCount() + " classes but the model has " + numClasses);
         }
     }
 
@@ -74,7 +85,8 @@ public record EvalPlan(ModelFamily family, Path model, Path tokenizer, int sampl
         m.put("batch", batch);
         m.put("seeding", "batch b (samples b*batch .. b*batch+batch-1) is generated with seed + b");
         m.put("sampler", sampling.toMap(family.usesTemperature()));
-        if (weights != WeightPanels.Format.F32) m.put("weights", weights.name().toLowerCase(java.util.Locale.ROOT));   // f32: absent, as before
+        if (weights != WeightPanels.Format.F32)
+            m.put("weights", weights.name().toLowerCase(Locale.ROOT)); // f32: absent, as before
         return m;
     }
 

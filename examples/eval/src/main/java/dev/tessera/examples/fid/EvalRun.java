@@ -8,7 +8,6 @@ import dev.tessera.examples.fid.inception.Rgb8Image;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.Images;
-
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -19,6 +18,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.function.Supplier;
 
@@ -53,8 +53,13 @@ public final class EvalRun {
      * there, computes the metrics against {@code ref} and writes the report. The generator is loaded only if a
      * sample has to be generated.
      */
-    public Outcome run(Supplier<SampleGenerator> generatorFactory, FidInception net, ReferenceSet ref, int maxNew,
-                       Progress progress, Progress referenceProgress) {
+    public Outcome run(
+            Supplier<SampleGenerator> generatorFactory,
+            FidInception net,
+            ReferenceSet ref,
+            int maxNew,
+            Progress progress,
+            Progress referenceProgress) {
         FeatureExtractor extractor = new FeatureExtractor(net, plan.preprocessing());
         SampleGenerator generator = null;
         int N = plan.samples(), B = plan.batch();
@@ -94,14 +99,18 @@ public final class EvalRun {
                 generator = null;
             }
             if (done < N) return new Outcome(done, N, null);
-            if (!Files.exists(dir.resolve("model.json"))) {   // every sample was read back: describe the model now
+            if (!Files.exists(dir.resolve("model.json"))) { // every sample was read back: describe the model now
                 try (SampleGenerator g = generatorFactory.get()) {
                     recordModel(g);
                 }
             }
             Map<?, ?> model = (Map<?, ?>) Json.read(dir.resolve("model.json"));
-            Map<String, Object> report = new EvalReport(plan, dir, ((Number) model.get("num_classes")).intValue(),
-                    String.valueOf(model.get("config"))).write(metrics(store, extractor, ref, referenceProgress), ref, times());
+            Map<String, Object> report = new EvalReport(
+                            plan,
+                            dir,
+                            ((Number) model.get("num_classes")).intValue(),
+                            String.valueOf(model.get("config")))
+                    .write(metrics(store, extractor, ref, referenceProgress), ref, times());
             return new Outcome(done, N, report);
         } finally {
             if (generator != null) generator.close();
@@ -132,7 +141,9 @@ public final class EvalRun {
         return images;
     }
 
-    /** Quantises to 8 bits (round(255·x), as the generate commands write), writes the PNGs, returns the 8-bit images. */
+    /**
+     * Quantises to 8 bits (round(255·x), as the generate commands write), writes the PNGs, returns the 8-bit images.
+     */
     private static List<Rgb8Image> write(List<GeneratedImage> generated, List<Path> files) {
         List<Rgb8Image> out = new ArrayList<>();
         for (int i = 0; i < generated.size(); i++) {
@@ -146,9 +157,15 @@ public final class EvalRun {
     // ------------------------------------------------------------------ bookkeeping
 
     private void logTimes(int from, int count, boolean generated, double genSeconds, double featureSeconds) {
-        String line = String.format(java.util.Locale.ROOT, "%d\t%d\t%d\t%.6f\t%.6f%n", from, count, generated ? 1 : 0, genSeconds, featureSeconds);
+        String line = String.format(
+                Locale.ROOT, "%d\t%d\t%d\t%.6f\t%.6f%n", from, count, generated ? 1 : 0, genSeconds, featureSeconds);
         try {
-            Files.writeString(dir.resolve("timings.tsv"), line, StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+            Files.writeString(
+                    dir.resolve("timings.tsv"),
+                    line,
+                    StandardCharsets.UTF_8,
+                    StandardOpenOption.CREATE,
+                    StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new TesseraException(dir.resolve("timings.tsv") + ": cannot write (" + e.getMessage() + ")", e);
         }
@@ -190,7 +207,8 @@ public final class EvalRun {
 
     // ------------------------------------------------------------------ metrics
 
-    private Map<String, Object> metrics(FeatureStore store, FeatureExtractor extractor, ReferenceSet ref, Progress refProgress) {
+    private Map<String, Object> metrics(
+            FeatureStore store, FeatureExtractor extractor, ReferenceSet ref, Progress refProgress) {
         long t0 = System.nanoTime();
         int n = store.count();
         float[] pool3 = store.pool3(), spatial = store.spatial(), logits = store.logits();
@@ -208,16 +226,37 @@ public final class EvalRun {
         }
         FeatureRows samples3 = FeatureRows.of(pool3, n, InceptionFeatures.POOL3);
         FeatureRows samplesS = FeatureRows.of(spatial, n, InceptionFeatures.SPATIAL);
-        FeatureStats refFid = ref.fidStatistics() != null ? ref.fidStatistics()
+        FeatureStats refFid = ref.fidStatistics() != null
+                ? ref.fidStatistics()
                 : nRef >= 2 ? FeatureStats.of(FeatureRows.of(refPool3, nRef, InceptionFeatures.POOL3)) : null;
-        FeatureStats refSfid = ref.sfidStatistics() != null ? ref.sfidStatistics()
-                : nRef >= 2 && ref.fidStatistics() == null ? FeatureStats.of(FeatureRows.of(refSpatial, nRef, InceptionFeatures.SPATIAL)) : null;
-        m.put("fid", n >= 2 && refFid != null ? FrechetDistance.of(samples3, refFid).distance() : null);
-        m.put("sfid", n >= 2 && refSfid != null ? FrechetDistance.of(samplesS, refSfid).distance() : null);
-        if (refSfid == null) notes.add("sFID needs the reference's mu_s/sigma_s (an ADM reference batch) or its images");
+        FeatureStats refSfid = ref.sfidStatistics() != null
+                ? ref.sfidStatistics()
+                : nRef >= 2 && ref.fidStatistics() == null
+                        ? FeatureStats.of(FeatureRows.of(refSpatial, nRef, InceptionFeatures.SPATIAL))
+                        : null;
+        m.put(
+                "fid",
+                n >= 2 && refFid != null ? FrechetDistance.of(samples3, refFid).distance() : null);
+        m.put(
+                "sfid",
+                n >= 2 && refSfid != null
+                        ? FrechetDistance.of(samplesS, refSfid).distance()
+                        : null);
+        if (refSfid == null)
+            notes.add("sFID needs the reference's mu_s/sigma_s (an ADM reference batch) or its images");
         if (n >= InceptionScore.SPLITS) {
             InceptionScore is = InceptionScore.of(logits, n, FidInception.CLASSES);
-            m.put("inception_score", ordered("mean", is.mean(), "std", is.std(), "splits", InceptionScore.SPLITS, "shuffle_seed", InceptionScore.SEED));
+            m.put(
+                    "inception_score",
+                    ordered(
+                            "mean",
+                            is.mean(),
+                            "std",
+                            is.std(),
+                            "splits",
+                            InceptionScore.SPLITS,
+                            "shuffle_seed",
+                            InceptionScore.SEED));
         } else {
             m.put("inception_score", null);
             notes.add("the Inception Score needs at least " + InceptionScore.SPLITS + " samples (10 splits)");
@@ -229,21 +268,40 @@ public final class EvalRun {
         } else {
             m.put("precision", null);
             m.put("recall", null);
-            notes.add(refPool3 == null ? "precision, recall and KID need reference images (arr_0 of an ADM reference batch)"
-                    : "precision and recall need more than " + PrecisionRecall.K + " samples and reference images");
+            notes.add(
+                    refPool3 == null
+                            ? "precision, recall and KID need reference images (arr_0 of an ADM reference batch)"
+                            : "precision and recall need more than " + PrecisionRecall.K
+                                    + " samples and reference images");
         }
         if (refPool3 != null && Math.min(n, nRef) >= 2) {
             KernelInceptionDistance kid = KernelInceptionDistance.of(pool3, n, refPool3, nRef, InceptionFeatures.POOL3);
-            m.put("kid", ordered("mean", kid.mean(), "std", kid.std(), "subsets", kid.subsets(), "subset_size", kid.subsetSize()));
+            m.put(
+                    "kid",
+                    ordered(
+                            "mean",
+                            kid.mean(),
+                            "std",
+                            kid.std(),
+                            "subsets",
+                            kid.subsets(),
+                            "subset_size",
+                            kid.subsetSize()));
         } else {
             m.put("kid", null);
         }
-        if (n < 50_000) notes.add("FID is biased upward at small N (here " + n + "); compare FIDs only at equal N (50,000 is the convention)");
-        if (ref.preprocess() != null && !ref.preprocess().equals(plan.preprocessing().id())) {
-            notes.add("the reference was made with " + ref.preprocess() + " preprocessing, the samples with " + plan.preprocessing().id()
-                    + ": the numbers mix two pipelines");
-        } else if (ref.preprocess() == null && ref.sfidStatistics() != null && !plan.preprocessing().id().equals("adm")) {
-            notes.add("ADM reference batches come from the adm pipeline; these samples used " + plan.preprocessing().id());
+        if (n < 50_000)
+            notes.add("FID is biased upward at small N (here " + n
+                    + "); compare FIDs only at equal N (50,000 is the convention)");
+        if (ref.preprocess() != null
+                && !ref.preprocess().equals(plan.preprocessing().id())) {
+            notes.add("the reference was made with " + ref.preprocess() + " preprocessing, the samples with "
+                    + plan.preprocessing().id() + ": the numbers mix two pipelines");
+        } else if (ref.preprocess() == null
+                && ref.sfidStatistics() != null
+                && !plan.preprocessing().id().equals("adm")) {
+            notes.add("ADM reference batches come from the adm pipeline; these samples used "
+                    + plan.preprocessing().id());
         }
         m.put("metrics_s", (System.nanoTime() - t0) * 1e-9);
         m.put("notes", notes);

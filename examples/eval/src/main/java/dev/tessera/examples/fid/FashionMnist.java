@@ -5,11 +5,11 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
-
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -23,10 +23,11 @@ import java.util.zip.GZIPInputStream;
  * @param images {@code count} images of {@code side x side} bytes, row-major, one after the other
  */
 public record FashionMnist(byte[] images, int[] labels, int side) {
-    public static final List<String> CLASSES = List.of("t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal",
-            "shirt", "sneaker", "bag", "ankle boot");
+    public static final List<String> CLASSES = List.of(
+            "t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot");
     /** Where Debian's package puts the IDX files. */
     public static final Path DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
+
     static final int SIDE = 32, RAW = 28, BORDER = 2;
 
     public int count() {
@@ -56,24 +57,30 @@ public record FashionMnist(byte[] images, int[] labels, int side) {
     public static FashionMnist bundledTestImages(Path file) {
         try (Checkpoint c = Checkpoints.open(file)) {
             Tensor im = c.tensor("images", -1, SIDE, SIDE), lb = c.tensor("labels", im.dim(0));
-            if (im.dtype() != DType.U8) throw new TesseraException(file + ": 'images' must be uint8, found " + im.dtype());
-            byte[] px = im.data().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+            if (im.dtype() != DType.U8)
+                throw new TesseraException(file + ": 'images' must be uint8, found " + im.dtype());
+            byte[] px = im.data().toArray(ValueLayout.JAVA_BYTE);
             return new FashionMnist(px, lb.toIntArray(), SIDE);
         }
     }
 
     /** A split ("train" or "t10k") of the IDX files in {@code dir}, placed on the 32x32 canvas. */
     public static FashionMnist readIdx(Path dir, String split) {
-        Path imagesFile = dir.resolve(split + "-images-idx3-ubyte.gz"), labelsFile = dir.resolve(split + "-labels-idx1-ubyte.gz");
+        Path imagesFile = dir.resolve(split + "-images-idx3-ubyte.gz"),
+                labelsFile = dir.resolve(split + "-labels-idx1-ubyte.gz");
         byte[] raw = readIdxFile(imagesFile, 3, RAW);
         byte[] lab = readIdxFile(labelsFile, 1, 0);
         int n = lab.length;
-        if (raw.length != n * RAW * RAW) throw new TesseraException(imagesFile + ": " + raw.length / (RAW * RAW) + " images but " + n + " labels in " + labelsFile);
+        if (raw.length != n * RAW * RAW)
+            throw new TesseraException(
+                    imagesFile + ": " + raw.length / (RAW * RAW) + " images but " + n + " labels in " + labelsFile);
         byte[] canvas = new byte[n * SIDE * SIDE];
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = lab[i] & 0xFF;
-            if (labels[i] >= CLASSES.size()) throw new TesseraException(labelsFile + ": label " + labels[i] + " at " + i + " is not a Fashion-MNIST class");
+            if (labels[i] >= CLASSES.size())
+                throw new TesseraException(
+                        labelsFile + ": label " + labels[i] + " at " + i + " is not a Fashion-MNIST class");
             for (int y = 0; y < RAW; y++) {
                 System.arraycopy(raw, (i * RAW + y) * RAW, canvas, i * SIDE * SIDE + (y + BORDER) * SIDE + BORDER, RAW);
             }
@@ -86,10 +93,14 @@ public record FashionMnist(byte[] images, int[] labels, int side) {
      * when rank is 3). Sizes come from an untrusted header and are checked before anything is allocated.
      */
     private static byte[] readIdxFile(Path file, int rank, int side) {
-        if (!Files.isRegularFile(file)) throw new TesseraException(file + ": no such file (Debian package dataset-fashion-mnist)");
-        try (InputStream in = new GZIPInputStream(Files.newInputStream(file), 1 << 16); DataInputStream d = new DataInputStream(in)) {
+        if (!Files.isRegularFile(file))
+            throw new TesseraException(file + ": no such file (Debian package dataset-fashion-mnist)");
+        try (InputStream in = new GZIPInputStream(Files.newInputStream(file), 1 << 16);
+                DataInputStream d = new DataInputStream(in)) {
             int magic = d.readInt();
-            if (magic != (0x0800 | rank)) throw new TesseraException(file + ": not an IDX file of " + rank + "-D unsigned bytes (magic " + Integer.toHexString(magic) + ")");
+            if (magic != (0x0800 | rank))
+                throw new TesseraException(file + ": not an IDX file of " + rank + "-D unsigned bytes (magic "
+                        + Integer.toHexString(magic) + ")");
             int n = d.readInt();
             long size = n;
             for (int k = 1; k < rank; k++) {

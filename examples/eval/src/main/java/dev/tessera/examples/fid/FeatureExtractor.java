@@ -1,12 +1,11 @@
 package dev.tessera.examples.fid;
 
+import dev.tessera.engine.ops.Parallel;
 import dev.tessera.examples.fid.inception.FidInception;
 import dev.tessera.examples.fid.inception.InceptionFeatures;
 import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.examples.fid.inception.Rgb8Image;
-import dev.tessera.engine.ops.Parallel;
 import dev.tessera.samplers.Progress;
-
 import java.util.List;
 
 /** Images to Inception features: a preprocessing mode and the network, a batch (one image per core) at a time. */
@@ -38,7 +37,9 @@ public final class FeatureExtractor {
         void accept(List<InceptionFeatures> batch);
     }
 
-    /** Runs the images of {@code source} from index {@code start} on through the network, reporting "images" progress. */
+    /**
+     * Runs the images of {@code source} from index {@code start} on through the network, reporting "images" progress.
+     */
     public void run(ImageSource source, int start, Sink sink, Progress progress) {
         int total = source.count();
         source.skip(start);

@@ -44,6 +44,7 @@ public interface FeatureRows {
     }
 
     private static void check(long length, int count, int dim) {
-        if (length != (long) count * dim) throw new IllegalArgumentException(length + " values for " + count + " x " + dim);
+        if (length != (long) count * dim)
+            throw new IllegalArgumentException(length + " values for " + count + " x " + dim);
     }
 }

@@ -16,7 +16,8 @@ public record FeatureStats(double[] mu, double[] sigma, int dim, long count) {
 
     public FeatureStats {
         if (mu.length != dim || sigma.length != (long) dim * dim) {
-            throw new IllegalArgumentException("mu [" + mu.length + "] and sigma [" + sigma.length + "] for dimension " + dim);
+            throw new IllegalArgumentException(
+                    "mu [" + mu.length + "] and sigma [" + sigma.length + "] for dimension " + dim);
         }
     }
 

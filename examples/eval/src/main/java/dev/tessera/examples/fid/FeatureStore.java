@@ -2,7 +2,6 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.io.NpyAppender;
 import dev.tessera.examples.fid.inception.InceptionFeatures;
-
 import java.nio.file.Path;
 import java.util.List;
 
@@ -50,7 +49,9 @@ public final class FeatureStore implements AutoCloseable {
 
     public void append(List<InceptionFeatures> batch) {
         int n = batch.size();
-        float[] p = new float[n * InceptionFeatures.POOL3], l = new float[n * InceptionFeatures.LOGITS], s = new float[n * InceptionFeatures.SPATIAL];
+        float[] p = new float[n * InceptionFeatures.POOL3],
+                l = new float[n * InceptionFeatures.LOGITS],
+                s = new float[n * InceptionFeatures.SPATIAL];
         for (int i = 0; i < n; i++) {
             InceptionFeatures f = batch.get(i);
             System.arraycopy(f.pool3(), 0, p, i * InceptionFeatures.POOL3, InceptionFeatures.POOL3);

@@ -6,7 +6,8 @@ import dev.tessera.engine.TesseraException;
  * The Fréchet distance between two Gaussians, {@code ‖μ1 − μ2‖² + tr Σ1 + tr Σ2 − 2·tr (Σ1·Σ2)^½}, without a
  * matrix square root of the non-symmetric product: its trace is the sum of the square roots of the eigenvalues of
  * Σ1·Σ2, which are those of the symmetric {@code M = Bᵀ·Σ2·B} with {@code B = V·diag(√w)} from
- * {@code Σ1 = V·diag(w)·Vᵀ}. Two symmetric eigendecompositions in float64; eigenvalues of either matrix below the rounding
+ * {@code Σ1 = V·diag(w)·Vᵀ}. Two symmetric eigendecompositions in float64; eigenvalues of either matrix below the
+ * rounding
  * level {@code n·ε·λmax} (zero or negative ones from a rank-deficient covariance) count as zero, and B keeps only
  * the columns of the others. This agrees with
  * the sqrtm-based code of pytorch-fid, TTUR and the ADM evaluator to about 1e-10 relative on full-rank
@@ -16,8 +17,7 @@ import dev.tessera.engine.TesseraException;
  * FeatureStats)} uses the N × N matrix {@code Xc·Σ2·Xcᵀ/(N−1)} instead, whose nonzero eigenvalues are the same.
  */
 public final class FrechetDistance {
-    private FrechetDistance() {
-    }
+    private FrechetDistance() {}
 
     /**
      * The distance and its parts.
@@ -25,8 +25,7 @@ public final class FrechetDistance {
      * @param minEigenvalue the most negative eigenvalue met (of Σ1 or M) relative to the largest one; clearly
      *                      negative values (below −1e-6) mean the statistics are not proper covariances
      */
-    public record Result(double distance, double meanTerm, double traceTerm, double minEigenvalue) {
-    }
+    public record Result(double distance, double meanTerm, double traceTerm, double minEigenvalue) {}
 
     public static Result of(FeatureStats a, FeatureStats b) {
         check(a.dim(), b.dim());
@@ -47,7 +46,13 @@ public final class FrechetDistance {
         double[] s2b = DoubleMatrix.multiply(b.sigma(), bm, d, d, r);
         double[] m = DoubleMatrix.multiply(DoubleMatrix.transpose(bm, d, r), s2b, r, d, r);
         TraceRoot t = traceRoot(m, r);
-        return result(a.mu(), b.mu(), DoubleMatrix.trace(a.sigma(), d), DoubleMatrix.trace(b.sigma(), d), t.sum, Math.min(minRel, t.minRel));
+        return result(
+                a.mu(),
+                b.mu(),
+                DoubleMatrix.trace(a.sigma(), d),
+                DoubleMatrix.trace(b.sigma(), d),
+                t.sum,
+                Math.min(minRel, t.minRel));
     }
 
     /** The distance between the statistics of {@code x} and {@code b}, exploiting a low-rank covariance of x. */
@@ -70,8 +75,7 @@ public final class FrechetDistance {
         return result(mu, b.mu(), traceA, DoubleMatrix.trace(b.sigma(), d), t.sum, t.minRel);
     }
 
-    private record TraceRoot(double sum, double minRel) {
-    }
+    private record TraceRoot(double sum, double minRel) {}
 
     /** Σ √max(λ, 0) over the eigenvalues of a symmetric(-up-to-rounding) matrix. */
     private static TraceRoot traceRoot(double[] m, int n) {

@@ -3,7 +3,6 @@ package dev.tessera.examples.fid;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.fid.inception.Rgb8Image;
 import dev.tessera.tokenizers.Images;
-
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -32,11 +31,16 @@ public final class ImageFolder implements ImageSource {
         if (!Files.isDirectory(dir)) throw new TesseraException(dir + ": no such folder");
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {
-            files = s.filter(Files::isRegularFile).filter(ImageFolder::isImage).sorted().toList();
+            files = s.filter(Files::isRegularFile)
+                    .filter(ImageFolder::isImage)
+                    .sorted()
+                    .toList();
         } catch (IOException e) {
             throw new TesseraException(dir + ": cannot list (" + e.getMessage() + ")", e);
         }
-        if (files.isEmpty()) throw new TesseraException(dir + ": no images (" + String.join(", ", EXTENSIONS) + " files) in this folder");
+        if (files.isEmpty())
+            throw new TesseraException(
+                    dir + ": no images (" + String.join(", ", EXTENSIONS) + " files) in this folder");
         return new ImageFolder(files);
     }
 
@@ -92,6 +96,5 @@ public final class ImageFolder implements ImageSource {
     }
 
     @Override
-    public void close() {
-    }
+    public void close() {}
 }

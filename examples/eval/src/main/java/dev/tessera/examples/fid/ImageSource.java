@@ -2,7 +2,6 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.fid.inception.Rgb8Image;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

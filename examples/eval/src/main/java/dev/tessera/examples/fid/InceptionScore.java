@@ -1,6 +1,7 @@
 package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
+import java.util.Arrays;
 
 /**
  * The Inception Score {@code exp(E_x KL(p(y|x) ‖ p(y)))} over the 1008 bias-free logits, as torch-fidelity
@@ -21,14 +22,17 @@ public record InceptionScore(double mean, double std) {
     }
 
     public static InceptionScore of(float[] logits, int n, int classes, int splits, long seed) {
-        if (logits.length != (long) n * classes) throw new IllegalArgumentException(logits.length + " logits for " + n + " x " + classes);
-        if (n < splits) throw new TesseraException("the Inception Score needs at least " + splits + " samples (" + splits + " splits), got " + n);
+        if (logits.length != (long) n * classes)
+            throw new IllegalArgumentException(logits.length + " logits for " + n + " x " + classes);
+        if (n < splits)
+            throw new TesseraException(
+                    "the Inception Score needs at least " + splits + " samples (" + splits + " splits), got " + n);
         int[] order = new NumpyRandom(seed).permutation(n);
         double[] scores = new double[splits];
         double[] logp = new double[classes], q = new double[classes];
         for (int s = 0; s < splits; s++) {
             int from = (int) ((long) s * n / splits), to = (int) ((long) (s + 1) * n / splits);
-            java.util.Arrays.fill(q, 0);
+            Arrays.fill(q, 0);
             for (int r = from; r < to; r++) {
                 logSoftmax(logits, order[r] * classes, classes, logp);
                 for (int c = 0; c < classes; c++) q[c] += Math.exp(logp[c]);

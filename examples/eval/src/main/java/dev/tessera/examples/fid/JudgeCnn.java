@@ -9,7 +9,6 @@ import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,19 +63,24 @@ public final class JudgeCnn implements AutoCloseable {
             Conv2d c = Conv2d.load(ckpt, "conv" + i);
             int cin = convs.isEmpty() ? 3 : convs.getLast().cout();
             if (c.kh() != 3 || c.kw() != 3 || c.cin() != cin || c.bias() == null) {
-                throw new CheckpointException(ckpt.path(), "conv" + i + " is not a 3x3 convolution with bias from " + cin + " channels");
+                throw new CheckpointException(
+                        ckpt.path(), "conv" + i + " is not a 3x3 convolution with bias from " + cin + " channels");
             }
             convs.add(c);
         }
         if (convs.isEmpty() || !ckpt.contains("fc1.weight") || !ckpt.contains("fc2.weight")) {
-            throw new CheckpointException(ckpt.path(), "not a judge checkpoint (expected conv1.weight ..., fc1.weight, fc2.weight)");
+            throw new CheckpointException(
+                    ckpt.path(), "not a judge checkpoint (expected conv1.weight ..., fc1.weight, fc2.weight)");
         }
-        Linear fc1 = Linear.load(ckpt, "fc1", true, WeightPanels.Format.F32), fc2 = Linear.load(ckpt, "fc2", true, WeightPanels.Format.F32);
+        Linear fc1 = Linear.load(ckpt, "fc1", true, WeightPanels.Format.F32),
+                fc2 = Linear.load(ckpt, "fc2", true, WeightPanels.Format.F32);
         int channels = convs.getLast().cout();
         int cells = fc1.in() / channels, last = (int) Math.round(Math.sqrt(cells));
         if (last * last * channels != fc1.in() || fc2.in() != fc1.out()) {
-            throw new CheckpointException(ckpt.path(), "fc1 takes " + fc1.in() + " inputs, not a square map of " + channels
-                    + " channels, or fc2 does not take fc1's " + fc1.out() + " features");
+            throw new CheckpointException(
+                    ckpt.path(),
+                    "fc1 takes " + fc1.in() + " inputs, not a square map of " + channels
+                            + " channels, or fc2 does not take fc1's " + fc1.out() + " features");
         }
         return new JudgeCnn(ckpt, ops, List.copyOf(convs), fc1, fc2, last << convs.size());
     }
@@ -97,7 +101,8 @@ public final class JudgeCnn implements AutoCloseable {
     /** One image {@code [3, side, side]} in [-1, 1]. */
     public Verdict judge(float[] image) {
         if (image.length != 3 * side * side) {
-            throw new IllegalArgumentException("expected a [3, " + side + ", " + side + "] image, got " + image.length + " values");
+            throw new IllegalArgumentException(
+                    "expected a [3, " + side + ", " + side + "] image, got " + image.length + " values");
         }
         float[] x = image;
         int s = side;
@@ -130,7 +135,8 @@ public final class JudgeCnn implements AutoCloseable {
                 for (int j = 0; j < h; j++) {
                     int p = c * s * s + 2 * i * s + 2 * j;
                     float m = Math.max(Math.max(x[p], x[p + 1]), Math.max(x[p + s], x[p + s + 1]));
-                    if (x[p] != x[p] || x[p + 1] != x[p + 1] || x[p + s] != x[p + s] || x[p + s + 1] != x[p + s + 1]) m = Float.NaN;
+                    if (x[p] != x[p] || x[p + 1] != x[p + 1] || x[p + s] != x[p + s] || x[p + s + 1] != x[p + s + 1])
+                        m = Float.NaN;
                     y[c * h * h + i * h + j] = m;
                 }
             }
@@ -138,7 +144,9 @@ public final class JudgeCnn implements AutoCloseable {
         return y;
     }
 
-    /** A grey image (one byte a pixel, row-major {@code side x side}) as the judge's input: grey/127.5 - 1 in R, G, B. */
+    /**
+     * A grey image (one byte a pixel, row-major {@code side x side}) as the judge's input: grey/127.5 - 1 in R, G, B.
+     */
     public static float[] fromGrey(byte[] grey, int side) {
         float[] x = new float[3 * side * side];
         for (int i = 0; i < side * side; i++) {

@@ -8,7 +8,6 @@ import dev.tessera.engine.ops.Parallel;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.Images;
-
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -74,10 +73,11 @@ public final class JudgeMetrics {
     }
 
     /** What {@link #measure} needs besides the samples. */
-    public record References(FeatureStats test, FeatureStats train, FashionMnist trainImages, FashionMnist realTest) {
-    }
+    public record References(FeatureStats test, FeatureStats train, FashionMnist trainImages, FashionMnist realTest) {}
 
-    /** Opens the bundle's {@code judge-stats.safetensors} ({@code test.mu}, {@code test.sigma}, {@code train.mu}, ...). */
+    /**
+     * Opens the bundle's {@code judge-stats.safetensors} ({@code test.mu}, {@code test.sigma}, {@code train.mu}, ...).
+     */
     public static FeatureStats[] bundledStats(Path file, int dim) {
         try (Checkpoint c = Checkpoints.open(file)) {
             FeatureStats[] out = new FeatureStats[2];
@@ -111,8 +111,8 @@ public final class JudgeMetrics {
             List<float[]> inputs = new ArrayList<>();
             for (GeneratedImage g : images) {
                 if (g.height() != judge.side() || g.width() != judge.side()) {
-                    throw new TesseraException("the model makes " + g.height() + "x" + g.width() + " images; the judge takes "
-                            + judge.side() + "x" + judge.side());
+                    throw new TesseraException("the model makes " + g.height() + "x" + g.width()
+                            + " images; the judge takes " + judge.side() + "x" + judge.side());
                 }
                 inputs.add(judgeInput(g));
             }
@@ -138,19 +138,24 @@ public final class JudgeMetrics {
         }
         m.put("class_accuracy", (double) ok / n);
         List<Object> per = new ArrayList<>();
-        for (int c = 0; c < classes; c++) if (nPer[c] > 0) per.add(Map.of("class", c, "accuracy", (double) okPer[c] / nPer[c], "samples", nPer[c]));
+        for (int c = 0; c < classes; c++)
+            if (nPer[c] > 0) per.add(Map.of("class", c, "accuracy", (double) okPer[c] / nPer[c], "samples", nPer[c]));
         m.put("class_accuracy_per_class", per);
         m.put("judge_accuracy_on_real_test_images", refs.realTest() == null ? null : accuracy(refs.realTest()));
         FrechetDistance.Result fid = FrechetDistance.of(FeatureRows.of(features, n, d), refs.test());
         m.put("judge_fid", fid.distance());
-        m.put("judge_fid_floor_train_vs_test", FrechetDistance.of(refs.train(), refs.test()).distance());
+        m.put(
+                "judge_fid_floor_train_vs_test",
+                FrechetDistance.of(refs.train(), refs.test()).distance());
         if (refs.trainImages() != null) {
             // the floor at the samples' count: n training images (evenly strided) against the test statistics
             FashionMnist train = refs.trainImages();
             int[] pick = new int[Math.min(n, train.count())];
             for (int i = 0; i < pick.length; i++) pick[i] = (int) ((long) i * train.count() / pick.length);
-            m.put("judge_fid_floor_train_vs_test_same_count", FrechetDistance.of(FeatureRows.of(features(train.subset(pick)), pick.length, d),
-                    refs.test()).distance());
+            m.put(
+                    "judge_fid_floor_train_vs_test_same_count",
+                    FrechetDistance.of(FeatureRows.of(features(train.subset(pick)), pick.length, d), refs.test())
+                            .distance());
             progress.update("nearest training image", 0, 1);
             double[] near = nearest(grey, n, refs.trainImages());
             m.put("nearest_train_rms_samples", summary(near));
@@ -168,7 +173,8 @@ public final class JudgeMetrics {
     /** The judge input's mean over R, G, B, back in [0, 1]. */
     private static void toGrey(float[] input, float[] grey, int off) {
         int plane = input.length / 3;
-        for (int i = 0; i < plane; i++) grey[off + i] = ((input[i] + input[plane + i] + input[2 * plane + i]) / 3f + 1f) / 2f;
+        for (int i = 0; i < plane; i++)
+            grey[off + i] = ((input[i] + input[plane + i] + input[2 * plane + i]) / 3f + 1f) / 2f;
     }
 
     /**

@@ -2,7 +2,6 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Ops;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -28,14 +27,19 @@ public record KernelInceptionDistance(double mean, double std, int subsets, int 
         return of(a, na, b, nb, dim, SUBSETS, Math.min(SUBSET_SIZE, Math.min(na, nb)), SEED);
     }
 
-    public static KernelInceptionDistance of(float[] a, int na, float[] b, int nb, int dim, int subsets, int m, long seed) {
+    public static KernelInceptionDistance of(
+            float[] a, int na, float[] b, int nb, int dim, int subsets, int m, long seed) {
         if (m < 2) throw new TesseraException("KID needs at least 2 vectors in each set, got " + Math.min(na, nb));
-        if (m > na || m > nb) throw new TesseraException("KID subset size " + m + " is larger than a set (" + na + " and " + nb + " vectors)");
+        if (m > na || m > nb)
+            throw new TesseraException(
+                    "KID subset size " + m + " is larger than a set (" + na + " and " + nb + " vectors)");
         NumpyRandom rng = new NumpyRandom(seed);
         double[] mmd = new double[subsets];
         for (int s = 0; s < subsets; s++) {
             float[] x = gather(a, rng.choice(na, m), dim), y = gather(b, rng.choice(nb, m), dim);
-            double xx = kernelSum(x, x, m, dim, true), yy = kernelSum(y, y, m, dim, true), xy = kernelSum(x, y, m, dim, false);
+            double xx = kernelSum(x, x, m, dim, true),
+                    yy = kernelSum(y, y, m, dim, true),
+                    xy = kernelSum(x, y, m, dim, false);
             mmd[s] = (xx + yy) / ((double) m * (m - 1)) - 2 * xy / ((double) m * m);
         }
         double mean = 0, var = 0;

@@ -14,7 +14,6 @@ import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.nar.NarPipeline;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
-
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
@@ -26,21 +25,43 @@ import java.util.Locale;
  */
 public enum ModelFamily {
     /** VAR: transformer + multi-scale VQ-VAE; {@link VarSettings#OFFICIAL} (the released FID recipe). */
-    VAR("var", "vae", new SampleGenerator.Sampling(VarSettings.OFFICIAL.cfg(), VarSettings.OFFICIAL.topK(),
-            VarSettings.OFFICIAL.topP(), 1.0)) {
+    VAR(
+            "var",
+            "vae",
+            new SampleGenerator.Sampling(
+                    VarSettings.OFFICIAL.cfg(), VarSettings.OFFICIAL.topK(), VarSettings.OFFICIAL.topP(), 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
-            VarPipeline p = VarPipeline.builder().model(model).vae(tokenizer).weights(weights).ops(ops).load();
+        public SampleGenerator open(
+                Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            VarPipeline p = VarPipeline.builder()
+                    .model(model)
+                    .vae(tokenizer)
+                    .weights(weights)
+                    .ops(ops)
+                    .load();
             return new Loaded<>(p, new VarSettings(s.cfg(), s.topK(), s.topP(), false), p.describe());
         }
     },
     /** LlamaGen c2i GPT + VQ-16, plain AR; {@link TokenSettings#OFFICIAL}: cfg 2.0, no top-k/top-p, temperature 1. */
     LLAMAGEN("llamagen", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
-            LlamaGenPipeline p = LlamaGenPipeline.builder().model(model).vq(tokenizer).weights(weights).ops(ops).load();
-            return new Loaded<>(p, LlamaGenSettings.builder().cfg(s.cfg()).topK(s.topK()).topP(s.topP())
-                    .temperature(s.temperature()).build(), p.describe());
+        public SampleGenerator open(
+                Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            LlamaGenPipeline p = LlamaGenPipeline.builder()
+                    .model(model)
+                    .vq(tokenizer)
+                    .weights(weights)
+                    .ops(ops)
+                    .load();
+            return new Loaded<>(
+                    p,
+                    LlamaGenSettings.builder()
+                            .cfg(s.cfg())
+                            .topK(s.topK())
+                            .topP(s.topP())
+                            .temperature(s.temperature())
+                            .build(),
+                    p.describe());
         }
     },
     /**
@@ -49,27 +70,53 @@ public enum ModelFamily {
      */
     FLOWAR("flowar", "vae", new SampleGenerator.Sampling(0, 0, 1.0, 1.0)) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
-            FlowArPipeline p = FlowArPipeline.builder().model(model).vae(tokenizer).weights(weights).ops(ops).load();
+        public SampleGenerator open(
+                Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            FlowArPipeline p = FlowArPipeline.builder()
+                    .model(model)
+                    .vae(tokenizer)
+                    .weights(weights)
+                    .ops(ops)
+                    .load();
             FlowArSettings official = p.defaults();
             FlowArSettings settings = s.cfg() > 0 ? official.withCfg(s.cfg()) : official;
-            return new Loaded<>(p, settings, p.describe() + String.format(" | cfg %s, guidance %s, %d steps",
-                    settings.cfg(), settings.guidance(), settings.steps()));
+            return new Loaded<>(
+                    p,
+                    settings,
+                    p.describe()
+                            + String.format(
+                                    " | cfg %s, guidance %s, %d steps",
+                                    settings.cfg(), settings.guidance(), settings.steps()));
         }
     },
     /** NAR next-neighbour decoding on LlamaGen's VQ-16; {@link TokenSettings#OFFICIAL}. */
     NAR("nar", "vq", tokenDefaults()) {
         @Override
-        public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
-            NarPipeline p = NarPipeline.builder().model(model).vq(tokenizer).weights(weights).ops(ops).load();
-            return new Loaded<>(p, new TokenSettings(s.cfg(), TokenSettings.OFFICIAL.cfgInterval(),
-                    new TokenDistribution(s.temperature(), s.topK(), s.topP())), p.describe());
+        public SampleGenerator open(
+                Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            NarPipeline p = NarPipeline.builder()
+                    .model(model)
+                    .vq(tokenizer)
+                    .weights(weights)
+                    .ops(ops)
+                    .load();
+            return new Loaded<>(
+                    p,
+                    new TokenSettings(
+                            s.cfg(),
+                            TokenSettings.OFFICIAL.cfgInterval(),
+                            new TokenDistribution(s.temperature(), s.topK(), s.topP())),
+                    p.describe());
         }
     };
 
     private static SampleGenerator.Sampling tokenDefaults() {
         TokenSettings o = TokenSettings.OFFICIAL;
-        return new SampleGenerator.Sampling(o.cfg(), o.distribution().topK(), o.distribution().topP(), o.distribution().temperature());
+        return new SampleGenerator.Sampling(
+                o.cfg(),
+                o.distribution().topK(),
+                o.distribution().topP(),
+                o.distribution().temperature());
     }
 
     private final String id, tokenizerOption;
@@ -112,10 +159,12 @@ public enum ModelFamily {
     }
 
     /** Opens the model and tokenizer checkpoints, the linear layers' weights packed in {@code weights}. */
-    public abstract SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights, Ops ops);
+    public abstract SampleGenerator open(
+            Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights, Ops ops);
 
     /** {@link #open(Path, Path, SampleGenerator.Sampling, WeightPanels.Format, Ops)} on the CPU. */
-    public SampleGenerator open(Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights) {
+    public SampleGenerator open(
+            Path model, Path tokenizer, SampleGenerator.Sampling sampling, WeightPanels.Format weights) {
         return open(model, tokenizer, sampling, weights, Ops.cpu());
     }
 

@@ -4,9 +4,8 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Npy;
 import dev.tessera.engine.io.NpyRows;
 import dev.tessera.engine.io.NpzFile;
-import dev.tessera.examples.fid.inception.Rgb8Image;
 import dev.tessera.engine.tensor.DType;
-
+import dev.tessera.examples.fid.inception.Rgb8Image;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -68,7 +67,8 @@ public final class NpzImages implements ImageSource {
         byte[] block = new byte[n * bytes];
         rows.read(n, block);
         List<Rgb8Image> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) out.add(new Rgb8Image(height, width, Arrays.copyOfRange(block, i * bytes, (i + 1) * bytes)));
+        for (int i = 0; i < n; i++)
+            out.add(new Rgb8Image(height, width, Arrays.copyOfRange(block, i * bytes, (i + 1) * bytes)));
         return out;
     }
 

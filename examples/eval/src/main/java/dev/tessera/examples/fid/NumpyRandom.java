@@ -1,6 +1,7 @@
 package dev.tessera.examples.fid;
 
 import dev.tessera.samplers.rng.TorchGenerator;
+import java.util.Arrays;
 
 /**
  * NumPy's legacy {@code np.random.RandomState(seed)}: the MT19937 generator seeded by {@code init_genrand}, and the
@@ -50,6 +51,6 @@ public final class NumpyRandom {
     /** {@code RandomState.choice(n, m, replace=False)}. */
     public int[] choice(int n, int m) {
         if (m > n) throw new IllegalArgumentException("cannot choose " + m + " of " + n + " without replacement");
-        return java.util.Arrays.copyOf(permutation(n), m);
+        return Arrays.copyOf(permutation(n), m);
     }
 }

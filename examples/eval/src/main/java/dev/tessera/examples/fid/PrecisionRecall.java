@@ -1,8 +1,8 @@
 package dev.tessera.examples.fid;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
-
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 
@@ -20,8 +20,8 @@ public record PrecisionRecall(double precision, double recall) {
 
     public static PrecisionRecall of(float[] ref, int nRef, float[] samples, int nSamples, int dim) {
         if (nRef <= K || nSamples <= K) {
-            throw new dev.tessera.engine.TesseraException("precision/recall need more than " + K + " vectors in each set (got "
-                    + nRef + " reference and " + nSamples + " samples)");
+            throw new TesseraException("precision/recall need more than " + K + " vectors in each set (got " + nRef
+                    + " reference and " + nSamples + " samples)");
         }
         double[] rRef = radii(ref, nRef, dim), rSam = radii(samples, nSamples, dim);
         boolean[] samInRef = new boolean[nSamples], refInSam = new boolean[nRef];
@@ -60,7 +60,8 @@ public record PrecisionRecall(double precision, double recall) {
     }
 
     /** Visits every pair (row i of u, row j of v) with its squared distance, in blocks of rows. */
-    private static void forBlocks(float[] u, int nu, double[] normU, float[] v, int nv, double[] normV, int dim, PairVisitor visitor) {
+    private static void forBlocks(
+            float[] u, int nu, double[] normU, float[] v, int nv, double[] normV, int dim, PairVisitor visitor) {
         float[] dots = new float[BLOCK * BLOCK];
         for (int j0 = 0; j0 < nv; j0 += BLOCK) {
             int bj = Math.min(BLOCK, nv - j0);
@@ -70,7 +71,21 @@ public record PrecisionRecall(double precision, double recall) {
             }
             for (int i0 = 0; i0 < nu; i0 += BLOCK) {
                 int bi = Math.min(BLOCK, nu - i0);
-                Ops.cpu().gemm(bi, bj, dim, MemorySegment.ofArray(u), (long) i0 * dim, dim, vt, 0, bj, dots, 0, bj, false);
+                Ops.cpu()
+                        .gemm(
+                                bi,
+                                bj,
+                                dim,
+                                MemorySegment.ofArray(u),
+                                (long) i0 * dim,
+                                dim,
+                                vt,
+                                0,
+                                bj,
+                                dots,
+                                0,
+                                bj,
+                                false);
                 int fi0 = i0, fj0 = j0;
                 // rows split between cores: a visitor may update per-row state freely; per-column flags are only
                 // ever set to true, which concurrent writers cannot spoil

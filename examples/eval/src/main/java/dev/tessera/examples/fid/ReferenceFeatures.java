@@ -3,7 +3,6 @@ package dev.tessera.examples.fid;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Json;
 import dev.tessera.samplers.Progress;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +16,7 @@ import java.util.stream.Stream;
  * file, the network and the preprocessing; another reference starts it over.
  */
 final class ReferenceFeatures {
-    private ReferenceFeatures() {
-    }
+    private ReferenceFeatures() {}
 
     static FeatureStore open(Path dir, ReferenceSet ref, EvalPlan plan) {
         Map<String, Object> source = new LinkedHashMap<>();
@@ -45,7 +43,11 @@ final class ReferenceFeatures {
     static void complete(FeatureStore store, ReferenceSet ref, FeatureExtractor extractor, Progress progress) {
         try (ImageSource images = ref.images()) {
             if (store.count() < images.count()) {
-                extractor.run(images, store.count(), store::append, (stage, done, total) -> progress.update("reference images", done, total));
+                extractor.run(
+                        images,
+                        store.count(),
+                        store::append,
+                        (stage, done, total) -> progress.update("reference images", done, total));
             }
         }
     }

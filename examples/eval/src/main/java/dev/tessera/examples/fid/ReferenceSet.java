@@ -2,11 +2,11 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.NpzFile;
-import dev.tessera.examples.fid.inception.InceptionFeatures;
 import dev.tessera.engine.tensor.Tensor;
-
+import dev.tessera.examples.fid.inception.InceptionFeatures;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -42,7 +42,9 @@ public final class ReferenceSet implements AutoCloseable {
                         + (npz.keys().isEmpty() ? "nothing" : String.join(", ", npz.keys())));
             }
             FeatureStats fid = stats ? read(npz, "mu", "sigma", InceptionFeatures.POOL3) : null;
-            FeatureStats sfid = npz.contains("mu_s") || npz.contains("sigma_s") ? read(npz, "mu_s", "sigma_s", InceptionFeatures.SPATIAL) : null;
+            FeatureStats sfid = npz.contains("mu_s") || npz.contains("sigma_s")
+                    ? read(npz, "mu_s", "sigma_s", InceptionFeatures.SPATIAL)
+                    : null;
             String mode = npz.contains("preprocess") ? npz.string("preprocess") : null;
             if (npz.contains(NpzImages.KEY)) NpzImages.checkHeader(npz);
             return new ReferenceSet(npz, fid, sfid, mode);
@@ -56,15 +58,19 @@ public final class ReferenceSet implements AutoCloseable {
     static FeatureStats read(NpzFile npz, String muKey, String sigmaKey, int dim) {
         for (String k : new String[] {muKey, sigmaKey}) {
             if (!npz.contains(k)) {
-                throw new TesseraException(npz.path() + ": has '" + (k.equals(muKey) ? sigmaKey : muKey) + "' but no '" + k
-                        + "' (statistics need both)");
+                throw new TesseraException(npz.path() + ": has '" + (k.equals(muKey) ? sigmaKey : muKey) + "' but no '"
+                        + k + "' (statistics need both)");
             }
         }
         Tensor mu = npz.tensor(muKey), sigma = npz.tensor(sigmaKey);
-        if (!mu.dtype().isFloatingPoint() || !sigma.dtype().isFloatingPoint() || !mu.hasShape(dim) || !sigma.hasShape(dim, dim)) {
-            throw new TesseraException(npz.path() + ": '" + muKey + "' and '" + sigmaKey + "' must be float [" + dim + "] and ["
-                    + dim + ", " + dim + "], found " + mu.dtype() + java.util.Arrays.toString(mu.shape()) + " and "
-                    + sigma.dtype() + java.util.Arrays.toString(sigma.shape()));
+        if (!mu.dtype().isFloatingPoint()
+                || !sigma.dtype().isFloatingPoint()
+                || !mu.hasShape(dim)
+                || !sigma.hasShape(dim, dim)) {
+            throw new TesseraException(npz.path() + ": '" + muKey + "' and '" + sigmaKey + "' must be float [" + dim
+                    + "] and ["
+                    + dim + ", " + dim + "], found " + mu.dtype() + Arrays.toString(mu.shape()) + " and "
+                    + sigma.dtype() + Arrays.toString(sigma.shape()));
         }
         return new FeatureStats(mu.toDoubleArray(), sigma.toDoubleArray(), dim, 0);
     }
@@ -73,13 +79,15 @@ public final class ReferenceSet implements AutoCloseable {
     public static FeatureStats statistics(Path file) {
         try (NpzFile npz = NpzFile.open(file)) {
             if (!npz.contains("mu") || !npz.contains("sigma")) {
-                String hint = npz.contains(NpzImages.KEY) ? " (it is an image batch: make its statistics with 'tessera fid stats --images "
-                        + file + "')" : "";
+                String hint = npz.contains(NpzImages.KEY)
+                        ? " (it is an image batch: make its statistics with 'tessera fid stats --images " + file + "')"
+                        : "";
                 throw new TesseraException(file + ": no FID statistics: expected 'mu' and 'sigma', the file holds: "
                         + (npz.keys().isEmpty() ? "nothing" : String.join(", ", npz.keys())) + hint);
             }
             Tensor mu = npz.tensor("mu");
-            if (mu.rank() != 1) throw new TesseraException(file + ": 'mu' must be a vector, found " + java.util.Arrays.toString(mu.shape()));
+            if (mu.rank() != 1)
+                throw new TesseraException(file + ": 'mu' must be a vector, found " + Arrays.toString(mu.shape()));
             return read(npz, "mu", "sigma", (int) mu.dim(0));
         }
     }

@@ -1,7 +1,6 @@
 package dev.tessera.examples.fid;
 
 import dev.tessera.samplers.GeneratedImage;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;

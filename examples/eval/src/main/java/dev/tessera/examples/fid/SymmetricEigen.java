@@ -2,7 +2,6 @@ package dev.tessera.examples.fid;
 
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Parallel;
-
 import java.util.Arrays;
 
 /**
@@ -16,8 +15,7 @@ public final class SymmetricEigen {
     private static final double EPS = 0x1p-52;
     private static final int PARALLEL_FROM = 96;
 
-    private SymmetricEigen() {
-    }
+    private SymmetricEigen() {}
 
     /**
      * The decomposition {@code A = Vᵀ·diag(values)·V}.
@@ -38,9 +36,11 @@ public final class SymmetricEigen {
 
     /** Eigenvalues and, when {@code vectors}, eigenvectors. {@code a} is not modified. */
     public static Result decompose(double[] a, int n, boolean vectors) {
-        if (a.length != n * n) throw new IllegalArgumentException("expected " + n + "x" + n + ", got " + a.length + " values");
+        if (a.length != n * n)
+            throw new IllegalArgumentException("expected " + n + "x" + n + ", got " + a.length + " values");
         for (double x : a) {
-            if (!Double.isFinite(x)) throw new TesseraException("cannot decompose a matrix with NaN or infinite entries");
+            if (!Double.isFinite(x))
+                throw new TesseraException("cannot decompose a matrix with NaN or infinite entries");
         }
         double[] w = a.clone();
         double[] d = new double[n], e = new double[n], beta = new double[n];
@@ -63,14 +63,14 @@ public final class SymmetricEigen {
             for (int j = s + 1; j < n; j++) tail += w[row + j] * w[row + j];
             double x0 = w[row + s];
             d[k] = w[row + k];
-            if (tail == 0) {   // already tridiagonal in this column
+            if (tail == 0) { // already tridiagonal in this column
                 e[k] = x0;
                 beta[k] = 0;
                 continue;
             }
             double norm = Math.sqrt(x0 * x0 + tail);
             double alpha = x0 > 0 ? -norm : norm;
-            w[row + s] = x0 - alpha;            // v = x − α·e1, kept in row k
+            w[row + s] = x0 - alpha; // v = x − α·e1, kept in row k
             double vv = w[row + s] * w[row + s] + tail;
             double b = 2 / vv;
             beta[k] = b;
@@ -87,7 +87,7 @@ public final class SymmetricEigen {
             double pv = 0;
             for (int i = s; i < n; i++) pv += p[i] * w[row + i];
             double kk = 0.5 * b * pv;
-            for (int i = s; i < n; i++) p[i] -= kk * w[row + i];   // q = p − K·v
+            for (int i = s; i < n; i++) p[i] -= kk * w[row + i]; // q = p − K·v
             // A22 −= v·qᵀ + q·vᵀ
             Parallel.forRange(m, m >= PARALLEL_FROM ? 16 : m, (i0, i1) -> {
                 for (int i = s + i0; i < s + i1; i++) {
@@ -119,7 +119,7 @@ public final class SymmetricEigen {
             double b = beta[k];
             // u = vᵀ·Q[s.., s..] (column ranges split between cores)
             Parallel.forRange(m, m >= PARALLEL_FROM ? 64 : m, (j0, j1) -> {
-                java.util.Arrays.fill(u, s + j0, s + j1, 0);
+                Arrays.fill(u, s + j0, s + j1, 0);
                 for (int i = s; i < n; i++) {
                     double vi = w[row + i];
                     int ri = i * n;
@@ -160,7 +160,8 @@ public final class SymmetricEigen {
                     if (Math.abs(e[m]) <= negligible) break;
                 }
                 if (m == l) break;
-                if (++iter > 60) throw new TesseraException("the symmetric eigensolver did not converge (n = " + n + ")");
+                if (++iter > 60)
+                    throw new TesseraException("the symmetric eigensolver did not converge (n = " + n + ")");
                 double g = (d[l + 1] - d[l]) / (2 * e[l]);
                 double r = Math.hypot(g, 1.0);
                 g = d[m] - d[l] + e[l] / (g + Math.copySign(r, g));
@@ -171,7 +172,7 @@ public final class SymmetricEigen {
                     double f = s * e[i], b = c * e[i];
                     r = Math.hypot(f, g);
                     e[i + 1] = r;
-                    if (r == 0) {      // underflow: the matrix splits here
+                    if (r == 0) { // underflow: the matrix splits here
                         d[i + 1] -= p;
                         e[m] = 0;
                         deflated = true;
@@ -198,7 +199,9 @@ public final class SymmetricEigen {
         }
     }
 
-    /** Rows i and i+1 of z: {@code (row_i, row_i+1) ← (c·row_i − s·row_i+1, s·row_i + c·row_i+1)}, rotations in order. */
+    /**
+     * Rows i and i+1 of z: {@code (row_i, row_i+1) ← (c·row_i − s·row_i+1, s·row_i + c·row_i+1)}, rotations in order.
+     */
     private static void rotate(double[] z, int n, int[] ri, double[] rc, double[] rs, int count) {
         Parallel.forRange(n, n >= PARALLEL_FROM && count >= 8 ? 64 : n, (k0, k1) -> {
             for (int t = 0; t < count; t++) {

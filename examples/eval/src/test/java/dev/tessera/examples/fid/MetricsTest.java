@@ -1,28 +1,29 @@
 package dev.tessera.examples.fid;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Golden;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import java.util.Map;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 /**
- * The metrics against the reference tools' own code ({@code testdata/fid/reference-metrics.safetensors}: torch-fidelity's
+ * The metrics against the reference tools' own code ({@code testdata/fid/reference-metrics.safetensors}:
+ * torch-fidelity's
  * {@code isc_features_to_metric}, {@code kid_features_to_metric} and {@code fid_statistics_to_metric}, the ADM
  * evaluator's {@code compute_inception_score}, {@code FIDStatistics.frechet_distance} for sFID and
- * {@code compute_prec_recall}, run on feature arrays by {@code testdata/scripts/make_fid_reference_metrics.py}), against
+ * {@code compute_prec_recall}, run on feature arrays by {@code testdata/scripts/make_fid_reference_metrics.py}),
+ * against
  * numpy ({@code testdata/fid/metrics.safetensors}: eigvalsh, the Fréchet distance through numpy's general eigvals of
  * Σ1Σ2, and the same metrics re-implemented in float64 numpy, made by {@code make_fid_metrics.py}) and against
  * pytorch-fid's Fréchet distance on the fid-small golden set.
@@ -44,7 +45,8 @@ class MetricsTest {
 
     static void assertRelative(double want, double got, double tol, String what) {
         double rel = Math.abs(got - want) / Math.abs(want);
-        System.out.printf("%s: %.15g vs reference %.15g, relative error %.2e (tolerance %.0e)%n", what, got, want, rel, tol);
+        System.out.printf(
+                "%s: %.15g vs reference %.15g, relative error %.2e (tolerance %.0e)%n", what, got, want, rel, tol);
         assertTrue(rel <= tol, what + ": " + got + " vs reference " + want + ", relative error " + rel + " > " + tol);
     }
 
@@ -62,7 +64,9 @@ class MetricsTest {
                 FeatureStats a = FeatureStats.of(rows(t, "frechet.a")), b = FeatureStats.of(rows(t, "frechet.b"));
                 double got = FrechetDistance.of(a, b).distance();
                 double rel = Math.abs(got - want) / Math.abs(want);
-                System.out.printf("Frechet distance %.10f vs pytorch-fid %.10f: relative error %.2e (tolerance 1e-6)%n", got, want, rel);
+                System.out.printf(
+                        "Frechet distance %.10f vs pytorch-fid %.10f: relative error %.2e (tolerance 1e-6)%n",
+                        got, want, rel);
                 assertTrue(rel <= 1e-6, "relative error " + rel);
                 // symmetric in its arguments
                 assertEquals(got, FrechetDistance.of(b, a).distance(), 1e-9 * want);
@@ -77,7 +81,7 @@ class MetricsTest {
         FeatureRows x = rows(ref, "frechet." + which);
         FeatureStats y = FeatureStats.of(rows(ref, "frechet.ref"));
         double general = FrechetDistance.of(FeatureStats.of(x), y).distance();
-        double fromRows = FrechetDistance.of(x, y).distance();   // the N×N path when N − 1 < D
+        double fromRows = FrechetDistance.of(x, y).distance(); // the N×N path when N − 1 < D
         System.out.printf("Frechet (%s samples) %.10f, from rows %.10f, numpy %.10f%n", which, general, fromRows, want);
         // 20 samples in 64 dimensions leave 45 zero eigenvalues whose rounding noise numpy's square roots keep
         // (about 1e-8 relative); full-rank statistics agree to rounding
@@ -132,7 +136,7 @@ class MetricsTest {
         Random rnd = new Random(3);
         double[] g = new double[n * n];
         for (int i = 0; i < g.length; i++) g[i] = rnd.nextGaussian();
-        double[] sym = DoubleMatrix.multiply(g, DoubleMatrix.transpose(g, n, n), n, n, n);   // G·Gᵀ, PSD
+        double[] sym = DoubleMatrix.multiply(g, DoubleMatrix.transpose(g, n, n), n, n, n); // G·Gᵀ, PSD
         DoubleMatrix.symmetrize(sym, n);
         SymmetricEigen.Result r = SymmetricEigen.decompose(sym, n, true);
         // reconstruct Vᵀ·diag(λ)·V and compare
@@ -172,7 +176,10 @@ class MetricsTest {
             double[] a = new double[n * k], b = new double[k * m];
             for (int i = 0; i < a.length; i++) a[i] = rnd.nextGaussian();
             for (int i = 0; i < b.length; i++) b[i] = rnd.nextGaussian();
-            assertArrayEquals(DoubleMatrix.multiplyNaive(a, b, n, k, m), DoubleMatrix.multiply(a, b, n, k, m), 1e-12 * k,
+            assertArrayEquals(
+                    DoubleMatrix.multiplyNaive(a, b, n, k, m),
+                    DoubleMatrix.multiply(a, b, n, k, m),
+                    1e-12 * k,
                     n + "x" + k + "x" + m);
         }
     }
@@ -217,8 +224,8 @@ class MetricsTest {
     void kidMatchesTorchFidelity() {
         Tensor a = ref.tensor("kid.a"), b = ref.tensor("kid.b");
         double[] want = ref.tensor("kid.expected").toDoubleArray();
-        KernelInceptionDistance kid = KernelInceptionDistance.of(a.toFloatArray(), (int) a.dim(0), b.toFloatArray(), (int) b.dim(0),
-                (int) a.dim(1), 10, 50, 2020);
+        KernelInceptionDistance kid = KernelInceptionDistance.of(
+                a.toFloatArray(), (int) a.dim(0), b.toFloatArray(), (int) b.dim(0), (int) a.dim(1), 10, 50, 2020);
         System.out.printf("KID %.10f +- %.10f (numpy %.10f +- %.10f)%n", kid.mean(), kid.std(), want[0], want[1]);
         assertEquals(want[0], kid.mean(), 1e-5 * Math.abs(want[0]));
         assertEquals(want[1], kid.std(), 1e-4 * want[1]);
@@ -228,12 +235,15 @@ class MetricsTest {
     void precisionRecallMatchTheAdmDefinition() {
         Tensor r = ref.tensor("pr.ref"), s = ref.tensor("pr.samples");
         double[] want = ref.tensor("pr.expected").toDoubleArray();
-        PrecisionRecall pr = PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), s.toFloatArray(), (int) s.dim(0), (int) r.dim(1));
-        System.out.printf("precision %.6f recall %.6f (numpy %.6f %.6f)%n", pr.precision(), pr.recall(), want[0], want[1]);
+        PrecisionRecall pr =
+                PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), s.toFloatArray(), (int) s.dim(0), (int) r.dim(1));
+        System.out.printf(
+                "precision %.6f recall %.6f (numpy %.6f %.6f)%n", pr.precision(), pr.recall(), want[0], want[1]);
         assertEquals(want[0], pr.precision(), 0);
         assertEquals(want[1], pr.recall(), 0);
         // a set against itself: every point lies within its own radius
-        PrecisionRecall self = PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), r.toFloatArray(), (int) r.dim(0), (int) r.dim(1));
+        PrecisionRecall self =
+                PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), r.toFloatArray(), (int) r.dim(0), (int) r.dim(1));
         assertEquals(1.0, self.precision());
         assertEquals(1.0, self.recall());
     }
@@ -258,7 +268,9 @@ class MetricsTest {
     void randomDrawsAreTorchFidelitys() {
         // the permutation isc_features_to_metric drew and the subsets kid_features_to_metric drew (recorded)
         Tensor logits = tools.tensor("is.logits");
-        assertArrayEquals(tools.tensor("tf.is.permutation").toIntArray(), new NumpyRandom(InceptionScore.SEED).permutation((int) logits.dim(0)));
+        assertArrayEquals(
+                tools.tensor("tf.is.permutation").toIntArray(),
+                new NumpyRandom(InceptionScore.SEED).permutation((int) logits.dim(0)));
         Tensor subsets = tools.tensor("tf.kid.subsets");
         int s = (int) subsets.dim(0), m = (int) subsets.dim(2);
         int[] want = subsets.toIntArray(), got = new int[want.length];
@@ -301,14 +313,18 @@ class MetricsTest {
         // rounding, and Tessera (float32 dot products, float64 kernels and sums) follows that one closely
         Tensor a = tools.tensor("kid.a"), b = tools.tensor("kid.b");
         int na = (int) a.dim(0), nb = (int) b.dim(0), dim = (int) a.dim(1);
-        KernelInceptionDistance kid = KernelInceptionDistance.of(a.toFloatArray(), na, b.toFloatArray(), nb, dim, 20, 150, 2020);
-        double[] exact = tools.tensor("tf.kid.float64").toDoubleArray(), asRun = tools.tensor("tf.kid").toDoubleArray();
+        KernelInceptionDistance kid =
+                KernelInceptionDistance.of(a.toFloatArray(), na, b.toFloatArray(), nb, dim, 20, 150, 2020);
+        double[] exact = tools.tensor("tf.kid.float64").toDoubleArray(),
+                asRun = tools.tensor("tf.kid").toDoubleArray();
         assertRelative(exact[0], kid.mean(), 1e-6, "KID mean vs kid_features_to_metric (float64 features)");
         assertRelative(exact[1], kid.std(), 1e-6, "KID std vs kid_features_to_metric (float64 features)");
         assertRelative(asRun[0], kid.mean(), 1e-5, "KID mean vs kid_features_to_metric (float32 features)");
         assertRelative(asRun[1], kid.std(), 1e-4, "KID std vs kid_features_to_metric (float32 features)");
-        KernelInceptionDistance all = KernelInceptionDistance.of(a.toFloatArray(), na, b.toFloatArray(), nb, dim, 5, nb, 7);
-        double[] exact5 = tools.tensor("tf.kid.s5.float64").toDoubleArray(), asRun5 = tools.tensor("tf.kid.s5").toDoubleArray();
+        KernelInceptionDistance all =
+                KernelInceptionDistance.of(a.toFloatArray(), na, b.toFloatArray(), nb, dim, 5, nb, 7);
+        double[] exact5 = tools.tensor("tf.kid.s5.float64").toDoubleArray(),
+                asRun5 = tools.tensor("tf.kid.s5").toDoubleArray();
         assertRelative(exact5[0], all.mean(), 1e-6, "KID mean, 5 subsets of 260, seed 7 (float64 features)");
         assertRelative(exact5[1], all.std(), 1e-6, "KID std, 5 subsets of 260, seed 7 (float64 features)");
         assertRelative(asRun5[0], all.mean(), 1e-5, "KID mean, 5 subsets of 260, seed 7 (float32 features)");
@@ -323,21 +339,36 @@ class MetricsTest {
         FeatureStats ref = FeatureStats.of(refRows);
         double general = FrechetDistance.of(FeatureStats.of(samples), ref).distance();
         double fromRows = FrechetDistance.of(samples, ref).distance();
-        double exact = tools.tensor("adm.sfid.float64").getDouble(0), asRun = tools.tensor("adm.sfid").getDouble(0);
+        double exact = tools.tensor("adm.sfid.float64").getDouble(0),
+                asRun = tools.tensor("adm.sfid").getDouble(0);
         assertRelative(exact, general, 1e-10, "sFID vs ADM frechet_distance (float64 features)");
         assertRelative(exact, fromRows, 1e-10, "sFID from rows vs ADM frechet_distance (float64 features)");
         assertRelative(asRun, general, 2e-7, "sFID vs ADM frechet_distance (float32 features, float32 mean)");
-        assertRelative(tools.tensor("tf.fid.sfid").getDouble(0), general, 2e-7, "sFID features vs torch-fidelity fid_statistics_to_metric");
+        assertRelative(
+                tools.tensor("tf.fid.sfid").getDouble(0),
+                general,
+                2e-7,
+                "sFID features vs torch-fidelity fid_statistics_to_metric");
         // 40 samples in 56 dimensions: Tessera's N×N path against scipy's sqrtm of a singular product. The 17 zero
         // eigenvalues come out as rounding noise whose square roots every full-size method keeps: sqrtm, eigvals,
         // eigh and svd evaluations in float64 spread over 1.3e-8 of the distance here, while Tessera drops them
         // (an N×N evaluation in numpy agrees with it to 1e-15); hence 5e-8
         FeatureRows few = rows(tools, "sfid.few");
-        double lowRank = FrechetDistance.of(few, ref).distance(), generalFew = FrechetDistance.of(FeatureStats.of(few), ref).distance();
+        double lowRank = FrechetDistance.of(few, ref).distance(),
+                generalFew = FrechetDistance.of(FeatureStats.of(few), ref).distance();
         double fewExact = tools.tensor("adm.sfid.few.float64").getDouble(0);
-        assertRelative(fewExact, lowRank, 5e-8, "sFID, 40 samples, N x N path vs ADM frechet_distance (float64 features)");
-        assertRelative(fewExact, generalFew, 5e-8, "sFID, 40 samples, general path vs ADM frechet_distance (float64 features)");
-        assertRelative(tools.tensor("adm.sfid.few").getDouble(0), lowRank, 2e-7, "sFID, 40 samples vs ADM frechet_distance (float32 features)");
+        assertRelative(
+                fewExact, lowRank, 5e-8, "sFID, 40 samples, N x N path vs ADM frechet_distance (float64 features)");
+        assertRelative(
+                fewExact,
+                generalFew,
+                5e-8,
+                "sFID, 40 samples, general path vs ADM frechet_distance (float64 features)");
+        assertRelative(
+                tools.tensor("adm.sfid.few").getDouble(0),
+                lowRank,
+                2e-7,
+                "sFID, 40 samples vs ADM frechet_distance (float32 features)");
     }
 
     @Test
@@ -346,8 +377,11 @@ class MetricsTest {
         // these very fractions (ties included); both sets span more than one of Tessera's 1024-row blocks
         Tensor r = tools.tensor("pr.ref"), s = tools.tensor("pr.samples");
         double[] want = tools.tensor("adm.pr").toDoubleArray();
-        PrecisionRecall pr = PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), s.toFloatArray(), (int) s.dim(0), (int) r.dim(1));
-        System.out.printf("precision %.10f recall %.10f (ADM compute_prec_recall %.10f %.10f)%n", pr.precision(), pr.recall(), want[0], want[1]);
+        PrecisionRecall pr =
+                PrecisionRecall.of(r.toFloatArray(), (int) r.dim(0), s.toFloatArray(), (int) s.dim(0), (int) r.dim(1));
+        System.out.printf(
+                "precision %.10f recall %.10f (ADM compute_prec_recall %.10f %.10f)%n",
+                pr.precision(), pr.recall(), want[0], want[1]);
         assertEquals(want[0], pr.precision(), 0, "precision vs ADM compute_prec_recall");
         assertEquals(want[1], pr.recall(), 0, "recall vs ADM compute_prec_recall");
     }

@@ -4,7 +4,6 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
-
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -21,8 +20,11 @@ final class ConvBn {
         this.conv = conv;
     }
 
-    /** Reads {@code prefix.conv.weight} and {@code prefix.bn.{weight, bias, running_mean, running_var}}, shapes checked. */
-    static ConvBn load(Checkpoint ckpt, String prefix, int cout, int cin, int kh, int kw, int stride, int padH, int padW) {
+    /**
+     * Reads {@code prefix.conv.weight} and {@code prefix.bn.{weight, bias, running_mean, running_var}}, shapes checked.
+     */
+    static ConvBn load(
+            Checkpoint ckpt, String prefix, int cout, int cin, int kh, int kw, int stride, int padH, int padW) {
         float[] w = ckpt.tensor(prefix + ".conv.weight", cout, cin, kh, kw).toFloatArray();
         float[] gamma = ckpt.tensor(prefix + ".bn.weight", cout).toFloatArray();
         float[] beta = ckpt.tensor(prefix + ".bn.bias", cout).toFloatArray();
@@ -35,7 +37,8 @@ final class ConvBn {
             for (int i = o * per; i < (o + 1) * per; i++) w[i] = (float) (w[i] * scale);
             bias[o] = (float) (beta[o] - mean[o] * scale);
         }
-        return new ConvBn(new Conv2d(MemorySegment.ofArray(w), bias, cout, cin, kh, kw, stride, padH, padW, padH, padW));
+        return new ConvBn(
+                new Conv2d(MemorySegment.ofArray(w), bias, cout, cin, kh, kw, stride, padH, padW, padH, padW));
     }
 
     Conv2d conv() {
@@ -48,7 +51,8 @@ final class ConvBn {
 
     /** Applies the unit to {@code in}, writing its channels into {@code out} from channel {@code channelOffset} on. */
     void apply(Ops ops, FeatureMap in, FeatureMap out, int channelOffset) {
-        if (in.channels() != conv.cin()) throw new IllegalStateException("unit expects " + conv.cin() + " channels, got " + in.channels());
+        if (in.channels() != conv.cin())
+            throw new IllegalStateException("unit expects " + conv.cin() + " channels, got " + in.channels());
         int oh = conv.outHeight(in.height()), ow = conv.outWidth(in.width());
         if (oh != out.height() || ow != out.width()) throw new IllegalStateException("output map size mismatch");
         int off = channelOffset * oh * ow;

@@ -5,7 +5,6 @@ import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -41,11 +40,19 @@ public final class FidInception implements AutoCloseable {
         conv2b = u.same("Conv2d_2b_3x3", 64, 32, 3, 3);
         conv3b = u.same("Conv2d_3b_1x1", 80, 64, 1, 1);
         conv4a = u.unit("Conv2d_4a_3x3", 192, 80, 3, 3, 1, 0, 0);
-        mixed5 = List.of(new InceptionA(u, "Mixed_5b", 192, 32), new InceptionA(u, "Mixed_5c", 256, 64),
+        mixed5 = List.of(
+                new InceptionA(u, "Mixed_5b", 192, 32),
+                new InceptionA(u, "Mixed_5c", 256, 64),
                 new InceptionA(u, "Mixed_5d", 288, 64));
-        mixed6 = List.of(new InceptionB(u, "Mixed_6a", 288), new InceptionC(u, "Mixed_6b", 128),
-                new InceptionC(u, "Mixed_6c", 160), new InceptionC(u, "Mixed_6d", 160), new InceptionC(u, "Mixed_6e", 192));
-        mixed7 = List.of(new InceptionD(u, "Mixed_7a", 768), new InceptionE(u, "Mixed_7b", 1280, false),
+        mixed6 = List.of(
+                new InceptionB(u, "Mixed_6a", 288),
+                new InceptionC(u, "Mixed_6b", 128),
+                new InceptionC(u, "Mixed_6c", 160),
+                new InceptionC(u, "Mixed_6d", 160),
+                new InceptionC(u, "Mixed_6e", 192));
+        mixed7 = List.of(
+                new InceptionD(u, "Mixed_7a", 768),
+                new InceptionE(u, "Mixed_7b", 1280, false),
                 new InceptionE(u, "Mixed_7c", 2048, true));
         this.fc = fc;
     }
@@ -69,19 +76,27 @@ public final class FidInception implements AutoCloseable {
     public static FidInception load(Checkpoint ckpt, Ops ops) {
         checkKeys(ckpt);
         float[] fc = ckpt.tensor("fc.weight", CLASSES, InceptionFeatures.POOL3).toFloatArray();
-        ckpt.tensor("fc.bias", CLASSES);   // part of the file; IS uses the logits without it
-        return new FidInception(ckpt, ops,
-                (name, cout, cin, kh, kw, stride, ph, pw) -> ConvBn.load(ckpt, name, cout, cin, kh, kw, stride, ph, pw), fc);
+        ckpt.tensor("fc.bias", CLASSES); // part of the file; IS uses the logits without it
+        return new FidInception(
+                ckpt,
+                ops,
+                (name, cout, cin, kh, kw, stride, ph, pw) -> ConvBn.load(ckpt, name, cout, cin, kh, kw, stride, ph, pw),
+                fc);
     }
 
     /** The state-dict keys the network reads, in order. */
     public static Set<String> expectedKeys() {
         Set<String> keys = new LinkedHashSet<>();
-        new FidInception(null, null, (name, cout, cin, kh, kw, stride, ph, pw) -> {
-            keys.add(name + ".conv.weight");
-            for (String s : new String[] {"weight", "bias", "running_mean", "running_var"}) keys.add(name + ".bn." + s);
-            return null;
-        }, null);
+        new FidInception(
+                null,
+                null,
+                (name, cout, cin, kh, kw, stride, ph, pw) -> {
+                    keys.add(name + ".conv.weight");
+                    for (String s : new String[] {"weight", "bias", "running_mean", "running_var"})
+                        keys.add(name + ".bn." + s);
+                    return null;
+                },
+                null);
         keys.add("fc.weight");
         keys.add("fc.bias");
         return keys;
@@ -97,10 +112,21 @@ public final class FidInception implements AutoCloseable {
         }
         if (missing.isEmpty() && extra.isEmpty()) return;
         StringBuilder why = new StringBuilder("not the FID Inception weights (pt_inception-2015-12-05-6726825d.pth): ");
-        if (!missing.isEmpty()) why.append(missing.size()).append(" of its ").append(expected.size()).append(" keys are missing (").append(sample(missing)).append(")");
+        if (!missing.isEmpty())
+            why.append(missing.size())
+                    .append(" of its ")
+                    .append(expected.size())
+                    .append(" keys are missing (")
+                    .append(sample(missing))
+                    .append(")");
         if (!missing.isEmpty() && !extra.isEmpty()) why.append(" and ");
-        if (!extra.isEmpty()) why.append(extra.size()).append(" keys are not part of it (").append(sample(extra)).append(")");
-        if (extra.stream().anyMatch(k -> k.startsWith("AuxLogits."))) why.append("; this looks like torchvision's inception_v3, which gives other features");
+        if (!extra.isEmpty())
+            why.append(extra.size())
+                    .append(" keys are not part of it (")
+                    .append(sample(extra))
+                    .append(")");
+        if (extra.stream().anyMatch(k -> k.startsWith("AuxLogits.")))
+            why.append("; this looks like torchvision's inception_v3, which gives other features");
         throw new CheckpointException(ckpt.path(), why.toString());
     }
 
@@ -111,7 +137,8 @@ public final class FidInception implements AutoCloseable {
 
     /** One image {@code [3, 299, 299]} (normalised) to its features, using all cores. */
     public InceptionFeatures forward(float[] image) {
-        if (image.length != 3 * SIDE * SIDE) throw new IllegalArgumentException("expected a [3, 299, 299] image, got " + image.length + " values");
+        if (image.length != 3 * SIDE * SIDE)
+            throw new IllegalArgumentException("expected a [3, 299, 299] image, got " + image.length + " values");
         FeatureMap x = new FeatureMap(image, 3, SIDE, SIDE);
         x = conv2b.apply(ops, conv2a.apply(ops, conv1a.apply(ops, x)));
         x = Pooling.max3x3(x, 2, 0);
@@ -121,7 +148,7 @@ public final class FidInception implements AutoCloseable {
         float[] spatial = null;
         for (int i = 0; i < mixed6.size(); i++) {
             x = mixed6.get(i).forward(ops, x);
-            if (i == 3) spatial = spatialTap(x);   // Mixed_6d
+            if (i == 3) spatial = spatialTap(x); // Mixed_6d
         }
         for (Block b : mixed7) x = b.forward(ops, x);
         float[] pool3 = Pooling.globalAverage(x);

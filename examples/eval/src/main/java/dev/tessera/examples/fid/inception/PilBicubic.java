@@ -9,8 +9,7 @@ package dev.tessera.examples.fid.inception;
 final class PilBicubic {
     private static final double A = -0.5, SUPPORT = 2.0;
 
-    private PilBicubic() {
-    }
+    private PilBicubic() {}
 
     /** One plane {@code [H, W]} to {@code [oh, ow]}. */
     static void resizePlane(float[] in, int inOff, int H, int W, float[] out, int outOff, int oh, int ow) {
@@ -35,8 +34,7 @@ final class PilBicubic {
     }
 
     /** For each output index: the first input tap, the number of taps, and their normalised weights. */
-    private record Coefficients(int[] first, int[] count, double[] weight, int size) {
-    }
+    private record Coefficients(int[] first, int[] count, double[] weight, int size) {}
 
     private static Coefficients coefficients(int in, int out) {
         double scale = (double) in / out;

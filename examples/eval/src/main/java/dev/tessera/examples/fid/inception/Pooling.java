@@ -9,8 +9,7 @@ import dev.tessera.engine.ops.Parallel;
  * the convolutions: plain loops, parallel over channels.
  */
 final class Pooling {
-    private Pooling() {
-    }
+    private Pooling() {}
 
     /** 3×3 max pool with the given stride and padding (padded cells are ignored, i.e. never the maximum). */
     static FeatureMap max3x3(FeatureMap in, int stride, int pad) {

@@ -1,7 +1,6 @@
 package dev.tessera.examples.fid.inception;
 
 import dev.tessera.engine.ops.Interpolation;
-
 import java.util.Locale;
 
 /**
@@ -11,13 +10,15 @@ import java.util.Locale;
  *   <li>{@link #ADM}: TF1's legacy bilinear resize on the values 0..255, then {@code (x − 128)/128}: what the TF
  *       graph does inside, as run by TTUR and by the ADM evaluator (guided-diffusion) that VAR, LlamaGen, DiT and
  *       FlowAR report with. The default.</li>
- *   <li>{@link #PYTORCH_FID}: pytorch-fid: {@code k/255}, PyTorch's half-pixel bilinear resize, then {@code 2x − 1}.</li>
+ * <li>{@link #PYTORCH_FID}: pytorch-fid: {@code k/255}, PyTorch's half-pixel bilinear resize, then {@code 2x − 1}.</li>
  *   <li>{@link #CLEAN_FID}: clean-fid's default "clean" mode: Pillow's antialiased bicubic resize in float per
  *       channel, clipped to [0, 255] (not re-quantised), then {@code (x − 128)/128}.</li>
  * </ul>
  */
 public enum Preprocessing {
-    ADM("adm"), PYTORCH_FID("pytorch-fid"), CLEAN_FID("clean-fid");
+    ADM("adm"),
+    PYTORCH_FID("pytorch-fid"),
+    CLEAN_FID("clean-fid");
 
     private final String id;
 
@@ -55,7 +56,8 @@ public enum Preprocessing {
                 }
                 case CLEAN_FID -> {
                     PilBicubic.resizePlane(image.plane(c, 1f), 0, H, W, out, off, S, S);
-                    for (int i = off; i < off + plane; i++) out[i] = (Math.min(Math.max(out[i], 0f), 255f) - 128f) / 128f;
+                    for (int i = off; i < off + plane; i++)
+                        out[i] = (Math.min(Math.max(out[i], 0f), 255f) - 128f) / 128f;
                 }
             }
         }

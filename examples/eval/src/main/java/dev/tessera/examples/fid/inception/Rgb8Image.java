@@ -7,8 +7,8 @@ package dev.tessera.examples.fid.inception;
 public record Rgb8Image(int height, int width, byte[] hwc) {
     public Rgb8Image {
         if (height <= 0 || width <= 0 || hwc.length != 3L * height * width) {
-            throw new IllegalArgumentException("an RGB image of " + height + "x" + width + " needs " + 3L * height * width
-                    + " bytes, got " + hwc.length);
+            throw new IllegalArgumentException("an RGB image of " + height + "x" + width + " needs "
+                    + 3L * height * width + " bytes, got " + hwc.length);
         }
     }
 

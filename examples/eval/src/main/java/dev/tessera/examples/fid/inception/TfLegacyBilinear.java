@@ -8,8 +8,7 @@ package dev.tessera.examples.fid.inception;
  * float32 in that order. Downsampling takes two taps with no antialiasing.
  */
 final class TfLegacyBilinear {
-    private TfLegacyBilinear() {
-    }
+    private TfLegacyBilinear() {}
 
     /** One plane {@code [H, W]} to {@code [oh, ow]}. */
     static void resizePlane(float[] in, int inOff, int H, int W, float[] out, int outOff, int oh, int ow) {
@@ -27,8 +26,7 @@ final class TfLegacyBilinear {
         }
     }
 
-    private record Taps(int[] lo, int[] hi, float[] frac) {
-    }
+    private record Taps(int[] lo, int[] hi, float[] frac) {}
 
     private static Taps taps(int in, int out) {
         int[] lo = new int[out], hi = new int[out];

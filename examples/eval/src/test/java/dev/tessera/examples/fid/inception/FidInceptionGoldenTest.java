@@ -1,5 +1,9 @@
 package dev.tessera.examples.fid.inception;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.io.Checkpoints;
@@ -7,16 +11,11 @@ import dev.tessera.engine.io.InMemoryCheckpoint;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.tensor.Tensor;
 import dev.tessera.engine.testing.Golden;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /**
  * pool3 features against pytorch-fid's {@code InceptionV3([3])} on random weights in the official container
@@ -48,9 +47,10 @@ class FidInceptionGoldenTest {
     @Test
     void pool3MatchesPytorchFid() {
         try (Golden g = Golden.shared("fid-small");
-             FidInception net = FidInception.load(g.file("pt_inception-random.pth"), Ops.cpu())) {
+                FidInception net = FidInception.load(g.file("pt_inception-random.pth"), Ops.cpu())) {
             List<Rgb8Image> images = goldenImages(g);
-            List<float[]> inputs = images.stream().map(Preprocessing.PYTORCH_FID::apply).toList();
+            List<float[]> inputs =
+                    images.stream().map(Preprocessing.PYTORCH_FID::apply).toList();
             long t0 = System.nanoTime();
             List<InceptionFeatures> features = net.forward(inputs);
             double seconds = (System.nanoTime() - t0) * 1e-9;
@@ -59,7 +59,9 @@ class FidInceptionGoldenTest {
                 System.arraycopy(features.get(b).pool3(), 0, got, b * InceptionFeatures.POOL3, InceptionFeatures.POOL3);
             }
             double err = Golden.assertClose(g.floats("inception.pool3"), got, Golden.TOL, "pool3");
-            System.out.printf("FID Inception pool3 vs pytorch-fid: max abs error %.3g (tolerance %.0e); %.3f s per image (batch of %d)%n",
+            System.out.printf(
+                    "FID Inception pool3 vs pytorch-fid: max abs error %.3g (tolerance %.0e); %.3f s per image "
+                            + "(batch of %d)%n",
                     err, Golden.TOL, seconds / images.size(), images.size());
             // the IS and sFID taps, from pytorch-fid's own network with forward hooks (testdata/fid/taps.safetensors,
             // testdata/scripts/make_fid_taps.py)
@@ -67,12 +69,26 @@ class FidInceptionGoldenTest {
                 float[] logits = new float[images.size() * InceptionFeatures.LOGITS];
                 float[] spatial = new float[images.size() * InceptionFeatures.SPATIAL];
                 for (int b = 0; b < images.size(); b++) {
-                    System.arraycopy(features.get(b).logits(), 0, logits, b * InceptionFeatures.LOGITS, InceptionFeatures.LOGITS);
-                    System.arraycopy(features.get(b).spatial(), 0, spatial, b * InceptionFeatures.SPATIAL, InceptionFeatures.SPATIAL);
+                    System.arraycopy(
+                            features.get(b).logits(),
+                            0,
+                            logits,
+                            b * InceptionFeatures.LOGITS,
+                            InceptionFeatures.LOGITS);
+                    System.arraycopy(
+                            features.get(b).spatial(),
+                            0,
+                            spatial,
+                            b * InceptionFeatures.SPATIAL,
+                            InceptionFeatures.SPATIAL);
                 }
-                double errLogits = Golden.assertClose(taps.tensor("logits_unbiased").toFloatArray(), logits, Golden.TOL, "logits");
-                double errSpatial = Golden.assertClose(taps.tensor("spatial").toFloatArray(), spatial, Golden.TOL, "spatial");
-                System.out.printf("bias-free logits max abs error %.3g, Mixed_6d spatial (NHWC, 7 channels) %.3g%n", errLogits, errSpatial);
+                double errLogits =
+                        Golden.assertClose(taps.tensor("logits_unbiased").toFloatArray(), logits, Golden.TOL, "logits");
+                double errSpatial =
+                        Golden.assertClose(taps.tensor("spatial").toFloatArray(), spatial, Golden.TOL, "spatial");
+                System.out.printf(
+                        "bias-free logits max abs error %.3g, Mixed_6d spatial (NHWC, 7 channels) %.3g%n",
+                        errLogits, errSpatial);
             }
         }
     }
@@ -86,33 +102,52 @@ class FidInceptionGoldenTest {
     /** A checkpoint with every expected key (1-element placeholders) plus {@code extra}, minus {@code drop}. */
     private static Checkpoint fake(List<String> extra, String drop) {
         Map<String, Tensor> t = new LinkedHashMap<>();
-        for (String k : FidInception.expectedKeys()) if (!k.equals(drop)) t.put(k, Tensor.ofFloats(k, new float[] {1f}, 1));
+        for (String k : FidInception.expectedKeys())
+            if (!k.equals(drop)) t.put(k, Tensor.ofFloats(k, new float[] {1f}, 1));
         for (String k : extra) t.put(k, Tensor.ofFloats(k, new float[] {1f}, 1));
         return new InMemoryCheckpoint("fake.pth", t);
     }
 
     @Test
     void refusesFilesWithOtherKeysInOneMessage() {
-        String torchvision = assertThrows(CheckpointException.class,
-                () -> FidInception.load(fake(List.of("AuxLogits.conv0.conv.weight", "AuxLogits.fc.weight"), null), Ops.cpu())).getMessage();
-        assertTrue(torchvision.contains("not the FID Inception") && torchvision.contains("2 keys are not part of it")
-                && torchvision.contains("AuxLogits.conv0.conv.weight") && torchvision.contains("torchvision"), torchvision);
-        String missing = assertThrows(CheckpointException.class,
-                () -> FidInception.load(fake(List.of(), "fc.bias"), Ops.cpu())).getMessage();
+        String torchvision = assertThrows(
+                        CheckpointException.class,
+                        () -> FidInception.load(
+                                fake(List.of("AuxLogits.conv0.conv.weight", "AuxLogits.fc.weight"), null), Ops.cpu()))
+                .getMessage();
+        assertTrue(
+                torchvision.contains("not the FID Inception")
+                        && torchvision.contains("2 keys are not part of it")
+                        && torchvision.contains("AuxLogits.conv0.conv.weight")
+                        && torchvision.contains("torchvision"),
+                torchvision);
+        String missing = assertThrows(
+                        CheckpointException.class, () -> FidInception.load(fake(List.of(), "fc.bias"), Ops.cpu()))
+                .getMessage();
         assertTrue(missing.contains("1 of its 472 keys are missing (fc.bias)"), missing);
-        String other = assertThrows(CheckpointException.class, () -> FidInception.load(new InMemoryCheckpoint("var.pth",
-                Map.of("word_embed.weight", Tensor.ofFloats("w", new float[] {1f}, 1))), Ops.cpu())).getMessage();
+        String other = assertThrows(
+                        CheckpointException.class,
+                        () -> FidInception.load(
+                                new InMemoryCheckpoint(
+                                        "var.pth",
+                                        Map.of("word_embed.weight", Tensor.ofFloats("w", new float[] {1f}, 1))),
+                                Ops.cpu()))
+                .getMessage();
         assertTrue(other.contains("472 of its 472 keys are missing") && other.contains("word_embed.weight"), other);
         // the right keys with a wrong shape: the shape error names the key
-        String shape = assertThrows(CheckpointException.class, () -> FidInception.load(fake(List.of(), null), Ops.cpu())).getMessage();
+        String shape = assertThrows(
+                        CheckpointException.class, () -> FidInception.load(fake(List.of(), null), Ops.cpu()))
+                .getMessage();
         assertTrue(shape.contains("fc.weight") && shape.contains("[1008, 2048]"), shape);
     }
 
     @Test
     void ignoresNumBatchesTracked() {
         // pytorch-fid's file carries bn.num_batches_tracked for every unit; only the shape error may remain
-        String msg = assertThrows(CheckpointException.class, () -> FidInception.load(
-                fake(List.of("Conv2d_1a_3x3.bn.num_batches_tracked"), null), Ops.cpu())).getMessage();
+        String msg = assertThrows(
+                        CheckpointException.class,
+                        () -> FidInception.load(fake(List.of("Conv2d_1a_3x3.bn.num_batches_tracked"), null), Ops.cpu()))
+                .getMessage();
         assertTrue(msg.contains("fc.weight"), msg);
     }
 }

@@ -1,18 +1,18 @@
 package dev.tessera.examples.fid.inception;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Interpolation;
-import dev.tessera.engine.testing.Golden;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Each preprocessing mode against the tool it reproduces ({@code testdata/fid/preprocessing.safetensors}):
@@ -50,7 +50,8 @@ class PreprocessingTest {
         Tensor want = ref.tensor(key + "." + image);
         int oh = (int) want.dim(1), ow = (int) want.dim(2);
         float[] got = new float[3 * oh * ow];
-        for (int c = 0; c < 3; c++) resizer.resize(img.plane(c, div), 0, img.height(), img.width(), got, c * oh * ow, oh, ow);
+        for (int c = 0; c < 3; c++)
+            resizer.resize(img.plane(c, div), 0, img.height(), img.width(), got, c * oh * ow, oh, ow);
         return Golden.maxAbsError(want.toFloatArray(), got);
     }
 
@@ -67,7 +68,7 @@ class PreprocessingTest {
     void torchBilinearMatchesInterpolate(String image) {
         double err = resizeError("torch_bilinear", image, 255f, Interpolation::bilinearPlane);
         System.out.printf("half-pixel bilinear (%s) vs F.interpolate: max abs error %.3g ([0, 1] scale)%n", image, err);
-        assertTrue(err <= 1.2e-7, "bilinear error " + err);   // one float32 ulp at 1
+        assertTrue(err <= 1.2e-7, "bilinear error " + err); // one float32 ulp at 1
     }
 
     @ParameterizedTest
