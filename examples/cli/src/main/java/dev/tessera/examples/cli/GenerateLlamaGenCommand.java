@@ -1,6 +1,7 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.ar.JacobiSampler;
@@ -23,24 +24,29 @@ import java.util.Set;
 public final class GenerateLlamaGenCommand {
     static final String NAME = "tessera generate llamagen";
     static final String HELP = """
-            Usage: tessera generate llamagen --model FILE --vq FILE --class N [--class N ...] --out PATH [options]
+            Usage: tessera generate llamagen [--model FILE --vq FILE] --class N [--class N ...] --out PATH [options]
 
             Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its
             VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.
+            Without --model and --vq it uses the bundled Fashion-MNIST LlamaGen (examples/models/fmnist: lg-target,
+            its draft lg-draft for --sampler speculative/lantern, lg-vq; 32x32 px) at its card's --cfg, e.g.
+              tessera generate llamagen --class sneaker --sampler lantern --out sneaker.png
 
             Required:
-              --model FILE        LlamaGen GPT checkpoint (.pt/.pth or .safetensors)
+              --model FILE        LlamaGen GPT checkpoint (.pt/.pth or .safetensors); with --vq, or neither
               --vq FILE           LlamaGen VQ tokenizer checkpoint
-              --class N|NAME      ImageNet class by index or name; repeat for more images
+              --class N|NAME      ImageNet class by index or name (Fashion-MNIST for the bundled model, e.g.
+                                  "sneaker"); repeat for more images
               --out PATH          a .png file for one image, otherwise a directory (000.png, 001.png, ...)
 
             Model:
               --heads N           attention heads (default width/64, as every released size)
-              --image-size PX     256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer
+              --image-size PX     256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer; 32 bundled
 
             Sampling (defaults: the official evaluation settings):
               --seed S            random seed (default 0)
-              --cfg F             classifier-free guidance uncond + (cond - uncond)*F (default 2.0; <= 1: off)
+              --cfg F             classifier-free guidance uncond + (cond - uncond)*F (default 2.0, the bundled
+                                  model's card: 3.0; <= 1: off)
               --cfg-interval I    guide only tokens 1..I+1 (default -1: all)
               --temperature T     (default 1.0)
               --top-k K           keep the K largest logits (default 0: off; 1: greedy)
@@ -48,7 +54,8 @@ public final class GenerateLlamaGenCommand {
 
             Samplers:
               --sampler NAME      ar (default), speculative, lantern, sjd
-              --draft FILE        draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)
+              --draft FILE        draft model for speculative and lantern (a smaller LlamaGen, same tokenizer;
+                                  the bundled lg-draft by default with the bundled model)
               --draft-heads N     its attention heads (default width/64)
               --gamma G           drafts per round for speculative and lantern (default 4)
               --lantern-k K       latent neighbours considered (default 1000)
@@ -79,7 +86,10 @@ public final class GenerateLlamaGenCommand {
         }
         a.rejectPositional();
         WeightPanels.Format weights = a.weights(out);
-        Path model = Path.of(a.require("model")), vq = Path.of(a.require("vq"));
+        // without --model and --vq: the bundled Fashion-MNIST LlamaGen (target, draft, tokenizer) and its card's cfg
+        Path bundle = a.has("model") || a.has("vq") ? null : bundledLlamaGen();
+        Path model = bundle != null ? bundle.resolve(BundledModels.LLAMAGEN_MODEL) : Path.of(a.require("model"));
+        Path vq = bundle != null ? bundle.resolve(BundledModels.LLAMAGEN_VQ) : Path.of(a.require("vq"));
         List<String> labels = a.requireAll("class");
         List<Path> files = Outputs.plan(Path.of(a.require("out")), labels.size(), NAME);
         Sampler sampler;
@@ -88,7 +98,9 @@ public final class GenerateLlamaGenCommand {
         } catch (IllegalArgumentException e) {
             throw new UsageException("--sampler: " + e.getMessage());
         }
-        Path draft = a.get("draft") == null ? null : Path.of(a.get("draft"));
+        boolean drafted = sampler == Sampler.SPECULATIVE || sampler == Sampler.LANTERN;
+        Path draft = a.get("draft") != null ? Path.of(a.get("draft"))
+                : bundle != null && drafted ? bundle.resolve(BundledModels.LLAMAGEN_DRAFT) : null;
         if ((sampler == Sampler.SPECULATIVE || sampler == Sampler.LANTERN) && draft == null) {
             throw new UsageException("--sampler " + sampler.id() + " needs a draft model: --draft FILE");
         }
@@ -97,7 +109,7 @@ public final class GenerateLlamaGenCommand {
             case "random" -> JacobiSampler.Init.RANDOM;
             default -> throw new UsageException("--sjd-init must be repeat_horizon or random");
         };
-        TokenOptions sampling = TokenOptions.parse(a);
+        TokenOptions sampling = bundle != null ? TokenOptions.parse(a, BundledModels.LLAMAGEN_CFG) : TokenOptions.parse(a);
         int gamma = a.getInt("gamma", LlamaGenSettings.GAMMA), window = a.getInt("sjd-window", LlamaGenSettings.SJD_WINDOW),
                 lanternK = a.getInt("lantern-k", LlamaGenSettings.LANTERN_K);
         double delta = a.getDouble("lantern-delta", LlamaGenSettings.LANTERN_DELTA);
@@ -109,9 +121,10 @@ public final class GenerateLlamaGenCommand {
 
         long t0 = System.nanoTime();
         try (LlamaGenPipeline pipe = LlamaGenPipeline.builder().model(model).vq(vq).heads(a.getInt("heads", 0))
-                .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", 256)).weights(weights).load()) {
+                .draft(draft).draftHeads(a.getInt("draft-heads", 0)).imageSize(a.getInt("image-size", bundle != null ? BundledModels.LLAMAGEN_IMAGE_SIZE : 256)).weights(weights).load()) {
             int numClasses = pipe.config().numClasses();
-            int[] classes = Outputs.classes(labels, numClasses, NAME);
+            int[] classes = bundle != null ? labels.stream().mapToInt(BundledVar::resolve).toArray()
+                    : Outputs.classes(labels, numClasses, NAME);
             LlamaGenSettings settings = sampling.applyTo(LlamaGenSettings.builder()).sampler(sampler).gamma(gamma)
                     .lanternK(lanternK).lanternDelta(delta).sjdWindow(window).sjdInit(init).build();
             double load = (System.nanoTime() - t0) * 1e-9;
@@ -129,7 +142,7 @@ public final class GenerateLlamaGenCommand {
             for (int i = 0; i < classes.length; i++) {
                 GeneratedImage img = g.images().get(i);
                 out.printf("wrote %s (%dx%d, class %d%s)%n", files.get(i), img.width(), img.height(), classes[i],
-                        Outputs.describe(classes[i], numClasses));
+                        bundle != null ? " " + BundledModels.FASHION_MNIST_CLASSES.get(classes[i]) : Outputs.describe(classes[i], numClasses));
             }
             if (tokensOut != null) out.println("wrote " + tokensOut);
             if (statsOut != null) out.println("wrote " + statsOut);
@@ -139,6 +152,15 @@ public final class GenerateLlamaGenCommand {
                     pipe.config(), sampler.id(), targetForwards, classes.length * pipe.config().tokens(), load, tokenSeconds,
                     r.decodeSeconds());
             return 0;
+        }
+    }
+
+    /** The bundle's folder with the LlamaGen files; their absence is a usage error here. */
+    private static Path bundledLlamaGen() {
+        try {
+            return BundledModels.llamaGenDirectory();
+        } catch (dev.tessera.engine.TesseraException e) {
+            throw new UsageException("no --model/--vq given and " + e.getMessage());
         }
     }
 

@@ -10,13 +10,18 @@ record TokenOptions(long seed, double cfg, int cfgInterval, double temperature, 
     private static final TokenSettings OFFICIAL = TokenSettings.OFFICIAL;
 
     static TokenOptions parse(Args a) {
+        return parse(a, OFFICIAL.cfg());
+    }
+
+    /** As {@link #parse(Args)} with another default for {@code --cfg} (a bundled model's recommendation). */
+    static TokenOptions parse(Args a, double defaultCfg) {
         double temperature = a.getDouble("temperature", OFFICIAL.distribution().temperature()),
                 topP = a.getDouble("top-p", OFFICIAL.distribution().topP());
         int topK = a.getInt("top-k", OFFICIAL.distribution().topK());
         if (temperature < 0) throw new UsageException("--temperature must be >= 0");
         if (!(topP > 0 && topP <= 1)) throw new UsageException("--top-p must be in (0, 1]");
         if (topK < 0) throw new UsageException("--top-k must be >= 0");
-        return new TokenOptions(a.getLong("seed", 0), a.getDouble("cfg", OFFICIAL.cfg()),
+        return new TokenOptions(a.getLong("seed", 0), a.getDouble("cfg", defaultCfg),
                 a.getInt("cfg-interval", OFFICIAL.cfgInterval()), temperature, topK, topP);
     }
 
