@@ -3,8 +3,8 @@ into examples/models/fmnist/ from the work checkpoints (safetensors only, no pic
 
   /usr/bin/python3 lg_export.py [--measured measured.json]
 The tokenizer's 'quantize.codebook_used' buffer (the release's usage counter, 65,536 floats, not a weight) is left
-out; everything else is the state_dict as is. --measured merges Tessera's measurements (a JSON object keyed by
-card name) into the cards.
+out; everything else is the state_dict as is. --measured puts Tessera's measurements of the pair (the JSON that
+examples/eval's LlamaGenZooMeasurement writes) into both GPT cards as 'tessera_measurements'.
 """
 import argparse
 import json
@@ -48,12 +48,14 @@ def main():
                                          codes_used_last_25_steps=last_log('lgvq.log.jsonl', 'used')),
                        test_psnr_db=round(vs.get('test_psnr', float('nan')), 3),
                        judge_accuracy_of_reconstructions=load_json('eval-lgvq.json'), seed=vs['args']['seed'],
-                       command=cmd('train_lgvq.py', vs['args']), **measured.get('lg-vq', {})))
+                       command=cmd('train_lgvq.py', vs['args'])))
     for name in ('lg-target', 'lg-draft'):
         s = common.load_ckpt(name + '.pt')
         if not s:
             continue
         a = s['args']
+        old = os.path.join(OUT, name + '.json')   # without --measured, the card keeps the numbers it has
+        keep = measured or (json.load(open(old)).get('tessera_measurements') if os.path.exists(old) else None)
         st.save(s['model'], os.path.join(OUT, name + '.safetensors'),
                 metadata={'format': 'pt', 'model': 'LlamaGen GPT c2i', 'dataset': 'fashion-mnist'})
         card(name, dict(file=name + '.safetensors', family='llamagen', role=name[3:], tokenizer='lg-vq.safetensors',
@@ -67,7 +69,7 @@ def main():
                         final_losses=dict(cross_entropy=last_log(name + '.log.jsonl', 'loss'),
                                           cross_entropy_ema=last_log(name + '.log.jsonl', 'ema_loss')),
                         judge_accuracy_of_samples_pytorch=load_json('eval-%s.json' % name), seed=a['seed'],
-                        command=cmd('train_lggpt.py', a), **measured.get(name, {})))
+                        command=cmd('train_lggpt.py', a), tessera_measurements=keep))
     print('written to', OUT)
 
 
