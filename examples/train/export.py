@@ -112,6 +112,7 @@ def main():
 
 def write_readme():
     cards = {os.path.basename(p)[:-5]: json.load(open(p)) for p in sorted(glob.glob(os.path.join(OUT, '*.json')))}
+    cards = {n: c for n, c in cards.items() if not c.get('family', '').startswith('llamagen')}   # lg_export.py's
     L = ['# Fashion-MNIST model zoo (trained here)', '',
          'Trained by the recipe in `examples/train/` (see its README for the commands) on Fashion-MNIST (MIT licence, '
          'Debian `dataset-fashion-mnist`), images 32x32 RGB (the 28x28 picture centred with a 2-pixel black border, '
@@ -138,7 +139,15 @@ def write_readme():
           'and its real-vs-real floor). Each model has a JSON card with its configuration, seed and command.', '',
           'Recommended sampling for the VAR models: cfg 3 (VAR\'s linear CFG ramp over the scales), top-k 0, top-p 0.', '',
           'Train times are wall-clock on a 2-core machine shared with other jobs, under `nice -n 19`.', '']
-    open(os.path.join(OUT, 'README.md'), 'w').write('\n'.join(L))
+    readme = os.path.join(OUT, 'README.md')
+    keep = ''
+    if os.path.exists(readme):   # sections written by other recipes (lg_export.py's LlamaGen part) stay
+        old = open(readme).read()
+        keep = old[old.index(MARK):] if MARK in old else ''
+    open(readme, 'w').write('\n'.join(L) + ('\n' + keep if keep else ''))
+
+
+MARK = '<!-- other families -->'
 
 
 if __name__ == '__main__':

@@ -1,6 +1,7 @@
 package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.var.VarSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,7 +25,17 @@ public final class BundledModels {
     public static final String VAR_MODEL = "var-d3.safetensors", VAR_VAE = "vae.safetensors";
     /** The VAR card's recommendation: cfg 3, no top-k, no top-p (examples/models/fmnist/README.md). */
     public static final VarSettings VAR_SAMPLING = new VarSettings(3.0, 0, 0.0, false);
+    /** The LlamaGen pair on one tokenizer: the target GPT, its draft (for speculative/LANTERN) and the VQ tokenizer. */
+    public static final String LLAMAGEN_MODEL = "lg-target.safetensors",
+            LLAMAGEN_DRAFT = "lg-draft.safetensors",
+            LLAMAGEN_VQ = "lg-vq.safetensors";
+    /** The LlamaGen models' image side: 32 px, an 8x8 grid of codes (the tokenizer downsamples by 4). */
+    public static final int LLAMAGEN_IMAGE_SIZE = 32;
+    /** The LlamaGen cards' recommendation: plain AR at cfg {@value #LLAMAGEN_CFG}, temperature 1, no top-k/top-p. */
+    public static final double LLAMAGEN_CFG = 3.0;
 
+    public static final LlamaGenSettings LLAMAGEN_SAMPLING =
+            LlamaGenSettings.builder().cfg(LLAMAGEN_CFG).build();
     static final String FOLDER = "examples/models/fmnist";
 
     private BundledModels() {}
@@ -45,5 +56,15 @@ public final class BundledModels {
                         ? "-Dtessera.home=" + home
                         : env != null ? "TESSERA_HOME=" + env : "the working directory or its parents")
                 + " (set -Dtessera.home to the Tessera repository)");
+    }
+
+    /** The bundle's folder with the LlamaGen files checked too; a readable error naming the missing one. */
+    public static Path llamaGenDirectory() {
+        Path dir = directory();
+        for (String f : List.of(LLAMAGEN_MODEL, LLAMAGEN_DRAFT, LLAMAGEN_VQ)) {
+            if (!Files.isRegularFile(dir.resolve(f)))
+                throw new TesseraException("the bundled LlamaGen models are missing: no " + dir.resolve(f));
+        }
+        return dir;
     }
 }

@@ -3,6 +3,7 @@ package dev.tessera.samplers.llamagen;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.llamagen.LlamaGenConfig;
 import dev.tessera.engine.models.llamagen.LlamaGenModel;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
@@ -10,6 +11,7 @@ import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.TokenPipelineBuilder;
 import dev.tessera.tokenizers.llamagen.VqModel;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /**
  * Class-conditional image generation with LlamaGen (and the samplers built on it) from the official checkpoints:
@@ -23,8 +25,9 @@ import java.nio.file.Path;
  */
 public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, TokenDetails> {
     private final LlamaGenGenerator generator;
+    private final LlamaGenSettings defaults;
 
-    private LlamaGenPipeline(OpenCheckpoints files, LlamaGenGenerator generator) {
+    private LlamaGenPipeline(OpenCheckpoints files, LlamaGenGenerator generator, LlamaGenSettings defaults) {
         super(
                 "llamagen",
                 files,
@@ -32,6 +35,23 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
                 generator.model().config().numClasses(),
                 generator.model().config());
         this.generator = generator;
+        this.defaults = defaults;
+    }
+
+    /**
+     * The LlamaGen target, its draft and their VQ tokenizer bundled in {@code examples/models/fmnist/} (trained on
+     * Fashion-MNIST by {@code examples/train/}; see {@link BundledModels}), 32 px, with the cards' sampling settings as
+     * {@link #defaults()}.
+     */
+    public static LlamaGenPipeline loadDefault() {
+        Path dir = BundledModels.llamaGenDirectory();
+        return builder()
+                .model(dir.resolve(BundledModels.LLAMAGEN_MODEL))
+                .vq(dir.resolve(BundledModels.LLAMAGEN_VQ))
+                .draft(dir.resolve(BundledModels.LLAMAGEN_DRAFT))
+                .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                .defaults(BundledModels.LLAMAGEN_SAMPLING)
+                .load();
     }
 
     public static Builder builder() {
@@ -40,7 +60,7 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
 
     @Override
     public LlamaGenSettings defaults() {
-        return LlamaGenSettings.OFFICIAL;
+        return defaults;
     }
 
     public LlamaGenConfig config() {
@@ -67,6 +87,7 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
     public static final class Builder extends TokenPipelineBuilder<Builder> {
         private Path draft;
         private int draftHeads;
+        private LlamaGenSettings defaults = LlamaGenSettings.OFFICIAL;
 
         public Builder draft(Path p) {
             this.draft = p;
@@ -75,6 +96,12 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
 
         public Builder draftHeads(int h) {
             this.draftHeads = h;
+            return this;
+        }
+
+        /** The settings {@link LlamaGenPipeline#defaults()} returns (the official ones unless set). */
+        public Builder defaults(LlamaGenSettings defaults) {
+            this.defaults = Objects.requireNonNull(defaults, "defaults");
             return this;
         }
 
@@ -89,7 +116,7 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
                 tokenizer.requireVocabulary(gpt.config().vocab());
                 LlamaGenModel d =
                         draft == null ? null : LlamaGenModel.load(files.open(draft), draftHeads, grid, ops, weights);
-                return new LlamaGenPipeline(files, new LlamaGenGenerator(gpt, d, tokenizer));
+                return new LlamaGenPipeline(files, new LlamaGenGenerator(gpt, d, tokenizer), defaults);
             });
         }
     }

@@ -1,6 +1,8 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.JacobiSampler;
@@ -15,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -28,6 +31,9 @@ import picocli.CommandLine.Option;
         description = {
             "Generates one image per --class with LlamaGen's class-conditional GPT (c2i_B/L/XL/XXL_*.pt) and its",
             "VQ-16 tokenizer (vq_ds16_c2i.pt), token by token in raster order, or with an accelerated sampler.",
+            "Without --model and --vq it uses the bundled Fashion-MNIST LlamaGen (examples/models/fmnist: lg-target,",
+            "its draft lg-draft for --sampler speculative/lantern, lg-vq; 32x32 px) at its card's cfg 3, e.g.",
+            "  tessera generate llamagen --class sneaker --sampler lantern --out sneaker.png",
             "Sampling defaults are the official evaluation settings; guidance is uncond + (cond - uncond)*cfg (<= "
                     + "1: off).",
             ""
@@ -42,10 +48,11 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(
             names = "--model",
             paramLabel = "FILE",
-            description = "(required) LlamaGen GPT checkpoint (.pt/.pth or .safetensors)")
+            description =
+                    "LlamaGen GPT checkpoint (.pt/.pth or .safetensors); with --vq, or neither (the bundled model)")
     Path model;
 
-    @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
+    @Option(names = "--vq", paramLabel = "FILE", description = "LlamaGen VQ tokenizer checkpoint")
     Path vq;
 
     @Option(
@@ -57,7 +64,8 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(
             names = "--image-size",
             paramLabel = "PX",
-            description = "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer")
+            description =
+                    "256 (default; 16x16 tokens) or 384 (24x24) with the VQ-16 tokenizer; 32 for the bundled model")
     int imageSize = 256;
 
     @Mixin
@@ -69,7 +77,8 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Option(
             names = "--draft",
             paramLabel = "FILE",
-            description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer)")
+            description = "draft model for speculative and lantern (a smaller LlamaGen, same tokenizer; the bundled "
+                    + "lg-draft by default with the bundled model)")
     Path draft;
 
     @Option(names = "--draft-heads", paramLabel = "N", description = "its attention heads (default width/64)")
@@ -121,15 +130,29 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
 
     private Sampler algorithm;
 
+    /** The bundle's folder when neither --model nor --vq is given. */
+    private Path bundle;
+
     @Override
     void check() {
-        require(model, "--model");
-        require(vq, "--vq");
         try {
             algorithm = Sampler.parse(sampler);
         } catch (IllegalArgumentException e) {
             throw new UsageException("--sampler: " + e.getMessage());
         }
+        // without --model and --vq: the bundled Fashion-MNIST LlamaGen (target, draft, tokenizer) and its card's cfg
+        bundle = model != null || vq != null ? null : bundledLlamaGen();
+        if (bundle != null) {
+            model = bundle.resolve(BundledModels.LLAMAGEN_MODEL);
+            vq = bundle.resolve(BundledModels.LLAMAGEN_VQ);
+            if (!given("--image-size")) imageSize = BundledModels.LLAMAGEN_IMAGE_SIZE;
+            if (!given("--cfg")) sampling.filters.cfg = BundledModels.LLAMAGEN_CFG;
+            if (draft == null && (algorithm == Sampler.SPECULATIVE || algorithm == Sampler.LANTERN)) {
+                draft = bundle.resolve(BundledModels.LLAMAGEN_DRAFT);
+            }
+        }
+        require(model, "--model");
+        require(vq, "--vq");
         if ((algorithm == Sampler.SPECULATIVE || algorithm == Sampler.LANTERN) && draft == null) {
             throw new UsageException("--sampler " + algorithm.id() + " needs a draft model: --draft FILE");
         }
@@ -183,6 +206,25 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
                 load,
                 tokenSeconds,
                 r.decodeSeconds());
+    }
+
+    @Override
+    int[] classes(LlamaGenPipeline pipe, List<String> labels) {
+        return bundle != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
+    }
+
+    @Override
+    IntFunction<String> describe(LlamaGenPipeline pipe) {
+        return bundle != null ? c -> " " + BundledModels.FASHION_MNIST_CLASSES.get(c) : super.describe(pipe);
+    }
+
+    /** The bundle's folder with the LlamaGen files; their absence is a usage error here. */
+    private static Path bundledLlamaGen() {
+        try {
+            return BundledModels.llamaGenDirectory();
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vq given and " + e.getMessage());
+        }
     }
 
     static Map<String, Object> statsJson(Sampler sampler, TokenDetails r, double loadSeconds) {
