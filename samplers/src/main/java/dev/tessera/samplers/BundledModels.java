@@ -23,6 +23,13 @@ public final class BundledModels {
             "t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot");
     /** The default VAR (depth 3) and its multi-scale VQ-VAE. */
     public static final String VAR_MODEL = "var-d3.safetensors", VAR_VAE = "vae.safetensors";
+    /**
+     * The quality judge (a CNN classifier), its feature statistics on the train and test sets, and 500 real test
+     * images (50 per class) it is checked on.
+     */
+    public static final String JUDGE = "judge.safetensors",
+            JUDGE_STATS = "judge-stats.safetensors",
+            TEST_IMAGES = "fmnist-test-500.safetensors";
     /** The VAR card's recommendation: cfg 3, no top-k, no top-p (examples/models/fmnist/README.md). */
     public static final VarSettings VAR_SAMPLING = new VarSettings(3.0, 0, 0.0, false);
     /** The LlamaGen pair on one tokenizer: the target GPT, its draft (for speculative/LANTERN) and the VQ tokenizer. */

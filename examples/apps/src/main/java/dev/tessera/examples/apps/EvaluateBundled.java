@@ -27,7 +27,7 @@ public final class EvaluateBundled {
         Path dir = BundledModels.directory();
         int ok = 0, total = 0;
         try (VarPipeline var = VarPipeline.loadDefault();
-                JudgeCnn judge = JudgeCnn.load(dir.resolve("judge.safetensors"), Ops.cpu())) {
+                JudgeCnn judge = JudgeCnn.load(dir.resolve(BundledModels.JUDGE), Ops.cpu())) {
             for (int c = 0; c < var.numClasses(); c++) {
                 int[] labels = new int[perClass];
                 Arrays.fill(labels, c);

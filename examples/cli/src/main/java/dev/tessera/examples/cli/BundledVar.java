@@ -18,9 +18,9 @@ record BundledVar(Path dir) {
     static final VarSettings SAMPLING = BundledModels.VAR_SAMPLING;
     static final String MODEL = BundledModels.VAR_MODEL,
             VAE = BundledModels.VAR_VAE,
-            JUDGE = "judge.safetensors",
-            JUDGE_STATS = "judge-stats.safetensors",
-            TEST_IMAGES = "fmnist-test-500.safetensors";
+            JUDGE = BundledModels.JUDGE,
+            JUDGE_STATS = BundledModels.JUDGE_STATS,
+            TEST_IMAGES = BundledModels.TEST_IMAGES;
 
     /** The bundle's folder ({@link BundledModels#directory()}); its absence is a usage error here. */
     static BundledVar locate() {

@@ -30,7 +30,8 @@ public final class ModelsCommand extends CommandBase {
 
     @Override
     public Integer call() {
-        Path models = BundledVar.locate().dir().getParent();
+        BundledVar b = BundledVar.locate();
+        Path models = b.dir().getParent();
         List<Path> cards;
         try (Stream<Path> s = Files.walk(models, 2)) {
             cards = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
@@ -62,7 +63,6 @@ public final class ModelsCommand extends CommandBase {
                     what,
                     models.getParent().getParent().relativize(card));
         }
-        BundledVar b = BundledVar.locate();
         out.println();
         out.println("classes: " + String.join(", ", BundledVar.CLASSES));
         out.println("default of 'generate var': " + b.model().getFileName() + " with "

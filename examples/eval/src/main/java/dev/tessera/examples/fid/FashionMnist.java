@@ -5,6 +5,7 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.tensor.DType;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.samplers.BundledModels;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.io.InputStream;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -23,8 +23,6 @@ import java.util.zip.GZIPInputStream;
  * @param images {@code count} images of {@code side x side} bytes, row-major, one after the other
  */
 public record FashionMnist(byte[] images, int[] labels, int side) {
-    public static final List<String> CLASSES = List.of(
-            "t-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot");
     /** Where Debian's package puts the IDX files. */
     public static final Path DEBIAN_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
@@ -78,7 +76,7 @@ public record FashionMnist(byte[] images, int[] labels, int side) {
         int[] labels = new int[n];
         for (int i = 0; i < n; i++) {
             labels[i] = lab[i] & 0xFF;
-            if (labels[i] >= CLASSES.size())
+            if (labels[i] >= BundledModels.FASHION_MNIST_CLASSES.size())
                 throw new TesseraException(
                         labelsFile + ": label " + labels[i] + " at " + i + " is not a Fashion-MNIST class");
             for (int y = 0; y < RAW; y++) {

@@ -158,15 +158,6 @@ public final class JudgeCnn implements AutoCloseable {
         return x;
     }
 
-    /** An interleaved RGB8 image ({@code side x side x 3}) as the judge's input: value/127.5 - 1 per channel. */
-    public static float[] fromRgb(byte[] rgb, int side) {
-        float[] x = new float[3 * side * side];
-        for (int i = 0; i < side * side; i++) {
-            for (int c = 0; c < 3; c++) x[c * side * side + i] = (rgb[3 * i + c] & 0xFF) / 127.5f - 1f;
-        }
-        return x;
-    }
-
     @Override
     public void close() {
         file.close();

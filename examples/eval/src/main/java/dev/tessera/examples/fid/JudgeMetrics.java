@@ -157,13 +157,14 @@ public final class JudgeMetrics {
                     FrechetDistance.of(FeatureRows.of(features(train.subset(pick)), pick.length, d), refs.test())
                             .distance());
             progress.update("nearest training image", 0, 1);
-            double[] near = nearest(grey, n, refs.trainImages());
-            m.put("nearest_train_rms_samples", summary(near));
-            if (refs.realTest() != null) {
-                FashionMnist t = refs.realTest();
-                float[] tg = new float[t.count() * t.side() * t.side()];
-                for (int i = 0; i < tg.length; i++) tg[i] = (t.images()[i] & 0xFF) / 255f;
-                m.put("nearest_train_rms_real_test_images", summary(nearest(tg, t.count(), refs.trainImages())));
+            try (NearestImages near = new NearestImages(train)) {
+                m.put("nearest_train_rms_samples", summary(near.rms(grey, n)));
+                if (refs.realTest() != null) {
+                    FashionMnist t = refs.realTest();
+                    float[] tg = new float[t.count() * t.side() * t.side()];
+                    for (int i = 0; i < tg.length; i++) tg[i] = (t.images()[i] & 0xFF) / 255f;
+                    m.put("nearest_train_rms_real_test_images", summary(near.rms(tg, t.count())));
+                }
             }
             progress.update("nearest training image", 1, 1);
         }
@@ -178,29 +179,39 @@ public final class JudgeMetrics {
     }
 
     /**
-     * For each of {@code n} grey images (rows of {@code P} values in [0, 1]), the RMS distance to the closest training
-     * image: {@code ‖a − b‖² = ‖a‖² + ‖b‖² − 2·a·b}, the products by one GEMM per block of queries.
+     * The training images packed once as the rows of a GEMM operand (grey in [0, 1]) with their squared norms; for
+     * each of {@code n} query images (rows of {@code P} values in [0, 1]), {@link #rms} gives the RMS distance to the
+     * closest: {@code ‖a − b‖² = ‖a‖² + ‖b‖² − 2·a·b}, the products by one GEMM per block of queries.
      */
-    double[] nearest(float[] queries, int n, FashionMnist train) {
-        int P = train.side() * train.side(), N = train.count();
-        double[] best = new double[n];
-        Arrays.fill(best, Double.POSITIVE_INFINITY);
-        try (Arena arena = Arena.ofShared()) {
-            MemorySegment a = arena.allocate((long) N * P * Float.BYTES, 64);
-            float[] norms = new float[N];
-            for (int i = 0; i < N; i++) {
+    private final class NearestImages implements AutoCloseable {
+        private static final int BLOCK = 64;
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment a;
+        private final float[] norms;
+        private final int count, pixels;
+
+        NearestImages(FashionMnist train) {
+            pixels = train.side() * train.side();
+            count = train.count();
+            a = arena.allocate((long) count * pixels * Float.BYTES, 64);
+            norms = new float[count];
+            for (int i = 0; i < count; i++) {
                 double s = 0;
-                for (int p = 0; p < P; p++) {
-                    float v = (train.images()[i * P + p] & 0xFF) / 255f;
-                    a.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * P + p, v);
+                for (int p = 0; p < pixels; p++) {
+                    float v = (train.images()[i * pixels + p] & 0xFF) / 255f;
+                    a.setAtIndex(ValueLayout.JAVA_FLOAT, (long) i * pixels + p, v);
                     s += v * v;
                 }
                 norms[i] = (float) s;
             }
-            int block = 64;
-            float[] bt = new float[P * block], c = new float[N * block];
-            for (int q0 = 0; q0 < n; q0 += block) {
-                int m = Math.min(block, n - q0);
+        }
+
+        double[] rms(float[] queries, int n) {
+            int P = pixels, N = count;
+            double[] best = new double[n];
+            float[] bt = new float[P * BLOCK], c = new float[N * BLOCK];
+            for (int q0 = 0; q0 < n; q0 += BLOCK) {
+                int m = Math.min(BLOCK, n - q0);
                 for (int j = 0; j < m; j++) {
                     for (int p = 0; p < P; p++) bt[p * m + j] = queries[(q0 + j) * P + p];
                 }
@@ -213,8 +224,13 @@ public final class JudgeMetrics {
                     best[q0 + j] = Math.sqrt(Math.max(0, min + qn) / P);
                 }
             }
+            return best;
         }
-        return best;
+
+        @Override
+        public void close() {
+            arena.close();
+        }
     }
 
     private static Map<String, Object> summary(double[] x) {
