@@ -2,6 +2,7 @@ package dev.tessera.samplers;
 
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
+import dev.tessera.engine.io.PackedWeightCache;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,12 +14,20 @@ import java.util.function.Function;
  */
 public final class OpenCheckpoints implements AutoCloseable {
     private final List<Checkpoint> files = new ArrayList<>();
+    private final PackedWeightCache packedWeights;
 
-    private OpenCheckpoints() {}
+    private OpenCheckpoints(PackedWeightCache packedWeights) {
+        this.packedWeights = packedWeights;
+    }
 
     /** Runs {@code loader} with a fresh set; if it throws, everything it opened is closed before the error goes on. */
     public static <T> T load(Function<OpenCheckpoints, T> loader) {
-        OpenCheckpoints set = new OpenCheckpoints();
+        return load(PackedWeightCache.NONE, loader);
+    }
+
+    /** As {@link #load(Function)}, the files' layers keeping their packed weights in {@code packedWeights}. */
+    public static <T> T load(PackedWeightCache packedWeights, Function<OpenCheckpoints, T> loader) {
+        OpenCheckpoints set = new OpenCheckpoints(packedWeights);
         try {
             return loader.apply(set);
         } catch (RuntimeException e) {
@@ -31,7 +40,7 @@ public final class OpenCheckpoints implements AutoCloseable {
     public Checkpoint open(Path file) {
         Checkpoint c = Checkpoints.open(file);
         files.add(c);
-        return c;
+        return packedWeights == PackedWeightCache.NONE ? c : Checkpoint.withPackedWeights(c, packedWeights);
     }
 
     /** Unmaps every file; results already computed from them stay valid. */

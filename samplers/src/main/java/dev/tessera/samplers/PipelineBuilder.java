@@ -1,6 +1,7 @@
 package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
+import dev.tessera.engine.io.PackedWeightCache;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
 import java.nio.file.Path;
@@ -18,6 +19,7 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
     protected int heads;
     protected Ops ops = Ops.cpu();
     protected WeightPanels.Format weights = WeightPanels.Format.F32;
+    protected PackedWeightCache packedWeights = PackedWeightCache.NONE;
 
     @SuppressWarnings("unchecked")
     protected final B self() {
@@ -46,6 +48,16 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
      */
     public B weights(WeightPanels.Format f) {
         this.weights = Objects.requireNonNull(f);
+        return self();
+    }
+
+    /**
+     * Where the packed (compute-layout) forms of the weights are kept between processes (default
+     * {@link PackedWeightCache#NONE}: packed in memory at each load). A process that finds them there maps them
+     * instead of packing, which saves most of a large model's first-image overhead; results are identical.
+     */
+    public B packedWeights(PackedWeightCache cache) {
+        this.packedWeights = Objects.requireNonNull(cache);
         return self();
     }
 

@@ -48,6 +48,49 @@ public interface Checkpoint extends AutoCloseable {
         return t;
     }
 
+    /**
+     * Where layers built from this checkpoint keep the packed (compute-layout) forms of its weights between
+     * processes; {@link PackedWeightCache#NONE} (the default) packs them in memory every time.
+     */
+    default PackedWeightCache packedWeights() {
+        return PackedWeightCache.NONE;
+    }
+
+    /** {@code c} with {@code cache} as its {@link #packedWeights()}; closing the result closes {@code c}. */
+    static Checkpoint withPackedWeights(Checkpoint c, PackedWeightCache cache) {
+        return new Checkpoint() {
+            @Override
+            public Path path() {
+                return c.path();
+            }
+
+            @Override
+            public Set<String> keys() {
+                return c.keys();
+            }
+
+            @Override
+            public Tensor tensor(String key) {
+                return c.tensor(key);
+            }
+
+            @Override
+            public PackedWeightCache packedWeights() {
+                return cache;
+            }
+
+            @Override
+            public void close() {
+                c.close();
+            }
+
+            @Override
+            public String toString() {
+                return c.toString();
+            }
+        };
+    }
+
     /** Releases the mapping; tensors obtained from this checkpoint must not be used afterwards. */
     @Override
     void close();

@@ -1,8 +1,10 @@
 package dev.tessera.engine.nn;
 
 import dev.tessera.engine.io.Checkpoint;
+import dev.tessera.engine.io.PackedWeightCache;
 import dev.tessera.engine.tensor.Tensor;
 import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -16,13 +18,25 @@ import java.util.Objects;
  * {@link WeightPanels.Format format} is chosen when the layer is created (an argument of loading, never process state);
  * {@link #w(int, int)} returns
  * the weight as that format holds it, so the reference backend computes the same products.
+ *
+ * <p>A layer read from a checkpoint with a {@link Checkpoint#packedWeights() packed-weight cache} takes its panels
+ * from there (mapped from the file an earlier process wrote) and stores them there when they are new.
  */
 public final class Linear {
     private final MemorySegment weight;
     private final float[] bias;
     private final int out, in;
     private final WeightPanels.Format format;
+    private final Source source;
     private volatile MemorySegment panels;
+
+    /** Where the weight came from, naming its packed form in a {@link PackedWeightCache}. */
+    private record Source(PackedWeightCache cache, Path file, String tensor) {
+        static Source of(Checkpoint ckpt, String tensor) {
+            PackedWeightCache cache = ckpt.packedWeights();
+            return cache == PackedWeightCache.NONE ? null : new Source(cache, ckpt.path(), tensor);
+        }
+    }
 
     /** A layer whose panels hold float32. */
     public Linear(MemorySegment weight, float[] bias, int out, int in) {
@@ -30,6 +44,10 @@ public final class Linear {
     }
 
     public Linear(MemorySegment weight, float[] bias, int out, int in, WeightPanels.Format format) {
+        this(weight, bias, out, in, format, null);
+    }
+
+    private Linear(MemorySegment weight, float[] bias, int out, int in, WeightPanels.Format format, Source source) {
         if (weight.byteSize() != (long) out * in * Float.BYTES) {
             throw new IllegalArgumentException(
                     "weight of " + weight.byteSize() + " bytes for [" + out + ", " + in + "]");
@@ -40,6 +58,7 @@ public final class Linear {
         this.out = out;
         this.in = in;
         this.format = Objects.requireNonNull(format);
+        this.source = source;
     }
 
     /**
@@ -50,15 +69,21 @@ public final class Linear {
         Tensor w = ckpt.tensor(prefix + ".weight", -1, -1);
         int out = Math.toIntExact(w.dim(0)), in = Math.toIntExact(w.dim(1));
         float[] b = withBias ? ckpt.tensor(prefix + ".bias", out).toFloatArray() : null;
-        return new Linear(Weights.f32(w), b, out, in, format);
+        return new Linear(Weights.f32(w), b, out, in, format, Source.of(ckpt, prefix + ".weight"));
     }
 
     /** Reads a linear layer whose weight must be {@code [out, in]}; its panels hold {@code format}. */
     public static Linear load(
             Checkpoint ckpt, String prefix, boolean withBias, int out, int in, WeightPanels.Format format) {
-        Tensor w = ckpt.tensor(prefix + ".weight", out, in);
         float[] b = withBias ? ckpt.tensor(prefix + ".bias", out).toFloatArray() : null;
-        return new Linear(Weights.f32(w), b, out, in, format);
+        return load(ckpt, prefix + ".weight", b, out, in, format);
+    }
+
+    /** The layer of weight tensor {@code weightKey} ({@code [out, in]}) and the given bias (or null). */
+    public static Linear load(
+            Checkpoint ckpt, String weightKey, float[] bias, int out, int in, WeightPanels.Format format) {
+        Tensor w = ckpt.tensor(weightKey, out, in);
+        return new Linear(Weights.f32(w), bias, out, in, format, Source.of(ckpt, weightKey));
     }
 
     /**
@@ -80,7 +105,10 @@ public final class Linear {
             if (a.bias != null) System.arraycopy(a.bias, 0, bias, 0, a.out);
             if (b.bias != null) System.arraycopy(b.bias, 0, bias, a.out, b.out);
         }
-        return new Linear(w, bias, a.out + b.out, a.in, a.format);
+        Source source = a.source != null && b.source != null && a.source.file().equals(b.source.file())
+                ? new Source(a.source.cache(), a.source.file(), a.source.tensor() + "+" + b.source.tensor())
+                : null;
+        return new Linear(w, bias, a.out + b.out, a.in, a.format, source);
     }
 
     public MemorySegment weight() {
@@ -117,7 +145,15 @@ public final class Linear {
             synchronized (this) {
                 p = panels;
                 if (p == null) {
-                    p = WeightPanels.pack(weight, out, in, format);
+                    p = source == null
+                            ? WeightPanels.pack(weight, out, in, format)
+                            : source.cache()
+                                    .packed(
+                                            source.file(),
+                                            source.tensor(),
+                                            WeightPanels.layout(out, in, format),
+                                            WeightPanels.bytes(out, in, format),
+                                            o -> WeightPanels.packInto(weight, out, in, format, o));
                     panels = p;
                     if (weight.isMapped()) weight.unload();
                 }

@@ -79,8 +79,29 @@ public final class WeightPanels {
 
     /** Packs {@code w} (float32, little-endian, row-major {@code [rows, cols]}) into a new off-heap segment. */
     public static MemorySegment pack(MemorySegment w, int rows, int cols, Format f) {
+        MemorySegment out = Arena.ofAuto().allocate(bytes(rows, cols, f), 64);
+        packInto(w, rows, cols, f, out);
+        return out;
+    }
+
+    /** Bytes of the packed form of a {@code [rows, cols]} matrix in format {@code f}. */
+    public static long bytes(int rows, int cols, Format f) {
+        return (long) panels(rows) * cols * WIDTH * f.bytes;
+    }
+
+    /**
+     * A name for the packed layout of a {@code [rows, cols]} matrix in format {@code f} on this machine: it changes
+     * whenever the packed bytes would (format, {@link #WIDTH}, shape), so stored packings are only reused where they
+     * are valid.
+     */
+    public static String layout(int rows, int cols, Format f) {
+        return f.name().toLowerCase(Locale.ROOT) + "-w" + WIDTH + "-" + rows + "x" + cols;
+    }
+
+    /** Packs {@code w} into {@code out} ({@link #bytes} long), writing every byte of it (padding included). */
+    public static void packInto(MemorySegment w, int rows, int cols, Format f, MemorySegment out) {
+        if (out.byteSize() != bytes(rows, cols, f)) throw new IllegalArgumentException("wrong output size");
         int P = panels(rows);
-        MemorySegment out = Arena.ofAuto().allocate((long) P * cols * WIDTH * f.bytes, 64);
         final int T = 64; // transpose 64×64 tiles through a small array
         Parallel.forEach(P, p -> {
             float[] tile = new float[WIDTH * T];
@@ -105,6 +126,5 @@ public final class WeightPanels {
                 }
             }
         });
-        return out;
     }
 }

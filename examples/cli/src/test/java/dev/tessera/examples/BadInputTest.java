@@ -62,6 +62,32 @@ class BadInputTest {
     }
 
     @Test
+    void weightCacheOption() {
+        // a folder that cannot be a path is one line naming the option; 'off' and a writable folder work, and
+        // nothing of the small golden model is stored (its layers are under the cache's size limit)
+        String err = fails("generate", "var", "--model", VAR, "--vae", VAE, "--class", "1", "--weight-cache", "a\0b");
+        assertTrue(err.contains("--weight-cache") && err.contains("not a valid path"), err);
+        for (String dir : new String[] {"off", tmp.resolve("cache").toString()}) {
+            Cli ok = Cli.run(
+                    "generate",
+                    "var",
+                    "--model",
+                    VAR,
+                    "--vae",
+                    VAE,
+                    "--class",
+                    "1",
+                    "--weight-cache",
+                    dir,
+                    "--out",
+                    tmp.resolve("cached.png").toString());
+            assertEquals(0, ok.status(), ok.err());
+            assertFalse(ok.out().contains("packed weights"), ok.out());
+        }
+        assertFalse(Files.exists(tmp.resolve("cache")), "nothing stored for small layers");
+    }
+
+    @Test
     void unknownWeightFormatProperty() {
         String before = System.getProperty("tessera.weights");
         System.setProperty("tessera.weights", "fp8");

@@ -69,7 +69,7 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
 
         public FlowArPipeline load() {
             require(model, vae, "both the FlowAR model and the KL VAE checkpoint are required");
-            return OpenCheckpoints.load(files -> {
+            return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
                 FlowArModel fm = FlowArModel.load(m, heads, ops, weights);
                 return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)));

@@ -107,7 +107,7 @@ public final class LlamaGenPipeline extends LoadedPipeline<LlamaGenSettings, Tok
 
         public LlamaGenPipeline load() {
             requireFiles("LlamaGen");
-            return OpenCheckpoints.load(files -> {
+            return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint vqFile = files.open(vq);
                 VqModel tokenizer = VqModel.load(vqFile, true, ops);
                 int grid = tokenizer.tokenGrid(imageSize);

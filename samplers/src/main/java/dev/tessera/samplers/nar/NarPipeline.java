@@ -58,7 +58,7 @@ public final class NarPipeline extends LoadedPipeline<TokenSettings, TokenDetail
 
         public NarPipeline load() {
             requireFiles("NAR");
-            return OpenCheckpoints.load(files -> {
+            return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint v = files.open(vq);
                 VqModel tokenizer = VqModel.load(v, true, ops);
                 int grid = tokenizer.tokenGrid(imageSize);

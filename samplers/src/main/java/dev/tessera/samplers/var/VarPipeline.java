@@ -116,7 +116,7 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
 
         public VarPipeline load() {
             require(model, vae, "both the VAR model and the VQ-VAE checkpoint are required");
-            return OpenCheckpoints.load(files -> {
+            return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
                 VarTransformer t = VarTransformer.load(m, heads, patchNums, ops, weights);
                 MultiScaleVqVae q = MultiScaleVqVae.load(v, t.config().patchNums(), quantResi, ops);

@@ -3,8 +3,6 @@ package dev.tessera.engine.models.var;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.WeightPanels;
-import dev.tessera.engine.nn.Weights;
-import dev.tessera.engine.tensor.Tensor;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -77,8 +75,7 @@ public record VarWeights(
                 System.arraycopy(ckpt.tensor(p + "attn.zero_k_bias", C).toFloatArray(), 0, qkvBias, C, C);
             }
             System.arraycopy(ckpt.tensor(p + "attn.v_bias", C).toFloatArray(), 0, qkvBias, 2 * C, C);
-            Tensor qkvW = ckpt.tensor(p + "attn.mat_qkv.weight", 3 * C, C);
-            Linear qkv = new Linear(Weights.f32(qkvW), qkvBias, 3 * C, C, weights);
+            Linear qkv = Linear.load(ckpt, p + "attn.mat_qkv.weight", qkvBias, 3 * C, C, weights);
             float[] scaleMul = null;
             if (cfg.attnL2Norm()) {
                 float[] raw = ckpt.tensor(p + "attn.scale_mul_1H11", 1, cfg.heads(), 1, 1)

@@ -7,6 +7,7 @@ import dev.tessera.samplers.SamplingSettings;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.function.IntFunction;
 import picocli.CommandLine.Mixin;
 
@@ -78,6 +79,14 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
             Generation<D> g = Outputs.generate(pipe, classes, seed.seed(), settings, files, out, describe(pipe));
             report(pipe, g, classes, settings, loadSeconds);
             if (load.deviceGiven()) out.println("device " + load.ops().name());
+            long stored = load.packedWeights().bytesWritten();
+            if (stored > 0) {
+                out.printf(
+                        Locale.ROOT,
+                        "packed weights (%.1f MB) stored in %s; later runs map them (--weight-cache off: never)%n",
+                        stored / 1e6,
+                        load.packedWeights().dir());
+            }
             return 0;
         } finally {
             release();

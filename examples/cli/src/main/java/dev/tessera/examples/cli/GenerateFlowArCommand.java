@@ -117,6 +117,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
                 .vae(vae)
                 .heads(heads == null ? 0 : heads)
                 .weights(format)
+                .packedWeights(load.packedWeights())
                 .ops(load.ops())
                 .load();
     }

@@ -184,6 +184,7 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
                 .draftHeads(draftHeads)
                 .imageSize(imageSize)
                 .weights(format)
+                .packedWeights(load.packedWeights())
                 .ops(load.ops())
                 .load();
     }

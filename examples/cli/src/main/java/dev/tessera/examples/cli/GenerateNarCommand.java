@@ -77,6 +77,7 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
                 .heads(heads)
                 .imageSize(imageSize)
                 .weights(format)
+                .packedWeights(load.packedWeights())
                 .ops(load.ops())
                 .load();
     }

@@ -118,6 +118,7 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
                 .heads(heads)
                 .quantResi((float) quantResi)
                 .weights(format)
+                .packedWeights(load.packedWeights())
                 .ops(load.ops())
                 .load();
     }
