@@ -23,7 +23,8 @@ import picocli.CommandLine.Unmatched;
         name = "bench",
         header = {
             "seconds per image with random weights of the released shapes",
-            "(var, llamagen, nar, flowar; bench kernels runs the JMH kernels)"
+            "(var, llamagen, nar, flowar; bench samplers measures the samplers on the bundled models;",
+            "bench kernels runs the JMH kernels)"
         },
         description = {
             "Every bench reports the steady state: the JIT compiler is still at work during the first two or three",
@@ -37,6 +38,7 @@ import picocli.CommandLine.Unmatched;
             LlamaGenBench.class,
             NarBench.class,
             FlowArBench.class,
+            SamplersBench.class,
             BenchCommand.Kernels.class
         })
 public final class BenchCommand extends GroupCommand {

@@ -11,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -38,7 +39,7 @@ class BenchCliTest {
         CommandLine bench = Main.commandLine(sink, sink).getSubcommands().get("bench");
         assertInstanceOf(BenchCommand.class, bench.getCommand(), "the bench module's command is registered");
         List<String> names = new ArrayList<>(bench.getSubcommands().keySet());
-        assertEquals(List.of("var", "llamagen", "nar", "flowar", "kernels"), names);
+        assertEquals(List.of("var", "llamagen", "nar", "flowar", "samplers", "kernels"), names);
         PrintStream systemErr = System.err;
         ByteArrayOutputStream warnings = new ByteArrayOutputStream();
         System.setErr(new PrintStream(warnings, true)); // picocli reports a help text it cannot format there
@@ -82,7 +83,9 @@ class BenchCliTest {
             {"nar", "--size", "Q", "or M"},
             {"flowar", "--steps", "1", "--steps must be at least 2"},
             {"llamagen", "--runs", "0", "--batch and --runs must be at least 1"},
-            {"var", "--frobnicate", "unknown option --frobnicate"}
+            {"var", "--frobnicate", "unknown option --frobnicate"},
+            {"samplers", "--only", "ar,frob", "--only: no row 'frob' (see --list)"},
+            {"samplers", "--samples", "0", "--samples must be at least 1"}
         };
         for (String[] c : cases) {
             List<String> args = new ArrayList<>(List.of("bench"));
@@ -112,6 +115,57 @@ class BenchCliTest {
                 new String[] {"batch", "runs", "warmup_seconds", "threads", "weight_bytes", "peak_rss_bytes", "decode_s"
                 }) {
             assertTrue(o.containsKey(k), k + " in " + o.keySet());
+        }
+    }
+
+    /**
+     * The sampler table on the bundled LlamaGen pair, a few images per row: LANTERN with delta 0 is speculative
+     * sampling (same forwards, acceptance, images: same accuracy and FID), greedy Jacobi gives greedy AR's images in
+     * fewer target forwards, and every figure is finite and in range.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theSamplerTableOnTheBundledPair() {
+        Result r = run(
+                "bench",
+                "samplers",
+                "--samples",
+                "6",
+                "--only",
+                "ar,speculative-g4,lantern-d0-k1000,ar-greedy,jacobi-greedy-w16",
+                "--json");
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> o = (Map<String, Object>) Json.parse(r.out().strip());
+        Map<String, Map<String, Object>> rows = new LinkedHashMap<>();
+        for (Object row : (List<Object>) o.get("rows"))
+            rows.put((String) ((Map<String, Object>) row).get("row"), (Map<String, Object>) row);
+        assertEquals(
+                List.of("ar", "speculative-g4", "lantern-d0-k1000", "ar-greedy", "jacobi-greedy-w16"),
+                List.copyOf(rows.keySet()));
+        for (String k : new String[] {
+            "target_forwards_per_image", "draft_forwards_per_image", "acceptance_rate", "class_accuracy", "judge_fid"
+        }) {
+            assertEquals(
+                    rows.get("speculative-g4").get(k),
+                    rows.get("lantern-d0-k1000").get(k),
+                    k + ": delta 0");
+        }
+        for (String k : new String[] {"class_accuracy", "judge_fid"}) {
+            assertEquals(
+                    rows.get("ar-greedy").get(k), rows.get("jacobi-greedy-w16").get(k), k + ": greedy Jacobi");
+        }
+        assertEquals(64.0, rows.get("ar").get("target_forwards_per_image"), "plain AR: one forward per token");
+        double jacobi = (double) rows.get("jacobi-greedy-w16").get("target_forwards_per_image");
+        assertTrue(jacobi < 64, "greedy Jacobi needs fewer forwards than AR: " + jacobi);
+        double spec = (double) rows.get("speculative-g4").get("target_forwards_per_image");
+        assertTrue(spec < 64 && (double) rows.get("speculative-g4").get("draft_forwards_per_image") > 0, o.toString());
+        for (Map<String, Object> row : rows.values()) {
+            double acc = (double) row.get("class_accuracy"),
+                    fid = (double) row.get("judge_fid"),
+                    sec = (double) row.get("seconds_per_image");
+            assertTrue(
+                    acc >= 0 && acc <= 1 && Double.isFinite(fid) && fid >= 0 && sec > 0 && Double.isFinite(sec),
+                    row.toString());
         }
     }
 }

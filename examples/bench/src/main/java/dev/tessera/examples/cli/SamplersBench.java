@@ -1,0 +1,286 @@
+package dev.tessera.examples.cli;
+
+import dev.tessera.engine.io.Json;
+import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.ops.Parallel;
+import dev.tessera.examples.fid.FeatureRows;
+import dev.tessera.examples.fid.FeatureStats;
+import dev.tessera.examples.fid.FrechetDistance;
+import dev.tessera.examples.fid.JudgeCnn;
+import dev.tessera.examples.fid.JudgeMetrics;
+import dev.tessera.samplers.BundledModels;
+import dev.tessera.samplers.GeneratedImage;
+import dev.tessera.samplers.Generation;
+import dev.tessera.samplers.Progress;
+import dev.tessera.samplers.TokenDetails;
+import dev.tessera.samplers.ar.JacobiSampler;
+import dev.tessera.samplers.ar.SamplerStats;
+import dev.tessera.samplers.llamagen.LlamaGenPipeline;
+import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.llamagen.Sampler;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code tessera bench samplers}: the samplers measured on the bundled Fashion-MNIST LlamaGen target and draft (models
+ * that learned something, so acceptance rates mean something): per sampler and setting, target and draft forwards
+ * per image, acceptance, seconds per image at batch 1, and the quality of the same samples by the bundled judge
+ * (class accuracy, judge FID against the test set's statistics).
+ */
+@Command(
+        name = "samplers",
+        sortOptions = false,
+        header = "the samplers on the bundled Fashion-MNIST LlamaGen pair: forwards, acceptance, time, quality",
+        description = {
+            "Runs every sampler setting of the table in the README on the bundled LlamaGen target (and draft): N",
+            "images each, one per call (batch 1), class i mod 10 from seed S+i, cfg 3 (the card's), temperature 1.",
+            "Reports target and draft forward passes per image, the share of proposed tokens accepted, seconds per",
+            "image (tokens and decode, after 10 untimed images of every row), and the judge's class accuracy and",
+            "judge FID of the N samples against the test set (FID is biased upwards at small N: compare rows at",
+            "equal N).",
+            ""
+        })
+final class SamplersBench extends CommandBase {
+    /** One row of the table: a name and its settings. */
+    record Row(String name, LlamaGenSettings settings) {}
+
+    static final int WARMUP = 10;
+
+    @Option(
+            names = "--samples",
+            paramLabel = "N",
+            description = "images per row (default ${DEFAULT-VALUE}; the README's table uses 2000)")
+    int samples = 2000;
+
+    @Option(names = "--seed", paramLabel = "S", description = "image i uses seed S+i (default ${DEFAULT-VALUE})")
+    long seed = 0;
+
+    @Option(
+            names = "--only",
+            paramLabel = "ROWS",
+            split = ",",
+            description = "rows to run, by name (default: all; see --list)")
+    List<String> only;
+
+    @Option(names = "--list", description = "print the rows' names and settings, run nothing")
+    boolean list;
+
+    @Option(names = "--json", description = "one JSON object on standard output; the table goes to standard error")
+    boolean json;
+
+    @Mixin
+    LoadOptions load = new LoadOptions();
+
+    SamplersBench(PrintStream out) {
+        super(out);
+    }
+
+    /** The table's rows: plain AR, speculative γ 2/4/8, LANTERN δ and k, SJD windows, greedy AR and Jacobi. */
+    static List<Row> rows() {
+        double cfg = BundledModels.LLAMAGEN_CFG;
+        List<Row> rows = new ArrayList<>();
+        rows.add(new Row("ar", base(cfg).build()));
+        for (int g : new int[] {2, 4, 8}) {
+            rows.add(new Row(
+                    "speculative-g" + g,
+                    base(cfg).sampler(Sampler.SPECULATIVE).gamma(g).build()));
+        }
+        for (double d : new double[] {0, 0.05, 0.1, 0.2, 0.4}) {
+            rows.add(new Row(
+                    "lantern-d" + fmt(d) + "-k" + LlamaGenSettings.LANTERN_K,
+                    base(cfg).sampler(Sampler.LANTERN).gamma(4).lanternDelta(d).build()));
+        }
+        for (int k : new int[] {4, 16, 64}) {
+            rows.add(new Row(
+                    "lantern-d0.1-k" + k,
+                    base(cfg)
+                            .sampler(Sampler.LANTERN)
+                            .gamma(4)
+                            .lanternDelta(0.1)
+                            .lanternK(k)
+                            .build()));
+        }
+        for (int w : new int[] {4, 8, 16}) {
+            rows.add(new Row(
+                    "sjd-w" + w, base(cfg).sampler(Sampler.SJD).sjdWindow(w).build()));
+        }
+        rows.add(new Row("ar-greedy", base(cfg).topK(1).build()));
+        rows.add(new Row(
+                "jacobi-greedy-w16",
+                base(cfg)
+                        .topK(1)
+                        .sampler(Sampler.SJD)
+                        .sjdWindow(16)
+                        .sjdInit(JacobiSampler.Init.REPEAT_HORIZON)
+                        .build()));
+        return rows;
+    }
+
+    /** The settings in words: sampler, its options, and what differs from the card's sampling. */
+    static String describe(LlamaGenSettings s) {
+        String what = switch (s.sampler()) {
+            case AR -> "plain AR";
+            case SPECULATIVE -> "speculative sampling, gamma " + s.gamma();
+            case LANTERN -> "LANTERN, gamma " + s.gamma() + ", delta " + fmt(s.lanternDelta()) + ", k " + s.lanternK();
+            case SJD ->
+                "Speculative Jacobi Decoding, window " + s.sjdWindow() + ", init "
+                        + s.sjdInit().name().toLowerCase(Locale.ROOT);
+        };
+        int k = s.tokens().distribution().topK();
+        return what + ", cfg " + fmt(s.cfg()) + (k > 0 ? ", top-k " + k + (k == 1 ? " (greedy)" : "") : "");
+    }
+
+    private static LlamaGenSettings.Builder base(double cfg) {
+        return LlamaGenSettings.builder().cfg(cfg);
+    }
+
+    private static String fmt(double d) {
+        String s = String.format(Locale.ROOT, "%.2f", d);
+        return s.replaceAll("0+$", "").replaceAll("\\.$", "");
+    }
+
+    @Override
+    public Integer call() {
+        if (samples < 1) throw new UsageException("--samples must be at least 1");
+        List<Row> all = rows(), run = new ArrayList<>();
+        if (only == null) {
+            run.addAll(all);
+        } else {
+            for (String name : only) {
+                Row r = all.stream()
+                        .filter(x -> x.name().equals(name.strip()))
+                        .findFirst()
+                        .orElseThrow(() -> new UsageException("--only: no row '" + name + "' (see --list)"));
+                run.add(r);
+            }
+        }
+        if (list) {
+            for (Row r : all) out.printf(Locale.ROOT, "%-22s %s%n", r.name(), describe(r.settings()));
+            return 0;
+        }
+        PrintStream log = json ? System.err : out;
+        WeightPanels.Format format = load.start(log);
+        Path dir = BundledModels.llamaGenDirectory();
+        List<Map<String, Object>> results = new ArrayList<>();
+        try (JudgeCnn judge = JudgeCnn.load(dir.resolve(BundledModels.JUDGE), load.ops());
+                LlamaGenPipeline lg = LlamaGenPipeline.builder()
+                        .model(dir.resolve(BundledModels.LLAMAGEN_MODEL))
+                        .vq(dir.resolve(BundledModels.LLAMAGEN_VQ))
+                        .draft(dir.resolve(BundledModels.LLAMAGEN_DRAFT))
+                        .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                        .weights(format)
+                        .ops(load.ops())
+                        .load()) {
+            FeatureStats test =
+                    JudgeMetrics.bundledStats(dir.resolve(BundledModels.JUDGE_STATS), judge.featureSize())[0];
+            log.printf(
+                    Locale.ROOT,
+                    "bundled LlamaGen target %s, draft %s; %d images per row, batch 1, %d threads%n",
+                    BundledModels.LLAMAGEN_MODEL,
+                    BundledModels.LLAMAGEN_DRAFT,
+                    samples,
+                    Parallel.threads());
+            log.printf(
+                    Locale.ROOT,
+                    "%-22s %9s %9s %8s %8s %8s %9s%n",
+                    "row",
+                    "target/im",
+                    "draft/im",
+                    "accept",
+                    "s/image",
+                    "class acc",
+                    "judge FID");
+            // the JIT compiles each sampler's code paths during its first images: warm every row up first
+            log.println("warming up (" + WARMUP + " images per row)...");
+            for (Row r : run) {
+                for (int i = 0; i < WARMUP; i++) lg.generate(new int[] {i % 10}, seed + samples + i, r.settings());
+            }
+            for (Row r : run) {
+                Map<String, Object> m = measure(lg, judge, test, r);
+                results.add(m);
+                log.printf(
+                        Locale.ROOT,
+                        "%-22s %9.1f %9.1f %8s %8.4f %8.1f%% %9.3f%n",
+                        r.name(),
+                        (double) m.get("target_forwards_per_image"),
+                        (double) m.get("draft_forwards_per_image"),
+                        m.get("acceptance_rate") == null
+                                ? "-"
+                                : String.format(Locale.ROOT, "%.3f", (double) m.get("acceptance_rate")),
+                        (double) m.get("seconds_per_image"),
+                        100 * (double) m.get("class_accuracy"),
+                        (double) m.get("judge_fid"));
+            }
+        } finally {
+            load.close();
+        }
+        if (json) {
+            Map<String, Object> doc = new LinkedHashMap<>();
+            doc.put(
+                    "models",
+                    Map.of(
+                            "target", BundledModels.LLAMAGEN_MODEL,
+                            "draft", BundledModels.LLAMAGEN_DRAFT,
+                            "vq", BundledModels.LLAMAGEN_VQ));
+            doc.put("samples_per_row", samples);
+            doc.put("seed", seed);
+            doc.put("threads", Parallel.threads());
+            doc.put("rows", results);
+            out.println(Json.write(doc));
+        }
+        return 0;
+    }
+
+    private Map<String, Object> measure(LlamaGenPipeline lg, JudgeCnn judge, FeatureStats test, Row r) {
+        LlamaGenSettings s = r.settings();
+        int d = judge.featureSize();
+        float[] features = new float[samples * d];
+        long tf = 0, df = 0, proposed = 0, accepted = 0;
+        int ok = 0;
+        double sec = 0;
+        for (int i = 0; i < samples; i++) {
+            int c = i % BundledModels.FASHION_MNIST_CLASSES.size();
+            Generation<TokenDetails> g = lg.generate(new int[] {c}, seed + i, s, Progress.NONE);
+            for (SamplerStats st : g.details().stats()) {
+                tf += st.targetForwards();
+                df += st.draftForwards();
+                proposed += st.proposed();
+                accepted += st.accepted();
+                sec += st.seconds();
+            }
+            sec += g.details().decodeSeconds();
+            GeneratedImage img = g.images().get(0);
+            JudgeCnn.Verdict v =
+                    judge.judge(List.of(JudgeMetrics.judgeInput(img))).get(0);
+            if (v.label() == c) ok++;
+            System.arraycopy(v.features(), 0, features, i * d, d);
+        }
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("row", r.name());
+        m.put("sampler", s.sampler().id());
+        m.put("gamma", s.sampler() == Sampler.SPECULATIVE || s.sampler() == Sampler.LANTERN ? s.gamma() : null);
+        m.put("lantern_delta", s.sampler() == Sampler.LANTERN ? s.lanternDelta() : null);
+        m.put("lantern_k", s.sampler() == Sampler.LANTERN ? s.lanternK() : null);
+        m.put("sjd_window", s.sampler() == Sampler.SJD ? s.sjdWindow() : null);
+        m.put("top_k", s.tokens().distribution().topK());
+        m.put("cfg", s.cfg());
+        m.put("images", samples);
+        m.put("target_forwards_per_image", (double) tf / samples);
+        m.put("draft_forwards_per_image", (double) df / samples);
+        m.put("acceptance_rate", proposed == 0 ? null : (double) accepted / proposed);
+        m.put("seconds_per_image", sec / samples);
+        m.put("class_accuracy", (double) ok / samples);
+        m.put(
+                "judge_fid",
+                FrechetDistance.of(FeatureRows.of(features, samples, d), test).distance());
+        return m;
+    }
+}
