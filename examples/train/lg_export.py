@@ -1,5 +1,6 @@
-"""LlamaGen stage 4: writes lg-vq.safetensors, lg-target.safetensors, lg-draft.safetensors and their JSON cards
-into examples/models/fmnist/ from the work checkpoints (safetensors only, no pickle).
+"""LlamaGen stage 4: writes lg-vq.safetensors, lg-target.safetensors, lg-draft.safetensors, lg-nar.safetensors (NAR on
+the same tokenizer) and their JSON cards into examples/models/fmnist/ from the work checkpoints (safetensors only,
+no pickle).
 
   /usr/bin/python3 lg_export.py [--measured measured.json]
 The tokenizer's 'quantize.codebook_used' buffer (the release's usage counter, 65,536 floats, not a weight) is left
@@ -49,27 +50,35 @@ def main():
                        test_psnr_db=round(vs.get('test_psnr', float('nan')), 3),
                        judge_accuracy_of_reconstructions=load_json('eval-lgvq.json'), seed=vs['args']['seed'],
                        command=cmd('train_lgvq.py', vs['args'])))
-    for name in ('lg-target', 'lg-draft'):
-        s = common.load_ckpt(name + '.pt')
+    for name in ('lg-target', 'lg-draft', 'lg-nar'):
+        s = common.load_ckpt(('nar' if name == 'lg-nar' else name) + '.pt')
         if not s:
             continue
         a = s['args']
         old = os.path.join(OUT, name + '.json')   # without --measured, the card keeps the numbers it has
         keep = measured or (json.load(open(old)).get('tessera_measurements') if os.path.exists(old) else None)
+        nar = name == 'lg-nar'
+        if nar:
+            keep = None   # the sampler measurements belong to the LlamaGen pair
         st.save(s['model'], os.path.join(OUT, name + '.safetensors'),
-                metadata={'format': 'pt', 'model': 'LlamaGen GPT c2i', 'dataset': 'fashion-mnist'})
-        card(name, dict(file=name + '.safetensors', family='llamagen', role=name[3:], tokenizer='lg-vq.safetensors',
-                        official_model_args=dict(dim=a['dim'], n_layer=a['layers'], n_head=max(1, a['dim'] // 64),
-                                                 multiple_of=a['multiple_of'], vocab_size=s['vocab'], num_classes=10,
-                                                 cls_token_num=1, block_size=64, class_dropout_prob=0.1,
-                                                 model_type='c2i'),
+                metadata={'format': 'pt', 'model': 'NAR GPT c2i' if nar else 'LlamaGen GPT c2i',
+                          'dataset': 'fashion-mnist'})
+        args = dict(dim=a['dim'], n_layer=a['layers'], n_head=max(1, a['dim'] // 64), multiple_of=a['multiple_of'],
+                    vocab_size=s['vocab'], num_classes=10, cls_token_num=1, block_size=64, class_dropout_prob=0.1,
+                    model_type='c2i')
+        if nar:
+            args['medusa_attention_num'] = 1
+        card(name, dict(file=name + '.safetensors', family='nar' if nar else 'llamagen',
+                        role='target' if nar else name[3:], tokenizer='lg-vq.safetensors',
+                        official_model_args=args,
                         classes=data.CLASSES, image_size=32, grid=8, parameters=nparams(s['model']),
                         linear_macs_per_token=s['cost_per_token'], steps=s['step'], batch_size=a['bs'],
                         train_seconds=round(s['spent'], 1), tokens_used=s['tokens_used'],
                         final_losses=dict(cross_entropy=last_log(name + '.log.jsonl', 'loss'),
                                           cross_entropy_ema=last_log(name + '.log.jsonl', 'ema_loss')),
                         judge_accuracy_of_samples_pytorch=load_json('eval-%s.json' % name), seed=a['seed'],
-                        command=cmd('train_lggpt.py', a), tessera_measurements=keep))
+                        command=cmd('train_lggpt.py', {k: v for k, v in a.items() if k != 'nar'}) + (' --nar' if nar else ''),
+                        tessera_measurements=keep))
     print('written to', OUT)
 
 

@@ -3,6 +3,10 @@ label dropout 0.1 for classifier-free guidance.
 
   nice -n 19 /usr/bin/python3 train_lggpt.py --name lg-target --dim 128 --layers 4 --minutes 30 --threads 1
   nice -n 19 /usr/bin/python3 train_lggpt.py --name lg-draft --dim 64 --layers 3 --minutes 20 --threads 1
+  nice -n 19 /usr/bin/python3 train_lggpt.py --name nar --nar --dim 128 --layers 4 --minutes 30 --threads 1 \
+      --init-from lg-target.pt --lr 5e-4
+--nar trains NAR's GPT instead (lg_gpt.py: one extra block and the "below" head, the proximity mask, both heads'
+neighbour losses).
 Resumes from work/<name>.pt; heads = dim / 64 (what Tessera assumes for a LlamaGen checkpoint, as every release).
 """
 import argparse
@@ -18,7 +22,7 @@ from lg_gpt import Transformer, cost_per_token
 
 def build(a, vocab):
     return Transformer(a['dim'], a['layers'], max(1, a['dim'] // 64), vocab, num_classes=10, grid=8,
-                       multiple_of=a['multiple_of'], class_dropout_prob=0.1)
+                       multiple_of=a['multiple_of'], class_dropout_prob=0.1, extra_layers=1 if a.get('nar') else 0)
 
 
 def main():
@@ -27,6 +31,10 @@ def main():
     ap.add_argument('--dim', type=int, required=True)
     ap.add_argument('--layers', type=int, required=True)
     ap.add_argument('--multiple-of', type=int, default=64)
+    ap.add_argument('--nar', action='store_true', help="NAR's GPT (extra block, two heads, proximity mask)")
+    ap.add_argument('--init-from', default=None,
+                    help='start from a trained LlamaGen GPT of the same shape (work/<file>); with --nar the extra '
+                         'block and the below head start as copies of the last block and the right head')
     ap.add_argument('--steps', type=int, default=100000)
     ap.add_argument('--minutes', type=float, default=0)
     ap.add_argument('--bs', type=int, default=64)
@@ -43,6 +51,17 @@ def main():
     labels = tk['labels'][:len(toks)]
     vocab = common.load_ckpt('lgvq.pt')['cfg']['codebook_size']
     model = build(vars(args), vocab)
+    if args.init_from and not common.load_ckpt(args.name + '.pt'):
+        src = common.load_ckpt(args.init_from)['model']
+        if args.nar:
+            n = args.layers
+            for k, v in list(src.items()):
+                if k.startswith('layers.%d.' % (n - 1)):
+                    src['layers.%d.' % n + k[len('layers.%d.' % (n - 1)):]] = v.clone()
+            src['medusa_norm.weight'] = src['norm.weight'].clone()
+            src['medusa_output.weight'] = src['output.weight'].clone()
+        model.load_state_dict(src)
+        print('initialised from', args.init_from, flush=True)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=args.wd)
     g = torch.Generator().manual_seed(args.seed)
     step, spent = 0, 0.0
@@ -75,8 +94,11 @@ def main():
         lr = args.lr * min(1.0, (step + 1) / 200) * (0.5 * (1 + math.cos(math.pi * progress())) * 0.95 + 0.05)
         for pg in opt.param_groups:
             pg['lr'] = lr
-        logits = model(lb, tb[:, :-1], train=True, generator=g)
-        loss = F.cross_entropy(logits.reshape(-1, vocab), tb.reshape(-1))
+        if args.nar:
+            loss = model.nar_loss(lb, tb, generator=g)
+        else:
+            logits = model(lb, tb[:, :-1], train=True, generator=g)
+            loss = F.cross_entropy(logits.reshape(-1, vocab), tb.reshape(-1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

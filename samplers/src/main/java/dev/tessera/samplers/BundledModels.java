@@ -43,6 +43,12 @@ public final class BundledModels {
 
     public static final LlamaGenSettings LLAMAGEN_SAMPLING =
             LlamaGenSettings.builder().cfg(LLAMAGEN_CFG).build();
+    /**
+     * NAR (next-neighbour decoding: the 8x8 grid in 15 forward passes) on the LlamaGen tokenizer, the LlamaGen
+     * target's width and depth plus NAR's extra block and second head; sampled as the LlamaGen cards recommend.
+     */
+    public static final String NAR_MODEL = "lg-nar.safetensors";
+
     static final String FOLDER = "examples/models/fmnist";
 
     private BundledModels() {}
@@ -67,10 +73,19 @@ public final class BundledModels {
 
     /** The bundle's folder with the LlamaGen files checked too; a readable error naming the missing one. */
     public static Path llamaGenDirectory() {
+        return directoryWith("LlamaGen", LLAMAGEN_MODEL, LLAMAGEN_DRAFT, LLAMAGEN_VQ);
+    }
+
+    /** The bundle's folder with the NAR model and its tokenizer checked too. */
+    public static Path narDirectory() {
+        return directoryWith("NAR", NAR_MODEL, LLAMAGEN_VQ);
+    }
+
+    private static Path directoryWith(String family, String... files) {
         Path dir = directory();
-        for (String f : List.of(LLAMAGEN_MODEL, LLAMAGEN_DRAFT, LLAMAGEN_VQ)) {
+        for (String f : files) {
             if (!Files.isRegularFile(dir.resolve(f)))
-                throw new TesseraException("the bundled LlamaGen models are missing: no " + dir.resolve(f));
+                throw new TesseraException("the bundled " + family + " models are missing: no " + dir.resolve(f));
         }
         return dir;
     }

@@ -18,6 +18,7 @@ import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
+import dev.tessera.samplers.nar.NarPipeline;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -38,7 +39,7 @@ import picocli.CommandLine.Option;
 @Command(
         name = "samplers",
         sortOptions = false,
-        header = "the samplers on the bundled Fashion-MNIST LlamaGen pair: forwards, acceptance, time, quality",
+        header = "the samplers on the bundled Fashion-MNIST LlamaGen pair and NAR: forwards, acceptance, time, quality",
         description = {
             "Runs every sampler setting of the table in the README on the bundled LlamaGen target (and draft): N",
             "images each, one per call (batch 1), class i mod 10 from seed S+i, cfg 3 (the card's), temperature 1.",
@@ -49,8 +50,15 @@ import picocli.CommandLine.Option;
             ""
         })
 final class SamplersBench extends CommandBase {
-    /** One row of the table: a name and its settings. */
-    record Row(String name, LlamaGenSettings settings) {}
+    /**
+     * One row of the table: a name and its settings; {@code nar} rows run the bundled NAR (on the same tokenizer)
+     * with the settings' token part instead of the LlamaGen target.
+     */
+    record Row(String name, LlamaGenSettings settings, boolean nar) {
+        Row(String name, LlamaGenSettings settings) {
+            this(name, settings, false);
+        }
+    }
 
     static final int WARMUP = 10;
 
@@ -121,11 +129,14 @@ final class SamplersBench extends CommandBase {
                         .sjdWindow(16)
                         .sjdInit(JacobiSampler.Init.REPEAT_HORIZON)
                         .build()));
+        rows.add(new Row("nar", base(cfg).build(), true));
         return rows;
     }
 
     /** The settings in words: sampler, its options, and what differs from the card's sampling. */
-    static String describe(LlamaGenSettings s) {
+    static String describe(Row r) {
+        LlamaGenSettings s = r.settings();
+        if (r.nar()) return "NAR next-neighbour decoding (bundled lg-nar), cfg " + fmt(s.cfg());
         String what = switch (s.sampler()) {
             case AR -> "plain AR";
             case SPECULATIVE -> "speculative sampling, gamma " + s.gamma();
@@ -163,7 +174,7 @@ final class SamplersBench extends CommandBase {
             }
         }
         if (list) {
-            for (Row r : all) out.printf(Locale.ROOT, "%-22s %s%n", r.name(), describe(r.settings()));
+            for (Row r : all) out.printf(Locale.ROOT, "%-22s %s%n", r.name(), describe(r));
             return 0;
         }
         PrintStream log = json ? System.err : out;
@@ -178,7 +189,16 @@ final class SamplersBench extends CommandBase {
                         .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
                         .weights(format)
                         .ops(load.ops())
-                        .load()) {
+                        .load();
+                NarPipeline nar = run.stream().anyMatch(Row::nar)
+                        ? NarPipeline.builder()
+                                .model(BundledModels.narDirectory().resolve(BundledModels.NAR_MODEL))
+                                .vq(dir.resolve(BundledModels.LLAMAGEN_VQ))
+                                .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                                .weights(format)
+                                .ops(load.ops())
+                                .load()
+                        : null) {
             FeatureStats test =
                     JudgeMetrics.bundledStats(dir.resolve(BundledModels.JUDGE_STATS), judge.featureSize())[0];
             log.printf(
@@ -201,10 +221,10 @@ final class SamplersBench extends CommandBase {
             // the JIT compiles each sampler's code paths during its first images: warm every row up first
             log.println("warming up (" + WARMUP + " images per row)...");
             for (Row r : run) {
-                for (int i = 0; i < WARMUP; i++) lg.generate(new int[] {i % 10}, seed + samples + i, r.settings());
+                for (int i = 0; i < WARMUP; i++) generate(lg, nar, r, i % 10, seed + samples + i);
             }
             for (Row r : run) {
-                Map<String, Object> m = measure(lg, judge, test, r);
+                Map<String, Object> m = measure(lg, nar, judge, test, r);
                 results.add(m);
                 log.printf(
                         Locale.ROOT,
@@ -239,7 +259,16 @@ final class SamplersBench extends CommandBase {
         return 0;
     }
 
-    private Map<String, Object> measure(LlamaGenPipeline lg, JudgeCnn judge, FeatureStats test, Row r) {
+    private static Generation<TokenDetails> generate(
+            LlamaGenPipeline lg, NarPipeline nar, Row r, int label, long seed) {
+        int[] one = {label};
+        return r.nar()
+                ? nar.generate(one, seed, r.settings().tokens(), Progress.NONE)
+                : lg.generate(one, seed, r.settings(), Progress.NONE);
+    }
+
+    private Map<String, Object> measure(
+            LlamaGenPipeline lg, NarPipeline nar, JudgeCnn judge, FeatureStats test, Row r) {
         LlamaGenSettings s = r.settings();
         int d = judge.featureSize();
         float[] features = new float[samples * d];
@@ -248,7 +277,7 @@ final class SamplersBench extends CommandBase {
         double sec = 0;
         for (int i = 0; i < samples; i++) {
             int c = i % BundledModels.FASHION_MNIST_CLASSES.size();
-            Generation<TokenDetails> g = lg.generate(new int[] {c}, seed + i, s, Progress.NONE);
+            Generation<TokenDetails> g = generate(lg, nar, r, c, seed + i);
             for (SamplerStats st : g.details().stats()) {
                 tf += st.targetForwards();
                 df += st.draftForwards();
@@ -265,7 +294,7 @@ final class SamplersBench extends CommandBase {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("row", r.name());
-        m.put("sampler", s.sampler().id());
+        m.put("sampler", r.nar() ? "nar" : s.sampler().id());
         m.put("gamma", s.sampler() == Sampler.SPECULATIVE || s.sampler() == Sampler.LANTERN ? s.gamma() : null);
         m.put("lantern_delta", s.sampler() == Sampler.LANTERN ? s.lanternDelta() : null);
         m.put("lantern_k", s.sampler() == Sampler.LANTERN ? s.lanternK() : null);

@@ -1,6 +1,8 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.SamplerStats;
@@ -9,7 +11,9 @@ import dev.tessera.samplers.nar.NarPipeline;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,16 +29,19 @@ import picocli.CommandLine.Option;
             "every token of an anti-diagonal of the token grid in one forward pass, 31 passes for 16x16 tokens.",
             "The tokenizer is LlamaGen's VQ-16 (vq_ds16_c2i.pt), as in the official release. Guidance acts on the",
             "mixed logits (cfg <= 1: off); --cfg-interval I stops guiding once more than I tokens are generated.",
+            "Without --model and --vq it uses the bundled Fashion-MNIST NAR (examples/models/fmnist: lg-nar on the",
+            "lg-vq tokenizer, 32 px, 15 passes) at its card's cfg 3; --class then also takes the class names.",
             ""
         })
 public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenDetails, NarPipeline> {
     @Option(
             names = "--model",
             paramLabel = "FILE",
-            description = "(required) NAR checkpoint (NAR-B/M/L/XL/XXL, e.g. last_version.pt)")
+            description = "NAR checkpoint (NAR-B/M/L/XL/XXL, e.g. last_version.pt); with --vq, or neither (the bundled "
+                    + "model)")
     Path model;
 
-    @Option(names = "--vq", paramLabel = "FILE", description = "(required) LlamaGen VQ tokenizer checkpoint")
+    @Option(names = "--vq", paramLabel = "FILE", description = "LlamaGen VQ tokenizer checkpoint (with --model)")
     Path vq;
 
     @Option(
@@ -43,7 +50,10 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
             description = "attention heads (default width/64, as every released size)")
     int heads;
 
-    @Option(names = "--image-size", paramLabel = "PX", description = "256 (default; 16x16 tokens)")
+    @Option(
+            names = "--image-size",
+            paramLabel = "PX",
+            description = "256 (default; 16x16 tokens with VQ-16); 32 for the bundled model")
     int imageSize = 256;
 
     @Mixin
@@ -62,11 +72,40 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
         super(out);
     }
 
+    /** The bundle's folder when neither --model nor --vq is given. */
+    private Path bundle;
+
     @Override
     void check() {
+        // without --model and --vq: the bundled Fashion-MNIST NAR and its card's cfg
+        bundle = model != null || vq != null ? null : bundledNar();
+        if (bundle != null) {
+            model = bundle.resolve(BundledModels.NAR_MODEL);
+            vq = bundle.resolve(BundledModels.LLAMAGEN_VQ);
+            if (!given("--image-size")) imageSize = BundledModels.LLAMAGEN_IMAGE_SIZE;
+            if (!given("--cfg")) sampling.filters.cfg = BundledModels.LLAMAGEN_CFG;
+        }
         require(model, "--model");
         require(vq, "--vq");
         preset = sampling.applyTo(TokenSettings.builder()).build();
+    }
+
+    @Override
+    int[] classes(NarPipeline pipe, List<String> labels) {
+        return bundle != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
+    }
+
+    @Override
+    IntFunction<String> describe(NarPipeline pipe) {
+        return bundle != null ? c -> " " + BundledModels.FASHION_MNIST_CLASSES.get(c) : super.describe(pipe);
+    }
+
+    private static Path bundledNar() {
+        try {
+            return BundledModels.narDirectory();
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vq given and " + e.getMessage());
+        }
     }
 
     @Override
