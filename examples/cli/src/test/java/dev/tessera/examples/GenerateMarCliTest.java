@@ -101,7 +101,8 @@ class GenerateMarCliTest {
         args.set(args.indexOf("777"), "5"); // the seed no longer matters
         Cli r = Cli.run(args.toArray(String[]::new));
         assertEquals(0, r.status(), r.err());
-        float[] x = Npy.readFile(a, "a").toFloatArray(), y = Npy.readFile(b, "b").toFloatArray();
+        float[] x = Npy.readFile(a, "a").toFloatArray(),
+                y = Npy.readFile(b, "b").toFloatArray();
         double max = 0;
         for (float v : x) max = Math.max(max, Math.abs(v));
         Golden.assertClose(x, y, 1e-6 * max, "seeded vs injected latents");

@@ -166,7 +166,8 @@ final class NaiveMar {
         return z;
     }
 
-    /** The diffusion MLP: {@code out [rows, 2D]} at x {@code [rows, D]}, timestep t, conditions c {@code [rows, Wd]}. */
+    /** The diffusion MLP: {@code out [rows, 2D]} at x {@code [rows, D]}, timestep t, conditions c {@code [rows, Wd]}.
+     */
     double[] net(double[] x, long t, double[] c, int rows) {
         String p = "diffloss.net.";
         int W = dim(p + "input_proj.weight", 0);

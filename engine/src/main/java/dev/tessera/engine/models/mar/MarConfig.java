@@ -145,7 +145,8 @@ public record MarConfig(
     @Override
     public String toString() {
         return String.format(
-                "MAR enc %dx%d (%d heads) dec %dx%d (%d heads) buffer=%d tokens=%dx%dx%d classes=%d diffusion MLP %dx%d",
+                "MAR enc %dx%d (%d heads) dec %dx%d (%d heads) buffer=%d tokens=%dx%dx%d classes=%d"
+                        + " diffusion MLP %dx%d",
                 encoderDepth,
                 encoderWidth,
                 encoderHeads,

@@ -218,7 +218,7 @@ public final class MarTransformer {
         return decode(encode(tokens, masked, B, cls), masked, B);
     }
 
-    /** A stack's blocks in place on {@code x [B, T, W]}; the encoder's final norm too (the decoder's is applied later). */
+    /** A stack's blocks in place on {@code x [B, T, W]}; the encoder's final norm too (the decoder's comes later). */
     private void run(Stack st, float[] x, int B, int T) {
         int W = st.width(), H = st.heads(), d = W / H, rows = B * T;
         float[] h = new float[rows * W], qkv = new float[rows * 3 * W], o = new float[rows * W];
