@@ -37,10 +37,11 @@ import picocli.CommandLine.Option;
             "faster. --seed S reproduces np.random.seed(S); torch.manual_seed(S) of the official code (orders and",
             "Gaussian draws on the CPU).",
             "",
-            "--sampler cspd: continuous speculative decoding (CSpD) with a --draft MAR (e.g. MAR-B for MAR-L): the draft",
-            "proposes tokens along noises it shares with the target, the target verifies every --gamma steps and",
-            "replaces rejected tokens. --cspd-rule released (default) is the released runner's test (inner temperature,",
-            "product of step-deviation ratios); --cspd-rule exact the textbook min(1, p/q) on the last step's Gaussians.",
+            "--sampler cspd: continuous speculative decoding (CSpD) with a --draft MAR (e.g. MAR-B for a MAR-L",
+            "target): the draft proposes tokens along noises it shares with the target, the target verifies every",
+            "--gamma steps and replaces rejected tokens. --cspd-rule released (default) is the released runner's test",
+            "(inner temperature, product of step-deviation ratios); --cspd-rule exact is the textbook min(1, p/q) on",
+            "the last step's Gaussians.",
             ""
         },
         footer = {
