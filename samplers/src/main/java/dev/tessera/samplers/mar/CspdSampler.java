@@ -111,11 +111,8 @@ final class CspdSampler {
             run.proposals += o.proposals()[i];
             if (o.fallback()[i]) run.fallbacks++;
         }
-        lastRatios = o.ratio();
+        run.ratios.add(o.ratio());
     }
-
-    /** The acceptance ratios of the last verification (for parity tests). */
-    float[] lastRatios;
 
     static float[] gather(float[] src, boolean[] at, int m, int D) {
         float[] out = new float[m * D];

@@ -85,6 +85,23 @@ public final class CspdVerifier {
             double innerTemperature,
             MarRandom rnd) {
         float[] ratio = ratios(rule, x, muQ, sdQ, lamQ, muP, sdP, lamP, m, D, innerTemperature);
+        return verify(rule, ratio, x, muQ, sdQ, lamQ, muP, sdP, lamP, m, D, rnd);
+    }
+
+    /** {@link #verify} with the acceptance ratios given (tests feed broken ones as negative controls). */
+    static Outcome verify(
+            CspdSettings.Rule rule,
+            float[] ratio,
+            float[] x,
+            float[] muQ,
+            float[] sdQ,
+            float[] lamQ,
+            float[] muP,
+            float[] sdP,
+            float[] lamP,
+            int m,
+            int D,
+            MarRandom rnd) {
         float[] u = rnd.uniform(m);
         boolean[] accepted = new boolean[m];
         boolean all = true;

@@ -9,6 +9,7 @@ import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Progress;
 import dev.tessera.tokenizers.kl.KlVae;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -126,6 +127,8 @@ public final class MarGenerator {
         int targetForwards, draftForwards;
         long drafted, accepted, proposals, fallbacks;
         double marSeconds, diffusionSeconds;
+        /** CSpD: the acceptance ratios of each verification, in order. */
+        final List<float[]> ratios = new ArrayList<>();
     }
 
     /** The plan of one MAR step: what stays masked after it, and what it predicts. */
