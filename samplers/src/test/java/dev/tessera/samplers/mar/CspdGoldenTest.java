@@ -25,9 +25,9 @@ class CspdGoldenTest {
     /**
      * The ratios' relative agreement (not a README tolerance: the ratios come from products of 16 last-step
      * deviations and the exponential of 19 × 16 summed log-deviations, all float32, of a steered network whose x0
-     * cancels 3e4-fold at the first step; measured worst 1.7e-2).
+     * cancels 3e4-fold at the first step; measured worst 3.2e-2).
      */
-    static final double RATIO_REL = 5e-2;
+    static final double RATIO_REL = 4e-2;
 
     static MarSettings settings() {
         return new MarSettings(

@@ -138,6 +138,41 @@ class CspdToyTest {
         assertEquals(1 / tv, mean, 5 * Math.sqrt(var / rejected), "mean rejection proposals");
     }
 
+    /**
+     * The released ratio by hand (spec 5.8 test 4), two channels: Λ from three earlier steps' ½·logVar, the inner
+     * temperature dividing both deviations, F = exp(Σ(Λp − Λq)) multiplying (not dividing).
+     */
+    @Test
+    void theReleasedRatioMatchesAHandComputation() {
+        float[] x = {0.3f, -0.2f}, muQ = x.clone(), sdQ = {0.5f, 0.8f}, muP = {0.1f, -0.6f}, sdP = {0.4f, 1.1f};
+        // Λ = Σ over three steps of ½·logVar: per channel
+        float[] lamQ = {(float) (0.5 * (Math.log(0.3) + Math.log(0.2) + Math.log(0.1))), (float) (0.5 * Math.log(0.05))
+        };
+        float[] lamP = {(float) (0.5 * (Math.log(0.4) + Math.log(0.2) + Math.log(0.1))), (float) (0.5 * Math.log(0.02))
+        };
+        for (double T : new double[] {1.0, 42.0}) {
+            double sq = 0, logF = 0;
+            for (int d = 0; d < 2; d++) {
+                double z = (x[d] - muP[d]) / sdP[d] / T;
+                sq += z * z;
+                logF += lamP[d] - lamQ[d];
+            }
+            // exp(−½Σz²)/exp(0) · Π σq/σp · F with F = √(0.4/0.3) · √(0.02/0.05)
+            double want = Math.exp(-0.5 * sq) * (0.5 * 0.8) / (0.4 * 1.1) * Math.exp(logF);
+            assertEquals(Math.sqrt(0.4 / 0.3) * Math.sqrt(0.02 / 0.05), Math.exp(logF), 1e-6);
+            float got = CspdVerifier.ratios(CspdSettings.Rule.RELEASED, x, muQ, sdQ, lamQ, muP, sdP, lamP, 1, 2, T)[0];
+            assertEquals(want, got, 1e-6 * want, "released ratio at T_in " + T);
+            // the exact rule: N(x; μp, σp)/N(x; μq, σq) with T_in ignored and no F
+            double e = 0;
+            for (int d = 0; d < 2; d++) {
+                double zp = (x[d] - muP[d]) / sdP[d];
+                e += -0.5 * zp * zp - Math.log(sdP[d]) + Math.log(sdQ[d]);
+            }
+            float exact = CspdVerifier.ratios(CspdSettings.Rule.EXACT, x, muQ, sdQ, lamQ, muP, sdP, lamP, 1, 2, T)[0];
+            assertEquals(Math.exp(e), exact, 1e-6 * Math.exp(e), "exact ratio");
+        }
+    }
+
     @Test
     void aDraftEqualToTheTargetIsAlwaysAccepted() {
         Toy toy = Toy.make(3, MU_P, SD_P);
