@@ -116,8 +116,8 @@ class CspdGoldenTest {
                 for (int c = 0; c < 16; c++) lat[(b * 16 + c) * 256 + t] = run.tokens[(b * 256 + t) * 16 + c];
         double err = Golden.assertClose(g.floats("run.latents"), lat, TOKEN_TOL, how + " CSpD latents");
         System.out.printf(
-                "CSpD %s: ratios worst relative error %.3g, %d decisions flipped, latents max abs error %.3g; drafted %d, accepted %d, "
-                        + "rejection proposals %d, fallbacks %d%n",
+                "CSpD %s: ratios worst relative error %.3g, %d decisions flipped, latents max abs error %.3g; "
+                        + "drafted %d, accepted %d, rejection proposals %d, fallbacks %d%n",
                 how, worstRel, flips, err, run.drafted, run.accepted, run.proposals, run.fallbacks);
         assertEquals(472, run.drafted);
         assertEquals(0, run.fallbacks);

@@ -37,6 +37,7 @@ import picocli.CommandLine.Unmatched;
             LlamaGenBench.class,
             NarBench.class,
             FlowArBench.class,
+            MarBench.class,
             BenchCommand.Kernels.class
         })
 public final class BenchCommand extends GroupCommand {
