@@ -7,7 +7,7 @@ import picocli.CommandLine.HelpCommand;
 /** {@code tessera}: the top of the command tree ({@code bench} is added when its module is on the class path). */
 @Command(
         name = "tessera",
-        header = "Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR) in plain Java.",
+        header = "Tessera: visual autoregressive image generation (VAR, LlamaGen, NAR, FlowAR, MAR) in plain Java.",
         synopsisSubcommandLabel = "COMMAND",
         description = {"", "'tessera COMMAND --help' shows the options of each command.", ""},
         subcommands = {
