@@ -106,9 +106,9 @@ final class JobQueue implements AutoCloseable {
         return executor.getQueue().size() + running.get();
     }
 
-    /** Seconds until a slot is likely free: the queue ahead, at the recent mean time per job, over the workers. */
+    /** Seconds until a place is likely free: one job's recent mean time over the workers (at least 1). */
     int retryAfterSeconds() {
-        double s = Math.ceil((pending() * meanSeconds) / workers);
+        double s = Math.ceil(meanSeconds / workers);
         return (int) Math.max(1, Math.min(3600, s));
     }
 

@@ -104,6 +104,9 @@ public final class ServeCommand extends CommandBase {
     @Mixin
     LoadOptions load = new LoadOptions();
 
+    /** What {@link #prepare} loaded, closed when the command ends. */
+    private Models loaded;
+
     public ServeCommand(PrintStream out) {
         super(out);
     }
@@ -138,6 +141,7 @@ public final class ServeCommand extends CommandBase {
         if (noBundled && models.isEmpty()) throw new UsageException("--no-bundled leaves no model: add --model");
         WeightPanels.Format format = load.start(out);
         Models m = Models.load(models, !noBundled, format, load.ops());
+        loaded = m;
         return new TesseraServer(
                 new TesseraServer.Config(host, port, token, workers, maxQueue, maxImages, maxBody, keep, 1000), m);
     }
@@ -167,6 +171,7 @@ public final class ServeCommand extends CommandBase {
             Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));
             stop.await();
         } finally {
+            if (loaded != null) loaded.close();
             load.close();
         }
         return 0;
