@@ -37,10 +37,13 @@ final class Http {
 
     /** A server on an ephemeral loopback port with the bundled models (loaded once per JVM) and these limits. */
     static TesseraServer server(String token, int workers, int maxQueue, int maxImages, int maxBody) {
-        TesseraServer s = new TesseraServer(
-                new TesseraServer.Config("127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, 64, 100),
+        return server(token, workers, maxQueue, maxImages, maxBody, 64);
+    }
+
+    static TesseraServer server(String token, int workers, int maxQueue, int maxImages, int maxBody, int keep) {
+        return new TesseraServer(
+                new TesseraServer.Config("127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, keep, 100),
                 bundled());
-        return s;
     }
 
     private static Models models;

@@ -100,6 +100,11 @@ class ServeBrowserTest {
                 assertTrue(
                         events.toString().contains("{\"stage\":\"scale\",\"done\":4,\"total\":4}"), events.toString());
                 assertEquals("done", events.get(events.size() - 1).get("event").asText(), events.toString());
+                // the bar moved with the events (the fraction it showed after each one), and ends full
+                JsonNode bar = Http.JSON.readTree(
+                        cdp.eval("JSON.stringify(window.tessera.bar)").asText());
+                assertTrue(bar.size() >= 4 && bar.get(0).asDouble() > 0, bar.toString());
+                assertTrue(bar.toString().contains("1"), bar.toString());
                 assertEquals(
                         "1/1",
                         cdp.eval("document.getElementById('bar').value + '/' + document.getElementById('bar').max")

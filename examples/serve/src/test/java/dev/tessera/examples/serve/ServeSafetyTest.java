@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.examples.Main;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -32,6 +33,28 @@ class ServeSafetyTest {
             http.token = "s3cret";
             assertEquals(200, http.get("/api/models").statusCode());
             assertEquals(200, http.post("/api/generate", "{\"classes\": [1]}").statusCode());
+        }
+    }
+
+    /** Finished generations are kept for fetching only until {@code keep} newer ones have ended (bounded memory). */
+    @Test
+    void keepsOnlyTheLatestFinishedGenerations() {
+        try (TesseraServer server = Http.server(null, 1, 4, 4, 4096, 2)) {
+            Http http = new Http(server.start());
+            List<String> ids = new ArrayList<>();
+            for (int i = 0; i < 4; i++) {
+                String id = Http.json(http.post("/api/generations", "{\"classes\": [" + i + "]}"))
+                        .get("id")
+                        .asText();
+                http.awaitEnd(id);
+                ids.add(id);
+            }
+            Http.assertError(http.get("/api/generations/" + ids.get(0)), 404, null);
+            Http.assertError(http.get("/api/generations/" + ids.get(1) + "/images/0.png"), 404, null);
+            assertEquals(
+                    200,
+                    http.get("/api/generations/" + ids.get(2) + "/images/0.png").statusCode());
+            assertEquals(200, http.get("/api/generations/" + ids.get(3)).statusCode());
         }
     }
 
