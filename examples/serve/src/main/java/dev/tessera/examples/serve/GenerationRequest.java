@@ -46,10 +46,7 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
     /** Caps on what one request may ask for. */
     record Limits(int maxImages) {}
 
-    /**
-     * Parses and checks a request body. {@code extra} lists fields the caller reads itself (the OpenAI form's),
-     * accepted here without meaning.
-     */
+    /** Parses and checks a request body against the served models and the caps. */
     static GenerationRequest parse(JsonNode body, Models models, Limits limits) {
         if (body == null || !body.isObject()) throw new ApiException(400, null, "the body must be a JSON object");
         ServedModel model = models.byName(body.has("model") ? text(body, "model") : null);
