@@ -1,5 +1,6 @@
 package dev.tessera.examples.serve;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CompletableFuture;
@@ -35,6 +36,9 @@ final class Job {
     final long createdNanos = System.nanoTime();
     final CompletableFuture<Job> finished = new CompletableFuture<>();
     private final List<Consumer<Event>> listeners = new CopyOnWriteArrayList<>();
+    /** Every event so far (a few per scale, token or image: bounded by the request's caps). */
+    private final List<Event> history = new ArrayList<>();
+
     private volatile State state = State.QUEUED;
     private volatile Event last;
     private volatile List<byte[]> pngs = List.of();
@@ -46,6 +50,7 @@ final class Job {
         this.id = id;
         this.request = request;
         this.last = new Event(State.QUEUED, null, 0, 0);
+        history.add(last);
     }
 
     State state() {
@@ -72,10 +77,14 @@ final class Job {
         cancelRequested = true;
     }
 
-    /** Adds a listener and returns the latest event, so that a late follower starts from where the job is. */
-    synchronized Event listen(Consumer<Event> l) {
+    /**
+     * Adds a listener and returns every event so far, in order: the listener then hears each later one exactly once,
+     * so that a follower who comes late still sees the whole progress. Listeners are called under the job's lock
+     * and must not block (the event streams queue what they hear).
+     */
+    synchronized List<Event> listen(Consumer<Event> l) {
         listeners.add(l);
-        return last;
+        return List.copyOf(history);
     }
 
     void unlisten(Consumer<Event> l) {
@@ -116,17 +125,9 @@ final class Job {
         finished.complete(this);
     }
 
-    private void emit(Event e) {
-        synchronized (this) {
-            last = e;
-        }
-        for (Consumer<Event> l : listeners) {
-            try {
-                l.accept(e);
-            } catch (RuntimeException ignored) {
-                // a listener that fails (a closed stream) must not stop the generation
-                listeners.remove(l);
-            }
-        }
+    private synchronized void emit(Event e) {
+        last = e;
+        history.add(e);
+        for (Consumer<Event> l : listeners) l.accept(e);
     }
 }

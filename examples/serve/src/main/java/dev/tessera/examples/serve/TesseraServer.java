@@ -23,10 +23,9 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -59,11 +58,6 @@ final class TesseraServer implements AutoCloseable {
     private final Config config;
     private final Models models;
     private final JobQueue queue;
-    private final ScheduledExecutorService heartbeat = Executors.newSingleThreadScheduledExecutor(r -> {
-        Thread t = new Thread(r, "tessera-serve-heartbeat");
-        t.setDaemon(true);
-        return t;
-    });
     private final byte[] page = resource("index.html"), openApi = resource("openapi.json");
     private final GenerationRequest.Limits limits;
     private Javalin app;
@@ -118,7 +112,6 @@ final class TesseraServer implements AutoCloseable {
 
     @Override
     public void close() {
-        heartbeat.shutdownNow();
         queue.close();
         if (app != null) app.stop();
     }
@@ -263,9 +256,10 @@ final class TesseraServer implements AutoCloseable {
     }
 
     /**
-     * Server-sent events of a job: {@code progress} ({"stage","done","total"}), {@code state} on each change, and
-     * one of {@code done}, {@code failed}, {@code cancelled} last, each with the job's JSON. With
-     * {@code ?cancel_on_close=true} a stream that closes before the job ends cancels it.
+     * Server-sent events of a job, from its start whenever the stream opens: {@code state} ({"id","status"}) on
+     * each change of state, {@code progress} ({"stage","done","total"}), and one of {@code done}, {@code failed},
+     * {@code cancelled} last, with the job's JSON. With {@code ?cancel_on_close=true} a stream that closes before
+     * the job ends cancels it.
      */
     private void events(Context ctx) throws IOException {
         Job job = job(ctx);
@@ -275,53 +269,55 @@ final class TesseraServer implements AutoCloseable {
                 .header("Cache-Control", "no-cache")
                 .header("X-Accel-Buffering", "no");
         OutputStream os = ctx.res().getOutputStream();
+        BlockingQueue<Job.Event> heard = new LinkedBlockingQueue<>();
+        Consumer<Job.Event> listener = heard::add;
+        List<Job.Event> past = job.listen(listener);
         CompletableFuture<Void> closed = new CompletableFuture<>();
-        Object lock = new Object();
-        Consumer<String> send = text -> {
-            synchronized (lock) {
-                if (closed.isDone()) return;
-                try {
-                    os.write(text.getBytes(StandardCharsets.UTF_8));
-                    os.flush();
-                } catch (IOException | RuntimeException e) {
-                    closed.complete(null);
-                    throw new UncheckedIOException(e instanceof IOException io ? io : new IOException(e));
+        // one sender per stream, so that a slow client never holds up the generation that it follows
+        Thread.ofVirtual().name("tessera-events-" + job.id).start(() -> {
+            try {
+                write(os, ": generation " + job.id + "\nretry: 2000\n\n");
+                boolean ended = false;
+                for (Job.Event e : past) ended |= send(os, job, e);
+                while (!ended) {
+                    Job.Event e = heard.poll(config.heartbeatMillis(), TimeUnit.MILLISECONDS);
+                    if (e == null) write(os, ": keep-alive\n\n"); // also finds a client that has gone
+                    else ended = send(os, job, e);
                 }
-            }
-        };
-        Consumer<Job.Event> listener = e -> {
-            if (e.state().ended()) {
-                send.accept(sse(e.state().id(), jobJson(job)));
+            } catch (IOException | RuntimeException e) {
+                // the client has gone
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                job.unlisten(listener);
+                if (cancelOnClose && !job.state().ended()) queue.cancel(job);
                 closed.complete(null);
-            } else if (e.stage() != null) {
-                ObjectNode p = JSON.createObjectNode();
-                p.put("stage", e.stage()).put("done", e.done()).put("total", e.total());
-                send.accept(sse("progress", p));
-            } else {
-                send.accept(sse("state", jobJson(job)));
             }
-        };
-        send.accept(": generation " + job.id + "\nretry: 2000\n\n");
-        Job.Event now = job.listen(listener);
-        if (now.state().ended()) listener.accept(now);
-        else send.accept(sse("state", jobJson(job)));
-        ScheduledFuture<?> beat = heartbeat.scheduleAtFixedRate(
-                () -> {
-                    try {
-                        send.accept(": keep-alive\n\n");
-                    } catch (RuntimeException e) {
-                        // the client has gone: closed is complete
-                    }
-                },
-                config.heartbeatMillis(),
-                config.heartbeatMillis(),
-                TimeUnit.MILLISECONDS);
-        closed.whenComplete((v, e) -> {
-            beat.cancel(false);
-            job.unlisten(listener);
-            if (cancelOnClose && !job.state().ended()) queue.cancel(job);
         });
         ctx.future(() -> closed);
+    }
+
+    /** Writes one event; true when it was the last (the job ended). */
+    private boolean send(OutputStream os, Job job, Job.Event e) throws IOException {
+        if (e.state().ended()) {
+            write(os, sse(e.state().id(), jobJson(job)));
+            return true;
+        }
+        if (e.stage() != null) {
+            ObjectNode p = JSON.createObjectNode();
+            p.put("stage", e.stage()).put("done", e.done()).put("total", e.total());
+            write(os, sse("progress", p));
+        } else {
+            ObjectNode st = JSON.createObjectNode();
+            st.put("id", job.id).put("status", e.state().id());
+            write(os, sse("state", st));
+        }
+        return false;
+    }
+
+    private static void write(OutputStream os, String text) throws IOException {
+        os.write(text.getBytes(StandardCharsets.UTF_8));
+        os.flush();
     }
 
     // ---------------------------------------------------------------- JSON
