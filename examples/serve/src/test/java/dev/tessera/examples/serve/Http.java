@@ -22,6 +22,9 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /** A JDK HTTP client on a test server's loopback port, with the JSON checks the tests share. */
 final class Http {
@@ -135,14 +138,29 @@ final class Http {
                 "text/event-stream",
                 r.headers().firstValue("Content-Type").orElseThrow().split(";")[0]);
         List<String> out = new ArrayList<>();
-        try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
-            String event = null, line;
-            while ((line = in.readLine()) != null) {
-                if (line.startsWith("event: ")) event = line.substring(7);
-                else if (line.startsWith("data: ")) {
-                    assertNotNull(event, "data without an event name");
-                    out.add(event + " " + line.substring(6));
+        // read on another thread, so that a stream that never ends fails the test after 30 s instead of hanging it
+        CompletableFuture<Void> read = CompletableFuture.runAsync(() -> {
+            try (BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8))) {
+                String event = null, line;
+                while ((line = in.readLine()) != null) {
+                    if (line.startsWith("event: ")) event = line.substring(7);
+                    else if (line.startsWith("data: ")) {
+                        assertNotNull(event, "data without an event name");
+                        synchronized (out) {
+                            out.add(event + " " + line.substring(6));
+                        }
+                    }
                 }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        try {
+            read.get(30, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            r.body().close();
+            synchronized (out) {
+                throw new AssertionError("the event stream of " + id + " did not end within 30 s; it sent " + out);
             }
         }
         assertFalse(out.isEmpty());
