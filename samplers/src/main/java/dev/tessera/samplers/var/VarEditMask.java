@@ -29,9 +29,10 @@ public record VarEditMask(int side, float[] keep) {
     }
 
     /**
-     * The notebook's {@code get_edit_mask}: a box given as fractions of the image, its edges at {@code round(y0·side)}
-     * ... {@code round(y1·side)} (halves to even, as Python rounds). In-painting regenerates inside the box and keeps the
-     * rest; out-painting ({@code inpainting = false}) keeps the inside and regenerates the rest.
+     * The notebook's {@code get_edit_mask}: a box given as fractions of the image, its edges at
+     * {@code round(y0·side)} ... {@code round(y1·side)} (halves to even, as Python rounds). In-painting regenerates
+     * inside the box and keeps the rest; out-painting ({@code inpainting = false}) keeps the inside and regenerates the
+     * rest.
      */
     public static VarEditMask box(int side, double y0, double x0, double y1, double x1, boolean inpainting) {
         for (double f : new double[] {y0, x0, y1, x1}) {

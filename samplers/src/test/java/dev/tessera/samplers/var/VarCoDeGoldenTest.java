@@ -9,6 +9,7 @@ import dev.tessera.samplers.Generation;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -56,6 +57,33 @@ class VarCoDeGoldenTest {
             }
             double err = Golden.assertClose(golden.floats("N" + n + ".image"), image, Golden.TOL, "N = " + n);
             System.out.printf("CoDe N = %d: all tokens identical, image error %.3g%n", n, err);
+        }
+    }
+
+    /**
+     * The documented random stream: one generator, drawn by the drafter for its scales and then by the refiner. With
+     * the refiner as its own drafter, a sampled CoDe run is therefore exactly a plain run with the same seed.
+     */
+    @Test
+    void aModelDraftingForItselfSamplesAsAPlainRun() {
+        Path small = Golden.testdata().resolve("var-small");
+        VarSettings sampled = new VarSettings(4, 50, 0.95, false);
+        VarDetails a;
+        try (VarPipeline plain = VarPipeline.load(small.resolve("var.pth"), small.resolve("vae.pth"))) {
+            a = plain.generate(new int[] {8}, 5, sampled).details();
+        }
+        for (int n : new int[] {2, 8}) {
+            try (VarPipeline self = VarPipeline.builder()
+                    .model(small.resolve("var.pth"))
+                    .vae(small.resolve("vae.pth"))
+                    .drafter(small.resolve("var.pth"), n)
+                    .load()) {
+                VarDetails b = self.generate(new int[] {8}, 5, sampled).details();
+                for (int si = 0; si < PN.length; si++) {
+                    assertArrayEquals(a.tokens().get(si), b.tokens().get(si), "N = " + n + ", scale " + si);
+                }
+                assertArrayEquals(a.fhat(), b.fhat(), "N = " + n + ": f_hat");
+            }
         }
     }
 }

@@ -23,8 +23,9 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Zero-shot editing against golden {@code var-edit} (the official notebook's {@code autoregressive_infer_cfg_with_mask},
- * {@code get_edit_mask} and {@code replace_embedding} on the var-small weights): the input image's tokens, the four
+ * Zero-shot editing against golden {@code var-edit} (the official notebook's
+ * {@code autoregressive_infer_cfg_with_mask}, {@code get_edit_mask} and {@code replace_embedding} on the var-small
+ * weights): the input image's tokens, the four
  * cases' masks, the positions each scale keeps, the composite token maps (identical) and the images (within 1e-3).
  */
 class VarEditGoldenTest {

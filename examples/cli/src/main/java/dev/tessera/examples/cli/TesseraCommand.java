@@ -12,6 +12,7 @@ import picocli.CommandLine.HelpCommand;
         description = {"", "'tessera COMMAND --help' shows the options of each command.", ""},
         subcommands = {
             GenerateCommand.class,
+            EditCommand.class,
             ModelsCommand.class,
             EvalCommand.class,
             FidCommand.class,
