@@ -29,6 +29,9 @@ public final class VarCoDe {
      */
     public VarCoDe(VarGenerator drafter, VarGenerator refiner, int draftScales) {
         VarConfig d = drafter.model().config(), r = refiner.model().config();
+        if (drafter.vae() != refiner.vae()) {
+            throw new TesseraException("the drafter and the refiner must be built on the same VQ-VAE instance");
+        }
         if (!Arrays.equals(d.patchNums(), r.patchNums())) {
             throw new TesseraException("the drafter and the refiner use different patch schedules");
         }

@@ -27,6 +27,8 @@ import java.util.Optional;
  * }
  * }</pre>
  * Load once, generate many times; see {@link Pipeline}. The sampling itself is {@link VarGenerator}'s.
+ * Beside {@code generate}: zero-shot editing of a picture ({@link #encode}, {@link #edit}) and, with a drafter loaded
+ * ({@link Builder#drafter}), collaborative decoding ({@link VarCoDe}).
  */
 public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
     private final VarGenerator generator;
@@ -146,7 +148,7 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
         private float quantResi = QUANT_RESI;
         private VarSettings defaults = VarSettings.OFFICIAL;
         private Path drafter;
-        private int draftScales;
+        private int draftScales, drafterHeads;
 
         public Builder vae(Path vae) {
             this.vae = vae;
@@ -172,11 +174,17 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
         /**
          * Collaborative decoding (CoDe, see {@link VarCoDe}): a larger VAR checkpoint that drafts the first
          * {@code draftScales} scales for the {@link #model} (the refiner); both use the one VQ-VAE. Its heads are
-         * inferred from its width (width/64) unless its file records them.
+         * inferred from its width (width/64) unless its file records them or {@link #drafterHeads} says.
          */
         public Builder drafter(Path drafter, int draftScales) {
             this.drafter = drafter;
             this.draftScales = draftScales;
+            return this;
+        }
+
+        /** The drafter's attention heads, for a drafter checkpoint that does not record them (0: width/64). */
+        public Builder drafterHeads(int heads) {
+            this.drafterHeads = heads;
             return this;
         }
 
@@ -189,7 +197,7 @@ public final class VarPipeline extends LoadedPipeline<VarSettings, VarDetails> {
                 VarGenerator g = new VarGenerator(t, q);
                 VarCoDe code = null;
                 if (drafter != null) {
-                    VarTransformer d = VarTransformer.load(files.open(drafter), 0, patchNums, ops, weights);
+                    VarTransformer d = VarTransformer.load(files.open(drafter), drafterHeads, patchNums, ops, weights);
                     code = new VarCoDe(new VarGenerator(d, q), g, draftScales);
                 }
                 return new VarPipeline(files, g, code, defaults);

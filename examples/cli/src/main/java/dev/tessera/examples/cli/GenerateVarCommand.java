@@ -98,6 +98,12 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     Integer draftScales;
 
     @Option(
+            names = "--drafter-heads",
+            paramLabel = "N",
+            description = "the drafter's attention heads, for checkpoints that do not record them (default: width/64)")
+    int drafterHeads;
+
+    @Option(
             names = "--tokens-out",
             paramLabel = "FILE",
             description = "also write the chosen tokens as JSON: "
@@ -124,6 +130,8 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
         if ((drafter == null) != (draftScales == null)) {
             throw new UsageException("--drafter and --draft-scales go together (" + hint() + ")");
         }
+        if (drafterHeads < 0) throw new UsageException("--drafter-heads must be positive, got " + drafterHeads);
+        if (drafterHeads > 0 && drafter == null) throw new UsageException("--drafter-heads goes with --drafter");
         if (draftScales != null && draftScales < 1) {
             throw new UsageException("--draft-scales must be at least 1, got " + draftScales);
         }
@@ -137,7 +145,7 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     @Override
     VarPipeline open(WeightPanels.Format format) {
         VarPipeline.Builder b = VarPipeline.builder();
-        if (drafter != null) b.drafter(drafter, draftScales);
+        if (drafter != null) b.drafter(drafter, draftScales).drafterHeads(drafterHeads);
         return b.model(modelFile)
                 .vae(vaeFile)
                 .patchNums(patchNums)
