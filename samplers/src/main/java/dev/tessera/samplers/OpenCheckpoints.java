@@ -43,6 +43,13 @@ public final class OpenCheckpoints implements AutoCloseable {
         return packedWeights == PackedWeightCache.NONE ? c : Checkpoint.withPackedWeights(c, packedWeights);
     }
 
+    /** Maps one more file; a {@code .pth} wrapping several state dicts gives the one under {@code preferred}. */
+    public Checkpoint open(Path file, String preferred) {
+        Checkpoint c = Checkpoints.open(file, preferred);
+        files.add(c);
+        return packedWeights == PackedWeightCache.NONE ? c : Checkpoint.withPackedWeights(c, packedWeights);
+    }
+
     /** Unmaps every file; results already computed from them stay valid. */
     @Override
     public void close() {

@@ -19,7 +19,7 @@ package dev.tessera.samplers;
  */
 public interface Pipeline<S extends SamplingSettings, D> extends AutoCloseable {
 
-    /** The family's name as the command line spells it: "var", "llamagen", "nar" or "flowar". */
+    /** The family's name as the command line spells it: "var", "llamagen", "nar", "flowar" or "mar". */
     String family();
 
     /** How many classes the model knows (labels 0 .. numClasses−1). */

@@ -15,6 +15,9 @@ import dev.tessera.samplers.flowar.FlowNoise;
 import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.mar.MarDetails;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
 import dev.tessera.samplers.nar.NarPipeline;
 import dev.tessera.samplers.var.VarDetails;
 import dev.tessera.samplers.var.VarPipeline;
@@ -29,7 +32,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Every family through the one {@link Pipeline} interface, on the vendored test checkpoints: the images a generic
  * caller gets (labels, sizes, pixels in [0, 1]) are those of the golden references, and the typed details carry
- * the golden tokens (VAR, LlamaGen, NAR) or latents (FlowAR, with the reference's noise injected).
+ * the golden tokens (VAR, LlamaGen, NAR) or latents (FlowAR, with the reference's noise injected; MAR, seeded).
  */
 class PipelineContractTest {
     static final Path T = Golden.testdata();
@@ -38,7 +41,8 @@ class PipelineContractTest {
         VAR,
         LLAMAGEN,
         NAR,
-        FLOWAR
+        FLOWAR,
+        MAR
     }
 
     @ParameterizedTest
@@ -120,6 +124,25 @@ class PipelineContractTest {
                         want[i] = Math.max(0f, Math.min(1f, want[i])); // 8-bit levels clip
                     Golden.assertClose(want, pixels(r), 0.5 / 255 + 2e-3, "FlowAR images via Pipeline");
                     assertEquals(FlowArSettings.officialFor(p.config()), p.defaults());
+                }
+            }
+            case MAR -> {
+                try (Golden g = Golden.vendored("mar-small");
+                        MarPipeline p = MarPipeline.builder()
+                                .model(T.resolve("mar-small/mar.pth"))
+                                .vae(T.resolve("flowar-small/vae.pth"))
+                                .heads(2, 2)
+                                .load()) {
+                    MarSettings s = p.defaults().withNumIter(8).withCfg(3.0).withDiffusionSteps(20);
+                    Generation<MarDetails> r = generate(p, "mar", 10, new int[] {3, 7}, 777, s);
+                    float[] want = g.floats("sample.latents");
+                    double max = 0;
+                    for (float v : want) max = Math.max(max, Math.abs(v));
+                    Golden.assertClose(want, r.details().latents(), 1e-4 * max, "MAR latents via Pipeline");
+                    float[] img = unit(g.floats("sample.image"));
+                    for (int i = 0; i < img.length; i++) img[i] = Math.max(0f, Math.min(1f, img[i]));
+                    Golden.assertClose(img, pixels(r), 0.5 / 255 + 2e-3, "MAR images via Pipeline");
+                    assertEquals(MarSettings.officialFor(p.config()), p.defaults());
                 }
             }
         }

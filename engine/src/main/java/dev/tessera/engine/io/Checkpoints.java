@@ -23,6 +23,14 @@ public final class Checkpoints {
      * an empty file or an unknown format is a {@link CheckpointException} naming the file.
      */
     public static Checkpoint open(Path path) {
+        return open(path, null);
+    }
+
+    /**
+     * As {@link #open(Path)}; a {@code .pth} file that wraps several state dicts gives the one under
+     * {@code preferredWrapper} (e.g. {@code "model_ema"}, the EMA weights of MAR's releases) when it holds one.
+     */
+    public static Checkpoint open(Path path, String preferredWrapper) {
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(path, BasicFileAttributes.class);
@@ -35,7 +43,7 @@ public final class Checkpoints {
         if (attributes.size() == 0) throw new CheckpointException(path, "empty file");
 
         byte[] head = probe(path);
-        if (isZip(head)) return PthCheckpoint.open(path);
+        if (isZip(head)) return PthCheckpoint.open(path, preferredWrapper);
         // The header length alone can be anything (even corrupt); its first JSON byte identifies the format, and the
         // file name settles files too short or too damaged to tell, so that they get safetensors' precise error.
         if ((head.length > 8 && head[8] == '{') || path.getFileName().toString().endsWith(".safetensors")) {

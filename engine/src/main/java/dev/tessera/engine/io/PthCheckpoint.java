@@ -36,9 +36,17 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
      * safetensors files.
      */
     public static PthCheckpoint open(Path path) {
+        return open(path, null);
+    }
+
+    /**
+     * As {@link #open(Path)}; when the file wraps several state dicts, the one under {@code preferred} (e.g.
+     * {@code "model_ema"}) is read if present.
+     */
+    public static PthCheckpoint open(Path path, String preferred) {
         MappedFile file = MappedFile.map(path);
         try {
-            return new PthCheckpoint(file, readTensors(file));
+            return new PthCheckpoint(file, readTensors(file, preferred));
         } catch (CheckpointException e) {
             file.close();
             throw e;
@@ -50,7 +58,7 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
         }
     }
 
-    private static Map<String, Tensor> readTensors(MappedFile file) {
+    private static Map<String, Tensor> readTensors(MappedFile file, String preferred) {
         Path path = file.path();
         ZipArchive zip = ZipArchive.read(path, file.segment());
         ZipArchive.Entry pickle = findPickle(zip, path);
@@ -58,7 +66,7 @@ public final class PthCheckpoint extends TensorMapCheckpoint {
         checkByteOrder(zip, top, path);
 
         Object root = new Unpickler(path, pickle.name(), zip.readFully(pickle)).load();
-        Map<String, TensorRef> refs = StateDictLocator.locate(path, root);
+        Map<String, TensorRef> refs = StateDictLocator.locate(path, root, preferred);
 
         Map<String, MemorySegment> storages = new HashMap<>();
         // Copies of non-contiguous tensors may together take as much memory as the file, plus some slack.

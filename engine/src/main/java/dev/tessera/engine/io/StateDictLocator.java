@@ -1,6 +1,7 @@
 package dev.tessera.engine.io;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
@@ -33,6 +34,11 @@ final class StateDictLocator {
      * Finally, when every key starts with {@code module.} (a DistributedDataParallel save) that prefix is dropped.
      */
     static Map<String, TensorRef> locate(Path file, Object root) {
+        return locate(file, root, null);
+    }
+
+    /** As {@link #locate(Path, Object)}, trying the wrapper key {@code preferred} (when not null) first. */
+    static Map<String, TensorRef> locate(Path file, Object root, String preferred) {
         if (!(root instanceof Map<?, ?> top)) {
             throw new CheckpointException(
                     file,
@@ -43,7 +49,13 @@ final class StateDictLocator {
             flatten(file, top, "", tensors, Collections.newSetFromMap(new IdentityHashMap<>()), 0);
         } else {
             Map<?, ?> chosen = top;
-            for (String key : WRAPPER_KEYS) {
+            List<String> keys = WRAPPER_KEYS;
+            if (preferred != null) {
+                keys = new ArrayList<>(WRAPPER_KEYS);
+                keys.remove(preferred);
+                keys.addFirst(preferred);
+            }
+            for (String key : keys) {
                 if (top.get(key) instanceof Map<?, ?> inner && holdsTensor(inner, 0)) {
                     chosen = inner;
                     break;

@@ -375,6 +375,27 @@ class PthCheckpointTest {
         }
     }
 
+    /** MAR's released files hold {@code model} and {@code model_ema}: a caller may ask for the EMA weights. */
+    @Test
+    void aPreferredWrapperIsTriedFirst() throws IOException {
+        PickleWriter p = new PickleWriter().proto(2);
+        dictOf(p, () -> {
+            p.string("model");
+            dictOf(p, () -> p.string("w").floatTensor("0", 1));
+            p.string("model_ema");
+            dictOf(p, () -> p.string("w").floatTensor("1", 1));
+        });
+        Map<String, byte[]> storages = Map.of("0", TestFiles.floats(1), "1", TestFiles.floats(2));
+        Path file = pth("ema.pth", p, storages);
+        try (Checkpoint plain = Checkpoints.open(file);
+                Checkpoint ema = Checkpoints.open(file, "model_ema");
+                Checkpoint absent = Checkpoints.open(file, "no_such_key")) {
+            assertArrayEquals(new float[] {1}, plain.tensor("w", 1).toFloatArray());
+            assertArrayEquals(new float[] {2}, ema.tensor("w", 1).toFloatArray());
+            assertArrayEquals(new float[] {1}, absent.tensor("w", 1).toFloatArray());
+        }
+    }
+
     @Test
     void otherNestingIsFlattenedWithDottedKeys() throws IOException {
         PickleWriter p = new PickleWriter().proto(2);

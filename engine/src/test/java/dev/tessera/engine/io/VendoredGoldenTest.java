@@ -20,7 +20,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 class VendoredGoldenTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"var-small", "llamagen-small", "nar-small", "flowar-small", "fid-small"})
+    @ValueSource(
+            strings = {
+                "var-small",
+                "llamagen-small",
+                "nar-small",
+                "flowar-small",
+                "fid-small",
+                "mar-small",
+                "cspd-small"
+            })
     void vendoredSetIsTheSharedOne(String set) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(Golden.testdata().resolve(set))) {

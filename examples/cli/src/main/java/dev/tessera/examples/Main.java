@@ -3,6 +3,7 @@ package dev.tessera.examples;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.examples.cli.GroupCommand;
 import dev.tessera.examples.cli.MissingBenchCommand;
+import dev.tessera.examples.cli.MissingServeCommand;
 import dev.tessera.examples.cli.SubcommandProvider;
 import dev.tessera.examples.cli.TesseraCommand;
 import dev.tessera.examples.cli.UsageException;
@@ -47,7 +48,7 @@ public final class Main {
 
     /**
      * The whole command tree, configured: commands report on {@code out}, help goes to {@code out}, errors to
-     * {@code err} as one line. {@code bench} comes from the bench module when it is on the class path.
+     * {@code err} as one line. {@code bench} and {@code serve} come from their modules when they are on the class path.
      */
     public static CommandLine commandLine(PrintStream out, PrintStream err) {
         IFactory factory = new Factory(out);
@@ -56,6 +57,8 @@ public final class Main {
         ServiceLoader.load(SubcommandProvider.class).forEach(extra::add);
         if (extra.stream().noneMatch(p -> p.name().equals("bench")))
             cl.addSubcommand("bench", new CommandLine(new MissingBenchCommand(out), factory));
+        if (extra.stream().noneMatch(p -> p.name().equals("serve")))
+            cl.addSubcommand("serve", new CommandLine(new MissingServeCommand(out), factory));
         for (SubcommandProvider p : extra) cl.addSubcommand(p.name(), new CommandLine(p.command(out), factory));
         // converters and settings reach the subcommands present when they are set: after the tree is complete
         cl.registerConverter(Double.class, Main::finiteDouble)

@@ -107,8 +107,9 @@ class CommandHelpTest {
             assertTrue(r.out().contains("Usage: tessera"), r.out());
         }
         Cli top = Cli.run();
-        for (String c :
-                new String[] {"generate var", "generate flowar", "eval", "fid stats", "convert", "models", "bench"}) {
+        for (String c : new String[] {
+            "generate var", "generate flowar", "eval", "fid stats", "convert", "models", "bench", "serve"
+        }) {
             assertTrue(top.out().contains(c), c + " in:\n" + top.out());
         }
         assertEquals(0, Cli.run("help").status());
@@ -138,5 +139,10 @@ class CommandHelpTest {
         assertEquals(
                 "tessera: bench is not on the class path (run it with ./tessera bench, which adds examples/bench)",
                 bench.err().strip());
+        Cli serve = Cli.run("serve", "--port", "0");
+        assertEquals(2, serve.status());
+        assertEquals(
+                "tessera: serve is not on the class path (run it with ./tessera serve, which adds examples/serve)",
+                serve.err().strip());
     }
 }

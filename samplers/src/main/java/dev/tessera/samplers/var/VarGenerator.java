@@ -50,62 +50,195 @@ public final class VarGenerator {
 
     /** One image per class; {@code progress} sees every scale ("scale") and every decoded image ("decode"). */
     public Generation<VarDetails> generate(int[] classes, long seed, VarSettings settings, Progress progress) {
+        checkClasses(classes, false);
+        Run run = new Run(classes, new TorchGenerator(seed), settings, progress);
+        run.scales(0, model.config().scales(), null);
+        return run.finish();
+    }
+
+    /**
+     * A zero-shot edit of one image (the notebook's {@code autoregressive_infer_cfg_with_mask}): the scales are
+     * generated as by {@link #generate}, with the same random stream, but at every scale the positions the mask keeps
+     * take the input's tokens before they enter f_hat (under {@code more_smooth}, the input's codebook vectors replace
+     * the smoothed ones there). The result's tokens are the composite maps: the input's where kept, the chosen ones
+     * elsewhere.
+     */
+    public Generation<VarDetails> edit(VarEdit edit, long seed, VarSettings settings, Progress progress) {
         VarConfig cfg = model.config();
-        int B = classes.length, SN = cfg.scales(), V = cfg.vocab();
-        if (B == 0) throw new IllegalArgumentException("at least one class is needed");
-        for (int c : classes) {
-            if (c < 0 || c >= cfg.numClasses()) {
-                throw new TesseraException("class " + c + " is out of range: this model has " + cfg.numClasses()
-                        + " classes (0-" + (cfg.numClasses() - 1) + ")");
+        int[] pn = cfg.patchNums();
+        if (edit.input().size() != pn.length) {
+            throw new TesseraException("the image to edit has " + edit.input().size() + " token maps, the model has "
+                    + pn.length + " scales");
+        }
+        for (int si = 0; si < pn.length; si++) {
+            int[] t = edit.input().get(si);
+            if (t.length != pn[si] * pn[si]) {
+                throw new TesseraException("the image to edit has " + t.length + " tokens at scale " + si
+                        + ", expected " + pn[si] * pn[si]);
+            }
+            for (int v : t) {
+                if (v < 0 || v >= cfg.vocab())
+                    throw new TesseraException("token " + v + " is outside the vocabulary of " + cfg.vocab());
             }
         }
-        int[] labels = Guidance.labels(classes, cfg.numClasses(), true); // VAR always runs the unconditional half
-        TorchGenerator rng = new TorchGenerator(seed);
-        VarTransformer.State state = model.start(labels);
-        float[] x = model.firstInput(state);
-        float[] fhat = vae.newFhat(B);
-        List<int[]> tokens = new ArrayList<>();
-        double[] tTransformer = new double[SN];
-        double tSampling = 0, tVq = 0;
+        if (edit.mask().side() != vae.side()) {
+            throw new TesseraException(
+                    "the edit mask has side " + edit.mask().side() + ", the finest token map has " + vae.side());
+        }
+        int[] classes = {edit.label()};
+        checkClasses(classes, true);
+        Run run = new Run(classes, new TorchGenerator(seed), settings, progress);
+        run.scales(0, cfg.scales(), edit);
+        return run.finish();
+    }
 
-        for (int si = 0; si < SN; si++) {
-            int pn = cfg.patchNums()[si], l = pn * pn;
-            long t0 = System.nanoTime();
-            float[] logits = model.forward(state, si, x);
-            long t1 = System.nanoTime();
-            tTransformer[si] = (t1 - t0) * 1e-9;
+    /** Classes in range; {@code nullAllowed}: the null class (the class count) too. */
+    void checkClasses(int[] classes, boolean nullAllowed) {
+        VarConfig cfg = model.config();
+        if (classes.length == 0) throw new IllegalArgumentException("at least one class is needed");
+        int top = nullAllowed ? cfg.numClasses() : cfg.numClasses() - 1;
+        for (int c : classes) {
+            if (c < 0 || c > top) {
+                throw new TesseraException("class " + c + " is out of range: this model has " + cfg.numClasses()
+                        + " classes (0-" + (cfg.numClasses() - 1) + ")"
+                        + (nullAllowed ? ", and " + cfg.numClasses() + " is the null class" : ""));
+            }
+        }
+    }
 
-            double ratio = SN == 1 ? 0 : (double) si / (SN - 1);
-            float[] guided = guide(logits, B, l, V, (float) (settings.cfg() * ratio));
-            int[] idx = choose(guided, B * l, V, settings, rng);
-            tokens.add(idx);
-            float[] h = settings.moreSmooth() ? smoothEmbedding(guided, B, l, V, ratio, rng) : vae.embed(idx, B, pn);
-            long t2 = System.nanoTime();
-            tSampling += (t2 - t1) * 1e-9;
+    /**
+     * One decoding run's state: the transformer's cache, f_hat, the tokens chosen so far, the inputs each scale
+     * produced for the next, and the time spent. {@link #scales} runs scales with sampling; {@link #prefill} feeds
+     * scales another model drafted (CoDe); {@link #finish} decodes.
+     */
+    final class Run {
+        final int[] classes;
+        final int B;
+        final TorchGenerator rng;
+        final VarSettings settings;
+        final Progress progress;
+        VarTransformer.State state;
+        float[] x, fhat;
+        final List<int[]> tokens = new ArrayList<>();
+        /** The area-downsampled f_hat after scale si, as tokens {@code [B, pn_{si+1}², Cvae]} (null after the last). */
+        final List<float[]> nextFeatures = new ArrayList<>();
 
-            float[] next = vae.addScale(fhat, B, si, h);
-            if (next != null) x = model.nextInput(si + 1, next, B, 2);
-            tVq += (System.nanoTime() - t2) * 1e-9;
-            progress.update("scale", si + 1, SN);
+        final double[] tTransformer;
+        double tSampling, tVq;
+
+        Run(int[] classes, TorchGenerator rng, VarSettings settings, Progress progress) {
+            VarConfig cfg = model.config();
+            this.classes = classes.clone();
+            this.B = classes.length;
+            this.rng = rng;
+            this.settings = settings;
+            this.progress = progress;
+            // VAR always runs the unconditional half
+            this.state = model.start(Guidance.labels(classes, cfg.numClasses(), true));
+            this.x = model.firstInput(state);
+            this.fhat = vae.newFhat(B);
+            this.tTransformer = new double[cfg.scales()];
         }
 
-        state = null; // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
-        long t3 = System.nanoTime();
-        int per = fhat.length / B;
-        List<GeneratedImage> images = Decoding.images(
-                classes,
-                vae.imageSide(),
-                b -> vae.decode(Arrays.copyOfRange(fhat, b * per, (b + 1) * per), 1),
-                Decoding.Pixels.UNIT,
-                progress);
-        double tDecode = (System.nanoTime() - t3) * 1e-9;
-        return new Generation<>(
-                images,
-                new VarDetails(
-                        List.copyOf(tokens),
-                        cfg.patchNums(),
-                        fhat,
-                        new VarDetails.Timings(tTransformer, tSampling, tVq, tDecode)));
+        /** Samples scales {@code from .. to−1}; with an edit (one image), the mask's positions keep its tokens. */
+        void scales(int from, int to, VarEdit edit) {
+            VarConfig cfg = model.config();
+            int SN = cfg.scales(), V = cfg.vocab();
+            for (int si = from; si < to; si++) {
+                int pn = cfg.patchNums()[si], l = pn * pn;
+                long t0 = System.nanoTime();
+                float[] logits = model.forward(state, si, x);
+                long t1 = System.nanoTime();
+                tTransformer[si] += (t1 - t0) * 1e-9;
+
+                double ratio = SN == 1 ? 0 : (double) si / (SN - 1);
+                float[] guided = guide(logits, B, l, V, (float) (settings.cfg() * ratio));
+                int[] idx = choose(guided, B * l, V, settings, rng);
+                boolean[] kept = edit == null ? null : edit.mask().kept(pn);
+                int[] input = edit == null ? null : edit.input().get(si);
+                if (kept != null) {
+                    for (int t = 0; t < l; t++) if (kept[t]) idx[t] = input[t];
+                }
+                tokens.add(idx);
+                float[] h;
+                if (settings.moreSmooth()) {
+                    h = smoothEmbedding(guided, B, l, V, ratio, rng);
+                    if (kept != null) keepInput(h, kept, input, l);
+                } else {
+                    h = vae.embed(idx, B, pn);
+                }
+                long t2 = System.nanoTime();
+                tSampling += (t2 - t1) * 1e-9;
+                add(si, h);
+                tVq += (System.nanoTime() - t2) * 1e-9;
+                progress.update("scale", si + 1, SN);
+            }
+        }
+
+        /** Adds scale si's embedding to f_hat and prepares the next scale's input. */
+        private void add(int si, float[] h) {
+            float[] next = vae.addScale(fhat, B, si, h);
+            nextFeatures.add(next);
+            if (next != null) x = model.nextInput(si + 1, next, B, 2);
+        }
+
+        /** The input's codebook vectors at the kept positions of a map {@code [1, Cvae, l]}. */
+        private void keepInput(float[] h, boolean[] kept, int[] input, int l) {
+            float[] codebook = vae.codebook();
+            int cvae = vae.cvae();
+            for (int t = 0; t < l; t++) {
+                if (!kept[t]) continue;
+                for (int c = 0; c < cvae; c++) h[c * l + t] = codebook[input[t] * cvae + c];
+            }
+        }
+
+        /**
+         * CoDe's refiner entry: takes the drafter's scales {@code 0 .. N−1} (tokens, f_hat) and runs this model on the
+         * drafted maps scale by scale, which fills its key/value cache exactly as one block-causal pass over them
+         * would; the logits of those scales are not needed. The next {@link #scales} call continues at scale N.
+         */
+        void prefill(Run draft) {
+            int N = draft.tokens.size();
+            for (int si = 0; si < N; si++) {
+                long t0 = System.nanoTime();
+                model.forward(state, si, x);
+                x = model.nextInput(si + 1, draft.nextFeatures.get(si), B, 2);
+                tTransformer[si] += draft.tTransformer[si] + (System.nanoTime() - t0) * 1e-9;
+            }
+            tokens.addAll(draft.tokens);
+            nextFeatures.addAll(draft.nextFeatures);
+            fhat = draft.fhat;
+            tSampling += draft.tSampling;
+            tVq += draft.tVq;
+        }
+
+        /** Decodes f_hat into the images. */
+        /** Lets the key/value cache go (a drafter's, once the refiner has taken over; anyone's before decoding). */
+        void release() {
+            state = null;
+            x = null;
+        }
+
+        Generation<VarDetails> finish() {
+            release(); // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
+            long t3 = System.nanoTime();
+            int per = fhat.length / B;
+            float[] f = fhat;
+            List<GeneratedImage> images = Decoding.images(
+                    classes,
+                    vae.imageSide(),
+                    b -> vae.decode(Arrays.copyOfRange(f, b * per, (b + 1) * per), 1),
+                    Decoding.Pixels.UNIT,
+                    progress);
+            double tDecode = (System.nanoTime() - t3) * 1e-9;
+            return new Generation<>(
+                    images,
+                    new VarDetails(
+                            List.copyOf(tokens),
+                            model.config().patchNums(),
+                            fhat,
+                            new VarDetails.Timings(tTransformer, tSampling, tVq, tDecode)));
+        }
     }
 
     /** {@code (1+t)·cond − t·uncond} for the B conditional rows. */

@@ -54,6 +54,35 @@ class AppsTest {
     }
 
     @Test
+    void editSideBySideShowsInputMaskAndEdit(@TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("edit.png");
+        String log = run(EditSideBySide::main, out.toString(), "2");
+        assertTrue(log.contains("wrote " + out), log);
+        BufferedImage img = png(out);
+        assertEquals(3 * 32, img.getWidth());
+        assertEquals(2 * 32, img.getHeight());
+        // the mask column: black (kept) on the lowest quarter, white above it
+        assertEquals(0xffffff, img.getRGB(32 + 5, 3) & 0xffffff);
+        assertEquals(0x000000, img.getRGB(32 + 5, 30) & 0xffffff);
+        // the edit is not the input
+        boolean changed = false;
+        for (int y = 0; y < 32 && !changed; y++) {
+            for (int x = 0; x < 32 && !changed; x++) changed = img.getRGB(x, y) != img.getRGB(64 + x, y);
+        }
+        assertTrue(changed, log);
+    }
+
+    @Test
+    void collaborativeBundledMeasuresEveryConfiguration() throws Exception {
+        String log = run(CollaborativeBundled::main, "10");
+        for (String name : new String[] {"small (d2) alone", "large (d3) alone", "N = 1", "N = 2", "N = 3"}) {
+            Matcher m = Pattern.compile(Pattern.quote(name) + " +class accuracy +([0-9.]+)% \\| judge FID +([0-9.]+)")
+                    .matcher(log);
+            assertTrue(m.find(), name + " in:\n" + log);
+        }
+    }
+
+    @Test
     void classGridHasARowPerClass(@TempDir Path tmp) throws Exception {
         Path out = tmp.resolve("grid.png");
         run(ClassGrid::main, out.toString(), "3");

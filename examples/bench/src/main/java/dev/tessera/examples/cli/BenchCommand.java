@@ -23,7 +23,7 @@ import picocli.CommandLine.Unmatched;
         name = "bench",
         header = {
             "seconds per image with random weights of the released shapes",
-            "(var, llamagen, nar, flowar; bench samplers measures the samplers on the bundled models;",
+            "(var, llamagen, nar, flowar, mar; bench samplers measures the samplers on the bundled models;",
             "bench kernels runs the JMH kernels)"
         },
         description = {
@@ -38,6 +38,7 @@ import picocli.CommandLine.Unmatched;
             LlamaGenBench.class,
             NarBench.class,
             FlowArBench.class,
+            MarBench.class,
             SamplersBench.class,
             BenchCommand.Kernels.class
         })

@@ -39,7 +39,7 @@ class BenchCliTest {
         CommandLine bench = Main.commandLine(sink, sink).getSubcommands().get("bench");
         assertInstanceOf(BenchCommand.class, bench.getCommand(), "the bench module's command is registered");
         List<String> names = new ArrayList<>(bench.getSubcommands().keySet());
-        assertEquals(List.of("var", "llamagen", "nar", "flowar", "samplers", "kernels"), names);
+        assertEquals(List.of("var", "llamagen", "nar", "flowar", "mar", "samplers", "kernels"), names);
         PrintStream systemErr = System.err;
         ByteArrayOutputStream warnings = new ByteArrayOutputStream();
         System.setErr(new PrintStream(warnings, true)); // picocli reports a help text it cannot format there
@@ -82,6 +82,8 @@ class BenchCliTest {
             {"var", "--depth", "0", "--depth must be between 1 and 64"},
             {"nar", "--size", "Q", "or M"},
             {"flowar", "--steps", "1", "--steps must be at least 2"},
+            {"mar", "--size", "X", "unknown MAR size"},
+            {"mar", "--gamma", "2", "needs --draft"},
             {"llamagen", "--runs", "0", "--batch and --runs must be at least 1"},
             {"var", "--frobnicate", "unknown option --frobnicate"},
             {"samplers", "--only", "ar,frob", "--only: no row 'frob' (see --list)"},

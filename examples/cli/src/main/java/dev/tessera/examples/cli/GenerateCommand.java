@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
             GenerateVarCommand.class,
             GenerateLlamaGenCommand.class,
             GenerateNarCommand.class,
-            GenerateFlowArCommand.class
+            GenerateFlowArCommand.class,
+            GenerateMarCommand.class
         })
 public final class GenerateCommand extends GroupCommand {
     public GenerateCommand(PrintStream out) {

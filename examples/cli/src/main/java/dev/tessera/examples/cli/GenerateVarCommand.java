@@ -37,8 +37,13 @@ import picocli.CommandLine.Option;
         },
         footer = {
             "",
-            "Example:",
-            "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png"
+            "Examples:",
+            "  tessera generate var --model var_d16.pth --vae vae_ch160v4096z32.pth --class 207 --seed 0 --out dog.png",
+            "  tessera generate var --model var_d16.pth --drafter var_d30.pth --draft-scales 8 \\",
+            "      --vae vae_ch160v4096z32.pth --class 207 --out dog.png      (CoDe: d30 drafts 8 scales, d16 refines)",
+            "",
+            "With --drafter one random stream runs through: the drafter draws for its scales, the refiner goes on",
+            "from there (CoDe's reference reseeds and draws throwaway tokens; greedy results are the same)."
         })
 public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetails, VarPipeline> {
     @Option(
@@ -79,6 +84,26 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     double quantResi = VarPipeline.QUANT_RESI;
 
     @Option(
+            names = "--drafter",
+            paramLabel = "FILE",
+            description = "collaborative decoding (CoDe): a larger VAR checkpoint that drafts the first --draft-scales "
+                    + "scales; --model (the refiner) finishes them, both on the one --vae")
+    Path drafter;
+
+    @Option(
+            names = "--draft-scales",
+            paramLabel = "N",
+            description = "with --drafter: how many scales it drafts (1 to scales-1; CoDe's default for d30 -> d16 "
+                    + "is 8)")
+    Integer draftScales;
+
+    @Option(
+            names = "--drafter-heads",
+            paramLabel = "N",
+            description = "the drafter's attention heads, for checkpoints that do not record them (default: width/64)")
+    int drafterHeads;
+
+    @Option(
             names = "--tokens-out",
             paramLabel = "FILE",
             description = "also write the chosen tokens as JSON: "
@@ -102,6 +127,14 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
         vaeFile = bundled != null ? bundled.vae() : require(vae, "--vae");
         preset = sampling.var(bundled != null ? BundledVar.SAMPLING : VarSettings.OFFICIAL, moreSmooth);
         if (heads < 0) throw new UsageException("--heads must be positive, got " + heads);
+        if ((drafter == null) != (draftScales == null)) {
+            throw new UsageException("--drafter and --draft-scales go together (" + hint() + ")");
+        }
+        if (drafterHeads < 0) throw new UsageException("--drafter-heads must be positive, got " + drafterHeads);
+        if (drafterHeads > 0 && drafter == null) throw new UsageException("--drafter-heads goes with --drafter");
+        if (draftScales != null && draftScales < 1) {
+            throw new UsageException("--draft-scales must be at least 1, got " + draftScales);
+        }
         if (patchNums != null) {
             for (int p : patchNums) {
                 if (p <= 0) throw new UsageException("--patch-nums values must be positive, got " + p);
@@ -111,8 +144,9 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
 
     @Override
     VarPipeline open(WeightPanels.Format format) {
-        return VarPipeline.builder()
-                .model(modelFile)
+        VarPipeline.Builder b = VarPipeline.builder();
+        if (drafter != null) b.drafter(drafter, draftScales).drafterHeads(drafterHeads);
+        return b.model(modelFile)
                 .vae(vaeFile)
                 .patchNums(patchNums)
                 .heads(heads)
@@ -142,7 +176,7 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
         VarDetails.Timings t = r.details().timings();
         out.printf(
                 "%s | load %.2f s, transformer %.2f s, sampling %.2f s, VQ %.2f s, decode %.2f s%n",
-                pipe.config(),
+                pipe.describe(),
                 loadSeconds,
                 t.transformerTotal(),
                 t.samplingSeconds(),
