@@ -51,7 +51,8 @@ def main():
                        judge_accuracy_of_reconstructions=load_json('eval-lgvq.json'), seed=vs['args']['seed'],
                        command=cmd('train_lgvq.py', vs['args'])))
     for name in ('lg-target', 'lg-draft', 'lg-nar'):
-        s = common.load_ckpt(('nar' if name == 'lg-nar' else name) + '.pt')
+        work = 'nar' if name == 'lg-nar' else name   # the work files' name
+        s = common.load_ckpt(work + '.pt')
         if not s:
             continue
         a = s['args']
@@ -74,8 +75,8 @@ def main():
                         classes=data.CLASSES, image_size=32, grid=8, parameters=nparams(s['model']),
                         linear_macs_per_token=s['cost_per_token'], steps=s['step'], batch_size=a['bs'],
                         train_seconds=round(s['spent'], 1), tokens_used=s['tokens_used'],
-                        final_losses=dict(cross_entropy=last_log(name + '.log.jsonl', 'loss'),
-                                          cross_entropy_ema=last_log(name + '.log.jsonl', 'ema_loss')),
+                        final_losses=dict(cross_entropy=last_log(work + '.log.jsonl', 'loss'),
+                                          cross_entropy_ema=last_log(work + '.log.jsonl', 'ema_loss')),
                         judge_accuracy_of_samples_pytorch=load_json('eval-%s.json' % name), seed=a['seed'],
                         command=cmd('train_lggpt.py', {k: v for k, v in a.items() if k != 'nar'}) + (' --nar' if nar else ''),
                         tessera_measurements=keep))
