@@ -195,6 +195,12 @@ class SparkEvalTest {
         Run restarted = eval(dir, "--spark", "local[2]");
         assertEquals(0, restarted.status(), restarted.err());
         assertTrue(restarted.out().contains("resuming"), restarted.out());
+        // the shards complete before the stop are not run again
+        String tasks = restarted.out().lines()
+                .filter(l -> l.contains("batches of 3 samples as tasks"))
+                .findFirst()
+                .orElseThrow();
+        assertFalse(tasks.contains(": 4 batches"), restarted.out());
         assertSameAsSingleMachine(dir);
     }
 
