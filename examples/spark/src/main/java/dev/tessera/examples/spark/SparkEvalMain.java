@@ -1,6 +1,7 @@
 package dev.tessera.examples.spark;
 
 import dev.tessera.examples.Main;
+import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.SparkConf;
@@ -17,14 +18,18 @@ public final class SparkEvalMain {
     private SparkEvalMain() {}
 
     public static void main(String[] args) {
-        String master = new SparkConf().get("spark.master", "");
+        System.exit(run(new SparkConf().get("spark.master", ""), List.of(args), System.out, System.err));
+    }
+
+    /** {@code tessera eval --spark MASTER ARGS...}; a missing master is one line and status 2. */
+    static int run(String master, List<String> args, PrintStream out, PrintStream err) {
         if (master.isEmpty()) {
-            System.err.println("tessera: no Spark master (run this class with spark-submit --master URL, or use "
+            err.println("tessera: no Spark master (run this class with spark-submit --master URL, or use "
                     + "tessera eval --spark URL)");
-            System.exit(2);
+            return 2;
         }
         List<String> a = new ArrayList<>(List.of("eval", "--spark", master));
-        a.addAll(List.of(args));
-        System.exit(Main.run(a, System.out, System.err));
+        a.addAll(args);
+        return Main.run(a, out, err);
     }
 }

@@ -83,8 +83,15 @@ class SparkEvalTest {
     }
 
     static Run eval(Path out, String... extra) {
-        List<String> a = new ArrayList<>(List.of(
-                "eval",
+        List<String> a = new ArrayList<>(List.of("eval"));
+        a.addAll(arguments(out));
+        a.addAll(List.of(extra));
+        return run(a);
+    }
+
+    /** eval's arguments for the 10 samples of every test. */
+    static List<String> arguments(Path out) {
+        return List.of(
                 "--model-family",
                 "var",
                 "--model",
@@ -104,9 +111,7 @@ class SparkEvalTest {
                 "--inception",
                 inception().toString(),
                 "--out",
-                out.toString()));
-        a.addAll(List.of(extra));
-        return run(a);
+                out.toString());
     }
 
     static Run withProperty(String key, String value, Path out, String... extra) {
@@ -196,7 +201,9 @@ class SparkEvalTest {
         assertEquals(0, restarted.status(), restarted.err());
         assertTrue(restarted.out().contains("resuming"), restarted.out());
         // the shards complete before the stop are not run again
-        String tasks = restarted.out().lines()
+        String tasks = restarted
+                .out()
+                .lines()
                 .filter(l -> l.contains("batches of 3 samples as tasks"))
                 .findFirst()
                 .orElseThrow();
@@ -228,6 +235,23 @@ class SparkEvalTest {
         assertEquals(2, fmnist.status());
         assertEquals("tessera: --spark is not an option of --metrics fmnist\n", fmnist.err());
         assertFalse(Files.exists(dir), "nothing was written");
+    }
+
+    @Test
+    void theSparkSubmitEntryRunsEvalWithSubmitsMaster() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8),
+                e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(2, SparkEvalMain.run("", List.of("--samples", "10"), o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("tessera: no Spark master"), err.toString());
+        err.reset();
+        // the arguments are eval's, the master spark-submit's (this one reaches eval's check of --spark)
+        Path dir = tmp.resolve("submit");
+        assertEquals(2, SparkEvalMain.run("local[0]", arguments(dir), o, e));
+        assertEquals(
+                "tessera: --spark local[0]: local mode needs at least 1 thread",
+                err.toString(StandardCharsets.UTF_8).strip());
+        assertFalse(Files.exists(dir));
     }
 
     @Test
