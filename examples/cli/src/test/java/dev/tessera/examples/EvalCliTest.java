@@ -331,4 +331,15 @@ class EvalCliTest {
         assertEquals(1, f32.status());
         assertTrue(f32.err().contains("weights absent here, \"bf16\" there"), f32.err());
     }
+
+    @Test
+    void sparkIsOffTheDefaultClassPath() {
+        Path out = tmp.resolve("spark");
+        Cli r = eval(out, refStats, "--spark", "local[2]");
+        assertEquals(2, r.status());
+        assertEquals(
+                "tessera: --spark needs examples/spark on the class path (./tessera eval --spark adds it)",
+                r.err().strip());
+        assertFalse(Files.exists(out), "nothing was written");
+    }
 }

@@ -136,6 +136,13 @@ public final class EvalCommand extends CommandBase {
     @Mixin
     LoadOptions load = new LoadOptions();
 
+    @Option(
+            names = "--spark",
+            paramLabel = "MASTER",
+            description = "run the batches as Apache Spark tasks: local[N] (an embedded Spark, N threads; failed "
+                    + "tasks retried 4 times) or a cluster's master URL; same samples and numbers as without it")
+    String spark;
+
     @Option(names = "--metrics", paramLabel = "KIND", description = "inception (default) or fmnist (see above)")
     String metrics = "inception";
 
@@ -209,9 +216,13 @@ public final class EvalCommand extends CommandBase {
         for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
+        if (spark != null && load.deviceGiven())
+            throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
+        DistributedEval distributed = spark == null ? null : DistributedEval.find();
+        if (distributed != null) distributed.check(spark);
         EvalPlan plan =
                 new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
-        return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew);
+        return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
     }
 
     /** --vae or --vq, whichever the family takes. */
@@ -238,7 +249,8 @@ public final class EvalCommand extends CommandBase {
         return v;
     }
 
-    private int run(ModelFamily family, EvalPlan plan, Path refFile, Path dir, int maxNew) {
+    private int run(
+            ModelFamily family, EvalPlan plan, Path refFile, Path dir, int maxNew, DistributedEval distributed) {
         PrintStream out = super.out;
         Path modelFile = plan.model(), tokenizer = plan.tokenizer();
         SampleGenerator.Sampling sampling = plan.sampling();
@@ -261,6 +273,19 @@ public final class EvalCommand extends CommandBase {
             }
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
+                if (distributed != null) { // the Spark tasks load their own model; the metrics follow as below
+                    if (first[0] != null) first[0].close();
+                    first[0] = null;
+                    long t0 = System.nanoTime();
+                    int done = distributed.generate(spark, plan, dir, maxNew, out);
+                    if (done < plan.samples()) {
+                        out.printf(
+                                "stopped with %d of %d samples done in %s (%s); run the same command again to "
+                                        + "continue%n",
+                                done, plan.samples(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                        return 0;
+                    }
+                }
                 Supplier<SampleGenerator> generator = () -> {
                     SampleGenerator g = first[0] != null
                             ? first[0]

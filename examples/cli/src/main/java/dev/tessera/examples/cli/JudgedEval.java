@@ -29,7 +29,7 @@ final class JudgedEval {
 
     @SuppressWarnings("unchecked")
     static int run(EvalCommand a, WeightPanels.Format weights, PrintStream out) {
-        for (String o : new String[] {"--ref", "--inception", "--preprocess", "--max-new"}) {
+        for (String o : new String[] {"--ref", "--inception", "--preprocess", "--max-new", "--spark"}) {
             if (a.given(o)) throw new UsageException(o + " is not an option of --metrics fmnist");
         }
         ModelFamily family = ModelFamily.byId(a.modelFamily == null ? "var" : a.modelFamily);

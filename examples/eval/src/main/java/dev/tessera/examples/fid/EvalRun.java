@@ -14,6 +14,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -61,47 +62,38 @@ public final class EvalRun {
             Progress progress,
             Progress referenceProgress) {
         FeatureExtractor extractor = new FeatureExtractor(net, plan.preprocessing());
-        SampleGenerator generator = null;
+        SampleGenerator[] generator = {null};
+        Supplier<SampleGenerator> lazy = () -> {
+            if (generator[0] == null) {
+                generator[0] = generatorFactory.get();
+                plan.checkClasses(generator[0].numClasses());
+                recordModel(dir, generator[0]);
+            }
+            return generator[0];
+        };
         int N = plan.samples(), B = plan.batch();
         try (FeatureStore store = FeatureStore.open(dir.resolve("features"))) {
-            int first = store.count() / B;
+            int first = store.count() >= N ? plan.batches() : store.count() / B;
             store.truncate(Math.min(store.count(), first * B));
             int done = store.count();
             if (done > 0 && done < N) out.printf("resuming %s: %d of %d samples done%n", dir, done, N);
             int fresh = 0;
             for (int b = first; b < plan.batches() && (maxNew <= 0 || fresh < maxNew); b++) {
-                int from = b * B, to = Math.min(N, from + B);
-                List<Path> files = new ArrayList<>();
-                for (int i = from; i < to; i++) files.add(sampleFile(i));
-                long t0 = System.nanoTime();
-                List<Rgb8Image> images = readBack(files);
-                boolean generated = images == null;
-                if (generated) {
-                    if (generator == null) {
-                        generator = generatorFactory.get();
-                        plan.checkClasses(generator.numClasses());
-                        recordModel(generator);
-                    }
-                    int[] classes = new int[to - from];
-                    for (int i = from; i < to; i++) classes[i - from] = plan.classOf(i, generator.numClasses());
-                    images = write(generator.generate(classes, plan.seedOf(b)), files);
-                    fresh += to - from;
-                }
-                long t1 = System.nanoTime();
-                store.append(extractor.features(images));
-                long t2 = System.nanoTime();
-                logTimes(from, to - from, generated, (t1 - t0) * 1e-9, (t2 - t1) * 1e-9);
-                progress.update("samples", to, N);
+                Batch batch = batch(b, lazy, extractor);
+                if (batch.generated()) fresh += batch.count();
+                store.append(batch.features());
+                logTimes(batch);
+                progress.update("samples", batch.from() + batch.count(), N);
             }
             done = store.count();
-            if (generator != null) {
-                generator.close();
-                generator = null;
+            if (generator[0] != null) {
+                generator[0].close();
+                generator[0] = null;
             }
             if (done < N) return new Outcome(done, N, null);
             if (!Files.exists(dir.resolve("model.json"))) { // every sample was read back: describe the model now
                 try (SampleGenerator g = generatorFactory.get()) {
-                    recordModel(g);
+                    recordModel(dir, g);
                 }
             }
             Map<?, ?> model = (Map<?, ?>) Json.read(dir.resolve("model.json"));
@@ -113,8 +105,47 @@ public final class EvalRun {
                     .write(metrics(store, extractor, ref, referenceProgress), ref, times());
             return new Outcome(done, N, report);
         } finally {
-            if (generator != null) generator.close();
+            if (generator[0] != null) generator[0].close();
         }
+    }
+
+    /**
+     * One batch of the plan, measured: its images and their features, whether the images were generated (else read
+     * back), and the seconds each part took.
+     */
+    public record Batch(
+            int index,
+            int from,
+            int count,
+            List<InceptionFeatures> features,
+            boolean generated,
+            double generationSeconds,
+            double featureSeconds) {}
+
+    /**
+     * Batch {@code b}: its samples are read back when all of them are on disk and readable, else generated whole from
+     * the batch's seed (the generator is asked for only then) and written, each PNG under a temporary name first;
+     * then their Inception features. The result depends on the plan and {@code b} alone, so any process, in any
+     * order, gives the same bytes.
+     */
+    public Batch batch(int b, Supplier<SampleGenerator> generator, FeatureExtractor extractor) {
+        int N = plan.samples(), B = plan.batch();
+        int from = b * B, to = Math.min(N, from + B);
+        List<Path> files = new ArrayList<>();
+        for (int i = from; i < to; i++) files.add(sampleFile(i));
+        long t0 = System.nanoTime();
+        List<Rgb8Image> images = readBack(files);
+        boolean generated = images == null;
+        if (generated) {
+            SampleGenerator g = generator.get();
+            int[] classes = new int[to - from];
+            for (int i = from; i < to; i++) classes[i - from] = plan.classOf(i, g.numClasses());
+            images = write(g.generate(classes, plan.seedOf(b)), files);
+        }
+        long t1 = System.nanoTime();
+        List<InceptionFeatures> features = extractor.features(images);
+        long t2 = System.nanoTime();
+        return new Batch(b, from, to - from, features, generated, (t1 - t0) * 1e-9, (t2 - t1) * 1e-9);
     }
 
     public Path sampleFile(int i) {
@@ -156,9 +187,16 @@ public final class EvalRun {
 
     // ------------------------------------------------------------------ bookkeeping
 
-    private void logTimes(int from, int count, boolean generated, double genSeconds, double featureSeconds) {
+    /** Appends a batch's line to {@code timings.tsv} (the report's timings sum them over every session). */
+    public void logTimes(Batch b) {
         String line = String.format(
-                Locale.ROOT, "%d\t%d\t%d\t%.6f\t%.6f%n", from, count, generated ? 1 : 0, genSeconds, featureSeconds);
+                Locale.ROOT,
+                "%d\t%d\t%d\t%.6f\t%.6f%n",
+                b.from(),
+                b.count(),
+                b.generated() ? 1 : 0,
+                b.generationSeconds(),
+                b.featureSeconds());
         try {
             Files.writeString(
                     dir.resolve("timings.tsv"),
@@ -200,9 +238,23 @@ public final class EvalRun {
         return t;
     }
 
-    /** model.json: what the report says of the model when the run ends in a session that loaded none. */
-    private void recordModel(SampleGenerator g) {
-        Json.write(dir.resolve("model.json"), ordered("num_classes", g.numClasses(), "config", g.describe()));
+    /**
+     * model.json: what the report says of the model when the run ends in a session that loaded none. Written under
+     * a temporary name, then renamed: processes that write it at once leave one whole file.
+     */
+    public static void recordModel(Path dir, SampleGenerator g) {
+        Path file = dir.resolve("model.json");
+        try {
+            Path tmp = Files.createTempFile(dir, ".model-", ".json.part");
+            try {
+                Json.write(tmp, ordered("num_classes", g.numClasses(), "config", g.describe()));
+                Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            } finally {
+                Files.deleteIfExists(tmp);
+            }
+        } catch (IOException e) {
+            throw new TesseraException(file + ": cannot write (" + e.getMessage() + ")", e);
+        }
     }
 
     // ------------------------------------------------------------------ metrics

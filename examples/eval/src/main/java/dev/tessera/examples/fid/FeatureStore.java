@@ -63,6 +63,14 @@ public final class FeatureStore implements AutoCloseable {
         spatial.append(s, 0, n);
     }
 
+    /** Appends every row of {@code other} (another folder's store: a shard's features) as it is. */
+    public void append(FeatureStore other) {
+        int n = other.count();
+        pool3.append(other.pool3(), 0, n);
+        logits.append(other.logits(), 0, n);
+        spatial.append(other.spatial(), 0, n);
+    }
+
     public float[] pool3() {
         return pool3.read(0, count());
     }

@@ -1,0 +1,265 @@
+package dev.tessera.examples.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.engine.io.Json;
+import dev.tessera.engine.io.NpzWriter;
+import dev.tessera.engine.tensor.DType;
+import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.testing.Golden;
+import dev.tessera.examples.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code tessera eval --spark local[2]} on the small VAR test model with the random-weight FID Inception of the
+ * shared golden set: 10 samples (5 of each of 2 classes) in batches of 3, so 4 shards, the last one short. The
+ * folder it makes is the single-machine {@code eval}'s, byte for byte where it is deterministic.
+ */
+class SparkEvalTest {
+    static final Path VAR = Golden.testdata().resolve("var-small/var.pth");
+    static final Path VAE = Golden.testdata().resolve("var-small/vae.pth");
+
+    @TempDir
+    static Path shared;
+
+    static Path ref, single;
+
+    @TempDir
+    Path tmp;
+
+    record Run(int status, String out, String err) {}
+
+    static Path inception() {
+        Path p = Golden.sharedRoot().resolve("fid-small/pt_inception-random.pth");
+        if (!Files.isRegularFile(p)) {
+            String msg = "SKIPPED: " + p + " not found (set -Dtessera.golden=/path/to/shared/golden)";
+            System.err.println(msg);
+            Assumptions.abort(msg);
+        }
+        return p;
+    }
+
+    /** A reference image batch (arr_0: every metric is computed from its images) and the single-machine run. */
+    @BeforeAll
+    static void reference() {
+        Random r = new Random(3);
+        byte[] px = new byte[12 * 32 * 32 * 3];
+        r.nextBytes(px);
+        ref = shared.resolve("ref.npz");
+        new NpzWriter()
+                .put("arr_0", new Tensor("arr_0", DType.U8, new long[] {12, 32, 32, 3}, MemorySegment.ofArray(px)))
+                .write(ref);
+        single = shared.resolve("single");
+        Run s = eval(single);
+        assertEquals(0, s.status(), s.err());
+    }
+
+    static Run run(List<String> args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        int status = Main.run(
+                args,
+                new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    static Run eval(Path out, String... extra) {
+        List<String> a = new ArrayList<>(List.of("eval"));
+        a.addAll(arguments(out));
+        a.addAll(List.of(extra));
+        return run(a);
+    }
+
+    /** eval's arguments for the 10 samples of every test. */
+    static List<String> arguments(Path out) {
+        return List.of(
+                "--model-family",
+                "var",
+                "--model",
+                VAR.toString(),
+                "--vae",
+                VAE.toString(),
+                "--samples",
+                "10",
+                "--per-class",
+                "5",
+                "--batch",
+                "3",
+                "--top-k",
+                "2",
+                "--ref",
+                ref.toString(),
+                "--inception",
+                inception().toString(),
+                "--out",
+                out.toString());
+    }
+
+    static Run withProperty(String key, String value, Path out, String... extra) {
+        System.setProperty(key, value);
+        try {
+            return eval(out, extra);
+        } finally {
+            System.clearProperty(key);
+        }
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> report(Path dir) {
+        return (Map<String, Object>) Json.read(dir.resolve("report.json"));
+    }
+
+    /** Same samples (bytes), same feature rows (bits), same metrics (bits) as the single-machine run. */
+    static void assertSameAsSingleMachine(Path dir) throws IOException {
+        for (int i = 0; i < 10; i++) {
+            String name = String.format("samples/%05d.png", i);
+            assertArrayEquals(Files.readAllBytes(single.resolve(name)), Files.readAllBytes(dir.resolve(name)), name);
+        }
+        try (Stream<Path> s = Files.list(dir.resolve("samples"))) {
+            assertEquals(10, s.count(), "no other file in samples/");
+        }
+        for (String f : new String[] {"pool3", "logits", "spatial"}) {
+            String file = "features/" + f + ".npy";
+            assertArrayEquals(Files.readAllBytes(single.resolve(file)), Files.readAllBytes(dir.resolve(file)), file);
+        }
+        Map<String, Object> a = report(single), b = report(dir);
+        assertEquals(a.get("metrics"), b.get("metrics"));
+        assertEquals(a.get("model"), b.get("model"));
+        assertEquals(a.get("sampler"), b.get("sampler"));
+        assertFalse(Files.exists(dir.resolve("shards")), "the shards were gathered and removed");
+    }
+
+    @Test
+    void localModeGivesTheSingleMachineFolderAndNumbers() throws IOException {
+        Map<?, ?> m = (Map<?, ?>) report(single).get("metrics");
+        for (String k : new String[] {"fid", "sfid", "inception_score", "precision", "recall", "kid"})
+            assertNotNull(m.get(k), k + " is measured (the comparison below covers every metric)");
+
+        Path dir = tmp.resolve("spark");
+        Run r = eval(dir, "--spark", "local[2]");
+        assertEquals(0, r.status(), r.err());
+        assertTrue(
+                r.out().contains("4 batches of 3 samples as tasks") && r.out().contains("local[2,4]"), r.out());
+        assertTrue(r.out().contains("eval: shards 4/4, samples 10/10"), r.out());
+        assertTrue(r.out().contains("FID ") && r.out().contains("report.html"), r.out());
+        assertSameAsSingleMachine(dir);
+        List<String> timings = Files.readAllLines(dir.resolve("timings.tsv"));
+        assertEquals(4, timings.size(), "one line per batch: " + timings);
+        assertTrue(timings.get(3).startsWith("9\t1\t1\t"), timings.toString());
+    }
+
+    @Test
+    void aFailedFirstAttemptIsRetriedWithTheSameResult() throws IOException {
+        Path dir = tmp.resolve("retried");
+        Run r = withProperty(SparkEval.FAIL_FIRST_ATTEMPT, "1", dir, "--spark", "local[2]");
+        assertEquals(0, r.status(), r.err());
+        assertSameAsSingleMachine(dir);
+        // the failed attempt had written batch 1's samples: its retry read them back
+        List<String> timings = Files.readAllLines(dir.resolve("timings.tsv"));
+        assertTrue(timings.get(1).startsWith("3\t3\t0\t"), timings.toString());
+        assertTrue(timings.get(0).startsWith("0\t3\t1\t"), timings.toString());
+    }
+
+    @Test
+    void aKilledEvaluationRestartedEndsTheSame() throws IOException {
+        Path dir = tmp.resolve("killed");
+        // batch 2 fails at every attempt: the job stops with the other batches' shards complete, batch 2's samples
+        // on disk and a shard under a temporary name
+        Run killed = withProperty(SparkEval.FAIL_EVERY_ATTEMPT, "2", dir, "--spark", "local[2]");
+        assertEquals(1, killed.status(), killed.out());
+        assertTrue(
+                killed.err().startsWith("tessera: the Spark job failed: ")
+                        && killed.err().contains("batch 2"),
+                killed.err());
+        assertEquals(
+                1, killed.err().lines().filter(l -> l.startsWith("tessera:")).count(), killed.err());
+        assertFalse(Files.exists(dir.resolve("report.json")));
+        try (Stream<Path> s = Files.list(dir.resolve("shards"))) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().startsWith(".000002-")), "a dead shard is left");
+        }
+
+        Run restarted = eval(dir, "--spark", "local[2]");
+        assertEquals(0, restarted.status(), restarted.err());
+        assertTrue(restarted.out().contains("resuming"), restarted.out());
+        // the shards complete before the stop are not run again
+        String tasks = restarted
+                .out()
+                .lines()
+                .filter(l -> l.contains("batches of 3 samples as tasks"))
+                .findFirst()
+                .orElseThrow();
+        assertFalse(tasks.contains(": 4 batches"), restarted.out());
+        assertSameAsSingleMachine(dir);
+    }
+
+    @Test
+    void aRunStoppedWithMaxNewContinuesWithoutSpark() throws IOException {
+        Path dir = tmp.resolve("mixed");
+        Run first = eval(dir, "--spark", "local[1]", "--max-new", "4");
+        assertEquals(0, first.status(), first.err());
+        assertTrue(first.out().contains("stopped with 6 of 10 samples"), first.out());
+        Run rest = eval(dir);
+        assertEquals(0, rest.status(), rest.err());
+        assertSameAsSingleMachine(dir);
+    }
+
+    @Test
+    void badSparkOptionsAreOneLine() {
+        Path dir = tmp.resolve("bad");
+        Run device = eval(dir, "--spark", "local[2]", "--device", "cpu");
+        assertEquals(2, device.status());
+        assertEquals("tessera: --device is not an option of --spark (the Spark tasks run on the CPU)\n", device.err());
+        Run zero = eval(dir, "--spark", "local[0]");
+        assertEquals(2, zero.status());
+        assertEquals("tessera: --spark local[0]: local mode needs at least 1 thread\n", zero.err());
+        Run fmnist = run(List.of("eval", "--metrics", "fmnist", "--samples", "10", "--spark", "local[2]"));
+        assertEquals(2, fmnist.status());
+        assertEquals("tessera: --spark is not an option of --metrics fmnist\n", fmnist.err());
+        assertFalse(Files.exists(dir), "nothing was written");
+    }
+
+    @Test
+    void theSparkSubmitEntryRunsEvalWithSubmitsMaster() {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        PrintStream o = new PrintStream(out, true, StandardCharsets.UTF_8),
+                e = new PrintStream(err, true, StandardCharsets.UTF_8);
+        assertEquals(2, SparkEvalMain.run("", List.of("--samples", "10"), o, e));
+        assertTrue(err.toString(StandardCharsets.UTF_8).startsWith("tessera: no Spark master"), err.toString());
+        err.reset();
+        // the arguments are eval's, the master spark-submit's (this one reaches eval's check of --spark)
+        Path dir = tmp.resolve("submit");
+        assertEquals(2, SparkEvalMain.run("local[0]", arguments(dir), o, e));
+        assertEquals(
+                "tessera: --spark local[0]: local mode needs at least 1 thread",
+                err.toString(StandardCharsets.UTF_8).strip());
+        assertFalse(Files.exists(dir));
+    }
+
+    @Test
+    void masterUrls() {
+        assertEquals("local[2,4]", SparkEval.master("local[2]"));
+        assertEquals("local[1,4]", SparkEval.master("local"));
+        assertEquals("local[*,4]", SparkEval.master("local[*]"));
+        assertEquals("local[2,1]", SparkEval.master("local[2,1]"));
+        assertEquals("spark://head:7077", SparkEval.master("spark://head:7077"));
+    }
+}
