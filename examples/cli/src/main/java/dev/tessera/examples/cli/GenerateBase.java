@@ -1,6 +1,7 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Pipeline;
 import dev.tessera.samplers.SamplingSettings;
@@ -52,14 +53,21 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
     /** The family's outputs and summary line after the images are written. */
     abstract void report(P pipe, Generation<D> g, int[] classes, S settings, double loadSeconds);
 
-    /** The classes by index or name. */
+    /** Whether {@link #check} chose the bundled Fashion-MNIST model (no model files given). */
+    boolean bundled() {
+        return false;
+    }
+
+    /** The classes by index or name (Fashion-MNIST's names for the bundled models). */
     int[] classes(P pipe, List<String> labels) {
-        return Outputs.classes(labels, pipe.numClasses());
+        return bundled()
+                ? labels.stream().mapToInt(BundledVar::resolve).toArray()
+                : Outputs.classes(labels, pipe.numClasses());
     }
 
     /** What follows a class index in the "wrote" lines. */
     IntFunction<String> describe(P pipe) {
-        return Outputs.describer(pipe.numClasses());
+        return bundled() ? c -> " " + BundledModels.FASHION_MNIST_CLASSES.get(c) : Outputs.describer(pipe.numClasses());
     }
 
     /** Releases what {@link #settings} opened. */

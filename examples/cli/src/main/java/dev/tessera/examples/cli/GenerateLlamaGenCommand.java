@@ -17,7 +17,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -210,13 +209,8 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     }
 
     @Override
-    int[] classes(LlamaGenPipeline pipe, List<String> labels) {
-        return bundle != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
-    }
-
-    @Override
-    IntFunction<String> describe(LlamaGenPipeline pipe) {
-        return bundle != null ? c -> " " + BundledModels.FASHION_MNIST_CLASSES.get(c) : super.describe(pipe);
+    boolean bundled() {
+        return bundle != null;
     }
 
     /** The bundle's folder with the LlamaGen files; their absence is a usage error here. */

@@ -11,9 +11,7 @@ import dev.tessera.samplers.nar.NarPipeline;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -91,13 +89,8 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
     }
 
     @Override
-    int[] classes(NarPipeline pipe, List<String> labels) {
-        return bundle != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
-    }
-
-    @Override
-    IntFunction<String> describe(NarPipeline pipe) {
-        return bundle != null ? c -> " " + BundledModels.FASHION_MNIST_CLASSES.get(c) : super.describe(pipe);
+    boolean bundled() {
+        return bundle != null;
     }
 
     private static Path bundledNar() {

@@ -11,7 +11,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.IntFunction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -158,13 +157,8 @@ public final class GenerateVarCommand extends GenerateBase<VarSettings, VarDetai
     }
 
     @Override
-    int[] classes(VarPipeline pipe, List<String> labels) {
-        return bundled != null ? labels.stream().mapToInt(BundledVar::resolve).toArray() : super.classes(pipe, labels);
-    }
-
-    @Override
-    IntFunction<String> describe(VarPipeline pipe) {
-        return bundled != null ? c -> " " + BundledVar.CLASSES.get(c) : super.describe(pipe);
+    boolean bundled() {
+        return bundled != null;
     }
 
     @Override
