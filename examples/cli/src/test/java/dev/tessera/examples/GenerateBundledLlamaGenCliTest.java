@@ -45,4 +45,29 @@ class GenerateBundledLlamaGenCliTest {
         assertEquals("speculative", s.get("sampler"));
         assertTrue(((Number) s.get("draft_forwards")).intValue() > 0, "the bundled draft ran: " + s);
     }
+
+    /** The bundled NAR is the default of generate nar: class names, 32 px, the 8x8 grid in 15 passes. */
+    @Test
+    void theBundledNarIsTheDefault(@TempDir Path tmp) {
+        Path out = tmp.resolve("nar"), stats = tmp.resolve("stats.json");
+        Cli r = Cli.run(
+                "generate",
+                "nar",
+                "--class",
+                "bag",
+                "--class",
+                "3",
+                "--out",
+                out.toString(),
+                "--stats-out",
+                stats.toString());
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("class 8 bag") && r.out().contains("class 3 dress"), r.out());
+        assertTrue(r.out().contains("8x8 tokens") && r.out().contains("15 forward passes"), r.out());
+        for (int i = 0; i < 2; i++) {
+            BufferedImage img = Images.read(out.resolve(String.format("%03d.png", i)));
+            assertEquals(32, img.getWidth());
+            assertEquals(32, img.getHeight());
+        }
+    }
 }
