@@ -122,24 +122,35 @@ final class JobQueue implements AutoCloseable {
             return;
         }
         running.incrementAndGet();
+        // the job leaves the running count before its end is published, so that a client woken by the end (a
+        // synchronous request, an event stream) never sees its own job still pending
+        List<byte[]> pngs = null;
+        String failure = null;
+        boolean cancelled = false;
         try {
             job.running();
-            List<byte[]> pngs = generate(job);
+            pngs = generate(job);
+        } catch (Cancelled e) {
+            cancelled = true;
+        } catch (TesseraException | IllegalArgumentException e) {
+            failure = e.getMessage();
+        } catch (OutOfMemoryError e) {
+            failure = "out of memory (ask for fewer images per request)";
+        } catch (RuntimeException e) {
+            failure = "internal error: " + e;
+        } finally {
+            running.decrementAndGet();
+        }
+        if (cancelled) {
+            job.cancelled();
+        } else if (failure != null) {
+            job.failed(failure);
+        } else {
             job.done(pngs);
             double s = (job.endedNanos - job.startedNanos) * 1e-9;
             meanSeconds = 0.8 * meanSeconds + 0.2 * s;
-        } catch (Cancelled e) {
-            job.cancelled();
-        } catch (TesseraException | IllegalArgumentException e) {
-            job.failed(e.getMessage());
-        } catch (OutOfMemoryError e) {
-            job.failed("out of memory (ask for fewer images per request)");
-        } catch (RuntimeException e) {
-            job.failed("internal error: " + e);
-        } finally {
-            running.decrementAndGet();
-            forgetOld();
         }
+        forgetOld();
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
