@@ -6,6 +6,7 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Ops;
@@ -51,7 +52,14 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAttention,
             kIm2col,
             kGroupNorm,
-            kUpsample;
+            kUpsample,
+            kRotary,
+            kL2Normalize,
+            kGatedProduct,
+            kAddBroadcast,
+            kAffine,
+            kBlend,
+            kClamp;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Arena arena = Arena.ofShared();
@@ -99,6 +107,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kIm2col = kernel("im2col");
             kGroupNorm = kernel("group_norm");
             kUpsample = kernel("upsample_nearest2x");
+            kRotary = kernel("rotary");
+            kL2Normalize = kernel("l2_normalize_heads");
+            kGatedProduct = kernel("gated_product");
+            kAddBroadcast = kernel("add_broadcast");
+            kAffine = kernel("affine");
+            kBlend = kernel("blend");
+            kClamp = kernel("clamp_range");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -325,6 +340,102 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
+    public synchronized void rotary(
+            float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
+        if (rows == 0 || heads == 0) return;
+        int pairs = rope.headDim() / 2;
+        long span = (long) (rows - 1) * ld + (long) heads * rope.headDim();
+        long bx = upload("x", x, off, span);
+        long bc = upload("ropeCos", rope.cosines(), 0, rope.cosines().length);
+        long bs = upload("ropeSin", rope.sines(), 0, rope.sines().length);
+        long bp = uploadInts("positions", positions, period);
+        args(kRotary, bx, ld, heads, pairs, bc, bs, bp, period);
+        run2(kRotary, heads * pairs, rows);
+        download(bx, x, off, span);
+    }
+
+    @Override
+    public synchronized void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
+        if (rows == 0 || heads == 0 || d == 0) return;
+        long span = (long) (rows - 1) * ld + (long) heads * d;
+        long bx = upload("x", x, off, span);
+        long bm = mul == null ? dummy : upload("mul", mul, 0, heads);
+        args(kL2Normalize, bx, ld, heads, d, bm, mul == null ? 0 : 1);
+        run2(kL2Normalize, heads, rows);
+        download(bx, x, off, span);
+    }
+
+    @Override
+    public synchronized void gatedProduct(
+            float[] g,
+            int gOff,
+            int ldg,
+            float[] u,
+            int uOff,
+            int ldu,
+            int rows,
+            int n,
+            Activation act,
+            float[] out,
+            int outOff,
+            int ldo) {
+        if (rows == 0 || n == 0) return;
+        boolean inPlace = out == g;
+        if (inPlace && (outOff != gOff || ldo != ldg)) {
+            throw new IllegalArgumentException(
+                    "gatedProduct writes over its gate only in place (same offset and stride)");
+        }
+        long gSpan = (long) (rows - 1) * ldg + n, oSpan = (long) (rows - 1) * ldo + n;
+        long bg = upload("g", g, gOff, gSpan);
+        long bu = upload("u", u, uOff, (long) (rows - 1) * ldu + n);
+        long bo = inPlace ? bg : upload("out", out, outOff, oSpan);
+        args(kGatedProduct, bg, ldg, bu, ldu, n, code(act), bo, ldo);
+        run2(kGatedProduct, n, rows);
+        download(bo, out, outOff, oSpan);
+    }
+
+    @Override
+    public synchronized void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
+        int width = n * C;
+        if (count == 0 || width == 0) return;
+        long bx = upload("x", x, xOff, (long) count * width);
+        long bt = upload("table", table, tableOff, width);
+        args(kAddBroadcast, bx, width, bt);
+        run2(kAddBroadcast, width, count);
+        download(bx, x, xOff, (long) count * width);
+    }
+
+    @Override
+    public synchronized void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
+        if (rows == 0 || C == 0) return;
+        long bx = upload("x", x, off, (long) rows * C);
+        long bw = upload("affineW", w, 0, C);
+        long bb = upload("affineB", b, 0, C);
+        args(kAffine, bx, C, bw, bb);
+        run2(kAffine, C, rows);
+        download(bx, x, off, (long) rows * C);
+    }
+
+    @Override
+    public synchronized void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
+        if (n == 0) return;
+        long bx = upload("x", x, xOff, n);
+        long by = upload("y", y, yOff, n);
+        args(kBlend, bx, a, by, b, n);
+        run(kBlend, roundUp(n, 64), 64);
+        download(by, y, yOff, n);
+    }
+
+    @Override
+    public synchronized void clamp(float[] x, int off, int n, float lo, float hi) {
+        if (n == 0) return;
+        long bx = upload("x", x, off, n);
+        args(kClamp, bx, n, lo, hi);
+        run(kClamp, roundUp(n, 64), 64);
+        download(bx, x, off, n);
+    }
+
+    @Override
     public synchronized void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
@@ -429,7 +540,14 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAttention,
             kIm2col,
             kGroupNorm,
-            kUpsample
+            kUpsample,
+            kRotary,
+            kL2Normalize,
+            kGatedProduct,
+            kAddBroadcast,
+            kAffine,
+            kBlend,
+            kClamp
         }) {
             clReleaseKernel(k);
         }
@@ -574,6 +692,16 @@ public final class OpenClOps implements Ops, AutoCloseable {
         if (n > 0) {
             MemorySegment s = staging(n);
             MemorySegment.copy(a, off, s, F32, 0, (int) n);
+            write(buf, s, n);
+        }
+        return buf;
+    }
+
+    private long uploadInts(String name, int[] a, int n) {
+        long buf = slot(name, n);
+        if (n > 0) {
+            MemorySegment s = staging(n);
+            MemorySegment.copy(a, 0, s, ValueLayout.JAVA_INT_UNALIGNED, 0, n);
             write(buf, s, n);
         }
         return buf;

@@ -317,3 +317,65 @@ __kernel void upsample_nearest2x(__global const float* in, int C, int H, int W, 
     const int c = (int) (rest / (2 * H));
     out[o] = in[((long) c * H + y / 2) * W + x / 2];
 }
+
+// ---------------------------------------------------------------------------- per-element steps between products
+
+// Rotary embedding: item (h·pairs + p, r) turns pair p of head h of row r by position pos[r % period].
+__kernel void rotary(__global float* x, int ld, int heads, int pairs, __global const float* cs,
+                     __global const float* sn, __global const int* pos, int period) {
+    const int hp = get_global_id(0), r = get_global_id(1);
+    if (hp >= heads * pairs) return;
+    const int h = hp / pairs, p = hp % pairs;
+    const long t = (long) pos[r % period] * pairs + p;
+    const long o = (long) r * ld + (long) h * 2 * pairs + 2 * p;
+    const float x0 = x[o], x1 = x[o + 1], c = cs[t], s = sn[t];
+    x[o] = x0 * c - x1 * s;
+    x[o + 1] = x1 * c + x0 * s;
+}
+
+// F.normalize of one head (h, r) of size d, then times mul[h] when hasMul.
+__kernel void l2_normalize_heads(__global float* x, int ld, int heads, int d, __global const float* mul, int hasMul) {
+    const int h = get_global_id(0), r = get_global_id(1);
+    if (h >= heads) return;
+    __global float* v = x + (long) r * ld + (long) h * d;
+    float ss = 0.0f;
+    for (int j = 0; j < d; j++) ss += v[j] * v[j];
+    const float norm = fmax(sqrt(ss), 1e-12f), m = hasMul ? mul[h] : 1.0f;
+    for (int j = 0; j < d; j++) v[j] = v[j] / norm * m;
+}
+
+// out[r, j] = act(g[r, j]) · u[r, j].
+__kernel void gated_product(__global const float* g, int ldg, __global const float* u, int ldu, int n, int act,
+                            __global float* out, int ldo) {
+    const int j = get_global_id(0), r = get_global_id(1);
+    if (j >= n) return;
+    out[(long) r * ldo + j] = act_apply(g[(long) r * ldg + j], act) * u[(long) r * ldu + j];
+}
+
+// x[b·width + i] += table[i], item (i, b).
+__kernel void add_broadcast(__global float* x, int width, __global const float* table) {
+    const int i = get_global_id(0), b = get_global_id(1);
+    if (i < width) x[(long) b * width + i] += table[i];
+}
+
+// x[r, c] = x[r, c]·w[c] + b[c].
+__kernel void affine(__global float* x, int C, __global const float* w, __global const float* b) {
+    const int c = get_global_id(0), r = get_global_id(1);
+    if (c >= C) return;
+    const long i = (long) r * C + c;
+    x[i] = x[i] * w[c] + b[c];
+}
+
+// y[i] = x[i]·a + y[i]·b.
+__kernel void blend(__global const float* x, float a, __global float* y, float b, int n) {
+    const int i = get_global_id(0);
+    if (i < n) y[i] = x[i] * a + y[i] * b;
+}
+
+// x = max(lo, min(hi, x)), NaN left as it is.
+__kernel void clamp_range(__global float* x, int n, float lo, float hi) {
+    const int i = get_global_id(0);
+    if (i >= n) return;
+    const float v = x[i];
+    x[i] = v > hi ? hi : (v < lo ? lo : v);
+}

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Backends;
@@ -256,5 +257,63 @@ class BackendOpsTest {
             ops.resizeArea(x, 1, C, H, W, got, 0, o[0], o[1]);
             assertNear(want, got, ops.name() + " area");
         }
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void stepsBetweenTheProducts(Ops ops) {
+        // rotary on the q and k parts of qkv rows, with a cycle of positions shorter than the rows
+        Rope2d rope = Rope2d.llamaGen(1, 8, 16, 10000f);
+        int rows = 11, heads = 3, hd = rope.headDim(), ld = 3 * heads * hd;
+        int[] pos = {0, 5, 64, 9};
+        float[] want = random(rows * ld + 1, 22), got = want.clone();
+        for (int part = 0; part < 2; part++) {
+            REF.rotary(want, 1 + part * heads * hd, ld, rows, heads, rope, pos, 3);
+            ops.rotary(got, 1 + part * heads * hd, ld, rows, heads, rope, pos, 3);
+        }
+        assertNear(want, got, ops.name() + " rotary");
+
+        float[] mul = random(heads, 23);
+        want = random(rows * ld, 24);
+        got = want.clone();
+        REF.l2NormalizeHeads(want, heads * hd, ld, rows, heads, hd, mul);
+        ops.l2NormalizeHeads(got, heads * hd, ld, rows, heads, hd, mul);
+        REF.l2NormalizeHeads(want, 0, ld, rows, heads, hd, null);
+        ops.l2NormalizeHeads(got, 0, ld, rows, heads, hd, null);
+        assertNear(want, got, ops.name() + " l2NormalizeHeads");
+
+        int n = 67, ldg = 2 * n + 1;
+        float[] g = random(rows * ldg, 25);
+        for (Activation act : Activation.values()) {
+            float[] w = new float[rows * n + 2], o = new float[rows * n + 2];
+            REF.gatedProduct(g, 0, ldg, g, n, ldg, rows, n, act, w, 2, n);
+            ops.gatedProduct(g, 0, ldg, g, n, ldg, rows, n, act, o, 2, n);
+            assertNear(w, o, ops.name() + " gatedProduct " + act);
+            float[] wi = g.clone(), oi = g.clone();
+            REF.gatedProduct(wi, 0, ldg, g, n, ldg, rows, n, act, wi, 0, ldg);
+            ops.gatedProduct(oi, 0, ldg, g, n, ldg, rows, n, act, oi, 0, ldg);
+            assertNear(wi, oi, ops.name() + " gatedProduct in place " + act);
+        }
+
+        float[] table = random(5 * 33 + 4, 26);
+        want = random(7 * 5 * 33 + 3, 27);
+        got = want.clone();
+        REF.addBroadcast(want, 3, 7, 5, 33, table, 4);
+        ops.addBroadcast(got, 3, 7, 5, 33, table, 4);
+        assertNear(want, got, ops.name() + " addBroadcast");
+
+        float[] aw = random(33, 28), ab = random(33, 29);
+        REF.affine(want, 3, 35, 33, aw, ab);
+        ops.affine(got, 3, 35, 33, aw, ab);
+        assertNear(want, got, ops.name() + " affine");
+
+        float[] src = random(1000, 30);
+        REF.blend(src, 7, 0.25f, want, 1, 0.75f, 900);
+        ops.blend(src, 7, 0.25f, got, 1, 0.75f, 900);
+        assertNear(want, got, ops.name() + " blend");
+
+        REF.clamp(want, 2, 1000, -0.5f, 0.5f);
+        ops.clamp(got, 2, 1000, -0.5f, 0.5f);
+        assertNear(want, got, ops.name() + " clamp");
     }
 }

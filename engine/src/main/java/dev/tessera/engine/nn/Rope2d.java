@@ -68,6 +68,21 @@ public final class Rope2d {
         return new Rope2d(cos, sin, pairs);
     }
 
+    /** Positions in the table (a position beyond it has no angles). */
+    public int positions() {
+        return cos.length / pairs;
+    }
+
+    /** The cosines, {@code [positions][hd/2]}, shared with this table: read, never write. */
+    public float[] cosines() {
+        return cos;
+    }
+
+    /** The sines, {@code [positions][hd/2]}, shared with this table: read, never write. */
+    public float[] sines() {
+        return sin;
+    }
+
     /** Head size this table rotates. */
     public int headDim() {
         return 2 * pairs;

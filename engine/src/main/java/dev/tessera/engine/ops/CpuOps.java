@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.Weights;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
@@ -711,6 +712,130 @@ public final class CpuOps implements Ops {
     }
 
     // ---------------------------------------------------------------- convolutions and image ops
+
+    // ---------------------------------------------------------------- per-element steps
+
+    @Override
+    public void rotary(float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
+        int hd = rope.headDim();
+        Parallel.forRange(rows, Math.max(1, 8192 / Math.max(1, heads * hd)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int pos = positions[r % period];
+                for (int h = 0; h < heads; h++) rope.rotate(x, off + r * ld + h * hd, pos);
+            }
+        });
+    }
+
+    @Override
+    public void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
+        // the sum of squares stays one float32 chain in order, so the result is the reference's bit for bit
+        Parallel.forRange(rows, Math.max(1, 8192 / Math.max(1, heads * d)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                for (int h = 0; h < heads; h++) {
+                    int o = off + r * ld + h * d;
+                    float ss = 0f;
+                    for (int j = 0; j < d; j++) ss += x[o + j] * x[o + j];
+                    float norm = Math.max((float) Math.sqrt(ss), 1e-12f), m = mul == null ? 1f : mul[h];
+                    for (int j = 0; j < d; j++) x[o + j] = x[o + j] / norm * m;
+                }
+            }
+        });
+    }
+
+    @Override
+    public void gatedProduct(
+            float[] g,
+            int gOff,
+            int ldg,
+            float[] u,
+            int uOff,
+            int ldu,
+            int rows,
+            int n,
+            Activation act,
+            float[] out,
+            int outOff,
+            int ldo) {
+        if (out == g && (outOff != gOff || ldo != ldg)) {
+            throw new IllegalArgumentException(
+                    "gatedProduct writes over its gate only in place (same offset and stride)");
+        }
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(n, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int go = gOff + r * ldg, uo = uOff + r * ldu, o = outOff + r * ldo;
+                if (out != g) System.arraycopy(g, go, out, o, n);
+                activateRange(out, o, n, act);
+                int j = 0, bound = S.loopBound(n);
+                for (; j < bound; j += L) {
+                    FloatVector.fromArray(S, out, o + j)
+                            .mul(FloatVector.fromArray(S, u, uo + j))
+                            .intoArray(out, o + j);
+                }
+                for (; j < n; j++) out[o + j] *= u[uo + j];
+            }
+        });
+    }
+
+    @Override
+    public void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
+        int width = n * C;
+        Parallel.forRange(count, Math.max(1, 16384 / Math.max(width, 1)), (b0, b1) -> {
+            for (int b = b0; b < b1; b++) {
+                int o = xOff + b * width, i = 0, bound = S.loopBound(width);
+                for (; i < bound; i += L) {
+                    FloatVector.fromArray(S, x, o + i)
+                            .add(FloatVector.fromArray(S, table, tableOff + i))
+                            .intoArray(x, o + i);
+                }
+                for (; i < width; i++) x[o + i] += table[tableOff + i];
+            }
+        });
+    }
+
+    @Override
+    public void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
+        Parallel.forRange(rows, Math.max(1, 16384 / Math.max(C, 1)), (r0, r1) -> {
+            for (int r = r0; r < r1; r++) {
+                int o = off + r * C, c = 0, bound = S.loopBound(C);
+                for (; c < bound; c += L) {
+                    // mul then add, two roundings, as the scalar definition
+                    FloatVector.fromArray(S, x, o + c)
+                            .mul(FloatVector.fromArray(S, w, c))
+                            .add(FloatVector.fromArray(S, b, c))
+                            .intoArray(x, o + c);
+                }
+                for (; c < C; c++) x[o + c] = x[o + c] * w[c] + b[c];
+            }
+        });
+    }
+
+    @Override
+    public void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
+        Parallel.forRange(n, 1 << 14, (i0, i1) -> {
+            int i = i0, bound = i0 + S.loopBound(i1 - i0);
+            for (; i < bound; i += L) {
+                FloatVector.fromArray(S, x, xOff + i)
+                        .mul(a)
+                        .add(FloatVector.fromArray(S, y, yOff + i).mul(b))
+                        .intoArray(y, yOff + i);
+            }
+            for (; i < i1; i++) y[yOff + i] = x[xOff + i] * a + y[yOff + i] * b;
+        });
+    }
+
+    @Override
+    public void clamp(float[] x, int off, int n, float lo, float hi) {
+        Parallel.forRange(n, 1 << 14, (i0, i1) -> {
+            int i = i0, bound = i0 + S.loopBound(i1 - i0);
+            for (; i < bound; i += L) {
+                // compare-and-blend rather than min/max, so that NaN lanes stay NaN as Math.max/min leave them
+                FloatVector v = FloatVector.fromArray(S, x, off + i);
+                v = v.blend(hi, v.compare(VectorOperators.GT, hi));
+                v.blend(lo, v.compare(VectorOperators.LT, lo)).intoArray(x, off + i);
+            }
+            for (; i < i1; i++) x[off + i] = Math.max(lo, Math.min(hi, x[off + i]));
+        });
+    }
 
     @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {

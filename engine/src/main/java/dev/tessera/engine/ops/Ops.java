@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -133,6 +134,55 @@ public interface Ops {
             float[] out,
             int outOff,
             int ldo);
+
+    // ------------------------------------------------------------ per-element steps between the matrix products
+
+    /**
+     * Rotary position embedding in place: row r (its heads at {@code off + r·ld + h·hd}, hd =
+     * {@link Rope2d#headDim()}) turns by the angles of sequence position {@code positions[r mod period]}; see
+     * {@link Rope2d#rotate}.
+     */
+    void rotary(float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period);
+
+    /**
+     * {@code F.normalize(x, dim=-1)} of each head of size d in place, then times {@code mul[h]} (null for none):
+     * {@code x[r, h·d + j] ← x[r, h·d + j] / max(‖x[r, h]‖₂, 1e-12) · mul[h]}, row r at {@code off + r·ld}, the
+     * squares summed in order in float32.
+     */
+    void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul);
+
+    /**
+     * The gated product of a GLU MLP: {@code out[r, j] = act(g[r, j]) · u[r, j]} for j < n, with row strides ldg,
+     * ldu and ldo ({@code out} may be {@code g}).
+     */
+    void gatedProduct(
+            float[] g,
+            int gOff,
+            int ldg,
+            float[] u,
+            int uOff,
+            int ldu,
+            int rows,
+            int n,
+            Activation act,
+            float[] out,
+            int outOff,
+            int ldo);
+
+    /**
+     * Adds one table of n rows of width C to each of {@code count} blocks of n rows:
+     * {@code x[xOff + (b·n + t)·C + c] += table[tableOff + t·C + c]} (position and level embeddings, a shared bias).
+     */
+    void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff);
+
+    /** Per-channel scale and shift in place over rows of width C: {@code x[r, c] = x[r, c]·w[c] + b[c]}. */
+    void affine(float[] x, int off, int rows, int C, float[] w, float[] b);
+
+    /** {@code y[i] = x[i]·a + y[i]·b} for i < n (two products, then their sum). */
+    void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n);
+
+    /** {@code x[i] = max(lo, min(hi, x[i]))} in place (NaN stays NaN). */
+    void clamp(float[] x, int off, int n, float lo, float hi);
 
     /** One image: {@code in [cin, H, W]} to {@code out [cout, Ho, Wo]}, bias added. */
     void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff);

@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import java.lang.foreign.MemorySegment;
 import java.util.Map;
 import java.util.TreeMap;
@@ -176,6 +177,67 @@ public final class ProfilingOps implements Ops {
         long t = System.nanoTime();
         inner.attention(B, H, l, d, q, qOff, ldq, kT, v, tMax, T, causal, scale, out, outOff, ldo);
         record("attention", 4L * B * H * l * T * d, t);
+    }
+
+    @Override
+    public void rotary(float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
+        long t = System.nanoTime();
+        inner.rotary(x, off, ld, rows, heads, rope, positions, period);
+        record("rotary", 3L * rows * heads * rope.headDim(), t);
+    }
+
+    @Override
+    public void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
+        long t = System.nanoTime();
+        inner.l2NormalizeHeads(x, off, ld, rows, heads, d, mul);
+        record("l2NormalizeHeads", 4L * rows * heads * d, t);
+    }
+
+    @Override
+    public void gatedProduct(
+            float[] g,
+            int gOff,
+            int ldg,
+            float[] u,
+            int uOff,
+            int ldu,
+            int rows,
+            int n,
+            Activation act,
+            float[] out,
+            int outOff,
+            int ldo) {
+        long t = System.nanoTime();
+        inner.gatedProduct(g, gOff, ldg, u, uOff, ldu, rows, n, act, out, outOff, ldo);
+        record("gatedProduct", 2L * rows * n, t);
+    }
+
+    @Override
+    public void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
+        long t = System.nanoTime();
+        inner.addBroadcast(x, xOff, count, n, C, table, tableOff);
+        record("addBroadcast", (long) count * n * C, t);
+    }
+
+    @Override
+    public void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
+        long t = System.nanoTime();
+        inner.affine(x, off, rows, C, w, b);
+        record("affine", 2L * rows * C, t);
+    }
+
+    @Override
+    public void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
+        long t = System.nanoTime();
+        inner.blend(x, xOff, a, y, yOff, b, n);
+        record("blend", 3L * n, t);
+    }
+
+    @Override
+    public void clamp(float[] x, int off, int n, float lo, float hi) {
+        long t = System.nanoTime();
+        inner.clamp(x, off, n, lo, hi);
+        record("clamp", 2L * n, t);
     }
 
     @Override

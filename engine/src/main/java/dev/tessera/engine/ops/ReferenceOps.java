@@ -3,6 +3,7 @@ package dev.tessera.engine.ops;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
+import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.Weights;
 import java.lang.foreign.MemorySegment;
 
@@ -207,6 +208,73 @@ public final class ReferenceOps implements Ops {
                 }
             }
         }
+    }
+
+    @Override
+    public void rotary(float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
+        int hd = rope.headDim();
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) rope.rotate(x, off + r * ld + h * hd, positions[r % period]);
+        }
+    }
+
+    @Override
+    public void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
+        for (int r = 0; r < rows; r++) {
+            for (int h = 0; h < heads; h++) {
+                int o = off + r * ld + h * d;
+                float ss = 0f;
+                for (int j = 0; j < d; j++) ss += x[o + j] * x[o + j];
+                float norm = Math.max((float) Math.sqrt(ss), 1e-12f), m = mul == null ? 1f : mul[h];
+                for (int j = 0; j < d; j++) x[o + j] = x[o + j] / norm * m;
+            }
+        }
+    }
+
+    @Override
+    public void gatedProduct(
+            float[] g,
+            int gOff,
+            int ldg,
+            float[] u,
+            int uOff,
+            int ldu,
+            int rows,
+            int n,
+            Activation act,
+            float[] out,
+            int outOff,
+            int ldo) {
+        for (int r = 0; r < rows; r++) {
+            for (int j = 0; j < n; j++)
+                out[outOff + r * ldo + j] = act.apply(g[gOff + r * ldg + j]) * u[uOff + r * ldu + j];
+        }
+    }
+
+    @Override
+    public void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
+        for (int b = 0; b < count; b++) {
+            for (int t = 0; t < n; t++) {
+                for (int c = 0; c < C; c++) x[xOff + (b * n + t) * C + c] += table[tableOff + t * C + c];
+            }
+        }
+    }
+
+    @Override
+    public void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < C; c++) x[off + r * C + c] = x[off + r * C + c] * w[c] + b[c];
+        }
+    }
+
+    @Override
+    public void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
+        for (int i = 0; i < n; i++) y[yOff + i] = x[xOff + i] * a + y[yOff + i] * b;
+    }
+
+    @Override
+    public void clamp(float[] x, int off, int n, float lo, float hi) {
+        for (int i = off; i < off + n; i++) x[i] = Math.max(lo, Math.min(hi, x[i]));
     }
 
     @Override

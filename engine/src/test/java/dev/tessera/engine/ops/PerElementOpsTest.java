@@ -1,0 +1,143 @@
+package dev.tessera.engine.ops;
+
+import static dev.tessera.engine.ops.CpuOpsTest.assertNear;
+import static dev.tessera.engine.ops.CpuOpsTest.random;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.tessera.engine.nn.Rope2d;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * The steps between the matrix products (rotary embedding, per-head L2 normalisation, the GLU product, broadcast
+ * adds, affine, blend, clamp): {@link CpuOps} equals {@link ReferenceOps} bit for bit, and the reference does what
+ * its definition says on values worked out by hand.
+ */
+class PerElementOpsTest {
+    private static final Ops CPU = Ops.cpu(), REF = Ops.reference();
+
+    @ParameterizedTest
+    @CsvSource({"7,3,5", "40,4,9", "130,2,130"})
+    void rotaryMatchesReference(int rows, int heads, int period) {
+        Rope2d rope = Rope2d.llamaGen(1, 16, 16, 10000f);
+        int hd = rope.headDim(), ld = 3 * heads * hd + 5;
+        int[] pos = new int[period];
+        for (int i = 0; i < period; i++) pos[i] = (i * 37) % rope.positions();
+        float[] want = random(rows * ld + 3, 1), got = want.clone();
+        REF.rotary(want, 3, ld, rows, heads, rope, pos, period);
+        CPU.rotary(got, 3, ld, rows, heads, rope, pos, period);
+        assertNear(want, got, 0, "rotary");
+        // values outside the rotated heads are untouched
+        float[] x = random(rows * ld + 3, 1);
+        assertEquals(x[3 + heads * hd], got[3 + heads * hd]);
+    }
+
+    @Test
+    void rotaryTurnsEachPairByItsAngle() {
+        float[] freqs = {0.5f};
+        Rope2d rope = Rope2d.scaledGrid(2, 2, freqs); // hd 4: pair 0 by row·0.5, pair 1 by col·0.5
+        // token 3 of the 2x2 map sits at row 1, col 1 (positions rescaled by 2/2 = 1)
+        float[] x = {1, 0, 0, 1};
+        REF.rotary(x, 0, 4, 1, 1, rope, new int[] {3}, 1);
+        float c = (float) Math.cos(0.5), s = (float) Math.sin(0.5);
+        assertEquals(c, x[0], 1e-7f);
+        assertEquals(s, x[1], 1e-7f);
+        assertEquals(-s, x[2], 1e-7f);
+        assertEquals(c, x[3], 1e-7f);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"5,2,8", "33,16,64", "3,1,7"})
+    void l2NormalizeHeadsMatchesReferenceAndGivesUnitHeads(int rows, int heads, int d) {
+        int ld = 3 * heads * d;
+        float[] mul = random(heads, 3);
+        for (float[] m : new float[][] {mul, null}) {
+            float[] want = random(rows * ld, 2), got = want.clone();
+            REF.l2NormalizeHeads(want, 0, ld, rows, heads, d, m);
+            CPU.l2NormalizeHeads(got, 0, ld, rows, heads, d, m);
+            assertNear(want, got, 0, "l2NormalizeHeads");
+            double ss = 0;
+            for (int j = 0; j < d; j++) ss += (double) got[ld + d + j] * got[ld + d + j];
+            double expect = m == null ? 1 : (double) m[1 % heads] * m[1 % heads];
+            if (heads > 1) assertEquals(expect, ss, 1e-5 * Math.max(1, expect), "squared norm of a scaled head");
+        }
+        float[] zero = new float[8];
+        CPU.l2NormalizeHeads(zero, 0, 8, 1, 1, 8, null);
+        assertEquals(0f, zero[0]); // a zero head stays zero (norm floored at 1e-12), never NaN
+    }
+
+    @ParameterizedTest
+    @EnumSource(Activation.class)
+    void gatedProductMatchesReference(Activation act) {
+        int rows = 9, n = 70, ldg = 2 * n + 3;
+        float[] g = random(rows * ldg, 4);
+        for (int i = 0; i < g.length; i++) g[i] *= 3;
+        float[] want = new float[rows * n], got = new float[rows * n];
+        REF.gatedProduct(g, 0, ldg, g, n, ldg, rows, n, act, want, 0, n);
+        CPU.gatedProduct(g, 0, ldg, g, n, ldg, rows, n, act, got, 0, n);
+        // the activations themselves are held to their definitions within 1e-6 (CpuOpsTest); the product adds none
+        assertNear(want, got, act == Activation.NONE ? 0 : 1e-6, "gatedProduct " + act);
+        float[] direct = g.clone(), inPlace = g.clone();
+        CPU.gatedProduct(g, 0, ldg, g, n, ldg, rows, n, act, direct, 0, ldg);
+        CPU.gatedProduct(inPlace, 0, ldg, g, n, ldg, rows, n, act, inPlace, 0, ldg);
+        assertNear(direct, inPlace, 0, "in place");
+        assertThrows(
+                IllegalArgumentException.class, () -> CPU.gatedProduct(g, 0, ldg, g, n, ldg, 1, n, act, g, 1, ldg));
+    }
+
+    @Test
+    void gatedProductOfKnownValues() {
+        float[] g = {2f, -1f}, u = {3f, 5f}, out = new float[2];
+        REF.gatedProduct(g, 0, 2, u, 0, 2, 1, 2, Activation.RELU, out, 0, 2);
+        assertEquals(6f, out[0]);
+        assertEquals(0f, out[1]);
+    }
+
+    @ParameterizedTest
+    @CsvSource({"3,5,7", "2,100,96", "70,1,16"})
+    void addBroadcastMatchesReference(int count, int n, int C) {
+        float[] table = random(n * C + 11, 5);
+        float[] want = random(count * n * C + 2, 6), got = want.clone();
+        REF.addBroadcast(want, 2, count, n, C, table, 11);
+        CPU.addBroadcast(got, 2, count, n, C, table, 11);
+        assertNear(want, got, 0, "addBroadcast");
+        float[] x = random(count * n * C + 2, 6);
+        int b = count - 1, t = n - 1, c = C - 1;
+        assertEquals(x[2 + (b * n + t) * C + c] + table[11 + t * C + c], got[2 + (b * n + t) * C + c]);
+    }
+
+    @Test
+    void affineBlendAndClampMatchReference() {
+        int rows = 13, C = 45;
+        float[] w = random(C, 7), b = random(C, 8);
+        float[] want = random(rows * C, 9), got = want.clone();
+        REF.affine(want, 0, rows, C, w, b);
+        CPU.affine(got, 0, rows, C, w, b);
+        assertNear(want, got, 0, "affine");
+        float[] x = random(rows * C, 9);
+        assertEquals(x[C + 4] * w[4] + b[4], got[C + 4]);
+
+        int n = 40000;
+        float[] src = random(n + 1, 10), y0 = random(n + 3, 11), y1 = y0.clone();
+        REF.blend(src, 1, 0.7f, y0, 3, 0.3f, n);
+        CPU.blend(src, 1, 0.7f, y1, 3, 0.3f, n);
+        assertNear(y0, y1, 0, "blend");
+        float[] y = random(n + 3, 11);
+        assertEquals(src[1 + 5] * 0.7f + y[3 + 5] * 0.3f, y1[3 + 5]);
+
+        float[] c0 = random(n, 12);
+        for (int i = 0; i < n; i++) c0[i] *= 2;
+        c0[17] = Float.NaN;
+        float[] c1 = c0.clone();
+        REF.clamp(c0, 0, n, -1f, 1f);
+        CPU.clamp(c1, 0, n, -1f, 1f);
+        assertTrue(Float.isNaN(c0[17]) && Float.isNaN(c1[17]), "NaN stays NaN");
+        c0[17] = c1[17] = 0;
+        assertNear(c0, c1, 0, "clamp");
+        for (float v : c1) assertTrue(v >= -1f && v <= 1f);
+    }
+}
