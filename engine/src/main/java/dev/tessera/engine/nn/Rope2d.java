@@ -1,5 +1,7 @@
 package dev.tessera.engine.nn;
 
+import dev.tessera.engine.ops.Ops;
+
 /**
  * 2-D rotary position embedding over a token grid, as LlamaGen, NAR and FlowAR apply it: for head size hd there
  * are hd/2 rotated pairs {@code (x[2p], x[2p+1])}; the first hd/4 pairs turn by {@code row·f_k}, the last hd/4 by
@@ -99,14 +101,12 @@ public final class Rope2d {
     }
 
     /**
-     * Rotates the heads of {@code rows·n} token rows in place: row r is token {@code r mod n} of its sequence (the
-     * first {@code heads·hd} values from {@code off + r·ld} are its heads).
+     * Rotates the heads of {@code rows·n} token rows in place on {@code ops}: row r is token {@code r mod n} of its
+     * sequence (the first {@code heads·hd} values from {@code off + r·ld} are its heads).
      */
-    public void rotateRows(float[] x, int off, int ld, int rows, int n, int heads) {
-        int hd = headDim();
-        for (int r = 0; r < rows; r++) {
-            int pos = r % n;
-            for (int h = 0; h < heads; h++) rotate(x, off + r * ld + h * hd, pos);
-        }
+    public void rotateRows(Ops ops, float[] x, int off, int ld, int rows, int n, int heads) {
+        int[] inOrder = new int[n];
+        for (int i = 0; i < n; i++) inOrder[i] = i;
+        ops.rotary(x, off, ld, rows, heads, this, inOrder, n);
     }
 }

@@ -212,7 +212,7 @@ public final class MultiScaleVqVae {
                 System.arraycopy(h, b * cvae * P, up, 0, cvae * P);
             }
             phi(si, up, phiOut);
-            for (int i = 0, o = b * cvae * P; i < cvae * P; i++) fhat[o + i] += phiOut[i];
+            ops.addGated(fhat, b * cvae * P, phiOut, 0, 1, cvae * P, null, 0, 0, 1);
         }
         if (si == patchNums.length - 1) return null;
         return areaTokens(fhat, B, patchNums[si + 1]);
@@ -226,8 +226,7 @@ public final class MultiScaleVqVae {
         }
         Conv2d conv = phis.get(phiIndex(si));
         ops.conv2d(h, 0, side(), side(), conv, out, 0);
-        float keep = 1f - phiRatio;
-        for (int i = 0; i < h.length; i++) out[i] = h[i] * keep + out[i] * phiRatio;
+        ops.blend(h, 0, 1f - phiRatio, out, 0, phiRatio, h.length);
     }
 
     /** {@code area(f, pn)} flattened to tokens {@code [B, pn², Cvae]}. */
@@ -254,7 +253,7 @@ public final class MultiScaleVqVae {
             ops.conv2d(fhat, b * n, HW, HW, postQuantConv, z.data(), 0);
             return z;
         });
-        for (int i = 0; i < out.length; i++) out[i] = Math.max(-1f, Math.min(1f, out[i]));
+        ops.clamp(out, 0, out.length, -1f, 1f);
         return out;
     }
 

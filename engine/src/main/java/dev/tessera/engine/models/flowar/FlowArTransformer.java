@@ -263,12 +263,7 @@ public final class FlowArTransformer {
     /** {@code x[b, t] += table[begin + t]} for every row b. */
     private void addPositions(float[] x, float[] table, int rows, int n, int begin) {
         int C = cfg.width();
-        for (int b = 0; b < rows; b++) {
-            for (int t = 0; t < n; t++) {
-                int o = (b * n + t) * C, p = (begin + t) * C;
-                for (int c = 0; c < C; c++) x[o + c] += table[p + c];
-            }
-        }
+        ops.addBroadcast(x, 0, rows, n, C, table, begin * C);
     }
 
     /**
@@ -284,8 +279,8 @@ public final class FlowArTransformer {
         ops.modulate(w.h, 0, rows, C, mod, M, 2 * C, 4 * C, n);
         ops.linear(w.h, 0, rows, blk.qkv(), w.qkv, 0, Activation.NONE);
         Rope2d rope = blk.rope()[si];
-        rope.rotateRows(w.qkv, 0, 3 * C, rows, n, H);
-        rope.rotateRows(w.qkv, C, 3 * C, rows, n, H);
+        rope.rotateRows(ops, w.qkv, 0, 3 * C, rows, n, H);
+        rope.rotateRows(ops, w.qkv, C, 3 * C, rows, n, H);
         cache.store(layer, w.qkv, 0, 3 * C, C, 2 * C, n);
         float[] scale = new float[H];
         Arrays.fill(scale, (float) (1.0 / Math.sqrt(d)));
@@ -304,8 +299,8 @@ public final class FlowArTransformer {
             Ops ops, Linear fc1g, Linear fc1x, Linear fc2, float[] h, int rows, float[] g, float[] u, float[] out) {
         ops.linear(h, 0, rows, fc1g, g, 0, Activation.GELU_ERF);
         ops.linear(h, 0, rows, fc1x, u, 0, Activation.NONE);
-        int n = rows * fc1g.out();
-        for (int i = 0; i < n; i++) g[i] *= u[i];
+        int n = fc1g.out();
+        ops.gatedProduct(g, 0, n, u, 0, n, rows, n, Activation.NONE, g, 0, n);
         ops.linear(g, 0, rows, fc2, out, 0, Activation.NONE);
     }
 }

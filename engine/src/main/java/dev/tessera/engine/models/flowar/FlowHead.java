@@ -192,7 +192,7 @@ public final class FlowHead {
                     Block b = blocks.get(j);
                     ops.rmsNorm(z, 0, zn, 0, R, C, FlowArConfig.NORM_EPS, b.norm22());
                     ops.linear(zn, 0, R, b.crossKv(), kv, 0, Activation.NONE);
-                    crossRope[j].rotateRows(kv, 0, 2 * W, R, n, H);
+                    crossRope[j].rotateRows(ops, kv, 0, 2 * W, R, n, H);
                     cross.store(j, kv, 0, 2 * W, 0, W, n);
                 }
             } else {
@@ -246,10 +246,8 @@ public final class FlowHead {
 
         timeEmbedding(t, rows, ctx.temb);
         // a = SiLU(c + t), the input of every per-token modulation
-        for (int r = 0; r < R; r++) {
-            int tb = (r / n) * W, o = r * W;
-            for (int k = 0; k < W; k++) ctx.a[o + k] = ctx.c[o + k] + ctx.temb[tb + k];
-        }
+        System.arraycopy(ctx.c, 0, ctx.a, 0, R * W);
+        for (int b = 0; b < rows; b++) ops.addBroadcast(ctx.a, b * n * W, n, 1, W, ctx.temb, b * W);
         ops.activate(ctx.a, 0, R * W, Activation.SILU);
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
 
@@ -286,8 +284,8 @@ public final class FlowHead {
             ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, null);
             ops.modulate(ctx.hn, 0, R, W, attnMod, stride, sc, sh, group);
             ops.linear(ctx.hn, 0, R, b.qkv(), ctx.qkv, 0, Activation.NONE);
-            ctx.selfRope[j].rotateRows(ctx.qkv, 0, 3 * W, R, n, H);
-            ctx.selfRope[j].rotateRows(ctx.qkv, W, 3 * W, R, n, H);
+            ctx.selfRope[j].rotateRows(ops, ctx.qkv, 0, 3 * W, R, n, H);
+            ctx.selfRope[j].rotateRows(ops, ctx.qkv, W, 3 * W, R, n, H);
             ctx.self.store(0, rows, ctx.qkv, 0, 3 * W, W, 2 * W, n);
             ctx.self.attend(ops, 0, rows, ctx.qkv, 0, 3 * W, n, false, scale, ctx.o, 0, W);
             ops.linear(ctx.o, 0, R, b.proj(), ctx.hn, 0, Activation.NONE);
@@ -297,7 +295,7 @@ public final class FlowHead {
                 // h += crossattn(RMS_w(h), RMS_w(z)): no gate, no modulation
                 ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, b.norm21());
                 ops.linear(ctx.hn, 0, R, b.crossQ(), ctx.qkv, 0, Activation.NONE);
-                ctx.crossRope[j].rotateRows(ctx.qkv, 0, W, R, n, H);
+                ctx.crossRope[j].rotateRows(ops, ctx.qkv, 0, W, R, n, H);
                 ctx.cross.attend(ops, j, rows, ctx.qkv, 0, W, n, false, scale, ctx.o, 0, W);
                 ops.linear(ctx.o, 0, R, b.crossProj(), ctx.hn, 0, Activation.NONE);
                 ops.addGated(ctx.h, 0, ctx.hn, 0, R, W, null, 0, 0, 1);

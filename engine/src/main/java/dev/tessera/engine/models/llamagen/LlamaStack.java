@@ -130,32 +130,18 @@ public final class LlamaStack {
             Layer L = layers.get(i);
             ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.attnNorm());
             ops.linear(c.h, 0, rows, L.wqkv(), c.qkv, 0, Activation.NONE);
-            for (int r = 0; r < rows; r++) {
-                int pos = ropePos[r % n];
-                for (int hh = 0; hh < heads; hh++) {
-                    rope.rotate(c.qkv, r * 3 * dim + hh * hd, pos);
-                    rope.rotate(c.qkv, r * 3 * dim + dim + hh * hd, pos);
-                }
-            }
+            ops.rotary(c.qkv, 0, 3 * dim, rows, heads, rope, ropePos, n);
+            ops.rotary(c.qkv, dim, 3 * dim, rows, heads, rope, ropePos, n);
             c.kv.store(i, c.qkv, 0, 3 * dim, dim, 2 * dim, n);
             c.kv.attend(ops, i, c.qkv, 0, 3 * dim, n, causal, scale, c.o, 0, dim);
             ops.linear(c.o, 0, rows, L.wo(), c.h, 0, Activation.NONE);
             ops.addGated(x, 0, c.h, 0, rows, dim, null, 0, 0, 1);
             ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.ffnNorm());
             ops.linear(c.h, 0, rows, L.w13(), c.g, 0, Activation.NONE);
-            swiglu(c.g, c.a, rows);
+            ops.gatedProduct(
+                    c.g, 0, 2 * hidden, c.g, hidden, 2 * hidden, rows, hidden, Activation.SILU, c.a, 0, hidden);
             ops.linear(c.a, 0, rows, L.w2(), c.h, 0, Activation.NONE);
             ops.addGated(x, 0, c.h, 0, rows, dim, null, 0, 0, 1);
-        }
-    }
-
-    /** {@code a = SiLU(g[:, :H]) ⊙ g[:, H:]} row by row. */
-    private void swiglu(float[] g, float[] a, int rows) {
-        for (int r = 0; r < rows; r++) System.arraycopy(g, r * 2 * hidden, a, r * hidden, hidden);
-        ops.activate(a, 0, rows * hidden, Activation.SILU);
-        for (int r = 0; r < rows; r++) {
-            int gi = r * 2 * hidden + hidden, ai = r * hidden;
-            for (int j = 0; j < hidden; j++) a[ai + j] *= g[gi + j];
         }
     }
 }

@@ -109,18 +109,14 @@ public final class DiffusionMlp {
         if (rows > ctx.rows) throw new IllegalArgumentException(rows + " rows in a context of " + ctx.rows);
         if (x.length < R * D || out.length < R * 2 * D) throw new IllegalArgumentException("x or out too short");
         timeEmbedding(ctx, t);
-        for (int r = 0; r < R; r++) {
-            for (int k = 0; k < W; k++) ctx.y[r * W + k] = ctx.temb[k] + ctx.c[r * W + k];
-        }
+        System.arraycopy(ctx.c, 0, ctx.y, 0, R * W);
+        ops.addBroadcast(ctx.y, 0, R, 1, W, ctx.temb, 0); // c + t, one time for every row
         ops.activate(ctx.y, 0, R * W, Activation.SILU); // every modulation reads SiLU(y)
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
         for (Block b : blocks) {
             ops.linear(ctx.y, 0, R, b.ada(), ctx.mod, 0, Activation.NONE); // shift, scale, gate
             ops.layerNorm(ctx.h, 0, ctx.hn, 0, R, W, MarConfig.NORM_EPS, null, 0, 0, 0, 1);
-            for (int r = 0; r < R; r++) {
-                int o = r * W;
-                for (int k = 0; k < W; k++) ctx.hn[o + k] = ctx.hn[o + k] * b.lnW()[k] + b.lnB()[k];
-            }
+            ops.affine(ctx.hn, 0, R, W, b.lnW(), b.lnB());
             ops.modulate(ctx.hn, 0, R, W, ctx.mod, 3 * W, W, 0, 1);
             ops.linear(ctx.hn, 0, R, b.fc1(), ctx.mid, 0, Activation.SILU);
             ops.linear(ctx.mid, 0, R, b.fc2(), ctx.hn, 0, Activation.NONE);

@@ -200,16 +200,14 @@ public final class MarTransformer {
                 } else {
                     System.arraycopy(maskToken, 0, y, o, Wd);
                 }
-                for (int c = 0; c < Wd; c++) y[o + c] += decPos[s * Wd + c];
             }
         }
+        ops.addBroadcast(y, 0, B, S, Wd, decPos, 0);
         run(decoder, y, B, S);
         float[] z = new float[B * L * Wd];
         for (int b = 0; b < B; b++) System.arraycopy(y, (b * S + buf) * Wd, z, b * L * Wd, L * Wd);
         layerNorm(z, B * L, Wd, decoder.normW(), decoder.normB());
-        for (int b = 0; b < B; b++) {
-            for (int i = 0; i < L * Wd; i++) z[b * L * Wd + i] += diffPos[i];
-        }
+        ops.addBroadcast(z, 0, B, L, Wd, diffPos, 0);
         return z;
     }
 
@@ -233,12 +231,12 @@ public final class MarTransformer {
             kv.store(0, qkv, 0, 3 * W, W, 2 * W, T);
             kv.attend(ops, 0, qkv, 0, 3 * W, T, false, scale, o, 0, W);
             ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
-            for (int i = 0; i < rows * W; i++) x[i] += h[i];
+            ops.addGated(x, 0, h, 0, rows, W, null, 0, 0, 1);
             System.arraycopy(x, 0, h, 0, rows * W);
             layerNorm(h, rows, W, blk.norm2w(), blk.norm2b());
             ops.linear(h, 0, rows, blk.fc1(), mid, 0, Activation.GELU_ERF);
             ops.linear(mid, 0, rows, blk.fc2(), o, 0, Activation.NONE);
-            for (int i = 0; i < rows * W; i++) x[i] += o[i];
+            ops.addGated(x, 0, o, 0, rows, W, null, 0, 0, 1);
         }
         if (st == encoder) layerNorm(x, rows, W, st.normW(), st.normB());
     }
@@ -246,9 +244,6 @@ public final class MarTransformer {
     /** LayerNorm with affine parameters (eps 1e-6) in place over rows of width C. */
     void layerNorm(float[] x, int rows, int C, float[] w, float[] b) {
         ops.layerNorm(x, 0, x, 0, rows, C, MarConfig.NORM_EPS, null, 0, 0, 0, 1);
-        for (int r = 0; r < rows; r++) {
-            int o = r * C;
-            for (int c = 0; c < C; c++) x[o + c] = x[o + c] * w[c] + b[c];
-        }
+        ops.affine(x, 0, rows, C, w, b);
     }
 }

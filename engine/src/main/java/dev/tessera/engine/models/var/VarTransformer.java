@@ -92,9 +92,8 @@ public final class VarTransformer {
                 if (blk.adaLin() != null) {
                     ops.linear(siluCond, 0, rows, blk.adaLin(), mod, 0, Activation.NONE);
                 } else {
-                    for (int r = 0; r < rows; r++) {
-                        for (int j = 0; j < 6 * C; j++) mod[r * 6 * C + j] = shared[r * 6 * C + j] + blk.adaGss()[j];
-                    }
+                    System.arraycopy(shared, 0, mod, 0, mod.length);
+                    ops.addBroadcast(mod, 0, rows, 1, 6 * C, blk.adaGss(), 0);
                 }
                 blockMod[i] = mod;
             }
@@ -129,12 +128,10 @@ public final class VarTransformer {
         int C = cfg.width(), n = cfg.tokensAt(0);
         float[] x = new float[s.rows * n * C];
         for (int r = 0; r < s.rows; r++) {
-            for (int t = 0; t < n; t++) {
-                for (int c = 0; c < C; c++) {
-                    x[(r * n + t) * C + c] = s.cond[r * C + c] + w.posStart()[t * C + c] + w.lvlPos()[t * C + c];
-                }
-            }
+            for (int t = 0; t < n; t++) System.arraycopy(s.cond, r * C, x, (r * n + t) * C, C);
         }
+        ops.addBroadcast(x, 0, s.rows, n, C, w.posStart(), 0);
+        ops.addBroadcast(x, 0, s.rows, n, C, w.lvlPos(), 0);
         return x;
     }
 
@@ -151,12 +148,7 @@ public final class VarTransformer {
         }
         float[] one = new float[n * tokens * C];
         ops.linear(f, 0, n * tokens, w.wordEmbed(), one, 0, Activation.NONE);
-        for (int b = 0; b < n; b++) {
-            for (int t = 0; t < tokens; t++) {
-                int o = (b * tokens + t) * C, p = (begin + t) * C;
-                for (int c = 0; c < C; c++) one[o + c] += w.lvlPos()[p + c];
-            }
-        }
+        ops.addBroadcast(one, 0, n, tokens, C, w.lvlPos(), begin * C);
         float[] x = new float[copies * one.length];
         for (int k = 0; k < copies; k++) System.arraycopy(one, 0, x, k * one.length, one.length);
         return x;
@@ -195,7 +187,9 @@ public final class VarTransformer {
         ops.linear(h, 0, rows, blk.qkv(), qkv, 0, Activation.NONE);
         float[] scale = new float[H];
         if (blk.scaleMul() != null) {
-            l2NormalizeQK(qkv, rows, blk.scaleMul());
+            // q ← normalize(q)·scaleMul[h], k ← normalize(k), per head
+            ops.l2NormalizeHeads(qkv, 0, 3 * C, rows, H, d, blk.scaleMul());
+            ops.l2NormalizeHeads(qkv, C, 3 * C, rows, H, d, null);
             Arrays.fill(scale, 1f);
         } else {
             Arrays.fill(scale, 0.25f / (float) Math.sqrt(d));
@@ -210,24 +204,5 @@ public final class VarTransformer {
         ops.linear(h, 0, rows, blk.fc1(), f, 0, Activation.GELU_TANH);
         ops.linear(f, 0, rows, blk.fc2(), h, 0, Activation.NONE);
         ops.addGated(x, 0, h, 0, rows, C, mod, M, C, l);
-    }
-
-    /** {@code q ← normalize(q)·scaleMul[h]}, {@code k ← normalize(k)} per head, in the qkv rows. */
-    private void l2NormalizeQK(float[] qkv, int rows, float[] scaleMul) {
-        int C = cfg.width(), H = cfg.heads(), d = cfg.headDim();
-        for (int r = 0; r < rows; r++) {
-            for (int h = 0; h < H; h++) {
-                normalize(qkv, r * 3 * C + h * d, d, scaleMul[h]);
-                normalize(qkv, r * 3 * C + C + h * d, d, 1f);
-            }
-        }
-    }
-
-    /** {@code x / max(‖x‖₂, 1e-12) · mul}, as {@code F.normalize(x, dim=-1).mul(mul)}. */
-    private static void normalize(float[] a, int off, int n, float mul) {
-        float ss = 0f;
-        for (int j = 0; j < n; j++) ss += a[off + j] * a[off + j];
-        float norm = Math.max((float) Math.sqrt(ss), 1e-12f);
-        for (int j = 0; j < n; j++) a[off + j] = a[off + j] / norm * mul;
     }
 }
