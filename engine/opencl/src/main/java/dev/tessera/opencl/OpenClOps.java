@@ -9,12 +9,14 @@ import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
+import dev.tessera.engine.ops.KvStorage;
 import dev.tessera.engine.ops.Ops;
 import java.io.IOException;
 import java.io.InputStream;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.lang.ref.Cleaner;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -37,6 +39,7 @@ import org.lwjgl.system.MemoryUtil;
  */
 public final class OpenClOps implements Ops, AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    private static final Cleaner CLEANER = Cleaner.create();
 
     private final OpenClDevice device;
     private final TileSizes tiles;
@@ -59,7 +62,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAddBroadcast,
             kAffine,
             kBlend,
-            kClamp;
+            kClamp,
+            kKvStore;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Arena arena = Arena.ofShared();
@@ -114,6 +118,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAffine = kernel("affine");
             kBlend = kernel("blend");
             kClamp = kernel("clamp_range");
+            kKvStore = kernel("kv_store");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -339,6 +344,124 @@ public final class OpenClOps implements Ops, AutoCloseable {
         }
     }
 
+    /**
+     * Device-resident keys and values: one pair of buffers per layer, in {@link #attention}'s layout, released when
+     * the storage is no longer reachable (or with this backend).
+     */
+    private static final class DeviceKv implements KvStorage {
+        final int rows, heads, headDim, capacity;
+        final long[] k, v;
+
+        DeviceKv(int rows, int heads, int headDim, int capacity, long[] k, long[] v) {
+            this.rows = rows;
+            this.heads = heads;
+            this.headDim = headDim;
+            this.capacity = capacity;
+            this.k = k;
+            this.v = v;
+        }
+
+        @Override
+        public int layers() {
+            return k.length;
+        }
+
+        @Override
+        public int rows() {
+            return rows;
+        }
+
+        @Override
+        public int heads() {
+            return heads;
+        }
+
+        @Override
+        public int headDim() {
+            return headDim;
+        }
+
+        @Override
+        public int capacity() {
+            return capacity;
+        }
+    }
+
+    @Override
+    public synchronized KvStorage allocateKv(int layers, int rows, int heads, int headDim, int capacity) {
+        long size = (long) rows * heads * headDim * capacity;
+        long[] k = new long[layers], v = new long[layers];
+        try {
+            for (int i = 0; i < layers; i++) {
+                k[i] = create(size);
+                v[i] = create(size);
+            }
+        } catch (RuntimeException e) {
+            release(k, v);
+            throw e;
+        }
+        DeviceKv kv = new DeviceKv(rows, heads, headDim, capacity, k, v);
+        CLEANER.register(kv, () -> release(k, v));
+        return kv;
+    }
+
+    private static void release(long[] k, long[] v) {
+        for (long[] bufs : new long[][] {k, v}) {
+            for (int i = 0; i < bufs.length; i++) {
+                if (bufs[i] != 0) clReleaseMemObject(bufs[i]);
+                bufs[i] = 0;
+            }
+        }
+    }
+
+    private static DeviceKv device(KvStorage kv) {
+        if (kv instanceof DeviceKv d) return d;
+        throw new IllegalArgumentException(
+                "key/value storage of another backend: " + kv.getClass().getSimpleName());
+    }
+
+    @Override
+    public synchronized void storeKv(
+            KvStorage kv, int layer, int rows, int at, float[] src, int srcOff, int ld, int kOff, int vOff, int n) {
+        DeviceKv dk = device(kv);
+        if (rows == 0 || n == 0) return;
+        int hd = dk.heads * dk.headDim;
+        long bs = upload("kvSrc", src, srcOff, (long) (rows * n - 1) * ld + Math.max(kOff, vOff) + hd);
+        args(kKvStore, bs, ld, kOff, vOff, n, dk.heads, dk.headDim, dk.capacity, at, dk.k[layer], dk.v[layer]);
+        runNd(kKvStore, new long[] {roundUp(hd, 64), n, rows}, new long[] {64, 1, 1});
+    }
+
+    @Override
+    public synchronized void attendKv(
+            KvStorage kv,
+            int layer,
+            int rows,
+            int l,
+            float[] q,
+            int qOff,
+            int ldq,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
+        DeviceKv dk = device(kv);
+        int H = dk.heads, d = dk.headDim;
+        if (rows == 0 || H == 0 || l == 0) return;
+        long bq = upload("q", q, qOff, (long) (rows * l - 1) * ldq + (long) H * d);
+        long bs = upload("scale", scale, 0, H);
+        long bo = slot("y", (long) rows * l * H * d);
+        long bp = slot("scores", (long) rows * H * l * T);
+        args(kAttention, H, l, d, bq, ldq, dk.k[layer], dk.v[layer], dk.capacity, T, causal ? 1 : 0, bs, bo, bp);
+        int r = tiles.reduction();
+        runNd(kAttention, new long[] {(long) l * r, H, rows}, new long[] {r, 1, 1});
+        MemorySegment s = read(bo, (long) rows * l * H * d);
+        for (int row = 0; row < rows * l; row++) {
+            MemorySegment.copy(s, F32, (long) row * H * d * Float.BYTES, out, outOff + row * ldo, H * d);
+        }
+    }
+
     @Override
     public synchronized void rotary(
             float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
@@ -547,7 +670,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAddBroadcast,
             kAffine,
             kBlend,
-            kClamp
+            kClamp,
+            kKvStore
         }) {
             clReleaseKernel(k);
         }

@@ -379,3 +379,17 @@ __kernel void clamp_range(__global float* x, int n, float lo, float hi) {
     const float v = x[i];
     x[i] = v > hi ? hi : (v < lo ? lo : v);
 }
+
+// ------------------------------------------------------------------------------------------------ key/value caches
+
+// Writes the keys and values of n new positions (item (h·d + e, t, b)) into a layer's device cache at position at:
+// keys transposed kT[((b·H + h)·d + e)·tMax + t], values v[((b·H + h)·tMax + t)·d + e].
+__kernel void kv_store(__global const float* src, int ld, int kOff, int vOff, int n, int H, int d, int tMax, int at,
+                       __global float* kT, __global float* v) {
+    const int hd = get_global_id(0), t = get_global_id(1), b = get_global_id(2);
+    if (hd >= H * d) return;
+    const int h = hd / d, e = hd % d;
+    const long s = (long) (b * n + t) * ld;
+    kT[((long) (b * H + h) * d + e) * tMax + at + t] = src[s + kOff + hd];
+    v[((long) (b * H + h) * tMax + at + t) * d + e] = src[s + vOff + hd];
+}

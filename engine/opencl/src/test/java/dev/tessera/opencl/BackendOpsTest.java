@@ -9,6 +9,7 @@ import dev.tessera.engine.nn.Rope2d;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Activation;
 import dev.tessera.engine.ops.Backends;
+import dev.tessera.engine.ops.KvStorage;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import java.lang.foreign.MemorySegment;
@@ -315,5 +316,32 @@ class BackendOpsTest {
         REF.clamp(want, 2, 1000, -0.5f, 0.5f);
         ops.clamp(got, 2, 1000, -0.5f, 0.5f);
         assertNear(want, got, ops.name() + " clamp");
+    }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void keyValueCacheHeldByTheBackend(Ops ops) {
+        // two layers, 3 sequences of capacity 20; steps of 5 then 4 positions (the second for 2 sequences only),
+        // attended causally and not, against the same steps on the reference backend's host arrays
+        int layers = 2, rows = 3, H = 2, d = 12, cap = 20, ld = 3 * H * d + 1;
+        KvStorage want = REF.allocateKv(layers, rows, H, d, cap), got = ops.allocateKv(layers, rows, H, d, cap);
+        float[] scale = {0.3f, 0.2f};
+        int at = 0;
+        for (int[] step : new int[][] {{5, rows}, {4, 2}}) {
+            int n = step[0], seqs = step[1];
+            float[] qkv = random(seqs * n * ld + 2, 31 + n);
+            for (int layer = 0; layer < layers; layer++) {
+                REF.storeKv(want, layer, seqs, at, qkv, 2, ld, H * d, 2 * H * d, n);
+                ops.storeKv(got, layer, seqs, at, qkv, 2, ld, H * d, 2 * H * d, n);
+                for (boolean causal : new boolean[] {false, true}) {
+                    float[] a = new float[seqs * n * H * d + 1], b = new float[seqs * n * H * d + 1];
+                    REF.attendKv(want, layer, seqs, n, qkv, 2, ld, at + n, causal, scale, a, 1, H * d);
+                    ops.attendKv(got, layer, seqs, n, qkv, 2, ld, at + n, causal, scale, b, 1, H * d);
+                    assertNear(
+                            a, b, ops.name() + " cached attention layer " + layer + " at " + at + " causal " + causal);
+                }
+            }
+            at += n;
+        }
     }
 }

@@ -184,6 +184,65 @@ public interface Ops {
     /** {@code x[i] = max(lo, min(hi, x[i]))} in place (NaN stays NaN). */
     void clamp(float[] x, int off, int n, float lo, float hi);
 
+    // ------------------------------------------------------------------------------------------ key/value caches
+
+    /**
+     * Storage for the keys and values of {@code layers} attention layers, {@code rows} sequences, {@code heads}
+     * heads of size {@code headDim} and {@code capacity} positions, held where this backend computes (the default:
+     * host arrays in {@link #attention}'s layout).
+     */
+    default KvStorage allocateKv(int layers, int rows, int heads, int headDim, int capacity) {
+        return new HostKvStorage(layers, rows, heads, headDim, capacity);
+    }
+
+    /**
+     * Writes the keys and values of n new positions of the first {@code rows} sequences into {@code layer} at
+     * positions {@code [at, at + n)}: the key of sequence b's token t, head h, element e is
+     * {@code src[srcOff + (b·n + t)·ld + kOff + h·d + e]}, its value the same at {@code vOff}.
+     */
+    default void storeKv(
+            KvStorage kv, int layer, int rows, int at, float[] src, int srcOff, int ld, int kOff, int vOff, int n) {
+        ((HostKvStorage) kv).store(layer, rows, at, src, srcOff, ld, kOff, vOff, n);
+    }
+
+    /**
+     * {@link #attention} of the l new queries of the first {@code rows} sequences over the first T positions of
+     * {@code layer} in {@code kv}.
+     */
+    default void attendKv(
+            KvStorage kv,
+            int layer,
+            int rows,
+            int l,
+            float[] q,
+            int qOff,
+            int ldq,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
+        HostKvStorage h = (HostKvStorage) kv;
+        attention(
+                rows,
+                kv.heads(),
+                l,
+                kv.headDim(),
+                q,
+                qOff,
+                ldq,
+                h.kT[layer],
+                h.v[layer],
+                kv.capacity(),
+                T,
+                causal,
+                scale,
+                out,
+                outOff,
+                ldo);
+    }
+
     /** One image: {@code in [cin, H, W]} to {@code out [cout, Ho, Wo]}, bias added. */
     void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff);
 

@@ -241,6 +241,39 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public KvStorage allocateKv(int layers, int rows, int heads, int headDim, int capacity) {
+        return inner.allocateKv(layers, rows, heads, headDim, capacity);
+    }
+
+    @Override
+    public void storeKv(
+            KvStorage kv, int layer, int rows, int at, float[] src, int srcOff, int ld, int kOff, int vOff, int n) {
+        long t = System.nanoTime();
+        inner.storeKv(kv, layer, rows, at, src, srcOff, ld, kOff, vOff, n);
+        record("storeKv", 0, t);
+    }
+
+    @Override
+    public void attendKv(
+            KvStorage kv,
+            int layer,
+            int rows,
+            int l,
+            float[] q,
+            int qOff,
+            int ldq,
+            int T,
+            boolean causal,
+            float[] scale,
+            float[] out,
+            int outOff,
+            int ldo) {
+        long t = System.nanoTime();
+        inner.attendKv(kv, layer, rows, l, q, qOff, ldq, T, causal, scale, out, outOff, ldo);
+        record("attention", 4L * rows * kv.heads() * l * T * kv.headDim(), t);
+    }
+
+    @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         long t = System.nanoTime();
         inner.conv2d(in, inOff, H, W, conv, out, outOff);

@@ -144,8 +144,8 @@ public final class FlowArTransformer {
             ops.activate(silu, 0, silu.length, Activation.SILU);
             encMod = modulations(encoder, silu);
             decMod = modulations(decoder, silu);
-            encCache = new KvCache(encoder.size(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
-            decCache = new KvCache(decoder.size(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
+            encCache = new KvCache(ops, encoder.size(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
+            decCache = new KvCache(ops, decoder.size(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
         }
 
         private float[][] modulations(List<Block> blocks, float[] silu) {
@@ -284,7 +284,7 @@ public final class FlowArTransformer {
         cache.store(layer, w.qkv, 0, 3 * C, C, 2 * C, n);
         float[] scale = new float[H];
         Arrays.fill(scale, (float) (1.0 / Math.sqrt(d)));
-        cache.attend(ops, layer, w.qkv, 0, 3 * C, n, false, scale, w.o, 0, C);
+        cache.attend(layer, w.qkv, 0, 3 * C, n, false, scale, w.o, 0, C);
         ops.linear(w.o, 0, rows, blk.proj(), w.h, 0, Activation.NONE);
         ops.addGated(x, 0, w.h, 0, rows, C, mod, M, 0, n);
 

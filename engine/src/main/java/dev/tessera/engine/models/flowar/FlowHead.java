@@ -186,7 +186,7 @@ public final class FlowHead {
             c = new float[R * W];
             ops.linear(z, 0, R, condEmbed, c, 0, Activation.NONE);
             if (cfg.cross()) {
-                cross = new KvCache(blocks.size(), rows, H, hd, n);
+                cross = new KvCache(ops, blocks.size(), rows, H, hd, n);
                 float[] zn = new float[R * C], kv = new float[R * 2 * W];
                 for (int j = 0; j < blocks.size(); j++) {
                     Block b = blocks.get(j);
@@ -198,7 +198,7 @@ public final class FlowHead {
             } else {
                 cross = null;
             }
-            self = new KvCache(1, rows, H, hd, n);
+            self = new KvCache(ops, 1, rows, H, hd, n);
             h = new float[R * W];
             hn = new float[R * W];
             a = new float[R * W];
@@ -287,7 +287,7 @@ public final class FlowHead {
             ctx.selfRope[j].rotateRows(ops, ctx.qkv, 0, 3 * W, R, n, H);
             ctx.selfRope[j].rotateRows(ops, ctx.qkv, W, 3 * W, R, n, H);
             ctx.self.store(0, rows, ctx.qkv, 0, 3 * W, W, 2 * W, n);
-            ctx.self.attend(ops, 0, rows, ctx.qkv, 0, 3 * W, n, false, scale, ctx.o, 0, W);
+            ctx.self.attend(0, rows, ctx.qkv, 0, 3 * W, n, false, scale, ctx.o, 0, W);
             ops.linear(ctx.o, 0, R, b.proj(), ctx.hn, 0, Activation.NONE);
             ops.addGated(ctx.h, 0, ctx.hn, 0, R, W, attnMod, stride, gamma, group);
 
@@ -296,7 +296,7 @@ public final class FlowHead {
                 ops.rmsNorm(ctx.h, 0, ctx.hn, 0, R, W, eps, b.norm21());
                 ops.linear(ctx.hn, 0, R, b.crossQ(), ctx.qkv, 0, Activation.NONE);
                 ctx.crossRope[j].rotateRows(ops, ctx.qkv, 0, W, R, n, H);
-                ctx.cross.attend(ops, j, rows, ctx.qkv, 0, W, n, false, scale, ctx.o, 0, W);
+                ctx.cross.attend(j, rows, ctx.qkv, 0, W, n, false, scale, ctx.o, 0, W);
                 ops.linear(ctx.o, 0, R, b.crossProj(), ctx.hn, 0, Activation.NONE);
                 ops.addGated(ctx.h, 0, ctx.hn, 0, R, W, null, 0, 0, 1);
                 ops.linear(ctx.a, 0, R, b.adaLinMlp(), ctx.mod, 0, Activation.NONE);

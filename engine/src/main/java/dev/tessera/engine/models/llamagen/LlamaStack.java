@@ -75,7 +75,7 @@ public final class LlamaStack {
 
         Cache(int rows, int capacity) {
             this.rows = rows;
-            this.kv = new KvCache(layers.size(), rows, heads, dim / heads, capacity);
+            this.kv = new KvCache(ops, layers.size(), rows, heads, dim / heads, capacity);
         }
 
         /** Positions held (condition tokens included). */
@@ -133,7 +133,7 @@ public final class LlamaStack {
             ops.rotary(c.qkv, 0, 3 * dim, rows, heads, rope, ropePos, n);
             ops.rotary(c.qkv, dim, 3 * dim, rows, heads, rope, ropePos, n);
             c.kv.store(i, c.qkv, 0, 3 * dim, dim, 2 * dim, n);
-            c.kv.attend(ops, i, c.qkv, 0, 3 * dim, n, causal, scale, c.o, 0, dim);
+            c.kv.attend(i, c.qkv, 0, 3 * dim, n, causal, scale, c.o, 0, dim);
             ops.linear(c.o, 0, rows, L.wo(), c.h, 0, Activation.NONE);
             ops.addGated(x, 0, c.h, 0, rows, dim, null, 0, 0, 1);
             ops.rmsNorm(x, 0, c.h, 0, rows, dim, eps, L.ffnNorm());

@@ -99,7 +99,7 @@ public final class VarTransformer {
             }
             headMod = new float[rows * 2 * C];
             ops.linear(siluCond, 0, rows, w.headAdaLin(), headMod, 0, Activation.NONE);
-            cache = new KvCache(cfg.depth(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
+            cache = new KvCache(ops, cfg.depth(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
             int maxTokens = 0;
             for (int si = 0; si < cfg.scales(); si++) maxTokens = Math.max(maxTokens, cfg.tokensAt(si));
             int maxRows = rows * maxTokens;
@@ -195,7 +195,7 @@ public final class VarTransformer {
             Arrays.fill(scale, 0.25f / (float) Math.sqrt(d));
         }
         s.cache.store(i, qkv, 0, 3 * C, C, 2 * C, l);
-        s.cache.attend(ops, i, qkv, 0, 3 * C, l, false, scale, o, 0, C);
+        s.cache.attend(i, qkv, 0, 3 * C, l, false, scale, o, 0, C);
         ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
         ops.addGated(x, 0, h, 0, rows, C, mod, M, 0, l);
 
