@@ -88,6 +88,11 @@ final class JobQueue implements AutoCloseable {
         return jobs.get(id);
     }
 
+    /** The jobs kept, oldest first. */
+    synchronized List<Job> jobs() {
+        return List.copyOf(jobs.values());
+    }
+
     /** Cancels a job: a queued one leaves the queue now, a running one stops at its next step. */
     void cancel(Job job) {
         job.requestCancel();

@@ -174,7 +174,10 @@ final class TesseraServer implements AutoCloseable {
                 .result(pngs.get(n));
     }
 
-    /** The synchronous form: one class, the PNG in the answer. */
+    /**
+     * The synchronous form: one class, the PNG in the answer. A client that closes its connection before the answer
+     * cancels its generation (see {@link ClientWatch}).
+     */
     private void generateSync(Context ctx) {
         GenerationRequest r = GenerationRequest.parse(body(ctx), models, limits);
         if (r.classes().length != 1) {
@@ -182,7 +185,9 @@ final class TesseraServer implements AutoCloseable {
                     "classes", "the synchronous form returns one PNG: give one class (or use POST /api/generations)");
         }
         Job job = enqueue(ctx, r);
+        ClientWatch watch = ClientWatch.start(ctx, () -> queue.cancel(job));
         ctx.future(() -> job.finished.thenAccept(j -> {
+            if (watch.stop()) ctx.header("Connection", "close");
             if (j.state() == Job.State.DONE) {
                 ctx.contentType("image/png")
                         .header("X-Tessera-Generation", j.id)
@@ -233,7 +238,9 @@ final class TesseraServer implements AutoCloseable {
         }
         Job job = enqueue(ctx, r);
         String base = ctx.scheme() + "://" + ctx.host();
+        ClientWatch watch = ClientWatch.start(ctx, () -> queue.cancel(job));
         ctx.future(() -> job.finished.thenAccept(j -> {
+            if (watch.stop()) ctx.header("Connection", "close");
             if (j.state() != Job.State.DONE) {
                 failedJob(ctx, j);
                 return;
