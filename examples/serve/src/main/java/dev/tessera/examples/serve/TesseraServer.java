@@ -7,8 +7,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.samplers.SamplingSettings;
+import dev.tessera.samplers.ar.TokenSettings;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
 import dev.tessera.samplers.var.VarSettings;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -375,8 +379,9 @@ final class TesseraServer implements AutoCloseable {
             ObjectNode o = list.addObject();
             o.put("name", m.name()).put("family", m.family()).put("image_size", m.imageSide());
             o.put("description", m.pipeline().describe());
-            o.set("defaults", settingsJson(m.pipeline().defaults()));
+            o.set("defaults", settingsJson(m.defaults()));
             if (m.family().equals("llamagen")) o.put("has_draft", ((LlamaGenPipeline) m.pipeline()).hasDraft());
+            if (m.family().equals("mar")) o.put("has_draft", ((MarPipeline) m.pipeline()).draft() != null);
             ArrayNode cs = o.putArray("classes");
             for (int i = 0; i < m.classes().size(); i++)
                 cs.addObject().put("index", i).put("name", m.classes().get(i));
@@ -401,6 +406,30 @@ final class TesseraServer implements AutoCloseable {
                     .put("lantern_delta", l.lanternDelta())
                     .put("sjd_window", l.sjdWindow())
                     .put("sjd_init", l.sjdInit().name().toLowerCase(Locale.ROOT));
+        } else if (s instanceof TokenSettings t) {
+            o.put("cfg", t.cfg())
+                    .put("top_k", t.distribution().topK())
+                    .put("top_p", t.distribution().topP())
+                    .put("temperature", t.distribution().temperature())
+                    .put("cfg_interval", t.cfgInterval());
+        } else if (s instanceof FlowArSettings f) {
+            o.put("cfg", f.cfg())
+                    .put("guidance", f.guidance())
+                    .put("steps", f.steps())
+                    .put("sampler", f.solver().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        } else if (s instanceof MarSettings m) {
+            o.put("cfg", m.cfg())
+                    .put("num_iter", m.numIter())
+                    .put("cfg_schedule", m.schedule().name().toLowerCase(Locale.ROOT))
+                    .put("temperature", m.temperature())
+                    .put("diffusion_steps", m.diffusionSteps())
+                    .put("sampler", m.cspd() == null ? "mar" : "cspd");
+            if (m.cspd() != null) {
+                o.put("gamma", m.cspd().gamma())
+                        .put("prefill", m.cspd().prefill())
+                        .put("inner_temperature", m.cspd().innerTemperature())
+                        .put("cspd_rule", m.cspd().rule().name().toLowerCase(Locale.ROOT));
+            }
         }
         return o;
     }
