@@ -12,6 +12,7 @@ import dev.tessera.samplers.llamagen.Sampler;
 import dev.tessera.samplers.mar.CspdSettings;
 import dev.tessera.samplers.mar.MarPipeline;
 import dev.tessera.samplers.mar.MarSettings;
+import dev.tessera.samplers.var.VarEditMask;
 import dev.tessera.samplers.var.VarSettings;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -31,7 +32,26 @@ import java.util.Set;
  * @param settings the sampling settings, the model's defaults overridden by the request's fields
  * @param command  the {@code tessera generate} command line that gives the same images, as arguments
  */
-record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command) {
+record GenerationRequest(
+        ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command, Edit edit) {
+
+    /**
+     * A zero-shot VAR edit instead of a generation ({@code classes} then holds its one class, or the model's class
+     * count for the null class).
+     *
+     * @param picture the picture, {@code [3, side, side]} in [0, 1]
+     * @param mask    what to keep
+     */
+    record Edit(float[] picture, VarEditMask mask) {}
+
+    GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command) {
+        this(model, classes, seed, settings, command, null);
+    }
+
+    /** The name of class {@code c} of the model; "none" for the null class of an edit. */
+    String className(int c) {
+        return c < model.classes().size() ? model.classes().get(c) : "none";
+    }
 
     /** What every request may carry, and what each family adds. */
     static final Set<String> COMMON = Set.of("model", "classes", "seed");
@@ -139,7 +159,7 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
         return out;
     }
 
-    private static VarSettings var(JsonNode b, VarSettings d, List<String> args) {
+    static VarSettings var(JsonNode b, VarSettings d, List<String> args) {
         double cfg = b.has("cfg") ? number(b, "cfg", -100, 100) : d.cfg();
         int topK = b.has("top_k") ? (int) integer(b, "top_k", 0, 1 << 24) : d.topK();
         double topP = b.has("top_p") ? number(b, "top_p", 0, 1) : d.topP();

@@ -27,9 +27,10 @@ import picocli.CommandLine.Option;
         description = {
             "Serves the bundled Fashion-MNIST models (fmnist-var, fmnist-llamagen, fmnist-nar) and those given with",
             "--model, by name: a JSON API under /api (models, generations with progress as server-sent events, PNGs,",
-            "cancel, a synchronous POST /api/generate), POST /v1/images/generations (OpenAI-style: the prompt is a",
-            "class name), a web page at / and the API's OpenAPI description at /openapi.json. The same request with",
-            "the same seed gives the same PNG bytes as 'tessera generate'.",
+            "cancel, a synchronous POST /api/generate, POST /api/edits: VAR's zero-shot editing of an uploaded",
+            "picture), POST /v1/images/generations (OpenAI-style: the prompt is a class name), a web page at / (with",
+            "an edit tab) and the API's OpenAPI description at /openapi.json. The same request with the same seed",
+            "gives the same PNG bytes as 'tessera generate' (or 'tessera edit var').",
             "",
             "--model NAME=FAMILY:PART,PART,... names a model of any family; each part is a file, in the family's",
             "order, or KEY=VALUE:",
@@ -107,6 +108,13 @@ public final class ServeCommand extends CommandBase {
     int maxBody = 64 * 1024;
 
     @Option(
+            names = "--max-upload",
+            paramLabel = "BYTES",
+            description = "bodies of POST /api/edits (the picture in base64) larger than this get 413 "
+                    + "(default ${DEFAULT-VALUE})")
+    int maxUpload = 1 << 20;
+
+    @Option(
             names = "--keep",
             paramLabel = "N",
             description = "finished generations kept for fetching (default ${DEFAULT-VALUE})")
@@ -145,6 +153,7 @@ public final class ServeCommand extends CommandBase {
         if (maxImages < 1 || maxImages > 256) throw new UsageException("--max-images must be 1-256");
         if (maxBody < 256 || maxBody > 64 << 20) throw new UsageException("--max-body must be 256 B - 64 MiB");
         if (keep < 1 || keep > 10_000) throw new UsageException("--keep must be 1-10000");
+        if (maxUpload < 1024 || maxUpload > 64 << 20) throw new UsageException("--max-upload must be 1 KiB - 64 MiB");
         if (!loopback(host) && token == null && !insecure) {
             throw new UsageException("--host " + host + " is reachable from other machines: give --token T "
                     + "(clients send 'Authorization: Bearer T') or --insecure");
@@ -154,7 +163,9 @@ public final class ServeCommand extends CommandBase {
         Models m = Models.load(models, !noBundled, format, load.ops());
         loaded = m;
         return new TesseraServer(
-                new TesseraServer.Config(host, port, token, workers, maxQueue, maxImages, maxBody, keep, 1000), m);
+                new TesseraServer.Config(
+                        host, port, token, workers, maxQueue, maxImages, maxBody, keep, 1000, maxUpload),
+                m);
     }
 
     static boolean loopback(String host) {

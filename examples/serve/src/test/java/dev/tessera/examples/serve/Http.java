@@ -46,7 +46,8 @@ final class Http {
 
     static TesseraServer server(String token, int workers, int maxQueue, int maxImages, int maxBody, int keep) {
         return new TesseraServer(
-                new TesseraServer.Config("127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, keep, 100),
+                new TesseraServer.Config(
+                        "127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, keep, 100, 16384),
                 bundled());
     }
 

@@ -81,6 +81,7 @@ class ServeApiTest {
                         "/api/generations/{id}/events",
                         "/api/generations/{id}/images/{file}",
                         "/api/generate",
+                        "/api/edits",
                         "/v1/images/generations")),
                 paths);
     }
