@@ -3,9 +3,16 @@ package dev.tessera.examples.serve;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.tessera.samplers.SamplingSettings;
 import dev.tessera.samplers.ar.JacobiSampler;
+import dev.tessera.samplers.ar.TokenSettings;
+import dev.tessera.samplers.flowar.FlowArSettings;
+import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
+import dev.tessera.samplers.mar.CspdSettings;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
+import dev.tessera.samplers.var.VarEditMask;
 import dev.tessera.samplers.var.VarSettings;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -25,15 +32,37 @@ import java.util.Set;
  * @param settings the sampling settings, the model's defaults overridden by the request's fields
  * @param command  the {@code tessera generate} command line that gives the same images, as arguments
  */
-record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command) {
+record GenerationRequest(
+        ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command, Edit edit) {
+
+    /**
+     * A zero-shot VAR edit instead of a generation ({@code classes} then holds its one class, or the model's class
+     * count for the null class).
+     *
+     * @param picture the picture, {@code [3, side, side]} in [0, 1]
+     * @param mask    what to keep
+     */
+    record Edit(float[] picture, VarEditMask mask) {}
+
+    GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSettings settings, List<String> command) {
+        this(model, classes, seed, settings, command, null);
+    }
+
+    /** The name of class {@code c} of the model; "none" for the null class of an edit. */
+    String className(int c) {
+        return c < model.classes().size() ? model.classes().get(c) : "none";
+    }
 
     /** What every request may carry, and what each family adds. */
-    static final Set<String> COMMON = Set.of("model", "classes", "seed", "cfg", "top_k", "top_p");
+    static final Set<String> COMMON = Set.of("model", "classes", "seed");
 
-    static final Map<String, Set<String>> FAMILY_FIELDS = Map.of(
-            "var", Set.of("more_smooth"),
+    static final Map<String, List<String>> FAMILY_FIELDS = Map.of(
+            "var", List.of("cfg", "top_k", "top_p", "more_smooth"),
             "llamagen",
-                    Set.of(
+                    List.of(
+                            "cfg",
+                            "top_k",
+                            "top_p",
                             "temperature",
                             "cfg_interval",
                             "sampler",
@@ -41,7 +70,24 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
                             "lantern_k",
                             "lantern_delta",
                             "sjd_window",
-                            "sjd_init"));
+                            "sjd_init"),
+            "nar", List.of("cfg", "top_k", "top_p", "temperature", "cfg_interval"),
+            "flowar", List.of("cfg", "guidance", "steps", "sampler"),
+            "mar",
+                    List.of(
+                            "cfg",
+                            "num_iter",
+                            "cfg_schedule",
+                            "temperature",
+                            "diffusion_steps",
+                            "sampler",
+                            "gamma",
+                            "prefill",
+                            "inner_temperature",
+                            "cspd_rule"));
+
+    /** Caps of the continuous families: FlowAR's solver steps, MAR's steps and DDPM steps. */
+    static final int MAX_FLOW_STEPS = 250, MAX_MAR_ITER = 256, MAX_DIFFUSION_STEPS = 1000;
 
     /** Caps on what one request may ask for. */
     record Limits(int maxImages) {}
@@ -50,7 +96,7 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
     static GenerationRequest parse(JsonNode body, Models models, Limits limits) {
         if (body == null || !body.isObject()) throw new ApiException(400, null, "the body must be a JSON object");
         ServedModel model = models.byName(body.has("model") ? text(body, "model") : null);
-        Set<String> family = FAMILY_FIELDS.getOrDefault(model.family(), Set.of());
+        List<String> family = FAMILY_FIELDS.getOrDefault(model.family(), List.of());
         for (Iterator<String> it = body.fieldNames(); it.hasNext(); ) {
             String f = it.next();
             if (COMMON.contains(f) || family.contains(f)) continue;
@@ -68,17 +114,20 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
         for (int c : classes) args.addAll(List.of("--class", Integer.toString(c)));
         args.addAll(List.of("--seed", Long.toString(seed)));
         SamplingSettings settings = switch (model.family()) {
-            case "var" -> var(body, (VarSettings) model.pipeline().defaults(), args);
+            case "var" -> var(body, (VarSettings) model.defaults(), args);
             case "llamagen" -> llamaGen(body, model, args);
+            case "nar" -> nar(body, (TokenSettings) model.defaults(), args);
+            case "flowar" -> flowAr(body, (FlowArSettings) model.defaults(), args);
+            case "mar" -> mar(body, model, seed, args);
             default -> throw new IllegalStateException("no request form for " + model.family());
         };
         args.addAll(List.of("--out", classes.length == 1 ? "image.png" : "images/"));
         return new GenerationRequest(model, classes, seed, settings, List.copyOf(args));
     }
 
-    private static List<String> known(Set<String> family) {
-        List<String> all = new ArrayList<>(List.of("model", "classes", "seed", "cfg", "top_k", "top_p"));
-        all.addAll(family.stream().sorted().toList());
+    private static List<String> known(List<String> family) {
+        List<String> all = new ArrayList<>(List.of("model", "classes", "seed"));
+        all.addAll(family);
         return all;
     }
 
@@ -110,7 +159,7 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
         return out;
     }
 
-    private static VarSettings var(JsonNode b, VarSettings d, List<String> args) {
+    static VarSettings var(JsonNode b, VarSettings d, List<String> args) {
         double cfg = b.has("cfg") ? number(b, "cfg", -100, 100) : d.cfg();
         int topK = b.has("top_k") ? (int) integer(b, "top_k", 0, 1 << 24) : d.topK();
         double topP = b.has("top_p") ? number(b, "top_p", 0, 1) : d.topP();
@@ -122,7 +171,7 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
     }
 
     private static LlamaGenSettings llamaGen(JsonNode b, ServedModel model, List<String> args) {
-        LlamaGenSettings d = (LlamaGenSettings) model.pipeline().defaults();
+        LlamaGenSettings d = (LlamaGenSettings) model.defaults();
         double cfg = b.has("cfg") ? number(b, "cfg", -100, 100) : d.cfg();
         int topK = b.has("top_k")
                 ? (int) integer(b, "top_k", 0, 1 << 24)
@@ -194,6 +243,131 @@ record GenerationRequest(ServedModel model, int[] classes, long seed, SamplingSe
                 .sjdWindow(window)
                 .sjdInit(init)
                 .build();
+    }
+
+    /** NAR: LlamaGen's token sampling (no speculative samplers). */
+    private static TokenSettings nar(JsonNode b, TokenSettings d, List<String> args) {
+        double cfg = b.has("cfg") ? number(b, "cfg", -100, 100) : d.cfg();
+        int topK = b.has("top_k")
+                ? (int) integer(b, "top_k", 0, 1 << 24)
+                : d.distribution().topK();
+        double topP =
+                b.has("top_p") ? number(b, "top_p", 0, 1) : d.distribution().topP();
+        if (!(topP > 0)) throw ApiException.field("top_p", "must be in (0, 1] for NAR, got " + topP);
+        double temperature = b.has("temperature")
+                ? number(b, "temperature", 0, 100)
+                : d.distribution().temperature();
+        int interval =
+                b.has("cfg_interval") ? (int) integer(b, "cfg_interval", -1, Integer.MAX_VALUE) : d.cfgInterval();
+        args.addAll(List.of(
+                "--cfg", Double.toString(cfg),
+                "--cfg-interval", Integer.toString(interval),
+                "--temperature", Double.toString(temperature),
+                "--top-k", Integer.toString(topK),
+                "--top-p", Double.toString(topP)));
+        return TokenSettings.builder()
+                .cfg(cfg)
+                .cfgInterval(interval)
+                .temperature(temperature)
+                .topK(topK)
+                .topP(topP)
+                .build();
+    }
+
+    /** FlowAR: guidance, its window, the solver and its steps. */
+    private static FlowArSettings flowAr(JsonNode b, FlowArSettings d, List<String> args) {
+        double cfg = b.has("cfg") ? number(b, "cfg", 1, 100) : d.cfg();
+        double guidance = b.has("guidance") ? number(b, "guidance", 0, 1) : d.guidance();
+        int steps = b.has("steps") ? (int) integer(b, "steps", 2, MAX_FLOW_STEPS) : d.steps();
+        FlowSampler solver = d.solver();
+        if (b.has("sampler")) {
+            try {
+                solver = FlowSampler.parse(text(b, "sampler"));
+            } catch (IllegalArgumentException e) {
+                throw ApiException.field("sampler", e.getMessage());
+            }
+        }
+        args.addAll(List.of(
+                "--cfg", Double.toString(cfg),
+                "--guidance", Double.toString(guidance),
+                "--steps", Integer.toString(steps),
+                "--sampler", solver.name().toLowerCase(Locale.ROOT).replace('_', '-')));
+        return d.withCfg(cfg).withGuidance(guidance).withSteps(steps).withSolver(solver);
+    }
+
+    /** MAR: steps, guidance and its schedule, the diffusion head's temperature and steps; CSpD with a draft. */
+    private static MarSettings mar(JsonNode b, ServedModel model, long seed, List<String> args) {
+        MarPipeline pipe = (MarPipeline) model.pipeline();
+        MarSettings d = (MarSettings) model.defaults();
+        if (seed < 0 || seed > 0xffffffffL)
+            throw ApiException.field("seed", "must be 0 to 4294967295 for MAR (NumPy's seed range), got " + seed);
+        int numIter = b.has("num_iter") ? (int) integer(b, "num_iter", 1, MAX_MAR_ITER) : d.numIter();
+        double cfg = b.has("cfg") ? number(b, "cfg", 1, 100) : d.cfg();
+        MarSettings.CfgSchedule schedule = d.schedule();
+        if (b.has("cfg_schedule")) {
+            schedule = switch (text(b, "cfg_schedule").toLowerCase(Locale.ROOT)) {
+                case "linear" -> MarSettings.CfgSchedule.LINEAR;
+                case "constant" -> MarSettings.CfgSchedule.CONSTANT;
+                default -> throw ApiException.field("cfg_schedule", "must be linear or constant");
+            };
+        }
+        double temperature = b.has("temperature") ? number(b, "temperature", 0, 100) : d.temperature();
+        if (!(temperature > 0)) throw ApiException.field("temperature", "must be positive for MAR");
+        int diffusion = b.has("diffusion_steps")
+                ? (int) integer(b, "diffusion_steps", 1, MAX_DIFFUSION_STEPS)
+                : d.diffusionSteps();
+        boolean cspd = false;
+        if (b.has("sampler")) {
+            cspd = switch (text(b, "sampler").toLowerCase(Locale.ROOT)) {
+                case "mar" -> false;
+                case "cspd" -> true;
+                default -> throw ApiException.field("sampler", "must be mar or cspd");
+            };
+        }
+        if (cspd && pipe.draft() == null)
+            throw ApiException.field("sampler", "cspd needs a draft model, and '" + model.name() + "' has none");
+        for (String f : List.of("gamma", "prefill", "inner_temperature", "cspd_rule")) {
+            if (!cspd && b.has(f)) throw ApiException.field(f, "goes with \"sampler\": \"cspd\"");
+        }
+        CspdSettings c = CspdSettings.RELEASED_DEFAULTS;
+        if (cspd) {
+            CspdSettings.Rule rule = c.rule();
+            if (b.has("cspd_rule")) {
+                rule = switch (text(b, "cspd_rule").toLowerCase(Locale.ROOT)) {
+                    case "released" -> CspdSettings.Rule.RELEASED;
+                    case "exact" -> CspdSettings.Rule.EXACT;
+                    default -> throw ApiException.field("cspd_rule", "must be released or exact");
+                };
+            }
+            double inner = b.has("inner_temperature") ? number(b, "inner_temperature", 0, 1000) : c.innerTemperature();
+            if (!(inner > 0)) throw ApiException.field("inner_temperature", "must be positive");
+            c = new CspdSettings(
+                    b.has("gamma") ? (int) integer(b, "gamma", 1, MAX_MAR_ITER) : c.gamma(),
+                    b.has("prefill") ? number(b, "prefill", 0, 1) : c.prefill(),
+                    inner,
+                    rule);
+        }
+        args.addAll(List.of(
+                "--num-iter", Integer.toString(numIter),
+                "--cfg", Double.toString(cfg),
+                "--cfg-schedule", schedule.name().toLowerCase(Locale.ROOT),
+                "--temperature", Double.toString(temperature),
+                "--diffusion-steps", Integer.toString(diffusion)));
+        if (cspd) {
+            args.addAll(model.draftArgs());
+            args.addAll(List.of(
+                    "--sampler", "cspd",
+                    "--gamma", Integer.toString(c.gamma()),
+                    "--prefill", Double.toString(c.prefill()),
+                    "--inner-temperature", Double.toString(c.innerTemperature()),
+                    "--cspd-rule", c.rule().name().toLowerCase(Locale.ROOT)));
+        }
+        return d.withNumIter(numIter)
+                .withCfg(cfg)
+                .withSchedule(schedule)
+                .withTemperature(temperature)
+                .withDiffusionSteps(diffusion)
+                .withCspd(cspd ? c : null);
     }
 
     static String text(JsonNode b, String field) {

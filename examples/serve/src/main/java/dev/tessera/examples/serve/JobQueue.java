@@ -4,7 +4,11 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.GeneratedImage;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.SamplingSettings;
+import dev.tessera.samplers.var.VarEdit;
+import dev.tessera.samplers.var.VarPipeline;
+import dev.tessera.samplers.var.VarSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -88,6 +92,11 @@ final class JobQueue implements AutoCloseable {
         return jobs.get(id);
     }
 
+    /** The jobs kept, oldest first. */
+    synchronized List<Job> jobs() {
+        return List.copyOf(jobs.values());
+    }
+
     /** Cancels a job: a queued one leaves the queue now, a running one stops at its next step. */
     void cancel(Job job) {
         job.requestCancel();
@@ -157,14 +166,24 @@ final class JobQueue implements AutoCloseable {
     private List<byte[]> generate(Job job) {
         GenerationRequest r = job.request;
         Pipeline pipe = r.model().pipeline();
-        Generation<?> g =
-                pipe.generate(r.classes(), r.seed(), (SamplingSettings) r.settings(), (stage, done, total) -> {
-                    if (job.cancelRequested()) throw new Cancelled();
-                    job.progress(stage, done, total);
-                    CountDownLatch h = hold;
-                    if (h != null) awaitQuietly(h);
-                    if (job.cancelRequested()) throw new Cancelled();
-                });
+        Progress progress = (stage, done, total) -> {
+            if (job.cancelRequested()) throw new Cancelled();
+            job.progress(stage, done, total);
+            CountDownLatch h = hold;
+            if (h != null) awaitQuietly(h);
+            if (job.cancelRequested()) throw new Cancelled();
+        };
+        Generation<?> g;
+        if (r.edit() != null) {
+            // as tessera edit var: the picture's tokens at every scale, then the masked generation
+            VarPipeline var = (VarPipeline) pipe;
+            int side = var.vqvae().imageSide();
+            List<int[]> tokens = var.encode(r.edit().picture(), side, side);
+            VarEdit edit = new VarEdit(tokens, r.edit().mask(), r.classes()[0]);
+            g = var.edit(edit, r.seed(), (VarSettings) r.settings(), progress);
+        } else {
+            g = pipe.generate(r.classes(), r.seed(), (SamplingSettings) r.settings(), progress);
+        }
         if (job.cancelRequested()) throw new Cancelled();
         List<byte[]> out = new ArrayList<>();
         for (GeneratedImage img : g.images()) out.add(png(img));

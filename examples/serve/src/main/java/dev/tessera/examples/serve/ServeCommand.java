@@ -25,11 +25,20 @@ import picocli.CommandLine.Option;
         sortOptions = false,
         header = "an HTTP JSON API and a web page for generating, models kept loaded",
         description = {
-            "Serves the bundled Fashion-MNIST models (fmnist-var, fmnist-llamagen) and those given with --model, by",
-            "name: a JSON API under /api (models, generations with progress as server-sent events, PNGs, cancel,",
-            "a synchronous POST /api/generate), POST /v1/images/generations (OpenAI-style: the prompt is a class",
-            "name), a web page at / and the API's OpenAPI description at /openapi.json. The same request with the",
-            "same seed gives the same PNG bytes as 'tessera generate'.",
+            "Serves the bundled Fashion-MNIST models (fmnist-var, fmnist-llamagen, fmnist-nar) and those given with",
+            "--model, by name: a JSON API under /api (models, generations with progress as server-sent events, PNGs,",
+            "cancel, a synchronous POST /api/generate, POST /api/edits: VAR's zero-shot editing of an uploaded",
+            "picture), POST /v1/images/generations (OpenAI-style: the prompt is a class name), a web page at / (with",
+            "an edit tab) and the API's OpenAPI description at /openapi.json. The same request with the same seed",
+            "gives the same PNG bytes as 'tessera generate' (or 'tessera edit var').",
+            "",
+            "--model NAME=FAMILY:PART,PART,... names a model of any family; each part is a file, in the family's",
+            "order, or KEY=VALUE:",
+            "  NAME=var:MODEL,VAE             NAME=llamagen:GPT,VQ[,DRAFT]   NAME=nar:MODEL,VQ[,heads=N,image-size=PX]",
+            "  NAME=flowar:MODEL,VAE[,heads=N]",
+            "  NAME=mar:MODEL,VAE[,DRAFT][,heads=N|E/D][,draft-heads=N|E/D]",
+            "FlowAR and MAR decode with MAR's KL-16 VAE (kl16.ckpt): the VAE part, also written vae=FILE. Keys:",
+            "model, vae, vq, draft (files), heads, draft-heads, image-size. A MAR draft serves \"sampler\": \"cspd\".",
             "",
             "Listens on 127.0.0.1 unless --host says otherwise; any other address needs --token (clients then send",
             "'Authorization: Bearer TOKEN') or --insecure. A full queue answers 429 with Retry-After.",
@@ -39,7 +48,9 @@ import picocli.CommandLine.Option;
             "",
             "Examples:",
             "  tessera serve                                  (then open http://127.0.0.1:8080/)",
-            "  tessera serve --model d16=var:var_d16.pth,vae_ch160v4096z32.pth --host 0.0.0.0 --token s3cret"
+            "  tessera serve --model d16=var:var_d16.pth,vae_ch160v4096z32.pth --host 0.0.0.0 --token s3cret",
+            "  tessera serve --model flowar-s=flowar:FlowAR-S.pth,vae=kl16.ckpt \\",
+            "      --model mar-l=mar:mar-large.pth,vae=kl16.ckpt,draft=mar-base.pth"
         })
 public final class ServeCommand extends CommandBase {
     @Option(
@@ -54,7 +65,8 @@ public final class ServeCommand extends CommandBase {
     @Option(
             names = "--model",
             paramLabel = "NAME=SPEC",
-            description = "serve another model under NAME: var:MODEL,VAE or llamagen:GPT,VQ[,DRAFT] (repeatable)")
+            description = "serve another model under NAME (repeatable): var:MODEL,VAE, llamagen:GPT,VQ[,DRAFT], "
+                    + "nar:MODEL,VQ, flowar:MODEL,vae=VAE, mar:MODEL,vae=VAE[,draft=DRAFT] (see above)")
     List<String> models = new ArrayList<>();
 
     @Option(names = "--no-bundled", description = "do not serve the bundled Fashion-MNIST models")
@@ -96,6 +108,13 @@ public final class ServeCommand extends CommandBase {
     int maxBody = 64 * 1024;
 
     @Option(
+            names = "--max-upload",
+            paramLabel = "BYTES",
+            description = "bodies of POST /api/edits (the picture in base64) larger than this get 413 "
+                    + "(default ${DEFAULT-VALUE})")
+    int maxUpload = 1 << 20;
+
+    @Option(
             names = "--keep",
             paramLabel = "N",
             description = "finished generations kept for fetching (default ${DEFAULT-VALUE})")
@@ -134,6 +153,7 @@ public final class ServeCommand extends CommandBase {
         if (maxImages < 1 || maxImages > 256) throw new UsageException("--max-images must be 1-256");
         if (maxBody < 256 || maxBody > 64 << 20) throw new UsageException("--max-body must be 256 B - 64 MiB");
         if (keep < 1 || keep > 10_000) throw new UsageException("--keep must be 1-10000");
+        if (maxUpload < 1024 || maxUpload > 64 << 20) throw new UsageException("--max-upload must be 1 KiB - 64 MiB");
         if (!loopback(host) && token == null && !insecure) {
             throw new UsageException("--host " + host + " is reachable from other machines: give --token T "
                     + "(clients send 'Authorization: Bearer T') or --insecure");
@@ -143,7 +163,9 @@ public final class ServeCommand extends CommandBase {
         Models m = Models.load(models, !noBundled, format, load.ops());
         loaded = m;
         return new TesseraServer(
-                new TesseraServer.Config(host, port, token, workers, maxQueue, maxImages, maxBody, keep, 1000), m);
+                new TesseraServer.Config(
+                        host, port, token, workers, maxQueue, maxImages, maxBody, keep, 1000, maxUpload),
+                m);
     }
 
     static boolean loopback(String host) {

@@ -3,6 +3,7 @@ package dev.tessera.examples.serve;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.ImageNetClasses;
 import dev.tessera.samplers.Pipeline;
+import dev.tessera.samplers.SamplingSettings;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -12,15 +13,31 @@ import java.util.Locale;
  * {@code tessera generate} arguments that load the same model (for the command shown beside each image).
  *
  * @param name      what requests call it
- * @param pipeline  the loaded pipeline (VAR or LlamaGen)
+ * @param pipeline  the loaded pipeline (VAR, LlamaGen, NAR, FlowAR or MAR)
  * @param classes   a name per class index ("sneaker", "golden retriever", or the index itself)
  * @param loadArgs  the {@code tessera generate FAMILY} options that select the same files (empty for the bundled ones)
  * @param imageSide the images' side in pixels
+ * @param defaults  the settings a request starts from (the bundled models' cards, else the family's official ones)
+ * @param draftArgs the options that load a draft model used only by some samplers (MAR's CSpD): added to the
+ *                  command only for a request that uses it
  */
-record ServedModel(String name, Pipeline<?, ?> pipeline, List<String> classes, List<String> loadArgs, int imageSide) {
+record ServedModel(
+        String name,
+        Pipeline<?, ?> pipeline,
+        List<String> classes,
+        List<String> loadArgs,
+        int imageSide,
+        SamplingSettings defaults,
+        List<String> draftArgs) {
     ServedModel {
         classes = List.copyOf(classes);
         loadArgs = List.copyOf(loadArgs);
+        draftArgs = List.copyOf(draftArgs);
+    }
+
+    /** A model sampled with its pipeline's defaults, without a draft that only some requests use. */
+    ServedModel(String name, Pipeline<?, ?> pipeline, List<String> classes, List<String> loadArgs, int imageSide) {
+        this(name, pipeline, classes, loadArgs, imageSide, pipeline.defaults(), List.of());
     }
 
     String family() {

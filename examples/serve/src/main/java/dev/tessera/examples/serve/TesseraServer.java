@@ -7,8 +7,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.tessera.samplers.SamplingSettings;
+import dev.tessera.samplers.ar.TokenSettings;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
+import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
 import io.javalin.Javalin;
 import io.javalin.compression.CompressionStrategy;
@@ -46,7 +51,8 @@ final class TesseraServer implements AutoCloseable {
             int maxImages,
             int maxBodyBytes,
             int keepJobs,
-            int heartbeatMillis) {}
+            int heartbeatMillis,
+            int maxUploadBytes) {}
 
     static final ObjectMapper JSON = new ObjectMapper()
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
@@ -75,7 +81,7 @@ final class TesseraServer implements AutoCloseable {
             c.startup.showJavalinBanner = false;
             c.startup.showOldJavalinVersionWarning = false;
             c.http.compressionStrategy = CompressionStrategy.NONE;
-            c.http.maxRequestSize = config.maxBodyBytes();
+            c.http.maxRequestSize = Math.max(config.maxBodyBytes(), config.maxUploadBytes());
             c.http.asyncTimeout = 0;
             c.jetty.host = config.host();
             c.jetty.port = config.port();
@@ -92,6 +98,7 @@ final class TesseraServer implements AutoCloseable {
             c.routes.get("/api/generations/{id}/events", this::events);
             c.routes.get("/api/generations/{id}/images/{file}", this::image);
             c.routes.post("/api/generate", this::generateSync);
+            c.routes.post("/api/edits", this::edit);
             c.routes.post("/v1/images/generations", this::openAi);
             c.routes.exception(ApiException.class, (e, ctx) -> error(ctx, e.status, e.field, e.getMessage()));
             c.routes.exception(Exception.class, (e, ctx) -> error(ctx, 500, null, "internal error: " + e));
@@ -141,6 +148,14 @@ final class TesseraServer implements AutoCloseable {
         json(ctx, 202, jobJson(job));
     }
 
+    /** A zero-shot VAR edit of an uploaded picture ({@link EditRequest}), answered like a generation. */
+    private void edit(Context ctx) {
+        GenerationRequest r = EditRequest.parse(body(ctx, config.maxUploadBytes()), models);
+        Job job = enqueue(ctx, r);
+        ctx.header("Location", "/api/generations/" + job.id);
+        json(ctx, 202, jobJson(job));
+    }
+
     private Job enqueue(Context ctx, GenerationRequest r) {
         Job job = queue.submit(r);
         if (job == null) {
@@ -174,7 +189,10 @@ final class TesseraServer implements AutoCloseable {
                 .result(pngs.get(n));
     }
 
-    /** The synchronous form: one class, the PNG in the answer. */
+    /**
+     * The synchronous form: one class, the PNG in the answer. A client that closes its connection before the answer
+     * cancels its generation (see {@link ClientWatch}).
+     */
     private void generateSync(Context ctx) {
         GenerationRequest r = GenerationRequest.parse(body(ctx), models, limits);
         if (r.classes().length != 1) {
@@ -182,7 +200,9 @@ final class TesseraServer implements AutoCloseable {
                     "classes", "the synchronous form returns one PNG: give one class (or use POST /api/generations)");
         }
         Job job = enqueue(ctx, r);
+        ClientWatch watch = ClientWatch.start(ctx, () -> queue.cancel(job));
         ctx.future(() -> job.finished.thenAccept(j -> {
+            if (watch.stop()) ctx.header("Connection", "close");
             if (j.state() == Job.State.DONE) {
                 ctx.contentType("image/png")
                         .header("X-Tessera-Generation", j.id)
@@ -233,7 +253,9 @@ final class TesseraServer implements AutoCloseable {
         }
         Job job = enqueue(ctx, r);
         String base = ctx.scheme() + "://" + ctx.host();
+        ClientWatch watch = ClientWatch.start(ctx, () -> queue.cancel(job));
         ctx.future(() -> job.finished.thenAccept(j -> {
+            if (watch.stop()) ctx.header("Connection", "close");
             if (j.state() != Job.State.DONE) {
                 failedJob(ctx, j);
                 return;
@@ -249,7 +271,7 @@ final class TesseraServer implements AutoCloseable {
                             "b64_json",
                             Base64.getEncoder().encodeToString(j.pngs().get(i)));
                 int c = j.request.classes()[i];
-                d.put("revised_prompt", r.model().classes().get(c) + " (class " + c + ")");
+                d.put("revised_prompt", r.className(c) + " (class " + c + ")");
             }
             json(ctx, 200, out);
         }));
@@ -330,20 +352,23 @@ final class TesseraServer implements AutoCloseable {
     }
 
     private JsonNode body(Context ctx) {
+        return body(ctx, config.maxBodyBytes());
+    }
+
+    /** The request's JSON body, at most {@code limit} bytes. */
+    private JsonNode body(Context ctx, int limit) {
         String type = ctx.contentType();
         if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json"))
             throw new ApiException(415, null, "send the body as application/json");
         long declared = ctx.req().getContentLengthLong();
-        if (declared > config.maxBodyBytes())
-            throw new ApiException(413, null, "the body is larger than " + config.maxBodyBytes() + " bytes");
+        if (declared > limit) throw new ApiException(413, null, "the body is larger than " + limit + " bytes");
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
-            bytes = in.readNBytes(config.maxBodyBytes() + 1);
+            bytes = in.readNBytes(limit + 1);
         } catch (IOException e) {
             throw new ApiException(400, null, "cannot read the body: " + e.getMessage());
         }
-        if (bytes.length > config.maxBodyBytes())
-            throw new ApiException(413, null, "the body is larger than " + config.maxBodyBytes() + " bytes");
+        if (bytes.length > limit) throw new ApiException(413, null, "the body is larger than " + limit + " bytes");
         try {
             JsonNode n = JSON.readTree(bytes);
             if (n == null || n.isMissingNode()) throw new ApiException(400, null, "the body is empty");
@@ -368,13 +393,15 @@ final class TesseraServer implements AutoCloseable {
             ObjectNode o = list.addObject();
             o.put("name", m.name()).put("family", m.family()).put("image_size", m.imageSide());
             o.put("description", m.pipeline().describe());
-            o.set("defaults", settingsJson(m.pipeline().defaults()));
+            o.set("defaults", settingsJson(m.defaults()));
             if (m.family().equals("llamagen")) o.put("has_draft", ((LlamaGenPipeline) m.pipeline()).hasDraft());
+            if (m.family().equals("mar")) o.put("has_draft", ((MarPipeline) m.pipeline()).draft() != null);
+            o.put("can_edit", m.pipeline() instanceof VarPipeline);
             ArrayNode cs = o.putArray("classes");
             for (int i = 0; i < m.classes().size(); i++)
                 cs.addObject().put("index", i).put("name", m.classes().get(i));
         }
-        root.put("max_images", config.maxImages());
+        root.put("max_images", config.maxImages()).put("max_upload_bytes", config.maxUploadBytes());
         return root;
     }
 
@@ -394,6 +421,30 @@ final class TesseraServer implements AutoCloseable {
                     .put("lantern_delta", l.lanternDelta())
                     .put("sjd_window", l.sjdWindow())
                     .put("sjd_init", l.sjdInit().name().toLowerCase(Locale.ROOT));
+        } else if (s instanceof TokenSettings t) {
+            o.put("cfg", t.cfg())
+                    .put("top_k", t.distribution().topK())
+                    .put("top_p", t.distribution().topP())
+                    .put("temperature", t.distribution().temperature())
+                    .put("cfg_interval", t.cfgInterval());
+        } else if (s instanceof FlowArSettings f) {
+            o.put("cfg", f.cfg())
+                    .put("guidance", f.guidance())
+                    .put("steps", f.steps())
+                    .put("sampler", f.solver().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        } else if (s instanceof MarSettings m) {
+            o.put("cfg", m.cfg())
+                    .put("num_iter", m.numIter())
+                    .put("cfg_schedule", m.schedule().name().toLowerCase(Locale.ROOT))
+                    .put("temperature", m.temperature())
+                    .put("diffusion_steps", m.diffusionSteps())
+                    .put("sampler", m.cspd() == null ? "mar" : "cspd");
+            if (m.cspd() != null) {
+                o.put("gamma", m.cspd().gamma())
+                        .put("prefill", m.cspd().prefill())
+                        .put("inner_temperature", m.cspd().innerTemperature())
+                        .put("cspd_rule", m.cspd().rule().name().toLowerCase(Locale.ROOT));
+            }
         }
         return o;
     }
@@ -406,8 +457,7 @@ final class TesseraServer implements AutoCloseable {
                 .put("model", r.model().name())
                 .put("seed", r.seed());
         ArrayNode cs = o.putArray("classes");
-        for (int c : r.classes())
-            cs.addObject().put("index", c).put("name", r.model().classes().get(c));
+        for (int c : r.classes()) cs.addObject().put("index", c).put("name", r.className(c));
         o.set("settings", settingsJson(r.settings()));
         Job.Event e = job.lastEvent();
         if (e.stage() != null && !job.state().ended()) {

@@ -19,6 +19,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,16 +46,33 @@ final class Http {
 
     static TesseraServer server(String token, int workers, int maxQueue, int maxImages, int maxBody, int keep) {
         return new TesseraServer(
-                new TesseraServer.Config("127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, keep, 100),
+                new TesseraServer.Config(
+                        "127.0.0.1", 0, token, workers, maxQueue, maxImages, maxBody, keep, 100, 16384),
                 bundled());
     }
 
     private static Models models;
 
+    /**
+     * The bundled models, then the vendored random-weight FlowAR ({@code tiny-flowar}, flowar-small) and MAR with its
+     * CSpD draft ({@code tiny-mar}, cspd-small), both on flowar-small's KL-16 VAE, configured as {@code --model}
+     * would be.
+     */
     static synchronized Models bundled() {
-        if (models == null) models = Models.load(List.of(), true, WeightPanels.Format.F32, Ops.cpu());
+        if (models == null) models = Models.load(TESTDATA_MODELS, true, WeightPanels.Format.F32, Ops.cpu());
         return models;
     }
+
+    static final Path TESTDATA = Path.of(System.getProperty("tessera.testdata", "../../testdata"))
+            .toAbsolutePath()
+            .normalize();
+
+    static final List<String> TESTDATA_MODELS = List.of(
+            "tiny-flowar=flowar:" + TESTDATA.resolve("flowar-small/flowar.pth") + ",vae="
+                    + TESTDATA.resolve("flowar-small/vae.pth"),
+            "tiny-mar=mar:" + TESTDATA.resolve("cspd-small/target.pth") + ",vae="
+                    + TESTDATA.resolve("flowar-small/vae.pth") + ",draft=" + TESTDATA.resolve("cspd-small/draft.pth")
+                    + ",heads=2,draft-heads=2");
 
     HttpRequest.Builder request(String path) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));

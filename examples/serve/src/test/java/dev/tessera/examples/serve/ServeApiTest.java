@@ -81,6 +81,7 @@ class ServeApiTest {
                         "/api/generations/{id}/events",
                         "/api/generations/{id}/images/{file}",
                         "/api/generate",
+                        "/api/edits",
                         "/v1/images/generations")),
                 paths);
     }
@@ -136,6 +137,38 @@ class ServeApiTest {
         assertTrue(events.contains("progress {\"stage\":\"image\",\"done\":1,\"total\":1}"), events.toString());
         JsonNode done = Http.JSON.readTree(events.getLast().substring(5));
         assertTrue(done.get("command").asText().contains("--sampler sjd --sjd-window 4"), done.toString());
+    }
+
+    /** NAR's passes, FlowAR's solver steps (every scale's) and MAR's iterations arrive as progress events. */
+    @Test
+    void otherFamiliesReportTheirSteps() throws Exception {
+        List<String> nar = followed("{\"model\": \"fmnist-nar\", \"classes\": [\"bag\"], \"seed\": 1}");
+        // the bundled 8x8 grid: 15 anti-diagonals, one pass each
+        assertTrue(nar.contains("progress {\"stage\":\"step\",\"done\":15,\"total\":15}"), nar.toString());
+        // 4 solver steps give 4 Euler evaluations per scale (1, 2, 4, 8, 16 tokens a side): 20 in all
+        List<String> flow = followed("{\"model\": \"tiny-flowar\", \"classes\": [3], \"steps\": 4}");
+        for (int i = 1; i <= 20; i++)
+            assertTrue(flow.contains("progress {\"stage\":\"flow\",\"done\":" + i + ",\"total\":20}"), i + " " + flow);
+        List<String> mar =
+                followed("{\"model\": \"tiny-mar\", \"classes\": [3], \"num_iter\": 3, \"diffusion_steps\": 4}");
+        for (int i = 1; i <= 3; i++)
+            assertTrue(mar.contains("progress {\"stage\":\"step\",\"done\":" + i + ",\"total\":3}"), mar.toString());
+        JsonNode models = Http.json(http.get("/api/models")).get("models");
+        JsonNode tinyMar = models.get(4);
+        assertEquals("tiny-mar", tinyMar.get("name").asText());
+        assertTrue(tinyMar.get("has_draft").asBoolean());
+        assertEquals(256, tinyMar.get("image_size").asInt());
+        assertEquals("linear", tinyMar.get("defaults").get("cfg_schedule").asText());
+        assertEquals("euler", models.get(3).get("defaults").get("sampler").asText());
+        assertEquals(3.0, models.get(2).get("defaults").get("cfg").asDouble()); // the bundled NAR's card
+    }
+
+    private List<String> followed(String body) throws Exception {
+        HttpResponse<byte[]> r = http.post("/api/generations", body);
+        assertEquals(202, r.statusCode(), new String(r.body()));
+        List<String> events = http.events(Http.json(r).get("id").asText(), false);
+        assertTrue(events.getLast().startsWith("done "), events.toString());
+        return events;
     }
 
     /** The synchronous form answers with the same PNG bytes as the queued one. */
@@ -209,6 +242,33 @@ class ServeApiTest {
                         + "sjd_window",
                 "/api/generations | {\"model\": \"fmnist-llamagen\", \"classes\": [1], \"more_smooth\": true} | 400 | "
                         + "more_smooth",
+                "/api/generations | {\"model\": \"fmnist-nar\", \"classes\": [1], \"sampler\": \"sjd\"} | 400 | "
+                        + "sampler",
+                "/api/generations | {\"model\": \"fmnist-nar\", \"classes\": [1], \"top_p\": 0} | 400 | top_p",
+                "/api/generations | {\"model\": \"fmnist-nar\", \"classes\": [1], \"cfg_interval\": -2} | 400 | "
+                        + "cfg_interval",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"cfg\": 0.5} | 400 | cfg",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"steps\": 1} | 400 | steps",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"steps\": 9999} | 400 | steps",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"guidance\": 2} | 400 | guidance",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"sampler\": \"ddim\"} | 400 | "
+                        + "sampler",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1], \"top_k\": 5} | 400 | top_k",
+                "/api/generations | {\"model\": \"tiny-flowar\", \"classes\": [1000]} | 400 | classes",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"num_iter\": 0} | 400 | num_iter",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"num_iter\": 257} | 400 | num_iter",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"diffusion_steps\": 1001} | 400 | "
+                        + "diffusion_steps",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"seed\": -1} | 400 | seed",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"temperature\": 0} | 400 | "
+                        + "temperature",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"cfg_schedule\": \"cosine\"} | 400 | "
+                        + "cfg_schedule",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"gamma\": 2} | 400 | gamma",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"sampler\": \"x\"} | 400 | sampler",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"sampler\": \"cspd\", \"cspd_rule\": "
+                        + "\"maybe\"} | 400 | cspd_rule",
+                "/api/generations | {\"model\": \"tiny-mar\", \"classes\": [1], \"top_p\": 0.5} | 400 | top_p",
                 "/api/generations | [1, 2] | 400 |",
                 "/api/generations | {\"classes\": [1]} trailing | 400 |",
                 "/api/generations | {\"classes\": [1], | 400 |",

@@ -35,8 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The web page in a real browser: Debian's headless Chromium, driven over the DevTools protocol (the JDK's WebSocket
  * client), loads the page, types a class name, clicks Generate, and the test finds the image (the server's PNG
- * bytes), the progress events and the reproducing command. The screenshot is kept as
- * {@code target/serve-browser.png}. Without Chromium the test is skipped with a message, except in CI (CI=true),
+ * bytes), the progress events and the reproducing command; then, on the edit tab, uploads that image, draws a box on
+ * it with the mouse, picks another class and edits, and finds the edited image (the server's PNG bytes) and its
+ * {@code tessera edit var} command. The screenshots are kept as {@code target/serve-browser.png} and
+ * {@code target/serve-browser-edit.png}. Without Chromium the test is skipped with a message, except in CI (CI=true),
  * where .ci/run installs it and its absence fails.
  */
 class ServeBrowserTest {
@@ -44,6 +46,9 @@ class ServeBrowserTest {
 
     @TempDir
     Path profile;
+
+    @TempDir
+    Path files;
 
     @Test
     void pageGeneratesWithLiveProgress() throws Exception {
@@ -70,7 +75,7 @@ class ServeBrowserTest {
                             "--remote-debugging-address=127.0.0.1",
                             "--remote-debugging-port=0",
                             "--user-data-dir=" + profile,
-                            "--window-size=1000,700",
+                            "--window-size=1000,900",
                             "about:blank")
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                     .start();
@@ -80,16 +85,7 @@ class ServeBrowserTest {
                 // type the class name into the class box, then click Generate with the mouse
                 cdp.eval("document.getElementById('class').focus()");
                 cdp.call("Input.insertText", Map.of("text", "sneaker"));
-                JsonNode box = Http.JSON.readTree(
-                        cdp.eval("JSON.stringify(document.getElementById('generate').getBoundingClientRect())")
-                                .asText());
-                double x = box.get("x").asDouble() + box.get("width").asDouble() / 2;
-                double y = box.get("y").asDouble() + box.get("height").asDouble() / 2;
-                for (String type : List.of("mousePressed", "mouseReleased")) {
-                    cdp.call(
-                            "Input.dispatchMouseEvent",
-                            Map.of("type", type, "x", x, "y", y, "button", "left", "clickCount", 1));
-                }
+                cdp.click("generate");
                 cdp.waitFor("(() => { const i = document.querySelector('img.result');"
                         + " return i !== null && i.complete && i.naturalWidth === 32; })()");
                 String command = cdp.eval("document.querySelector('code.command').textContent")
@@ -123,11 +119,71 @@ class ServeBrowserTest {
                 Path out = Path.of("target", "serve-browser.png");
                 Files.write(out, Base64.getDecoder().decode(shot.get("data").asText()));
                 System.out.println("ServeBrowserTest: screenshot in " + out.toAbsolutePath());
+                edit(cdp, http, http.get(image).body());
             } finally {
                 chrome.destroy();
                 if (!chrome.waitFor(10, TimeUnit.SECONDS)) chrome.destroyForcibly();
             }
         }
+    }
+
+    /**
+     * The edit tab: uploads the sneaker through the file input, drags a box over its lower middle, types "ankle boot"
+     * and clicks Edit; the page shows the server's edited PNG and the {@code tessera edit var} command.
+     */
+    private void edit(Cdp cdp, Http http, byte[] sneaker) throws Exception {
+        cdp.click("tabEdit");
+        Path picture = files.resolve("sneaker.png");
+        Files.write(picture, sneaker);
+        int root =
+                cdp.call("DOM.getDocument", Map.of()).get("root").get("nodeId").asInt();
+        int input = cdp.call("DOM.querySelector", Map.of("nodeId", root, "selector", "#picture"))
+                .get("nodeId")
+                .asInt();
+        cdp.call("DOM.setFileInputFiles", Map.of("files", List.of(picture.toString()), "nodeId", input));
+        cdp.waitFor("window.tessera.pictureBytes !== null");
+        // drag from a quarter across and halfway down to three quarters across and the bottom edge
+        JsonNode canvas = cdp.rect("canvas");
+        double left = canvas.get("x").asDouble() + 1, top = canvas.get("y").asDouble() + 1; // inside its 1 px border
+        double w = canvas.get("width").asDouble() - 2, h = canvas.get("height").asDouble() - 2;
+        cdp.mouse("mousePressed", left + 0.25 * w, top + 0.5 * h);
+        cdp.mouse("mouseMoved", left + 0.5 * w, top + 0.7 * h);
+        cdp.mouse("mouseMoved", left + 0.75 * w, top + h - 0.5);
+        cdp.mouse("mouseReleased", left + 0.75 * w, top + h - 0.5);
+        JsonNode box = Http.JSON.readTree(
+                cdp.eval("JSON.stringify(window.tessera.box)").asText());
+        double[] want = {0.5, 0.25, 1, 0.75};
+        for (int i = 0; i < 4; i++) assertEquals(want[i], box.get(i).asDouble(), 0.01, "box " + box);
+        cdp.eval("document.getElementById('class').value = ''");
+        cdp.eval("document.getElementById('class').focus()");
+        cdp.call("Input.insertText", Map.of("text", "ankle boot"));
+        cdp.click("edit");
+        cdp.waitFor("(() => { const i = document.querySelector('.card.edited img.result');"
+                + " return i !== null && i.complete && i.naturalWidth === 32; })()");
+        String command = cdp.eval("document.querySelector('.card.edited code.command').textContent")
+                .asText();
+        assertTrue(command.startsWith("tessera edit var --image input.png --box 0.5"), command);
+        assertTrue(command.contains(" --class 9 --seed 0 "), command);
+        // the picture went up as its file, and the image the page shows is the server's edited PNG
+        assertArrayEquals(
+                sneaker,
+                Base64.getDecoder()
+                        .decode(cdp.eval("base64(window.tessera.pictureBytes)").asText()));
+        JsonNode events = Http.JSON.readTree(
+                cdp.eval("JSON.stringify(window.tessera.events)").asText());
+        JsonNode last = events.get(events.size() - 1);
+        assertEquals("done", last.get("event").asText());
+        assertEquals(command, last.get("data").get("command").asText());
+        String edited = cdp.evalAsync("fetch(document.querySelector('.card.edited img.result').src)"
+                        + ".then(r => r.arrayBuffer()).then(b => btoa(String.fromCharCode(...new Uint8Array(b))))")
+                .asText();
+        byte[] served = http.get(last.get("data").get("images").get(0).asText()).body();
+        assertArrayEquals(served, Base64.getDecoder().decode(edited));
+        cdp.eval("window.scrollTo(0, 0)");
+        JsonNode shot = cdp.call("Page.captureScreenshot", Map.of("format", "png"));
+        Path out = Path.of("target", "serve-browser-edit.png");
+        Files.write(out, Base64.getDecoder().decode(shot.get("data").asText()));
+        System.out.println("ServeBrowserTest: edit screenshot in " + out.toAbsolutePath());
     }
 
     /** A minimal DevTools-protocol client: numbered calls on a page target's WebSocket, answers by id. */
@@ -190,6 +246,29 @@ class ServeBrowserTest {
             JsonNode r = answer.get(30, TimeUnit.SECONDS);
             if (r.has("error")) throw new IllegalStateException(method + ": " + r.get("error"));
             return r.get("result");
+        }
+
+        /** An element's box in the window, by id (scrolled into view first). */
+        JsonNode rect(String id) throws Exception {
+            eval("document.getElementById('" + id + "').scrollIntoView({block: 'center'})");
+            return Http.JSON.readTree(
+                    eval("JSON.stringify(document.getElementById('" + id + "').getBoundingClientRect())")
+                            .asText());
+        }
+
+        void mouse(String type, double x, double y) throws Exception {
+            call(
+                    "Input.dispatchMouseEvent",
+                    Map.of("type", type, "x", x, "y", y, "button", "left", "buttons", 1, "clickCount", 1));
+        }
+
+        /** Clicks the middle of an element with the mouse. */
+        void click(String id) throws Exception {
+            JsonNode box = rect(id);
+            double x = box.get("x").asDouble() + box.get("width").asDouble() / 2;
+            double y = box.get("y").asDouble() + box.get("height").asDouble() / 2;
+            mouse("mousePressed", x, y);
+            mouse("mouseReleased", x, y);
         }
 
         /** A JavaScript expression's value (strings, numbers, booleans). */

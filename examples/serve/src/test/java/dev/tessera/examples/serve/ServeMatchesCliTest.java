@@ -50,7 +50,17 @@ class ServeMatchesCliTest {
                         + " \"top_k\": 100}",
                 "{\"model\": \"fmnist-llamagen\", \"classes\": [6], \"seed\": 12, \"sampler\": \"lantern\","
                         + " \"lantern_delta\": 0.2}",
-                "{\"model\": \"fmnist-llamagen\", \"classes\": [0], \"seed\": 8, \"sampler\": \"sjd\", \"cfg\": 1.5}"
+                "{\"model\": \"fmnist-llamagen\", \"classes\": [0], \"seed\": 8, \"sampler\": \"sjd\", \"cfg\": 1.5}",
+                "{\"model\": \"fmnist-nar\", \"classes\": [\"bag\", 9], \"seed\": 5}",
+                "{\"model\": \"fmnist-nar\", \"classes\": [2], \"seed\": 6, \"cfg\": 1.5, \"top_k\": 50,"
+                        + " \"temperature\": 0.8, \"cfg_interval\": 10}",
+                "{\"model\": \"tiny-flowar\", \"classes\": [3, 7], \"seed\": 1, \"steps\": 4, \"cfg\": 2}",
+                "{\"model\": \"tiny-flowar\", \"classes\": [5], \"seed\": 2, \"steps\": 4,"
+                        + " \"sampler\": \"euler-maruyama\", \"guidance\": 0.5}",
+                "{\"model\": \"tiny-mar\", \"classes\": [3], \"seed\": 777, \"num_iter\": 4,"
+                        + " \"diffusion_steps\": 5, \"cfg\": 3, \"cfg_schedule\": \"constant\"}",
+                "{\"model\": \"tiny-mar\", \"classes\": [7], \"seed\": 2024, \"num_iter\": 8,"
+                        + " \"diffusion_steps\": 5, \"sampler\": \"cspd\", \"gamma\": 2}"
             })
     void pngBytesEqualTheCommandLines(String request) throws Exception {
         HttpResponse<byte[]> r = http.post("/api/generations", request);
