@@ -70,6 +70,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private MemorySegment staging = MemorySegment.NULL;
     private final long dummy;
     private boolean closed;
+    private long bytesToDevice, bytesFromDevice;
 
     OpenClOps(OpenClDevice device) {
         this(device, TileSizes.forDevice(device));
@@ -127,6 +128,16 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** The device this backend runs on. */
     public OpenClDevice device() {
         return device;
+    }
+
+    /** Bytes copied from the host to the device so far (inputs, weights, caches' new positions). */
+    public synchronized long bytesToDevice() {
+        return bytesToDevice;
+    }
+
+    /** Bytes copied from the device to the host so far (results). */
+    public synchronized long bytesFromDevice() {
+        return bytesFromDevice;
     }
 
     /** The tile sizes the kernels were built with. */
@@ -849,6 +860,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     private void write(long buf, MemorySegment from, long floats) {
         if (closed) throw new IllegalStateException("this OpenCL backend is closed");
+        bytesToDevice += floats * Float.BYTES;
         check(
                 nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, from.address(), 0, 0, 0),
                 "clEnqueueWriteBuffer");
@@ -856,6 +868,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
 
     private MemorySegment read(long buf, long floats) {
         MemorySegment s = staging(floats);
+        bytesFromDevice += floats * Float.BYTES;
         check(
                 nclEnqueueReadBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, s.address(), 0, 0, 0),
                 "clEnqueueReadBuffer");

@@ -344,4 +344,23 @@ class BackendOpsTest {
             at += n;
         }
     }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void cachedAttentionMovesOnlyTheNewPositions(Ops ops) {
+        if (!(ops instanceof OpenClOps cl)) return; // host storage moves nothing
+        int rows = 2, H = 4, d = 16, cap = 512, n = 2, ld = 3 * H * d;
+        KvStorage kv = cl.allocateKv(1, rows, H, d, cap);
+        float[] scale = {1f, 1f, 1f, 1f}, out = new float[rows * n * H * d];
+        long cacheBytes = 2L * rows * H * d * cap * Float.BYTES, stepBytes = 0;
+        for (int at = 0; at + n <= cap; at += n) {
+            float[] qkv = random(rows * n * ld, at);
+            long before = cl.bytesToDevice() + cl.bytesFromDevice();
+            cl.storeKv(kv, 0, rows, at, qkv, 0, ld, H * d, 2 * H * d, n);
+            cl.attendKv(kv, 0, rows, n, qkv, 0, ld, at + n, false, scale, out, 0, H * d);
+            stepBytes = Math.max(stepBytes, cl.bytesToDevice() + cl.bytesFromDevice() - before);
+        }
+        // a step moves its qkv rows, the queries, the scales and the result: a few KB, never the 256 KB cache
+        assertTrue(stepBytes < cacheBytes / 16, "a step moved " + stepBytes + " bytes; the cache holds " + cacheBytes);
+    }
 }
