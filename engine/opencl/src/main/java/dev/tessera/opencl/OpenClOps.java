@@ -63,7 +63,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAffine,
             kBlend,
             kClamp,
-            kKvStore;
+            kKvStore,
+            kLookupCodes;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Arena arena = Arena.ofShared();
@@ -120,6 +121,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kBlend = kernel("blend");
             kClamp = kernel("clamp_range");
             kKvStore = kernel("kv_store");
+            kLookupCodes = kernel("lookup_codes");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -474,6 +476,18 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
+    public synchronized void lookupCodes(
+            float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
+        if (n == 0 || C == 0) return;
+        long bc = upload("codebook", codebook, 0, codebook.length);
+        long bt = uploadInts("tokens", tokens, tokOff, n);
+        long bo = slot("codes", (long) C * n);
+        args(kLookupCodes, bc, C, bt, n, bo);
+        run2(kLookupCodes, n, C);
+        download(bo, out, outOff, (long) C * n);
+    }
+
+    @Override
     public synchronized void rotary(
             float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
         if (rows == 0 || heads == 0) return;
@@ -682,7 +696,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kAffine,
             kBlend,
             kClamp,
-            kKvStore
+            kKvStore,
+            kLookupCodes
         }) {
             clReleaseKernel(k);
         }
@@ -833,10 +848,14 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     private long uploadInts(String name, int[] a, int n) {
+        return uploadInts(name, a, 0, n);
+    }
+
+    private long uploadInts(String name, int[] a, int off, int n) {
         long buf = slot(name, n);
         if (n > 0) {
             MemorySegment s = staging(n);
-            MemorySegment.copy(a, 0, s, ValueLayout.JAVA_INT_UNALIGNED, 0, n);
+            MemorySegment.copy(a, off, s, ValueLayout.JAVA_INT_UNALIGNED, 0, n);
             write(buf, s, n);
         }
         return buf;

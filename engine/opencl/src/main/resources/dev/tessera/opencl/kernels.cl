@@ -393,3 +393,10 @@ __kernel void kv_store(__global const float* src, int ld, int kOff, int vOff, in
     kT[((long) (b * H + h) * d + e) * tMax + at + t] = src[s + kOff + hd];
     v[((long) (b * H + h) * tMax + at + t) * d + e] = src[s + vOff + hd];
 }
+
+// VQ codebook lookup into a map [C, n]: item (t, c).
+__kernel void lookup_codes(__global const float* codebook, int C, __global const int* tokens, int n,
+                           __global float* out) {
+    const int t = get_global_id(0), c = get_global_id(1);
+    if (t < n) out[(long) c * n + t] = codebook[(long) tokens[t] * C + c];
+}

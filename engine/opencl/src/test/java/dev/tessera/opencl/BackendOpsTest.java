@@ -363,4 +363,18 @@ class BackendOpsTest {
         // a step moves its qkv rows, the queries, the scales and the result: a few KB, never the 256 KB cache
         assertTrue(stepBytes < cacheBytes / 16, "a step moved " + stepBytes + " bytes; the cache holds " + cacheBytes);
     }
+
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void codebookLookup(Ops ops) {
+        int V = 37, C = 19, n = 70;
+        float[] codebook = random(V * C, 41);
+        int[] tokens = new int[n + 3];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 11) % V;
+        float[] want = new float[C * n + 2], got = new float[C * n + 2];
+        REF.lookupCodes(codebook, C, tokens, 3, n, want, 2);
+        ops.lookupCodes(codebook, C, tokens, 3, n, got, 2);
+        assertNear(want, got, ops.name() + " lookupCodes");
+        assertTrue(got[2 + 5 * n + 4] == codebook[tokens[3 + 4] * C + 5], ops.name() + " code 5 of token 4");
+    }
 }

@@ -838,6 +838,16 @@ public final class CpuOps implements Ops {
     }
 
     @Override
+    public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
+        Parallel.forRange(C, Math.max(1, 16384 / Math.max(n, 1)), (c0, c1) -> {
+            for (int c = c0; c < c1; c++) {
+                int o = outOff + c * n;
+                for (int t = 0; t < n; t++) out[o + t] = codebook[tokens[tokOff + t] * C + c];
+            }
+        });
+    }
+
+    @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         if (Winograd.applies(conv, H, W)) {
             Winograd.conv3x3(in, inOff, H, W, conv, out, outOff);

@@ -184,6 +184,12 @@ public interface Ops {
     /** {@code x[i] = max(lo, min(hi, x[i]))} in place (NaN stays NaN). */
     void clamp(float[] x, int off, int n, float lo, float hi);
 
+    /**
+     * A VQ codebook lookup into a feature map: {@code out[outOff + c·n + t] = codebook[tokens[tokOff + t]·C + c]} for
+     * the n tokens of one map {@code [C, n]}. The tokens must be valid indices (callers check them).
+     */
+    void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff);
+
     // ------------------------------------------------------------------------------------------ key/value caches
 
     /**

@@ -274,6 +274,13 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.lookupCodes(codebook, C, tokens, tokOff, n, out, outOff);
+        record("lookupCodes", 0, t);
+    }
+
+    @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         long t = System.nanoTime();
         inner.conv2d(in, inOff, H, W, conv, out, outOff);

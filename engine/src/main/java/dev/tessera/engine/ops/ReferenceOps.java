@@ -278,6 +278,13 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
+        for (int t = 0; t < n; t++) {
+            for (int c = 0; c < C; c++) out[outOff + c * n + t] = codebook[tokens[tokOff + t] * C + c];
+        }
+    }
+
+    @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         int oh = conv.outHeight(H), ow = conv.outWidth(W);
         for (int o = 0; o < conv.cout(); o++) {

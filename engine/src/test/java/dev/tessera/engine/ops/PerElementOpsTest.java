@@ -140,4 +140,17 @@ class PerElementOpsTest {
         assertNear(c0, c1, 0, "clamp");
         for (float v : c1) assertTrue(v >= -1f && v <= 1f);
     }
+
+    @Test
+    void codebookLookupMatchesReference() {
+        int V = 50, C = 24, n = 100;
+        float[] codebook = random(V * C, 13);
+        int[] tokens = new int[n + 1];
+        for (int i = 0; i < tokens.length; i++) tokens[i] = (i * 7 + 3) % V;
+        float[] want = new float[C * n + 1], got = new float[C * n + 1];
+        REF.lookupCodes(codebook, C, tokens, 1, n, want, 1);
+        CPU.lookupCodes(codebook, C, tokens, 1, n, got, 1);
+        assertNear(want, got, 0, "lookupCodes");
+        assertEquals(codebook[tokens[1 + 9] * C + 2], want[1 + 2 * n + 9]); // channel 2 of token 9
+    }
 }

@@ -131,8 +131,8 @@ public final class VqModel {
                 int idx = tokens[b * n + t];
                 if (idx < 0 || idx >= codebookSize)
                     throw new TesseraException("token " + idx + " is outside the codebook of " + codebookSize);
-                for (int c = 0; c < dim; c++) q.data()[c * n + t] = codebook[idx * dim + c];
             }
+            ops.lookupCodes(codebook, dim, tokens, b * n, n, q.data(), 0);
             FeatureMap z = buf.map(postQuantConv.cout(), side, side);
             ops.conv2d(q.data(), 0, side, side, postQuantConv, z.data(), 0);
             buf.give(q);

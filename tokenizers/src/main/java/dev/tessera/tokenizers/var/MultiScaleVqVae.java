@@ -169,8 +169,8 @@ public final class MultiScaleVqVae {
                 int idx = tokens[b * n + t];
                 if (idx < 0 || idx >= vocab)
                     throw new TesseraException("token " + idx + " is outside the vocabulary of " + vocab);
-                for (int c = 0; c < cvae; c++) h[(b * cvae + c) * n + t] = codebook[idx * cvae + c];
             }
+            ops.lookupCodes(codebook, cvae, tokens, b * n, n, h, b * cvae * n);
         }
         return h;
     }
