@@ -308,6 +308,163 @@ class EvalCliTest {
         assertEquals("flowar", ((Map<?, ?>) report.get("model")).get("family"));
     }
 
+    /** eval on mar-small (10 classes, heads 2,2), 2 samples in one batch from seed 5, with MAR's options. */
+    static Cli evalMar(Path out, String... extra) {
+        String[] base = {
+            "eval",
+            "--model-family",
+            "mar",
+            "--model",
+            Golden.testdata().resolve("mar-small/mar.pth").toString(),
+            "--vae",
+            Golden.testdata().resolve("flowar-small/vae.pth").toString(),
+            "--heads",
+            "2,2",
+            "--samples",
+            "2",
+            "--per-class",
+            "1",
+            "--batch",
+            "2",
+            "--seed",
+            "5",
+            "--ref",
+            refStats.toString(),
+            "--inception",
+            FidCliTest.inception().toString(),
+            "--out",
+            out.toString()
+        };
+        return Cli.run(GenerateVarCliTest.concat(base, extra));
+    }
+
+    @Test
+    void evaluatesMarWithItsOptionsAndTheSamplesAreGenerateMarsImages() throws IOException {
+        String[] options = {
+            "--num-iter",
+            "4",
+            "--diffusion-steps",
+            "10",
+            "--cfg",
+            "2",
+            "--cfg-schedule",
+            "constant",
+            "--temperature",
+            "0.9"
+        };
+        Path out = tmp.resolve("mar");
+        Cli r = evalMar(out, options);
+        assertEquals(0, r.status(), r.err());
+        assertNotNull(metrics(out).get("fid"));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        assertEquals("mar", ((Map<?, ?>) report.get("model")).get("family"));
+        String sampler = report.get("sampler").toString();
+        assertTrue(sampler.contains("num_iter=4") && sampler.contains("cfg_schedule=constant"), sampler);
+        // the samples are what 'generate mar' makes with the same options, classes and seed
+        int n = ((Number) ((Map<?, ?>) report.get("model")).get("num_classes")).intValue();
+        Path gen = tmp.resolve("mar-generate");
+        Cli g = Cli.run(GenerateVarCliTest.concat(
+                new String[] {
+                    "generate",
+                    "mar",
+                    "--model",
+                    Golden.testdata().resolve("mar-small/mar.pth").toString(),
+                    "--vae",
+                    Golden.testdata().resolve("flowar-small/vae.pth").toString(),
+                    "--heads",
+                    "2,2",
+                    "--class",
+                    "0",
+                    "--class",
+                    String.valueOf(n / 2),
+                    "--seed",
+                    "5",
+                    "--out",
+                    gen.toString()
+                },
+                options));
+        assertEquals(0, g.status(), g.err());
+        for (int i = 0; i < 2; i++) {
+            assertArrayEquals(
+                    Images.toTensor(Images.read(gen.resolve(String.format("%03d.png", i)))),
+                    Images.toTensor(Images.read(out.resolve("samples").resolve(String.format("%05d.png", i)))),
+                    "sample " + i);
+        }
+    }
+
+    @Test
+    void evaluatesMarWithCspd() {
+        Path out = tmp.resolve("mar-cspd");
+        Path cspd = Golden.testdata().resolve("cspd-small");
+        Cli r = Cli.run(
+                "eval",
+                "--model-family",
+                "mar",
+                "--model",
+                cspd.resolve("target.pth").toString(),
+                "--draft",
+                cspd.resolve("draft.pth").toString(),
+                "--heads",
+                "2,2",
+                "--draft-heads",
+                "2,2",
+                "--vae",
+                Golden.testdata().resolve("flowar-small/vae.pth").toString(),
+                "--sampler",
+                "cspd",
+                "--gamma",
+                "2",
+                "--num-iter",
+                "4",
+                "--diffusion-steps",
+                "10",
+                "--samples",
+                "2",
+                "--per-class",
+                "1",
+                "--batch",
+                "2",
+                "--ref",
+                refStats.toString(),
+                "--inception",
+                FidCliTest.inception().toString(),
+                "--out",
+                out.toString());
+        assertEquals(0, r.status(), r.err());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> report = (Map<String, Object>) Json.read(out.resolve("report.json"));
+        String sampler = report.get("sampler").toString();
+        assertTrue(sampler.contains("sampler=cspd") && sampler.contains("gamma=2"), sampler);
+        assertTrue(
+                ((Map<?, ?>) report.get("model")).get("config").toString().contains("CSpD released, gamma 2"),
+                report.get("model").toString());
+    }
+
+    @Test
+    void marOptionsAreCheckedBeforeAnythingIsWritten() {
+        String[][] bad = {
+            {"--num-iter", "0"},
+            {"--gamma", "2"},
+            {"--sampler", "cspd"},
+            {"--cfg-schedule", "cosine"},
+            {"--heads", "2,2,2"},
+            {"--diffusion-steps", "many"},
+            {"--top-k", "5"}
+        };
+        for (String[] b : bad) {
+            Path out = tmp.resolve("bad");
+            Cli r = evalMar(out, b);
+            assertEquals(2, r.status(), String.join(" ", b) + ": " + r.err());
+            assertEquals(1, r.err().strip().lines().count(), r.err());
+            assertFalse(Files.exists(out), String.join(" ", b));
+        }
+        // a MAR option on another family
+        Cli r = eval(tmp.resolve("var-bad"), refStats, "--num-iter", "4");
+        assertEquals(2, r.status(), r.err());
+        assertTrue(r.err().contains("--num-iter is not an option of the var family"), r.err());
+    }
+
     @Test
     void aFolderWithOtherSettingsIsNotResumed() {
         Path out = tmp.resolve("eval");

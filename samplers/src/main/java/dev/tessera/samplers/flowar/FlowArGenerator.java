@@ -22,16 +22,31 @@ import java.util.List;
  * own state.
  */
 public final class FlowArGenerator {
-    private final FlowArModel model;
+    private final FlowArModel model, draft;
     private final KlVae vae;
 
     public FlowArGenerator(FlowArModel model, KlVae vae) {
+        this(model, null, vae);
+    }
+
+    /**
+     * @param draft the draft of the CSpD-style verifier (null: none): the target's latent channels, scales and
+     *              classes, any width and depth
+     */
+    public FlowArGenerator(FlowArModel model, FlowArModel draft, KlVae vae) {
         if (vae.latentChannels() != model.config().tokenDim()) {
             throw new TesseraException("the VAE has " + vae.latentChannels() + " latent channels, the FlowAR model "
                     + model.config().tokenDim());
         }
+        if (draft != null) FlowCspdSampler.checkPair(model.config(), draft.config());
         this.model = model;
+        this.draft = draft;
         this.vae = vae;
+    }
+
+    /** The CSpD-style verifier's draft (null: none). */
+    public FlowArModel draft() {
+        return draft;
     }
 
     public FlowArModel model() {
@@ -64,45 +79,56 @@ public final class FlowArGenerator {
         int evals = FlowOde.evaluations(req.solver(), req.steps());
 
         double tAr = 0, tFlow = 0;
-        FlowArTransformer.State state = ar.start(labels);
-        float[] x = ar.firstInput(state);
         float[] latents = null;
         List<float[]> conditions = new ArrayList<>();
-        for (int si = 0; si < S; si++) {
-            int n = cfg.tokensAt(si);
-            long t0 = System.nanoTime();
-            float[] z = ar.forward(state, si, x);
-            conditions.add(z);
-            long t1 = System.nanoTime();
-            double cfgScale = (req.cfg() - 1) * si / (S - 1) + 1;
-            float[] start = noise.initial(si, rows, n, D);
-            FlowHead.Context ctx = head.prepare(z, rows, n);
-            final int scale = si;
-            double[] xs = FlowOde.integrate(
-                    req.solver(),
-                    head,
-                    ctx,
-                    B,
-                    n,
-                    D,
-                    start,
-                    cfgScale,
-                    req.guidance(),
-                    req.steps(),
-                    noise,
-                    si,
-                    i -> progress.update("flow", scale * evals + i + 1, S * evals));
-            latents = new float[xs.length];
-            for (int k = 0; k < xs.length; k++) latents[k] = (float) xs[k];
-            tAr += (t1 - t0) * 1e-9;
-            long t2 = System.nanoTime();
-            tFlow += (t2 - t1) * 1e-9;
-            if (si + 1 < S) {
-                x = ar.nextInput(si + 1, latents, B, guided ? 2 : 1);
-                tAr += (System.nanoTime() - t2) * 1e-9;
+        FlowArDetails.Speculation spec = null;
+        if (req.cspd() != null) {
+            if (draft == null) throw new TesseraException("the CSpD-style verifier needs a draft model (--draft)");
+            FlowCspdSampler.Result r = new FlowCspdSampler(model, draft, req, progress).run(classes, noise, seed);
+            latents = r.latents();
+            conditions.addAll(r.conditions());
+            tAr = r.arSeconds();
+            tFlow = r.flowSeconds();
+            spec = r.counts().toSpeculation();
+        } else {
+            FlowArTransformer.State state = ar.start(labels);
+            float[] x = ar.firstInput(state);
+            for (int si = 0; si < S; si++) {
+                int n = cfg.tokensAt(si);
+                long t0 = System.nanoTime();
+                float[] z = ar.forward(state, si, x);
+                conditions.add(z);
+                long t1 = System.nanoTime();
+                double cfgScale = (req.cfg() - 1) * si / (S - 1) + 1;
+                float[] start = noise.initial(si, rows, n, D);
+                FlowHead.Context ctx = head.prepare(z, rows, n);
+                final int scale = si;
+                double[] xs = FlowOde.integrate(
+                        req.solver(),
+                        head,
+                        ctx,
+                        B,
+                        n,
+                        D,
+                        start,
+                        cfgScale,
+                        req.guidance(),
+                        req.steps(),
+                        noise,
+                        si,
+                        i -> progress.update("flow", scale * evals + i + 1, S * evals));
+                latents = new float[xs.length];
+                for (int k = 0; k < xs.length; k++) latents[k] = (float) xs[k];
+                tAr += (t1 - t0) * 1e-9;
+                long t2 = System.nanoTime();
+                tFlow += (t2 - t1) * 1e-9;
+                if (si + 1 < S) {
+                    x = ar.nextInput(si + 1, latents, B, guided ? 2 : 1);
+                    tAr += (System.nanoTime() - t2) * 1e-9;
+                }
             }
+            state = null; // the caches are not needed for decoding
         }
-        state = null; // the caches are not needed for decoding
 
         // unpatchify: tokens [B, side², D] -> maps [B, D, side, side]
         int side = cfg.latentSide(), N = side * side;
@@ -125,6 +151,6 @@ public final class FlowArGenerator {
                 progress);
         double tDecode = (System.nanoTime() - t3) * 1e-9;
         return new Generation<>(
-                images, new FlowArDetails(maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode));
+                images, new FlowArDetails(maps, side, List.copyOf(conditions), evals, tAr, tFlow, tDecode, spec));
     }
 }

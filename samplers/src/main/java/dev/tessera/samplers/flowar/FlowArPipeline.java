@@ -52,18 +52,37 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
         return generator.vae();
     }
 
+    /** The draft of the CSpD-style verifier ({@link FlowArSettings#withCspd}), or null. */
+    public FlowArModel draft() {
+        return generator.draft();
+    }
+
     /** The official settings of this model's size: {@link FlowArSettings#officialFor}. */
     @Override
     public FlowArSettings defaults() {
         return FlowArSettings.officialFor(config());
     }
 
-    /** Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count. */
+    /**
+     * Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count;
+     * {@link #draft} adds the CSpD-style verifier's draft.
+     */
     public static final class Builder extends PipelineBuilder<Builder> {
-        private Path vae;
+        private Path vae, draft;
+        private int draftHeads;
 
         public Builder vae(Path p) {
             this.vae = p;
+            return this;
+        }
+
+        /**
+         * A draft FlowAR for the CSpD-style verifier: the target's latent channels, scales and classes, any width
+         * and depth; {@code heads} overrides its inferred AR heads (0 = infer).
+         */
+        public Builder draft(Path p, int heads) {
+            this.draft = p;
+            this.draftHeads = heads;
             return this;
         }
 
@@ -72,7 +91,8 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
             return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
                 FlowArModel fm = FlowArModel.load(m, heads, ops, weights);
-                return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)));
+                FlowArModel dm = draft == null ? null : FlowArModel.load(files.open(draft), draftHeads, ops, weights);
+                return new FlowArPipeline(files, new FlowArGenerator(fm, dm, KlVae.load(v, ops)));
             });
         }
     }

@@ -2,6 +2,7 @@ package dev.tessera.samplers.flowar;
 
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.samplers.SamplingSettings;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.function.LongFunction;
 
@@ -15,14 +16,31 @@ import java.util.function.LongFunction;
  * @param solver   the ODE/SDE solver
  * @param noise    makes the noise source of each generation from its seed (null: {@link FlowNoise#seeded}); a fresh
  *                 source per call, so a call gives the same images every time and from any thread
+ * @param cspd     the CSpD-style verifier with the pipeline's draft model (null: the model alone); needs the
+ *                 Euler–Maruyama solver
  */
-public record FlowArSettings(double cfg, double guidance, int steps, FlowSampler solver, LongFunction<FlowNoise> noise)
+public record FlowArSettings(
+        double cfg,
+        double guidance,
+        int steps,
+        FlowSampler solver,
+        LongFunction<FlowNoise> noise,
+        FlowCspdSettings cspd)
         implements SamplingSettings {
 
     public FlowArSettings {
         if (steps < 2) throw new IllegalArgumentException("at least 2 steps are needed");
         if (!(cfg >= 1.0)) throw new IllegalArgumentException("cfg must be at least 1 (1 = no guidance)");
         Objects.requireNonNull(solver);
+        if (cspd != null && solver != FlowSampler.EULER_MARUYAMA)
+            throw new IllegalArgumentException(
+                    "the CSpD-style verifier needs the euler-maruyama solver (its last " + "step's Gaussian), not "
+                            + solver.name().toLowerCase(Locale.ROOT).replace('_', '-'));
+    }
+
+    /** Settings without the CSpD-style verifier. */
+    public FlowArSettings(double cfg, double guidance, int steps, FlowSampler solver, LongFunction<FlowNoise> noise) {
+        this(cfg, guidance, steps, solver, noise, null);
     }
 
     /**
@@ -43,25 +61,33 @@ public record FlowArSettings(double cfg, double guidance, int steps, FlowSampler
     }
 
     public FlowArSettings withCfg(double c) {
-        return new FlowArSettings(c, guidance, steps, solver, noise);
+        return new FlowArSettings(c, guidance, steps, solver, noise, cspd);
     }
 
     public FlowArSettings withGuidance(double g) {
-        return new FlowArSettings(cfg, g, steps, solver, noise);
+        return new FlowArSettings(cfg, g, steps, solver, noise, cspd);
     }
 
     public FlowArSettings withSteps(int s) {
-        return new FlowArSettings(cfg, guidance, s, solver, noise);
+        return new FlowArSettings(cfg, guidance, s, solver, noise, cspd);
     }
 
     public FlowArSettings withSolver(FlowSampler s) {
-        return new FlowArSettings(cfg, guidance, steps, s, noise);
+        return new FlowArSettings(cfg, guidance, steps, s, noise, cspd);
     }
 
     /**
      * Where each generation's noise comes from, e.g. {@code seed -> FlowNoise.injected(file, FlowNoise.seeded(seed))}.
      */
     public FlowArSettings withNoise(LongFunction<FlowNoise> n) {
-        return new FlowArSettings(cfg, guidance, steps, solver, n);
+        return new FlowArSettings(cfg, guidance, steps, solver, n, cspd);
+    }
+
+    /**
+     * The CSpD-style verifier with the pipeline's draft (null: off). Switches the solver to Euler–Maruyama, the
+     * only one with a last-step Gaussian.
+     */
+    public FlowArSettings withCspd(FlowCspdSettings c) {
+        return new FlowArSettings(cfg, guidance, steps, c != null ? FlowSampler.EULER_MARUYAMA : solver, noise, c);
     }
 }

@@ -13,6 +13,19 @@ public final class CspdVerifier {
     private CspdVerifier() {}
 
     /**
+     * The random numbers a verification draws, in call order: one uniform per token for the test, then per
+     * rejection round the proposals' Gaussians and one uniform per token. {@link MarRandom} is one; FlowAR's
+     * verifier has its own.
+     */
+    public interface Draws {
+        /** The next {@code n} standard Gaussians. */
+        float[] normal(int n);
+
+        /** The next {@code n} uniforms in [0, 1). */
+        float[] uniform(int n);
+    }
+
+    /**
      * The outcome for each token: its value (the draft where accepted), whether the draft was accepted, the
      * proposals it took in the rejection phase (0 when accepted), whether it fell back to the last proposal, and
      * the acceptance ratio of the test.
@@ -83,7 +96,7 @@ public final class CspdVerifier {
             int m,
             int D,
             double innerTemperature,
-            MarRandom rnd) {
+            Draws rnd) {
         float[] ratio = ratios(rule, x, muQ, sdQ, lamQ, muP, sdP, lamP, m, D, innerTemperature);
         return verify(rule, ratio, x, muQ, sdQ, lamQ, muP, sdP, lamP, m, D, rnd);
     }
@@ -101,7 +114,7 @@ public final class CspdVerifier {
             float[] lamP,
             int m,
             int D,
-            MarRandom rnd) {
+            Draws rnd) {
         float[] u = rnd.uniform(m);
         boolean[] accepted = new boolean[m];
         boolean all = true;

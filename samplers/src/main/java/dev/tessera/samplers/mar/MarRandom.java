@@ -15,15 +15,17 @@ import java.util.regex.Pattern;
  * {@code rand_like}). {@link #seeded} reproduces {@code np.random.seed(s); torch.manual_seed(s)}; {@link #injected}
  * replays draws recorded in a file. Has state: one per generation.
  */
-public interface MarRandom {
+public interface MarRandom extends CspdVerifier.Draws {
 
     /** The generation order of the next image: a permutation of {@code 0 .. n−1}. */
     int[] order(int n);
 
     /** The next Gaussian draw of {@code n} float32 values ({@code torch.randn} of that many, contiguous). */
+    @Override
     float[] normal(int n);
 
     /** The next uniform draw of {@code n} float32 values in [0, 1) ({@code torch.rand_like}). */
+    @Override
     float[] uniform(int n);
 
     /** {@code np.random.seed(seed)} for the orders and {@code torch.manual_seed(seed)} for the draws. */

@@ -35,7 +35,10 @@ final class MarBench extends FamilyBench<MarSettings, MarDetails> {
     @Option(names = "--num-iter", paramLabel = "N", description = "MAR steps (default: the official 256)")
     Integer numIter;
 
-    @Option(names = "--draft", paramLabel = "SIZE", description = "CSpD with a draft of this size (B, L or H)")
+    @Option(
+            names = {"--draft", "--draft-size"},
+            paramLabel = "SIZE",
+            description = "CSpD with a random draft of this size (B, L or H), e.g. --size L --draft B")
     String draftSize;
 
     @Option(names = "--gamma", paramLabel = "G", description = "CSpD: verify every G steps (default 8)")
@@ -135,6 +138,8 @@ final class MarBench extends FamilyBench<MarSettings, MarDetails> {
             head.put("draft", "MAR-" + draftShape.name());
             head.put("gamma", settings.cspd().gamma());
             tail.put("acceptance_rate", last.drafted() == 0 ? null : last.acceptanceRate());
+            tail.put("drafted", last.drafted());
+            tail.put("rejection_proposals", last.rejectionProposals());
         }
         tail.put("target_forwards", last.targetForwards());
         tail.put("draft_forwards", last.draftForwards());
@@ -164,8 +169,11 @@ final class MarBench extends FamilyBench<MarSettings, MarDetails> {
                 settings.cspd() == null
                         ? ""
                         : String.format(
-                                ", CSpD gamma %d: acceptance %.3f",
-                                settings.cspd().gamma(), last.acceptanceRate()));
+                                ", CSpD gamma %d: acceptance %.3f of %d drafted, %d rejection proposals",
+                                settings.cspd().gamma(),
+                                last.acceptanceRate(),
+                                last.drafted(),
+                                last.rejectionProposals()));
         out.printf(
                 "seconds per image: %.2f (MAR %.2f, diffusion %.2f, decode %.2f); forwards %d target + %d draft%n",
                 perImage,

@@ -10,9 +10,11 @@ import dev.tessera.examples.fid.ReferenceSet;
 import dev.tessera.examples.fid.SampleGenerator;
 import dev.tessera.examples.fid.inception.FidInception;
 import dev.tessera.examples.fid.inception.Preprocessing;
+import dev.tessera.samplers.mar.MarSettings;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -40,9 +42,12 @@ import picocli.CommandLine.Option;
             "stopped (samples in DIR/samples, features in DIR/features are kept as they are made). Another --ref on",
             "an existing DIR only recomputes the metrics.",
             "",
-            "Required: --model-family, --model, --vae (var, flowar) or --vq (llamagen, nar), --samples, --per-class,",
-            "--ref, --inception, --out. Sampling defaults are each family's official FID settings (var: VarSettings,",
-            "llamagen and nar: TokenSettings, flowar: the size's FlowArSettings).",
+            "Required: --model-family, --model, --vae (var, flowar, mar) or --vq (llamagen, nar), --samples,",
+            "--per-class, --ref, --inception, --out. Sampling defaults are each family's official FID settings (var:",
+            "VarSettings, llamagen and nar: TokenSettings, flowar: the size's FlowArSettings, mar: the size's",
+            "MarSettings). MAR takes the options of 'generate mar' (--heads, --num-iter, --cfg-schedule,",
+            "--diffusion-steps, --temperature, and --sampler cspd with --draft, --draft-heads, --cspd-rule, --gamma,",
+            "--prefill, --inner-temperature).",
             "",
             "Fashion-MNIST models (the zoo in examples/models/fmnist) are judged by the bundled CNN instead of the",
             "Inception with --metrics fmnist: class accuracy (the judge's label equals the requested class), the FID",
@@ -62,13 +67,13 @@ import picocli.CommandLine.Option;
             "      --inception pt_inception-2015-12-05-6726825d.pth --out eval-d16/"
         })
 public final class EvalCommand extends CommandBase {
-    @Option(names = "--model-family", paramLabel = "F", description = "var, llamagen, nar or flowar")
+    @Option(names = "--model-family", paramLabel = "F", description = "var, llamagen, nar, flowar or mar")
     String modelFamily;
 
     @Option(names = "--model", paramLabel = "FILE", description = "the model checkpoint")
     Path model;
 
-    @Option(names = "--vae", paramLabel = "FILE", description = "VAR's VQ-VAE (var) or MAR's KL-16 (flowar)")
+    @Option(names = "--vae", paramLabel = "FILE", description = "VAR's VQ-VAE (var) or MAR's KL-16 (flowar, mar)")
     Path vae;
 
     @Option(names = "--vq", paramLabel = "FILE", description = "the VQ tokenizer (llamagen, nar)")
@@ -111,8 +116,47 @@ public final class EvalCommand extends CommandBase {
             description = "nucleus threshold (var: 0 = off; llamagen, nar: 1.0 = off; not for flowar)")
     Double topP;
 
-    @Option(names = "--temperature", paramLabel = "T", description = "llamagen, nar")
+    @Option(names = "--temperature", paramLabel = "T", description = "llamagen, nar, mar (its diffusion noise)")
     Double temperature;
+
+    @Option(
+            names = "--heads",
+            paramLabel = "E[,D]",
+            description = "mar: encoder and decoder heads (default: 12 for width 768, 16 for 1024 and 1280)")
+    String heads;
+
+    @Option(names = "--num-iter", paramLabel = "N", description = "mar: MAR steps (default 256)")
+    String numIter;
+
+    @Option(names = "--cfg-schedule", paramLabel = "NAME", description = "mar: linear (default) or constant")
+    String cfgSchedule;
+
+    @Option(names = "--diffusion-steps", paramLabel = "K", description = "mar: DDPM sampling steps (default 100)")
+    String diffusionSteps;
+
+    @Option(names = "--sampler", paramLabel = "NAME", description = "mar: mar (default) or cspd (needs --draft)")
+    String sampler;
+
+    @Option(names = "--draft", paramLabel = "FILE", description = "mar: the CSpD draft MAR checkpoint")
+    Path draft;
+
+    @Option(names = "--draft-heads", paramLabel = "E[,D]", description = "mar: the draft's heads")
+    String draftHeads;
+
+    @Option(names = "--cspd-rule", paramLabel = "NAME", description = "mar: released (default) or exact")
+    String cspdRule;
+
+    @Option(names = "--gamma", paramLabel = "G", description = "mar CSpD: verify every G draft steps (default 8)")
+    String gamma;
+
+    @Option(names = "--prefill", paramLabel = "R", description = "mar CSpD: the target makes steps s <= R·N (0.15)")
+    String prefill;
+
+    @Option(
+            names = "--inner-temperature",
+            paramLabel = "T",
+            description = "mar CSpD released rule: inner temperature (default 42)")
+    String innerTemperature;
 
     @Option(
             names = "--batch",
@@ -187,7 +231,7 @@ public final class EvalCommand extends CommandBase {
         ModelFamily family = ModelFamily.byId(familyName);
         if (family == null)
             throw new UsageException(
-                    "unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar)");
+                    "unknown --model-family '" + familyName + "' (available: var, llamagen, nar, flowar, mar)");
         String other = family.tokenizerOption().equals("vae") ? "vq" : "vae";
         if (given("--" + other)) {
             throw new UsageException("--" + other + " is not an option of the " + family.id() + " family (it takes --"
@@ -207,15 +251,17 @@ public final class EvalCommand extends CommandBase {
             if (topK != null) throw new UsageException("--top-k is not an option of the " + family.id() + " family");
             if (topP != null) throw new UsageException("--top-p is not an option of the " + family.id() + " family");
         }
-        if (family == ModelFamily.FLOWAR && cfg != null && !(cfg >= 1)) {
-            throw new UsageException(
-                    "--cfg must be at least 1 for flowar (1 = no guidance; leave it out for the official value)");
+        if ((family == ModelFamily.FLOWAR || family == ModelFamily.MAR) && cfg != null && !(cfg >= 1)) {
+            throw new UsageException("--cfg must be at least 1 for " + family.id()
+                    + " (1 = no guidance; leave it out for the official value)");
         }
-        SampleGenerator.Sampling sampling = sampling(family.defaults());
+        SampleGenerator.Sampling sampling = sampling(family.defaults()).withOptions(familyOptions(family));
         Preprocessing mode = FidCommand.preprocessing(preprocess);
         for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
             if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
         }
+        if (spark != null && !sampling.options().isEmpty())
+            throw new UsageException("--spark does not carry the mar family's options yet (run it without --spark)");
         if (spark != null && load.deviceGiven())
             throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
         DistributedEval distributed = spark == null ? null : DistributedEval.find();
@@ -223,6 +269,44 @@ public final class EvalCommand extends CommandBase {
         EvalPlan plan =
                 new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
         return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
+    }
+
+    /** The MAR options given, by {@link ModelFamily#MAR_OPTIONS} name, checked; an error for another family. */
+    private Map<String, String> familyOptions(ModelFamily family) {
+        Map<String, String> o = new LinkedHashMap<>();
+        put(o, "heads", heads);
+        put(o, "num_iter", numIter);
+        put(o, "cfg_schedule", cfgSchedule);
+        put(o, "diffusion_steps", diffusionSteps);
+        put(o, "sampler", sampler);
+        if (draft != null) {
+            if (!Files.isRegularFile(draft)) throw new UsageException(draft + ": no such file (--draft)");
+            o.put("draft", draft.toAbsolutePath().normalize().toString());
+        }
+        put(o, "draft_heads", draftHeads);
+        put(o, "cspd_rule", cspdRule);
+        put(o, "gamma", gamma);
+        put(o, "prefill", prefill);
+        put(o, "inner_temperature", innerTemperature);
+        if (family != ModelFamily.MAR) {
+            if (!o.isEmpty()) {
+                throw new UsageException("--" + o.keySet().iterator().next().replace('_', '-')
+                        + " is not an option of the " + family.id() + " family (only of mar)");
+            }
+            return o;
+        }
+        try {
+            ModelFamily.marSettings(
+                    new MarSettings(256, 3.0, MarSettings.CfgSchedule.LINEAR, 1.0, 100, null, null),
+                    new SampleGenerator.Sampling(0, 0, 1.0, temperature != null ? temperature : 1.0, o));
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
+        }
+        return o;
+    }
+
+    private static void put(Map<String, String> o, String key, String value) {
+        if (value != null) o.put(key, value);
     }
 
     /** --vae or --vq, whichever the family takes. */

@@ -11,12 +11,17 @@ import dev.tessera.samplers.flowar.FlowArPipeline;
 import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.mar.CspdSettings;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
 import dev.tessera.samplers.nar.NarPipeline;
 import dev.tessera.samplers.var.VarPipeline;
 import dev.tessera.samplers.var.VarSettings;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The model families the harness can evaluate, each with the file options it needs, its default (official FID)
@@ -89,6 +94,53 @@ public enum ModelFamily {
                                     settings.cfg(), settings.guidance(), settings.steps()));
         }
     },
+    /**
+     * MAR + its KL-16 VAE; the official settings of the model size ({@link MarSettings#officialFor}) with the
+     * family options over them ({@link #MAR_OPTIONS}; a cfg of 0 means the official one), CSpD with a draft when
+     * the option {@code sampler} is {@code cspd}.
+     */
+    MAR("mar", "vae", new SampleGenerator.Sampling(0, 0, 1.0, 1.0)) {
+        @Override
+        public SampleGenerator open(
+                Path model, Path tokenizer, SampleGenerator.Sampling s, WeightPanels.Format weights, Ops ops) {
+            Map<String, String> o = s.options();
+            int[] heads = heads(o.get("heads"), "--heads");
+            MarPipeline.Builder b = MarPipeline.builder()
+                    .model(model)
+                    .vae(tokenizer)
+                    .heads(heads[0], heads[1])
+                    .weights(weights)
+                    .ops(ops);
+            if (o.containsKey("draft")) {
+                int[] dh = heads(o.get("draft_heads"), "--draft-heads");
+                b.draft(Path.of(o.get("draft")), dh[0], dh[1]);
+            }
+            MarPipeline p = b.load();
+            MarSettings settings = marSettings(p.defaults(), s);
+            String cspd = settings.cspd() == null
+                    ? ""
+                    : String.format(
+                            Locale.ROOT,
+                            " | CSpD %s, gamma %d, prefill %s, inner temperature %s",
+                            settings.cspd().rule().name().toLowerCase(Locale.ROOT),
+                            settings.cspd().gamma(),
+                            settings.cspd().prefill(),
+                            settings.cspd().innerTemperature());
+            return new Loaded<>(
+                    p,
+                    settings,
+                    p.describe()
+                            + String.format(
+                                    Locale.ROOT,
+                                    " | cfg %s %s, %d steps, %d diffusion steps, temperature %s",
+                                    settings.cfg(),
+                                    settings.schedule().name().toLowerCase(Locale.ROOT),
+                                    settings.numIter(),
+                                    settings.diffusionSteps(),
+                                    settings.temperature())
+                            + cspd);
+        }
+    },
     /** NAR next-neighbour decoding on LlamaGen's VQ-16; {@link TokenSettings#OFFICIAL}. */
     NAR("nar", "vq", tokenDefaults()) {
         @Override
@@ -109,6 +161,111 @@ public enum ModelFamily {
                     p.describe());
         }
     };
+
+    /** The options of the MAR family, as {@code tessera generate mar} names them (without the dashes). */
+    public static final List<String> MAR_OPTIONS = List.of(
+            "heads",
+            "num_iter",
+            "cfg_schedule",
+            "diffusion_steps",
+            "sampler",
+            "draft",
+            "draft_heads",
+            "cspd_rule",
+            "gamma",
+            "prefill",
+            "inner_temperature");
+
+    /**
+     * MAR's settings: {@code base} (the size's official ones) with the sampling's cfg (when positive),
+     * temperature and MAR options over it.
+     *
+     * @throws IllegalArgumentException naming the option that is wrong
+     */
+    public static MarSettings marSettings(MarSettings base, SampleGenerator.Sampling s) {
+        Map<String, String> o = s.options();
+        for (String k : o.keySet()) {
+            if (!MAR_OPTIONS.contains(k)) throw new IllegalArgumentException("unknown MAR option '" + k + "'");
+        }
+        MarSettings r = base.withTemperature(s.temperature());
+        if (s.cfg() > 0) r = r.withCfg(s.cfg());
+        if (o.containsKey("num_iter")) r = r.withNumIter(integer(o, "num_iter"));
+        if (o.containsKey("diffusion_steps")) r = r.withDiffusionSteps(integer(o, "diffusion_steps"));
+        if (o.containsKey("cfg_schedule")) {
+            r = r.withSchedule(
+                    switch (o.get("cfg_schedule").toLowerCase(Locale.ROOT)) {
+                        case "linear" -> MarSettings.CfgSchedule.LINEAR;
+                        case "constant" -> MarSettings.CfgSchedule.CONSTANT;
+                        default ->
+                            throw new IllegalArgumentException(
+                                    "--cfg-schedule must be linear or constant, got '" + o.get("cfg_schedule") + "'");
+                    });
+        }
+        boolean cspd = switch (o.getOrDefault("sampler", "mar").toLowerCase(Locale.ROOT)) {
+            case "mar" -> false;
+            case "cspd" -> true;
+            default ->
+                throw new IllegalArgumentException("--sampler must be mar or cspd, got '" + o.get("sampler") + "'");
+        };
+        boolean cspdOptions = Stream.of("draft", "draft_heads", "cspd_rule", "gamma", "prefill", "inner_temperature")
+                .anyMatch(o::containsKey);
+        if (!cspd && cspdOptions) {
+            throw new IllegalArgumentException("--draft, --draft-heads, --cspd-rule, --gamma, --prefill and "
+                    + "--inner-temperature need --sampler cspd");
+        }
+        if (cspd && !o.containsKey("draft")) throw new IllegalArgumentException("--sampler cspd needs a --draft model");
+        heads(o.get("heads"), "--heads");
+        heads(o.get("draft_heads"), "--draft-heads");
+        if (cspd) {
+            CspdSettings d = CspdSettings.RELEASED_DEFAULTS;
+            CspdSettings.Rule rule =
+                    switch (o.getOrDefault("cspd_rule", "released").toLowerCase(Locale.ROOT)) {
+                        case "released" -> CspdSettings.Rule.RELEASED;
+                        case "exact" -> CspdSettings.Rule.EXACT;
+                        default ->
+                            throw new IllegalArgumentException(
+                                    "--cspd-rule must be released or exact, got '" + o.get("cspd_rule") + "'");
+                    };
+            r = r.withCspd(new CspdSettings(
+                    o.containsKey("gamma") ? integer(o, "gamma") : d.gamma(),
+                    o.containsKey("prefill") ? number(o, "prefill") : d.prefill(),
+                    o.containsKey("inner_temperature") ? number(o, "inner_temperature") : d.innerTemperature(),
+                    rule));
+        }
+        return r;
+    }
+
+    /** {@code E} or {@code E,D} (null: 0, 0, the released counts for the width). */
+    static int[] heads(String v, String option) {
+        if (v == null) return new int[] {0, 0};
+        String[] parts = v.split(",", -1);
+        try {
+            if (parts.length > 2) throw new NumberFormatException();
+            int e = Integer.parseInt(parts[0].trim()), d = parts.length == 2 ? Integer.parseInt(parts[1].trim()) : e;
+            if (e < 1 || d < 1) throw new NumberFormatException();
+            return new int[] {e, d};
+        } catch (NumberFormatException x) {
+            throw new IllegalArgumentException(option + " takes E or E,D (whole numbers from 1), got '" + v + "'");
+        }
+    }
+
+    private static int integer(Map<String, String> o, String key) {
+        try {
+            return Integer.parseInt(o.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--" + key.replace('_', '-') + " takes a whole number, got '" + o.get(key) + "'");
+        }
+    }
+
+    private static double number(Map<String, String> o, String key) {
+        try {
+            return Double.parseDouble(o.get(key).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(
+                    "--" + key.replace('_', '-') + " takes a number, got '" + o.get(key) + "'");
+        }
+    }
 
     private static SampleGenerator.Sampling tokenDefaults() {
         TokenSettings o = TokenSettings.OFFICIAL;
@@ -143,12 +300,12 @@ public enum ModelFamily {
 
     /** Whether the temperature is one of the family's settings. */
     public boolean usesTemperature() {
-        return this == LLAMAGEN || this == NAR;
+        return this == LLAMAGEN || this == NAR || this == MAR;
     }
 
-    /** Whether top-k / top-p filtering is one of the family's settings (not for FlowAR's continuous tokens). */
+    /** Whether top-k / top-p filtering is one of the family's settings (not for continuous tokens). */
     public boolean usesTokenFilters() {
-        return this != FLOWAR;
+        return this != FLOWAR && this != MAR;
     }
 
     public static ModelFamily byId(String id) {
