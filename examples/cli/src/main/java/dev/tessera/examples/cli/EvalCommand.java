@@ -10,6 +10,7 @@ import dev.tessera.examples.fid.ReferenceSet;
 import dev.tessera.examples.fid.SampleGenerator;
 import dev.tessera.examples.fid.inception.FidInception;
 import dev.tessera.examples.fid.inception.Preprocessing;
+import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /** {@code tessera eval}: the FID harness (generate class-balanced samples, measure them, report). */
@@ -213,16 +215,34 @@ public final class EvalCommand extends CommandBase {
         }
         SampleGenerator.Sampling sampling = sampling(family.defaults());
         Preprocessing mode = FidCommand.preprocessing(preprocess);
-        for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
-            if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
-        }
         if (spark != null && load.deviceGiven())
             throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
         DistributedEval distributed = spark == null ? null : DistributedEval.find();
-        if (distributed != null) distributed.check(spark);
-        EvalPlan plan =
-                new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
-        return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
+        try {
+            if (distributed != null) { // files and --out may be URIs (hdfs:, s3a:, ...) for the Spark tasks
+                distributed.check(spark);
+                modelFile = distributed.input(text("--model"));
+                tokenizer = distributed.input(text("--" + family.tokenizerOption()));
+                inceptionFile = distributed.input(text("--inception"));
+                refFile = distributed.input(text("--ref"));
+            }
+            for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
+                if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
+            }
+            if (distributed != null) dir = distributed.output(text("--out"));
+            EvalPlan plan = new EvalPlan(
+                    family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
+            if (distributed != null) plan = plan.withSources(distributed.sources());
+            return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
+        } finally {
+            if (distributed != null) distributed.close();
+        }
+    }
+
+    /** A path option's text as given (its Path loses a URI's '//'). */
+    private String text(String option) {
+        OptionSpec o = spec.commandLine().getParseResult().matchedOption(option);
+        return o.originalStringValues().getLast();
     }
 
     /** --vae or --vq, whichever the family takes. */
@@ -282,7 +302,10 @@ public final class EvalCommand extends CommandBase {
                         out.printf(
                                 "stopped with %d of %d samples done in %s (%s); run the same command again to "
                                         + "continue%n",
-                                done, plan.samples(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                                done,
+                                plan.samples(),
+                                distributed.place(dir),
+                                ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
                         return 0;
                     }
                 }
@@ -306,14 +329,15 @@ public final class EvalCommand extends CommandBase {
                             o.done(), o.total(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
                     return 0;
                 }
-                printReport(o.report(), dir, out);
+                if (distributed != null) distributed.publish(dir);
+                printReport(o.report(), distributed == null ? dir.toString() : distributed.place(dir), out);
                 return 0;
             }
         }
     }
 
     @SuppressWarnings("unchecked")
-    private static void printReport(Map<String, Object> report, Path dir, PrintStream out) {
+    private static void printReport(Map<String, Object> report, String dir, PrintStream out) {
         Map<String, Object> m = (Map<String, Object>) report.get("metrics");
         out.printf(
                 "FID %s | sFID %s | IS %s | precision %s | recall %s | KID %s%n",
@@ -324,7 +348,7 @@ public final class EvalCommand extends CommandBase {
                 num(m.get("recall")),
                 meanStd(m.get("kid")));
         for (Object n : (List<Object>) report.get("notes")) out.println("note: " + n);
-        out.printf("wrote %s and %s%n", dir.resolve("report.json"), dir.resolve("report.html"));
+        out.printf("wrote %s and %s%n", dir + File.separator + "report.json", dir + File.separator + "report.html");
     }
 
     private static String num(Object v) {
