@@ -24,6 +24,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -404,6 +407,86 @@ class SparkEvalTest {
         Run rest = storeEval(root, out);
         assertEquals(0, rest.status(), rest.err());
         assertSameAsSingleMachine(out);
+    }
+
+    // ------------------------------------------------------------------ a standalone cluster, spark-submit
+
+    /**
+     * spark-submit (SparkSubmit in a child JVM, client mode) against a standalone Master and Worker started here
+     * (two more JVMs), the Worker's two 1-core executors further JVMs: every executor loads the model through the
+     * FileSystem API into its own cache and writes its shards to the store; the folder is the single-machine one.
+     */
+    @Test
+    void sparkSubmitOnAStandaloneClusterGivesTheSameFolder() throws Exception {
+        Path root = tmp.resolve("cluster"), out = root.resolve("store/eval");
+        Path app = appJar(root.resolve("tessera-spark.jar"));
+        String jvm = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
+                + "--sun-misc-unsafe-memory-access=allow @"
+                + Path.of("jvm.args").toAbsolutePath();
+        try (StandaloneCluster cluster = new StandaloneCluster(root.resolve("spark"), 2, "2g", 120)) {
+            List<String> cmd = StandaloneCluster.java(
+                    "org.apache.spark.deploy.SparkSubmit",
+                    "--master",
+                    cluster.master,
+                    "--class",
+                    SparkEvalMain.class.getName(),
+                    "--executor-cores",
+                    "1",
+                    "--total-executor-cores",
+                    "2",
+                    "--executor-memory",
+                    "768m",
+                    "--conf",
+                    "spark.executor.extraClassPath=" + System.getProperty("java.class.path"),
+                    "--conf",
+                    "spark.executor.extraJavaOptions=" + jvm + " -Dtessera.threads=1 -D" + ModelCache.PROPERTY + "="
+                            + root.resolve("executor-cache"),
+                    "--conf",
+                    CountingFileSystem.TEST_PROPERTY + "=" + CountingFileSystem.class.getName(),
+                    "--conf",
+                    "spark.ui.enabled=false",
+                    app.toString());
+            cmd.addAll(storeArguments(root.resolve("store"), out));
+            cmd.add(1, "-D" + ModelCache.PROPERTY + "=" + root.resolve("driver-cache"));
+            Path log = root.resolve("submit.log");
+            Process submit = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            try {
+                boolean ended = submit.waitFor(240, TimeUnit.SECONDS);
+                String text = Files.readString(log);
+                assertTrue(ended, "spark-submit still running after 240 s:\n" + text + cluster.logs());
+                assertEquals(0, submit.exitValue(), text + cluster.logs());
+                assertTrue(text.contains("(" + cluster.master + "): 4 batches"), text);
+            } finally {
+                submit.descendants().forEach(ProcessHandle::destroyForcibly);
+                submit.destroyForcibly();
+            }
+        }
+        assertSameAsSingleMachine(out);
+        // the executors were JVMs of their own, each with its own copy of the model
+        try (Stream<Path> s = Files.list(root.resolve("executor-cache"))) {
+            assertTrue(s.count() >= 3, "model, VAE and Inception copied by the executors");
+        }
+        try (Stream<Path> s = Files.walk(root.resolve("spark/work"), 2)) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("\\d+") && Files.isDirectory(p)));
+        }
+    }
+
+    /** The module's classes as a jar, as spark-submit takes an application (the executors also fetch it). */
+    static Path appJar(Path jar) throws IOException {
+        Path classes = Path.of("target/classes");
+        Files.createDirectories(jar.getParent());
+        try (JarOutputStream j = new JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> s = Files.walk(classes)) {
+            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
+                j.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
+                Files.copy(p, j);
+                j.closeEntry();
+            }
+        }
+        return jar;
     }
 
     @Test
