@@ -215,6 +215,14 @@ public final class EvalCommand extends CommandBase {
         }
         SampleGenerator.Sampling sampling = sampling(family.defaults());
         Preprocessing mode = FidCommand.preprocessing(preprocess);
+        if (spark == null) { // without Spark a URI would be taken for a relative path (and hdfs:/ made here)
+            for (String o :
+                    new String[] {"--model", "--" + family.tokenizerOption(), "--inception", "--ref", "--out"}) {
+                if (text(o).matches("[A-Za-z][A-Za-z0-9+.-]+://.*"))
+                    throw new UsageException(
+                            o + " " + text(o) + ": a URI needs --spark (Hadoop's file systems come " + "with it)");
+            }
+        }
         if (spark != null && load.deviceGiven())
             throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
         DistributedEval distributed = spark == null ? null : DistributedEval.find();
@@ -242,7 +250,9 @@ public final class EvalCommand extends CommandBase {
     /** A path option's text as given (its Path loses a URI's '//'). */
     private String text(String option) {
         OptionSpec o = spec.commandLine().getParseResult().matchedOption(option);
-        return o.originalStringValues().getLast();
+        return o == null || o.originalStringValues().isEmpty()
+                ? ""
+                : o.originalStringValues().getLast();
     }
 
     /** --vae or --vq, whichever the family takes. */
@@ -294,7 +304,10 @@ public final class EvalCommand extends CommandBase {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 if (distributed != null) { // the Spark tasks load their own model; the metrics follow as below
-                    if (first[0] != null) first[0].close();
+                    if (first[0] != null) {
+                        EvalRun.recordModel(dir, first[0]);
+                        first[0].close();
+                    }
                     first[0] = null;
                     long t0 = System.nanoTime();
                     int done = distributed.generate(spark, plan, dir, maxNew, out);

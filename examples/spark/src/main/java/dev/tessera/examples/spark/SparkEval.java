@@ -21,6 +21,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -57,6 +61,9 @@ public final class SparkEval implements DistributedEval {
 
     /** How often a task may fail in local mode before the evaluation stops (Spark's spark.task.maxFailures). */
     static final int LOCAL_MAX_FAILURES = 4;
+
+    /** Shards whose samples the driver copies at once on a store. */
+    static final int COPY_THREADS = 16;
 
     private static final Pattern LOCAL = Pattern.compile("local(?:\\[(\\d+|\\*)])?");
 
@@ -314,14 +321,34 @@ public final class SparkEval implements DistributedEval {
                 attempts.add(attempt);
             }
             count = features.count();
-            if (count == plan.samples()) {
-                for (int i = 0; i < attempts.size(); i++) {
-                    var from = store.child(store.shard(first + i), attempts.get(i));
-                    store.copyFiles(store.child(from, StoreShardTask.SAMPLES), store.resolve("samples"));
-                }
-            }
+            if (count == plan.samples()) copySamples(first, attempts);
         }
         return count;
+    }
+
+    /**
+     * The committed shards' samples (batches {@code first}, ...) copied to the store's {@code samples/}, several
+     * shards at a time: on an object store each file is a request or two, which one thread would pay 50,000 times
+     * in a row.
+     */
+    private void copySamples(int first, List<String> attempts) {
+        ExecutorService pool = Executors.newFixedThreadPool(COPY_THREADS);
+        try {
+            List<Future<?>> copies = new ArrayList<>();
+            for (int i = 0; i < attempts.size(); i++) {
+                var from = store.child(store.child(store.shard(first + i), attempts.get(i)), StoreShardTask.SAMPLES);
+                copies.add(pool.submit(() -> store.copyFiles(from, store.resolve("samples"))));
+            }
+            for (Future<?> f : copies) f.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) throw r;
+            throw new TesseraException("copying the samples failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new TesseraException("interrupted while copying the samples", e);
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     private static EvalRun.Batch times(Path shard, int b, int count) {

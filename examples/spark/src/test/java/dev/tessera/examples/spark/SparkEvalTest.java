@@ -118,6 +118,14 @@ class SparkEvalTest {
                 out.toString());
     }
 
+    /** eval's arguments with one option's value replaced. */
+    static List<String> with(List<String> arguments, String option, String value) {
+        List<String> a = new ArrayList<>(List.of("eval"));
+        a.addAll(arguments);
+        a.set(a.indexOf(option) + 1, value);
+        return a;
+    }
+
     static Run withProperty(String key, String value, Path out, String... extra) {
         System.setProperty(key, value);
         try {
@@ -250,6 +258,24 @@ class SparkEvalTest {
         Run fmnist = run(List.of("eval", "--metrics", "fmnist", "--samples", "10", "--spark", "local[2]"));
         assertEquals(2, fmnist.status());
         assertEquals("tessera: --spark is not an option of --metrics fmnist\n", fmnist.err());
+        Run uri = run(with(arguments(dir), "--out", "hdfs://head/eval"));
+        assertEquals(2, uri.status());
+        assertEquals(
+                "tessera: --out hdfs://head/eval: a URI needs --spark (Hadoop's file systems come with it)\n",
+                uri.err());
+        assertFalse(Files.exists(Path.of("hdfs:")), "no local folder named after the scheme");
+        String absent = CountingFileSystem.uri(dir.resolve("no.pth").toFile());
+        List<String> a = with(arguments(dir), "--model", absent);
+        a.addAll(List.of("--spark", "local[2]"));
+        System.setProperty(CountingFileSystem.TEST_PROPERTY, CountingFileSystem.class.getName());
+        Run missing;
+        try {
+            missing = run(a);
+        } finally {
+            System.clearProperty(CountingFileSystem.TEST_PROPERTY);
+        }
+        assertEquals(1, missing.status());
+        assertEquals("tessera: " + absent + ": no such file\n", missing.err());
         assertFalse(Files.exists(dir), "nothing was written");
     }
 
