@@ -142,7 +142,9 @@ public final class EvalCommand extends CommandBase {
             names = "--spark",
             paramLabel = "MASTER",
             description = "run the batches as Apache Spark tasks: local[N] (an embedded Spark, N threads; failed "
-                    + "tasks retried 4 times) or a cluster's master URL; same samples and numbers as without it")
+                    + "tasks retried 4 times) or a cluster's master URL; same samples and numbers as without it. "
+                    + "With it the files and --out may be URIs (hdfs://, s3a://, file:) read and written through "
+                    + "Hadoop")
     String spark;
 
     @Option(names = "--metrics", paramLabel = "KIND", description = "inception (default) or fmnist (see above)")
@@ -220,7 +222,7 @@ public final class EvalCommand extends CommandBase {
                     new String[] {"--model", "--" + family.tokenizerOption(), "--inception", "--ref", "--out"}) {
                 if (text(o).matches("[A-Za-z][A-Za-z0-9+.-]+://.*"))
                     throw new UsageException(
-                            o + " " + text(o) + ": a URI needs --spark (Hadoop's file systems come " + "with it)");
+                            o + " " + text(o) + ": a URI needs --spark (Hadoop's file systems come with it)");
             }
         }
         if (spark != null && load.deviceGiven())

@@ -88,15 +88,15 @@ public final class SparkEval implements DistributedEval {
         return local;
     }
 
-    /**
-     * For a URI, a new local folder with what the store's folder holds besides its samples and shards: eval.json,
-     * and the features, timings, model.json and reference cache once committed there ({@link StoreFolder}).
-     */
     @Override
     public Map<Path, String> sources() {
         return Map.copyOf(uris);
     }
 
+    /**
+     * For a URI, a new local folder with what the store's folder holds besides its samples and shards: eval.json,
+     * and the features, timings, model.json and reference cache once committed there ({@link StoreFolder}).
+     */
     @Override
     public Path output(String arg) {
         if (!Storage.isUri(arg)) return Path.of(arg);
