@@ -11,6 +11,7 @@ import dev.tessera.examples.fid.SampleGenerator;
 import dev.tessera.examples.fid.inception.FidInception;
 import dev.tessera.examples.fid.inception.Preprocessing;
 import dev.tessera.samplers.mar.MarSettings;
+import java.io.File;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.Map;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine.Option;
 
 /** {@code tessera eval}: the FID harness (generate class-balanced samples, measure them, report). */
@@ -184,7 +186,9 @@ public final class EvalCommand extends CommandBase {
             names = "--spark",
             paramLabel = "MASTER",
             description = "run the batches as Apache Spark tasks: local[N] (an embedded Spark, N threads; failed "
-                    + "tasks retried 4 times) or a cluster's master URL; same samples and numbers as without it")
+                    + "tasks retried 4 times) or a cluster's master URL; same samples and numbers as without it. "
+                    + "With it the files and --out may be URIs (hdfs://, s3a://, file:) read and written through "
+                    + "Hadoop")
     String spark;
 
     @Option(names = "--metrics", paramLabel = "KIND", description = "inception (default) or fmnist (see above)")
@@ -257,18 +261,46 @@ public final class EvalCommand extends CommandBase {
         }
         SampleGenerator.Sampling sampling = sampling(family.defaults()).withOptions(familyOptions(family));
         Preprocessing mode = FidCommand.preprocessing(preprocess);
-        for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
-            if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
+        if (spark == null) { // without Spark a URI would be taken for a relative path (and hdfs:/ made here)
+            for (String o :
+                    new String[] {"--model", "--" + family.tokenizerOption(), "--inception", "--ref", "--out"}) {
+                if (text(o).matches("[A-Za-z][A-Za-z0-9+.-]+://.*"))
+                    throw new UsageException(
+                            o + " " + text(o) + ": a URI needs --spark (Hadoop's file systems come with it)");
+            }
         }
         if (spark != null && !sampling.options().isEmpty())
             throw new UsageException("--spark does not carry the mar family's options yet (run it without --spark)");
         if (spark != null && load.deviceGiven())
             throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
         DistributedEval distributed = spark == null ? null : DistributedEval.find();
-        if (distributed != null) distributed.check(spark);
-        EvalPlan plan =
-                new EvalPlan(family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
-        return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
+        try {
+            if (distributed != null) { // files and --out may be URIs (hdfs:, s3a:, ...) for the Spark tasks
+                distributed.check(spark);
+                modelFile = distributed.input(text("--model"));
+                tokenizer = distributed.input(text("--" + family.tokenizerOption()));
+                inceptionFile = distributed.input(text("--inception"));
+                refFile = distributed.input(text("--ref"));
+            }
+            for (Path p : new Path[] {modelFile, tokenizer, inceptionFile}) {
+                if (!Files.isRegularFile(p)) throw new UsageException(p + ": no such file");
+            }
+            if (distributed != null) dir = distributed.output(text("--out"));
+            EvalPlan plan = new EvalPlan(
+                    family, modelFile, tokenizer, n, k, seed.seed(), b, sampling, format, inceptionFile, mode);
+            if (distributed != null) plan = plan.withSources(distributed.sources());
+            return run(family, plan, refFile, dir, maxNew == null ? 0 : maxNew, distributed);
+        } finally {
+            if (distributed != null) distributed.close();
+        }
+    }
+
+    /** A path option's text as given (its Path loses a URI's '//'). */
+    private String text(String option) {
+        OptionSpec o = spec.commandLine().getParseResult().matchedOption(option);
+        return o == null || o.originalStringValues().isEmpty()
+                ? ""
+                : o.originalStringValues().getLast();
     }
 
     /** The MAR options given, by {@link ModelFamily#MAR_OPTIONS} name, checked; an error for another family. */
@@ -358,7 +390,10 @@ public final class EvalCommand extends CommandBase {
             try (net) {
                 if (!existing) EvalManifest.write(dir, plan);
                 if (distributed != null) { // the Spark tasks load their own model; the metrics follow as below
-                    if (first[0] != null) first[0].close();
+                    if (first[0] != null) {
+                        EvalRun.recordModel(dir, first[0]);
+                        first[0].close();
+                    }
                     first[0] = null;
                     long t0 = System.nanoTime();
                     int done = distributed.generate(spark, plan, dir, maxNew, out);
@@ -366,7 +401,10 @@ public final class EvalCommand extends CommandBase {
                         out.printf(
                                 "stopped with %d of %d samples done in %s (%s); run the same command again to "
                                         + "continue%n",
-                                done, plan.samples(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
+                                done,
+                                plan.samples(),
+                                distributed.place(dir),
+                                ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
                         return 0;
                     }
                 }
@@ -390,14 +428,15 @@ public final class EvalCommand extends CommandBase {
                             o.done(), o.total(), dir, ProgressBar.duration((System.nanoTime() - t0) * 1e-9));
                     return 0;
                 }
-                printReport(o.report(), dir, out);
+                if (distributed != null) distributed.publish(dir);
+                printReport(o.report(), distributed == null ? dir.toString() : distributed.place(dir), out);
                 return 0;
             }
         }
     }
 
     @SuppressWarnings("unchecked")
-    private static void printReport(Map<String, Object> report, Path dir, PrintStream out) {
+    private static void printReport(Map<String, Object> report, String dir, PrintStream out) {
         Map<String, Object> m = (Map<String, Object>) report.get("metrics");
         out.printf(
                 "FID %s | sFID %s | IS %s | precision %s | recall %s | KID %s%n",
@@ -408,7 +447,7 @@ public final class EvalCommand extends CommandBase {
                 num(m.get("recall")),
                 meanStd(m.get("kid")));
         for (Object n : (List<Object>) report.get("notes")) out.println("note: " + n);
-        out.printf("wrote %s and %s%n", dir.resolve("report.json"), dir.resolve("report.html"));
+        out.printf("wrote %s and %s%n", dir + File.separator + "report.json", dir + File.separator + "report.html");
     }
 
     private static String num(Object v) {

@@ -20,6 +20,8 @@ import java.util.Objects;
  * @param perClass K samples of each of N/K classes, spread evenly over the model's classes (all of them when
  *                 N/K equals the class count: 50 × 1000 for ImageNet)
  * @param weights  the linear weights' format the samples are generated with
+ * @param sources  files that are local copies of a URI (tessera eval --spark), by copy: the settings and the report
+ *                 name them by their URI
  */
 public record EvalPlan(
         ModelFamily family,
@@ -32,7 +34,35 @@ public record EvalPlan(
         SampleGenerator.Sampling sampling,
         WeightPanels.Format weights,
         Path inception,
-        Preprocessing preprocessing) {
+        Preprocessing preprocessing,
+        Map<Path, String> sources) {
+
+    public EvalPlan(
+            ModelFamily family,
+            Path model,
+            Path tokenizer,
+            int samples,
+            int perClass,
+            long seed,
+            int batch,
+            SampleGenerator.Sampling sampling,
+            WeightPanels.Format weights,
+            Path inception,
+            Preprocessing preprocessing) {
+        this(
+                family,
+                model,
+                tokenizer,
+                samples,
+                perClass,
+                seed,
+                batch,
+                sampling,
+                weights,
+                inception,
+                preprocessing,
+                null);
+    }
 
     public EvalPlan {
         if (samples <= 0) throw new IllegalArgumentException("samples must be positive");
@@ -45,6 +75,33 @@ public record EvalPlan(
         model = model.toAbsolutePath().normalize();
         tokenizer = tokenizer.toAbsolutePath().normalize();
         inception = inception == null ? null : inception.toAbsolutePath().normalize(); // null: judged without Inception
+        Map<Path, String> named = new LinkedHashMap<>();
+        if (sources != null)
+            sources.forEach((k, v) -> named.put(k.toAbsolutePath().normalize(), v));
+        sources = Map.copyOf(named);
+    }
+
+    /** The same plan with these files named by the URIs they were copied from. */
+    public EvalPlan withSources(Map<Path, String> sources) {
+        return new EvalPlan(
+                family,
+                model,
+                tokenizer,
+                samples,
+                perClass,
+                seed,
+                batch,
+                sampling,
+                weights,
+                inception,
+                preprocessing,
+                sources);
+    }
+
+    /** A file as the user named it: the URI it was copied from, else its absolute path. */
+    public String source(Path p) {
+        Path a = p.toAbsolutePath().normalize();
+        return sources.getOrDefault(a, a.toString());
     }
 
     public int classCount() {
@@ -77,8 +134,8 @@ public record EvalPlan(
     public Map<String, Object> generationSettings() {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("family", family.id());
-        m.put("model", file(model));
-        m.put(family.tokenizerOption(), file(tokenizer));
+        m.put("model", file(model, source(model)));
+        m.put(family.tokenizerOption(), file(tokenizer, source(tokenizer)));
         m.put("samples", samples);
         m.put("per_class", perClass);
         m.put("seed", seed);
@@ -93,15 +150,20 @@ public record EvalPlan(
     /** The settings the features depend on. */
     public Map<String, Object> featureSettings() {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("inception", file(inception));
+        m.put("inception", file(inception, source(inception)));
         m.put("preprocess", preprocessing.id());
         return m;
     }
 
     /** A file as its absolute path and size (a replaced checkpoint is then noticed). */
     static Map<String, Object> file(Path p) {
+        return file(p, p.toString());
+    }
+
+    /** A file as a name (its path or URI) and its size. */
+    static Map<String, Object> file(Path p, String name) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("path", p.toString());
+        m.put("path", name);
         try {
             m.put("bytes", Files.size(p));
         } catch (IOException e) {

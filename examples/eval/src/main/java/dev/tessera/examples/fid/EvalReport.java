@@ -66,7 +66,7 @@ final class EvalReport {
         r.put("sampler", sampler);
         r.put("features", plan.featureSettings());
         Map<String, Object> reference = new LinkedHashMap<>();
-        reference.put("file", ref.path().toAbsolutePath().normalize().toString());
+        reference.put("file", plan.source(ref.path()));
         reference.put("contents", ref.kind());
         reference.put("preprocess", ref.preprocess());
         r.put("reference", reference);

@@ -20,7 +20,7 @@ final class ReferenceFeatures {
 
     static FeatureStore open(Path dir, ReferenceSet ref, EvalPlan plan) {
         Map<String, Object> source = new LinkedHashMap<>();
-        source.put("reference", EvalPlan.file(ref.path().toAbsolutePath().normalize()));
+        source.put("reference", EvalPlan.file(ref.path(), plan.source(ref.path())));
         source.putAll(plan.featureSettings());
         Path marker = dir.resolve("source.json");
         String want = Json.write(source);

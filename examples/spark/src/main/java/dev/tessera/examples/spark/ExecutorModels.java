@@ -21,7 +21,10 @@ final class ExecutorModels {
 
     private ExecutorModels() {}
 
-    /** The generator of {@code s}, loaded once (its class count checked and model.json written then). */
+    /**
+     * The generator of {@code s}, loaded once (its class count checked and, when {@code dir} is not null,
+     * model.json written then).
+     */
     static synchronized SampleGenerator generator(PlanSpec s, Path dir) {
         use(s);
         if (generator == null) {
@@ -30,7 +33,7 @@ final class ExecutorModels {
                     plan.family().open(plan.model(), plan.tokenizer(), plan.sampling(), plan.weights(), Ops.cpu());
             try {
                 plan.checkClasses(g.numClasses());
-                EvalRun.recordModel(dir, g);
+                if (dir != null) EvalRun.recordModel(dir, g);
             } catch (RuntimeException e) {
                 g.close();
                 throw e;

@@ -7,10 +7,13 @@ import dev.tessera.examples.fid.SampleGenerator;
 import dev.tessera.examples.fid.inception.Preprocessing;
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 
 /**
  * An {@link EvalPlan} as the Spark tasks receive it: the same fields in serializable form (paths as strings, enums
- * by name). {@link #plan()} rebuilds the plan on an executor; it equals the driver's.
+ * by name; files given as URIs by their URI). {@link #plan()} rebuilds the plan on an executor (the URIs' files
+ * copied to the executor's disk, once per JVM: {@link ModelCache}).
  */
 record PlanSpec(
         String family,
@@ -29,12 +32,14 @@ record PlanSpec(
         String preprocessing)
         implements Serializable {
 
+    /** The plan, with the files the driver copied from a URI named by that URI (every executor reads it there). */
     static PlanSpec of(EvalPlan p) {
+        Map<Path, String> uris = p.sources();
         SampleGenerator.Sampling s = p.sampling();
         return new PlanSpec(
                 p.family().name(),
-                p.model().toString(),
-                p.tokenizer().toString(),
+                uris.getOrDefault(p.model(), p.model().toString()),
+                uris.getOrDefault(p.tokenizer(), p.tokenizer().toString()),
                 p.samples(),
                 p.perClass(),
                 p.seed(),
@@ -44,22 +49,26 @@ record PlanSpec(
                 s.topP(),
                 s.temperature(),
                 p.weights().name(),
-                p.inception().toString(),
+                uris.getOrDefault(p.inception(), p.inception().toString()),
                 p.preprocessing().name());
     }
 
     EvalPlan plan() {
+        Map<Path, String> sources = new HashMap<>();
+        for (String f : new String[] {model, tokenizer, inception})
+            if (Storage.isUri(f)) sources.put(ModelCache.local(f), f);
         return new EvalPlan(
                 ModelFamily.valueOf(family),
-                Path.of(model),
-                Path.of(tokenizer),
+                ModelCache.local(model),
+                ModelCache.local(tokenizer),
                 samples,
                 perClass,
                 seed,
                 batch,
                 new SampleGenerator.Sampling(cfg, topK, topP, temperature),
                 WeightPanels.Format.valueOf(weights),
-                Path.of(inception),
-                Preprocessing.valueOf(preprocessing));
+                ModelCache.local(inception),
+                Preprocessing.valueOf(preprocessing),
+                sources);
     }
 }

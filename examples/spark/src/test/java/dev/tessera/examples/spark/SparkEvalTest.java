@@ -20,9 +20,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -114,6 +118,14 @@ class SparkEvalTest {
                 out.toString());
     }
 
+    /** eval's arguments with one option's value replaced. */
+    static List<String> with(List<String> arguments, String option, String value) {
+        List<String> a = new ArrayList<>(List.of("eval"));
+        a.addAll(arguments);
+        a.set(a.indexOf(option) + 1, value);
+        return a;
+    }
+
     static Run withProperty(String key, String value, Path out, String... extra) {
         System.setProperty(key, value);
         try {
@@ -143,9 +155,21 @@ class SparkEvalTest {
         }
         Map<String, Object> a = report(single), b = report(dir);
         assertEquals(a.get("metrics"), b.get("metrics"));
-        assertEquals(a.get("model"), b.get("model"));
+        // the same files, as the run named them (a path, or a URI on a store)
+        assertEquals(fileNames(a.get("model")), fileNames(b.get("model")));
         assertEquals(a.get("sampler"), b.get("sampler"));
         assertFalse(Files.exists(dir.resolve("shards")), "the shards were gathered and removed");
+    }
+
+    /** A report section with every file's "path" cut to its last name. */
+    static Object fileNames(Object o) {
+        if (o instanceof Map<?, ?> m) {
+            Map<Object, Object> r = new LinkedHashMap<>();
+            m.forEach((k, v) -> r.put(
+                    k, k.equals("path") ? v.toString().substring(v.toString().lastIndexOf('/') + 1) : fileNames(v)));
+            return r;
+        }
+        return o;
     }
 
     @Test
@@ -234,6 +258,24 @@ class SparkEvalTest {
         Run fmnist = run(List.of("eval", "--metrics", "fmnist", "--samples", "10", "--spark", "local[2]"));
         assertEquals(2, fmnist.status());
         assertEquals("tessera: --spark is not an option of --metrics fmnist\n", fmnist.err());
+        Run uri = run(with(arguments(dir), "--out", "hdfs://head/eval"));
+        assertEquals(2, uri.status());
+        assertEquals(
+                "tessera: --out hdfs://head/eval: a URI needs --spark (Hadoop's file systems come with it)\n",
+                uri.err());
+        assertFalse(Files.exists(Path.of("hdfs:")), "no local folder named after the scheme");
+        String absent = CountingFileSystem.uri(dir.resolve("no.pth").toFile());
+        List<String> a = with(arguments(dir), "--model", absent);
+        a.addAll(List.of("--spark", "local[2]"));
+        System.setProperty(CountingFileSystem.TEST_PROPERTY, CountingFileSystem.class.getName());
+        Run missing;
+        try {
+            missing = run(a);
+        } finally {
+            System.clearProperty(CountingFileSystem.TEST_PROPERTY);
+        }
+        assertEquals(1, missing.status());
+        assertEquals("tessera: " + absent + ": no such file\n", missing.err());
         assertFalse(Files.exists(dir), "nothing was written");
     }
 
@@ -252,6 +294,225 @@ class SparkEvalTest {
                 "tessera: --spark local[0]: local mode needs at least 1 thread",
                 err.toString(StandardCharsets.UTF_8).strip());
         assertFalse(Files.exists(dir));
+    }
+
+    // ------------------------------------------------------------------ models and folder named by URI
+
+    /**
+     * eval's arguments with the model, VAE, Inception and reference copied under {@code root/models} and every file
+     * (and --out) named by its {@code testfs:} URI: a path Java's file I/O cannot open (testfs:///a is a relative
+     * path there), so only Hadoop's FileSystem API reaches them.
+     */
+    static List<String> storeArguments(Path root, Path out) throws IOException {
+        Path models = root.resolve("models");
+        Files.createDirectories(models);
+        List<String> a = new ArrayList<>(arguments(out));
+        for (String option : new String[] {"--model", "--vae", "--inception", "--ref"}) {
+            int i = a.indexOf(option) + 1;
+            Path copy = models.resolve(Path.of(a.get(i)).getFileName());
+            if (!Files.exists(copy)) Files.copy(Path.of(a.get(i)), copy);
+            a.set(i, CountingFileSystem.uri(copy.toFile()));
+        }
+        a.set(a.indexOf("--out") + 1, CountingFileSystem.uri(out.toFile()));
+        return a;
+    }
+
+    /** eval into a store (--spark local[2]; each run with a new model cache, as a new JVM would have). */
+    Run storeEval(Path root, Path out, String... extra) throws IOException {
+        List<String> a = new ArrayList<>(List.of("eval"));
+        a.addAll(storeArguments(root, out));
+        a.addAll(List.of("--spark", "local[2]"));
+        a.addAll(List.of(extra));
+        System.setProperty(CountingFileSystem.TEST_PROPERTY, CountingFileSystem.class.getName());
+        System.setProperty(
+                ModelCache.PROPERTY, Files.createTempDirectory(tmp, "cache").toString());
+        try {
+            return run(a);
+        } finally {
+            System.clearProperty(ModelCache.PROPERTY);
+            System.clearProperty(CountingFileSystem.TEST_PROPERTY);
+        }
+    }
+
+    @Test
+    void aFolderOnAStoreGetsTheSameFilesThroughTheFileSystemApiOnly() throws IOException {
+        CountingFileSystem.reset();
+        Path root = tmp.resolve("store"), out = root.resolve("eval");
+        Run r = storeEval(root, out);
+        assertEquals(0, r.status(), r.err());
+        assertTrue(r.out().contains("wrote " + CountingFileSystem.uri(out.toFile()) + "/report.json"), r.out());
+        assertSameAsSingleMachine(out);
+        // each model file read through the API once (the driver and the local executor share the JVM's cache)
+        try (Stream<Path> s = Files.list(root.resolve("models"))) {
+            for (Path m : s.toList()) assertEquals(1, CountingFileSystem.opened(m.toFile()), m.toString());
+        }
+        // every file of the folder was written through the API; nothing relied on rename
+        try (Stream<Path> s = Files.walk(out)) {
+            for (Path f : s.filter(Files::isRegularFile).toList())
+                assertTrue(CountingFileSystem.CREATED.containsKey(f.toString()), f + " written around the API");
+        }
+        assertEquals(0, CountingFileSystem.RENAMES.get());
+        assertFalse(Files.exists(Path.of(CountingFileSystem.SCHEME + ":")), "nothing went to a local 'testfs:'");
+        assertTrue(Files.exists(out.resolve("reference/_COMMITTED")) && Files.exists(out.resolve("model.json")));
+        Map<?, ?> model = (Map<?, ?>) report(out).get("model");
+        assertEquals(
+                CountingFileSystem.uri(root.resolve("models/var.pth").toFile()),
+                ((Map<?, ?>) model.get("model")).get("path"),
+                "the report names the model by its URI");
+    }
+
+    @Test
+    void onAStoreAFailedFirstAttemptIsRetriedWithTheSameResult() throws IOException {
+        Path root = tmp.resolve("store"), out = root.resolve("eval");
+        System.setProperty(SparkEval.FAIL_FIRST_ATTEMPT, "1");
+        Run r;
+        try {
+            r = storeEval(root, out);
+        } finally {
+            System.clearProperty(SparkEval.FAIL_FIRST_ATTEMPT);
+        }
+        assertEquals(0, r.status(), r.err());
+        assertSameAsSingleMachine(out);
+    }
+
+    @Test
+    void onAStoreAKilledEvaluationRestartedEndsTheSame() throws IOException {
+        Path root = tmp.resolve("store"), out = root.resolve("eval");
+        System.setProperty(SparkEval.FAIL_EVERY_ATTEMPT, "2");
+        Run killed;
+        try {
+            killed = storeEval(root, out);
+        } finally {
+            System.clearProperty(SparkEval.FAIL_EVERY_ATTEMPT);
+        }
+        assertEquals(1, killed.status(), killed.out());
+        assertTrue(killed.err().startsWith("tessera: the Spark job failed: "), killed.err());
+        assertFalse(Files.exists(out.resolve("report.json")));
+        // batch 2's dead attempts left their samples, and no marker
+        try (Stream<Path> s = Files.list(out.resolve("shards/000002"))) {
+            List<String> names = s.map(p -> p.getFileName().toString()).toList();
+            assertTrue(names.stream().anyMatch(n -> n.startsWith("attempt-")), names.toString());
+            assertTrue(names.stream().noneMatch(n -> n.endsWith(StoreFolder.MARKER)), names.toString());
+        }
+
+        Run restarted = storeEval(root, out);
+        assertEquals(0, restarted.status(), restarted.err());
+        assertTrue(restarted.out().contains("3 shards") && restarted.out().contains(": 1 batches"), restarted.out());
+        assertSameAsSingleMachine(out);
+    }
+
+    /**
+     * A shard committed twice (a speculative copy that finished too) and a dead attempt that sorts first: the reader
+     * takes one committed attempt and never the dead one, so no sample is duplicated, lost or taken half-written.
+     */
+    @Test
+    void onAStoreOnlyCommittedAttemptsCountAndOneOfTwoIsTaken() throws IOException {
+        Path root = tmp.resolve("store"), out = root.resolve("eval");
+        Run first = storeEval(root, out, "--max-new", "6");
+        assertEquals(0, first.status(), first.err());
+        assertTrue(first.out().contains("stopped with 6 of 10 samples"), first.out());
+        Path shard0 = out.resolve("shards/000000"), shard1 = out.resolve("shards/000001");
+        String attempt;
+        try (Stream<Path> s = Files.list(shard0)) {
+            attempt = s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.endsWith(StoreFolder.MARKER))
+                    .findFirst()
+                    .orElseThrow();
+        }
+        Path committed = shard0.resolve(attempt.substring(0, attempt.length() - StoreFolder.MARKER.length()));
+        Path twin = shard0.resolve("attempt-0-0");
+        try (Stream<Path> s = Files.walk(committed)) {
+            for (Path p : s.toList())
+                Files.copy(p, twin.resolve(committed.relativize(p).toString()));
+        }
+        Files.createFile(shard0.resolve("attempt-0-0" + StoreFolder.MARKER));
+        Path dead = shard1.resolve("attempt-0-0/samples");
+        Files.createDirectories(dead);
+        Files.write(dead.resolve("00003.png"), new byte[] {1, 2, 3});
+
+        Run rest = storeEval(root, out);
+        assertEquals(0, rest.status(), rest.err());
+        assertSameAsSingleMachine(out);
+    }
+
+    // ------------------------------------------------------------------ a standalone cluster, spark-submit
+
+    /**
+     * spark-submit (SparkSubmit in a child JVM, client mode) against a standalone Master and Worker started here
+     * (two more JVMs), the Worker's two 1-core executors further JVMs: every executor loads the model through the
+     * FileSystem API into its own cache and writes its shards to the store; the folder is the single-machine one.
+     */
+    @Test
+    void sparkSubmitOnAStandaloneClusterGivesTheSameFolder() throws Exception {
+        Path root = tmp.resolve("cluster"), out = root.resolve("store/eval");
+        Path app = appJar(root.resolve("tessera-spark.jar"));
+        String jvm = "--add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED "
+                + "--sun-misc-unsafe-memory-access=allow @"
+                + Path.of("jvm.args").toAbsolutePath();
+        try (StandaloneCluster cluster = new StandaloneCluster(root.resolve("spark"), 2, "2g", 120)) {
+            List<String> cmd = StandaloneCluster.java(
+                    "org.apache.spark.deploy.SparkSubmit",
+                    "--master",
+                    cluster.master,
+                    "--class",
+                    SparkEvalMain.class.getName(),
+                    "--executor-cores",
+                    "1",
+                    "--total-executor-cores",
+                    "2",
+                    "--executor-memory",
+                    "768m",
+                    "--conf",
+                    "spark.executor.extraClassPath=" + System.getProperty("java.class.path"),
+                    "--conf",
+                    "spark.executor.extraJavaOptions=" + jvm + " -Dtessera.threads=1 -D" + ModelCache.PROPERTY + "="
+                            + root.resolve("executor-cache"),
+                    "--conf",
+                    CountingFileSystem.TEST_PROPERTY + "=" + CountingFileSystem.class.getName(),
+                    "--conf",
+                    "spark.ui.enabled=false",
+                    app.toString());
+            cmd.addAll(storeArguments(root.resolve("store"), out));
+            cmd.add(1, "-D" + ModelCache.PROPERTY + "=" + root.resolve("driver-cache"));
+            Path log = root.resolve("submit.log");
+            Process submit = new ProcessBuilder(cmd)
+                    .redirectErrorStream(true)
+                    .redirectOutput(log.toFile())
+                    .start();
+            try {
+                boolean ended = submit.waitFor(240, TimeUnit.SECONDS);
+                String text = Files.readString(log);
+                assertTrue(ended, "spark-submit still running after 240 s:\n" + text + cluster.logs());
+                assertEquals(0, submit.exitValue(), text + cluster.logs());
+                assertTrue(text.contains("(" + cluster.master + "): 4 batches"), text);
+            } finally {
+                submit.descendants().forEach(ProcessHandle::destroyForcibly);
+                submit.destroyForcibly();
+            }
+        }
+        assertSameAsSingleMachine(out);
+        // the executors were JVMs of their own, each with its own copy of the model
+        try (Stream<Path> s = Files.list(root.resolve("executor-cache"))) {
+            assertTrue(s.count() >= 3, "model, VAE and Inception copied by the executors");
+        }
+        try (Stream<Path> s = Files.walk(root.resolve("spark/work"), 2)) {
+            assertTrue(s.anyMatch(p -> p.getFileName().toString().matches("\\d+") && Files.isDirectory(p)));
+        }
+    }
+
+    /** The module's classes as a jar, as spark-submit takes an application (the executors also fetch it). */
+    static Path appJar(Path jar) throws IOException {
+        Path classes = Path.of("target/classes");
+        Files.createDirectories(jar.getParent());
+        try (JarOutputStream j = new JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> s = Files.walk(classes)) {
+            for (Path p : s.filter(Files::isRegularFile).sorted().toList()) {
+                j.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
+                Files.copy(p, j);
+                j.closeEntry();
+            }
+        }
+        return jar;
     }
 
     @Test
