@@ -269,8 +269,6 @@ public final class EvalCommand extends CommandBase {
                             o + " " + text(o) + ": a URI needs --spark (Hadoop's file systems come with it)");
             }
         }
-        if (spark != null && !sampling.options().isEmpty())
-            throw new UsageException("--spark does not carry the mar family's options yet (run it without --spark)");
         if (spark != null && load.deviceGiven())
             throw new UsageException("--device is not an option of --spark (the Spark tasks run on the CPU)");
         DistributedEval distributed = spark == null ? null : DistributedEval.find();

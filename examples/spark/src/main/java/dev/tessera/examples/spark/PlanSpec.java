@@ -9,10 +9,11 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * An {@link EvalPlan} as the Spark tasks receive it: the same fields in serializable form (paths as strings, enums
- * by name; files given as URIs by their URI). {@link #plan()} rebuilds the plan on an executor (the URIs' files
+ * by name; files given as URIs by their URI; the family's options, such as MAR's, as they are). {@link #plan()} rebuilds the plan on an executor (the URIs' files
  * copied to the executor's disk, once per JVM: {@link ModelCache}).
  */
 record PlanSpec(
@@ -27,6 +28,7 @@ record PlanSpec(
         int topK,
         double topP,
         double temperature,
+        TreeMap<String, String> options,
         String weights,
         String inception,
         String preprocessing)
@@ -48,6 +50,7 @@ record PlanSpec(
                 s.topK(),
                 s.topP(),
                 s.temperature(),
+                new TreeMap<>(s.options()),
                 p.weights().name(),
                 uris.getOrDefault(p.inception(), p.inception().toString()),
                 p.preprocessing().name());
@@ -65,7 +68,7 @@ record PlanSpec(
                 perClass,
                 seed,
                 batch,
-                new SampleGenerator.Sampling(cfg, topK, topP, temperature),
+                new SampleGenerator.Sampling(cfg, topK, topP, temperature, options),
                 WeightPanels.Format.valueOf(weights),
                 ModelCache.local(inception),
                 Preprocessing.valueOf(preprocessing),
