@@ -7,8 +7,10 @@ target, one uniform t per image and scale, the scale's loss weighted by its shar
   nice -n 19 /usr/bin/python3 train_flowar.py --name flowar-draft --width 64 --enc 1 --dec 1 --flow-width 64 \
       --flow-depth 1 --minutes 25 --lr 2e-3 --threads 1
 
-Each step draws posterior samples (mean + std * N(0, 1), already times 0.2325) of a batch of training images, as
-the release trains on vae.encode(x).sample() * 0.2325. Keeps an EMA of the weights (the export uses it).
+--latents sample draws posterior samples (mean + std * N(0, 1), times 0.2325) each step, as the release trains on
+vae.encode(x).sample() * 0.2325; --latents mean (the default here) trains on the posterior means (times 0.2325):
+this small autoencoder's posterior is wide (its KL term left many channels close to the prior, noise the decoder
+ignores), and a short budget is better spent on the signal. Keeps an EMA of the weights (the export uses it).
 Resumes from work/<name>.pt; AR heads = width / 64 (at least 1), the flow head's heads = flow width / 64.
 """
 import argparse
@@ -42,6 +44,7 @@ def main():
     ap.add_argument('--lr', type=float, default=1e-3)
     ap.add_argument('--wd', type=float, default=0.0)
     ap.add_argument('--ema', type=float, default=0.998)
+    ap.add_argument('--latents', choices=('mean', 'sample'), default='mean')
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--ckpt-every', type=float, default=180)
@@ -82,7 +85,7 @@ def main():
     while progress() < 1.0:
         i = torch.randint(len(means), (args.bs,), generator=g)
         m, s, lb = means[i].float(), stds[i].float(), labels[i]
-        z = m + s * torch.randn(m.shape, generator=g)
+        z = m + s * torch.randn(m.shape, generator=g) if args.latents == 'sample' else m
         lr = args.lr * min(1.0, (step + 1) / 200) * (0.5 * (1 + math.cos(math.pi * progress())) * 0.95 + 0.05)
         for pg in opt.param_groups:
             pg['lr'] = lr
