@@ -3,6 +3,7 @@ package dev.tessera.samplers.flowar;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
@@ -21,8 +22,9 @@ import java.nio.file.Path;
  */
 public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArDetails> {
     private final FlowArGenerator generator;
+    private final FlowArSettings defaults;
 
-    private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator) {
+    private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator, FlowArSettings defaults) {
         super(
                 "flowar",
                 files,
@@ -30,10 +32,26 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
                 generator.model().config().numClasses(),
                 generator.model().config());
         this.generator = generator;
+        this.defaults = defaults != null
+                ? defaults
+                : FlowArSettings.officialFor(generator.model().config());
     }
 
     public static FlowArPipeline load(Path model, Path vae) {
         return builder().model(model).vae(vae).load();
+    }
+
+    /**
+     * The bundled FlowAR target and its KL autoencoder (Fashion-MNIST, 32 px, trained by {@code examples/train/}; see
+     * {@link BundledModels}), with the cards' sampling settings as {@link #defaults()}.
+     */
+    public static FlowArPipeline loadDefault() {
+        Path dir = BundledModels.flowArDirectory();
+        return builder()
+                .model(dir.resolve(BundledModels.FLOWAR_MODEL))
+                .vae(dir.resolve(BundledModels.FLOWAR_VAE))
+                .defaults(BundledModels.FLOWAR_SAMPLING)
+                .load();
     }
 
     public static Builder builder() {
@@ -52,18 +70,25 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
         return generator.vae();
     }
 
-    /** The official settings of this model's size: {@link FlowArSettings#officialFor}. */
+    /** The official settings of the model's size ({@link FlowArSettings#officialFor}) unless the builder set others. */
     @Override
     public FlowArSettings defaults() {
-        return FlowArSettings.officialFor(config());
+        return defaults;
     }
 
     /** Loading options: {@link #model} and {@link #vae} are required; {@code heads} overrides the inferred count. */
     public static final class Builder extends PipelineBuilder<Builder> {
         private Path vae;
+        private FlowArSettings defaults;
 
         public Builder vae(Path p) {
             this.vae = p;
+            return this;
+        }
+
+        /** The settings {@link FlowArPipeline#defaults()} returns (default: the official ones of the model's size). */
+        public Builder defaults(FlowArSettings s) {
+            this.defaults = s;
             return this;
         }
 
@@ -72,7 +97,7 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
             return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
                 FlowArModel fm = FlowArModel.load(m, heads, ops, weights);
-                return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)));
+                return new FlowArPipeline(files, new FlowArGenerator(fm, KlVae.load(v, ops)), defaults);
             });
         }
     }

@@ -1,8 +1,10 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.flowar.FlowArDetails;
 import dev.tessera.samplers.flowar.FlowArPipeline;
@@ -31,6 +33,9 @@ import picocli.CommandLine.Option;
             "",
             "Sampling defaults are the official settings of the model size (S: 25 steps, cfg 4.3, guidance 0.9;",
             "L: 25, 2.4, 0.9; H: 50, 2.4, 0.7), read from FlowArSettings.",
+            "Without --model and --vae it uses the bundled Fashion-MNIST FlowAR (examples/models/fmnist:",
+            "flowar-target on kl-vae, 32 px, scales 1, 2, 4, 8) at its card's settings (cfg 4, guidance 0.9, 25",
+            "steps); --class then also takes the class names.",
             ""
         },
         footer = {
@@ -39,10 +44,13 @@ import picocli.CommandLine.Option;
             "  tessera generate flowar --model FlowAR-S.pth --vae kl16.ckpt --class 207 --seed 1 --out dog.png"
         })
 public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, FlowArDetails, FlowArPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "(required) FlowAR checkpoint (.pth or .safetensors)")
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "FlowAR checkpoint (.pth or .safetensors); with --vae, or neither (the bundled model)")
     Path model;
 
-    @Option(names = "--vae", paramLabel = "FILE", description = "(required) MAR KL-16 VAE (kl16.ckpt)")
+    @Option(names = "--vae", paramLabel = "FILE", description = "MAR KL VAE (kl16.ckpt; with --model)")
     Path vae;
 
     @Option(
@@ -84,7 +92,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Option(
             names = "--latents-out",
             paramLabel = "FILE",
-            description = "also write the (B, 16, 16, 16) latents as float32 .npy")
+            description = "also write the (B, 16, side, side) latents as float32 .npy")
     Path latentsOut;
 
     public GenerateFlowArCommand(PrintStream out) {
@@ -93,9 +101,17 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
 
     private FlowSampler solver;
     private Checkpoint noiseFile;
+    /** The bundle's folder when neither --model nor --vae is given. */
+    private Path bundle;
 
     @Override
     void check() {
+        // without --model and --vae: the bundled Fashion-MNIST FlowAR target and its card's settings
+        bundle = model != null || vae != null ? null : bundledFlowAr();
+        if (bundle != null) {
+            model = bundle.resolve(BundledModels.FLOWAR_MODEL);
+            vae = bundle.resolve(BundledModels.FLOWAR_VAE);
+        }
         require(model, "--model");
         require(vae, "--vae");
         try {
@@ -111,10 +127,24 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     }
 
     @Override
+    boolean bundled() {
+        return bundle != null;
+    }
+
+    private static Path bundledFlowAr() {
+        try {
+            return BundledModels.flowArDirectory();
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vae given and " + e.getMessage());
+        }
+    }
+
+    @Override
     FlowArPipeline open(WeightPanels.Format format) {
         return FlowArPipeline.builder()
                 .model(model)
                 .vae(vae)
+                .defaults(bundle != null ? BundledModels.FLOWAR_SAMPLING : null)
                 .heads(heads == null ? 0 : heads)
                 .weights(format)
                 .packedWeights(load.packedWeights())
