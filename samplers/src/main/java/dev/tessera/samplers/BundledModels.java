@@ -1,6 +1,8 @@
 package dev.tessera.samplers;
 
 import dev.tessera.engine.TesseraException;
+import dev.tessera.samplers.flowar.FlowArSettings;
+import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.var.VarSettings;
 import java.nio.file.Files;
@@ -48,6 +50,19 @@ public final class BundledModels {
      * target's width and depth plus NAR's extra block and second head; sampled as the LlamaGen cards recommend.
      */
     public static final String NAR_MODEL = "lg-nar.safetensors";
+    /**
+     * The FlowAR pair on MAR's KL autoencoder at 32 px (an 8x8 grid of 16-channel latents, scales 1, 2, 4, 8): the
+     * target (the default of {@code generate flowar}), its much cheaper draft (for a draft-verify sampler; the
+     * default of {@code --draft} once there is one) and the autoencoder.
+     */
+    public static final String FLOWAR_MODEL = "flowar-target.safetensors",
+            FLOWAR_DRAFT = "flowar-draft.safetensors",
+            FLOWAR_VAE = "kl-vae.safetensors";
+    /** The FlowAR cards' recommendation: cfg {@value #FLOWAR_CFG}, guidance 0.9, 25 steps (Euler), as FlowAR-S. */
+    public static final double FLOWAR_CFG = 4.0;
+
+    public static final FlowArSettings FLOWAR_SAMPLING =
+            new FlowArSettings(FLOWAR_CFG, 0.9, 25, FlowSampler.EULER, null);
 
     static final String FOLDER = "examples/models/fmnist";
 
@@ -79,6 +94,11 @@ public final class BundledModels {
     /** The bundle's folder with the NAR model and its tokenizer checked too. */
     public static Path narDirectory() {
         return directoryWith("NAR", NAR_MODEL, LLAMAGEN_VQ);
+    }
+
+    /** The bundle's folder with the FlowAR target, draft and KL autoencoder checked too. */
+    public static Path flowArDirectory() {
+        return directoryWith("FlowAR", FLOWAR_MODEL, FLOWAR_DRAFT, FLOWAR_VAE);
     }
 
     private static Path directoryWith(String family, String... files) {

@@ -3,6 +3,7 @@ package dev.tessera.samplers.flowar;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.models.flowar.FlowArConfig;
 import dev.tessera.engine.models.flowar.FlowArModel;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.LoadedPipeline;
 import dev.tessera.samplers.OpenCheckpoints;
 import dev.tessera.samplers.Pipeline;
@@ -21,8 +22,9 @@ import java.nio.file.Path;
  */
 public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArDetails> {
     private final FlowArGenerator generator;
+    private final FlowArSettings defaults;
 
-    private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator) {
+    private FlowArPipeline(OpenCheckpoints files, FlowArGenerator generator, FlowArSettings defaults) {
         super(
                 "flowar",
                 files,
@@ -30,10 +32,26 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
                 generator.model().config().numClasses(),
                 generator.model().config());
         this.generator = generator;
+        this.defaults = defaults != null
+                ? defaults
+                : FlowArSettings.officialFor(generator.model().config());
     }
 
     public static FlowArPipeline load(Path model, Path vae) {
         return builder().model(model).vae(vae).load();
+    }
+
+    /**
+     * The bundled FlowAR target and its KL autoencoder (Fashion-MNIST, 32 px, trained by {@code examples/train/}; see
+     * {@link BundledModels}), with the cards' sampling settings as {@link #defaults()}.
+     */
+    public static FlowArPipeline loadDefault() {
+        Path dir = BundledModels.flowArDirectory();
+        return builder()
+                .model(dir.resolve(BundledModels.FLOWAR_MODEL))
+                .vae(dir.resolve(BundledModels.FLOWAR_VAE))
+                .defaults(BundledModels.FLOWAR_SAMPLING)
+                .load();
     }
 
     public static Builder builder() {
@@ -57,10 +75,10 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
         return generator.draft();
     }
 
-    /** The official settings of this model's size: {@link FlowArSettings#officialFor}. */
+    /** The official settings of the model's size ({@link FlowArSettings#officialFor}) unless the builder set others. */
     @Override
     public FlowArSettings defaults() {
-        return FlowArSettings.officialFor(config());
+        return defaults;
     }
 
     /**
@@ -70,6 +88,7 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
     public static final class Builder extends PipelineBuilder<Builder> {
         private Path vae, draft;
         private int draftHeads;
+        private FlowArSettings defaults;
 
         public Builder vae(Path p) {
             this.vae = p;
@@ -86,13 +105,19 @@ public final class FlowArPipeline extends LoadedPipeline<FlowArSettings, FlowArD
             return this;
         }
 
+        /** The settings {@link FlowArPipeline#defaults()} returns (default: the official ones of the model's size). */
+        public Builder defaults(FlowArSettings s) {
+            this.defaults = s;
+            return this;
+        }
+
         public FlowArPipeline load() {
             require(model, vae, "both the FlowAR model and the KL VAE checkpoint are required");
             return OpenCheckpoints.load(packedWeights, files -> {
                 Checkpoint m = files.open(model), v = files.open(vae);
                 FlowArModel fm = FlowArModel.load(m, heads, ops, weights);
                 FlowArModel dm = draft == null ? null : FlowArModel.load(files.open(draft), draftHeads, ops, weights);
-                return new FlowArPipeline(files, new FlowArGenerator(fm, dm, KlVae.load(v, ops)));
+                return new FlowArPipeline(files, new FlowArGenerator(fm, dm, KlVae.load(v, ops)), defaults);
             });
         }
     }

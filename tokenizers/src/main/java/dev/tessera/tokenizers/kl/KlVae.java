@@ -15,7 +15,9 @@ import java.util.Arrays;
 /**
  * MAR's KL-regularised autoencoder ({@code models/vae.py}, {@code kl16.ckpt}, as FlowAR uses it): the LDM encoder
  * and decoder, a 1×1 {@code quant_conv} to the posterior's mean and log-variance, a 1×1 {@code post_quant_conv}.
- * Latents are {@code [D, h, w]} per image (D = 16, h = w = H/16); images are {@code [3, H, W]} in about [−1, 1].
+ * Latents are {@code [D, h, w]} per image (D = 16, h = w = H/16 for kl16.ckpt; channels and levels, hence the
+ * downsampling, are read from the tensors: the bundled 32 px autoencoder has 3 levels, h = H/4); images are
+ * {@code [3, H, W]} in about [−1, 1].
  * Generative models work on latents multiplied by {@link #MAR_SCALE}. Immutable and thread-safe.
  */
 public final class KlVae {
@@ -72,7 +74,7 @@ public final class KlVae {
 
     /**
      * {@code decode}: B latent maps {@code [B, D, h, w]} (unscaled, i.e. already divided by the model's scale) to
-     * images {@code [B, 3, 16h, 16w]}, not clamped.
+     * images {@code [B, 3, f·h, f·w]} ({@code f = downsampling()}), not clamped.
      */
     public float[] decode(float[] latents, int B, int h, int w) {
         int D = latentChannels(), n = D * h * w;
@@ -91,7 +93,7 @@ public final class KlVae {
 
     /**
      * {@code encode(x).mode()}: the posterior mean of B images {@code [B, 3, H, W]} in [−1, 1], as latents
-     * {@code [B, D, H/16, W/16]} (unscaled: multiply by {@link #MAR_SCALE} for FlowAR).
+     * {@code [B, D, H/f, W/f]} (unscaled: multiply by {@link #MAR_SCALE} for FlowAR).
      */
     public float[] encode(float[] images, int B, int H, int W) {
         if (!hasEncoder())

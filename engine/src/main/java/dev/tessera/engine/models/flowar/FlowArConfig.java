@@ -41,10 +41,6 @@ public record FlowArConfig(
     public static final float NORM_EPS = 1e-6f;
     /** The grid side RoPE positions are rescaled to ({@code pt_seq_len}). */
     public static final int ROPE_GRID = 16;
-    /**
-     * The side every sampled scale is bicubic-resized to before the area resize to the next scale (fixed in the code).
-     */
-    public static final int NEXT_SCALE_GRID = 16;
 
     public FlowArConfig {
         scales = scales.clone();
@@ -100,6 +96,16 @@ public record FlowArConfig(
     /** Side of the final latent map. */
     public int latentSide() {
         return scales[scales.length - 1];
+    }
+
+    /**
+     * The side every sampled scale is bicubic-resized to before the area resize to the next scale: the final latent
+     * grid's side. The release's sampling code writes 16 (its 256 px grid, so the same for every released model);
+     * its training code builds the inputs with the grid's side, which is what a model at another resolution (the
+     * bundled 32 px one: 8) is trained and must be sampled with.
+     */
+    public int nextScaleGrid() {
+        return latentSide();
     }
 
     /**

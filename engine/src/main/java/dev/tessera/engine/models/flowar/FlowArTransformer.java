@@ -177,15 +177,15 @@ public final class FlowArTransformer {
 
     /**
      * The input of scale {@code si > 0} from the latents sampled at scale {@code si − 1}, {@code [n, side², D]}
-     * tokens: each map bicubic-resized to 16×16 (the official code's fixed size, the final side of the released
-     * schedule), then area-resized to this scale's side, then {@code z_proj}; repeated {@code copies} times along
-     * the batch (2 under CFG).
+     * tokens: each map bicubic-resized to the final grid's side ({@link FlowArConfig#nextScaleGrid}: 16 for the
+     * released models), then area-resized to this scale's side, then {@code z_proj}; repeated {@code copies} times
+     * along the batch (2 under CFG).
      */
     public float[] nextInput(int si, float[] latents, int n, int copies) {
         int D = cfg.tokenDim(),
                 prev = cfg.side(si - 1),
                 side = cfg.side(si),
-                full = FlowArConfig.NEXT_SCALE_GRID,
+                full = cfg.nextScaleGrid(),
                 C = cfg.width();
         if (latents.length != n * prev * prev * D) {
             throw new IllegalArgumentException("scale " + (si - 1) + " latents have " + latents.length

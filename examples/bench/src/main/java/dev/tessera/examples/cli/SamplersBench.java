@@ -15,6 +15,9 @@ import dev.tessera.samplers.Progress;
 import dev.tessera.samplers.TokenDetails;
 import dev.tessera.samplers.ar.JacobiSampler;
 import dev.tessera.samplers.ar.SamplerStats;
+import dev.tessera.samplers.flowar.FlowArDetails;
+import dev.tessera.samplers.flowar.FlowArPipeline;
+import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
@@ -39,26 +42,48 @@ import picocli.CommandLine.Option;
 @Command(
         name = "samplers",
         sortOptions = false,
-        header = "the samplers on the bundled Fashion-MNIST LlamaGen pair and NAR: forwards, acceptance, time, quality",
+        header = "the samplers on the bundled Fashion-MNIST LlamaGen pair, NAR and FlowAR: forwards, acceptance, time, "
+                + "quality",
         description = {
             "Runs every sampler setting of the table in the README on the bundled LlamaGen target (and draft): N",
             "images each, one per call (batch 1), class i mod 10 from seed S+i, cfg 3 (the card's), temperature 1.",
             "Reports target and draft forward passes per image, the share of proposed tokens accepted, seconds per",
             "image (tokens and decode, after 10 untimed images of every row), and the judge's class accuracy and",
             "judge FID of the N samples against the test set (FID is biased upwards at small N: compare rows at",
-            "equal N).",
+            "equal N). The flowar rows run the bundled FlowAR target and its draft alone at their card's settings",
+            "(their forwards: AR passes plus flow-head evaluations, 4 + 96 per image).",
             ""
         })
 final class SamplersBench extends CommandBase {
-    /**
-     * One row of the table: a name and its settings; {@code nar} rows run the bundled NAR (on the same tokenizer)
-     * with the settings' token part instead of the LlamaGen target.
-     */
-    record Row(String name, LlamaGenSettings settings, boolean nar) {
+    /** Which bundled model a row runs. */
+    enum Model {
+        /** the LlamaGen target (with its draft where the sampler uses one) */
+        LLAMAGEN,
+        /** the bundled NAR on the same tokenizer, with the settings' token part */
+        NAR,
+        /** the bundled FlowAR target alone, at its card's settings */
+        FLOWAR,
+        /** the bundled FlowAR draft alone, at the same settings */
+        FLOWAR_DRAFT
+    }
+
+    /** One row of the table: a name, its settings (LlamaGen rows) and the model it runs. */
+    record Row(String name, LlamaGenSettings settings, Model model) {
         Row(String name, LlamaGenSettings settings) {
-            this(name, settings, false);
+            this(name, settings, Model.LLAMAGEN);
+        }
+
+        boolean nar() {
+            return model == Model.NAR;
+        }
+
+        boolean flowAr() {
+            return model == Model.FLOWAR || model == Model.FLOWAR_DRAFT;
         }
     }
+
+    /** What one image cost: forwards (FlowAR: AR passes + flow-head evaluations), proposals, seconds. */
+    record Drawn(GeneratedImage image, long target, long draft, long proposed, long accepted, double seconds) {}
 
     static final int WARMUP = 10;
 
@@ -129,7 +154,9 @@ final class SamplersBench extends CommandBase {
                         .sjdWindow(16)
                         .sjdInit(JacobiSampler.Init.REPEAT_HORIZON)
                         .build()));
-        rows.add(new Row("nar", base(cfg).build(), true));
+        rows.add(new Row("nar", base(cfg).build(), Model.NAR));
+        rows.add(new Row("flowar", base(cfg).build(), Model.FLOWAR));
+        rows.add(new Row("flowar-draft", base(cfg).build(), Model.FLOWAR_DRAFT));
         return rows;
     }
 
@@ -137,6 +164,12 @@ final class SamplersBench extends CommandBase {
     static String describe(Row r) {
         LlamaGenSettings s = r.settings();
         if (r.nar()) return "NAR next-neighbour decoding (bundled lg-nar), cfg " + fmt(s.cfg());
+        if (r.flowAr()) {
+            FlowArSettings f = BundledModels.FLOWAR_SAMPLING;
+            return (r.model() == Model.FLOWAR ? "FlowAR target" : "FlowAR draft") + " alone, Euler " + f.steps()
+                    + " steps, cfg " + fmt(f.cfg()) + ", guidance " + fmt(f.guidance())
+                    + " (forwards: AR passes + flow-head evaluations)";
+        }
         String what = switch (s.sampler()) {
             case AR -> "plain AR";
             case SPECULATIVE -> "speculative sampling, gamma " + s.gamma();
@@ -198,7 +231,10 @@ final class SamplersBench extends CommandBase {
                                 .weights(format)
                                 .ops(load.ops())
                                 .load()
-                        : null) {
+                        : null;
+                FlowArPipeline flowAr = loadFlowAr(run, Model.FLOWAR, BundledModels.FLOWAR_MODEL, format);
+                FlowArPipeline flowArDraft = loadFlowAr(run, Model.FLOWAR_DRAFT, BundledModels.FLOWAR_DRAFT, format)) {
+            Models models = new Models(lg, nar, flowAr, flowArDraft);
             FeatureStats test =
                     JudgeMetrics.bundledStats(dir.resolve(BundledModels.JUDGE_STATS), judge.featureSize())[0];
             log.printf(
@@ -221,10 +257,10 @@ final class SamplersBench extends CommandBase {
             // the JIT compiles each sampler's code paths during its first images: warm every row up first
             log.println("warming up (" + WARMUP + " images per row)...");
             for (Row r : run) {
-                for (int i = 0; i < WARMUP; i++) generate(lg, nar, r, i % 10, seed + samples + i);
+                for (int i = 0; i < WARMUP; i++) generate(models, r, i % 10, seed + samples + i);
             }
             for (Row r : run) {
-                Map<String, Object> m = measure(lg, nar, judge, test, r);
+                Map<String, Object> m = measure(models, judge, test, r);
                 results.add(m);
                 log.printf(
                         Locale.ROOT,
@@ -249,7 +285,10 @@ final class SamplersBench extends CommandBase {
                     Map.of(
                             "target", BundledModels.LLAMAGEN_MODEL,
                             "draft", BundledModels.LLAMAGEN_DRAFT,
-                            "vq", BundledModels.LLAMAGEN_VQ));
+                            "vq", BundledModels.LLAMAGEN_VQ,
+                            "flowar_target", BundledModels.FLOWAR_MODEL,
+                            "flowar_draft", BundledModels.FLOWAR_DRAFT,
+                            "flowar_vae", BundledModels.FLOWAR_VAE));
             doc.put("samples_per_row", samples);
             doc.put("seed", seed);
             doc.put("threads", Parallel.threads());
@@ -259,16 +298,47 @@ final class SamplersBench extends CommandBase {
         return 0;
     }
 
-    private static Generation<TokenDetails> generate(
-            LlamaGenPipeline lg, NarPipeline nar, Row r, int label, long seed) {
-        int[] one = {label};
-        return r.nar()
-                ? nar.generate(one, seed, r.settings().tokens(), Progress.NONE)
-                : lg.generate(one, seed, r.settings(), Progress.NONE);
+    /** The loaded pipelines (null where no row to run needs them). */
+    record Models(LlamaGenPipeline lg, NarPipeline nar, FlowArPipeline flowAr, FlowArPipeline flowArDraft) {}
+
+    private FlowArPipeline loadFlowAr(List<Row> run, Model model, String file, WeightPanels.Format format) {
+        if (run.stream().noneMatch(r -> r.model() == model)) return null;
+        Path dir = BundledModels.flowArDirectory();
+        return FlowArPipeline.builder()
+                .model(dir.resolve(file))
+                .vae(dir.resolve(BundledModels.FLOWAR_VAE))
+                .defaults(BundledModels.FLOWAR_SAMPLING)
+                .weights(format)
+                .ops(load.ops())
+                .load();
     }
 
-    private Map<String, Object> measure(
-            LlamaGenPipeline lg, NarPipeline nar, JudgeCnn judge, FeatureStats test, Row r) {
+    private static Drawn generate(Models m, Row r, int label, long seed) {
+        int[] one = {label};
+        if (r.flowAr()) {
+            FlowArPipeline p = r.model() == Model.FLOWAR ? m.flowAr() : m.flowArDraft();
+            Generation<FlowArDetails> g = p.generate(one, seed, BundledModels.FLOWAR_SAMPLING, Progress.NONE);
+            FlowArDetails d = g.details();
+            long forwards = (long) p.config().scaleCount() * (1 + d.evaluations());
+            boolean target = r.model() == Model.FLOWAR;
+            return new Drawn(g.images().get(0), target ? forwards : 0, target ? 0 : forwards, 0, 0, d.totalSeconds());
+        }
+        Generation<TokenDetails> g = r.nar()
+                ? m.nar().generate(one, seed, r.settings().tokens(), Progress.NONE)
+                : m.lg().generate(one, seed, r.settings(), Progress.NONE);
+        long tf = 0, df = 0, proposed = 0, accepted = 0;
+        double sec = g.details().decodeSeconds();
+        for (SamplerStats st : g.details().stats()) {
+            tf += st.targetForwards();
+            df += st.draftForwards();
+            proposed += st.proposed();
+            accepted += st.accepted();
+            sec += st.seconds();
+        }
+        return new Drawn(g.images().get(0), tf, df, proposed, accepted, sec);
+    }
+
+    private Map<String, Object> measure(Models models, JudgeCnn judge, FeatureStats test, Row r) {
         LlamaGenSettings s = r.settings();
         int d = judge.featureSize();
         float[] features = new float[samples * d];
@@ -277,16 +347,13 @@ final class SamplersBench extends CommandBase {
         double sec = 0;
         for (int i = 0; i < samples; i++) {
             int c = i % BundledModels.FASHION_MNIST_CLASSES.size();
-            Generation<TokenDetails> g = generate(lg, nar, r, c, seed + i);
-            for (SamplerStats st : g.details().stats()) {
-                tf += st.targetForwards();
-                df += st.draftForwards();
-                proposed += st.proposed();
-                accepted += st.accepted();
-                sec += st.seconds();
-            }
-            sec += g.details().decodeSeconds();
-            GeneratedImage img = g.images().get(0);
+            Drawn g = generate(models, r, c, seed + i);
+            tf += g.target();
+            df += g.draft();
+            proposed += g.proposed();
+            accepted += g.accepted();
+            sec += g.seconds();
+            GeneratedImage img = g.image();
             JudgeCnn.Verdict v =
                     judge.judge(List.of(JudgeMetrics.judgeInput(img))).get(0);
             if (v.label() == c) ok++;
@@ -294,13 +361,14 @@ final class SamplersBench extends CommandBase {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("row", r.name());
-        m.put("sampler", r.nar() ? "nar" : s.sampler().id());
+        boolean tokens = !r.flowAr();
+        m.put("sampler", r.nar() ? "nar" : r.flowAr() ? r.name() : s.sampler().id());
         m.put("gamma", s.sampler() == Sampler.SPECULATIVE || s.sampler() == Sampler.LANTERN ? s.gamma() : null);
         m.put("lantern_delta", s.sampler() == Sampler.LANTERN ? s.lanternDelta() : null);
         m.put("lantern_k", s.sampler() == Sampler.LANTERN ? s.lanternK() : null);
         m.put("sjd_window", s.sampler() == Sampler.SJD ? s.sjdWindow() : null);
-        m.put("top_k", s.tokens().distribution().topK());
-        m.put("cfg", s.cfg());
+        m.put("top_k", tokens ? s.tokens().distribution().topK() : null);
+        m.put("cfg", tokens ? s.cfg() : BundledModels.FLOWAR_SAMPLING.cfg());
         m.put("images", samples);
         m.put("target_forwards_per_image", (double) tf / samples);
         m.put("draft_forwards_per_image", (double) df / samples);

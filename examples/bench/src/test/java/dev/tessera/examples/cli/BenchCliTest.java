@@ -121,6 +121,35 @@ class BenchCliTest {
     }
 
     /**
+     * The FlowAR rows: the bundled target and its draft alone, each image 4 AR passes and 4 x 24 flow-head
+     * evaluations (Euler, 25 steps), counted as target forwards for the target and as draft forwards for the draft.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theFlowArRowsRunTheBundledPair() {
+        Result r = run("bench", "samplers", "--samples", "2", "--only", "flowar,flowar-draft", "--json");
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> o = (Map<String, Object>) Json.parse(r.out().strip());
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) o.get("rows");
+        assertEquals(
+                List.of("flowar", "flowar-draft"),
+                rows.stream().map(m -> m.get("row")).toList());
+        assertEquals(100.0, rows.get(0).get("target_forwards_per_image"), "target: 4 AR passes + 96 flow evaluations");
+        assertEquals(0.0, rows.get(0).get("draft_forwards_per_image"));
+        assertEquals(0.0, rows.get(1).get("target_forwards_per_image"));
+        assertEquals(100.0, rows.get(1).get("draft_forwards_per_image"), "draft: the same schedule");
+        for (Map<String, Object> row : rows) {
+            double acc = (double) row.get("class_accuracy"),
+                    fid = (double) row.get("judge_fid"),
+                    sec = (double) row.get("seconds_per_image");
+            assertTrue(
+                    acc >= 0 && acc <= 1 && Double.isFinite(fid) && fid >= 0 && sec > 0 && Double.isFinite(sec),
+                    row.toString());
+            assertEquals(null, row.get("acceptance_rate"), "no proposals without a verifier");
+        }
+    }
+
+    /**
      * The sampler table on the bundled LlamaGen pair, a few images per row: LANTERN with delta 0 is speculative
      * sampling (same forwards, acceptance, images: same accuracy and FID), greedy Jacobi gives greedy AR's images in
      * fewer target forwards, and every figure is finite and in range.

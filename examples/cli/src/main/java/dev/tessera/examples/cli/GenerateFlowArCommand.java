@@ -1,8 +1,10 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.flowar.FlowArDetails;
 import dev.tessera.samplers.flowar.FlowArPipeline;
@@ -46,6 +48,11 @@ import picocli.CommandLine.Option;
             "released adds the inner temperature, which at 42 accepts nearly every draft). It saves the target's",
             "flow-head evaluations but not its transformer passes. With the draft equal to the target it gives the",
             "target's euler-maruyama image.",
+            "",
+            "Without --model and --vae it uses the bundled Fashion-MNIST FlowAR (examples/models/fmnist:",
+            "flowar-target on kl-vae, 32 px, scales 1, 2, 4, 8) at its card's settings (cfg 4, guidance 0.9, 25",
+            "steps); --class then also takes the class names, and --sampler cspd defaults --draft to the bundled",
+            "flowar-draft.",
             ""
         },
         footer = {
@@ -56,10 +63,13 @@ import picocli.CommandLine.Option;
             "      --class 207 --out dog.png --stats-out stats.json"
         })
 public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, FlowArDetails, FlowArPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "(required) FlowAR checkpoint (.pth or .safetensors)")
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "FlowAR checkpoint (.pth or .safetensors); with --vae, or neither (the bundled model)")
     Path model;
 
-    @Option(names = "--vae", paramLabel = "FILE", description = "(required) MAR KL-16 VAE (kl16.ckpt)")
+    @Option(names = "--vae", paramLabel = "FILE", description = "MAR KL VAE (kl16.ckpt; with --model)")
     Path vae;
 
     @Option(
@@ -102,7 +112,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Option(
             names = "--latents-out",
             paramLabel = "FILE",
-            description = "also write the (B, 16, 16, 16) latents as float32 .npy")
+            description = "also write the (B, 16, side, side) latents as float32 .npy")
     Path latentsOut;
 
     @Option(names = "--draft", paramLabel = "FILE", description = "the draft FlowAR checkpoint of --sampler cspd")
@@ -144,9 +154,17 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     private FlowSampler solver;
     private FlowCspdSettings cspd;
     private Checkpoint noiseFile;
+    /** The bundle's folder when neither --model nor --vae is given. */
+    private Path bundle;
 
     @Override
     void check() {
+        // without --model and --vae: the bundled Fashion-MNIST FlowAR target and its card's settings
+        bundle = model != null || vae != null ? null : bundledFlowAr();
+        if (bundle != null) {
+            model = bundle.resolve(BundledModels.FLOWAR_MODEL);
+            vae = bundle.resolve(BundledModels.FLOWAR_VAE);
+        }
         require(model, "--model");
         require(vae, "--vae");
         boolean speculative = sampler.toLowerCase(Locale.ROOT).equals("cspd");
@@ -160,6 +178,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
             case "exact" -> CspdSettings.Rule.EXACT;
             default -> throw new UsageException("--cspd-rule must be exact or released, got '" + cspdRule + "'");
         };
+        if (speculative && draft == null && bundle != null) draft = bundle.resolve(BundledModels.FLOWAR_DRAFT);
         if (speculative && draft == null) throw new UsageException("--sampler cspd needs a --draft model");
         if (!speculative
                 && (draft != null
@@ -191,10 +210,24 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     }
 
     @Override
+    boolean bundled() {
+        return bundle != null;
+    }
+
+    private static Path bundledFlowAr() {
+        try {
+            return BundledModels.flowArDirectory();
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vae given and " + e.getMessage());
+        }
+    }
+
+    @Override
     FlowArPipeline open(WeightPanels.Format format) {
         FlowArPipeline.Builder b = FlowArPipeline.builder()
                 .model(model)
                 .vae(vae)
+                .defaults(bundle != null ? BundledModels.FLOWAR_SAMPLING : null)
                 .heads(heads == null ? 0 : heads)
                 .weights(format)
                 .packedWeights(load.packedWeights())
