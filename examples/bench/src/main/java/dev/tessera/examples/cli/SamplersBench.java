@@ -18,6 +18,8 @@ import dev.tessera.samplers.ar.SamplerStats;
 import dev.tessera.samplers.flowar.FlowArDetails;
 import dev.tessera.samplers.flowar.FlowArPipeline;
 import dev.tessera.samplers.flowar.FlowArSettings;
+import dev.tessera.samplers.flowar.FlowCspdSettings;
+import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
@@ -51,7 +53,9 @@ import picocli.CommandLine.Option;
             "image (tokens and decode, after 10 untimed images of every row), and the judge's class accuracy and",
             "judge FID of the N samples against the test set (FID is biased upwards at small N: compare rows at",
             "equal N). The flowar rows run the bundled FlowAR target and its draft alone at their card's settings",
-            "(their forwards: AR passes plus flow-head evaluations, 4 + 96 per image).",
+            "(their forwards: AR passes plus flow-head evaluations, 4 + 96 per image), the target on the",
+            "Euler-Maruyama solver, and the target with the CSpD-style verifier and the bundled draft (an",
+            "approximation of the target: see generate flowar --help).",
             ""
         })
 final class SamplersBench extends CommandBase {
@@ -64,7 +68,11 @@ final class SamplersBench extends CommandBase {
         /** the bundled FlowAR target alone, at its card's settings */
         FLOWAR,
         /** the bundled FlowAR draft alone, at the same settings */
-        FLOWAR_DRAFT
+        FLOWAR_DRAFT,
+        /** the bundled FlowAR target alone on the Euler–Maruyama solver (what the verifier approximates) */
+        FLOWAR_EM,
+        /** the bundled FlowAR target with the CSpD-style verifier and the bundled draft (exact rule) */
+        FLOWAR_CSPD
     }
 
     /** One row of the table: a name, its settings (LlamaGen rows) and the model it runs. */
@@ -78,7 +86,10 @@ final class SamplersBench extends CommandBase {
         }
 
         boolean flowAr() {
-            return model == Model.FLOWAR || model == Model.FLOWAR_DRAFT;
+            return model == Model.FLOWAR
+                    || model == Model.FLOWAR_DRAFT
+                    || model == Model.FLOWAR_EM
+                    || model == Model.FLOWAR_CSPD;
         }
     }
 
@@ -157,6 +168,8 @@ final class SamplersBench extends CommandBase {
         rows.add(new Row("nar", base(cfg).build(), Model.NAR));
         rows.add(new Row("flowar", base(cfg).build(), Model.FLOWAR));
         rows.add(new Row("flowar-draft", base(cfg).build(), Model.FLOWAR_DRAFT));
+        rows.add(new Row("flowar-em", base(cfg).build(), Model.FLOWAR_EM));
+        rows.add(new Row("flowar-cspd", base(cfg).build(), Model.FLOWAR_CSPD));
         return rows;
     }
 
@@ -166,8 +179,15 @@ final class SamplersBench extends CommandBase {
         if (r.nar()) return "NAR next-neighbour decoding (bundled lg-nar), cfg " + fmt(s.cfg());
         if (r.flowAr()) {
             FlowArSettings f = BundledModels.FLOWAR_SAMPLING;
-            return (r.model() == Model.FLOWAR ? "FlowAR target" : "FlowAR draft") + " alone, Euler " + f.steps()
-                    + " steps, cfg " + fmt(f.cfg()) + ", guidance " + fmt(f.guidance())
+            String how = switch (r.model()) {
+                case FLOWAR_DRAFT -> "FlowAR draft alone, Euler";
+                case FLOWAR_EM -> "FlowAR target alone, Euler-Maruyama";
+                case FLOWAR_CSPD ->
+                    "FlowAR target + draft, CSpD-style verifier (an approximation; exact rule, prefill "
+                            + fmt(FlowCspdSettings.DEFAULTS.prefill()) + "), Euler-Maruyama";
+                default -> "FlowAR target alone, Euler";
+            };
+            return how + " " + f.steps() + " steps, cfg " + fmt(f.cfg()) + ", guidance " + fmt(f.guidance())
                     + " (forwards: AR passes + flow-head evaluations)";
         }
         String what = switch (s.sampler()) {
@@ -232,9 +252,11 @@ final class SamplersBench extends CommandBase {
                                 .ops(load.ops())
                                 .load()
                         : null;
-                FlowArPipeline flowAr = loadFlowAr(run, Model.FLOWAR, BundledModels.FLOWAR_MODEL, format);
-                FlowArPipeline flowArDraft = loadFlowAr(run, Model.FLOWAR_DRAFT, BundledModels.FLOWAR_DRAFT, format)) {
-            Models models = new Models(lg, nar, flowAr, flowArDraft);
+                FlowArPipeline flowAr =
+                        loadFlowAr(run, BundledModels.FLOWAR_MODEL, format, Model.FLOWAR, Model.FLOWAR_EM);
+                FlowArPipeline flowArDraft = loadFlowAr(run, BundledModels.FLOWAR_DRAFT, format, Model.FLOWAR_DRAFT);
+                FlowArPipeline flowArPair = loadFlowAr(run, BundledModels.FLOWAR_MODEL, format, Model.FLOWAR_CSPD)) {
+            Models models = new Models(lg, nar, flowAr, flowArDraft, flowArPair);
             FeatureStats test =
                     JudgeMetrics.bundledStats(dir.resolve(BundledModels.JUDGE_STATS), judge.featureSize())[0];
             log.printf(
@@ -299,28 +321,54 @@ final class SamplersBench extends CommandBase {
     }
 
     /** The loaded pipelines (null where no row to run needs them). */
-    record Models(LlamaGenPipeline lg, NarPipeline nar, FlowArPipeline flowAr, FlowArPipeline flowArDraft) {}
+    record Models(
+            LlamaGenPipeline lg,
+            NarPipeline nar,
+            FlowArPipeline flowAr,
+            FlowArPipeline flowArDraft,
+            FlowArPipeline flowArPair) {}
 
-    private FlowArPipeline loadFlowAr(List<Row> run, Model model, String file, WeightPanels.Format format) {
-        if (run.stream().noneMatch(r -> r.model() == model)) return null;
+    /** A bundled FlowAR pipeline if a row to run uses it (the CSpD row's with the bundled draft), else null. */
+    private FlowArPipeline loadFlowAr(List<Row> run, String file, WeightPanels.Format format, Model... models) {
+        List<Model> uses = List.of(models);
+        if (run.stream().noneMatch(r -> uses.contains(r.model()))) return null;
         Path dir = BundledModels.flowArDirectory();
-        return FlowArPipeline.builder()
+        FlowArPipeline.Builder b = FlowArPipeline.builder()
                 .model(dir.resolve(file))
                 .vae(dir.resolve(BundledModels.FLOWAR_VAE))
                 .defaults(BundledModels.FLOWAR_SAMPLING)
                 .weights(format)
-                .ops(load.ops())
-                .load();
+                .ops(load.ops());
+        if (uses.contains(Model.FLOWAR_CSPD)) b.draft(dir.resolve(BundledModels.FLOWAR_DRAFT), 0);
+        return b.load();
     }
 
     private static Drawn generate(Models m, Row r, int label, long seed) {
         int[] one = {label};
         if (r.flowAr()) {
-            FlowArPipeline p = r.model() == Model.FLOWAR ? m.flowAr() : m.flowArDraft();
-            Generation<FlowArDetails> g = p.generate(one, seed, BundledModels.FLOWAR_SAMPLING, Progress.NONE);
+            FlowArSettings f = BundledModels.FLOWAR_SAMPLING;
+            FlowArPipeline p = switch (r.model()) {
+                case FLOWAR_DRAFT -> m.flowArDraft();
+                case FLOWAR_CSPD -> m.flowArPair();
+                default -> m.flowAr();
+            };
+            if (r.model() == Model.FLOWAR_EM) f = f.withSolver(FlowSampler.EULER_MARUYAMA);
+            if (r.model() == Model.FLOWAR_CSPD)
+                f = f.withSolver(FlowSampler.EULER_MARUYAMA).withCspd(FlowCspdSettings.DEFAULTS);
+            Generation<FlowArDetails> g = p.generate(one, seed, f, Progress.NONE);
             FlowArDetails d = g.details();
+            if (d.cspd() != null) {
+                FlowArDetails.Speculation c = d.cspd();
+                return new Drawn(
+                        g.images().get(0),
+                        c.targetForwards() + c.targetEvaluations(),
+                        c.draftForwards() + c.draftEvaluations(),
+                        c.drafted(),
+                        c.accepted(),
+                        d.totalSeconds());
+            }
             long forwards = (long) p.config().scaleCount() * (1 + d.evaluations());
-            boolean target = r.model() == Model.FLOWAR;
+            boolean target = r.model() != Model.FLOWAR_DRAFT;
             return new Drawn(g.images().get(0), target ? forwards : 0, target ? 0 : forwards, 0, 0, d.totalSeconds());
         }
         Generation<TokenDetails> g = r.nar()

@@ -127,13 +127,19 @@ class BenchCliTest {
     @Test
     @SuppressWarnings("unchecked")
     void theFlowArRowsRunTheBundledPair() {
-        Result r = run("bench", "samplers", "--samples", "2", "--only", "flowar,flowar-draft", "--json");
+        Result r = run("bench", "samplers", "--samples", "2", "--only", "flowar,flowar-draft,flowar-cspd", "--json");
         assertEquals(0, r.status(), r.err());
         Map<String, Object> o = (Map<String, Object>) Json.parse(r.out().strip());
         List<Map<String, Object>> rows = (List<Map<String, Object>>) o.get("rows");
         assertEquals(
-                List.of("flowar", "flowar-draft"),
+                List.of("flowar", "flowar-draft", "flowar-cspd"),
                 rows.stream().map(m -> m.get("row")).toList());
+        // the verifier: the target makes scale 0 and checks the others once each, the draft makes the rest
+        Map<String, Object> cspd = rows.remove(2);
+        double tf = (double) cspd.get("target_forwards_per_image"), df = (double) cspd.get("draft_forwards_per_image");
+        assertTrue(tf > 4 && tf < 100 && df > 0 && df < 100, cspd.toString());
+        double accept = (double) cspd.get("acceptance_rate");
+        assertTrue(accept >= 0 && accept <= 1, cspd.toString());
         assertEquals(100.0, rows.get(0).get("target_forwards_per_image"), "target: 4 AR passes + 96 flow evaluations");
         assertEquals(0.0, rows.get(0).get("draft_forwards_per_image"));
         assertEquals(0.0, rows.get(1).get("target_forwards_per_image"));
