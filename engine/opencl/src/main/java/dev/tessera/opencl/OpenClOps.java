@@ -364,6 +364,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private static final class DeviceKv implements KvStorage {
         final int rows, heads, headDim, capacity;
         final long[] k, v;
+        Cleaner.Cleanable release;
 
         DeviceKv(int rows, int heads, int headDim, int capacity, long[] k, long[] v) {
             this.rows = rows;
@@ -414,8 +415,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
             throw e;
         }
         DeviceKv kv = new DeviceKv(rows, heads, headDim, capacity, k, v);
-        CLEANER.register(kv, () -> release(k, v));
+        kv.release = CLEANER.register(kv, () -> release(k, v)); // runs once: on releaseKv or when unreachable
         return kv;
+    }
+
+    @Override
+    public synchronized void releaseKv(KvStorage kv) {
+        device(kv).release.clean();
     }
 
     private static void release(long[] k, long[] v) {
@@ -428,7 +434,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     private static DeviceKv device(KvStorage kv) {
-        if (kv instanceof DeviceKv d) return d;
+        if (kv instanceof DeviceKv d) {
+            if (d.k.length > 0 && d.k[0] == 0) throw new IllegalStateException("this key/value storage was released");
+            return d;
+        }
         throw new IllegalArgumentException(
                 "key/value storage of another backend: " + kv.getClass().getSimpleName());
     }

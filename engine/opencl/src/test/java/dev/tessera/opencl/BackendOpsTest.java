@@ -1,5 +1,6 @@
 package dev.tessera.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.nn.Conv2d;
@@ -342,6 +343,13 @@ class BackendOpsTest {
                 }
             }
             at += n;
+        }
+        ops.releaseKv(got); // device memory back now; using it afterwards is an error, not a crash
+        if (ops instanceof OpenClOps) {
+            float[] q = new float[ld], o = new float[H * d];
+            assertThrows(
+                    IllegalStateException.class,
+                    () -> ops.attendKv(got, 0, 1, 1, q, 0, ld, 1, false, scale, o, 0, H * d));
         }
     }
 

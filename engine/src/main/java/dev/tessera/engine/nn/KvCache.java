@@ -8,9 +8,10 @@ import dev.tessera.engine.ops.Ops;
  * positions, kept by the backend that computes the attention ({@link Ops#allocateKv}: host arrays on the CPU, device
  * memory on an accelerator). A step writes the keys and values of its n new positions into every layer
  * ({@link #store}), attends over the cached prefix plus those positions ({@link #attend}), and then makes them part
- * of the prefix ({@link #advance}).
+ * of the prefix ({@link #advance}). {@link #close} gives the storage back at once (otherwise it goes when the cache is
+ * unreachable).
  */
-public final class KvCache {
+public final class KvCache implements AutoCloseable {
     private final Ops ops;
     private final KvStorage storage;
     private int length;
@@ -95,5 +96,11 @@ public final class KvCache {
             int ldo) {
         if (rows > rows()) throw new IllegalArgumentException(rows + " rows in a cache of " + rows());
         ops.attendKv(storage, layer, rows, n, q, qOff, ldq, length + n, causal, scale, out, outOff, ldo);
+    }
+
+    /** Gives the storage back to the backend; the cache must not be used afterwards. */
+    @Override
+    public void close() {
+        ops.releaseKv(storage);
     }
 }

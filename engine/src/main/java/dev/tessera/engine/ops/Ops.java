@@ -202,6 +202,12 @@ public interface Ops {
     }
 
     /**
+     * Gives back the memory of {@code kv} now (device memory on an accelerator; nothing to do for host arrays, the
+     * default). Storage that is never released is reclaimed once it is unreachable.
+     */
+    default void releaseKv(KvStorage kv) {}
+
+    /**
      * Writes the keys and values of n new positions of the first {@code rows} sequences into {@code layer} at
      * positions {@code [at, at + n)}: the key of sequence b's token t, head h, element e is
      * {@code src[srcOff + (b·n + t)·ld + kOff + h·d + e]}, its value the same at {@code vOff}.

@@ -246,6 +246,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void releaseKv(KvStorage kv) {
+        inner.releaseKv(kv);
+    }
+
+    @Override
     public void storeKv(
             KvStorage kv, int layer, int rows, int at, float[] src, int srcOff, int ld, int kOff, int vOff, int n) {
         long t = System.nanoTime();

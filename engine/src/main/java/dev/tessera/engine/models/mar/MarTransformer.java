@@ -223,20 +223,21 @@ public final class MarTransformer {
         float[] mid = new float[rows * st.hidden()];
         float[] scale = new float[H];
         Arrays.fill(scale, (float) Math.pow(d, -0.5));
-        KvCache kv = new KvCache(ops, 1, B, H, d, T);
-        for (Block blk : st.blocks()) {
-            System.arraycopy(x, 0, h, 0, rows * W);
-            layerNorm(h, rows, W, blk.norm1w(), blk.norm1b());
-            ops.linear(h, 0, rows, blk.qkv(), qkv, 0, Activation.NONE);
-            kv.store(0, qkv, 0, 3 * W, W, 2 * W, T);
-            kv.attend(0, qkv, 0, 3 * W, T, false, scale, o, 0, W);
-            ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
-            ops.addGated(x, 0, h, 0, rows, W, null, 0, 0, 1);
-            System.arraycopy(x, 0, h, 0, rows * W);
-            layerNorm(h, rows, W, blk.norm2w(), blk.norm2b());
-            ops.linear(h, 0, rows, blk.fc1(), mid, 0, Activation.GELU_ERF);
-            ops.linear(mid, 0, rows, blk.fc2(), o, 0, Activation.NONE);
-            ops.addGated(x, 0, o, 0, rows, W, null, 0, 0, 1);
+        try (KvCache kv = new KvCache(ops, 1, B, H, d, T)) { // one layer's keys and values, rewritten per block
+            for (Block blk : st.blocks()) {
+                System.arraycopy(x, 0, h, 0, rows * W);
+                layerNorm(h, rows, W, blk.norm1w(), blk.norm1b());
+                ops.linear(h, 0, rows, blk.qkv(), qkv, 0, Activation.NONE);
+                kv.store(0, qkv, 0, 3 * W, W, 2 * W, T);
+                kv.attend(0, qkv, 0, 3 * W, T, false, scale, o, 0, W);
+                ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
+                ops.addGated(x, 0, h, 0, rows, W, null, 0, 0, 1);
+                System.arraycopy(x, 0, h, 0, rows * W);
+                layerNorm(h, rows, W, blk.norm2w(), blk.norm2b());
+                ops.linear(h, 0, rows, blk.fc1(), mid, 0, Activation.GELU_ERF);
+                ops.linear(mid, 0, rows, blk.fc2(), o, 0, Activation.NONE);
+                ops.addGated(x, 0, o, 0, rows, W, null, 0, 0, 1);
+            }
         }
         if (st == encoder) layerNorm(x, rows, W, st.normW(), st.normB());
     }
