@@ -13,8 +13,8 @@ import java.util.TreeMap;
 
 /**
  * An {@link EvalPlan} as the Spark tasks receive it: the same fields in serializable form (paths as strings, enums
- * by name; files given as URIs by their URI; the family's options, such as MAR's, as they are). {@link #plan()} rebuilds the plan on an executor (the URIs' files
- * copied to the executor's disk, once per JVM: {@link ModelCache}).
+ * by name; files given as URIs by their URI; the family's options, such as MAR's, as they are). {@link #plan()}
+ * rebuilds the plan on an executor (the URIs' files copied to the executor's disk, once per JVM: {@link ModelCache}).
  */
 record PlanSpec(
         String family,
