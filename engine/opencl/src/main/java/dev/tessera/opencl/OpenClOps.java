@@ -67,6 +67,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kLookupCodes;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
+    private final Map<float[], Long> constants = new IdentityHashMap<>(); // rotary tables, codebooks -> buffer
     private final Arena arena = Arena.ofShared();
     private MemorySegment staging = MemorySegment.NULL;
     private final long dummy;
@@ -488,7 +489,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void lookupCodes(
             float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
         if (n == 0 || C == 0) return;
-        long bc = upload("codebook", codebook, 0, codebook.length);
+        long bc = constant(codebook);
         long bt = uploadInts("tokens", tokens, tokOff, n);
         long bo = slot("codes", (long) C * n);
         args(kLookupCodes, bc, C, bt, n, bo);
@@ -503,8 +504,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         int pairs = rope.headDim() / 2;
         long span = (long) (rows - 1) * ld + (long) heads * rope.headDim();
         long bx = upload("x", x, off, span);
-        long bc = upload("ropeCos", rope.cosines(), 0, rope.cosines().length);
-        long bs = upload("ropeSin", rope.sines(), 0, rope.sines().length);
+        long bc = constant(rope.cosines()), bs = constant(rope.sines());
         long bp = uploadInts("positions", positions, period);
         args(kRotary, bx, ld, heads, pairs, bc, bs, bp, period);
         run2(kRotary, heads * pairs, rows);
@@ -682,6 +682,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             if (w[1] != 0) clReleaseMemObject(w[1]);
         }
         weights.clear();
+        for (long c : constants.values()) clReleaseMemObject(c);
+        constants.clear();
         for (long[] s : scratch.values()) clReleaseMemObject(s[0]);
         scratch.clear();
         clReleaseMemObject(dummy);
@@ -854,6 +856,21 @@ public final class OpenClOps implements Ops, AutoCloseable {
             write(buf, s, n);
         }
         return buf;
+    }
+
+    /**
+     * The device copy of a table that never changes once made (a rotary table, a codebook: both immutable by
+     * contract), uploaded on first use and kept, by array identity, until {@link #close}.
+     */
+    private long constant(float[] table) {
+        Long buf = constants.get(table);
+        if (buf != null) return buf;
+        long b = create(table.length);
+        MemorySegment s = staging(table.length);
+        MemorySegment.copy(table, 0, s, F32, 0, table.length);
+        write(b, s, table.length);
+        constants.put(table, b);
+        return b;
     }
 
     private long uploadInts(String name, int[] a, int n) {

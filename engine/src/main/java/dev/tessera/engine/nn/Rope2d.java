@@ -11,11 +11,14 @@ import dev.tessera.engine.ops.Ops;
 public final class Rope2d {
     private final float[] cos, sin; // [positions][hd/2]
     private final int pairs;
+    private final int[] inOrder; // 0, 1, ..., positions - 1: the positions of a sequence that starts at 0
 
     private Rope2d(float[] cos, float[] sin, int pairs) {
         this.cos = cos;
         this.sin = sin;
         this.pairs = pairs;
+        this.inOrder = new int[cos.length / pairs];
+        for (int i = 0; i < inOrder.length; i++) inOrder[i] = i;
     }
 
     /**
@@ -105,8 +108,8 @@ public final class Rope2d {
      * sequence (the first {@code heads·hd} values from {@code off + r·ld} are its heads).
      */
     public void rotateRows(Ops ops, float[] x, int off, int ld, int rows, int n, int heads) {
-        int[] inOrder = new int[n];
-        for (int i = 0; i < n; i++) inOrder[i] = i;
+        if (n > inOrder.length)
+            throw new IllegalArgumentException(n + " tokens per sequence, the table has " + inOrder.length);
         ops.rotary(x, off, ld, rows, heads, this, inOrder, n);
     }
 }

@@ -186,7 +186,8 @@ public interface Ops {
 
     /**
      * A VQ codebook lookup into a feature map: {@code out[outOff + c·n + t] = codebook[tokens[tokOff + t]·C + c]} for
-     * the n tokens of one map {@code [C, n]}. The tokens must be valid indices (callers check them).
+     * the n tokens of one map {@code [C, n]}. The tokens must be valid indices (callers check them); the codebook
+     * must not change once used (an accelerator keeps its copy).
      */
     void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff);
 
