@@ -10,6 +10,7 @@ import dev.tessera.engine.io.PackedWeightCache;
 import dev.tessera.engine.io.SafetensorsWriter;
 import dev.tessera.engine.tensor.Tensor;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -147,6 +148,55 @@ class PackedWeightCacheTest {
         assertArrayEquals(expected, panels(file, cache, "a", WeightPanels.Format.F32));
         assertEquals(0, cache.bytesMapped());
         assertEquals(expected.length, cache.bytesWritten(), "the damaged file is replaced");
+    }
+
+    /**
+     * The panels' segment: the same address when a kept mapping was reused. Tests hold the segments they compare, so
+     * that a dropped mapping cannot be unmapped and its address handed out again.
+     */
+    private static MemorySegment mapped(Path file, PackedWeightCache cache, String key) {
+        try (Checkpoint c = Checkpoint.withPackedWeights(Checkpoints.open(file), cache)) {
+            return Linear.load(c, key, false, WeightPanels.Format.F32).panels();
+        }
+    }
+
+    @Test
+    void keptMappingsAreReusedOnlyWhileTheirFileIsTheSame() throws IOException {
+        Path file = checkpoint("m.safetensors", 7);
+        byte[] expected = inMemory(file, "a", WeightPanels.Format.F32);
+        panels(file, PackedWeightCache.at(dir.resolve("cache"), 0), "a", WeightPanels.Format.F32); // stores it
+        PackedWeightCache.Mappings kept = new PackedWeightCache.Mappings(1L << 30);
+        PackedWeightCache first = PackedWeightCache.at(dir.resolve("cache"), 0, kept);
+        MemorySegment mapped = mapped(file, first, "a");
+        assertEquals(expected.length, kept.bytesKept());
+        PackedWeightCache second = PackedWeightCache.at(dir.resolve("cache"), 0, kept);
+        MemorySegment reused = mapped(file, second, "a");
+        assertEquals(mapped.address(), reused.address(), "a second load must reuse the kept mapping");
+        assertArrayEquals(expected, panels(file, second, "a", WeightPanels.Format.F32));
+        assertEquals(2L * expected.length, second.bytesMapped(), "each load counts what it got mapped");
+        // without kept mappings every load maps anew
+        MemorySegment fresh = mapped(file, PackedWeightCache.at(dir.resolve("cache"), 0), "a");
+        assertTrue(fresh.address() != mapped.address(), "a load without kept mappings maps anew");
+        // the cache file replaced (same bytes, a new file): the kept mapping is not used any more
+        Path stored;
+        try (Stream<Path> s = Files.walk(dir.resolve("cache"))) {
+            stored = s.filter(Files::isRegularFile).findFirst().orElseThrow();
+        }
+        byte[] bytes = Files.readAllBytes(stored);
+        Files.delete(stored);
+        Files.write(stored, bytes);
+        MemorySegment again = mapped(file, PackedWeightCache.at(dir.resolve("cache"), 0, kept), "a");
+        assertTrue(again.address() != mapped.address(), "a replaced file must be mapped again");
+        assertEquals(expected.length, kept.bytesKept(), "the old mapping is dropped, the new one kept");
+        // over the limit: the least recently used mapping goes
+        PackedWeightCache.Mappings one = new PackedWeightCache.Mappings(expected.length);
+        PackedWeightCache small = PackedWeightCache.at(dir.resolve("cache"), 0, one);
+        panels(file, small, "b", WeightPanels.Format.F32); // stores b
+        MemorySegment b = mapped(file, PackedWeightCache.at(dir.resolve("cache"), 0, one), "b");
+        MemorySegment a = mapped(file, PackedWeightCache.at(dir.resolve("cache"), 0, one), "a");
+        assertEquals(expected.length, one.bytesKept());
+        MemorySegment bAgain = mapped(file, PackedWeightCache.at(dir.resolve("cache"), 0, one), "b");
+        assertTrue(bAgain.address() != b.address() && a.byteSize() == b.byteSize(), "b was evicted");
     }
 
     @Test
