@@ -1,5 +1,6 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.Progress;
 import java.io.PrintStream;
 
@@ -21,7 +22,7 @@ public final class ProgressBar implements Progress {
     private long logEvery, lastLog;
 
     public ProgressBar(String label) {
-        this(label, System.err, System.console() != null && System.getenv("TESSERA_NO_PROGRESS") == null);
+        this(label, System.err, Terminal.interactive());
     }
 
     public ProgressBar(String label, PrintStream out, boolean enabled) {
@@ -49,8 +50,13 @@ public final class ProgressBar implements Progress {
         return this;
     }
 
+    /**
+     * Redraws the bar. Also where a long run notices that its client went away: the background process interrupts a
+     * command whose client disconnected (Ctrl-C), and the run stops here, before anything is written.
+     */
     @Override
     public void update(String stage, int done, int total) {
+        if (Thread.currentThread().isInterrupted()) throw new TesseraException("cancelled (the client went away)");
         long now = System.nanoTime();
         if (rateFrom < 0) {
             rateFrom = done;

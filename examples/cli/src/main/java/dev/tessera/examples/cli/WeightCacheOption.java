@@ -1,6 +1,7 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.io.PackedWeightCache;
+import dev.tessera.engine.io.PackedWeightCache.Mappings;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.Locale;
@@ -12,6 +13,12 @@ import picocli.CommandLine.Option;
  * results are identical).
  */
 public final class WeightCacheOption {
+    /**
+     * Bound by the launcher's background process while it runs a command: the mappings it keeps between commands, so
+     * that loading the same model again maps nothing again. A command in its own process keeps none.
+     */
+    public static final ScopedValue<Mappings> KEPT_MAPPINGS = ScopedValue.newInstance();
+
     @Option(
             names = "--weight-cache",
             paramLabel = "DIR",
@@ -42,6 +49,7 @@ public final class WeightCacheOption {
         } catch (InvalidPathException e) {
             throw new UsageException(what + ": not a valid path: " + given);
         }
-        return PackedWeightCache.at(root.resolve("packed-weights"));
+        Mappings kept = KEPT_MAPPINGS.isBound() ? KEPT_MAPPINGS.get() : Mappings.none();
+        return PackedWeightCache.at(root.resolve("packed-weights"), PackedWeightCache.MIN_BYTES, kept);
     }
 }

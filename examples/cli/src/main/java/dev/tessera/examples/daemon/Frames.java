@@ -1,0 +1,108 @@
+package dev.tessera.examples.daemon;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The background process's wire format, over a Unix-domain socket. The client sends one request: {@link #MAGIC},
+ * {@link #VERSION}, whether its standard error is a terminal, the argument count and the arguments (modified UTF-8).
+ * The process answers {@link #ACCEPTED} once it starts the command (before that, a client may safely run the command
+ * elsewhere), then frames: {@link #OUT} or {@link #ERR} (a length and that many bytes for the client's
+ * standard output or error), then one {@link #EXIT} with the exit status. A client that closes its end cancels the
+ * command.
+ */
+final class Frames {
+    static final int MAGIC = 0x54455353; // "TESS"
+    static final int VERSION = 1;
+    static final byte EXIT = 0, OUT = 1, ERR = 2, ACCEPTED = 3;
+
+    private Frames() {}
+
+    record Request(boolean terminal, List<String> args) {}
+
+    static void writeRequest(DataOutputStream out, boolean terminal, List<String> args) throws IOException {
+        out.writeInt(MAGIC);
+        out.writeInt(VERSION);
+        out.writeBoolean(terminal);
+        out.writeInt(args.size());
+        for (String a : args) out.writeUTF(a);
+        out.flush();
+    }
+
+    /** The request, or an IOException naming what was wrong with it. */
+    static Request readRequest(DataInputStream in) throws IOException {
+        if (in.readInt() != MAGIC) throw new IOException("not a tessera client");
+        int version = in.readInt();
+        if (version != VERSION)
+            throw new IOException("client protocol " + version + ", this process speaks " + VERSION);
+        boolean terminal = in.readBoolean();
+        int n = in.readInt();
+        if (n < 0 || n > 10_000) throw new IOException("bad argument count " + n);
+        List<String> args = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) args.add(in.readUTF());
+        return new Request(terminal, args);
+    }
+
+    /**
+     * One stream of the command (its standard output or error) sent to the client as frames, a frame per write.
+     * Writes after the client went away are dropped: the command is being cancelled then.
+     */
+    static final class Sink {
+        private final DataOutputStream out;
+        private volatile boolean gone;
+
+        Sink(OutputStream socket) {
+            this.out = new DataOutputStream(socket);
+        }
+
+        OutputStream stream(byte kind) {
+            return new OutputStream() {
+                @Override
+                public void write(int b) {
+                    write(new byte[] {(byte) b}, 0, 1);
+                }
+
+                @Override
+                public void write(byte[] b, int off, int len) {
+                    frame(kind, b, off, len);
+                }
+            };
+        }
+
+        private synchronized void frame(byte kind, byte[] b, int off, int len) {
+            if (gone || len == 0) return;
+            try {
+                out.writeByte(kind);
+                out.writeInt(len);
+                out.write(b, off, len);
+                out.flush();
+            } catch (IOException e) {
+                gone = true;
+            }
+        }
+
+        synchronized void accepted() {
+            try {
+                out.writeByte(ACCEPTED);
+                out.flush();
+            } catch (IOException e) {
+                gone = true;
+            }
+        }
+
+        synchronized void exit(int status) {
+            if (gone) return;
+            try {
+                out.writeByte(EXIT);
+                out.writeInt(status);
+                out.flush();
+            } catch (IOException e) {
+                gone = true;
+            }
+        }
+    }
+}
