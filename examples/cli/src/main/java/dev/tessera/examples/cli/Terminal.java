@@ -6,7 +6,7 @@ package dev.tessera.examples.cli;
  * client, through {@link #CLIENT_TERMINAL} bound for that run.
  */
 public final class Terminal {
-    /** Bound while the background process runs a client's command: whether the client's standard error is a terminal. */
+    /** Bound while the background process runs a client's command: whether the client's stderr is a terminal. */
     public static final ScopedValue<Boolean> CLIENT_TERMINAL = ScopedValue.newInstance();
 
     private Terminal() {}

@@ -54,7 +54,12 @@ public final class DaemonClient {
         if (channel == null) return UNAVAILABLE;
         boolean started = false;
         try (channel) {
-            Frames.writeRequest(new DataOutputStream(Channels.newOutputStream(channel)), terminal, args);
+            Frames.writeRequest(
+                    new DataOutputStream(Channels.newOutputStream(channel)),
+                    terminal,
+                    out.charset(),
+                    err.charset(),
+                    args);
             DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
             while (true) {
                 byte kind = in.readByte();

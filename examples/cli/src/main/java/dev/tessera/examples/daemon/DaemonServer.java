@@ -13,7 +13,6 @@ import java.nio.channels.Channels;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -178,8 +177,9 @@ public final class DaemonServer {
     }
 
     private int run(Frames.Request request, Frames.Sink sink) {
-        PrintStream out = new PrintStream(sink.stream(Frames.OUT), true, StandardCharsets.UTF_8),
-                err = new PrintStream(sink.stream(Frames.ERR), true, StandardCharsets.UTF_8);
+        // in the client's charsets, as its own JVM would print
+        PrintStream out = new PrintStream(sink.stream(Frames.OUT), true, request.outCharset()),
+                err = new PrintStream(sink.stream(Frames.ERR), true, request.errCharset());
         PrintStream systemOut = System.out, systemErr = System.err;
         // anything that writes to System.out/err directly reaches the client too (one command runs at a time)
         System.setOut(out);

@@ -4,12 +4,15 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.charset.Charset;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
 /**
  * The background process's wire format, over a Unix-domain socket. The client sends one request: {@link #MAGIC},
- * {@link #VERSION}, whether its standard error is a terminal, the argument count and the arguments (modified UTF-8).
+ * {@link #VERSION}, whether its standard error is a terminal, the charsets of its standard output and error (what its
+ * JVM would print in), the argument count and the arguments (modified UTF-8).
  * The process answers {@link #ACCEPTED} once it starts the command (before that, a client may safely run the command
  * elsewhere), then frames: {@link #OUT} or {@link #ERR} (a length and that many bytes for the client's
  * standard output or error), then one {@link #EXIT} with the exit status. A client that closes its end cancels the
@@ -22,12 +25,15 @@ final class Frames {
 
     private Frames() {}
 
-    record Request(boolean terminal, List<String> args) {}
+    record Request(boolean terminal, Charset outCharset, Charset errCharset, List<String> args) {}
 
-    static void writeRequest(DataOutputStream out, boolean terminal, List<String> args) throws IOException {
+    static void writeRequest(DataOutputStream out, boolean terminal, Charset outCs, Charset errCs, List<String> args)
+            throws IOException {
         out.writeInt(MAGIC);
         out.writeInt(VERSION);
         out.writeBoolean(terminal);
+        out.writeUTF(outCs.name());
+        out.writeUTF(errCs.name());
         out.writeInt(args.size());
         for (String a : args) out.writeUTF(a);
         out.flush();
@@ -40,11 +46,20 @@ final class Frames {
         if (version != VERSION)
             throw new IOException("client protocol " + version + ", this process speaks " + VERSION);
         boolean terminal = in.readBoolean();
+        Charset outCs = charset(in.readUTF()), errCs = charset(in.readUTF());
         int n = in.readInt();
         if (n < 0 || n > 10_000) throw new IOException("bad argument count " + n);
         List<String> args = new ArrayList<>(n);
         for (int i = 0; i < n; i++) args.add(in.readUTF());
-        return new Request(terminal, args);
+        return new Request(terminal, outCs, errCs, args);
+    }
+
+    private static Charset charset(String name) {
+        try {
+            return Charset.forName(name);
+        } catch (IllegalArgumentException e) {
+            return StandardCharsets.UTF_8;
+        }
     }
 
     /**

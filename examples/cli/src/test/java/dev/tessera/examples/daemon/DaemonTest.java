@@ -211,7 +211,12 @@ class DaemonTest {
         Path socket = dir.resolve("c.sock");
         start(new DaemonServer(socket, Duration.ofMinutes(1), runner, jar()));
         try (SocketChannel c = connect(socket)) {
-            Frames.writeRequest(new DataOutputStream(Channels.newOutputStream(c)), false, List.of("long"));
+            Frames.writeRequest(
+                    new DataOutputStream(Channels.newOutputStream(c)),
+                    false,
+                    StandardCharsets.UTF_8,
+                    StandardCharsets.UTF_8,
+                    List.of("long"));
             assertEquals(Frames.ACCEPTED, new DataInputStream(Channels.newInputStream(c)).readByte());
             assertTrue(started.await(10, TimeUnit.SECONDS));
         } // the client goes away (Ctrl-C)
