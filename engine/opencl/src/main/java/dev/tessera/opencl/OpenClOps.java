@@ -21,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -64,7 +65,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kBlend,
             kClamp,
             kKvStore,
-            kLookupCodes;
+            kLookupCodes,
+            kNearestCodes;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Map<float[], Long> constants = new IdentityHashMap<>(); // rotary tables, codebooks -> buffer
@@ -123,6 +125,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kClamp = kernel("clamp_range");
             kKvStore = kernel("kv_store");
             kLookupCodes = kernel("lookup_codes");
+            kNearestCodes = kernel("nearest_codes");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -498,6 +501,23 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     @Override
+    public synchronized void nearestCodes(
+            float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff) {
+        if (n == 0) return;
+        if (K == 0 || C == 0) {
+            Arrays.fill(out, outOff, outOff + n, 0);
+            return;
+        }
+        long bz = upload("x", z, zOff, (long) C * n);
+        long bc = constant(codebook), bn = constant(norms);
+        long bo = slot("codes", n);
+        args(kNearestCodes, bz, C, n, bc, bn, K, bo);
+        run(kNearestCodes, roundUp(n, 64), 64);
+        MemorySegment s = read(bo, n);
+        MemorySegment.copy(s, ValueLayout.JAVA_INT_UNALIGNED, 0, out, outOff, n);
+    }
+
+    @Override
     public synchronized void rotary(
             float[] x, int off, int ld, int rows, int heads, Rope2d rope, int[] positions, int period) {
         if (rows == 0 || heads == 0) return;
@@ -708,7 +728,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kBlend,
             kClamp,
             kKvStore,
-            kLookupCodes
+            kLookupCodes,
+            kNearestCodes
         }) {
             clReleaseKernel(k);
         }

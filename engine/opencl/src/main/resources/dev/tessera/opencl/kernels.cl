@@ -394,6 +394,28 @@ __kernel void kv_store(__global const float* src, int ld, int kOff, int vOff, in
     v[((long) (b * H + h) * tMax + at + t) * d + e] = src[s + vOff + hd];
 }
 
+// VQ nearest-code search over the columns of z [C, n]: item t; (|z|^2 + |e|^2) - 2 z.e, the first index on ties.
+__kernel void nearest_codes(__global const float* z, int C, int n, __global const float* codebook,
+                            __global const float* norms, int K, __global int* out) {
+    const int t = get_global_id(0);
+    if (t >= n) return;
+    float zz = 0.0f;
+    for (int c = 0; c < C; c++) zz += z[(long) c * n + t] * z[(long) c * n + t];
+    float best = INFINITY;
+    int arg = 0;
+    for (int k = 0; k < K; k++) {
+        __global const float* e = codebook + (long) k * C;
+        float dot = 0.0f;
+        for (int c = 0; c < C; c++) dot += z[(long) c * n + t] * e[c];
+        const float d = (zz + norms[k]) - 2.0f * dot;
+        if (d < best) {
+            best = d;
+            arg = k;
+        }
+    }
+    out[t] = arg;
+}
+
 // VQ codebook lookup into a map [C, n]: item (t, c).
 __kernel void lookup_codes(__global const float* codebook, int C, __global const int* tokens, int n,
                            __global float* out) {

@@ -1,5 +1,6 @@
 package dev.tessera.opencl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,6 +16,7 @@ import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.testing.Golden;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -384,5 +386,44 @@ class BackendOpsTest {
         ops.lookupCodes(codebook, C, tokens, 3, n, got, 2);
         assertNear(want, got, ops.name() + " lookupCodes");
         assertTrue(got[2 + 5 * n + 4] == codebook[tokens[3 + 4] * C + 5], ops.name() + " code 5 of token 4");
+    }
+
+    /**
+     * The nearest-code search: exact on the CPU; elsewhere each chosen code is as near as the reference's within
+     * float rounding (a device may contract the sums into fused multiply-adds, which can swap near-ties).
+     */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void nearestCodes(Ops ops) {
+        int K = 300, C = 16, n = 45;
+        float[] codebook = random(K * C, 43), z = random(C * n + 5, 47);
+        float[] ee = new float[K];
+        for (int k = 0; k < K; k++) {
+            for (int c = 0; c < C; c++) ee[k] += codebook[k * C + c] * codebook[k * C + c];
+        }
+        int[] want = new int[n + 1], got = new int[n + 1];
+        REF.nearestCodes(z, 5, C, n, codebook, ee, K, want, 1);
+        ops.nearestCodes(z, 5, C, n, codebook, ee, K, got, 1);
+        int same = 0;
+        for (int t = 0; t < n; t++) {
+            double best = distance(z, 5, C, n, t, codebook, want[1 + t]);
+            double chosen = distance(z, 5, C, n, t, codebook, got[1 + t]);
+            assertTrue(
+                    chosen <= best + 1e-4 * Math.max(1, best),
+                    ops.name() + " column " + t + ": code " + got[1 + t] + " at " + chosen + ", the nearest "
+                            + want[1 + t] + " at " + best);
+            if (want[1 + t] == got[1 + t]) same++;
+        }
+        assertTrue(same >= n - 2, ops.name() + ": only " + same + " of " + n + " codes agree");
+        if (ops.name().startsWith("cpu")) assertEquals(Arrays.toString(want), Arrays.toString(got), "cpu is exact");
+    }
+
+    private static double distance(float[] z, int off, int C, int n, int t, float[] codebook, int k) {
+        double s = 0;
+        for (int c = 0; c < C; c++) {
+            double d = z[off + c * n + t] - codebook[k * C + c];
+            s += d * d;
+        }
+        return s;
     }
 }

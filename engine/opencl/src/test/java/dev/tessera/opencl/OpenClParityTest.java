@@ -245,6 +245,37 @@ class OpenClParityTest {
         }
     }
 
+    /**
+     * The encoders (convolutions, then the nearest-code search on the device) against the goldens' codes, with the
+     * CPU tests' criterion: at least 99% identical per scale (an encoder feature within rounding of two codes may pick
+     * either).
+     */
+    @Test
+    void tokenizersEncodeTheGoldenImages() {
+        Ops ops = OpenClTesting.first();
+        try (Golden g = Golden.vendored("var-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("vae.pth"))) {
+            int[] pn = {1, 2, 3, 4, 5, 6, 8, 10, 13, 16};
+            MultiScaleVqVae vae = MultiScaleVqVae.load(ckpt, pn, 0.5f, ops);
+            List<int[]> tokens = vae.encode(g.floats("vae.input"), 1, 256, 256);
+            for (int si = 0; si < pn.length; si++) {
+                agree(g.ints("vae.tokens." + si), tokens.get(si), "VAR VQ-VAE encoder scale " + si);
+            }
+        }
+        try (Golden g = Golden.vendored("llamagen-small");
+                Checkpoint ckpt = Checkpoints.open(g.file("vq.pth"))) {
+            VqModel vq = VqModel.load(ckpt, true, ops);
+            agree(g.ints("vq.codes"), vq.encode(g.floats("vq.input"), 1, 256, 256), "LlamaGen VQ encoder");
+        }
+    }
+
+    private static void agree(int[] want, int[] got, String what) {
+        int same = 0;
+        for (int i = 0; i < want.length; i++) if (want[i] == got[i]) same++;
+        System.out.printf("%s on OpenCL: %d/%d codes identical%n", what, same, want.length);
+        if (same < 0.99 * want.length) fail(what + ": only " + same + "/" + want.length + " codes agree");
+    }
+
     private static int argmaxCfg(float[] l, int c, int u, int V, float cfg) {
         int best = 0;
         float bestV = Float.NEGATIVE_INFINITY;

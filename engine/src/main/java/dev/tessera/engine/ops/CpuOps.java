@@ -847,6 +847,37 @@ public final class CpuOps implements Ops {
         });
     }
 
+    /**
+     * The reference's loop per column, the columns split over the threads: every column's sums keep their order, so
+     * the indices are the reference's exactly.
+     */
+    @Override
+    public void nearestCodes(
+            float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff) {
+        Parallel.forRange(n, Math.max(1, 65536 / Math.max(1, K * C)), (t0, t1) -> {
+            float[] col = new float[C];
+            for (int t = t0; t < t1; t++) {
+                float zz = 0f;
+                for (int c = 0; c < C; c++) {
+                    col[c] = z[zOff + c * n + t];
+                    zz += col[c] * col[c];
+                }
+                float best = Float.POSITIVE_INFINITY;
+                int arg = 0;
+                for (int k = 0, e = 0; k < K; k++, e += C) {
+                    float dot = 0f;
+                    for (int c = 0; c < C; c++) dot += col[c] * codebook[e + c];
+                    float d = (zz + norms[k]) - 2f * dot;
+                    if (d < best) {
+                        best = d;
+                        arg = k;
+                    }
+                }
+                out[outOff + t] = arg;
+            }
+        });
+    }
+
     @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         if (Winograd.applies(conv, H, W)) {

@@ -191,6 +191,15 @@ public interface Ops {
      */
     void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff);
 
+    /**
+     * A VQ encoder's nearest-code search: for each of the n columns of {@code z [C, n]} (at {@code zOff}), the index
+     * of the nearest of the K codebook rows ({@code codebook [K, C]}) into {@code out[outOff + t]}, by
+     * {@code (‖z‖² + norms[k]) − 2·z·e_k} with both sums taken over c in order, the first index on ties (numpy's
+     * argmin); a column whose distances are all NaN gets 0. {@code norms[k]} is ‖e_k‖² summed in the same order. The
+     * codebook and norms must not change once used (an accelerator keeps its copy).
+     */
+    void nearestCodes(float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff);
+
     // ------------------------------------------------------------------------------------------ key/value caches
 
     /**

@@ -279,6 +279,14 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void nearestCodes(
+            float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff) {
+        long t = System.nanoTime();
+        inner.nearestCodes(z, zOff, C, n, codebook, norms, K, out, outOff);
+        record("nearestCodes", 2L * n * K * C, t);
+    }
+
+    @Override
     public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
         long t = System.nanoTime();
         inner.lookupCodes(codebook, C, tokens, tokOff, n, out, outOff);

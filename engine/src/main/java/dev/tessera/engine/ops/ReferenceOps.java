@@ -285,6 +285,27 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void nearestCodes(
+            float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff) {
+        for (int t = 0; t < n; t++) {
+            float zz = 0f;
+            for (int c = 0; c < C; c++) zz += z[zOff + c * n + t] * z[zOff + c * n + t];
+            float best = Float.POSITIVE_INFINITY;
+            int arg = 0;
+            for (int k = 0; k < K; k++) {
+                float dot = 0f;
+                for (int c = 0; c < C; c++) dot += z[zOff + c * n + t] * codebook[k * C + c];
+                float d = (zz + norms[k]) - 2f * dot;
+                if (d < best) {
+                    best = d;
+                    arg = k;
+                }
+            }
+            out[outOff + t] = arg;
+        }
+    }
+
+    @Override
     public void conv2d(float[] in, int inOff, int H, int W, Conv2d conv, float[] out, int outOff) {
         int oh = conv.outHeight(H), ow = conv.outWidth(W);
         for (int o = 0; o < conv.cout(); o++) {

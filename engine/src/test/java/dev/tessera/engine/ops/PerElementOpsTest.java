@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.tessera.engine.nn.Rope2d;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -152,5 +153,45 @@ class PerElementOpsTest {
         CPU.lookupCodes(codebook, C, tokens, 1, n, got, 1);
         assertNear(want, got, 0, "lookupCodes");
         assertEquals(codebook[tokens[1 + 9] * C + 2], want[1 + 2 * n + 9]); // channel 2 of token 9
+    }
+
+    /** Codebook rows and their squared norms summed in order, as the tokenizers pass them. */
+    static float[] norms(float[] codebook, int K, int C) {
+        float[] ee = new float[K];
+        for (int k = 0; k < K; k++) {
+            float s = 0f;
+            for (int c = 0; c < C; c++) s += codebook[k * C + c] * codebook[k * C + c];
+            ee[k] = s;
+        }
+        return ee;
+    }
+
+    @ParameterizedTest
+    @CsvSource({"256,16,30", "4096,32,70", "7,3,1"})
+    void nearestCodesMatchReference(int K, int C, int n) {
+        float[] codebook = random(K * C, 17), ee = norms(codebook, K, C);
+        float[] z = random(C * n + 3, 19);
+        int[] want = new int[n + 2], got = new int[n + 2];
+        REF.nearestCodes(z, 3, C, n, codebook, ee, K, want, 2);
+        CPU.nearestCodes(z, 3, C, n, codebook, ee, K, got, 2);
+        for (int t = 0; t < n + 2; t++) assertEquals(want[t], got[t], "column " + t);
+    }
+
+    @Test
+    void nearestCodesFindTheClosestRowFirstOnTies() {
+        // rows: (0,0), (1,0), (0,1), (1,0) again; columns of z [2, 4]: near row 1, exactly row 2, a tie of rows 1
+        // and 3 (the first wins), and NaN (index 0)
+        float[] codebook = {0, 0, 1, 0, 0, 1, 1, 0};
+        float[] ee = norms(codebook, 4, 2);
+        float[] z = {0.9f, 0f, 1f, Float.NaN, 0.1f, 1f, 0f, 0f};
+        int[] idx = new int[4];
+        REF.nearestCodes(z, 0, 2, 4, codebook, ee, 4, idx, 0);
+        assertEquals(1, idx[0]);
+        assertEquals(2, idx[1]);
+        assertEquals(1, idx[2]);
+        assertEquals(0, idx[3]);
+        int[] cpu = new int[4];
+        CPU.nearestCodes(z, 0, 2, 4, codebook, ee, 4, cpu, 0);
+        assertEquals(Arrays.toString(idx), Arrays.toString(cpu));
     }
 }

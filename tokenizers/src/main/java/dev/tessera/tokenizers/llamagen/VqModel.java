@@ -26,6 +26,7 @@ public final class VqModel {
     private final Decoder decoder;
     private final Encoder encoder;
     private final Ops ops;
+    private final float[] codeNorms; // ‖e‖² of each (normalised) codebook row, for the encoder's nearest-code search
 
     private VqModel(
             float[] raw,
@@ -46,6 +47,12 @@ public final class VqModel {
         this.decoder = decoder;
         this.encoder = encoder;
         this.ops = ops;
+        this.codeNorms = new float[n];
+        for (int i = 0; i < n; i++) {
+            float ee = 0f;
+            for (int c = 0; c < d; c++) ee += codebook[i * d + c] * codebook[i * d + c];
+            codeNorms[i] = ee;
+        }
     }
 
     /** Loads the tokenizer; {@code l2Norm} is the codebook normalisation of the release (true for VQ-16). */
@@ -162,31 +169,10 @@ public final class VqModel {
             for (int t = 0; t < n; t++) {
                 for (int c = 0; c < dim; c++) zt[c] = z[c * n + t];
                 normalize(zt, 0, dim);
-                codes[b * n + t] = nearest(zt);
+                for (int c = 0; c < dim; c++) z[c * n + t] = zt[c];
             }
+            ops.nearestCodes(z, 0, dim, n, codebook, codeNorms, codebookSize, codes, b * n);
         }
         return codes;
-    }
-
-    /** argmin ‖z‖² + ‖e‖² − 2·z·e over the (normalised) codebook, the first on ties. */
-    private int nearest(float[] z) {
-        float zz = 0f;
-        for (float v : z) zz += v * v;
-        int best = 0;
-        float bestD = Float.POSITIVE_INFINITY;
-        for (int i = 0; i < codebookSize; i++) {
-            float ee = 0f, dot = 0f;
-            for (int c = 0; c < dim; c++) {
-                float e = codebook[i * dim + c];
-                ee += e * e;
-                dot += z[c] * e;
-            }
-            float d = zz + ee - 2f * dot;
-            if (d < bestD) {
-                bestD = d;
-                best = i;
-            }
-        }
-        return best;
     }
 }

@@ -25,6 +25,7 @@ import java.util.List;
 public final class MultiScaleVqVae {
     private final int vocab, cvae;
     private final float[] codebook; // [V, Cvae]
+    private volatile float[] codeNorms; // ‖e‖² per row, for encoding (see codeNorms())
     private final List<Conv2d> phis; // empty = identity φ
     private final double[] phiTicks;
     private final float phiRatio;
@@ -270,12 +271,6 @@ public final class MultiScaleVqVae {
         }
         List<int[]> tokens = new ArrayList<>();
         for (int si = 0; si < SN; si++) tokens.add(new int[B * patchNums[si] * patchNums[si]]);
-        float[] ee = new float[vocab];
-        for (int v = 0; v < vocab; v++) {
-            float s = 0f;
-            for (int c = 0; c < cvae; c++) s += codebook[v * cvae + c] * codebook[v * cvae + c];
-            ee[v] = s;
-        }
         for (int b = 0; b < B; b++) {
             FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * 3 * H * W, (b + 1) * 3 * H * W), 3, H, W);
             Buffers buf = new Buffers();
@@ -289,7 +284,8 @@ public final class MultiScaleVqVae {
                 float[] z = new float[cvae * n];
                 if (si != SN - 1) ops.resizeArea(rest, 0, cvae, HW, HW, z, 0, pn, pn);
                 else System.arraycopy(rest, 0, z, 0, z.length);
-                int[] idx = nearest(z, n, ee);
+                int[] idx = new int[n];
+                ops.nearestCodes(z, 0, cvae, n, codebook, codeNorms(), vocab, idx, 0);
                 System.arraycopy(idx, 0, tokens.get(si), b * n, n);
                 float[] h = embed(idx, 1, pn);
                 float[] hUp = new float[cvae * P];
@@ -306,26 +302,19 @@ public final class MultiScaleVqVae {
         return tokens;
     }
 
-    /** Nearest codebook entry of each column of {@code z [Cvae, n]}: argmin ‖z‖² + ‖e‖² − 2·z·e (first on ties). */
-    private int[] nearest(float[] z, int n, float[] ee) {
-        int[] idx = new int[n];
-        for (int t = 0; t < n; t++) {
-            float zz = 0f;
-            for (int c = 0; c < cvae; c++) zz += z[c * n + t] * z[c * n + t];
-            float best = Float.POSITIVE_INFINITY;
-            int arg = 0;
+    /** ‖e‖² of each codebook row (summed over the channels in order), made on first use and kept. */
+    private float[] codeNorms() {
+        float[] ee = codeNorms;
+        if (ee == null) {
+            ee = new float[vocab];
             for (int v = 0; v < vocab; v++) {
-                float dot = 0f;
-                for (int c = 0; c < cvae; c++) dot += z[c * n + t] * codebook[v * cvae + c];
-                float d = (zz + ee[v]) - 2f * dot;
-                if (d < best) {
-                    best = d;
-                    arg = v;
-                }
+                float s = 0f;
+                for (int c = 0; c < cvae; c++) s += codebook[v * cvae + c] * codebook[v * cvae + c];
+                ee[v] = s;
             }
-            idx[t] = arg;
+            codeNorms = ee;
         }
-        return idx;
+        return ee;
     }
 
     /**
