@@ -1,5 +1,6 @@
 package dev.tessera.engine.io;
 
+import dev.tessera.engine.TesseraException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -101,6 +102,9 @@ public final class PackedWeightCache {
      * cache for the next process when possible.
      */
     public MemorySegment packed(Path source, String tensor, String layout, long bytes, Consumer<MemorySegment> pack) {
+        // an interrupted load (a cancelled command) stops here: its file channels would fail, and packing every
+        // remaining layer in memory instead would take seconds
+        if (Thread.currentThread().isInterrupted()) throw new TesseraException("cancelled while loading the model");
         if (dir == null || source == null || bytes < minBytes) return inMemory(bytes, pack);
         Path file;
         byte[] header;

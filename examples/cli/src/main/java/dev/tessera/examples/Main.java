@@ -5,6 +5,7 @@ import dev.tessera.examples.cli.GroupCommand;
 import dev.tessera.examples.cli.MissingBenchCommand;
 import dev.tessera.examples.cli.MissingServeCommand;
 import dev.tessera.examples.cli.SubcommandProvider;
+import dev.tessera.examples.cli.Terminal;
 import dev.tessera.examples.cli.TesseraCommand;
 import dev.tessera.examples.cli.UsageException;
 import java.io.PrintStream;
@@ -67,6 +68,14 @@ public final class Main {
                 .registerConverter(Integer.TYPE, Main::integer)
                 .registerConverter(Long.class, Main::longInteger)
                 .registerConverter(Long.TYPE, Main::longInteger);
+        // picocli colours help when the JVM's console is a terminal; for a client of the background process, when
+        // the client's is (and colour is not turned off)
+        if (Terminal.CLIENT_TERMINAL.isBound()) {
+            boolean colour = Terminal.CLIENT_TERMINAL.get()
+                    && System.getenv("NO_COLOR") == null
+                    && !"dumb".equals(System.getenv("TERM"));
+            cl.setColorScheme(Help.defaultColorScheme(colour ? Help.Ansi.ON : Help.Ansi.OFF));
+        }
         cl.setExpandAtFiles(false);
         cl.setUsageHelpAutoWidth(false);
         cl.setUsageHelpWidth(HELP_WIDTH);

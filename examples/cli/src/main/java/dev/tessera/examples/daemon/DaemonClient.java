@@ -12,16 +12,25 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The launcher's client of {@link DaemonServer}: sends the command line, copies what the command prints to this
  * process's standard output and error as it comes, and exits with the command's status. It loads nothing else, so
  * its own JVM starts in a tenth of a second. Exit status {@link #UNAVAILABLE} says that no process took the command
- * (none listening, or it stopped before starting it): the launcher then starts one, or runs the command itself.
+ * (none listening, or it stopped before starting it): the launcher then starts one, or runs the command itself;
+ * {@link #BUSY} that the process is running another command: the launcher runs this one in its own JVM. The client
+ * ends (and so cancels its command) when the launcher that started it is gone.
  */
 public final class DaemonClient {
     /** No background process took the command (sysexits' EX_TEMPFAIL); the command did not start. */
     public static final int UNAVAILABLE = 75;
+
+    /** The process is busy with another command; this one did not start (run it in its own JVM). */
+    public static final int BUSY = 76;
+
+    /** How long a client waits for a process that is running another command. */
+    static final double BUSY_SECONDS = 2;
 
     private DaemonClient() {}
 
@@ -39,6 +48,7 @@ public final class DaemonClient {
         long pid = Long.parseLong(args[2]);
         ProcessHandle starting = pid > 0 ? ProcessHandle.of(pid).orElse(null) : null;
         boolean terminal = System.console() != null;
+        watchParent();
         System.exit(run(Path.of(args[0]), wait, starting, command, terminal, System.out, System.err));
     }
 
@@ -53,18 +63,37 @@ public final class DaemonClient {
         SocketChannel channel = connect(socket, waitSeconds, starting);
         if (channel == null) return UNAVAILABLE;
         boolean started = false;
+        AtomicBoolean gaveUp = new AtomicBoolean();
+        // a process busy with another command does not answer: give up after a while (closing the channel ends the
+        // read below), and the launcher runs the command in its own JVM
+        Thread waiting = Thread.ofVirtual().start(() -> {
+            try {
+                Thread.sleep((long) (BUSY_SECONDS * 1000));
+                gaveUp.set(true);
+                channel.close();
+            } catch (InterruptedException | IOException e) {
+                // answered in time
+            }
+        });
         try (channel) {
-            Frames.writeRequest(
-                    new DataOutputStream(Channels.newOutputStream(channel)),
-                    terminal,
-                    out.charset(),
-                    err.charset(),
-                    args);
+            DataOutputStream request = new DataOutputStream(Channels.newOutputStream(channel));
+            Frames.writeRequest(request, terminal, out.charset(), err.charset(), args);
             DataInputStream in = new DataInputStream(Channels.newInputStream(channel));
             while (true) {
                 byte kind = in.readByte();
                 switch (kind) {
-                    case Frames.ACCEPTED -> started = true;
+                    case Frames.ACCEPTED -> {
+                        waiting.interrupt();
+                        try {
+                            waiting.join();
+                        } catch (InterruptedException e) {
+                            return UNAVAILABLE;
+                        }
+                        if (gaveUp.get()) return BUSY;
+                        request.write(Frames.GO);
+                        request.flush();
+                        started = true;
+                    }
                     case Frames.EXIT -> {
                         out.flush();
                         err.flush();
@@ -80,12 +109,34 @@ public final class DaemonClient {
                 }
             }
         } catch (IOException e) {
-            if (!started) return UNAVAILABLE;
+            waiting.interrupt();
+            if (!started) return gaveUp.get() ? BUSY : UNAVAILABLE;
             String why = e instanceof EOFException ? "it stopped" : e.getMessage();
             err.println("tessera: the background process ended before the command did (" + why + "); its log: "
                     + log(socket));
             return 1;
         }
+    }
+
+    /**
+     * Ends this client when the launcher that started it is gone (killed by its PID, even with SIGKILL): the
+     * connection closes and the process cancels the command, as Ctrl-C does.
+     */
+    private static void watchParent() {
+        long parent = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+        if (parent <= 1) return;
+        Thread.ofPlatform().daemon().name("tessera-client-parent").start(() -> {
+            while (true) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    return;
+                }
+                long now =
+                        ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
+                if (now != parent) Runtime.getRuntime().halt(130);
+            }
+        });
     }
 
     /** The process's log beside its socket (the launcher writes it there). */

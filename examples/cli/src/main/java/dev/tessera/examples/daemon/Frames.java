@@ -13,15 +13,19 @@ import java.util.List;
  * The background process's wire format, over a Unix-domain socket. The client sends one request: {@link #MAGIC},
  * {@link #VERSION}, whether its standard error is a terminal, the charsets of its standard output and error (what its
  * JVM would print in), the argument count and the arguments (modified UTF-8).
- * The process answers {@link #ACCEPTED} once it starts the command (before that, a client may safely run the command
- * elsewhere), then frames: {@link #OUT} or {@link #ERR} (a length and that many bytes for the client's
- * standard output or error), then one {@link #EXIT} with the exit status. A client that closes its end cancels the
- * command.
+ * The process answers {@link #ACCEPTED} when it is ready to run the command, and runs it only when the client
+ * answers {@link #GO} (a client that gave up waiting for a busy process closes instead and runs the command itself;
+ * so a command never runs twice), then sends frames: {@link #OUT} or {@link #ERR} (a length and that many bytes for
+ * the client's standard output or error), then one {@link #EXIT} with the exit status. A client that closes its end
+ * cancels the command.
  */
 final class Frames {
     static final int MAGIC = 0x54455353; // "TESS"
     static final int VERSION = 1;
     static final byte EXIT = 0, OUT = 1, ERR = 2, ACCEPTED = 3;
+
+    /** The client's answer to {@link #ACCEPTED}: it still wants the command run here. */
+    static final int GO = 'g';
 
     private Frames() {}
 
@@ -100,12 +104,15 @@ final class Frames {
             }
         }
 
-        synchronized void accepted() {
+        /** Says the process is ready; false when the client is gone. */
+        synchronized boolean accepted() {
             try {
                 out.writeByte(ACCEPTED);
                 out.flush();
+                return true;
             } catch (IOException e) {
                 gone = true;
+                return false;
             }
         }
 

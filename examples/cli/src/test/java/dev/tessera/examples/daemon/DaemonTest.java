@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -169,8 +170,10 @@ class DaemonTest {
             s.bind(UnixDomainSocketAddress.of(late));
             Thread.ofPlatform().daemon().start(() -> {
                 try (SocketChannel c = s.accept()) {
-                    Frames.readRequest(new DataInputStream(Channels.newInputStream(c)));
+                    DataInputStream in = new DataInputStream(Channels.newInputStream(c));
+                    Frames.readRequest(in);
                     new Frames.Sink(Channels.newOutputStream(c)).accepted();
+                    in.read(); // the client's go; then the process "dies"
                 } catch (IOException ignored) {
                     // the test ended
                 }
@@ -218,6 +221,7 @@ class DaemonTest {
                     StandardCharsets.UTF_8,
                     List.of("long"));
             assertEquals(Frames.ACCEPTED, new DataInputStream(Channels.newInputStream(c)).readByte());
+            Channels.newOutputStream(c).write(Frames.GO);
             assertTrue(started.await(10, TimeUnit.SECONDS));
         } // the client goes away (Ctrl-C)
         assertTrue(cancelled.await(10, TimeUnit.SECONDS), "the command must stop when its client is gone");
@@ -241,6 +245,72 @@ class DaemonTest {
                 Thread.sleep(20);
             }
         }
+    }
+
+    @Test
+    void aBusyProcessSendsTheNextCommandToItsOwnJvmAndNeverRunsItTwice() throws Exception {
+        CountDownLatch started = new CountDownLatch(1), release = new CountDownLatch(1);
+        AtomicInteger quickRuns = new AtomicInteger();
+        DaemonServer.Runner runner = (args, out, err) -> {
+            if (args.get(0).equals("quick")) {
+                quickRuns.incrementAndGet();
+                return 0;
+            }
+            started.countDown();
+            try {
+                release.await(20, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                return 1;
+            }
+            return 0;
+        };
+        Path socket = dir.resolve("b.sock");
+        start(new DaemonServer(socket, Duration.ofMinutes(1), runner, jar()));
+        CompletableFuture<Result> slow = CompletableFuture.supplyAsync(() -> client(socket, "slow"));
+        assertTrue(started.await(10, TimeUnit.SECONDS));
+        long t0 = System.nanoTime();
+        assertEquals(DaemonClient.BUSY, client(0, socket, "quick").status());
+        double waited = (System.nanoTime() - t0) * 1e-9;
+        assertTrue(waited < DaemonClient.BUSY_SECONDS + 3, "gave up after " + waited + " s");
+        release.countDown();
+        assertEquals(0, slow.get(20, TimeUnit.SECONDS).status());
+        assertEquals(0, client(socket, "quick").status()); // the abandoned request is dropped, this one runs
+        assertEquals(1, quickRuns.get(), "the command that went to its own JVM must not also run here");
+    }
+
+    @Test
+    void anErrorInACommandIsOneLineAndADoubtfulJvmStops() throws Exception {
+        DaemonServer.Runner runner = (args, out, err) -> switch (args.get(0)) {
+            case "bug" -> throw new IllegalStateException("a bug");
+            case "overflow" -> throw new StackOverflowError();
+            default -> 0;
+        };
+        Path socket = dir.resolve("e.sock");
+        CompletableFuture<Integer> served = start(new DaemonServer(socket, Duration.ofMinutes(1), runner, jar()));
+        Result bug = client(socket, "bug");
+        assertEquals(1, bug.status());
+        assertEquals(1, bug.err().lines().count(), bug.err());
+        assertTrue(bug.err().startsWith("tessera: internal error") && bug.err().contains("a bug"), bug.err());
+        assertEquals(0, client(socket, "ok").status(), "the process keeps serving after an ordinary exception");
+        Result overflow = client(socket, "overflow");
+        assertEquals(1, overflow.status());
+        assertTrue(overflow.err().contains("StackOverflowError"), overflow.err());
+        assertEquals(0, served.get(10, TimeUnit.SECONDS), "a JVM in doubt stops after replying");
+        assertFalse(Files.exists(socket));
+    }
+
+    @Test
+    void aNewProcessReplacesAStaleSocketButNotALiveOne() throws Exception {
+        Path socket = dir.resolve("st.sock");
+        ServerSocketChannel gone = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        gone.bind(UnixDomainSocketAddress.of(socket));
+        gone.close(); // its file stays behind
+        CompletableFuture<Integer> served =
+                start(new DaemonServer(socket, Duration.ofMillis(500), (a, o, e) -> 0, jar()));
+        assertEquals(0, client(socket, "x").status());
+        assertEquals(3, new DaemonServer(socket, Duration.ofMinutes(1), (a, o, e) -> 0, jar()).serve());
+        assertEquals(0, served.get(10, TimeUnit.SECONDS));
+        assertFalse(Files.exists(socket), "the process removes its own socket");
     }
 
     @Test
