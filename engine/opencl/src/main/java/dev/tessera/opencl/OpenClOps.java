@@ -21,10 +21,14 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.function.LongConsumer;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
@@ -32,8 +36,13 @@ import org.lwjgl.system.MemoryUtil;
 /**
  * {@link Ops} on one OpenCL device: the kernels of {@code kernels.cl}, built for the device when it is opened.
  *
- * <p>Stage 1 of the accelerator backend: activations stay in the callers' {@code float[]} arrays, so every call
- * uploads its inputs, runs, and downloads its result. Weights of {@link Linear} and {@link Conv2d} layers are uploaded
+ * <p>Activations from {@link #allocate} live on the device: each such array has a device buffer of its size, and
+ * the backend tracks, per range, whether the host copy or the device copy is newer. An op reading such an array
+ * uploads only the ranges the host wrote since ({@link #hostWrote}); an op writing one leaves its result on the device
+ * until {@link #toHost} asks for it. Other arrays are uploaded for every call that reads them and downloaded after
+ * every call that writes them. Device buffers of such arrays are released once the array is unreachable (a
+ * {@link Cleaner}) or with the backend. Kernels without offset arguments see a resident array at a non-zero offset
+ * through a device-side copy (no host transfer). Weights of {@link Linear} and {@link Conv2d} layers are uploaded
  * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}. Interpolation
  * ({@code resizeBicubic}, {@code resizeArea}) runs on the host ({@link Ops#cpu()}), whose results are the reference's.
  * Calls are serialised (one command queue); results do not depend on the thread that calls.
@@ -75,6 +84,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private final long dummy;
     private boolean closed;
     private long bytesToDevice, bytesFromDevice;
+    /** Arrays from {@link #allocate} (keys compare by identity: arrays do not override equals). */
+    private final Map<float[], Resident> resident = new WeakHashMap<>();
+    /** The device buffers of resident arrays not yet released: {buffer} boxes, zeroed when released. */
+    private final List<long[]> residentBuffers = new ArrayList<>();
 
     OpenClOps(OpenClDevice device) {
         this(device, TileSizes.forDevice(device));
@@ -182,30 +195,77 @@ public final class OpenClOps implements Ops, AutoCloseable {
         if (M == 0 || N == 0) return;
         long aLen = K == 0 ? 0 : (long) (M - 1) * lda + K;
         long bufA = upload("a", a, aOff * Float.BYTES, aLen);
-        long bufB = upload("b", b, bOff, K == 0 ? 0 : (K - 1) * ldb + N);
+        long bSpan = K == 0 ? 0 : (long) (K - 1) * ldb + N;
+        Resident rb = resident.get(b), rc = resident.get(c);
+        long bufB;
+        if (rb != null) { // the kernel takes B's offset: the resident buffer itself
+            if (bSpan > 0) syncUp(rb, b, bOff, bOff + bSpan);
+            bufB = rb.buf();
+        } else {
+            bufB = upload("b", b, bOff, bSpan);
+        }
+        long bo = rb != null ? bOff : 0;
+        if (rc != null && rc != rb) { // C in place, at its offset and stride
+            long cSpan = (long) (M - 1) * ldc + N;
+            if (accumulate || ldc != N) syncUp(rc, c, cOff, cOff + cSpan);
+            else rc.hostNewer.subtract(cOff, cOff + cSpan);
+            runGemm(
+                    M,
+                    N,
+                    K,
+                    bufA,
+                    0,
+                    lda,
+                    1,
+                    bufB,
+                    bo,
+                    ldb,
+                    1,
+                    rc.buf(),
+                    cOff,
+                    ldc,
+                    dummy,
+                    0,
+                    Activation.NONE,
+                    accumulate);
+            rc.hostNewer.subtract(cOff, cOff + cSpan);
+            rc.deviceNewer.add(cOff, cOff + cSpan);
+            return;
+        }
+        if (rc != null) toHost(c, cOff, (M - 1) * ldc + N); // C is B's array: through the host as before
         long bufC = slot("c", (long) M * N);
         if (accumulate) {
             MemorySegment s = staging((long) M * N);
             for (int m = 0; m < M; m++) MemorySegment.copy(c, cOff + m * ldc, s, F32, (long) m * N * Float.BYTES, N);
             write(bufC, s, (long) M * N);
         }
-        runGemm(M, N, K, bufA, 0, lda, 1, bufB, 0, ldb, 1, bufC, 0, N, dummy, 0, Activation.NONE, accumulate);
+        runGemm(M, N, K, bufA, 0, lda, 1, bufB, bo, ldb, 1, bufC, 0, N, dummy, 0, Activation.NONE, accumulate);
         MemorySegment s = read(bufC, (long) M * N);
         for (int m = 0; m < M; m++) MemorySegment.copy(s, F32, (long) m * N * Float.BYTES, c, cOff + m * ldc, N);
+        if (rc != null) hostWrote(c, cOff, (M - 1) * ldc + N);
     }
 
     @Override
     public synchronized void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
         if (M == 0) return;
         long[] dw = weights(w);
-        long bufX = upload("x", x, xOff, (long) M * w.in());
-        long bufY = slot("y", (long) M * w.out());
+        long nx = (long) M * w.in(), ny = (long) M * w.out();
+        Resident rx = resident.get(x), ry = y == x ? null : resident.get(y);
+        long bufX, xo = 0; // the GEMM takes offsets: resident arrays are used in place
+        if (rx != null) {
+            syncUp(rx, x, xOff, xOff + nx);
+            bufX = rx.buf();
+            xo = xOff;
+        } else {
+            bufX = upload("x", x, xOff, nx);
+        }
+        long bufY = ry != null ? ry.buf() : slot("y", ny), yo = ry != null ? yOff : 0;
         runGemm(
                 M,
                 w.out(),
                 w.in(),
                 bufX,
-                0,
+                xo,
                 w.in(),
                 1,
                 dw[0],
@@ -213,13 +273,20 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 1,
                 w.in(),
                 bufY,
-                0,
+                yo,
                 w.out(),
                 dw[1] == 0 ? dummy : dw[1],
                 dw[1] == 0 ? 0 : 1,
                 act,
                 false);
-        download(bufY, y, yOff, (long) M * w.out());
+        if (ry != null) {
+            ry.hostNewer.subtract(yOff, yOff + ny);
+            ry.deviceNewer.add(yOff, yOff + ny);
+        } else {
+            if (y == x && rx != null) toHost(x, 0, x.length); // y aliases a resident x: keep the host copy whole
+            download(bufY, y, yOff, ny);
+            if (y == x && rx != null) hostWrote(y, yOff, (int) ny);
+        }
     }
 
     @Override
@@ -237,9 +304,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int shiftOff,
             int rowsPerGroup) {
         if (rows == 0) return;
-        long bx = upload("x", x, xOff, (long) rows * C);
-        long bo = slot("y", (long) rows * C);
-        long bm = mod == null ? dummy : upload("mod", mod, 0, mod.length);
+        long bx = in("x", x, xOff, (long) rows * C);
+        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length);
+        Out o = out("y", out, outOff, (long) rows * C, true, out != x && out != mod);
+        long bo = o.buf();
         args(
                 kLayerNorm,
                 bx,
@@ -253,19 +321,19 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 shiftOff,
                 Math.max(1, rowsPerGroup));
         run(kLayerNorm, (long) rows * tiles.reduction(), tiles.reduction());
-        download(bo, out, outOff, (long) rows * C);
+        done(o);
     }
 
     @Override
     public synchronized void rmsNorm(
             float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         if (rows == 0) return;
-        long bx = upload("x", x, xOff, (long) rows * C);
-        long bo = slot("y", (long) rows * C);
-        long bw = weight == null ? dummy : upload("w", weight, 0, C);
-        args(kRmsNorm, bx, bo, C, eps, bw, weight == null ? 0 : 1);
+        long bx = in("x", x, xOff, (long) rows * C);
+        long bw = weight == null ? dummy : in("w", weight, 0, C);
+        Out o = out("y", out, outOff, (long) rows * C, true, out != x && out != weight);
+        args(kRmsNorm, bx, o.buf(), C, eps, bw, weight == null ? 0 : 1);
         run(kRmsNorm, (long) rows * tiles.reduction(), tiles.reduction());
-        download(bo, out, outOff, (long) rows * C);
+        done(o);
     }
 
     @Override
@@ -280,11 +348,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int shiftOff,
             int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
-        long bx = upload("x", x, xOff, (long) rows * C);
-        long bm = upload("mod", mod, 0, mod.length);
-        args(kModulate, bx, C, bm, modStride, scaleOff, shiftOff, rowsPerGroup);
+        long bm = in("mod", mod, 0, mod.length);
+        Out o = out("x", x, xOff, (long) rows * C, false, x != mod);
+        args(kModulate, o.buf(), C, bm, modStride, scaleOff, shiftOff, rowsPerGroup);
         run2(kModulate, C, rows);
-        download(bx, x, xOff, (long) rows * C);
+        done(o);
     }
 
     @Override
@@ -300,30 +368,30 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int gammaOff,
             int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
-        long bx = upload("x", x, xOff, (long) rows * C);
-        long by = upload("y", y, yOff, (long) rows * C);
-        long bm = mod == null ? dummy : upload("mod", mod, 0, mod.length);
-        args(kAddGated, bx, by, C, bm, mod == null ? 0 : 1, modStride, gammaOff, Math.max(1, rowsPerGroup));
+        long by = in("y", y, yOff, (long) rows * C);
+        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length);
+        Out o = out("x", x, xOff, (long) rows * C, false, x != y && x != mod);
+        args(kAddGated, o.buf(), by, C, bm, mod == null ? 0 : 1, modStride, gammaOff, Math.max(1, rowsPerGroup));
         run2(kAddGated, C, rows);
-        download(bx, x, xOff, (long) rows * C);
+        done(o);
     }
 
     @Override
     public synchronized void activate(float[] x, int off, int n, Activation act) {
         if (n == 0 || act == Activation.NONE) return;
-        long bx = upload("x", x, off, n);
-        args(kActivate, bx, n, code(act));
+        Out o = out("x", x, off, n, false, true);
+        args(kActivate, o.buf(), n, code(act));
         run(kActivate, roundUp(n, 64), 64);
-        download(bx, x, off, n);
+        done(o);
     }
 
     @Override
     public synchronized void softmax(float[] x, int off, int n) {
         if (n == 0) return;
-        long bx = upload("x", x, off, n);
-        args(kSoftmax, bx, n);
+        Out o = out("x", x, off, n, false, true);
+        args(kSoftmax, o.buf(), n);
         run(kSoftmax, tiles.reduction(), tiles.reduction());
-        download(bx, x, off, n);
+        done(o);
     }
 
     @Override
@@ -346,19 +414,212 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int ldo) {
         if (B == 0 || H == 0 || l == 0) return;
         long cache = (long) B * H * d * tMax;
-        long bq = upload("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
-        long bk = upload("k", kT, 0, cache);
-        long bv = upload("v", v, 0, cache);
-        long bs = upload("scale", scale, 0, H);
-        long bo = slot("y", (long) B * l * H * d);
+        long bq = in("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
+        long bk = in("k", kT, 0, cache);
+        long bv = in("v", v, 0, cache);
+        long bs = in("scale", scale, 0, H);
         long bp = slot("scores", (long) B * H * l * T);
-        args(kAttention, H, l, d, bq, ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, bp);
-        int r = tiles.reduction();
-        runNd(kAttention, new long[] {(long) l * r, H, B}, new long[] {r, 1, 1});
-        MemorySegment s = read(bo, (long) B * l * H * d);
-        for (int row = 0; row < B * l; row++) {
-            MemorySegment.copy(s, F32, (long) row * H * d * Float.BYTES, out, outOff + row * ldo, H * d);
+        attentionOut(B * l, H * d, out, outOff, ldo, q == out || kT == out || v == out, bo -> {
+            args(kAttention, H, l, d, bq, ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, bp);
+            int r = tiles.reduction();
+            runNd(kAttention, new long[] {(long) l * r, H, B}, new long[] {r, 1, 1});
+        });
+    }
+
+    /**
+     * Runs an attention kernel that writes {@code rows} packed rows of {@code width} into a buffer, then places them
+     * at stride {@code ldo}: in a resident array, on the device (one copy per row unless the rows are packed); in
+     * another array, through the host.
+     */
+    private void attentionOut(int rows, int width, float[] out, int outOff, int ldo, boolean aliased, LongConsumer k) {
+        Resident r = resident.get(out);
+        long n = (long) rows * width;
+        if (r != null && !aliased) {
+            long span = (long) (rows - 1) * ldo + width;
+            if (ldo == width) {
+                Out o = out("y", out, outOff, n, true, true);
+                k.accept(o.buf());
+                done(o);
+                return;
+            }
+            syncUp(r, out, outOff, outOff + span); // the gaps between the rows keep their values
+            long bo = slot("y", n);
+            k.accept(bo);
+            for (int row = 0; row < rows; row++)
+                copyOnDevice(bo, (long) row * width, r.buf(), outOff + (long) row * ldo, width);
+            r.deviceNewer.add(outOff, outOff + span);
+            return;
         }
+        if (r != null) toHost(out, outOff, (rows - 1) * ldo + width);
+        long bo = slot("y", n);
+        k.accept(bo);
+        MemorySegment s = read(bo, n);
+        for (int row = 0; row < rows; row++) {
+            MemorySegment.copy(s, F32, (long) row * width * Float.BYTES, out, outOff + row * ldo, width);
+        }
+        if (r != null) hostWrote(out, outOff, (rows - 1) * ldo + width);
+    }
+
+    // ---------------------------------------------------------------------------------- device-resident activations
+
+    /**
+     * An array from {@link #allocate}: its device buffer (in a box the {@link Cleaner} and {@link #close} share),
+     * and which ranges are newer on the host and on the device (disjoint; elsewhere both copies agree).
+     */
+    private static final class Resident {
+        final long[] buffer;
+        final Ranges hostNewer = new Ranges(), deviceNewer = new Ranges();
+
+        Resident(long[] buffer) {
+            this.buffer = buffer;
+        }
+
+        long buf() {
+            if (buffer[0] == 0) throw new IllegalStateException("this OpenCL backend is closed");
+            return buffer[0];
+        }
+    }
+
+    @Override
+    public synchronized float[] allocate(int n) {
+        float[] a = new float[n];
+        long[] box = {create(n)};
+        residentBuffers.add(box);
+        Resident r = new Resident(box);
+        r.hostNewer.add(0, n); // the device buffer is not initialised: the host's zeros are the values
+        resident.put(a, r);
+        CLEANER.register(a, () -> releaseResident(box));
+        return a;
+    }
+
+    private synchronized void releaseResident(long[] box) {
+        if (box[0] == 0) return;
+        clReleaseMemObject(box[0]);
+        box[0] = 0;
+        residentBuffers.remove(box);
+    }
+
+    @Override
+    public synchronized void toHost(float[] x, int off, int n) {
+        Resident r = resident.get(x);
+        if (r == null || n <= 0) return;
+        checkRange(x, off, n);
+        for (long[] piece : r.deviceNewer.within(off, off + n)) {
+            int lo = (int) piece[0], len = (int) (piece[1] - piece[0]);
+            MemorySegment s = staging(len);
+            bytesFromDevice += (long) len * Float.BYTES;
+            check(
+                    nclEnqueueReadBuffer(
+                            queue,
+                            r.buf(),
+                            CL_TRUE,
+                            (long) lo * Float.BYTES,
+                            (long) len * Float.BYTES,
+                            s.address(),
+                            0,
+                            0,
+                            0),
+                    "clEnqueueReadBuffer");
+            MemorySegment.copy(s, F32, 0, x, lo, len);
+        }
+        r.deviceNewer.subtract(off, off + n);
+    }
+
+    @Override
+    public synchronized void hostWrote(float[] x, int off, int n) {
+        Resident r = resident.get(x);
+        if (r == null || n <= 0) return;
+        checkRange(x, off, n);
+        r.deviceNewer.subtract(off, off + n);
+        r.hostNewer.add(off, off + n);
+    }
+
+    private static void checkRange(float[] x, long off, long n) {
+        if (off < 0 || n < 0 || off + n > x.length)
+            throw new IndexOutOfBoundsException("[" + off + ", " + (off + n) + ") of an array of " + x.length);
+    }
+
+    /** Uploads the ranges of {@code [lo, hi)} the host wrote since the device last saw them. */
+    private void syncUp(Resident r, float[] a, long lo, long hi) {
+        for (long[] piece : r.hostNewer.within(lo, hi)) {
+            int from = (int) piece[0], len = (int) (piece[1] - piece[0]);
+            MemorySegment s = staging(len);
+            MemorySegment.copy(a, from, s, F32, 0, len);
+            bytesToDevice += (long) len * Float.BYTES;
+            check(
+                    nclEnqueueWriteBuffer(
+                            queue,
+                            r.buf(),
+                            CL_TRUE,
+                            (long) from * Float.BYTES,
+                            (long) len * Float.BYTES,
+                            s.address(),
+                            0,
+                            0,
+                            0),
+                    "clEnqueueWriteBuffer");
+        }
+        r.hostNewer.subtract(lo, hi);
+    }
+
+    /** A device-side copy of {@code n} floats (no host transfer). */
+    private void copyOnDevice(long src, long srcOff, long dst, long dstOff, long n) {
+        if (n <= 0) return;
+        check(
+                clEnqueueCopyBuffer(
+                        queue, src, dst, srcOff * Float.BYTES, dstOff * Float.BYTES, n * Float.BYTES, null, null),
+                "clEnqueueCopyBuffer");
+    }
+
+    /**
+     * A buffer holding {@code a[off .. off+n)} at offset 0 for a kernel to read: a resident array's own buffer (after
+     * uploading what the host wrote), or a device copy of its range, or today's upload of another array.
+     */
+    private long in(String slot, float[] a, int off, long n) {
+        Resident r = resident.get(a);
+        if (r == null) return upload(slot, a, off, n);
+        if (n > 0) syncUp(r, a, off, off + n);
+        if (off == 0) return r.buf();
+        long buf = slot(slot, n);
+        copyOnDevice(r.buf(), off, buf, 0, n);
+        return buf;
+    }
+
+    /** Where a kernel writes {@code a[off .. off+n)}; {@link #done} brings the result where it belongs. */
+    private record Out(float[] a, int off, long n, long buf, Resident r) {}
+
+    /**
+     * The buffer a kernel writes {@code a[off .. off+n)} into. With {@code whole} the kernel overwrites every element
+     * of the range; otherwise it reads it, or leaves some of it (in place, strided rows), so the buffer starts with
+     * the range's current values. {@code direct}: the kernel may use a resident array's own buffer (no input of the
+     * call is the same array).
+     */
+    private Out out(String slot, float[] a, int off, long n, boolean whole, boolean direct) {
+        Resident r = resident.get(a);
+        if (r == null) return new Out(a, off, n, whole ? slot(slot, n) : upload(slot, a, off, n), null);
+        if (!whole && n > 0) syncUp(r, a, off, off + n);
+        if (off == 0 && direct) return new Out(a, off, n, r.buf(), r);
+        long buf = slot(slot, n);
+        if (!whole) copyOnDevice(r.buf(), off, buf, 0, n);
+        return new Out(a, off, n, buf, r);
+    }
+
+    /** After the kernel: downloads another array's result, or leaves a resident one's on the device. */
+    private void done(Out o) {
+        if (o.n <= 0) return;
+        if (o.r == null) {
+            download(o.buf, o.a, o.off, o.n);
+            return;
+        }
+        if (o.buf != o.r.buf()) copyOnDevice(o.buf, 0, o.r.buf(), o.off, o.n);
+        o.r.hostNewer.subtract(o.off, o.off + o.n);
+        o.r.deviceNewer.add(o.off, o.off + o.n);
+    }
+
+    /** A resident array's state, for tests: {hostNewer floats, deviceNewer floats}, or null for other arrays. */
+    synchronized long[] residency(float[] a) {
+        Resident r = resident.get(a);
+        return r == null ? null : new long[] {r.hostNewer.total(), r.deviceNewer.total()};
     }
 
     /**
@@ -452,7 +713,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         DeviceKv dk = device(kv);
         if (rows == 0 || n == 0) return;
         int hd = dk.heads * dk.headDim;
-        long bs = upload("kvSrc", src, srcOff, (long) (rows * n - 1) * ld + Math.max(kOff, vOff) + hd);
+        long bs = in("kvSrc", src, srcOff, (long) (rows * n - 1) * ld + Math.max(kOff, vOff) + hd);
         args(kKvStore, bs, ld, kOff, vOff, n, dk.heads, dk.headDim, dk.capacity, at, dk.k[layer], dk.v[layer]);
         runNd(kKvStore, new long[] {roundUp(hd, 64), n, rows}, new long[] {64, 1, 1});
     }
@@ -475,17 +736,14 @@ public final class OpenClOps implements Ops, AutoCloseable {
         DeviceKv dk = device(kv);
         int H = dk.heads, d = dk.headDim;
         if (rows == 0 || H == 0 || l == 0) return;
-        long bq = upload("q", q, qOff, (long) (rows * l - 1) * ldq + (long) H * d);
-        long bs = upload("scale", scale, 0, H);
-        long bo = slot("y", (long) rows * l * H * d);
+        long bq = in("q", q, qOff, (long) (rows * l - 1) * ldq + (long) H * d);
+        long bs = in("scale", scale, 0, H);
         long bp = slot("scores", (long) rows * H * l * T);
-        args(kAttention, H, l, d, bq, ldq, dk.k[layer], dk.v[layer], dk.capacity, T, causal ? 1 : 0, bs, bo, bp);
-        int r = tiles.reduction();
-        runNd(kAttention, new long[] {(long) l * r, H, rows}, new long[] {r, 1, 1});
-        MemorySegment s = read(bo, (long) rows * l * H * d);
-        for (int row = 0; row < rows * l; row++) {
-            MemorySegment.copy(s, F32, (long) row * H * d * Float.BYTES, out, outOff + row * ldo, H * d);
-        }
+        attentionOut(rows * l, H * d, out, outOff, ldo, q == out, bo -> {
+            args(kAttention, H, l, d, bq, ldq, dk.k[layer], dk.v[layer], dk.capacity, T, causal ? 1 : 0, bs, bo, bp);
+            int r = tiles.reduction();
+            runNd(kAttention, new long[] {(long) l * r, H, rows}, new long[] {r, 1, 1});
+        });
     }
 
     @Override
@@ -494,10 +752,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
         if (n == 0 || C == 0) return;
         long bc = constant(codebook);
         long bt = uploadInts("tokens", tokens, tokOff, n);
-        long bo = slot("codes", (long) C * n);
-        args(kLookupCodes, bc, C, bt, n, bo);
+        Out o = out("codes", out, outOff, (long) C * n, true, out != codebook);
+        args(kLookupCodes, bc, C, bt, n, o.buf());
         run2(kLookupCodes, n, C);
-        download(bo, out, outOff, (long) C * n);
+        done(o);
     }
 
     @Override
@@ -508,7 +766,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             Arrays.fill(out, outOff, outOff + n, 0);
             return;
         }
-        long bz = upload("x", z, zOff, (long) C * n);
+        long bz = in("x", z, zOff, (long) C * n);
         long bc = constant(codebook), bn = constant(norms);
         long bo = slot("codes", n);
         args(kNearestCodes, bz, C, n, bc, bn, K, bo);
@@ -523,23 +781,23 @@ public final class OpenClOps implements Ops, AutoCloseable {
         if (rows == 0 || heads == 0) return;
         int pairs = rope.headDim() / 2;
         long span = (long) (rows - 1) * ld + (long) heads * rope.headDim();
-        long bx = upload("x", x, off, span);
+        Out o = out("x", x, off, span, false, true);
         long bc = constant(rope.cosines()), bs = constant(rope.sines());
         long bp = uploadInts("positions", positions, period);
-        args(kRotary, bx, ld, heads, pairs, bc, bs, bp, period);
+        args(kRotary, o.buf(), ld, heads, pairs, bc, bs, bp, period);
         run2(kRotary, heads * pairs, rows);
-        download(bx, x, off, span);
+        done(o);
     }
 
     @Override
     public synchronized void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
         if (rows == 0 || heads == 0 || d == 0) return;
         long span = (long) (rows - 1) * ld + (long) heads * d;
-        long bx = upload("x", x, off, span);
-        long bm = mul == null ? dummy : upload("mul", mul, 0, heads);
-        args(kL2Normalize, bx, ld, heads, d, bm, mul == null ? 0 : 1);
+        long bm = mul == null ? dummy : in("mul", mul, 0, heads);
+        Out o = out("x", x, off, span, false, x != mul);
+        args(kL2Normalize, o.buf(), ld, heads, d, bm, mul == null ? 0 : 1);
         run2(kL2Normalize, heads, rows);
-        download(bx, x, off, span);
+        done(o);
     }
 
     @Override
@@ -563,53 +821,60 @@ public final class OpenClOps implements Ops, AutoCloseable {
                     "gatedProduct writes over its gate only in place (same offset and stride)");
         }
         long gSpan = (long) (rows - 1) * ldg + n, oSpan = (long) (rows - 1) * ldo + n;
-        long bg = upload("g", g, gOff, gSpan);
-        long bu = upload("u", u, uOff, (long) (rows - 1) * ldu + n);
-        long bo = inPlace ? bg : upload("out", out, outOff, oSpan);
-        args(kGatedProduct, bg, ldg, bu, ldu, n, code(act), bo, ldo);
+        long bu = in("u", u, uOff, (long) (rows - 1) * ldu + n);
+        if (inPlace) {
+            Out o = out("g", g, gOff, gSpan, false, g != u);
+            args(kGatedProduct, o.buf(), ldg, bu, ldu, n, code(act), o.buf(), ldo);
+            run2(kGatedProduct, n, rows);
+            done(o);
+            return;
+        }
+        long bg = in("g", g, gOff, gSpan);
+        Out o = out("out", out, outOff, oSpan, ldo == n, out != u);
+        args(kGatedProduct, bg, ldg, bu, ldu, n, code(act), o.buf(), ldo);
         run2(kGatedProduct, n, rows);
-        download(bo, out, outOff, oSpan);
+        done(o);
     }
 
     @Override
     public synchronized void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
         int width = n * C;
         if (count == 0 || width == 0) return;
-        long bx = upload("x", x, xOff, (long) count * width);
-        long bt = upload("table", table, tableOff, width);
-        args(kAddBroadcast, bx, width, bt);
+        long bt = in("table", table, tableOff, width);
+        Out o = out("x", x, xOff, (long) count * width, false, x != table);
+        args(kAddBroadcast, o.buf(), width, bt);
         run2(kAddBroadcast, width, count);
-        download(bx, x, xOff, (long) count * width);
+        done(o);
     }
 
     @Override
     public synchronized void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
         if (rows == 0 || C == 0) return;
-        long bx = upload("x", x, off, (long) rows * C);
-        long bw = upload("affineW", w, 0, C);
-        long bb = upload("affineB", b, 0, C);
-        args(kAffine, bx, C, bw, bb);
+        long bw = in("affineW", w, 0, C);
+        long bb = in("affineB", b, 0, C);
+        Out o = out("x", x, off, (long) rows * C, false, x != w && x != b);
+        args(kAffine, o.buf(), C, bw, bb);
         run2(kAffine, C, rows);
-        download(bx, x, off, (long) rows * C);
+        done(o);
     }
 
     @Override
     public synchronized void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
         if (n == 0) return;
-        long bx = upload("x", x, xOff, n);
-        long by = upload("y", y, yOff, n);
-        args(kBlend, bx, a, by, b, n);
+        long bx = in("x", x, xOff, n);
+        Out o = out("y", y, yOff, n, false, x != y);
+        args(kBlend, bx, a, o.buf(), b, n);
         run(kBlend, roundUp(n, 64), 64);
-        download(by, y, yOff, n);
+        done(o);
     }
 
     @Override
     public synchronized void clamp(float[] x, int off, int n, float lo, float hi) {
         if (n == 0) return;
-        long bx = upload("x", x, off, n);
-        args(kClamp, bx, n, lo, hi);
+        Out o = out("x", x, off, n, false, true);
+        args(kClamp, o.buf(), n, lo, hi);
         run(kClamp, roundUp(n, 64), 64);
-        download(bx, x, off, n);
+        done(o);
     }
 
     @Override
@@ -617,8 +882,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
         int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
         long[] dw = weights(conv);
-        long bi = upload("x", in, inOff, (long) conv.cin() * H * W);
-        long bo = slot("y", (long) cout * P);
+        long bi = in("x", in, inOff, (long) conv.cin() * H * W);
+        Out o = out("y", out, outOff, (long) cout * P, true, out != in);
+        long bo = o.buf();
         long bias = dw[1] == 0 ? dummy : dw[1];
         int biasMode = dw[1] == 0 ? 0 : 2;
         boolean pointwise = conv.kh() == 1
@@ -655,7 +921,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 runGemm(cout, n, K, dw[0], 0, K, 1, col, 0, n, 1, bo, p0, P, bias, biasMode, Activation.NONE, false);
             }
         }
-        download(bo, out, outOff, (long) cout * P);
+        done(o);
     }
 
     @Override
@@ -663,34 +929,40 @@ public final class OpenClOps implements Ops, AutoCloseable {
             float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
         long n = (long) C * HW;
         if (n == 0) return;
-        long bx = upload("x", x, xOff, n);
+        long bx = in("x", x, xOff, n);
         long bw = upload("w", gn.weight(), 0, C);
         long bb = upload("bias", gn.bias(), 0, C);
-        long bo = slot("y", n);
-        args(kGroupNorm, bx, C / gn.groups(), HW, bw, bb, gn.eps(), silu ? 1 : 0, bo);
+        Out o = out("y", out, outOff, n, true, out != x);
+        args(kGroupNorm, bx, C / gn.groups(), HW, bw, bb, gn.eps(), silu ? 1 : 0, o.buf());
         run(kGroupNorm, (long) gn.groups() * tiles.reduction(), tiles.reduction());
-        download(bo, out, outOff, n);
+        done(o);
     }
 
     @Override
     public synchronized void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff) {
         long n = 4L * C * H * W;
         if (n == 0) return;
-        long bi = upload("x", in, inOff, (long) C * H * W);
-        long bo = slot("y", n);
-        args(kUpsample, bi, C, H, W, bo);
+        long bi = in("x", in, inOff, (long) C * H * W);
+        Out o = out("y", out, outOff, n, true, out != in);
+        args(kUpsample, bi, C, H, W, o.buf());
         run(kUpsample, roundUp(n, 64), 64);
-        download(bo, out, outOff, n);
+        done(o);
     }
 
     @Override
-    public void resizeBicubic(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
-        Ops.cpu().resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow); // host: stage 1
+    public synchronized void resizeBicubic(
+            float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        toHost(in, inOff, C * H * W); // on the host: a few small planes per scale
+        Ops.cpu().resizeBicubic(in, inOff, C, H, W, out, outOff, oh, ow);
+        hostWrote(out, outOff, C * oh * ow);
     }
 
     @Override
-    public void resizeArea(float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
-        Ops.cpu().resizeArea(in, inOff, C, H, W, out, outOff, oh, ow); // host: stage 1
+    public synchronized void resizeArea(
+            float[] in, int inOff, int C, int H, int W, float[] out, int outOff, int oh, int ow) {
+        toHost(in, inOff, C * H * W);
+        Ops.cpu().resizeArea(in, inOff, C, H, W, out, outOff, oh, ow);
+        hostWrote(out, outOff, C * oh * ow);
     }
 
     @Override
@@ -706,6 +978,12 @@ public final class OpenClOps implements Ops, AutoCloseable {
         constants.clear();
         for (long[] s : scratch.values()) clReleaseMemObject(s[0]);
         scratch.clear();
+        for (long[] box : residentBuffers) {
+            clReleaseMemObject(box[0]);
+            box[0] = 0;
+        }
+        residentBuffers.clear();
+        resident.clear();
         clReleaseMemObject(dummy);
         for (long k : new long[] {
             kGemm,

@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -35,14 +36,27 @@ class BackendOpsTest {
 
     private static final Ops REF = Ops.reference();
 
+    /** The first device with every array argument device-resident ({@link ResidentArgs}). */
+    private static final Supplier<Ops> RESIDENT = new Supplier<>() {
+        private Ops ops;
+
+        @Override
+        public synchronized Ops get() {
+            if (ops == null) ops = ResidentArgs.wrap(OpenClTesting.first());
+            return ops;
+        }
+    };
+
     /**
      * The CPU backend, and each OpenCL device (PoCL's CPU device in CI; skipped where there is none) with its
-     * default work sizes and with both GEMM kernels at other sizes.
+     * default work sizes and with both GEMM kernels at other sizes, and the first device again with every array
+     * argument an array of its own ({@link ResidentArgs}: the device-resident paths).
      */
     static List<Ops> backends() {
         List<Ops> all = new ArrayList<>();
         all.add(Backends.open("cpu"));
         all.addAll(OpenClTesting.variants());
+        all.add(RESIDENT.get());
         return all;
     }
 

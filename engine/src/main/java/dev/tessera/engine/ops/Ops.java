@@ -13,6 +13,19 @@ import java.lang.foreign.MemorySegment;
  * <p>{@link ReferenceOps} is the readable oracle; {@link CpuOps} is the vectorised, multi-threaded
  * implementation held to it by tests. Layouts follow PyTorch: token activations are row-major {@code [rows, C]},
  * images are {@code [C, H, W]} per sample.
+ *
+ * <p><b>Activations held by the backend.</b> Models and tokenizers take their work arrays from {@link #allocate}. An
+ * accelerator may keep such an array's current values on the device between calls: a result an op writes into it
+ * may stay there, so the host copy (the {@code float[]} itself) is stale until {@link #toHost}, and a value the host
+ * writes into it reaches the device only once {@link #hostWrote} says so. The contract, for arrays from
+ * {@code allocate} (any other array is read and written in place by every call, as before):
+ * <ul>
+ *   <li>before host code reads elements that an op may have written, it calls {@code toHost} for them;
+ *   <li>after host code writes elements (and before the next op reads them), it calls {@code hostWrote} for them;
+ *   <li>ops read and write such arrays through the backend's copy, so a chain of ops needs neither call.
+ * </ul>
+ * On the CPU backends the array is the only copy: {@code allocate} is {@code new float[n]} and the other two do
+ * nothing. A test backend that fills stale host copies with NaN holds the models to the contract on the CPU.
  */
 public interface Ops {
 
@@ -199,6 +212,38 @@ public interface Ops {
      * codebook and norms must not change once used (an accelerator keeps its copy).
      */
     void nearestCodes(float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff);
+
+    // ----------------------------------------------------------------------------- activations held by the backend
+
+    /**
+     * A zeroed work array of n floats whose current values this backend may keep where it computes (see the class
+     * comment). The default, and the CPU backends: {@code new float[n]}.
+     */
+    default float[] allocate(int n) {
+        return new float[n];
+    }
+
+    /**
+     * Host code is about to read {@code x[off .. off+n)}: brings the backend's newer values of an array from
+     * {@link #allocate} into it. Does nothing for other arrays, and on the CPU backends.
+     */
+    default void toHost(float[] x, int off, int n) {}
+
+    /** {@link #toHost} of the whole array. */
+    default void toHost(float[] x) {
+        toHost(x, 0, x.length);
+    }
+
+    /**
+     * Host code has written {@code x[off .. off+n)}: the next op that reads an array from {@link #allocate} there
+     * uses the host's values. Does nothing for other arrays, and on the CPU backends.
+     */
+    default void hostWrote(float[] x, int off, int n) {}
+
+    /** {@link #hostWrote} of the whole array. */
+    default void hostWrote(float[] x) {
+        hostWrote(x, 0, x.length);
+    }
 
     // ------------------------------------------------------------------------------------------ key/value caches
 

@@ -241,6 +241,21 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public float[] allocate(int n) {
+        return inner.allocate(n);
+    }
+
+    @Override
+    public void toHost(float[] x, int off, int n) {
+        inner.toHost(x, off, n);
+    }
+
+    @Override
+    public void hostWrote(float[] x, int off, int n) {
+        inner.hostWrote(x, off, n);
+    }
+
+    @Override
     public KvStorage allocateKv(int layers, int rows, int heads, int headDim, int capacity) {
         return inner.allocateKv(layers, rows, heads, headDim, capacity);
     }

@@ -222,6 +222,7 @@ public final class VarGenerator {
         Generation<VarDetails> finish() {
             release(); // the key/value cache is not needed for decoding: let it go before the decoder's buffers come
             long t3 = System.nanoTime();
+            vae.ops().toHost(fhat); // f_hat stays with the tokenizer's backend while the scales add up
             int per = fhat.length / B;
             float[] f = fhat;
             List<GeneratedImage> images = Decoding.images(

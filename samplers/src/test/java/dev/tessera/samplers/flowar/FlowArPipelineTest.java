@@ -9,6 +9,8 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.models.flowar.FlowHead;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Generation;
 import dev.tessera.tokenizers.kl.KlVae;
@@ -56,8 +58,19 @@ class FlowArPipelineTest {
 
     @Test
     void injectedNoiseReproducesTheGoldenConditionsLatentsAndImages() {
+        injected(Ops.cpu());
+    }
+
+    /** The same through a backend that keeps results off the host until asked (a missing sync call fails it). */
+    @Test
+    void injectedNoiseThroughDeferredHostCopies() {
+        injected(new DeferredHostOps());
+    }
+
+    private static void injected(Ops ops) {
         try (Golden g = Golden.vendored("flowar-small");
-                FlowArPipeline p = FlowArPipeline.load(SMALL, VAE);
+                FlowArPipeline p =
+                        FlowArPipeline.builder().ops(ops).model(SMALL).vae(VAE).load();
                 Checkpoint noise = Checkpoints.open(g.file("golden.safetensors"))) {
             FlowArSettings req = new FlowArSettings(
                     2.0, 0.9, 25, FlowSampler.EULER, seed -> FlowNoise.injected(noise, FlowNoise.seeded(seed)));

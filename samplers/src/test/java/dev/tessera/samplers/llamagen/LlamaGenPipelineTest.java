@@ -10,7 +10,9 @@ import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.SafetensorsCheckpoint;
 import dev.tessera.engine.io.SafetensorsWriter;
+import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.engine.testing.PerturbedCopy;
 import dev.tessera.samplers.Generation;
@@ -73,7 +75,12 @@ class LlamaGenPipelineTest {
     }
 
     static LlamaGenPipeline pipeline() {
+        return pipeline(Ops.cpu());
+    }
+
+    static LlamaGenPipeline pipeline(Ops ops) {
         return LlamaGenPipeline.builder()
+                .ops(ops)
                 .model(GPT)
                 .vq(VQ)
                 .heads(4)
@@ -83,8 +90,18 @@ class LlamaGenPipelineTest {
 
     @Test
     void greedyDecodingAndImagesMatchTheGoldens() {
+        greedy(Ops.cpu());
+    }
+
+    /** The same through a backend that keeps results off the host until asked (a missing sync call fails it). */
+    @Test
+    void greedyDecodingThroughDeferredHostCopies() {
+        greedy(new DeferredHostOps());
+    }
+
+    private static void greedy(Ops ops) {
         try (Golden g = Golden.vendored("llamagen-small");
-                LlamaGenPipeline p = pipeline()) {
+                LlamaGenPipeline p = pipeline(ops)) {
             Generation<TokenDetails> gen = p.generate(
                     new int[] {2, 9},
                     0,
@@ -138,8 +155,18 @@ class LlamaGenPipelineTest {
 
     @Test
     void greedyAcceleratedSamplersGiveTheGreedyImage() {
+        accelerated(Ops.cpu());
+    }
+
+    /** Speculative decoding, LANTERN and SJD (drafts, truncated caches) through deferred host copies. */
+    @Test
+    void greedyAcceleratedSamplersThroughDeferredHostCopies() {
+        accelerated(new DeferredHostOps());
+    }
+
+    private static void accelerated(Ops ops) {
         try (Golden g = Golden.vendored("llamagen-small");
-                LlamaGenPipeline p = pipeline()) {
+                LlamaGenPipeline p = pipeline(ops)) {
             int[] want = Arrays.copyOfRange(g.ints("greedy.tokens"), 0, 256);
             for (Sampler s : new Sampler[] {Sampler.SPECULATIVE, Sampler.LANTERN, Sampler.SJD}) {
                 TokenDetails r = p.generate(

@@ -10,6 +10,7 @@ import dev.tessera.engine.models.mar.MarConfig;
 import dev.tessera.engine.models.mar.MarModel;
 import dev.tessera.engine.models.mar.MarTransformer;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Generation;
 import dev.tessera.tokenizers.kl.KlVae;
@@ -76,11 +77,25 @@ class MarGoldenTest {
 
     @Test
     void seededRunReproducesTheOfficialOrdersLatentsAndImages() {
+        seeded(Ops.cpu());
+    }
+
+    /** The same through a backend that keeps results off the host until asked (a missing sync call fails it). */
+    @Test
+    void seededRunThroughDeferredHostCopies() {
+        seeded(new DeferredHostOps());
+    }
+
+    private static void seeded(Ops ops) {
         try (Golden g = Golden.vendored("mar-small");
-                MarPipeline p =
-                        MarPipeline.builder().model(MODEL).vae(VAE).heads(2, 2).load()) {
+                MarPipeline p = MarPipeline.builder()
+                        .ops(ops)
+                        .model(MODEL)
+                        .vae(VAE)
+                        .heads(2, 2)
+                        .load()) {
             Generation<MarDetails> gen = p.generate(new int[] {3, 7}, 777, goldenSettings());
-            check(g, gen, "seeded");
+            check(g, gen, "seeded", ops);
         }
     }
 
@@ -92,7 +107,7 @@ class MarGoldenTest {
                         MarPipeline.builder().model(MODEL).vae(VAE).heads(2, 2).load()) {
             Generation<MarDetails> gen =
                     p.generate(new int[] {3, 7}, 0, goldenSettings().withRandom(seed -> MarRandom.injected(draws)));
-            check(g, gen, "injected");
+            check(g, gen, "injected", Ops.cpu());
         }
     }
 
@@ -116,7 +131,7 @@ class MarGoldenTest {
         }
     }
 
-    private static void check(Golden g, Generation<MarDetails> gen, String how) {
+    private static void check(Golden g, Generation<MarDetails> gen, String how, Ops ops) {
         MarDetails d = gen.details();
         int[] orders = g.ints("sample.orders");
         for (int b = 0; b < 2; b++) {
@@ -127,7 +142,7 @@ class MarGoldenTest {
         for (float v : want) max = Math.max(max, Math.abs(v));
         double err =
                 Golden.assertClose(want, d.latents(), LATENT_REL * max, how + " latents (max |latent| " + max + ")");
-        float[] image = decode(gen, d);
+        float[] image = decode(d, ops);
         double imgErr = Golden.assertClose(g.floats("sample.image"), image, IMAGE_TOL, how + " decoded images");
         System.out.printf(
                 "MAR %s: latents max abs error %.3g (%.3g of max |latent| %.3g), images %.3g%n",
@@ -135,11 +150,11 @@ class MarGoldenTest {
         assertEquals(8, d.targetForwards());
     }
 
-    private static float[] decode(Generation<MarDetails> gen, MarDetails d) {
+    private static float[] decode(MarDetails d, Ops ops) {
         try (Checkpoint v = Checkpoints.open(VAE)) {
             float[] s = d.latents().clone();
             for (int i = 0; i < s.length; i++) s[i] /= KlVae.MAR_SCALE;
-            return KlVae.load(v, Ops.cpu()).decode(s, 2, 16, 16);
+            return KlVae.load(v, ops).decode(s, 2, 16, 16);
         }
     }
 }

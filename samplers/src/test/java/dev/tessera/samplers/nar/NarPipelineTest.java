@@ -7,6 +7,8 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.io.SafetensorsCheckpoint;
+import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.TokenDetails;
@@ -24,8 +26,23 @@ class NarPipelineTest {
 
     @Test
     void greedyTokensAndDecodedImagesMatch() {
+        greedy(Ops.cpu());
+    }
+
+    /** The same through a backend that keeps results off the host until asked (a missing sync call fails it). */
+    @Test
+    void greedyThroughDeferredHostCopies() {
+        greedy(new DeferredHostOps());
+    }
+
+    private static void greedy(Ops ops) {
         try (Golden g = Golden.vendored("nar-small");
-                NarPipeline p = NarPipeline.builder().model(GPT).vq(VQ).heads(4).load()) {
+                NarPipeline p = NarPipeline.builder()
+                        .ops(ops)
+                        .model(GPT)
+                        .vq(VQ)
+                        .heads(4)
+                        .load()) {
             Generation<TokenDetails> gen = p.generate(
                     new int[] {4, 8},
                     0,

@@ -99,7 +99,7 @@ public final class KlVae {
         if (!hasEncoder())
             throw new TesseraException("this KL autoencoder checkpoint has no encoder (encoder.*, quant_conv)");
         int plane = 3 * H * W, D = latentChannels();
-        Buffers buf = new Buffers();
+        Buffers buf = new Buffers(ops);
         float[] out = null;
         for (int b = 0; b < B; b++) {
             FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * plane, (b + 1) * plane), 3, H, W);

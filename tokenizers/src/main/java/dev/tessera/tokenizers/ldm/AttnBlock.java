@@ -44,10 +44,15 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         FeatureMap qkvMap = ConvNet.conv(ops, qkv, n, buf);
         buf.give(n);
         float[] all = qkvMap.data();
-        // attention wants queries and values pixel-major ([P, C]) and keys channel-major ([C, P], as produced)
+        // attention wants queries and values pixel-major ([P, C]) and keys channel-major ([C, P], as produced): the
+        // transposes run on the host
+        ops.toHost(all, 0, 3 * C * P);
         float[] q = transpose(all, 0, C, P, buf.take(C * P)), v = transpose(all, 2 * C * P, C, P, buf.take(C * P));
         float[] kT = buf.take(C * P);
         System.arraycopy(all, C * P, kT, 0, C * P);
+        ops.hostWrote(q, 0, C * P);
+        ops.hostWrote(v, 0, C * P);
+        ops.hostWrote(kT, 0, C * P);
         buf.give(qkvMap);
         float[] o = buf.take(P * C);
         float scale = (float) Math.pow(C, -0.5);
@@ -55,11 +60,13 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         buf.give(q);
         buf.give(v);
         buf.give(kT);
+        ops.toHost(o, 0, P * C);
         FeatureMap h = new FeatureMap(transpose(o, 0, P, C, buf.take(C * P)), C, x.height(), x.width());
+        ops.hostWrote(h.data(), 0, C * P);
         buf.give(o);
         FeatureMap out = ConvNet.conv(ops, proj, h, buf);
         buf.give(h);
-        ConvNet.addInPlace(out.data(), x.data(), out.size());
+        ConvNet.addInPlace(ops, out, x);
         return out;
     }
 

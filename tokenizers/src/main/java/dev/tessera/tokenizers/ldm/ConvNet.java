@@ -4,7 +4,6 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.ops.Ops;
-import dev.tessera.engine.ops.Parallel;
 
 /** The convolution helpers the LDM-style encoders and decoders share. */
 final class ConvNet {
@@ -40,11 +39,8 @@ final class ConvNet {
         return y;
     }
 
-    /** {@code a += b}, element-wise (in blocks of 64K floats across the engine's threads: maps reach 33 MB). */
-    static void addInPlace(float[] a, float[] b, int n) {
-        final int block = 1 << 16;
-        Parallel.forRange((n + block - 1) / block, 1, (b0, b1) -> {
-            for (int i = b0 * block, end = Math.min(n, b1 * block); i < end; i++) a[i] += b[i];
-        });
+    /** {@code a += b}, element-wise, for maps of the same shape (a backend op: one row per channel). */
+    static void addInPlace(Ops ops, FeatureMap a, FeatureMap b) {
+        ops.addGated(a.data(), 0, b.data(), 0, a.channels(), a.pixels(), null, 0, 0, 1);
     }
 }

@@ -102,15 +102,26 @@ public final class Decoder {
      * call (unless {@link #keepBuffersBetweenCalls kept}), so their memory is free again once the images are out.
      */
     public float[] forwardAll(Ops ops, int B, Latents latents) {
+        return forwardAll(ops, B, latents, false);
+    }
+
+    /**
+     * As {@link #forwardAll(Ops, int, Latents)}, the images clamped to [−1, 1] (by the backend, before they come to
+     * the host) when {@code clamp} is set. The activation arrays come from {@link Ops#allocate}; the result is a host
+     * array.
+     */
+    public float[] forwardAll(Ops ops, int B, Latents latents, boolean clamp) {
         Buffers kept = spare.getAndSet(null);
-        Buffers buf = kept != null ? kept : new Buffers();
+        Buffers buf = kept != null && kept.ops() == ops ? kept : new Buffers(ops);
         buf.keepAll(keepBuffers);
         float[] out = null;
         for (int b = 0; b < B; b++) {
             FeatureMap z = latents.latent(b, buf);
             FeatureMap img = forward(ops, z, buf);
             buf.give(z);
+            if (clamp) ops.clamp(img.data(), 0, img.size(), -1f, 1f);
             if (out == null) out = new float[B * img.size()];
+            ops.toHost(img.data(), 0, img.size());
             System.arraycopy(img.data(), 0, out, b * img.size(), img.size());
             buf.give(img);
         }

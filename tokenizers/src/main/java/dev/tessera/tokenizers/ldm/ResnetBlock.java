@@ -34,10 +34,10 @@ public record ResnetBlock(GroupNorm norm1, Conv2d conv1, GroupNorm norm2, Conv2d
         FeatureMap h = ConvNet.conv(ops, conv2, h1, buf);
         buf.give(h1);
         if (ninShortcut == null) {
-            ConvNet.addInPlace(h.data(), x.data(), h.size());
+            ConvNet.addInPlace(ops, h, x);
         } else {
             FeatureMap s = ConvNet.conv(ops, ninShortcut, x, buf);
-            ConvNet.addInPlace(h.data(), s.data(), h.size());
+            ConvNet.addInPlace(ops, h, s);
             buf.give(s);
         }
         return h;

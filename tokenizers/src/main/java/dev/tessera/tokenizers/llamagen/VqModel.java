@@ -156,7 +156,7 @@ public final class VqModel {
         if (!hasEncoder()) throw new TesseraException("this VQ checkpoint has no encoder (encoder.*, quant_conv)");
         int plane = 3 * H * W;
         int[] codes = null;
-        Buffers buf = new Buffers();
+        Buffers buf = new Buffers(ops);
         for (int b = 0; b < B; b++) {
             FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * plane, (b + 1) * plane), 3, H, W);
             FeatureMap f = encoder.forward(ops, x, buf);

@@ -161,9 +161,9 @@ public final class MultiScaleVqVae {
         return best;
     }
 
-    /** Codebook vectors of the tokens of one scale, as a map {@code [B, Cvae, pn, pn]}. */
+    /** Codebook vectors of the tokens of one scale, as a map {@code [B, Cvae, pn, pn]} (current on the host). */
     public float[] embed(int[] tokens, int B, int pn) {
-        float[] h = new float[B * cvae * pn * pn];
+        float[] h = ops.allocate(B * cvae * pn * pn);
         int n = pn * pn;
         for (int b = 0; b < B; b++) {
             for (int t = 0; t < n; t++) {
@@ -173,6 +173,7 @@ public final class MultiScaleVqVae {
             }
             ops.lookupCodes(codebook, cvae, tokens, b * n, n, h, b * cvae * n);
         }
+        ops.toHost(h); // small, and the bicubic upsampling of the coarser scales runs on the host
         return h;
     }
 
@@ -192,9 +193,17 @@ public final class MultiScaleVqVae {
         return codebook;
     }
 
-    /** A zero f_hat for B images, {@code [B, Cvae, side, side]}. */
+    /**
+     * A zero f_hat for B images, {@code [B, Cvae, side, side]}, held by this tokenizer's backend: {@link #addScale}
+     * leaves it there; call {@code ops().toHost(fhat)} before reading it.
+     */
     public float[] newFhat(int B) {
-        return new float[B * cvae * side() * side()];
+        return ops.allocate(B * cvae * side() * side());
+    }
+
+    /** The backend this tokenizer computes on. */
+    public Ops ops() {
+        return ops;
     }
 
     /**
@@ -204,13 +213,15 @@ public final class MultiScaleVqVae {
      */
     public float[] addScale(float[] fhat, int B, int si, float[] h) {
         int HW = side(), pn = patchNums[si], P = HW * HW;
-        float[] up = new float[cvae * P];
-        float[] phiOut = new float[cvae * P];
+        float[] up = ops.allocate(cvae * P);
+        float[] phiOut = ops.allocate(cvae * P);
         for (int b = 0; b < B; b++) {
             if (pn != HW) {
                 ops.resizeBicubic(h, b * cvae * pn * pn, cvae, pn, pn, up, 0, HW, HW);
             } else {
+                ops.toHost(h, b * cvae * P, cvae * P);
                 System.arraycopy(h, b * cvae * P, up, 0, cvae * P);
+                ops.hostWrote(up);
             }
             phi(si, up, phiOut);
             ops.addGated(fhat, b * cvae * P, phiOut, 0, 1, cvae * P, null, 0, 0, 1);
@@ -222,7 +233,9 @@ public final class MultiScaleVqVae {
     /** {@code φ(h) = (1−r)·h + r·conv(h)} on one map {@code [Cvae, side, side]}. */
     private void phi(int si, float[] h, float[] out) {
         if (phis.isEmpty()) {
+            ops.toHost(h);
             System.arraycopy(h, 0, out, 0, h.length);
+            ops.hostWrote(out);
             return;
         }
         Conv2d conv = phis.get(phiIndex(si));
@@ -249,13 +262,15 @@ public final class MultiScaleVqVae {
      */
     public float[] decode(float[] fhat, int B) {
         int HW = side(), n = cvae * HW * HW;
-        float[] out = decoder.forwardAll(ops, B, (b, buf) -> {
-            FeatureMap z = buf.map(cvae, HW, HW);
-            ops.conv2d(fhat, b * n, HW, HW, postQuantConv, z.data(), 0);
-            return z;
-        });
-        ops.clamp(out, 0, out.length, -1f, 1f);
-        return out;
+        return decoder.forwardAll(
+                ops,
+                B,
+                (b, buf) -> {
+                    FeatureMap z = buf.map(cvae, HW, HW);
+                    ops.conv2d(fhat, b * n, HW, HW, postQuantConv, z.data(), 0);
+                    return z;
+                },
+                true);
     }
 
     /**
@@ -273,7 +288,7 @@ public final class MultiScaleVqVae {
         for (int si = 0; si < SN; si++) tokens.add(new int[B * patchNums[si] * patchNums[si]]);
         for (int b = 0; b < B; b++) {
             FeatureMap x = new FeatureMap(Arrays.copyOfRange(images, b * 3 * H * W, (b + 1) * 3 * H * W), 3, H, W);
-            Buffers buf = new Buffers();
+            Buffers buf = new Buffers(ops);
             FeatureMap f = encoder.forward(ops, x, buf);
             float[] rest = new float[cvae * P];
             ops.conv2d(f.data(), 0, f.height(), f.width(), quantConv, rest, 0);
@@ -330,6 +345,7 @@ public final class MultiScaleVqVae {
         for (int si = 0; si < patchNums.length; si++) {
             addScale(fhat, B, si, embed(tokens.get(si), B, patchNums[si]));
         }
+        ops.toHost(fhat);
         return fhat;
     }
 }

@@ -140,7 +140,9 @@ public final class FlowArTransformer {
                 System.arraycopy(classEmb, label * C, cls, r * C, C);
             }
             // the modulations depend only on the class: once per generation, not once per scale
-            float[] silu = cls.clone();
+            float[] silu = ops.allocate(cls.length);
+            System.arraycopy(cls, 0, silu, 0, cls.length);
+            ops.hostWrote(silu);
             ops.activate(silu, 0, silu.length, Activation.SILU);
             encMod = modulations(encoder, silu);
             decMod = modulations(decoder, silu);
@@ -151,7 +153,7 @@ public final class FlowArTransformer {
         private float[][] modulations(List<Block> blocks, float[] silu) {
             float[][] mod = new float[blocks.size()][];
             for (int i = 0; i < mod.length; i++) {
-                mod[i] = new float[rows * 6 * cfg.width()];
+                mod[i] = ops.allocate(rows * 6 * cfg.width());
                 ops.linear(silu, 0, rows, blocks.get(i).adaLin(), mod[i], 0, Activation.NONE);
             }
             return mod;
@@ -172,7 +174,10 @@ public final class FlowArTransformer {
 
     /** Scale 0's input: each row's class embedding (the class token is the whole first "map"). */
     public float[] firstInput(State s) {
-        return s.cls.clone();
+        float[] x = ops.allocate(s.cls.length);
+        System.arraycopy(s.cls, 0, x, 0, x.length);
+        ops.hostWrote(x);
+        return x;
     }
 
     /**
@@ -202,10 +207,14 @@ public final class FlowArTransformer {
                 for (int c = 0; c < D; c++) tokens[(b * N + t) * D + c] = small[c * N + t];
             }
         }
-        float[] one = new float[n * N * C];
-        ops.linear(tokens, 0, n * N, zProj, one, 0, Activation.NONE);
-        float[] x = new float[copies * one.length];
-        for (int k = 0; k < copies; k++) System.arraycopy(one, 0, x, k * one.length, one.length);
+        int len = n * N * C;
+        float[] x = ops.allocate(copies * len);
+        ops.linear(tokens, 0, n * N, zProj, x, 0, Activation.NONE);
+        if (copies > 1) { // the copies on the host: the bits must stay those of the first
+            ops.toHost(x, 0, len);
+            for (int k = 1; k < copies; k++) System.arraycopy(x, 0, x, k * len, len);
+            ops.hostWrote(x, len, (copies - 1) * len);
+        }
         return x;
     }
 
@@ -228,14 +237,14 @@ public final class FlowArTransformer {
         int C = cfg.width(), n = cfg.tokensAt(si), rows = s.rows * n, begin = cfg.begin(si);
         if (x.length != rows * C)
             throw new IllegalArgumentException("input has " + x.length + " values, expected " + rows * C);
-        Work w = new Work(rows, C, cfg.mlpHidden());
+        Work w = new Work(ops, rows, C, cfg.mlpHidden());
 
         addPositions(x, encPos, s.rows, n, begin);
         ops.rmsNorm(x, 0, x, 0, rows, C, FlowArConfig.NORM_EPS, zProjLn);
         for (int i = 0; i < encoder.size(); i++) block(encoder.get(i), s.encMod[i], s.encCache, i, si, x, s.rows, n, w);
         ops.rmsNorm(x, 0, x, 0, rows, C, FlowArConfig.NORM_EPS, encNorm);
 
-        float[] y = new float[rows * C];
+        float[] y = ops.allocate(rows * C);
         ops.linear(x, 0, rows, decoderEmbed, y, 0, Activation.NONE);
         addPositions(y, decPos, s.rows, n, begin);
         for (int i = 0; i < decoder.size(); i++) block(decoder.get(i), s.decMod[i], s.decCache, i, si, y, s.rows, n, w);
@@ -245,18 +254,19 @@ public final class FlowArTransformer {
         s.encCache.advance(n);
         s.decCache.advance(n);
         s.nextScale++;
+        ops.toHost(y); // the sampler keeps the conditions
         return y;
     }
 
     /** Work arrays of one scale. */
     private record Work(float[] h, float[] qkv, float[] o, float[] g, float[] u) {
-        Work(int rows, int C, int hidden) {
+        Work(Ops ops, int rows, int C, int hidden) {
             this(
-                    new float[rows * C],
-                    new float[rows * 3 * C],
-                    new float[rows * C],
-                    new float[rows * hidden],
-                    new float[rows * hidden]);
+                    ops.allocate(rows * C),
+                    ops.allocate(rows * 3 * C),
+                    ops.allocate(rows * C),
+                    ops.allocate(rows * hidden),
+                    ops.allocate(rows * hidden));
         }
     }
 

@@ -183,11 +183,11 @@ public final class FlowHead {
                 selfRope[j] = table(tables, side, b.freqs());
                 crossRope[j] = b.crossFreqs() == null ? null : table(tables, side, b.crossFreqs());
             }
-            c = new float[R * W];
+            c = ops.allocate(R * W);
             ops.linear(z, 0, R, condEmbed, c, 0, Activation.NONE);
             if (cfg.cross()) {
                 cross = new KvCache(ops, blocks.size(), rows, H, hd, n);
-                float[] zn = new float[R * C], kv = new float[R * 2 * W];
+                float[] zn = ops.allocate(R * C), kv = ops.allocate(R * 2 * W);
                 for (int j = 0; j < blocks.size(); j++) {
                     Block b = blocks.get(j);
                     ops.rmsNorm(z, 0, zn, 0, R, C, FlowArConfig.NORM_EPS, b.norm22());
@@ -199,16 +199,16 @@ public final class FlowHead {
                 cross = null;
             }
             self = new KvCache(ops, 1, rows, H, hd, n);
-            h = new float[R * W];
-            hn = new float[R * W];
-            a = new float[R * W];
-            mod = new float[R * (cfg.cross() ? 3 : 6) * W];
-            qkv = new float[R * 3 * W];
-            o = new float[R * W];
-            g = new float[R * cfg.flowMlpHidden()];
-            u = new float[R * cfg.flowMlpHidden()];
-            temb = new float[rows * W];
-            tmod = new float[rows * 3 * W];
+            h = ops.allocate(R * W);
+            hn = ops.allocate(R * W);
+            a = ops.allocate(R * W);
+            mod = ops.allocate(R * (cfg.cross() ? 3 : 6) * W);
+            qkv = ops.allocate(R * 3 * W);
+            o = ops.allocate(R * W);
+            g = ops.allocate(R * cfg.flowMlpHidden());
+            u = ops.allocate(R * cfg.flowMlpHidden());
+            temb = ops.allocate(rows * W);
+            tmod = ops.allocate(rows * 3 * W);
         }
 
         private static Rope2d table(Map<List<Float>, Rope2d> tables, int side, float[] freqs) {
@@ -246,7 +246,9 @@ public final class FlowHead {
 
         timeEmbedding(t, rows, ctx.temb);
         // a = SiLU(c + t), the input of every per-token modulation
+        ops.toHost(ctx.c, 0, R * W); // moves once: c does not change between the steps
         System.arraycopy(ctx.c, 0, ctx.a, 0, R * W);
+        ops.hostWrote(ctx.a, 0, R * W);
         for (int b = 0; b < rows; b++) ops.addBroadcast(ctx.a, b * n * W, n, 1, W, ctx.temb, b * W);
         ops.activate(ctx.a, 0, R * W, Activation.SILU);
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
@@ -256,7 +258,10 @@ public final class FlowHead {
         // Block_v2's attention modulation comes from SiLU(t) alone: the same input for every block
         float[] siluT = null;
         if (cfg.cross()) {
-            siluT = Arrays.copyOf(ctx.temb, rows * W);
+            ops.toHost(ctx.temb, 0, rows * W);
+            siluT = ops.allocate(rows * W);
+            System.arraycopy(ctx.temb, 0, siluT, 0, rows * W);
+            ops.hostWrote(siluT);
             ops.activate(siluT, 0, siluT.length, Activation.SILU);
         }
         for (int j = 0; j < blocks.size(); j++) {
@@ -329,7 +334,7 @@ public final class FlowHead {
      */
     private void timeEmbedding(float[] t, int rows, float[] temb) {
         int half = FREQUENCY_EMBEDDING / 2, W = cfg.flowWidth();
-        float[] emb = new float[rows * FREQUENCY_EMBEDDING], hidden = new float[rows * W];
+        float[] emb = new float[rows * FREQUENCY_EMBEDDING], hidden = ops.allocate(rows * W); // emb: host-written
         for (int r = 0; r < rows; r++) {
             float tau = (float) timestep(t[r]);
             for (int j = 0; j < half; j++) {

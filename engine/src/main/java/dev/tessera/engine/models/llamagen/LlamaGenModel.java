@@ -113,10 +113,11 @@ public final class LlamaGenModel {
     public float[] prefill(State s) {
         if (s.length() != 0) throw new IllegalStateException("prefill must come first");
         int D = cfg.dim(), rows = s.rows();
-        float[] x = new float[rows * D];
+        float[] x = ops.allocate(rows * D);
         for (int r = 0; r < rows; r++) {
             MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
         }
+        ops.hostWrote(x);
         return run(s, x, 1, new int[] {0});
     }
 
@@ -131,7 +132,7 @@ public final class LlamaGenModel {
         if (s.length() == 0) throw new IllegalStateException("prefill first");
         if (s.tokens() + n > cfg.tokens())
             throw new IllegalArgumentException("more tokens than the " + cfg.tokens() + " of an image");
-        float[] x = new float[rows * n * D];
+        float[] x = ops.allocate(rows * n * D);
         int[] pos = new int[n];
         for (int i = 0; i < n; i++) pos[i] = s.length() + i;
         for (int r = 0; r < rows; r++) {
@@ -143,6 +144,7 @@ public final class LlamaGenModel {
                 MemorySegment.copy(tokEmb, Weights.F32, 4L * t * D, x, (r * n + i) * D, D);
             }
         }
+        ops.hostWrote(x);
         return run(s, x, n, pos);
     }
 
@@ -156,10 +158,11 @@ public final class LlamaGenModel {
         int rows = s.rows() * n, D = cfg.dim();
         stack.run(s.cache, x, n, pos, true, 0, stack.size());
         s.cache.advance(n);
-        float[] h = new float[rows * D];
+        float[] h = ops.allocate(rows * D);
         ops.rmsNorm(x, 0, h, 0, rows, D, cfg.normEps(), norm);
-        float[] logits = new float[rows * cfg.vocab()];
+        float[] logits = ops.allocate(rows * cfg.vocab());
         ops.linear(h, 0, rows, output, logits, 0, Activation.NONE);
+        ops.toHost(logits); // the sampler reads them
         return logits;
     }
 }

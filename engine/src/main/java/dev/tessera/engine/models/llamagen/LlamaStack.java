@@ -100,11 +100,11 @@ public final class LlamaStack {
         private void ensure(int tokens) {
             int n = rows * tokens;
             if (h == null || h.length < n * dim) {
-                h = new float[n * dim];
-                qkv = new float[n * 3 * dim];
-                o = new float[n * dim];
-                g = new float[n * 2 * hidden];
-                a = new float[n * hidden];
+                h = ops.allocate(n * dim);
+                qkv = ops.allocate(n * 3 * dim);
+                o = ops.allocate(n * dim);
+                g = ops.allocate(n * 2 * hidden);
+                a = ops.allocate(n * hidden);
             }
         }
     }

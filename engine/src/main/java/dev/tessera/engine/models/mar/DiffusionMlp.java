@@ -77,16 +77,16 @@ public final class DiffusionMlp {
         Context(float[] z, int zOff, int rows) {
             int W = cfg.headWidth();
             this.rows = rows;
-            c = new float[rows * W];
+            c = ops.allocate(rows * W);
             ops.linear(z, zOff, rows, condEmbed, c, 0, Activation.NONE);
-            y = new float[rows * W];
-            h = new float[rows * W];
-            hn = new float[rows * W];
-            mod = new float[rows * 3 * W];
-            mid = new float[rows * W];
-            temb = new float[W];
-            hidden = new float[W];
-            emb = new float[FREQUENCY_EMBEDDING];
+            y = ops.allocate(rows * W);
+            h = ops.allocate(rows * W);
+            hn = ops.allocate(rows * W);
+            mod = ops.allocate(rows * 3 * W);
+            mid = ops.allocate(rows * W);
+            temb = ops.allocate(W);
+            hidden = ops.allocate(W);
+            emb = ops.allocate(FREQUENCY_EMBEDDING);
         }
 
         public int rows() {
@@ -109,7 +109,9 @@ public final class DiffusionMlp {
         if (rows > ctx.rows) throw new IllegalArgumentException(rows + " rows in a context of " + ctx.rows);
         if (x.length < R * D || out.length < R * 2 * D) throw new IllegalArgumentException("x or out too short");
         timeEmbedding(ctx, t);
+        ops.toHost(ctx.c, 0, R * W); // moves once: c does not change between the steps
         System.arraycopy(ctx.c, 0, ctx.y, 0, R * W);
+        ops.hostWrote(ctx.y, 0, R * W);
         ops.addBroadcast(ctx.y, 0, R, 1, W, ctx.temb, 0); // c + t, one time for every row
         ops.activate(ctx.y, 0, R * W, Activation.SILU); // every modulation reads SiLU(y)
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
@@ -136,6 +138,7 @@ public final class DiffusionMlp {
             ctx.emb[j] = (float) Math.cos(arg);
             ctx.emb[half + j] = (float) Math.sin(arg);
         }
+        ops.hostWrote(ctx.emb);
         ops.linear(ctx.emb, 0, 1, time0, ctx.hidden, 0, Activation.SILU);
         ops.linear(ctx.hidden, 0, 1, time2, ctx.temb, 0, Activation.NONE);
     }

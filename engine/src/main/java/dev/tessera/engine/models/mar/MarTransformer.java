@@ -144,6 +144,13 @@ public final class MarTransformer {
      * in position order).
      */
     public float[] encode(float[] tokens, boolean[] masked, int B, float[] cls) {
+        float[] x = encoded(tokens, masked, B, cls);
+        ops.toHost(x);
+        return x;
+    }
+
+    /** {@link #encode}, the result left with the backend. */
+    private float[] encoded(float[] tokens, boolean[] masked, int B, float[] cls) {
         int L = cfg.tokens(), D = cfg.tokenDim(), We = cfg.encoderWidth(), buf = cfg.bufferSize();
         if (tokens.length != B * L * D || masked.length != B * L || cls.length != B * We)
             throw new IllegalArgumentException("tokens, mask or class embeddings do not match " + B + " rows");
@@ -158,9 +165,10 @@ public final class MarTransformer {
                 pos[r++] = t;
             }
         }
-        float[] proj = new float[B * known * We];
+        float[] proj = ops.allocate(B * known * We);
         ops.linear(in, 0, B * known, zProj, proj, 0, Activation.NONE);
-        float[] x = new float[B * T * We];
+        ops.toHost(proj);
+        float[] x = ops.allocate(B * T * We);
         for (int b = 0; b < B; b++) {
             for (int s = 0; s < buf; s++) {
                 int o = (b * T + s) * We;
@@ -171,6 +179,7 @@ public final class MarTransformer {
                 for (int c = 0; c < We; c++) x[o + c] = proj[i + c] + encPos[p + c];
             }
         }
+        ops.hostWrote(x);
         layerNorm(x, B * T, We, zProjLnW, zProjLnB);
         run(encoder, x, B, T);
         return x;
@@ -186,9 +195,10 @@ public final class MarTransformer {
         if (encoded.length != B * T * We)
             throw new IllegalArgumentException(
                     "encoder output has " + encoded.length + " values, expected " + B * T * We);
-        float[] e = new float[B * T * Wd];
+        float[] e = ops.allocate(B * T * Wd);
         ops.linear(encoded, 0, B * T, decoderEmbed, e, 0, Activation.NONE);
-        float[] y = new float[B * S * Wd];
+        ops.toHost(e);
+        float[] y = ops.allocate(B * S * Wd);
         for (int b = 0; b < B; b++) {
             int k = 0;
             for (int s = 0; s < S; s++) {
@@ -202,38 +212,41 @@ public final class MarTransformer {
                 }
             }
         }
+        ops.hostWrote(y);
         ops.addBroadcast(y, 0, B, S, Wd, decPos, 0);
         run(decoder, y, B, S);
-        float[] z = new float[B * L * Wd];
-        for (int b = 0; b < B; b++) System.arraycopy(y, (b * S + buf) * Wd, z, b * L * Wd, L * Wd);
-        layerNorm(z, B * L, Wd, decoder.normW(), decoder.normB());
+        float[] z = ops.allocate(B * L * Wd);
+        // the final norm reads each row's last L positions (past the buffer) straight into z
+        for (int b = 0; b < B; b++) {
+            ops.layerNorm(y, (b * S + buf) * Wd, z, b * L * Wd, L, Wd, MarConfig.NORM_EPS, null, 0, 0, 0, 1);
+        }
+        ops.affine(z, 0, B * L, Wd, decoder.normW(), decoder.normB());
         ops.addBroadcast(z, 0, B, L, Wd, diffPos, 0);
+        ops.toHost(z); // the sampler gathers the rows it predicts
         return z;
     }
 
     /** {@code decode(encode(...))}: z {@code [B, L, Wd]}. */
     public float[] forward(float[] tokens, boolean[] masked, int B, float[] cls) {
-        return decode(encode(tokens, masked, B, cls), masked, B);
+        return decode(encoded(tokens, masked, B, cls), masked, B);
     }
 
     /** A stack's blocks in place on {@code x [B, T, W]}; the encoder's final norm too (the decoder's comes later). */
     private void run(Stack st, float[] x, int B, int T) {
         int W = st.width(), H = st.heads(), d = W / H, rows = B * T;
-        float[] h = new float[rows * W], qkv = new float[rows * 3 * W], o = new float[rows * W];
-        float[] mid = new float[rows * st.hidden()];
+        float[] h = ops.allocate(rows * W), qkv = ops.allocate(rows * 3 * W), o = ops.allocate(rows * W);
+        float[] mid = ops.allocate(rows * st.hidden());
         float[] scale = new float[H];
         Arrays.fill(scale, (float) Math.pow(d, -0.5));
         try (KvCache kv = new KvCache(ops, 1, B, H, d, T)) { // one layer's keys and values, rewritten per block
             for (Block blk : st.blocks()) {
-                System.arraycopy(x, 0, h, 0, rows * W);
-                layerNorm(h, rows, W, blk.norm1w(), blk.norm1b());
+                layerNorm(x, h, rows, W, blk.norm1w(), blk.norm1b());
                 ops.linear(h, 0, rows, blk.qkv(), qkv, 0, Activation.NONE);
                 kv.store(0, qkv, 0, 3 * W, W, 2 * W, T);
                 kv.attend(0, qkv, 0, 3 * W, T, false, scale, o, 0, W);
                 ops.linear(o, 0, rows, blk.proj(), h, 0, Activation.NONE);
                 ops.addGated(x, 0, h, 0, rows, W, null, 0, 0, 1);
-                System.arraycopy(x, 0, h, 0, rows * W);
-                layerNorm(h, rows, W, blk.norm2w(), blk.norm2b());
+                layerNorm(x, h, rows, W, blk.norm2w(), blk.norm2b());
                 ops.linear(h, 0, rows, blk.fc1(), mid, 0, Activation.GELU_ERF);
                 ops.linear(mid, 0, rows, blk.fc2(), o, 0, Activation.NONE);
                 ops.addGated(x, 0, o, 0, rows, W, null, 0, 0, 1);
@@ -244,7 +257,12 @@ public final class MarTransformer {
 
     /** LayerNorm with affine parameters (eps 1e-6) in place over rows of width C. */
     void layerNorm(float[] x, int rows, int C, float[] w, float[] b) {
-        ops.layerNorm(x, 0, x, 0, rows, C, MarConfig.NORM_EPS, null, 0, 0, 0, 1);
-        ops.affine(x, 0, rows, C, w, b);
+        layerNorm(x, x, rows, C, w, b);
+    }
+
+    /** The same from x into out (which may be x). */
+    private void layerNorm(float[] x, float[] out, int rows, int C, float[] w, float[] b) {
+        ops.layerNorm(x, 0, out, 0, rows, C, MarConfig.NORM_EPS, null, 0, 0, 0, 1);
+        ops.affine(out, 0, rows, C, w, b);
     }
 }

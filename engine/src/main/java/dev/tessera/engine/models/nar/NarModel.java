@@ -128,11 +128,11 @@ public final class NarModel {
             this.labels = labels.clone();
             this.cache = stack.newCache(labels.length, cfg.sequence());
             int most = labels.length * cfg.grid();
-            hR = new float[most * cfg.dim()];
-            t = new float[most * cfg.dim()];
-            right = new float[most * cfg.vocab()];
-            below = new float[most * cfg.vocab()];
-            logits = new float[most * cfg.vocab()];
+            hR = ops.allocate(most * cfg.dim());
+            t = ops.allocate(most * cfg.dim());
+            right = ops.allocate(most * cfg.vocab());
+            below = ops.allocate(most * cfg.vocab());
+            logits = new float[most * cfg.vocab()]; // mixed on the host from both heads
         }
 
         public int rows() {
@@ -192,8 +192,9 @@ public final class NarModel {
         if (s.finished) throw new IllegalStateException("this generation was finished");
         if (s.step != 0) throw new IllegalStateException("prefill must come first");
         int D = cfg.dim(), rows = s.rows();
-        float[] x = new float[rows * D];
+        float[] x = ops.allocate(rows * D);
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
+        ops.hostWrote(x);
         run(s, x, 1, new int[] {0});
         float[] R = head(s, s.hR, 1, 0, 1, norm, output, true),
                 B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
@@ -215,7 +216,7 @@ public final class NarModel {
         if (k < 1 || k >= steps()) throw new IllegalStateException("step " + k + " of " + steps());
         int[] in = diagonal(k - 1);
         int n = in.length, rows = s.rows(), D = cfg.dim(), V = cfg.vocab();
-        float[] x = new float[rows * n * D];
+        float[] x = ops.allocate(rows * n * D);
         for (int r = 0; r < rows; r++) {
             if (tokens[r].length != n)
                 throw new IllegalArgumentException("diagonal " + (k - 1) + " has " + n + " tokens");
@@ -225,6 +226,7 @@ public final class NarModel {
                 MemorySegment.copy(tokEmb, Weights.F32, 4L * t * D, x, (r * n + i) * D, D);
             }
         }
+        ops.hostWrote(x);
         int[] rope = new int[n];
         for (int i = 0; i < n; i++) rope[i] = cfg.clsTokens() + in[i];
         run(s, x, n, rope);
@@ -268,7 +270,9 @@ public final class NarModel {
     private void run(State s, float[] x, int n, int[] rope) {
         int main = stack.size() - extraLayers;
         stack.run(s.cache, x, n, rope, false, 0, main);
+        ops.toHost(x);
         System.arraycopy(x, 0, s.hR, 0, x.length);
+        ops.hostWrote(s.hR, 0, x.length);
         stack.run(s.cache, x, n, rope, false, main, stack.size());
         s.cache.advance(n);
     }
@@ -285,6 +289,7 @@ public final class NarModel {
                 ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
         float[] logits = right ? s.right : s.below;
         ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
+        ops.toHost(logits, 0, rows * m * cfg.vocab()); // mixed on the host
         return logits;
     }
 }

@@ -78,35 +78,39 @@ public final class VarTransformer {
                 System.arraycopy(w.classEmb(), label * C, cond, r * C, C);
             }
             // AdaLN modulations depend only on the class: computed once per generation, not once per scale
-            float[] siluCond = cond.clone();
+            float[] siluCond = ops.allocate(cond.length);
+            System.arraycopy(cond, 0, siluCond, 0, cond.length);
+            ops.hostWrote(siluCond);
             ops.activate(siluCond, 0, siluCond.length, Activation.SILU);
             blockMod = new float[cfg.depth()][];
             float[] shared = null;
             if (w.sharedAdaLin() != null) {
-                shared = new float[rows * 6 * C];
+                shared = ops.allocate(rows * 6 * C);
                 ops.linear(siluCond, 0, rows, w.sharedAdaLin(), shared, 0, Activation.NONE);
+                ops.toHost(shared);
             }
             for (int i = 0; i < cfg.depth(); i++) {
                 VarWeights.Block blk = w.blocks().get(i);
-                float[] mod = new float[rows * 6 * C];
+                float[] mod = ops.allocate(rows * 6 * C);
                 if (blk.adaLin() != null) {
                     ops.linear(siluCond, 0, rows, blk.adaLin(), mod, 0, Activation.NONE);
                 } else {
                     System.arraycopy(shared, 0, mod, 0, mod.length);
+                    ops.hostWrote(mod);
                     ops.addBroadcast(mod, 0, rows, 1, 6 * C, blk.adaGss(), 0);
                 }
                 blockMod[i] = mod;
             }
-            headMod = new float[rows * 2 * C];
+            headMod = ops.allocate(rows * 2 * C);
             ops.linear(siluCond, 0, rows, w.headAdaLin(), headMod, 0, Activation.NONE);
             cache = new KvCache(ops, cfg.depth(), rows, cfg.heads(), cfg.headDim(), cfg.tokens());
             int maxTokens = 0;
             for (int si = 0; si < cfg.scales(); si++) maxTokens = Math.max(maxTokens, cfg.tokensAt(si));
             int maxRows = rows * maxTokens;
-            h = new float[maxRows * C];
-            qkv = new float[maxRows * 3 * C];
-            o = new float[maxRows * C];
-            f = new float[maxRows * cfg.mlpHidden()];
+            h = ops.allocate(maxRows * C);
+            qkv = ops.allocate(maxRows * 3 * C);
+            o = ops.allocate(maxRows * C);
+            f = ops.allocate(maxRows * cfg.mlpHidden());
         }
 
         /** Rows in the batch (2B under classifier-free guidance). */
@@ -126,10 +130,11 @@ public final class VarTransformer {
     /** The first scale's input: {@code class_emb + pos_start + lvl_embed[0] + pos_1LC[0..first_l)}. */
     public float[] firstInput(State s) {
         int C = cfg.width(), n = cfg.tokensAt(0);
-        float[] x = new float[s.rows * n * C];
+        float[] x = ops.allocate(s.rows * n * C);
         for (int r = 0; r < s.rows; r++) {
             for (int t = 0; t < n; t++) System.arraycopy(s.cond, r * C, x, (r * n + t) * C, C);
         }
+        ops.hostWrote(x);
         ops.addBroadcast(x, 0, s.rows, n, C, w.posStart(), 0);
         ops.addBroadcast(x, 0, s.rows, n, C, w.lvlPos(), 0);
         return x;
@@ -146,11 +151,15 @@ public final class VarTransformer {
             throw new IllegalArgumentException(
                     "scale " + si + " input has " + f.length + " values, expected " + n * tokens * cfg.cvae());
         }
-        float[] one = new float[n * tokens * C];
-        ops.linear(f, 0, n * tokens, w.wordEmbed(), one, 0, Activation.NONE);
-        ops.addBroadcast(one, 0, n, tokens, C, w.lvlPos(), begin * C);
-        float[] x = new float[copies * one.length];
-        for (int k = 0; k < copies; k++) System.arraycopy(one, 0, x, k * one.length, one.length);
+        int len = n * tokens * C;
+        float[] x = ops.allocate(copies * len);
+        ops.linear(f, 0, n * tokens, w.wordEmbed(), x, 0, Activation.NONE);
+        ops.addBroadcast(x, 0, n, tokens, C, w.lvlPos(), begin * C);
+        if (copies > 1) { // the copies on the host: the bits must stay those of the first
+            ops.toHost(x, 0, len);
+            for (int k = 1; k < copies; k++) System.arraycopy(x, 0, x, k * len, len);
+            ops.hostWrote(x, len, (copies - 1) * len);
+        }
         return x;
     }
 
@@ -170,8 +179,9 @@ public final class VarTransformer {
         s.nextScale++;
         // head: LN(x)·(1 + scale) + shift, scale first
         ops.layerNorm(x, 0, h, 0, rows, C, cfg.normEps(), s.headMod, 2 * C, 0, C, l);
-        float[] logits = new float[rows * cfg.vocab()];
+        float[] logits = ops.allocate(rows * cfg.vocab());
         ops.linear(h, 0, rows, w.head(), logits, 0, Activation.NONE);
+        ops.toHost(logits); // the sampler reads them
         return logits;
     }
 

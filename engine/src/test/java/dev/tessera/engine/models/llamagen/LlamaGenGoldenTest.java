@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +30,7 @@ class LlamaGenGoldenTest {
 
     @Test
     void teacherForcedLogitsMatch() {
-        for (Ops ops : new Ops[] {Ops.cpu(), Ops.reference()}) {
+        for (Ops ops : new Ops[] {Ops.cpu(), Ops.reference(), new DeferredHostOps()}) {
             try (Golden g = Golden.vendored("llamagen-small");
                     Checkpoint ckpt = Checkpoints.open(g.file("gpt.pth"))) {
                 LlamaGenModel m = LlamaGenModel.load(ckpt, 4, 16, ops);

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.ops.Ops;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import org.junit.jupiter.api.Test;
 
@@ -51,6 +52,13 @@ class VarTransformerGoldenTest {
     void teacherForcedLogitsMatchWithReferenceOps() {
         double err = teacherForced(Ops.reference());
         System.out.printf("VAR teacher-forced logits, reference ops: max abs error %.3g%n", err);
+    }
+
+    /** Through a backend that keeps results off the host until asked: a missing sync call fails it. */
+    @Test
+    void teacherForcedLogitsMatchThroughDeferredHostCopies() {
+        double err = teacherForced(new DeferredHostOps());
+        System.out.printf("VAR teacher-forced logits, deferred host copies: max abs error %.3g%n", err);
     }
 
     private static double teacherForced(Ops ops) {
