@@ -3,7 +3,7 @@ in PyTorch, with the bundled judge and the recipe's KL autoencoder (work/marvae-
 
   nice -n 19 /usr/bin/python3 mar_evaluate.py --name mar-target --per-class 10 --cfg 1,2,3,4 --threads 1
 Samples use the EMA weights (what the export writes), --num-iter MAR steps (16 for the 64 tokens) and
---diffusion-steps DDPM steps (100, the release's). Writes work/eval-<name>.json.
+--diffusion-steps DDPM steps (500: the release's 100 diverge on these small heads, see BundledModels). Writes work/eval-<name>.json.
 """
 import argparse
 import json
@@ -32,7 +32,7 @@ def main():
     ap.add_argument('--cfg', default='1,2,3,4')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--num-iter', type=int, default=16)
-    ap.add_argument('--diffusion-steps', type=int, default=100)
+    ap.add_argument('--diffusion-steps', type=int, default=500)
     ap.add_argument('--temperature', type=float, default=1.0)
     ap.add_argument('--threads', type=int, default=1)
     args = ap.parse_args()
