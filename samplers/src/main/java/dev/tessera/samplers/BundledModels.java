@@ -4,6 +4,7 @@ import dev.tessera.engine.TesseraException;
 import dev.tessera.samplers.flowar.FlowArSettings;
 import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
+import dev.tessera.samplers.mar.MarSettings;
 import dev.tessera.samplers.var.VarSettings;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,6 +65,34 @@ public final class BundledModels {
     public static final FlowArSettings FLOWAR_SAMPLING =
             new FlowArSettings(FLOWAR_CFG, 0.9, 25, FlowSampler.EULER, null);
 
+    /**
+     * The MAR pair on the same KL autoencoder (64 tokens of 16 channels, patch size 1): the target and its cheaper
+     * draft (for continuous speculative decoding, {@code --sampler cspd}).
+     */
+    public static final String MAR_MODEL = "mar-target.safetensors",
+            MAR_DRAFT = "mar-draft.safetensors",
+            MAR_VAE = FLOWAR_VAE;
+    /**
+     * Attention heads of the MAR target and draft (encoder = decoder; width / 64): checkpoints do not record heads
+     * and these widths are not released sizes.
+     */
+    public static final int MAR_HEADS = 2, MAR_DRAFT_HEADS = 1;
+    /** The MAR cards' recommendation: cfg {@value #MAR_CFG} (linear schedule). */
+    public static final double MAR_CFG = 3.0;
+    /** MAR steps of the bundle's sampling: 16 for the 64 tokens (the release: 256 steps for 256 tokens, or 64). */
+    public static final int MAR_NUM_ITER = 16;
+    /**
+     * DDPM steps of the bundle's diffusion heads: {@value}, not the release's 100. The cosine schedule's last step
+     * (beta clipped at 0.999) leaves alpha-bar at about 2.4e-9, so the first sampling step multiplies the head's
+     * noise-prediction error at t = 999 by sqrt(alpha-bar(t') / alpha-bar(999)) (t' the next kept step): about 316 at
+     * 100 steps, 63 at 500. The released heads predict that well enough; these small ones (error about 0.02) diverge
+     * below about 400 steps (examples/models/fmnist/README.md).
+     */
+    public static final int MAR_DIFFUSION_STEPS = 500;
+    /** The MAR cards' sampling: 16 steps, cfg 3 linear, temperature 1, {@value #MAR_DIFFUSION_STEPS} DDPM steps. */
+    public static final MarSettings MAR_SAMPLING = new MarSettings(
+            MAR_NUM_ITER, MAR_CFG, MarSettings.CfgSchedule.LINEAR, 1.0, MAR_DIFFUSION_STEPS, null, null);
+
     static final String FOLDER = "examples/models/fmnist";
 
     private BundledModels() {}
@@ -99,6 +128,11 @@ public final class BundledModels {
     /** The bundle's folder with the FlowAR target, draft and KL autoencoder checked too. */
     public static Path flowArDirectory() {
         return directoryWith("FlowAR", FLOWAR_MODEL, FLOWAR_DRAFT, FLOWAR_VAE);
+    }
+
+    /** The bundle's folder with the MAR target, draft and KL autoencoder checked too. */
+    public static Path marDirectory() {
+        return directoryWith("MAR", MAR_MODEL, MAR_DRAFT, MAR_VAE);
     }
 
     private static Path directoryWith(String family, String... files) {

@@ -23,6 +23,10 @@ import dev.tessera.samplers.flowar.FlowSampler;
 import dev.tessera.samplers.llamagen.LlamaGenPipeline;
 import dev.tessera.samplers.llamagen.LlamaGenSettings;
 import dev.tessera.samplers.llamagen.Sampler;
+import dev.tessera.samplers.mar.CspdSettings;
+import dev.tessera.samplers.mar.MarDetails;
+import dev.tessera.samplers.mar.MarPipeline;
+import dev.tessera.samplers.mar.MarSettings;
 import dev.tessera.samplers.nar.NarPipeline;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -55,7 +59,11 @@ import picocli.CommandLine.Option;
             "equal N). The flowar rows run the bundled FlowAR target and its draft alone at their card's settings",
             "(their forwards: AR passes plus flow-head evaluations, 4 + 96 per image), the target on the",
             "Euler-Maruyama solver, and the target with the CSpD-style verifier and the bundled draft (an",
-            "approximation of the target: see generate flowar --help).",
+            "approximation of the target: see generate flowar --help). The mar rows run the bundled MAR target",
+            "and draft alone at their card's settings (16 steps, cfg 3 linear, 500 DDPM steps) and the target with",
+            "continuous speculative decoding (CSpD) and the bundled draft: the released rule at several gamma and",
+            "inner temperatures, and the exact rule (forwards: encoder/decoder passes; acceptance: drafted tokens",
+            "accepted).",
             ""
         })
 final class SamplersBench extends CommandBase {
@@ -72,13 +80,27 @@ final class SamplersBench extends CommandBase {
         /** the bundled FlowAR target alone on the Euler–Maruyama solver (what the verifier approximates) */
         FLOWAR_EM,
         /** the bundled FlowAR target with the CSpD-style verifier and the bundled draft (exact rule) */
-        FLOWAR_CSPD
+        FLOWAR_CSPD,
+        /** the bundled MAR target alone, at its card's settings */
+        MAR,
+        /** the bundled MAR draft alone, at the same settings */
+        MAR_DRAFT,
+        /** the bundled MAR target with CSpD and the bundled draft (the row's CSpD settings) */
+        MAR_CSPD
     }
 
-    /** One row of the table: a name, its settings (LlamaGen rows) and the model it runs. */
-    record Row(String name, LlamaGenSettings settings, Model model) {
+    /** One row of the table: a name, its settings (LlamaGen rows), the model it runs and its CSpD settings (MAR). */
+    record Row(String name, LlamaGenSettings settings, Model model, CspdSettings cspd) {
         Row(String name, LlamaGenSettings settings) {
             this(name, settings, Model.LLAMAGEN);
+        }
+
+        Row(String name, LlamaGenSettings settings, Model model) {
+            this(name, settings, model, null);
+        }
+
+        boolean mar() {
+            return model == Model.MAR || model == Model.MAR_DRAFT || model == Model.MAR_CSPD;
         }
 
         boolean nar() {
@@ -170,6 +192,30 @@ final class SamplersBench extends CommandBase {
         rows.add(new Row("flowar-draft", base(cfg).build(), Model.FLOWAR_DRAFT));
         rows.add(new Row("flowar-em", base(cfg).build(), Model.FLOWAR_EM));
         rows.add(new Row("flowar-cspd", base(cfg).build(), Model.FLOWAR_CSPD));
+        rows.add(new Row("mar", base(cfg).build(), Model.MAR));
+        rows.add(new Row("mar-draft", base(cfg).build(), Model.MAR_DRAFT));
+        double prefill = CspdSettings.RELEASED_DEFAULTS.prefill();
+        for (int g : new int[] {2, 4, 8}) {
+            rows.add(new Row(
+                    "mar-cspd-g" + g + "-t42",
+                    base(cfg).build(),
+                    Model.MAR_CSPD,
+                    new CspdSettings(g, prefill, 42, CspdSettings.Rule.RELEASED)));
+        }
+        for (double t : new double[] {1, 5}) {
+            rows.add(new Row(
+                    "mar-cspd-g4-t" + fmt(t),
+                    base(cfg).build(),
+                    Model.MAR_CSPD,
+                    new CspdSettings(4, prefill, t, CspdSettings.Rule.RELEASED)));
+        }
+        for (int g : new int[] {2, 4, 8}) {
+            rows.add(new Row(
+                    "mar-cspd-exact-g" + g,
+                    base(cfg).build(),
+                    Model.MAR_CSPD,
+                    new CspdSettings(g, prefill, 1, CspdSettings.Rule.EXACT)));
+        }
         return rows;
     }
 
@@ -177,6 +223,22 @@ final class SamplersBench extends CommandBase {
     static String describe(Row r) {
         LlamaGenSettings s = r.settings();
         if (r.nar()) return "NAR next-neighbour decoding (bundled lg-nar), cfg " + fmt(s.cfg());
+        if (r.mar()) {
+            MarSettings m = BundledModels.MAR_SAMPLING;
+            CspdSettings c = r.cspd();
+            String how = switch (r.model()) {
+                case MAR_DRAFT -> "MAR draft alone";
+                case MAR_CSPD ->
+                    "MAR target + draft, CSpD " + c.rule().name().toLowerCase(Locale.ROOT) + " rule, gamma "
+                            + c.gamma() + ", prefill " + fmt(c.prefill())
+                            + (c.rule() == CspdSettings.Rule.RELEASED
+                                    ? ", inner temperature " + fmt(c.innerTemperature())
+                                    : "");
+                default -> "MAR target alone";
+            };
+            return how + ", " + m.numIter() + " steps, cfg " + fmt(m.cfg()) + " linear, " + m.diffusionSteps()
+                    + " DDPM steps (forwards: encoder/decoder passes)";
+        }
         if (r.flowAr()) {
             FlowArSettings f = BundledModels.FLOWAR_SAMPLING;
             String how = switch (r.model()) {
@@ -255,8 +317,10 @@ final class SamplersBench extends CommandBase {
                 FlowArPipeline flowAr =
                         loadFlowAr(run, BundledModels.FLOWAR_MODEL, format, Model.FLOWAR, Model.FLOWAR_EM);
                 FlowArPipeline flowArDraft = loadFlowAr(run, BundledModels.FLOWAR_DRAFT, format, Model.FLOWAR_DRAFT);
-                FlowArPipeline flowArPair = loadFlowAr(run, BundledModels.FLOWAR_MODEL, format, Model.FLOWAR_CSPD)) {
-            Models models = new Models(lg, nar, flowAr, flowArDraft, flowArPair);
+                FlowArPipeline flowArPair = loadFlowAr(run, BundledModels.FLOWAR_MODEL, format, Model.FLOWAR_CSPD);
+                MarPipeline mar = loadMar(run, false, format, Model.MAR, Model.MAR_CSPD);
+                MarPipeline marDraft = loadMar(run, true, format, Model.MAR_DRAFT)) {
+            Models models = new Models(lg, nar, flowAr, flowArDraft, flowArPair, mar, marDraft);
             FeatureStats test =
                     JudgeMetrics.bundledStats(dir.resolve(BundledModels.JUDGE_STATS), judge.featureSize())[0];
             log.printf(
@@ -310,7 +374,9 @@ final class SamplersBench extends CommandBase {
                             "vq", BundledModels.LLAMAGEN_VQ,
                             "flowar_target", BundledModels.FLOWAR_MODEL,
                             "flowar_draft", BundledModels.FLOWAR_DRAFT,
-                            "flowar_vae", BundledModels.FLOWAR_VAE));
+                            "flowar_vae", BundledModels.FLOWAR_VAE,
+                            "mar_target", BundledModels.MAR_MODEL,
+                            "mar_draft", BundledModels.MAR_DRAFT));
             doc.put("samples_per_row", samples);
             doc.put("seed", seed);
             doc.put("threads", Parallel.threads());
@@ -326,7 +392,35 @@ final class SamplersBench extends CommandBase {
             NarPipeline nar,
             FlowArPipeline flowAr,
             FlowArPipeline flowArDraft,
-            FlowArPipeline flowArPair) {}
+            FlowArPipeline flowArPair,
+            MarPipeline mar,
+            MarPipeline marDraft) {}
+
+    /**
+     * A bundled MAR pipeline if a row to run uses it, else null: the target with the bundled draft (its rows alone
+     * and with CSpD), or the draft alone.
+     */
+    private MarPipeline loadMar(List<Row> run, boolean draftAlone, WeightPanels.Format format, Model... models) {
+        List<Model> uses = List.of(models);
+        if (run.stream().noneMatch(r -> uses.contains(r.model()))) return null;
+        Path dir = BundledModels.marDirectory();
+        MarPipeline.Builder b = MarPipeline.builder()
+                .vae(dir.resolve(BundledModels.MAR_VAE))
+                .weights(format)
+                .ops(load.ops());
+        if (draftAlone) {
+            b.model(dir.resolve(BundledModels.MAR_DRAFT))
+                    .heads(BundledModels.MAR_DRAFT_HEADS, BundledModels.MAR_DRAFT_HEADS);
+        } else {
+            b.model(dir.resolve(BundledModels.MAR_MODEL))
+                    .heads(BundledModels.MAR_HEADS, BundledModels.MAR_HEADS)
+                    .draft(
+                            dir.resolve(BundledModels.MAR_DRAFT),
+                            BundledModels.MAR_DRAFT_HEADS,
+                            BundledModels.MAR_DRAFT_HEADS);
+        }
+        return b.load();
+    }
 
     /** A bundled FlowAR pipeline if a row to run uses it (the CSpD row's with the bundled draft), else null. */
     private FlowArPipeline loadFlowAr(List<Row> run, String file, WeightPanels.Format format, Model... models) {
@@ -345,6 +439,20 @@ final class SamplersBench extends CommandBase {
 
     private static Drawn generate(Models m, Row r, int label, long seed) {
         int[] one = {label};
+        if (r.mar()) {
+            MarPipeline p = r.model() == Model.MAR_DRAFT ? m.marDraft() : m.mar();
+            Generation<MarDetails> g =
+                    p.generate(one, seed, BundledModels.MAR_SAMPLING.withCspd(r.cspd()), Progress.NONE);
+            MarDetails d = g.details();
+            boolean draftAlone = r.model() == Model.MAR_DRAFT;
+            return new Drawn(
+                    g.images().get(0),
+                    draftAlone ? 0 : d.targetForwards(),
+                    draftAlone ? d.targetForwards() : d.draftForwards(),
+                    d.drafted(),
+                    d.accepted(),
+                    d.totalSeconds());
+        }
         if (r.flowAr()) {
             FlowArSettings f = BundledModels.FLOWAR_SAMPLING;
             FlowArPipeline p = switch (r.model()) {
@@ -409,14 +517,29 @@ final class SamplersBench extends CommandBase {
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("row", r.name());
-        boolean tokens = !r.flowAr();
-        m.put("sampler", r.nar() ? "nar" : r.flowAr() ? r.name() : s.sampler().id());
-        m.put("gamma", s.sampler() == Sampler.SPECULATIVE || s.sampler() == Sampler.LANTERN ? s.gamma() : null);
+        boolean tokens = !r.flowAr() && !r.mar();
+        m.put(
+                "sampler",
+                r.nar() ? "nar" : r.flowAr() || r.mar() ? r.name() : s.sampler().id());
+        m.put(
+                "gamma",
+                r.cspd() != null
+                        ? Integer.valueOf(r.cspd().gamma())
+                        : s.sampler() == Sampler.SPECULATIVE || s.sampler() == Sampler.LANTERN ? s.gamma() : null);
+        if (r.cspd() != null) {
+            m.put("cspd_rule", r.cspd().rule().name().toLowerCase(Locale.ROOT));
+            m.put(
+                    "inner_temperature",
+                    r.cspd().rule() == CspdSettings.Rule.RELEASED ? r.cspd().innerTemperature() : null);
+            m.put("prefill", r.cspd().prefill());
+        }
         m.put("lantern_delta", s.sampler() == Sampler.LANTERN ? s.lanternDelta() : null);
         m.put("lantern_k", s.sampler() == Sampler.LANTERN ? s.lanternK() : null);
         m.put("sjd_window", s.sampler() == Sampler.SJD ? s.sjdWindow() : null);
         m.put("top_k", tokens ? s.tokens().distribution().topK() : null);
-        m.put("cfg", tokens ? s.cfg() : BundledModels.FLOWAR_SAMPLING.cfg());
+        m.put(
+                "cfg",
+                tokens ? s.cfg() : r.mar() ? BundledModels.MAR_SAMPLING.cfg() : BundledModels.FLOWAR_SAMPLING.cfg());
         m.put("images", samples);
         m.put("target_forwards_per_image", (double) tf / samples);
         m.put("draft_forwards_per_image", (double) df / samples);

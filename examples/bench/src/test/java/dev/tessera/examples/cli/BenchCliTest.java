@@ -156,6 +156,41 @@ class BenchCliTest {
     }
 
     /**
+     * The MAR rows on the bundled pair: the target alone makes its 16 steps, CSpD hands most steps to the draft and
+     * verifies them in fewer target forwards, and the draft alone is counted as draft forwards.
+     */
+    @Test
+    @SuppressWarnings("unchecked")
+    void theMarRowsRunTheBundledPair() {
+        Result r = run("bench", "samplers", "--samples", "2", "--only", "mar,mar-draft,mar-cspd-g4-t42", "--json");
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> o = (Map<String, Object>) Json.parse(r.out().strip());
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) o.get("rows");
+        assertEquals(
+                List.of("mar", "mar-draft", "mar-cspd-g4-t42"),
+                rows.stream().map(m -> m.get("row")).toList());
+        assertEquals(16.0, rows.get(0).get("target_forwards_per_image"), "one target forward per MAR step");
+        assertEquals(0.0, rows.get(0).get("draft_forwards_per_image"));
+        assertEquals(0.0, rows.get(1).get("target_forwards_per_image"));
+        assertEquals(16.0, rows.get(1).get("draft_forwards_per_image"), "the draft alone: the same 16 steps");
+        Map<String, Object> cspd = rows.get(2);
+        double tf = (double) cspd.get("target_forwards_per_image"), df = (double) cspd.get("draft_forwards_per_image");
+        assertTrue(tf >= 4 && tf < 16 && df > 0 && tf + df >= 16, cspd.toString());
+        double accept = (double) cspd.get("acceptance_rate");
+        assertTrue(accept >= 0 && accept <= 1, cspd.toString());
+        assertEquals(4L, cspd.get("gamma"));
+        assertEquals("released", cspd.get("cspd_rule"));
+        for (Map<String, Object> row : rows) {
+            double acc = (double) row.get("class_accuracy"),
+                    fid = (double) row.get("judge_fid"),
+                    sec = (double) row.get("seconds_per_image");
+            assertTrue(
+                    acc >= 0 && acc <= 1 && Double.isFinite(fid) && fid >= 0 && sec > 0 && Double.isFinite(sec),
+                    row.toString());
+        }
+    }
+
+    /**
      * The sampler table on the bundled LlamaGen pair, a few images per row: LANTERN with delta 0 is speculative
      * sampling (same forwards, acceptance, images: same accuracy and FID), greedy Jacobi gives greedy AR's images in
      * fewer target forwards, and every figure is finite and in range.
