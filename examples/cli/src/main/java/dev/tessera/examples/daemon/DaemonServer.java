@@ -50,6 +50,9 @@ public final class DaemonServer {
     /** Idle time after which the heap is given back to the system (until the next command). */
     static final Duration TRIM_AFTER = Duration.ofSeconds(30);
 
+    /** Quiet time after a command before the garbage it left (off-heap panels included) is collected. */
+    static final Duration COLLECT_AFTER = Duration.ofSeconds(1);
+
     /** How long a client may take to send its request or its go-ahead. */
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
@@ -64,7 +67,7 @@ public final class DaemonServer {
 
     private final HeapTrim heap = new HeapTrim();
     private volatile long lastActive = System.nanoTime();
-    private volatile boolean busy, doubtful;
+    private volatile boolean busy, doubtful, collected = true;
 
     /** What runs a command line: {@link Main#run} in the real process. */
     interface Runner {
@@ -115,6 +118,8 @@ public final class DaemonServer {
                 }
                 busy = true;
                 heap.keep();
+                if (!collected && freeMemory() < physicalMemory() / 4) collect(); // memory is short: not later
+
                 try {
                     handle(client);
                 } finally {
@@ -122,8 +127,9 @@ public final class DaemonServer {
                     busy = false;
                 }
                 // panels packed in memory (no weight cache, small layers) live off the heap until a collection
-                // finds them unreachable; the heap is kept large between commands, so collect now, after the reply
-                System.gc();
+                // finds them unreachable, and the heap is kept large between commands: the watchdog collects once
+                // the process is quiet (not at once: a full collection would slow a command that follows directly)
+                collected = false;
             }
         } finally {
             watchdog.interrupt();
@@ -177,6 +183,8 @@ public final class DaemonServer {
                     server.close();
                 } else if (!busy && System.nanoTime() - lastActive > TRIM_AFTER.toNanos()) {
                     heap.trim();
+                } else if (!busy && !collected && System.nanoTime() - lastActive > COLLECT_AFTER.toNanos()) {
+                    collect();
                 }
             } catch (InterruptedException e) {
                 return; // the server stopped
@@ -296,6 +304,21 @@ public final class DaemonServer {
             return Files.getLastModifiedTime(p);
         } catch (IOException e) {
             return FileTime.fromMillis(0);
+        }
+    }
+
+    private synchronized void collect() {
+        if (collected) return;
+        System.gc();
+        collected = true;
+    }
+
+    private static long freeMemory() {
+        try {
+            return ManagementFactory.getPlatformMXBean(OperatingSystemMXBean.class)
+                    .getFreeMemorySize();
+        } catch (RuntimeException | LinkageError e) {
+            return Long.MAX_VALUE;
         }
     }
 
