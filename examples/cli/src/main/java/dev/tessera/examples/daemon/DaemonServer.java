@@ -68,6 +68,7 @@ public final class DaemonServer {
     private final HeapTrim heap = new HeapTrim();
     private volatile long lastActive = System.nanoTime();
     private volatile boolean busy, doubtful, collected = true;
+    private volatile ServerSocketChannel listening;
 
     /** What runs a command line: {@link Main#run} in the real process. */
     interface Runner {
@@ -104,6 +105,7 @@ public final class DaemonServer {
     int serve() throws IOException {
         ServerSocketChannel server = bind();
         if (server == null) return 3;
+        listening = server;
         Object boundFile = fileKey(socket);
         log("listening on " + socket + " (pid " + ProcessHandle.current().pid() + ", idle limit " + idle + ")");
         Thread watchdog =
@@ -169,6 +171,12 @@ public final class DaemonServer {
                 return null;
             }
         }
+    }
+
+    /** Stops serving (after the command that runs, if any); {@link #serve} then returns. */
+    void stop() throws IOException {
+        ServerSocketChannel s = listening;
+        if (s != null) s.close();
     }
 
     /** Closes the server when it has been idle too long or its jar was rebuilt; gives the heap back when quiet. */

@@ -23,12 +23,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,9 +73,21 @@ class DaemonTest {
         return new Result(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     }
 
+    private final List<DaemonServer> servers = new ArrayList<>();
+    private final List<CompletableFuture<Integer>> serving = new ArrayList<>();
+
+    /** Every server a test started stops with it (a server left running would log into the next test's stderr). */
+    @AfterEach
+    void stopServers() throws Exception {
+        for (DaemonServer s : servers) s.stop();
+        for (CompletableFuture<Integer> f : serving) f.get(10, TimeUnit.SECONDS);
+    }
+
     /** A server on its own thread; the future completes with serve()'s status. */
     private CompletableFuture<Integer> start(DaemonServer server) {
         CompletableFuture<Integer> done = new CompletableFuture<>();
+        servers.add(server);
+        serving.add(done);
         Thread.ofPlatform().daemon().start(() -> {
             try {
                 done.complete(server.serve());
