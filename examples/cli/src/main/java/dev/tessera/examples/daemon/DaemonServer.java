@@ -44,8 +44,11 @@ import jdk.net.UnixDomainPrincipal;
  * cancels its command at its next progress step, before anything is written.
  */
 public final class DaemonServer {
+    /** The machine's memory, read once. */
+    private static final long PHYSICAL_MEMORY = physicalMemory();
+
     /** Mapped packed weights kept between commands: a quarter of the memory, at most 16 GB. */
-    static final long KEPT_BYTES = Math.min(16L << 30, physicalMemory() / 4);
+    static final long KEPT_BYTES = Math.min(16L << 30, PHYSICAL_MEMORY / 4);
 
     /** Idle time after which the heap is given back to the system (until the next command). */
     static final Duration TRIM_AFTER = Duration.ofSeconds(30);
@@ -120,7 +123,7 @@ public final class DaemonServer {
                 }
                 busy = true;
                 heap.keep();
-                if (!collected && freeMemory() < physicalMemory() / 4) collect(); // memory is short: not later
+                if (!collected && freeMemory() < PHYSICAL_MEMORY / 4) collect(); // memory is short: not later
 
                 try {
                     handle(client);
