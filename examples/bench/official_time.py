@@ -337,6 +337,8 @@ def main():
     fam = FAMILIES[args.family]
     if not os.path.isdir(args.repo):
         sys.exit('error: --repo %s is not a folder' % args.repo)
+    # an export inside another git checkout (.gpu/official/...) must not be taken for that checkout's HEAD
+    os.environ['GIT_CEILING_DIRECTORIES'] = os.path.dirname(os.path.abspath(args.repo))
     repo = refkit.pin_checkout(args.repo, fam['commit'], fam['blobs'], args.any_commit)
     if args.device == 'cuda' and not torch.cuda.is_available():
         sys.exit('error: --device cuda, but PyTorch %s sees no CUDA device' % torch.__version__)
