@@ -5,7 +5,7 @@
 # of the GPU's FP32 peak. Every step has its own time limit inside one overall budget; a step that fails or runs
 # out of time is reported and the next one runs.
 #   bash examples/bench/gpu/run.sh            # on the GPU machine; results in $OUT (default /tmp/tessera-gpu-out)
-#   bash examples/bench/gpu/run.sh --quick    # tiny sizes on any OpenCL device, official VAR-d1 on the CPU
+#   bash examples/bench/gpu/run.sh --quick    # tiny sizes on any OpenCL device, official VAR-d2 on the CPU
 # Results (at most 7 files): summary.txt (the table), run.log (each step's status and time), env.txt (GPU, driver,
 # OpenCL devices), tessera.jsonl + tessera.log (the benches' JSON and logs, --profile per-kernel tables included),
 # official.jsonl + official.log (official_time.py).
@@ -21,6 +21,7 @@ kit="$root/.gpu"
 start=$(date +%s)
 budget="${TESSERA_GPU_BUDGET:-$([ $quick = 1 ] && echo 1200 || echo 420)}"
 famlimit=$([ $quick = 1 ] && echo 900 || echo 120)   # PoCL on a small CPU takes minutes for the VAE decode
+offlimit=$([ $quick = 1 ] && echo 600 || echo 90)
 only=",${TESSERA_GPU_ONLY:-devices,gemm,var,llamagen,nar,flowar},"
 py="${PYTHON:-python3}"
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$out/run.log" >&2; }
@@ -102,7 +103,7 @@ if [ $quick = 1 ]; then
   dev=(--device opencl); pydev=cpu
   gemm=(--m 8,16 --shape 64x128,128x64 --seconds 0.2)
   fam_var=(var --depth 2 --warmup 0 --runs 1); fam_llamagen=(); fam_nar=(); fam_flowar=()
-  off_var=(--depth 1 --runs 1); off_llamagen=(); off_nar=(); off_flowar=()
+  off_var=(--depth 2 --runs 1); off_llamagen=(); off_nar=(); off_flowar=()
 else
   dev=(--device opencl); pydev=cuda
   gemm=(--seconds 1)
@@ -119,7 +120,7 @@ for fam in var llamagen nar flowar; do
   fi
   if [ ${#o[@]} -gt 0 ]; then
     if [ -d "$kit/official/$fam" ]; then
-      step "official $fam" 90 "$out/official.jsonl" "$out/official.log" env PYTHONUNBUFFERED=1 "$py" \
+      step "official $fam" $offlimit "$out/official.jsonl" "$out/official.log" env PYTHONUNBUFFERED=1 "$py" \
         examples/bench/official_time.py --family $fam --repo "$kit/official/$fam" --device $pydev "${o[@]}" --json
     else
       log "official $fam: skipped (no .gpu/official/$fam)"

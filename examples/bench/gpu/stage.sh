@@ -62,8 +62,9 @@ if [ -f .gpu/java.tar.xz ] && [ "$(cat .gpu/java.key 2>/dev/null)" = "$key" ]; t
 else
   say "jlink $mods (a few minutes with xz)..."
   tmp="$(mktemp -d)"
-  "$jdk/bin/jlink" --add-modules "$mods" --strip-debug --no-header-files --no-man-pages --output "$tmp/java" \
-      2> >(grep -v 'incubator modules' >&2)
+  { "$jdk/bin/jlink" --add-modules "$mods" --strip-debug --no-header-files --no-man-pages --output "$tmp/java" 2>&1 \
+      | grep -v 'incubator modules' >&2; } || true
+  [ -x "$tmp/java/bin/java" ] || die "jlink failed (see above)"
   strip --strip-unneeded "$tmp/java/lib/server/libjvm.so" 2>/dev/null || true
   tar -C "$tmp" -c java | xz -6 -T0 > "$new/java.tar.xz"
   rm -rf "$tmp"
