@@ -9,8 +9,8 @@
 # Results (at most 7 files): summary.txt (the table), run.log (each step's status and time), env.txt (GPU, driver,
 # OpenCL devices), tessera.jsonl + tessera.log (the benches' JSON and logs, --profile per-kernel tables included),
 # official.jsonl + official.log (official_time.py).
-# Environment: TESSERA_GPU_BUDGET (seconds for all steps, default 420; --quick 1200), TESSERA_GPU_ONLY (comma-separated steps:
-# devices,gemm,var,llamagen,nar,flowar; default all), PYTHON (default python3).
+# Environment: TESSERA_GPU_BUDGET (seconds for all steps, default 420; --quick 1200), TESSERA_GPU_ONLY
+# (comma-separated steps: devices,gemm,var,llamagen,nar,flowar; default all), PYTHON (default python3).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -91,7 +91,8 @@ step() {
   nvidia-smi -L 2>&1 || echo "nvidia-smi: none"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm,clocks.sm,power.limit --format=csv 2>&1 || true
   echo "nvidia OpenCL: ${nv:-none}"; echo "loader: $libocl"; echo "OCL_ICD_VENDORS: ${OCL_ICD_VENDORS:-unset}"
-  ls /usr/local/nvidia/lib64 2>/dev/null | grep -iE 'opencl|libcuda\.' || echo "no OpenCL/CUDA libraries in /usr/local/nvidia/lib64"
+  ls /usr/local/nvidia/lib64 2>/dev/null | grep -iE 'opencl|libcuda\.' \
+    || echo "no OpenCL/CUDA libraries in /usr/local/nvidia/lib64"
   ls -l /etc/OpenCL/vendors 2>&1 | tail -n +2
   "$java" -version 2>&1
   echo "python: $($py -c 'import sys, torch; print(sys.version.split()[0], "torch", torch.__version__)' 2>&1)"
@@ -111,12 +112,14 @@ else
   fam_nar=(nar --size B --warmup 1 --runs 2); fam_flowar=(flowar --size S --warmup 1 --runs 2)
   off_var=(--runs 3); off_llamagen=(--runs 3); off_nar=(--runs 3); off_flowar=(--runs 3)
 fi
-want gemm && step "tessera gemm" 90 "$out/tessera.jsonl" "$out/tessera.log" "${tessera[@]}" bench gemm "${dev[@]}" "${gemm[@]}" --json
+want gemm && step "tessera gemm" 90 "$out/tessera.jsonl" "$out/tessera.log" \
+  "${tessera[@]}" bench gemm "${dev[@]}" "${gemm[@]}" --json
 for fam in var llamagen nar flowar; do
   want $fam || continue
   declare -n t="fam_$fam" o="off_$fam"
   if [ ${#t[@]} -gt 0 ]; then
-    step "tessera $fam" $famlimit "$out/tessera.jsonl" "$out/tessera.log" "${tessera[@]}" bench "${t[@]}" "${dev[@]}" --json --profile
+    step "tessera $fam" $famlimit "$out/tessera.jsonl" "$out/tessera.log" \
+      "${tessera[@]}" bench "${t[@]}" "${dev[@]}" --json --profile
   fi
   if [ ${#o[@]} -gt 0 ]; then
     if [ -d "$kit/official/$fam" ]; then

@@ -116,7 +116,8 @@ s=0; [ -d shared ] && s=$(du -sb shared | cut -f1)
 total=$((t + u + k + s))
 mib() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 say "left behind: ${big[*]} ($tracked files, out of the index; still on disk)"
-say "travels: tracked $(mib "$t"), untracked $(mib "$u"), .gpu $(mib "$k")$([ "$s" -gt 0 ] && echo ", shared $(mib "$s")")"
+shared_note=""; [ "$s" -gt 0 ] && shared_note=", shared $(mib "$s")"
+say "travels: tracked $(mib "$t"), untracked $(mib "$u"), .gpu $(mib "$k")$shared_note"
 say "total $(mib "$total") of 64 MiB"
 if [ "$total" -gt $((64 * 1048576)) ]; then
   say "OVER the 64 MiB limit: remove untracked files or large tracked ones, or run unstage.sh"
