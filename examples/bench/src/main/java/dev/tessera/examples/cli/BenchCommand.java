@@ -24,7 +24,7 @@ import picocli.CommandLine.Unmatched;
         header = {
             "seconds per image with random weights of the released shapes",
             "(var, llamagen, nar, flowar, mar; bench samplers measures the samplers on the bundled models;",
-            "bench kernels runs the JMH kernels)"
+            "bench gemm times the linear GEMM on any backend; bench kernels runs the JMH kernels)"
         },
         description = {
             "Every bench reports the steady state: the JIT compiler is still at work during the first two or three",
@@ -40,6 +40,7 @@ import picocli.CommandLine.Unmatched;
             FlowArBench.class,
             MarBench.class,
             SamplersBench.class,
+            GemmBench.class,
             BenchCommand.Kernels.class
         })
 public final class BenchCommand extends GroupCommand {

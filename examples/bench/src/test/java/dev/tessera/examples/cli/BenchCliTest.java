@@ -39,7 +39,7 @@ class BenchCliTest {
         CommandLine bench = Main.commandLine(sink, sink).getSubcommands().get("bench");
         assertInstanceOf(BenchCommand.class, bench.getCommand(), "the bench module's command is registered");
         List<String> names = new ArrayList<>(bench.getSubcommands().keySet());
-        assertEquals(List.of("var", "llamagen", "nar", "flowar", "mar", "samplers", "kernels"), names);
+        assertEquals(List.of("var", "llamagen", "nar", "flowar", "mar", "samplers", "gemm", "kernels"), names);
         PrintStream systemErr = System.err;
         ByteArrayOutputStream warnings = new ByteArrayOutputStream();
         System.setErr(new PrintStream(warnings, true)); // picocli reports a help text it cannot format there
@@ -87,7 +87,10 @@ class BenchCliTest {
             {"llamagen", "--runs", "0", "--batch and --runs must be at least 1"},
             {"var", "--frobnicate", "unknown option --frobnicate"},
             {"samplers", "--only", "ar,frob", "--only: no row 'frob' (see --list)"},
-            {"samplers", "--samples", "0", "--samples must be at least 1"}
+            {"samplers", "--samples", "0", "--samples must be at least 1"},
+            {"gemm", "--shape", "64y64", "--shape 64y64: expected INxOUT"},
+            {"gemm", "--m", "0", "--m must be at least 1"},
+            {"gemm", "--seconds", "0", "--seconds must be in (0, 600]"}
         };
         for (String[] c : cases) {
             List<String> args = new ArrayList<>(List.of("bench"));
@@ -118,6 +121,28 @@ class BenchCliTest {
                 }) {
             assertTrue(o.containsKey(k), k + " in " + o.keySet());
         }
+    }
+
+    /** {@code bench gemm} on the CPU at tiny shapes: one row per M and shape, checked against the CPU backend. */
+    @Test
+    @SuppressWarnings("unchecked")
+    void aTinyGemmBenchReportsEveryShape() {
+        Result r = run("bench", "gemm", "--m", "3,5", "--shape", "8x16,24x8", "--seconds", "0.01", "--json");
+        assertEquals(0, r.status(), r.err());
+        Map<String, Object> o = (Map<String, Object>) Json.parse(r.out().strip());
+        List<Map<String, Object>> rows = (List<Map<String, Object>>) o.get("results");
+        assertEquals(
+                List.of("3:8x16", "5:8x16", "3:24x8", "5:24x8"),
+                rows.stream()
+                        .map(m -> m.get("m") + ":" + m.get("in") + "x" + m.get("out"))
+                        .toList());
+        for (Map<String, Object> row : rows) {
+            double gflops = ((Number) row.get("gflops")).doubleValue(),
+                    err = ((Number) row.get("max_error")).doubleValue();
+            assertTrue(gflops > 0 && Double.isFinite(gflops) && err < 1e-5, row.toString());
+            assertTrue(((Number) row.get("calls")).longValue() >= 1, row.toString());
+        }
+        assertTrue(((Number) o.get("gflops_all_shapes")).doubleValue() > 0, o.toString());
     }
 
     /**
