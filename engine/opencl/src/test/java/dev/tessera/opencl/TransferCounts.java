@@ -37,7 +37,8 @@ public final class TransferCounts {
     public static void main(String[] args) throws Exception {
         String spec = args.length > 0 ? args[0] : "opencl";
         List<String> only = args.length > 1 ? List.of(args).subList(1, args.length) : List.of();
-        Path fm = BundledModels.directory(), td = fm.resolve("../../../testdata").normalize();
+        Path fm = BundledModels.directory(),
+                td = fm.resolve("../../../testdata").normalize();
         VarSettings greedyVar = new VarSettings(1.5, 1, 0, false);
         TokenSettings greedyTokens = TokenSettings.builder().cfg(2.0).topK(1).build();
         List<Case> cases = List.of(

@@ -233,7 +233,7 @@ public interface Ops {
      */
     void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff);
 
-    /** The checks every backend makes before {@link #copy}; {@code copyRows} and {@code transpose} need distinct arrays. */
+    /** The checks every backend makes before {@link #copy}. */
     static void checkCopy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         if (n < 0 || srcOff < 0 || dstOff < 0 || srcOff + n > src.length || dstOff + n > dst.length) {
             throw new IndexOutOfBoundsException(
