@@ -75,7 +75,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kClamp,
             kKvStore,
             kLookupCodes,
-            kNearestCodes;
+            kNearestCodes,
+            kCopyRows,
+            kTranspose;
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Map<float[], Long> constants = new IdentityHashMap<>(); // rotary tables, codebooks -> buffer
@@ -139,6 +141,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kKvStore = kernel("kv_store");
             kLookupCodes = kernel("lookup_codes");
             kNearestCodes = kernel("nearest_codes");
+            kCopyRows = kernel("copy_rows");
+            kTranspose = kernel("transpose");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -875,6 +879,90 @@ public final class OpenClOps implements Ops, AutoCloseable {
         args(kClamp, o.buf(), n, lo, hi);
         run(kClamp, roundUp(n, 64), 64);
         done(o);
+    }
+
+    // ----------------------------------------------------------------------------------------------- moving values
+
+    @Override
+    public synchronized void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        Ops.checkCopy(src, srcOff, dst, dstOff, n);
+        if (n == 0 || (src == dst && srcOff == dstOff)) return;
+        Resident rs = resident.get(src), rd = resident.get(dst);
+        if (rd == null) { // the destination is the host's: bring the source's newer values there, copy on the host
+            toHost(src, srcOff, n);
+            System.arraycopy(src, srcOff, dst, dstOff, n);
+            return;
+        }
+        if (rs == null) { // the values are the host's: the destination's host copy takes them, uploaded when read
+            System.arraycopy(src, srcOff, dst, dstOff, n);
+            hostWrote(dst, dstOff, n);
+            return;
+        }
+        syncUp(rs, src, srcOff, srcOff + n);
+        copyOnDevice(rs.buf(), srcOff, rd.buf(), dstOff, n);
+        rd.hostNewer.subtract(dstOff, dstOff + n);
+        rd.deviceNewer.add(dstOff, dstOff + n);
+    }
+
+    @Override
+    public synchronized void copyRows(
+            float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C) {
+        Ops.checkDistinct(src, dst);
+        if (n == 0 || C == 0) return;
+        Resident rs = resident.get(src), rd = resident.get(dst);
+        int maxRow = 0;
+        for (int i = 0; i < n; i++) maxRow = Math.max(maxRow, srcRows[i]);
+        long span = (long) (maxRow + 1) * C;
+        if (rd == null) { // a host destination: the rows move on the host
+            toHost(src, srcOff, (int) span);
+            for (int i = 0; i < n; i++) System.arraycopy(src, srcOff + srcRows[i] * C, dst, dstOff + dstRows[i] * C, C);
+            return;
+        }
+        long bs, so;
+        if (rs != null) {
+            for (int i = 0; i < n; i++)
+                syncUp(rs, src, srcOff + (long) srcRows[i] * C, srcOff + (long) (srcRows[i] + 1) * C);
+            bs = rs.buf();
+            so = srcOff;
+        } else {
+            bs = upload("src", src, srcOff, span);
+            so = 0;
+        }
+        long bsr = uploadInts("srcRows", srcRows, n), bdr = uploadInts("dstRows", dstRows, n);
+        args(kCopyRows, bs, so, bsr, rd.buf(), (long) dstOff, bdr, C);
+        runNd(kCopyRows, new long[] {roundUp(C, 64), n}, new long[] {64, 1});
+        for (int i = 0; i < n; i++) {
+            long lo = dstOff + (long) dstRows[i] * C;
+            rd.hostNewer.subtract(lo, lo + C);
+            rd.deviceNewer.add(lo, lo + C);
+        }
+    }
+
+    @Override
+    public synchronized void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff) {
+        Ops.checkDistinct(a, t);
+        long n = (long) rows * cols;
+        if (n == 0) return;
+        Resident ra = resident.get(a);
+        long ba, ao;
+        if (ra != null) {
+            syncUp(ra, a, aOff, aOff + n);
+            ba = ra.buf();
+            ao = aOff;
+        } else {
+            ba = upload("x", a, aOff, n);
+            ao = 0;
+        }
+        Resident rt = resident.get(t);
+        long bt = rt != null ? rt.buf() : slot("y", n), to = rt != null ? tOff : 0;
+        args(kTranspose, ba, ao, rows, cols, bt, to);
+        run2(kTranspose, cols, rows);
+        if (rt != null) {
+            rt.hostNewer.subtract(tOff, tOff + n);
+            rt.deviceNewer.add(tOff, tOff + n);
+        } else {
+            download(bt, t, tOff, n);
+        }
     }
 
     @Override

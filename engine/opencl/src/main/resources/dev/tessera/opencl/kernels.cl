@@ -380,6 +380,21 @@ __kernel void clamp_range(__global float* x, int n, float lo, float hi) {
     x[i] = v > hi ? hi : (v < lo ? lo : v);
 }
 
+// ------------------------------------------------------------------------------------------------- moving values
+
+// dst[dstOff + dstRows[i]·C + c] = src[srcOff + srcRows[i]·C + c], item (c, i).
+__kernel void copy_rows(__global const float* src, long srcOff, __global const int* srcRows, __global float* dst,
+                        long dstOff, __global const int* dstRows, int C) {
+    const int c = get_global_id(0), i = get_global_id(1);
+    if (c < C) dst[dstOff + (long) dstRows[i] * C + c] = src[srcOff + (long) srcRows[i] * C + c];
+}
+
+// t[tOff + c·rows + r] = a[aOff + r·cols + c], item (c, r): [rows, cols] to [cols, rows].
+__kernel void transpose(__global const float* a, long aOff, int rows, int cols, __global float* t, long tOff) {
+    const int c = get_global_id(0), r = get_global_id(1);
+    if (c < cols) t[tOff + (long) c * rows + r] = a[aOff + (long) r * cols + c];
+}
+
 // ------------------------------------------------------------------------------------------------ key/value caches
 
 // Writes the keys and values of n new positions (item (h·d + e, t, b)) into a layer's device cache at position at:

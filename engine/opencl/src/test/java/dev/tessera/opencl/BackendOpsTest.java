@@ -335,6 +335,65 @@ class BackendOpsTest {
         assertNear(want, got, ops.name() + " clamp");
     }
 
+    /** Every bit as the reference moves it, with each argument held by the backend ({@code allocate}) or not. */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void copiesAreBitExact(Ops ops) {
+        float[] values = random(2000, 31);
+        values[3] = -0f;
+        values[4] = Float.POSITIVE_INFINITY;
+        values[5] = Float.MIN_VALUE; // subnormal
+        int C = 29;
+        int[] from = {3, 0, 3, 11, 7}, to = {9, 2, 0, 4, 13};
+        for (int mode = 0; mode < 4; mode++) {
+            boolean srcHeld = (mode & 1) != 0, dstHeld = (mode & 2) != 0;
+            String what = ops.name() + (srcHeld ? " held" : " host") + " to " + (dstHeld ? "held" : "host");
+            float[] src = array(ops, values, srcHeld);
+            float[] want = random(1500, 32), dst = array(ops, want, dstHeld);
+            REF.copy(values, 7, want, 100, 1000);
+            ops.copy(src, 7, dst, 100, 1000);
+            ops.toHost(dst);
+            assertBits(want, dst, what + " copy");
+
+            want = random(20 * C + 1, 33);
+            dst = array(ops, want, dstHeld);
+            REF.copyRows(values, 5, from, want, 1, to, from.length, C);
+            ops.copyRows(src, 5, from, dst, 1, to, from.length, C);
+            ops.toHost(dst);
+            assertBits(want, dst, what + " copyRows");
+
+            want = random(37 * 45 + 3, 34);
+            dst = array(ops, want, dstHeld);
+            REF.transpose(values, 11, 37, 45, want, 3);
+            ops.transpose(src, 11, 37, 45, dst, 3);
+            ops.toHost(dst);
+            assertBits(want, dst, what + " transpose");
+        }
+        // the two halves of one array held by the backend, the source half written by an op first
+        float[] want = random(1200, 35), one = array(ops, want, true);
+        REF.clamp(want, 0, 600, -0.5f, 0.5f);
+        ops.clamp(one, 0, 600, -0.5f, 0.5f);
+        REF.copy(want, 0, want, 600, 600);
+        ops.copy(one, 0, one, 600, 600);
+        ops.toHost(one);
+        assertBits(want, one, ops.name() + " copy within one array");
+    }
+
+    private static float[] array(Ops ops, float[] values, boolean held) {
+        if (!held) return values.clone();
+        float[] a = ops.allocate(values.length);
+        System.arraycopy(values, 0, a, 0, values.length);
+        ops.hostWrote(a);
+        return a;
+    }
+
+    private static void assertBits(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i]))
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
+        }
+    }
+
     @ParameterizedTest(name = "{0}", autoCloseArguments = false)
     @MethodSource("ops")
     void keyValueCacheHeldByTheBackend(Ops ops) {

@@ -838,6 +838,34 @@ public final class CpuOps implements Ops {
     }
 
     @Override
+    public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        Ops.checkCopy(src, srcOff, dst, dstOff, n);
+        System.arraycopy(src, srcOff, dst, dstOff, n);
+    }
+
+    @Override
+    public void copyRows(float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C) {
+        Ops.checkDistinct(src, dst);
+        for (int i = 0; i < n; i++) System.arraycopy(src, srcOff + srcRows[i] * C, dst, dstOff + dstRows[i] * C, C);
+    }
+
+    @Override
+    public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff) {
+        Ops.checkDistinct(a, t);
+        final int tile = 32; // square tiles keep both the reads and the strided writes in cache
+        for (int r0 = 0; r0 < rows; r0 += tile) {
+            int r1 = Math.min(rows, r0 + tile);
+            for (int c0 = 0; c0 < cols; c0 += tile) {
+                int c1 = Math.min(cols, c0 + tile);
+                for (int r = r0; r < r1; r++) {
+                    int from = aOff + r * cols;
+                    for (int c = c0; c < c1; c++) t[tOff + c * rows + r] = a[from + c];
+                }
+            }
+        }
+    }
+
+    @Override
     public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
         Parallel.forRange(C, Math.max(1, 16384 / Math.max(n, 1)), (c0, c1) -> {
             for (int c = c0; c < c1; c++) {

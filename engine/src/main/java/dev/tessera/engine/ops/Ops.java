@@ -213,6 +213,42 @@ public interface Ops {
      */
     void nearestCodes(float[] z, int zOff, int C, int n, float[] codebook, float[] norms, int K, int[] out, int outOff);
 
+    // ------------------------------------------------------------------------------------------- moving values
+
+    /**
+     * {@code dst[dstOff + i] = src[srcOff + i]} for i < n, bit for bit: where the backend holds the arrays, the copy
+     * stays there (no round trip through the host). When {@code src} is {@code dst} the two ranges must not overlap.
+     */
+    void copy(float[] src, int srcOff, float[] dst, int dstOff, int n);
+
+    /**
+     * Rows of width C moved bit for bit, {@code dst[dstOff + dstRows[i]·C + c] = src[srcOff + srcRows[i]·C + c]} for
+     * i < n: a gather, a scatter or a repeated row. {@code src} is not {@code dst}, and no destination row comes twice.
+     */
+    void copyRows(float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C);
+
+    /**
+     * {@code t[tOff + c·rows + r] = a[aOff + r·cols + c]}: the matrix {@code [rows, cols]} at aOff written as
+     * {@code [cols, rows]} at tOff, bit for bit. {@code a} is not {@code t}.
+     */
+    void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff);
+
+    /** The checks every backend makes before {@link #copy}. */
+    static void checkCopy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        if (n < 0 || srcOff < 0 || dstOff < 0 || srcOff + n > src.length || dstOff + n > dst.length) {
+            throw new IndexOutOfBoundsException(
+                    "copy of " + n + " from " + srcOff + " of " + src.length + " to " + dstOff + " of " + dst.length);
+        }
+        if (src == dst && srcOff < dstOff + n && dstOff < srcOff + n && n > 0 && srcOff != dstOff) {
+            throw new IllegalArgumentException("copy between overlapping ranges of one array");
+        }
+    }
+
+    /** The check of {@link #copyRows} and {@link #transpose}: two distinct arrays. */
+    static void checkDistinct(float[] a, float[] b) {
+        if (a == b) throw new IllegalArgumentException("source and destination are the same array");
+    }
+
     // ----------------------------------------------------------------------------- activations held by the backend
 
     /**

@@ -241,6 +241,27 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        long t = System.nanoTime();
+        inner.copy(src, srcOff, dst, dstOff, n);
+        record("copy", 0, t); // no arithmetic
+    }
+
+    @Override
+    public void copyRows(float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C) {
+        long t = System.nanoTime();
+        inner.copyRows(src, srcOff, srcRows, dst, dstOff, dstRows, n, C);
+        record("copyRows", 0, t);
+    }
+
+    @Override
+    public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff) {
+        long t0 = System.nanoTime();
+        inner.transpose(a, aOff, rows, cols, t, tOff);
+        record("transpose", 0, t0);
+    }
+
+    @Override
     public float[] allocate(int n) {
         return inner.allocate(n);
     }

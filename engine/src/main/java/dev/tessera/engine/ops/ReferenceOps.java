@@ -278,6 +278,28 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        Ops.checkCopy(src, srcOff, dst, dstOff, n);
+        for (int i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];
+    }
+
+    @Override
+    public void copyRows(float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C) {
+        Ops.checkDistinct(src, dst);
+        for (int i = 0; i < n; i++) {
+            for (int c = 0; c < C; c++) dst[dstOff + dstRows[i] * C + c] = src[srcOff + srcRows[i] * C + c];
+        }
+    }
+
+    @Override
+    public void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff) {
+        Ops.checkDistinct(a, t);
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) t[tOff + c * rows + r] = a[aOff + r * cols + c];
+        }
+    }
+
+    @Override
     public void lookupCodes(float[] codebook, int C, int[] tokens, int tokOff, int n, float[] out, int outOff) {
         for (int t = 0; t < n; t++) {
             for (int c = 0; c < C; c++) out[outOff + c * n + t] = codebook[tokens[tokOff + t] * C + c];

@@ -143,6 +143,46 @@ class PerElementOpsTest {
     }
 
     @Test
+    void copiesMoveEveryBitAsTheReferenceDoes() {
+        float[] src = random(10000, 13);
+        src[5] = -0f;
+        src[6] = Float.NaN;
+        src[7] = Float.NEGATIVE_INFINITY;
+        for (Ops ops : new Ops[] {REF, CPU}) {
+            float[] dst = random(1200, 14);
+            ops.copy(src, 3, dst, 150, 900);
+            for (int i = 0; i < 900; i++)
+                assertEquals(Float.floatToRawIntBits(src[3 + i]), Float.floatToRawIntBits(dst[150 + i]));
+            assertEquals(random(1200, 14)[149], dst[149]); // nothing outside the range
+            assertEquals(random(1200, 14)[1050], dst[1050]);
+            float[] same = src.clone();
+            ops.copy(same, 0, same, 500, 500); // two halves of one array
+            assertEquals(Float.floatToRawIntBits(src[6]), Float.floatToRawIntBits(same[506]));
+            assertThrows(IllegalArgumentException.class, () -> ops.copy(same, 0, same, 10, 20));
+            assertThrows(IndexOutOfBoundsException.class, () -> ops.copy(src, 9990, dst, 0, 20));
+        }
+        // rows: a gather with a repeated source row, scattered into rows out of order
+        int C = 37, n = 6;
+        int[] from = {4, 0, 4, 9, 2, 1}, to = {7, 1, 3, 0, 12, 5};
+        float[] want = random(20 * C + 2, 15), got = want.clone();
+        REF.copyRows(src, 11, from, want, 2, to, n, C);
+        CPU.copyRows(src, 11, from, got, 2, to, n, C);
+        assertNear(want, got, 0, "copyRows");
+        assertEquals(src[11 + 4 * C + 36], got[2 + 3 * C + 36]);
+        assertEquals(random(20 * C + 2, 15)[2 + 2 * C], got[2 + 2 * C]); // a row not written keeps its value
+        assertThrows(IllegalArgumentException.class, () -> CPU.copyRows(got, 0, from, got, 0, to, n, C));
+
+        for (int[] shape : new int[][] {{1, 5}, {37, 70}, {64, 64}, {130, 3}}) {
+            int rows = shape[0], cols = shape[1];
+            float[] t0 = new float[rows * cols + 4], t1 = new float[rows * cols + 4];
+            REF.transpose(src, 9, rows, cols, t0, 4);
+            CPU.transpose(src, 9, rows, cols, t1, 4);
+            assertNear(t0, t1, 0, "transpose " + rows + "x" + cols);
+            assertEquals(src[9 + (rows - 1) * cols + 1 % cols], t1[4 + (1 % cols) * rows + rows - 1]);
+        }
+    }
+
+    @Test
     void codebookLookupMatchesReference() {
         int V = 50, C = 24, n = 100;
         float[] codebook = random(V * C, 13);

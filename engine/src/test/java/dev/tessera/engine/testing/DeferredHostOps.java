@@ -335,6 +335,39 @@ public final class DeferredHostOps implements Ops {
     }
 
     @Override
+    public synchronized void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
+        Ops.checkCopy(src, srcOff, dst, dstOff, n);
+        float[] ss = in(src, srcOff, n), sd = shadow(dst);
+        inner.copy(ss, srcOff, sd, dstOff, n);
+        wrote(dst, dstOff, n);
+    }
+
+    @Override
+    public synchronized void copyRows(
+            float[] src, int srcOff, int[] srcRows, float[] dst, int dstOff, int[] dstRows, int n, int C) {
+        Ops.checkDistinct(src, dst);
+        float[] ss = shadow(src), sd = shadow(dst);
+        for (int i = 0; i < n; i++) in(src, srcOff + (long) srcRows[i] * C, C);
+        inner.copyRows(ss, srcOff, srcRows, sd, dstOff, dstRows, n, C);
+        for (int i = 0; i < n; i++) wrote(dst, dstOff + (long) dstRows[i] * C, C);
+    }
+
+    @Override
+    public synchronized void transpose(float[] a, int aOff, int rows, int cols, float[] t, int tOff) {
+        Ops.checkDistinct(a, t);
+        long n = (long) rows * cols;
+        float[] sa = in(a, aOff, n), st = shadow(t);
+        inner.transpose(sa, aOff, rows, cols, st, tOff);
+        wrote(t, tOff, n);
+    }
+
+    /** The array an op writes every element of (its old values unread): the shadow of a resident array. */
+    private float[] shadow(float[] a) {
+        Resident r = resident.get(a);
+        return r == null ? a : r.shadow;
+    }
+
+    @Override
     public synchronized void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
         float[] sx = in(x, xOff, n), sy = in(y, yOff, n);
         inner.blend(sx, xOff, a, sy, yOff, b, n);

@@ -45,14 +45,11 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         buf.give(n);
         float[] all = qkvMap.data();
         // attention wants queries and values pixel-major ([P, C]) and keys channel-major ([C, P], as produced): the
-        // transposes run on the host
-        ops.toHost(all, 0, 3 * C * P);
-        float[] q = transpose(all, 0, C, P, buf.take(C * P)), v = transpose(all, 2 * C * P, C, P, buf.take(C * P));
-        float[] kT = buf.take(C * P);
-        System.arraycopy(all, C * P, kT, 0, C * P);
-        ops.hostWrote(q, 0, C * P);
-        ops.hostWrote(v, 0, C * P);
-        ops.hostWrote(kT, 0, C * P);
+        // transposes and the copy run where the backend keeps the maps
+        float[] q = buf.take(C * P), v = buf.take(C * P), kT = buf.take(C * P);
+        ops.transpose(all, 0, C, P, q, 0);
+        ops.transpose(all, 2 * C * P, C, P, v, 0);
+        ops.copy(all, C * P, kT, 0, C * P);
         buf.give(qkvMap);
         float[] o = buf.take(P * C);
         float scale = (float) Math.pow(C, -0.5);
@@ -60,21 +57,12 @@ public record AttnBlock(GroupNorm norm, Conv2d qkv, Conv2d proj) {
         buf.give(q);
         buf.give(v);
         buf.give(kT);
-        ops.toHost(o, 0, P * C);
-        FeatureMap h = new FeatureMap(transpose(o, 0, P, C, buf.take(C * P)), C, x.height(), x.width());
-        ops.hostWrote(h.data(), 0, C * P);
+        FeatureMap h = new FeatureMap(buf.take(C * P), C, x.height(), x.width());
+        ops.transpose(o, 0, P, C, h.data(), 0);
         buf.give(o);
         FeatureMap out = ConvNet.conv(ops, proj, h, buf);
         buf.give(h);
         ConvNet.addInPlace(ops, out, x);
         return out;
-    }
-
-    /** {@code [rows, cols]} at {@code off} into {@code t} as {@code [cols, rows]}. */
-    private static float[] transpose(float[] a, int off, int rows, int cols, float[] t) {
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < cols; c++) t[c * rows + r] = a[off + r * cols + c];
-        }
-        return t;
     }
 }

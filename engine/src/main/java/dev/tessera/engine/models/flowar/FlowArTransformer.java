@@ -210,11 +210,7 @@ public final class FlowArTransformer {
         int len = n * N * C;
         float[] x = ops.allocate(copies * len);
         ops.linear(tokens, 0, n * N, zProj, x, 0, Activation.NONE);
-        if (copies > 1) { // the copies on the host: the bits must stay those of the first
-            ops.toHost(x, 0, len);
-            for (int k = 1; k < copies; k++) System.arraycopy(x, 0, x, k * len, len);
-            ops.hostWrote(x, len, (copies - 1) * len);
-        }
+        for (int k = 1; k < copies; k++) ops.copy(x, 0, x, k * len, len); // bit for bit, on the device
         return x;
     }
 

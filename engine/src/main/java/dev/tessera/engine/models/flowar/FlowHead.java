@@ -246,9 +246,7 @@ public final class FlowHead {
 
         timeEmbedding(t, rows, ctx.temb);
         // a = SiLU(c + t), the input of every per-token modulation
-        ops.toHost(ctx.c, 0, R * W); // moves once: c does not change between the steps
-        System.arraycopy(ctx.c, 0, ctx.a, 0, R * W);
-        ops.hostWrote(ctx.a, 0, R * W);
+        ops.copy(ctx.c, 0, ctx.a, 0, R * W);
         for (int b = 0; b < rows; b++) ops.addBroadcast(ctx.a, b * n * W, n, 1, W, ctx.temb, b * W);
         ops.activate(ctx.a, 0, R * W, Activation.SILU);
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);
@@ -258,10 +256,8 @@ public final class FlowHead {
         // Block_v2's attention modulation comes from SiLU(t) alone: the same input for every block
         float[] siluT = null;
         if (cfg.cross()) {
-            ops.toHost(ctx.temb, 0, rows * W);
             siluT = ops.allocate(rows * W);
-            System.arraycopy(ctx.temb, 0, siluT, 0, rows * W);
-            ops.hostWrote(siluT);
+            ops.copy(ctx.temb, 0, siluT, 0, rows * W);
             ops.activate(siluT, 0, siluT.length, Activation.SILU);
         }
         for (int j = 0; j < blocks.size(); j++) {

@@ -109,9 +109,7 @@ public final class DiffusionMlp {
         if (rows > ctx.rows) throw new IllegalArgumentException(rows + " rows in a context of " + ctx.rows);
         if (x.length < R * D || out.length < R * 2 * D) throw new IllegalArgumentException("x or out too short");
         timeEmbedding(ctx, t);
-        ops.toHost(ctx.c, 0, R * W); // moves once: c does not change between the steps
-        System.arraycopy(ctx.c, 0, ctx.y, 0, R * W);
-        ops.hostWrote(ctx.y, 0, R * W);
+        ops.copy(ctx.c, 0, ctx.y, 0, R * W);
         ops.addBroadcast(ctx.y, 0, R, 1, W, ctx.temb, 0); // c + t, one time for every row
         ops.activate(ctx.y, 0, R * W, Activation.SILU); // every modulation reads SiLU(y)
         ops.linear(x, 0, R, inputProj, ctx.h, 0, Activation.NONE);

@@ -64,17 +64,25 @@ public final class MarTransformer {
         int We = cfg.encoderWidth(), Wd = cfg.decoderWidth(), total = cfg.bufferSize() + cfg.tokens();
         classEmb = ckpt.tensor("class_emb.weight", cfg.numClasses(), We).toFloatArray();
         fakeLatent = ckpt.tensor("fake_latent", 1, We).toFloatArray();
-        encPos = ckpt.tensor("encoder_pos_embed_learned", 1, total, We).toFloatArray();
-        decPos = ckpt.tensor("decoder_pos_embed_learned", 1, total, Wd).toFloatArray();
-        diffPos =
-                ckpt.tensor("diffusion_pos_embed_learned", 1, cfg.tokens(), Wd).toFloatArray();
-        maskToken = ckpt.tensor("mask_token", 1, 1, Wd).toFloatArray();
+        // the tables the ops read, held by the backend (uploaded once); the host reads its copies of them too
+        encPos = held(ckpt.tensor("encoder_pos_embed_learned", 1, total, We).toFloatArray());
+        decPos = held(ckpt.tensor("decoder_pos_embed_learned", 1, total, Wd).toFloatArray());
+        diffPos = held(
+                ckpt.tensor("diffusion_pos_embed_learned", 1, cfg.tokens(), Wd).toFloatArray());
+        maskToken = held(ckpt.tensor("mask_token", 1, 1, Wd).toFloatArray());
         zProj = Linear.load(ckpt, "z_proj", true, We, cfg.tokenDim(), f);
         zProjLnW = ckpt.tensor("z_proj_ln.weight", We).toFloatArray();
         zProjLnB = ckpt.tensor("z_proj_ln.bias", We).toFloatArray();
         decoderEmbed = Linear.load(ckpt, "decoder_embed", true, Wd, We, f);
         encoder = stack(ckpt, "encoder", cfg.encoderDepth(), We, cfg.encoderHeads(), cfg.encoderHidden(), f);
         decoder = stack(ckpt, "decoder", cfg.decoderDepth(), Wd, cfg.decoderHeads(), cfg.decoderHidden(), f);
+    }
+
+    private float[] held(float[] values) {
+        float[] a = ops.allocate(values.length);
+        System.arraycopy(values, 0, a, 0, values.length);
+        ops.hostWrote(a);
+        return a;
     }
 
     private static Stack stack(
@@ -145,7 +153,7 @@ public final class MarTransformer {
      */
     public float[] encode(float[] tokens, boolean[] masked, int B, float[] cls) {
         float[] x = encoded(tokens, masked, B, cls);
-        ops.toHost(x);
+        ops.toHost(x); // kept: the caller of this public step reads it
         return x;
     }
 
@@ -167,19 +175,27 @@ public final class MarTransformer {
         }
         float[] proj = ops.allocate(B * known * We);
         ops.linear(in, 0, B * known, zProj, proj, 0, Activation.NONE);
-        ops.toHost(proj);
         float[] x = ops.allocate(B * T * We);
+        // the buffer rows, class embedding + position, from the host's values
         for (int b = 0; b < B; b++) {
             for (int s = 0; s < buf; s++) {
                 int o = (b * T + s) * We;
                 for (int c = 0; c < We; c++) x[o + c] = cls[b * We + c] + encPos[s * We + c];
             }
+            ops.hostWrote(x, b * T * We, buf * We);
+        }
+        // the known rows on the device: their positions' embeddings gathered, then the projections added
+        int[] from = new int[B * known], to = new int[B * known];
+        for (int b = 0; b < B; b++) {
             for (int k = 0; k < known; k++) {
-                int o = (b * T + buf + k) * We, i = (b * known + k) * We, p = (buf + pos[b * known + k]) * We;
-                for (int c = 0; c < We; c++) x[o + c] = proj[i + c] + encPos[p + c];
+                from[b * known + k] = buf + pos[b * known + k];
+                to[b * known + k] = b * T + buf + k;
             }
         }
-        ops.hostWrote(x);
+        ops.copyRows(encPos, 0, from, x, 0, to, B * known, We);
+        for (int b = 0; b < B; b++) {
+            ops.addGated(x, (b * T + buf) * We, proj, b * known * We, known, We, null, 0, 0, 1);
+        }
         layerNorm(x, B * T, We, zProjLnW, zProjLnB);
         run(encoder, x, B, T);
         return x;
@@ -197,22 +213,24 @@ public final class MarTransformer {
                     "encoder output has " + encoded.length + " values, expected " + B * T * We);
         float[] e = ops.allocate(B * T * Wd);
         ops.linear(encoded, 0, B * T, decoderEmbed, e, 0, Activation.NONE);
-        ops.toHost(e);
         float[] y = ops.allocate(B * S * Wd);
+        // on the device: the known rows scattered to their positions, the mask token into the others
+        int[] from = new int[B * T], to = new int[B * T], maskRows = new int[B * S];
+        int nk = 0, nm = 0;
         for (int b = 0; b < B; b++) {
             int k = 0;
             for (int s = 0; s < S; s++) {
-                int o = (b * S + s) * Wd;
                 boolean known0 = s < buf || !masked[b * L + s - buf];
                 if (known0) {
-                    System.arraycopy(e, (b * T + k) * Wd, y, o, Wd);
-                    k++;
+                    from[nk] = b * T + k++;
+                    to[nk++] = b * S + s;
                 } else {
-                    System.arraycopy(maskToken, 0, y, o, Wd);
+                    maskRows[nm++] = b * S + s;
                 }
             }
         }
-        ops.hostWrote(y);
+        ops.copyRows(e, 0, from, y, 0, to, nk, Wd);
+        ops.copyRows(maskToken, 0, new int[nm], y, 0, maskRows, nm, Wd);
         ops.addBroadcast(y, 0, B, S, Wd, decPos, 0);
         run(decoder, y, B, S);
         float[] z = ops.allocate(B * L * Wd);

@@ -270,9 +270,7 @@ public final class NarModel {
     private void run(State s, float[] x, int n, int[] rope) {
         int main = stack.size() - extraLayers;
         stack.run(s.cache, x, n, rope, false, 0, main);
-        ops.toHost(x);
-        System.arraycopy(x, 0, s.hR, 0, x.length);
-        ops.hostWrote(s.hR, 0, x.length);
+        ops.copy(x, 0, s.hR, 0, x.length); // on the device
         stack.run(s.cache, x, n, rope, false, main, stack.size());
         s.cache.advance(n);
     }
@@ -289,7 +287,7 @@ public final class NarModel {
                 ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
         float[] logits = right ? s.right : s.below;
         ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
-        ops.toHost(logits, 0, rows * m * cfg.vocab()); // mixed on the host
+        ops.toHost(logits, 0, rows * m * cfg.vocab()); // kept: mixed on the host, then the sampler reads them
         return logits;
     }
 }

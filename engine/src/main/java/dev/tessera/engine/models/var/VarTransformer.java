@@ -87,7 +87,6 @@ public final class VarTransformer {
             if (w.sharedAdaLin() != null) {
                 shared = ops.allocate(rows * 6 * C);
                 ops.linear(siluCond, 0, rows, w.sharedAdaLin(), shared, 0, Activation.NONE);
-                ops.toHost(shared);
             }
             for (int i = 0; i < cfg.depth(); i++) {
                 VarWeights.Block blk = w.blocks().get(i);
@@ -95,8 +94,7 @@ public final class VarTransformer {
                 if (blk.adaLin() != null) {
                     ops.linear(siluCond, 0, rows, blk.adaLin(), mod, 0, Activation.NONE);
                 } else {
-                    System.arraycopy(shared, 0, mod, 0, mod.length);
-                    ops.hostWrote(mod);
+                    ops.copy(shared, 0, mod, 0, mod.length);
                     ops.addBroadcast(mod, 0, rows, 1, 6 * C, blk.adaGss(), 0);
                 }
                 blockMod[i] = mod;
@@ -155,11 +153,7 @@ public final class VarTransformer {
         float[] x = ops.allocate(copies * len);
         ops.linear(f, 0, n * tokens, w.wordEmbed(), x, 0, Activation.NONE);
         ops.addBroadcast(x, 0, n, tokens, C, w.lvlPos(), begin * C);
-        if (copies > 1) { // the copies on the host: the bits must stay those of the first
-            ops.toHost(x, 0, len);
-            for (int k = 1; k < copies; k++) System.arraycopy(x, 0, x, k * len, len);
-            ops.hostWrote(x, len, (copies - 1) * len);
-        }
+        for (int k = 1; k < copies; k++) ops.copy(x, 0, x, k * len, len); // bit for bit, on the device
         return x;
     }
 
