@@ -5,8 +5,8 @@ import java.io.PrintStream;
 import picocli.CommandLine.Option;
 
 /**
- * {@code --weights f32|bf16|fp16}: the element format of linear-layer weights for the models a command loads. It is passed
- * to loading; nothing process-wide changes.
+ * {@code --weights f32|bf16|fp16}: the element format of linear-layer weights for the models a command loads. It is
+ * passed to loading; nothing process-wide changes.
  */
 public final class WeightsOption {
     @Option(
