@@ -44,7 +44,8 @@ public abstract class PipelineBuilder<B extends PipelineBuilder<B>> {
 
     /**
      * How the linear layers hold their weights: {@link WeightPanels.Format#F32} (default, the checkpoint's values)
-     * or {@link WeightPanels.Format#BF16} (half the memory; results differ slightly from the checkpoint's).
+     * or {@link WeightPanels.Format#BF16} / {@link WeightPanels.Format#FP16} (half the memory, on an OpenCL device
+     * too; results differ slightly from the checkpoint's).
      */
     public B weights(WeightPanels.Format f) {
         this.weights = Objects.requireNonNull(f);

@@ -43,7 +43,9 @@ import org.lwjgl.system.MemoryUtil;
  * every call that writes them. Device buffers of such arrays are released once the array is unreachable (a
  * {@link Cleaner}) or with the backend. Kernels without offset arguments see a resident array at a non-zero offset
  * through a device-side copy (no host transfer). Weights of {@link Linear} and {@link Conv2d} layers are uploaded
- * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}. Interpolation
+ * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}; a linear layer
+ * in a 16-bit format ({@code --weights fp16} or {@code bf16}) keeps 16 bits per weight there, widened to float32 by
+ * the GEMM as it reads them ({@link #deviceWeightBytes()} counts the bytes). Interpolation
  * ({@code resizeBicubic}, {@code resizeArea}) runs on the host ({@link Ops#cpu()}), whose results are the reference's.
  * Calls are serialised (one command queue); results do not depend on the thread that calls.
  */
@@ -56,6 +58,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private final long context, queue, program;
     private final long kGemm,
             kGemmDirect,
+            kGemmFp16,
+            kGemmBf16,
+            kGemmDirectFp16,
+            kGemmDirectBf16,
             kLayerNorm,
             kRmsNorm,
             kModulate,
@@ -86,6 +92,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private final long dummy;
     private boolean closed;
     private long bytesToDevice, bytesFromDevice;
+    private long weightBytes;
     /** Arrays from {@link #allocate} (keys compare by identity: arrays do not override equals). */
     private final Map<float[], Resident> resident = new WeakHashMap<>();
     /** The device buffers of resident arrays not yet released: {buffer} boxes, zeroed when released. */
@@ -121,6 +128,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
             if (built != CL_SUCCESS) throw buildFailure(built);
             kGemm = kernel("gemm");
             kGemmDirect = kernel("gemm_direct");
+            kGemmFp16 = kernel("gemm_fp16");
+            kGemmBf16 = kernel("gemm_bf16");
+            kGemmDirectFp16 = kernel("gemm_direct_fp16");
+            kGemmDirectBf16 = kernel("gemm_direct_bf16");
             kLayerNorm = kernel("layer_norm");
             kRmsNorm = kernel("rms_norm");
             kModulate = kernel("modulate");
@@ -161,6 +172,16 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** Bytes copied from the device to the host so far (results). */
     public synchronized long bytesFromDevice() {
         return bytesFromDevice;
+    }
+
+    /**
+     * Bytes of device memory the layers' weights and biases take (uploaded once, on first use; the buffers' sizes as
+     * the device reports them): 16-bit weights of {@link WeightPanels.Format#FP16} and
+     * {@link WeightPanels.Format#BF16} layers take half of float32's.
+     */
+    @Override
+    public synchronized long deviceWeightBytes() {
+        return weightBytes;
     }
 
     /** The tile sizes the kernels were built with. */
@@ -265,6 +286,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         }
         long bufY = ry != null ? ry.buf() : slot("y", ny), yo = ry != null ? yOff : 0;
         runGemm(
+                w.format(),
                 M,
                 w.out(),
                 w.in(),
@@ -1076,6 +1098,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
         for (long k : new long[] {
             kGemm,
             kGemmDirect,
+            kGemmFp16,
+            kGemmBf16,
+            kGemmDirectFp16,
+            kGemmDirectBf16,
             kLayerNorm,
             kRmsNorm,
             kModulate,
@@ -1126,7 +1152,54 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int biasMode,
             Activation act,
             boolean accumulate) {
-        long kernel = tiles.localMemory() ? kGemm : kGemmDirect;
+        runGemm(
+                WeightPanels.Format.F32,
+                M,
+                N,
+                K,
+                a,
+                aOff,
+                sam,
+                sak,
+                b,
+                bOff,
+                sbk,
+                sbn,
+                c,
+                cOff,
+                ldc,
+                bias,
+                biasMode,
+                act,
+                accumulate);
+    }
+
+    /** The GEMM with B's elements in format {@code bFormat} (16-bit: a linear layer's weight uploaded as such). */
+    private void runGemm(
+            WeightPanels.Format bFormat,
+            int M,
+            int N,
+            int K,
+            long a,
+            long aOff,
+            int sam,
+            int sak,
+            long b,
+            long bOff,
+            int sbk,
+            int sbn,
+            long c,
+            long cOff,
+            int ldc,
+            long bias,
+            int biasMode,
+            Activation act,
+            boolean accumulate) {
+        long kernel = switch (bFormat) {
+            case F32 -> tiles.localMemory() ? kGemm : kGemmDirect;
+            case FP16 -> tiles.localMemory() ? kGemmFp16 : kGemmDirectFp16;
+            case BF16 -> tiles.localMemory() ? kGemmBf16 : kGemmDirectBf16;
+        };
         args(
                 kernel,
                 M,
@@ -1156,7 +1229,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         int rm = tiles.tsm() / tiles.wptm(), rn = tiles.tsn() / tiles.wptn();
         long gm = (long) ((M + tiles.tsm() - 1) / tiles.tsm()) * rm,
                 gn = (long) ((N + tiles.tsn() - 1) / tiles.tsn()) * rn;
-        runNd(kGemm, new long[] {gm, gn}, new long[] {rm, rn});
+        runNd(kernel, new long[] {gm, gn}, new long[] {rm, rn});
     }
 
     private static int code(Activation act) {
@@ -1169,32 +1242,46 @@ public final class OpenClOps implements Ops, AutoCloseable {
         };
     }
 
-    /** The device copy of a layer's weight (rounded as its format holds it) and bias, uploaded on first use. */
+    /**
+     * The device copy of a layer's weight and bias, uploaded on first use: float32, or for a linear layer in a 16-bit
+     * format its weight as 16-bit elements (what the {@code gemm_fp16}/{@code gemm_bf16} kernels read), rounded as
+     * {@link Linear#w} gives it.
+     */
     private long[] weights(Object layer) {
         long[] w = weights.get(layer);
         if (w != null) return w;
         MemorySegment weight;
         float[] bias;
         long n;
-        boolean bf16 = false;
+        WeightPanels.Format format = WeightPanels.Format.F32;
+        String at = "";
         if (layer instanceof Linear lin) {
             weight = lin.weight();
             bias = lin.bias();
             n = (long) lin.out() * lin.in();
-            bf16 = lin.format() == WeightPanels.Format.BF16;
+            format = lin.format();
+            at = "a [" + lin.out() + ", " + lin.in() + "] weight";
         } else {
             Conv2d conv = (Conv2d) layer;
             weight = conv.weight();
             bias = conv.bias();
             n = (long) conv.cout() * conv.cin() * conv.kh() * conv.kw();
         }
-        MemorySegment s = staging(n);
-        MemorySegment.copy(weight, 0, s, 0, n * Float.BYTES);
-        if (bf16) {
-            for (long i = 0; i < n; i++) s.setAtIndex(F32, i, WeightPanels.roundToBf16(s.getAtIndex(F32, i)));
+        long bw;
+        if (format == WeightPanels.Format.F32) {
+            MemorySegment s = staging(n);
+            MemorySegment.copy(weight, 0, s, 0, n * Float.BYTES);
+            bw = create(n);
+            write(bw, s, n);
+        } else {
+            MemorySegment s = staging((n + 1) / 2);
+            for (long i = 0; i < n; i++) {
+                s.setAtIndex(
+                        ValueLayout.JAVA_SHORT_UNALIGNED, i, WeightPanels.to16(weight.getAtIndex(F32, i), format, at));
+            }
+            bw = createBytes(n * 2);
+            writeBytes(bw, s, n * 2);
         }
-        long bw = create(n);
-        write(bw, s, n);
         long bb = 0;
         if (bias != null) {
             bb = create(bias.length);
@@ -1202,17 +1289,31 @@ public final class OpenClOps implements Ops, AutoCloseable {
             MemorySegment.copy(bias, 0, sb, F32, 0, bias.length);
             write(bb, sb, bias.length);
         }
+        weightBytes += deviceBytes(bw) + (bb == 0 ? 0 : deviceBytes(bb));
         w = new long[] {bw, bb};
         weights.put(layer, w);
         return w;
     }
 
+    /** The size of a device buffer as the device reports it. */
+    private static long deviceBytes(long buf) {
+        try (MemoryStack stack = MemoryStack.stackPush()) {
+            PointerBuffer size = stack.mallocPointer(1);
+            check(clGetMemObjectInfo(buf, CL_MEM_SIZE, size, null), "clGetMemObjectInfo");
+            return size.get(0);
+        }
+    }
+
     private long create(long floats) {
+        return createBytes(floats * Float.BYTES);
+    }
+
+    private long createBytes(long bytes) {
         if (closed) throw new IllegalStateException("this OpenCL backend is closed");
         try (MemoryStack stack = MemoryStack.stackPush()) {
             var err = stack.mallocInt(1);
-            long buf = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(4, floats * Float.BYTES), err);
-            check(err.get(0), "clCreateBuffer of " + floats * Float.BYTES + " bytes");
+            long buf = clCreateBuffer(context, CL_MEM_READ_WRITE, Math.max(4, bytes), err);
+            check(err.get(0), "clCreateBuffer of " + bytes + " bytes");
             return buf;
         }
     }
@@ -1291,11 +1392,13 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     private void write(long buf, MemorySegment from, long floats) {
+        writeBytes(buf, from, floats * Float.BYTES);
+    }
+
+    private void writeBytes(long buf, MemorySegment from, long bytes) {
         if (closed) throw new IllegalStateException("this OpenCL backend is closed");
-        bytesToDevice += floats * Float.BYTES;
-        check(
-                nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, floats * Float.BYTES, from.address(), 0, 0, 0),
-                "clEnqueueWriteBuffer");
+        bytesToDevice += bytes;
+        check(nclEnqueueWriteBuffer(queue, buf, CL_TRUE, 0, bytes, from.address(), 0, 0, 0), "clEnqueueWriteBuffer");
     }
 
     private MemorySegment read(long buf, long floats) {

@@ -132,10 +132,9 @@ public final class Linear {
         return format;
     }
 
-    /** Weight element {@code W[o, i]}, as the panels hold it (rounded to bfloat16 in that format). */
+    /** Weight element {@code W[o, i]}, as the panels hold it (rounded to bfloat16 or float16 in those formats). */
     public float w(int o, int i) {
-        float v = weight.getAtIndex(Weights.F32, (long) o * in + i);
-        return format == WeightPanels.Format.BF16 ? WeightPanels.roundToBf16(v) : v;
+        return WeightPanels.round(weight.getAtIndex(Weights.F32, (long) o * in + i), format);
     }
 
     /** The weight in {@link WeightPanels} layout and {@link #format()}, packed on first call (thread-safe). */

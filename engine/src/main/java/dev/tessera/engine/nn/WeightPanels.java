@@ -1,5 +1,6 @@
 package dev.tessera.engine.nn;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Parallel;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,9 +17,11 @@ import java.util.Locale;
  * <p>Panels hold float32 by default. With {@link Format#BF16} they hold bfloat16 (the float32 value rounded to
  * nearest-even, as PyTorch's {@code .to(torch.bfloat16)}): half the memory and half the bytes to stream per
  * token, at the price of results that are no longer those of the float32 checkpoint (8 significant bits, 2 to 3
- * decimal digits, per weight). The format is an argument of loading (the model loaders and {@link Linear} take it),
- * never
- * process state: two models packed in different formats live side by side, each {@link Linear} keeps its own.
+ * decimal digits, per weight). With {@link Format#FP16} they hold IEEE half precision (rounded to nearest-even, as
+ * {@code .to(torch.float16)}): the same memory as bfloat16 with 11 significant bits (3 decimal digits) but a range
+ * that ends at 65504 (a weight beyond it is refused when packed, since it would become infinite). The format is an
+ * argument of loading (the model loaders and {@link Linear} take it), never process state: two models packed in
+ * different formats live side by side, each {@link Linear} keeps its own.
  */
 public final class WeightPanels {
     /**
@@ -30,7 +33,9 @@ public final class WeightPanels {
     /** How panel elements are stored. */
     public enum Format {
         F32(4),
-        BF16(2);
+        BF16(2),
+        /** IEEE 754 half precision (binary16). */
+        FP16(2);
 
         /** Bytes per element. */
         public final int bytes;
@@ -39,11 +44,12 @@ public final class WeightPanels {
             this.bytes = bytes;
         }
 
-        /** "f32" or "bf16" (any case); null for anything else. */
+        /** "f32", "bf16" or "fp16" (any case); null for anything else. */
         public static Format parse(String s) {
             return switch (s == null ? "" : s.toLowerCase(Locale.ROOT)) {
                 case "f32", "fp32", "float32" -> F32;
                 case "bf16", "bfloat16" -> BF16;
+                case "fp16", "f16", "float16", "half" -> FP16;
                 default -> null;
             };
         }
@@ -64,6 +70,46 @@ public final class WeightPanels {
     /** {@code f} as a bfloat16 weight holds it. */
     public static float roundToBf16(float f) {
         return fromBf16(toBf16(f));
+    }
+
+    /** {@code f} rounded to IEEE half precision (nearest, ties to even; beyond ±65504 infinite), as its bits. */
+    public static short toFp16(float f) {
+        return Float.floatToFloat16(f);
+    }
+
+    /** The float32 value of half-precision bits (exact). */
+    public static float fromFp16(short h) {
+        return Float.float16ToFloat(h);
+    }
+
+    /** {@code f} as a float16 weight holds it. */
+    public static float roundToFp16(float f) {
+        return fromFp16(toFp16(f));
+    }
+
+    /** {@code f} as format {@code fmt} holds it. */
+    public static float round(float f, Format fmt) {
+        return switch (fmt) {
+            case F32 -> f;
+            case BF16 -> roundToBf16(f);
+            case FP16 -> roundToFp16(f);
+        };
+    }
+
+    /**
+     * The 16 bits format {@code fmt} (bf16 or fp16) stores for {@code f}. float16 holds finite values up to ±65504
+     * only: a weight it would store as infinite or NaN is refused with one line naming the way out ({@code at} says
+     * which weight), so the kernels never meet one.
+     */
+    public static short to16(float f, Format fmt, String at) {
+        if (fmt == Format.BF16) return toBf16(f);
+        if (fmt != Format.FP16) throw new IllegalArgumentException(fmt + " is not a 16-bit format");
+        short h = toFp16(f);
+        if ((h & 0x7C00) == 0x7C00) {
+            throw new TesseraException("fp16 weights: " + at + " holds " + f + ", which float16 cannot (finite values"
+                    + " up to ±65504 only); use --weights bf16 or f32");
+        }
+        return h;
     }
 
     private WeightPanels() {}
@@ -114,13 +160,14 @@ public final class WeightPanels {
                 }
                 float[] col = new float[WIDTH];
                 short[] half = new short[WIDTH];
+                String where = f == Format.FP16 ? "a [" + rows + ", " + cols + "] weight" : null;
                 for (int k = 0; k < nk; k++) {
                     long at = ((long) p * cols + k0 + k) * WIDTH;
                     for (int i = 0; i < WIDTH; i++) col[i] = tile[i * T + k];
                     if (f == Format.F32) {
                         MemorySegment.copy(col, 0, out, ValueLayout.JAVA_FLOAT, 4L * at, WIDTH);
                     } else {
-                        for (int i = 0; i < WIDTH; i++) half[i] = toBf16(col[i]);
+                        for (int i = 0; i < WIDTH; i++) half[i] = to16(col[i], f, where);
                         MemorySegment.copy(half, 0, out, ValueLayout.JAVA_SHORT, 2L * at, WIDTH);
                     }
                 }

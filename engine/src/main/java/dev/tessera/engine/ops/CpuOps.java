@@ -53,7 +53,7 @@ public final class CpuOps implements Ops {
     public void linear(float[] x, int xOff, int M, Linear w, float[] y, int yOff, Activation act) {
         // every output is bias + one fused multiply-add chain over k in order, whatever M is, so a row's result
         // does not depend on which other rows share the call
-        Gemm.linear(M, w.out(), w.in(), x, xOff, w.panels(), w.format().bytes, w.bias(), y, yOff, w.out());
+        Gemm.linear(M, w.out(), w.in(), x, xOff, w.panels(), w.format(), w.bias(), y, yOff, w.out());
         if (act != Activation.NONE) {
             int N = w.out();
             Parallel.forRange(M, 16, (m0, m1) -> {

@@ -203,9 +203,9 @@ final class Gemm {
      * A linear layer's product: {@code C[m, n] = bias[n] + Σ_k X[m, k]·W[n, k]} for m < M, n < N, with W in
      * {@link dev.tessera.engine.nn.WeightPanels} layout (read as vectors, one panel row per k) and the rows of X
      * broadcast six at a time (from a packed copy of a chunk of X). Threads split the panels of W, so each weight is
-     * read by one thread; each goes through its panels front to back. {@code eb} is
-     * the panels' element size: 4 for float32, 2 for bfloat16 (widened to float32 as it is loaded; the sums are
-     * float32 either way).
+     * read by one thread; each goes through its panels front to back. {@code f} is
+     * the panels' element format: float32, or bfloat16 or float16 (widened to float32 exactly as it is loaded; the
+     * sums are float32 either way).
      */
     static void linear(
             int M,
@@ -214,7 +214,7 @@ final class Gemm {
             float[] x,
             int xOff,
             MemorySegment panels,
-            int eb,
+            WeightPanels.Format f,
             float[] bias,
             float[] c,
             int cOff,
@@ -228,13 +228,23 @@ final class Gemm {
         // columns stay in L2); one chunk for every decoding step and for VAR-d16's largest scale under CFG
         int mc = Math.max(MR, Math.min(M, (1 << 21) / Math.max(1, K) / MR * MR));
         for (int m0 = 0; m0 < M; m0 += mc) {
-            linearRows(Math.min(mc, M - m0), N, K, x, xOff + m0 * K, panels, eb, c, cOff + m0 * ldc, ldc);
+            linearRows(Math.min(mc, M - m0), N, K, x, xOff + m0 * K, panels, f, c, cOff + m0 * ldc, ldc);
         }
     }
 
     /** {@link #linear} for M ≤ a chunk of rows, C already holding the bias. */
     private static void linearRows(
-            int M, int N, int K, float[] x, int xOff, MemorySegment panels, int eb, float[] c, int cOff, int ldc) {
+            int M,
+            int N,
+            int K,
+            float[] x,
+            int xOff,
+            MemorySegment panels,
+            WeightPanels.Format f,
+            float[] c,
+            int cOff,
+            int ldc) {
+        final int eb = f.bytes;
         int P = (N + NR - 1) / NR;
         long flopsPerPanel = 2L * M * NR * K;
         int grain = (int) Math.max(1, Math.min(P, 2_000_000 / Math.max(1, flopsPerPanel)));
@@ -267,7 +277,7 @@ final class Gemm {
                     long bOff = (long) eb * (((long) p * K + k0) * NR);
                     for (int m0 = 0; m0 < M; m0 += MR) {
                         int rows = Math.min(MR, M - m0);
-                        panelTile(kc, rows, a, m0 * K + k0 * rows, kc, panels, bOff, eb, out, oOff + m0 * ld, ld);
+                        panelTile(kc, rows, a, m0 * K + k0 * rows, kc, panels, bOff, f, out, oOff + m0 * ld, ld);
                     }
                 }
                 if (out != c) {
@@ -285,33 +295,42 @@ final class Gemm {
             int lda,
             MemorySegment b,
             long bOff,
-            int eb,
+            WeightPanels.Format f,
             float[] c,
             int cOff,
             int ldc) {
         switch (rows) {
-            case MR -> panel6(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
+            case MR -> panel6(kc, a, aOff, lda, b, bOff, f, c, cOff, ldc);
             case 5 -> {
-                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, eb, c, cOff + 2 * ldc, ldc);
-                panel1(kc, a, aOff + 4 * lda, b, bOff, eb, c, cOff + 4 * ldc);
+                panel2(kc, a, aOff, lda, b, bOff, f, c, cOff, ldc);
+                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, f, c, cOff + 2 * ldc, ldc);
+                panel1(kc, a, aOff + 4 * lda, b, bOff, f, c, cOff + 4 * ldc);
             }
             case 4 -> {
-                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
-                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, eb, c, cOff + 2 * ldc, ldc);
+                panel2(kc, a, aOff, lda, b, bOff, f, c, cOff, ldc);
+                panel2(kc, a, aOff + 2 * lda, lda, b, bOff, f, c, cOff + 2 * ldc, ldc);
             }
             case 3 -> {
-                panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
-                panel1(kc, a, aOff + 2 * lda, b, bOff, eb, c, cOff + 2 * ldc);
+                panel2(kc, a, aOff, lda, b, bOff, f, c, cOff, ldc);
+                panel1(kc, a, aOff + 2 * lda, b, bOff, f, c, cOff + 2 * ldc);
             }
-            case 2 -> panel2(kc, a, aOff, lda, b, bOff, eb, c, cOff, ldc);
-            default -> panel1(kc, a, aOff, b, bOff, eb, c, cOff);
+            case 2 -> panel2(kc, a, aOff, lda, b, bOff, f, c, cOff, ldc);
+            default -> panel1(kc, a, aOff, b, bOff, f, c, cOff);
         }
     }
 
     /** C[2, 4L] += A[2, kc]·B: two rows share every load of the weight panel (decoding with CFG has 2 rows). */
     private static void panel2(
-            int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+            int kc,
+            float[] a,
+            int aOff,
+            int lda,
+            MemorySegment b,
+            long bOff,
+            WeightPanels.Format f,
+            float[] c,
+            int cOff,
+            int ldc) {
         int r = cOff + ldc;
         FloatVector c00 = FloatVector.fromArray(S, c, cOff),
                 c01 = FloatVector.fromArray(S, c, cOff + L),
@@ -321,19 +340,19 @@ final class Gemm {
                 c11 = FloatVector.fromArray(S, c, r + L),
                 c12 = FloatVector.fromArray(S, c, r + 2 * L),
                 c13 = FloatVector.fromArray(S, c, r + 3 * L);
-        final long step = (long) eb * NR, v = (long) eb * L;
+        final long step = (long) f.bytes * NR, v = (long) f.bytes * L;
         int k = 0;
         // two k per iteration: eight loads in flight keep the memory stream busy (twice the bandwidth of one)
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb),
-                    b1 = load(b, bk + v, eb),
-                    b2 = load(b, bk + 2 * v, eb),
-                    b3 = load(b, bk + 3 * v, eb);
-            FloatVector e0 = load(b, bk + step, eb),
-                    e1 = load(b, bk + step + v, eb),
-                    e2 = load(b, bk + step + 2 * v, eb),
-                    e3 = load(b, bk + step + 3 * v, eb);
+            FloatVector b0 = load(b, bk, f),
+                    b1 = load(b, bk + v, f),
+                    b2 = load(b, bk + 2 * v, f),
+                    b3 = load(b, bk + 3 * v, f);
+            FloatVector e0 = load(b, bk + step, f),
+                    e1 = load(b, bk + step + v, f),
+                    e2 = load(b, bk + step + 2 * v, f),
+                    e3 = load(b, bk + step + 3 * v, f);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
@@ -357,10 +376,10 @@ final class Gemm {
         }
         for (; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb),
-                    b1 = load(b, bk + v, eb),
-                    b2 = load(b, bk + 2 * v, eb),
-                    b3 = load(b, bk + 3 * v, eb);
+            FloatVector b0 = load(b, bk, f),
+                    b1 = load(b, bk + v, f),
+                    b2 = load(b, bk + 2 * v, f),
+                    b3 = load(b, bk + 3 * v, f);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
@@ -382,18 +401,37 @@ final class Gemm {
         c13.intoArray(c, r + 3 * L);
     }
 
-    /** L weights at {@code byteOff}: float32, or bfloat16 widened (its bits are the high half of a float32). */
-    private static FloatVector load(MemorySegment b, long byteOff, int eb) {
-        if (eb == 4) return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
-        return ((IntVector) ShortVector.fromMemorySegment(HALF, b, byteOff, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.S2I, INT, 0))
-                .lanewise(VectorOperators.LSHL, 16)
-                .reinterpretAsFloats();
+    /**
+     * L weights at {@code byteOff}: float32; bfloat16 widened (its bits are the high half of a float32); or float16
+     * widened exactly: its sign, exponent and mantissa moved to a float32's places (the sign-extended short shifted
+     * left 13 bits, the bits between sign and exponent cleared) give a float32 2^-112 times the value, normal or
+     * subnormal, and a multiplication by 2^112 (exact) rescales it. Infinite and NaN halves never reach here
+     * ({@link WeightPanels#to16} refuses them).
+     */
+    private static FloatVector load(MemorySegment b, long byteOff, WeightPanels.Format f) {
+        if (f == WeightPanels.Format.F32) return FloatVector.fromMemorySegment(S, b, byteOff, ByteOrder.LITTLE_ENDIAN);
+        IntVector bits = (IntVector) ShortVector.fromMemorySegment(HALF, b, byteOff, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.S2I, INT, 0);
+        if (f == WeightPanels.Format.BF16)
+            return bits.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        return bits.lanewise(VectorOperators.LSHL, 13)
+                .lanewise(VectorOperators.AND, 0x8FFF_E000)
+                .reinterpretAsFloats()
+                .mul(0x1p112f);
     }
 
     /** C[6, 4L] += A[6, kc]·B with B a weight panel (one contiguous row of 4L floats per k). */
     private static void panel6(
-            int kc, float[] a, int aOff, int lda, MemorySegment b, long bOff, int eb, float[] c, int cOff, int ldc) {
+            int kc,
+            float[] a,
+            int aOff,
+            int lda,
+            MemorySegment b,
+            long bOff,
+            WeightPanels.Format f,
+            float[] c,
+            int cOff,
+            int ldc) {
         FloatVector c00 = FloatVector.fromArray(S, c, cOff),
                 c01 = FloatVector.fromArray(S, c, cOff + L),
                 c02 = FloatVector.fromArray(S, c, cOff + 2 * L),
@@ -423,14 +461,14 @@ final class Gemm {
                 c51 = FloatVector.fromArray(S, c, r + L),
                 c52 = FloatVector.fromArray(S, c, r + 2 * L),
                 c53 = FloatVector.fromArray(S, c, r + 3 * L);
-        final long step = (long) eb * NR, v = (long) eb * L;
+        final long step = (long) f.bytes * NR, v = (long) f.bytes * L;
         final int a1 = aOff + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         for (int k = 0; k < kc; k++) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb),
-                    b1 = load(b, bk + v, eb),
-                    b2 = load(b, bk + 2 * v, eb),
-                    b3 = load(b, bk + 3 * v, eb);
+            FloatVector b0 = load(b, bk, f),
+                    b1 = load(b, bk + v, f),
+                    b2 = load(b, bk + 2 * v, f),
+                    b3 = load(b, bk + 3 * v, f);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c00 = x.fma(b0, c00);
             c01 = x.fma(b1, c01);
@@ -494,23 +532,24 @@ final class Gemm {
     }
 
     /** C[1, 4L] += A[1, kc]·B with B a weight panel. */
-    private static void panel1(int kc, float[] a, int aOff, MemorySegment b, long bOff, int eb, float[] c, int cOff) {
+    private static void panel1(
+            int kc, float[] a, int aOff, MemorySegment b, long bOff, WeightPanels.Format f, float[] c, int cOff) {
         FloatVector c0 = FloatVector.fromArray(S, c, cOff),
                 c1 = FloatVector.fromArray(S, c, cOff + L),
                 c2 = FloatVector.fromArray(S, c, cOff + 2 * L),
                 c3 = FloatVector.fromArray(S, c, cOff + 3 * L);
-        final long step = (long) eb * NR, v = (long) eb * L;
+        final long step = (long) f.bytes * NR, v = (long) f.bytes * L;
         int k = 0;
         for (; k + 2 <= kc; k += 2) {
             long bk = bOff + k * step;
-            FloatVector b0 = load(b, bk, eb),
-                    b1 = load(b, bk + v, eb),
-                    b2 = load(b, bk + 2 * v, eb),
-                    b3 = load(b, bk + 3 * v, eb);
-            FloatVector e0 = load(b, bk + step, eb),
-                    e1 = load(b, bk + step + v, eb),
-                    e2 = load(b, bk + step + 2 * v, eb),
-                    e3 = load(b, bk + step + 3 * v, eb);
+            FloatVector b0 = load(b, bk, f),
+                    b1 = load(b, bk + v, f),
+                    b2 = load(b, bk + 2 * v, f),
+                    b3 = load(b, bk + 3 * v, f);
+            FloatVector e0 = load(b, bk + step, f),
+                    e1 = load(b, bk + step + v, f),
+                    e2 = load(b, bk + step + 2 * v, f),
+                    e3 = load(b, bk + step + 3 * v, f);
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
             c0 = x.fma(b0, c0);
             c1 = x.fma(b1, c1);
@@ -525,10 +564,10 @@ final class Gemm {
         for (; k < kc; k++) {
             long bk = bOff + k * step;
             FloatVector x = FloatVector.broadcast(S, a[aOff + k]);
-            c0 = x.fma(load(b, bk, eb), c0);
-            c1 = x.fma(load(b, bk + v, eb), c1);
-            c2 = x.fma(load(b, bk + 2 * v, eb), c2);
-            c3 = x.fma(load(b, bk + 3 * v, eb), c3);
+            c0 = x.fma(load(b, bk, f), c0);
+            c1 = x.fma(load(b, bk + v, f), c1);
+            c2 = x.fma(load(b, bk + 2 * v, f), c2);
+            c3 = x.fma(load(b, bk + 3 * v, f), c3);
         }
         c0.intoArray(c, cOff);
         c1.intoArray(c, cOff + L);

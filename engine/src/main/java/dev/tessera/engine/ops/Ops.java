@@ -33,6 +33,14 @@ public interface Ops {
     String name();
 
     /**
+     * Bytes of device memory that the layers' weights uploaded so far take (each layer's once); 0 for the host
+     * backends, whose weights stay in host memory.
+     */
+    default long deviceWeightBytes() {
+        return 0;
+    }
+
+    /**
      * {@code C[m, n] (+)= Σ_k A[m, k]·B[k, n]} for m < M, n < N, k < K, with row-major operands: A at
      * {@code a[aOff + m·lda + k]} (float32 elements of the segment), B at {@code b[bOff + k·ldb + n]}, C at
      * {@code c[cOff + m·ldc + n]}. With {@code accumulate} false, C is overwritten.

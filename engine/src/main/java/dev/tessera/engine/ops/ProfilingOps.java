@@ -262,6 +262,11 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public long deviceWeightBytes() {
+        return inner.deviceWeightBytes();
+    }
+
+    @Override
     public float[] allocate(int n) {
         return inner.allocate(n);
     }

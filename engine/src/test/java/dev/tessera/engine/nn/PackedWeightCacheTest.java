@@ -85,7 +85,10 @@ class PackedWeightCacheTest {
             assertEquals(0, second.bytesWritten(), "a second load must not pack again");
             assertEquals(expected.length, second.bytesMapped());
         }
-        assertEquals(2, cachedFiles(), "one file per tensor and format, no temporary files left");
+        assertEquals(
+                WeightPanels.Format.values().length,
+                cachedFiles(),
+                "one file per tensor and format, no temporary files left");
         // another tensor of the same file is not the first one's panels
         PackedWeightCache third = PackedWeightCache.at(dir.resolve("cache"), 0);
         assertArrayEquals(

@@ -1,12 +1,15 @@
 package dev.tessera.engine.ops;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.Conv2d;
 import dev.tessera.engine.nn.GroupNorm;
 import dev.tessera.engine.nn.Linear;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.engine.testing.SixteenBitLinear;
 import java.lang.foreign.MemorySegment;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -106,6 +109,57 @@ class CpuOpsTest {
         double worst = 0;
         for (int i = 0; i < exact.length; i++) worst = Math.max(worst, Math.abs(exact[i] - got[i]));
         assertTrue(worst > 1e-4 && worst < 0.05 * Math.sqrt(in), "bf16 vs f32 difference " + worst);
+    }
+
+    @ParameterizedTest
+    @CsvSource({
+        "FP16,1,64,32",
+        "FP16,2,128,64",
+        "FP16,5,300,70",
+        "FP16,6,64,64",
+        "FP16,13,520,130",
+        "FP16,64,96,128",
+        "BF16,1,64,32",
+        "BF16,5,300,70",
+        "BF16,13,520,130"
+    })
+    void sixteenBitLinearMatchesNaiveProductOfRoundedWeights(WeightPanels.Format f, int M, int in, int out) {
+        // row tails of 1..5, K over one 256-wide block, a partial last panel; weights at float16's edges
+        double worst = SixteenBitLinear.check(CPU, f, M, in, out, 41);
+        assertTrue(worst <= 1, "error " + worst + " of the tolerance");
+    }
+
+    @ParameterizedTest
+    @EnumSource(
+            value = WeightPanels.Format.class,
+            names = {"FP16", "BF16"})
+    void everySixteenBitWeightWidensExactly(WeightPanels.Format f) {
+        SixteenBitLinear.everyValueWidensExactly(CPU, f);
+    }
+
+    @Test
+    void fp16RoundsToNearestEvenAndRefusesWhatItCannotHold() {
+        assertEquals((short) 0x3C00, WeightPanels.toFp16(1f));
+        assertEquals((short) 0x3C00, WeightPanels.toFp16(1 + 0x1p-11f)); // tie: to even (down)
+        assertEquals((short) 0x3C02, WeightPanels.toFp16(1 + 3 * 0x1p-11f)); // tie: to even (up)
+        assertEquals((short) 0x0001, WeightPanels.toFp16(0x1p-24f)); // the smallest subnormal
+        assertEquals((short) 0x7BFF, WeightPanels.toFp16(65504f));
+        assertEquals(0.0999755859375f, WeightPanels.roundToFp16(0.1f));
+        assertEquals(WeightPanels.Format.FP16, WeightPanels.Format.parse("FP16"));
+        assertEquals(WeightPanels.Format.FP16, WeightPanels.Format.parse("half"));
+        assertEquals((short) 0x7BFF, WeightPanels.to16(65504f, WeightPanels.Format.FP16, "w"));
+        float[] w = random(64 * 8, 3);
+        w[77] = 70000f; // finite in float32, infinite in float16
+        Linear big = new Linear(MemorySegment.ofArray(w), null, 8, 64, WeightPanels.Format.FP16);
+        TesseraException e = assertThrows(TesseraException.class, big::panels);
+        assertEquals(
+                "fp16 weights: a [8, 64] weight holds 70000.0, which float16 cannot (finite values up to ±65504"
+                        + " only); use --weights bf16 or f32",
+                e.getMessage());
+        // bfloat16 holds it
+        new Linear(MemorySegment.ofArray(w), null, 8, 64, WeightPanels.Format.BF16).panels();
+        w[77] = Float.NaN;
+        assertThrows(TesseraException.class, () -> WeightPanels.to16(w[77], WeightPanels.Format.FP16, "w"));
     }
 
     @Test

@@ -134,7 +134,7 @@ class BadInputTest {
         String err = gen[2].lines()
                 .filter(l -> !l.startsWith("WARNING: Using incubator"))
                 .collect(Collectors.joining("\n"));
-        assertEquals("tessera: -Dtessera.weights=fp8: expected f32 or bf16", err);
+        assertEquals("tessera: -Dtessera.weights=fp8: expected f32, bf16 or fp16", err);
         assertFalse(Files.exists(out));
     }
 

@@ -82,6 +82,39 @@ class DeviceCliTest {
     }
 
     @Test
+    void fp16WeightsOnOpenClTakeHalfTheDeviceBytes() {
+        openClDevices();
+        double f32 = deviceMegabytes("f32", false), fp16 = deviceMegabytes("fp16", true);
+        // the bundled VAR's linear weights halve; its VQ-VAE's convolutions stay float32
+        assertTrue(fp16 < 0.9 * f32 && fp16 > 0.25 * f32, "device weights: fp16 " + fp16 + " MB, f32 " + f32 + " MB");
+    }
+
+    /** The bundled VAR on OpenCL with {@code --weights w}: the megabytes of weights the command says it put there. */
+    private double deviceMegabytes(String w, boolean noted) {
+        Cli r = Cli.run(
+                "generate",
+                "var",
+                "--class",
+                "1",
+                "--device",
+                "opencl",
+                "--weights",
+                w,
+                "--out",
+                tmp.resolve(w + ".png").toString());
+        assertEquals(0, r.status(), r.err());
+        assertEquals(noted, r.out().contains("linear weights in float16: results differ slightly"), r.out());
+        String line = r.out()
+                .lines()
+                .filter(l -> l.startsWith("device opencl:"))
+                .findFirst()
+                .orElseThrow();
+        int at = line.indexOf("; weights on it ");
+        assertTrue(at > 0 && line.endsWith(" MB"), line);
+        return Double.parseDouble(line.substring(at + "; weights on it ".length(), line.length() - 3));
+    }
+
+    @Test
     void aDeviceThatIsNotThereIsOneLineAndWritesNothing() {
         // a backend that does not exist is a usage error (2); a device the backend cannot open is a failure (1)
         assertTrue(fails(2, "--device", "tpu").contains("no compute backend 'tpu'"));

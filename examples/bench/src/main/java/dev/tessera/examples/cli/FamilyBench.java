@@ -132,10 +132,21 @@ abstract class FamilyBench<S extends SamplingSettings, D> extends CommandBase {
                 o.put("weights", weights.name().toLowerCase(Locale.ROOT));
                 o.putAll(tail);
                 o.put("weight_bytes", weightBytes);
+                if (common.load.ops().deviceWeightBytes() > 0) {
+                    o.put("device_weight_bytes", common.load.ops().deviceWeightBytes());
+                }
                 o.put("peak_rss_bytes", peak);
                 out.println(Json.write(o));
             } else {
                 text(runs, settings, perImage, weightBytes, peak, out);
+                long onDevice = common.load.ops().deviceWeightBytes();
+                if (onDevice > 0) {
+                    out.printf(
+                            Locale.ROOT,
+                            "weights on the device: %.1f MB (%s linear weights)%n",
+                            onDevice / 1e6,
+                            weights.name().toLowerCase(Locale.ROOT));
+                }
             }
             if (common.profile) BenchCommand.printProfile(log, runs.profile());
         }

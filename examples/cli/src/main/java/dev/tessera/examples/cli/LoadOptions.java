@@ -29,7 +29,7 @@ public final class LoadOptions implements AutoCloseable {
     private PackedWeightCache packedWeights = PackedWeightCache.NONE;
 
     /**
-     * Checks the options before any work: the engine's thread count, the weight format (bf16 announced on
+     * Checks the options before any work: the engine's thread count, the weight format (bf16 or fp16 announced on
      * {@code notes}), then opens the device (a missing backend or device is one line).
      */
     public WeightPanels.Format start(PrintStream notes) {
