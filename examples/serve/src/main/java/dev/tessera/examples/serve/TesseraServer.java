@@ -355,13 +355,29 @@ final class TesseraServer implements AutoCloseable {
         return body(ctx, config.maxBodyBytes());
     }
 
+    /** The most bytes of an oversized body read and dropped before the 413 goes out. */
+    private static final long DRAIN_LIMIT = 8L << 20;
+
+    private static void discard(Context ctx, long n) {
+        try (InputStream in = ctx.req().getInputStream()) {
+            in.skipNBytes(n);
+        } catch (IOException e) {
+            // the client went away or sent less than it declared: the 413 is all that is left to say
+        }
+    }
+
     /** The request's JSON body, at most {@code limit} bytes. */
     private JsonNode body(Context ctx, int limit) {
         String type = ctx.contentType();
         if (type == null || !type.toLowerCase(Locale.ROOT).startsWith("application/json"))
             throw new ApiException(415, null, "send the body as application/json");
         long declared = ctx.req().getContentLengthLong();
-        if (declared > limit) throw new ApiException(413, null, "the body is larger than " + limit + " bytes");
+        if (declared > limit) {
+            // read what the client is still sending (up to a bound) before answering: a connection closed while
+            // the client writes reaches it as a reset instead of the 413
+            discard(ctx, Math.min(declared, DRAIN_LIMIT));
+            throw new ApiException(413, null, "the body is larger than " + limit + " bytes");
+        }
         byte[] bytes;
         try (InputStream in = ctx.req().getInputStream()) {
             bytes = in.readNBytes(limit + 1);
