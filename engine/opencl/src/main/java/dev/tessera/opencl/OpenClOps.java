@@ -84,6 +84,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kNearestCodes,
             kCopyRows,
             kTranspose;
+    /** Every kernel object created, released with the backend. */
+    private final List<Long> kernels = new ArrayList<>();
+
     private final Map<Object, long[]> weights = new IdentityHashMap<>(); // layer -> {weight buffer, bias buffer or 0}
     private final Map<String, long[]> scratch = new HashMap<>(); // slot -> {buffer, bytes}
     private final Map<float[], Long> constants = new IdentityHashMap<>(); // rotary tables, codebooks -> buffer
@@ -1095,36 +1098,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
         residentBuffers.clear();
         resident.clear();
         clReleaseMemObject(dummy);
-        for (long k : new long[] {
-            kGemm,
-            kGemmDirect,
-            kGemmFp16,
-            kGemmBf16,
-            kGemmDirectFp16,
-            kGemmDirectBf16,
-            kLayerNorm,
-            kRmsNorm,
-            kModulate,
-            kAddGated,
-            kActivate,
-            kSoftmax,
-            kAttention,
-            kIm2col,
-            kGroupNorm,
-            kUpsample,
-            kRotary,
-            kL2Normalize,
-            kGatedProduct,
-            kAddBroadcast,
-            kAffine,
-            kBlend,
-            kClamp,
-            kKvStore,
-            kLookupCodes,
-            kNearestCodes
-        }) {
-            clReleaseKernel(k);
-        }
+        for (long k : kernels) clReleaseKernel(k);
+        kernels.clear();
         clReleaseProgram(program);
         clReleaseCommandQueue(queue);
         clReleaseContext(context);
@@ -1456,6 +1431,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             var err = stack.mallocInt(1);
             long k = clCreateKernel(program, name, err);
             check(err.get(0), "clCreateKernel " + name);
+            kernels.add(k);
             return k;
         }
     }

@@ -60,18 +60,38 @@ inline float group_max(float v, __local float* red) {
     return r;
 }
 
-// C[m, n] = act((accumulate ? C[m, n] : 0) + Σ_k A[m, k]·B[k, n] + bias), with A(m, k) = A[aOff + m·sam + k·sak],
-// B(k, n) = B[bOff + k·sbk + n·sbn], C(m, n) = C[cOff + m·ldc + n]; bias per column (biasMode 1) or per row (2).
-// A work-group computes a TSM x TSN tile of C through TSK-deep tiles of A and B in local memory; each work-item
-// keeps a WPTM x WPTN register tile, its rows and columns strided by RTSM and RTSN. Edges are zero-padded.
-__kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1)))
-void gemm(int M, int N, int K,
-          __global const float* A, long aOff, int sam, int sak,
-          __global const float* B, long bOff, int sbk, int sbn,
-          __global float* C, long cOff, int ldc,
-          __global const float* bias, int biasMode, int act, int accumulate) {
-    __local float As[TSK][TSM];
-    __local float Bs[TSK][TSN];
+// ---- GEMMs. C[m, n] = act((accumulate ? C[m, n] : 0) + Σ_k A[m, k]·B[k, n] + bias), with A(m, k) =
+// A[aOff + m·sam + k·sak], B(k, n) = B[bOff + k·sbk + n·sbn], C(m, n) = C[cOff + m·ldc + n]; bias per column
+// (biasMode 1) or per row (2). Sums in float32. B is float32 (fmt 0) or a linear layer's [out, in] weight in 16 bits
+// (--weights fp16 or bf16), widened to float32 as it is read, exactly (both formats are subsets of float32):
+// fmt 1 is IEEE half, read with vload_half (core OpenCL C: no cl_khr_fp16 needed to load), fmt 2 is bfloat16, the
+// high 16 bits of a float32. One body per product serves the three formats: each kernel passes its fmt as a
+// constant, so the compiler builds it for that format alone.
+
+inline float load_b(__global const void* B, long i, const int fmt) {
+    if (fmt == 1) return vload_half(i, (__global const half*) B);
+    if (fmt == 2) return as_float(((uint) ((__global const ushort*) B)[i]) << 16);
+    return ((__global const float*) B)[i];
+}
+
+// act(acc + bias (+ C)) into C(m, n).
+inline void gemm_store(__global float* C, long ci, float v, int m, int n,
+                       __global const float* bias, int biasMode, int act, int accumulate) {
+    if (biasMode == 1) v += bias[n];
+    else if (biasMode == 2) v += bias[m];
+    if (accumulate) v += C[ci];
+    C[ci] = act_apply(v, act);
+}
+
+#define GEMM_ARGS(BT) int M, int N, int K, __global const float* A, long aOff, int sam, int sak, \
+    __global const BT* B, long bOff, int sbk, int sbn, __global float* C, long cOff, int ldc, \
+    __global const float* bias, int biasMode, int act, int accumulate
+#define GEMM_PASS M, N, K, A, aOff, sam, sak, B, bOff, sbk, sbn, C, cOff, ldc, bias, biasMode, act, accumulate
+
+// The tiled product, for GPUs: a work-group computes a TSM x TSN tile of C through TSK-deep tiles of A and B in
+// local memory; each work-item keeps a WPTM x WPTN register tile, its rows and columns strided by RTSM and RTSN.
+// Edges are zero-padded.
+inline void gemm_tiled(GEMM_ARGS(void), __local float (*As)[TSM], __local float (*Bs)[TSN], const int fmt) {
     const int tm = get_local_id(0), tn = get_local_id(1);
     const int m0 = get_group_id(0) * TSM, n0 = get_group_id(1) * TSN;
     const int lid = tn * RTSM + tm, threads = RTSM * RTSN;
@@ -91,7 +111,7 @@ void gemm(int M, int N, int K,
             int kk, nn;
             if (sbn == 1) { kk = i / TSN; nn = i % TSN; } else { nn = i / TSK; kk = i % TSK; }
             int n = n0 + nn, k = k0 + kk;
-            Bs[kk][nn] = (n < N && k < K) ? B[bOff + (long) k * sbk + (long) n * sbn] : 0.0f;
+            Bs[kk][nn] = (n < N && k < K) ? load_b(B, bOff + (long) k * sbk + (long) n * sbn, fmt) : 0.0f;
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         for (int kk = 0; kk < TSK; kk++) {
@@ -108,143 +128,14 @@ void gemm(int M, int N, int K,
         if (m >= M) continue;
         for (int j = 0; j < WPTN; j++) {
             int n = n0 + tn + j * RTSN;
-            if (n >= N) continue;
-            long ci = cOff + (long) m * ldc + n;
-            float v = acc[i][j];
-            if (biasMode == 1) v += bias[n];
-            else if (biasMode == 2) v += bias[m];
-            if (accumulate) v += C[ci];
-            C[ci] = act_apply(v, act);
+            if (n < N) gemm_store(C, cOff + (long) m * ldc + n, acc[i][j], m, n, bias, biasMode, act, accumulate);
         }
     }
 }
 
 // The same product without local memory, for CPU devices (PoCL), whose caches do the blocking: a work-item computes
 // WPTM rows of one column n, so neighbouring work-items (which PoCL runs as SIMD lanes) read neighbouring columns.
-__kernel void gemm_direct(int M, int N, int K,
-                          __global const float* A, long aOff, int sam, int sak,
-                          __global const float* B, long bOff, int sbk, int sbn,
-                          __global float* C, long cOff, int ldc,
-                          __global const float* bias, int biasMode, int act, int accumulate) {
-    const int n = get_global_id(0), m0 = get_global_id(1) * WPTM;
-    if (n >= N) return;
-    float acc[WPTM];
-    for (int i = 0; i < WPTM; i++) acc[i] = 0.0f;
-    const int rows = min(WPTM, M - m0);
-    __global const float* bp = B + bOff + (long) n * sbn;
-    __global const float* ap = A + aOff + (long) m0 * sam;
-    if (rows == WPTM && sbn == 1 && sak == 1) {
-        // the common layouts (a weight [M, K] times an activation or im2col panel [K, N]): unit strides spelled out
-        __global const float* bn = B + bOff + n;
-        for (int k = 0; k < K; k++) {
-            const float b = bn[(long) k * sbk];
-            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + k], b, acc[i]);
-        }
-    } else if (rows == WPTM) {
-        for (int k = 0; k < K; k++) {
-            const float b = bp[(long) k * sbk];
-            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
-        }
-    } else {
-        for (int k = 0; k < K; k++) {
-            const float b = bp[(long) k * sbk];
-            for (int i = 0; i < rows; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
-        }
-    }
-    for (int i = 0; i < rows; i++) {
-        int m = m0 + i;
-        long ci = cOff + (long) m * ldc + n;
-        float v = acc[i];
-        if (biasMode == 1) v += bias[n];
-        else if (biasMode == 2) v += bias[m];
-        if (accumulate) v += C[ci];
-        C[ci] = act_apply(v, act);
-    }
-}
-
-// ---- GEMMs whose B holds 16-bit weights (a linear layer's [out, in] weight with --weights fp16 or bf16): the same
-// products as gemm and gemm_direct, B widened to float32 as it is read (exactly: both formats are subsets of
-// float32), sums in float32. fmt 1: IEEE half, read with vload_half (core OpenCL C: no cl_khr_fp16 needed to load);
-// fmt 2: bfloat16, the high 16 bits of a float32. The bodies take fmt as a constant from their kernels, so each
-// kernel is compiled for one format.
-
-inline float load_w16(__global const ushort* B, long i, const int fmt) {
-    if (fmt == 1) return vload_half(i, (__global const half*) B);
-    return as_float(((uint) B[i]) << 16);
-}
-
-inline void gemm_w16_body(int M, int N, int K,
-                          __global const float* A, long aOff, int sam, int sak,
-                          __global const ushort* B, long bOff, int sbk, int sbn,
-                          __global float* C, long cOff, int ldc,
-                          __global const float* bias, int biasMode, int act, int accumulate,
-                          __local float (*As)[TSM], __local float (*Bs)[TSN], const int fmt) {
-    const int tm = get_local_id(0), tn = get_local_id(1);
-    const int m0 = get_group_id(0) * TSM, n0 = get_group_id(1) * TSN;
-    const int lid = tn * RTSM + tm, threads = RTSM * RTSN;
-    float acc[WPTM][WPTN];
-    for (int i = 0; i < WPTM; i++)
-        for (int j = 0; j < WPTN; j++) acc[i][j] = 0.0f;
-
-    for (int k0 = 0; k0 < K; k0 += TSK) {
-        for (int i = lid; i < TSK * TSM; i += threads) {
-            int kk, mm;
-            if (sak == 1) { mm = i / TSK; kk = i % TSK; } else { kk = i / TSM; mm = i % TSM; }
-            int m = m0 + mm, k = k0 + kk;
-            As[kk][mm] = (m < M && k < K) ? A[aOff + (long) m * sam + (long) k * sak] : 0.0f;
-        }
-        for (int i = lid; i < TSK * TSN; i += threads) {
-            int kk, nn;
-            if (sbn == 1) { kk = i / TSN; nn = i % TSN; } else { nn = i / TSK; kk = i % TSK; }
-            int n = n0 + nn, k = k0 + kk;
-            Bs[kk][nn] = (n < N && k < K) ? load_w16(B, bOff + (long) k * sbk + (long) n * sbn, fmt) : 0.0f;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        for (int kk = 0; kk < TSK; kk++) {
-            float a[WPTM], b[WPTN];
-            for (int i = 0; i < WPTM; i++) a[i] = As[kk][tm + i * RTSM];
-            for (int j = 0; j < WPTN; j++) b[j] = Bs[kk][tn + j * RTSN];
-            for (int i = 0; i < WPTM; i++)
-                for (int j = 0; j < WPTN; j++) acc[i][j] = fma(a[i], b[j], acc[i][j]);
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-    }
-    for (int i = 0; i < WPTM; i++) {
-        int m = m0 + tm + i * RTSM;
-        if (m >= M) continue;
-        for (int j = 0; j < WPTN; j++) {
-            int n = n0 + tn + j * RTSN;
-            if (n >= N) continue;
-            long ci = cOff + (long) m * ldc + n;
-            float v = acc[i][j];
-            if (biasMode == 1) v += bias[n];
-            else if (biasMode == 2) v += bias[m];
-            if (accumulate) v += C[ci];
-            C[ci] = act_apply(v, act);
-        }
-    }
-}
-
-#define GEMM_W16_ARGS int M, int N, int K, __global const float* A, long aOff, int sam, int sak, \
-    __global const ushort* B, long bOff, int sbk, int sbn, __global float* C, long cOff, int ldc, \
-    __global const float* bias, int biasMode, int act, int accumulate
-#define GEMM_W16_PASS M, N, K, A, aOff, sam, sak, B, bOff, sbk, sbn, C, cOff, ldc, bias, biasMode, act, accumulate
-
-__kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1)))
-void gemm_fp16(GEMM_W16_ARGS) {
-    __local float As[TSK][TSM];
-    __local float Bs[TSK][TSN];
-    gemm_w16_body(GEMM_W16_PASS, As, Bs, 1);
-}
-
-__kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1)))
-void gemm_bf16(GEMM_W16_ARGS) {
-    __local float As[TSK][TSM];
-    __local float Bs[TSK][TSN];
-    gemm_w16_body(GEMM_W16_PASS, As, Bs, 2);
-}
-
-inline void gemm_direct_w16_body(GEMM_W16_ARGS, const int fmt) {
+inline void gemm_direct_body(GEMM_ARGS(void), const int fmt) {
     const int n = get_global_id(0), m0 = get_global_id(1) * WPTM;
     if (n >= N) return;
     float acc[WPTM];
@@ -252,35 +143,40 @@ inline void gemm_direct_w16_body(GEMM_W16_ARGS, const int fmt) {
     const int rows = min(WPTM, M - m0);
     const long bn = bOff + (long) n * sbn;
     __global const float* ap = A + aOff + (long) m0 * sam;
-    if (rows == WPTM) {
+    if (rows == WPTM && sak == 1) {
+        // the common layouts (a weight [M, K] times an activation or im2col panel [K, N]): unit strides spelled out
         for (int k = 0; k < K; k++) {
-            const float b = load_w16(B, bn + (long) k * sbk, fmt);
+            const float b = load_b(B, bn + (long) k * sbk, fmt);
+            for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + k], b, acc[i]);
+        }
+    } else if (rows == WPTM) {
+        for (int k = 0; k < K; k++) {
+            const float b = load_b(B, bn + (long) k * sbk, fmt);
             for (int i = 0; i < WPTM; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
         }
     } else {
         for (int k = 0; k < K; k++) {
-            const float b = load_w16(B, bn + (long) k * sbk, fmt);
+            const float b = load_b(B, bn + (long) k * sbk, fmt);
             for (int i = 0; i < rows; i++) acc[i] = fma(ap[(long) i * sam + (long) k * sak], b, acc[i]);
         }
     }
-    for (int i = 0; i < rows; i++) {
-        int m = m0 + i;
-        long ci = cOff + (long) m * ldc + n;
-        float v = acc[i];
-        if (biasMode == 1) v += bias[n];
-        else if (biasMode == 2) v += bias[m];
-        if (accumulate) v += C[ci];
-        C[ci] = act_apply(v, act);
+    for (int i = 0; i < rows; i++)
+        gemm_store(C, cOff + (long) (m0 + i) * ldc + n, acc[i], m0 + i, n, bias, biasMode, act, accumulate);
+}
+
+#define GEMM_KERNELS(SUFFIX, BT, FMT)                                                                                 \
+    __kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1))) void gemm##SUFFIX(GEMM_ARGS(BT)) {                  \
+        __local float As[TSK][TSM];                                                                                   \
+        __local float Bs[TSK][TSN];                                                                                   \
+        gemm_tiled(GEMM_PASS, As, Bs, FMT);                                                                           \
+    }                                                                                                                 \
+    __kernel void gemm_direct##SUFFIX(GEMM_ARGS(BT)) {                                                                \
+        gemm_direct_body(GEMM_PASS, FMT);                                                                             \
     }
-}
 
-__kernel void gemm_direct_fp16(GEMM_W16_ARGS) {
-    gemm_direct_w16_body(GEMM_W16_PASS, 1);
-}
-
-__kernel void gemm_direct_bf16(GEMM_W16_ARGS) {
-    gemm_direct_w16_body(GEMM_W16_PASS, 2);
-}
+GEMM_KERNELS(, float, 0)
+GEMM_KERNELS(_fp16, ushort, 1)
+GEMM_KERNELS(_bf16, ushort, 2)
 
 // One work-group per row: LayerNorm without affine, then optional AdaLN modulation (see Ops.layerNorm).
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
