@@ -6,11 +6,11 @@
 # out of time is reported and the next one runs.
 #   bash examples/bench/gpu/run.sh            # on the GPU machine; results in $OUT (default /tmp/tessera-gpu-out)
 #   bash examples/bench/gpu/run.sh --quick    # tiny sizes on any OpenCL device, official VAR-d2 on the CPU
-# Results (at most 7 files): summary.txt (the table), run.log (each step's status and time), env.txt (GPU, driver,
-# OpenCL devices), tessera.jsonl + tessera.log (the benches' JSON and logs, --profile per-kernel tables included),
-# official.jsonl + official.log (official_time.py).
-# Environment: TESSERA_GPU_BUDGET (seconds for all steps, default 420; --quick 1200), TESSERA_GPU_ONLY
-# (comma-separated steps: devices,gemm,var,llamagen,nar,flowar; default all), PYTHON (default python3).
+# Results (at most 8 files): summary.txt (the table), run.log (each step's status and time), env.txt (GPU, driver,
+# OpenCL devices), sweep.jsonl (bench gemm per tiling), tessera.jsonl + tessera.log (the benches' JSON and logs,
+# --profile per-kernel tables included), official.jsonl + official.log (official_time.py).
+# Environment: TESSERA_GPU_BUDGET (seconds for all steps, default 450; --quick 1200), TESSERA_GPU_ONLY
+# (comma-separated steps: devices,sweep,gemm,var,llamagen,nar,flowar; default all), PYTHON (default python3).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)"
 cd "$root"
@@ -19,10 +19,10 @@ out="${OUT:-/tmp/tessera-gpu-out}"
 mkdir -p "$out"
 kit="$root/.gpu"
 start=$(date +%s)
-budget="${TESSERA_GPU_BUDGET:-$([ $quick = 1 ] && echo 1200 || echo 420)}"
+budget="${TESSERA_GPU_BUDGET:-$([ $quick = 1 ] && echo 1200 || echo 450)}"
 famlimit=$([ $quick = 1 ] && echo 900 || echo 120)   # PoCL on a small CPU takes minutes for the VAE decode
 offlimit=$([ $quick = 1 ] && echo 600 || echo 90)
-only=",${TESSERA_GPU_ONLY:-devices,gemm,var,llamagen,nar,flowar},"
+only=",${TESSERA_GPU_ONLY:-devices,sweep,gemm,var,llamagen,nar,flowar},"
 py="${PYTHON:-python3}"
 log() { echo "[$(( $(date +%s) - start ))s] $*" | tee -a "$out/run.log" >&2; }
 want() { [[ "$only" == *",$1,"* ]]; }
@@ -112,6 +112,49 @@ else
   fam_nar=(nar --size B --warmup 1 --runs 2); fam_flowar=(flowar --size S --warmup 1 --runs 2)
   off_var=(--runs 3); off_llamagen=(--runs 3); off_nar=(--runs 3); off_flowar=(--runs 3)
 fi
+# The GEMM's work sizes, swept at the two largest MLP shapes (a fraction of a second each): the device's defaults
+# (TileSizes.forDevice) and the local-memory GEMM at other tilings (TSMxTSN tiles of C, TSK deep, WPTMxWPTN per
+# work-item). The fastest whose results agree with the CPU backend is passed to every later step.
+if want sweep; then
+  if [ $quick = 1 ]; then tilings=(default 32,32,8,4,4 32,64,8,4,8); sweep=(--m 16 --shape 64x128 --seconds 0.1)
+  else
+    tilings=(default 64,64,8,4,4 64,64,32,4,4 64,64,16,8,8 128,64,16,8,4 64,128,16,4,8 128,128,8,8,8
+             128,128,16,8,8)
+    sweep=(--m 512 --shape 1024x4096,4096x1024 --seconds 0.25)
+  fi
+  for t in "${tilings[@]}"; do
+    props=()
+    if [ "$t" != default ]; then
+      IFS=, read -r tsm tsn tsk wm wn <<< "$t"
+      props=(-Dtessera.opencl.gemm=local -Dtessera.opencl.tsm=$tsm -Dtessera.opencl.tsn=$tsn
+             -Dtessera.opencl.tsk=$tsk -Dtessera.opencl.wptm=$wm -Dtessera.opencl.wptn=$wn)
+    fi
+    rm -f "$out/.sweep"
+    step "gemm tiles $t" 30 "$out/.sweep" "$out/tessera.log" "$java" "${jopts[@]}" "${props[@]}" -cp "$kit/lib/*" \
+      dev.tessera.examples.Main bench gemm "${dev[@]}" "${sweep[@]}" --json
+    [ -s "$out/.sweep" ] && sed "s/^{/{\"tiles\": \"$t\", /" "$out/.sweep" >> "$out/sweep.jsonl"
+  done
+  rm -f "$out/.sweep"
+  best="$("$py" - "$out/sweep.jsonl" <<'PY' 2>> "$out/run.log"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith('{')]
+ok = [r for r in rows if all(x['max_error'] <= 1e-4 for x in r['results'])]
+if ok:
+    print(max(ok, key=lambda r: r['gflops_all_shapes'])['tiles'])
+PY
+)"
+  if [ "$best" = default ]; then
+    log "gemm tiles: the device's defaults are the fastest; the later steps use them"
+  elif [ -n "$best" ]; then
+    IFS=, read -r tsm tsn tsk wm wn <<< "$best"
+    tessera=("$java" "${jopts[@]}" -Dtessera.opencl.gemm=local -Dtessera.opencl.tsm=$tsm -Dtessera.opencl.tsn=$tsn
+             -Dtessera.opencl.tsk=$tsk -Dtessera.opencl.wptm=$wm -Dtessera.opencl.wptn=$wn -cp "$kit/lib/*"
+             dev.tessera.examples.Main)
+    log "gemm tiles: $best is the fastest; the later steps use it"
+  else
+    log "gemm tiles: no tiling ran and agreed with the CPU; the later steps use the device's defaults"
+  fi
+fi
 want gemm && step "tessera gemm" 90 "$out/tessera.jsonl" "$out/tessera.log" \
   "${tessera[@]}" bench gemm "${dev[@]}" "${gemm[@]}" --json
 for fam in var llamagen nar flowar; do
@@ -159,6 +202,13 @@ except Exception as e:  # noqa: BLE001
     peak = 66.9e3 if named and 'PCIe' not in env else None
     how = ('%s by name: 66.9 TFLOP/s (%s)' % (named.group(1), e)) if peak else 'peak unknown (%s)' % e
 print('FP32 peak: ' + how)
+sweep = lines('sweep.jsonl')
+if sweep:
+    print('\nGEMM tilings (TSM,TSN,TSK,WPTM,WPTN; bench gemm at the largest MLP shapes; max error vs the CPU):')
+    for r in sorted(sweep, key=lambda r: -r['gflops_all_shapes']):
+        frac = ' %5.1f%% of peak' % (100 * r['gflops_all_shapes'] / peak) if peak else ''
+        print('  %-16s %9.1f GFLOP/s%s  err %.1e' % (r['tiles'], r['gflops_all_shapes'], frac,
+                                                   max(x['max_error'] for x in r['results'])))
 for g in [t for t in tess if 'results' in t]:
     print('\nTessera GEMM on %s (bench gemm, GFLOP/s, max error vs the CPU backend):' % g['device'])
     for r in g['results']:
