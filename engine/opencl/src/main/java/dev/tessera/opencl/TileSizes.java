@@ -52,7 +52,7 @@ public record TileSizes(int tsm, int tsn, int tsk, int wptm, int wptn, int reduc
             throw new TesseraException("OpenCL work-group of " + Math.max(items, red) + " items exceeds " + d.name()
                     + "'s limit of " + d.maxWorkGroupSize() + " (set smaller -Dtessera.opencl.* sizes)");
         }
-        long local = (long) tsk * (tsm + tsn) * Float.BYTES;
+        long local = (long) tsk * (tsm + tsn + 2) * Float.BYTES; // each local row one float longer (kernels.cl)
         if (local > d.localMemBytes()) {
             throw new TesseraException("OpenCL GEMM tiles need " + local + " bytes of local memory, " + d.name()
                     + " has " + d.localMemBytes() + " (set smaller -Dtessera.opencl.tsm/tsn/tsk)");

@@ -90,8 +90,9 @@ inline void gemm_store(__global float* C, long ci, float v, int m, int n,
 
 // The tiled product, for GPUs: a work-group computes a TSM x TSN tile of C through TSK-deep tiles of A and B in
 // local memory; each work-item keeps a WPTM x WPTN register tile, its rows and columns strided by RTSM and RTSN.
-// Edges are zero-padded.
-inline void gemm_tiled(GEMM_ARGS(void), __local float (*As)[TSM], __local float (*Bs)[TSN], const int fmt) {
+// Edges are zero-padded. The local rows are one float longer than the tile: when a tile is filled along k (a
+// weight's unit stride), neighbouring work-items then write to different memory banks.
+inline void gemm_tiled(GEMM_ARGS(void), __local float (*As)[TSM + 1], __local float (*Bs)[TSN + 1], const int fmt) {
     const int tm = get_local_id(0), tn = get_local_id(1);
     const int m0 = get_group_id(0) * TSM, n0 = get_group_id(1) * TSN;
     const int lid = tn * RTSM + tm, threads = RTSM * RTSN;
@@ -166,8 +167,8 @@ inline void gemm_direct_body(GEMM_ARGS(void), const int fmt) {
 
 #define GEMM_KERNELS(SUFFIX, BT, FMT)                                                                                 \
     __kernel __attribute__((reqd_work_group_size(RTSM, RTSN, 1))) void gemm##SUFFIX(GEMM_ARGS(BT)) {                  \
-        __local float As[TSK][TSM];                                                                                   \
-        __local float Bs[TSK][TSN];                                                                                   \
+        __local float As[TSK][TSM + 1];                                                                               \
+        __local float Bs[TSK][TSN + 1];                                                                               \
         gemm_tiled(GEMM_PASS, As, Bs, FMT);                                                                           \
     }                                                                                                                 \
     __kernel void gemm_direct##SUFFIX(GEMM_ARGS(BT)) {                                                                \
