@@ -1,8 +1,10 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
+import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
 import dev.tessera.samplers.mar.CspdSettings;
 import dev.tessera.samplers.mar.MarDetails;
@@ -42,20 +44,28 @@ import picocli.CommandLine.Option;
             "--gamma steps and replaces rejected tokens. --cspd-rule released (default) is the released runner's test",
             "(inner temperature, product of step-deviation ratios); --cspd-rule exact is the textbook min(1, p/q) on",
             "the last step's Gaussians.",
+            "",
+            "Without --model and --vae it uses the bundled Fashion-MNIST MAR (examples/models/fmnist: mar-target on",
+            "kl-vae, 32 px, 64 tokens, 2 heads) at its card's settings (16 steps, cfg 3 linear, 500 diffusion steps);",
+            "--class then also takes the class names, and --sampler cspd defaults --draft to the bundled mar-draft.",
             ""
         },
         footer = {
             "",
             "Examples:",
+            "  tessera generate mar --class sneaker --out sneaker.png",
             "  tessera generate mar --model mar-large.pth --vae kl16.ckpt --class 207 --num-iter 64 --out dog.png",
             "  tessera generate mar --model mar-large.pth --draft mar-base.pth --vae kl16.ckpt --sampler cspd \\",
             "      --gamma 8 --class 207 --num-iter 64 --out dog.png --stats-out stats.json"
         })
 public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetails, MarPipeline> {
-    @Option(names = "--model", paramLabel = "FILE", description = "(required) MAR checkpoint (.pth or .safetensors)")
+    @Option(
+            names = "--model",
+            paramLabel = "FILE",
+            description = "MAR checkpoint (.pth or .safetensors); with --vae, or neither (the bundled model)")
     Path model;
 
-    @Option(names = "--vae", paramLabel = "FILE", description = "(required) MAR KL-16 VAE (kl16.ckpt)")
+    @Option(names = "--vae", paramLabel = "FILE", description = "MAR KL-16 VAE (kl16.ckpt; with --model)")
     Path vae;
 
     @Option(
@@ -140,9 +150,17 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
     private CspdSettings.Rule rule;
     private boolean cspd;
     private Checkpoint noiseFile;
+    /** The bundle's folder when neither --model nor --vae is given. */
+    private Path bundle;
 
     @Override
     void check() {
+        // without --model and --vae: the bundled Fashion-MNIST MAR target (and draft) and its card's settings
+        bundle = model != null || vae != null ? null : bundledMar();
+        if (bundle != null) {
+            model = bundle.resolve(BundledModels.MAR_MODEL);
+            vae = bundle.resolve(BundledModels.MAR_VAE);
+        }
         require(model, "--model");
         require(vae, "--vae");
         headsParsed = parseHeads(heads, "--heads");
@@ -162,6 +180,14 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
             case "cspd" -> true;
             default -> throw new UsageException("--sampler must be mar or cspd, got '" + sampler + "'");
         };
+        if (bundle != null) {
+            int t = BundledModels.MAR_HEADS, d = BundledModels.MAR_DRAFT_HEADS;
+            if (heads == null) headsParsed = new int[] {t, t};
+            if (cspd && draft == null) {
+                draft = bundle.resolve(BundledModels.MAR_DRAFT);
+                if (draftHeads == null) draftHeadsParsed = new int[] {d, d};
+            }
+        }
         if (cspd && draft == null) throw new UsageException("--sampler cspd needs a --draft model");
         if (!cspd && (draft != null || gamma != null || prefill != null || innerTemperature != null))
             throw new UsageException("--draft, --gamma, --prefill and --inner-temperature need --sampler cspd");
@@ -175,6 +201,19 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
             settings0();
         } catch (IllegalArgumentException e) {
             throw new UsageException(e.getMessage());
+        }
+    }
+
+    @Override
+    boolean bundled() {
+        return bundle != null;
+    }
+
+    private static Path bundledMar() {
+        try {
+            return BundledModels.marDirectory();
+        } catch (TesseraException e) {
+            throw new UsageException("no --model/--vae given and " + e.getMessage());
         }
     }
 
@@ -230,7 +269,7 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
     @Override
     MarSettings settings(MarPipeline pipe) {
         try {
-            MarSettings req = apply(pipe.defaults());
+            MarSettings req = apply(bundle != null ? BundledModels.MAR_SAMPLING : pipe.defaults());
             if (noiseFrom != null) {
                 Checkpoint noise = noiseFile = Checkpoints.open(noiseFrom);
                 req = req.withRandom(s -> MarRandom.injected(noise));
