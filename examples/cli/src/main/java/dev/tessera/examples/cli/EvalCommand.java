@@ -1,7 +1,6 @@
 package dev.tessera.examples.cli;
 
 import dev.tessera.engine.nn.WeightPanels;
-import dev.tessera.engine.ops.Ops;
 import dev.tessera.examples.fid.EvalManifest;
 import dev.tessera.examples.fid.EvalPlan;
 import dev.tessera.examples.fid.EvalRun;
@@ -380,7 +379,7 @@ public final class EvalCommand extends CommandBase {
             FidInception net;
             try {
                 if (first[0] != null) plan.checkClasses(first[0].numClasses());
-                net = FidInception.load(plan.inception(), Ops.cpu());
+                net = FidInception.load(plan.inception(), load.ops()); // on --device too
             } catch (RuntimeException e) {
                 if (first[0] != null) first[0].close();
                 throw e;
@@ -428,6 +427,13 @@ public final class EvalCommand extends CommandBase {
                 }
                 if (distributed != null) distributed.publish(dir);
                 printReport(o.report(), distributed == null ? dir.toString() : distributed.place(dir), out);
+                if (load.deviceGiven()) { // the generator's and the Inception's weights
+                    long onDevice = load.ops().deviceWeightBytes();
+                    out.println("device " + load.ops().name()
+                            + (onDevice > 0
+                                    ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6)
+                                    : ""));
+                }
                 return 0;
             }
         }

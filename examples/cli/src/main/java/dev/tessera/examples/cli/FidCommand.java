@@ -1,5 +1,6 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Npy;
 import dev.tessera.engine.io.NpzWriter;
 import dev.tessera.engine.ops.Ops;
@@ -45,6 +46,8 @@ import picocli.CommandLine.Parameters;
             "",
             "Example:",
             "  tessera fid stats --inception pt_inception-2015-12-05-6726825d.pth --images samples/ --out samples.npz",
+            "  tessera fid features --inception pt_inception-2015-12-05-6726825d.pth --images samples/ --out f.npy \\",
+            "      --device opencl",
             "  tessera fid distance samples.npz fid_stats_imagenet.npz"
         })
 public final class FidCommand extends GroupCommand {
@@ -106,6 +109,9 @@ public final class FidCommand extends GroupCommand {
         @Mixin
         ThreadsOption threads = new ThreadsOption();
 
+        @Mixin
+        DeviceOption device = new DeviceOption();
+
         private final boolean stats;
 
         ImagesCommand(PrintStream out, boolean stats) {
@@ -125,9 +131,24 @@ public final class FidCommand extends GroupCommand {
                 throw new UsageException("--out must name a " + ext + " file, got " + target);
             }
             Preprocessing mode = preprocessing(preprocess);
+            Ops ops = device.open();
+            try {
+                return extract(out, ops, inception, images, target, mode);
+            } finally {
+                if (ops instanceof AutoCloseable c) { // the device's memory
+                    try {
+                        c.close();
+                    } catch (Exception e) {
+                        throw new TesseraException("closing " + ops.name() + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        }
+
+        private int extract(PrintStream out, Ops ops, Path inception, Path images, Path target, Preprocessing mode) {
             long t0 = System.nanoTime();
             try (ImageSource source = ImageSource.open(images);
-                    FidInception net = FidInception.load(inception, Ops.cpu())) {
+                    FidInception net = FidInception.load(inception, ops)) {
                 int n = source.count(), D = InceptionFeatures.POOL3;
                 if (stats && n < 2)
                     throw new UsageException("statistics need at least 2 images, " + images + " has " + n);
@@ -160,6 +181,13 @@ public final class FidCommand extends GroupCommand {
                     out.printf(
                             "wrote %s (%d x %d pool3 features, %s preprocessing; %.2f s per image)%n",
                             target, n, D, mode.id(), seconds / n);
+                }
+                if (device.given()) {
+                    long onDevice = ops.deviceWeightBytes();
+                    out.println("device " + ops.name()
+                            + (onDevice > 0
+                                    ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6)
+                                    : ""));
                 }
                 return 0;
             }

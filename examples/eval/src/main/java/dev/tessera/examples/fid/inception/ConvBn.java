@@ -62,7 +62,7 @@ final class ConvBn {
 
     /** Applies the unit to {@code in}, into a new map. */
     FeatureMap apply(Ops ops, FeatureMap in) {
-        FeatureMap out = FeatureMap.allocate(conv.cout(), conv.outHeight(in.height()), conv.outWidth(in.width()));
+        FeatureMap out = FeatureMap.allocate(ops, conv.cout(), conv.outHeight(in.height()), conv.outWidth(in.width()));
         apply(ops, in, out, 0);
         return out;
     }

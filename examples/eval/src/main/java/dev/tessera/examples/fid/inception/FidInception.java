@@ -141,17 +141,17 @@ public final class FidInception implements AutoCloseable {
             throw new IllegalArgumentException("expected a [3, 299, 299] image, got " + image.length + " values");
         FeatureMap x = new FeatureMap(image, 3, SIDE, SIDE);
         x = conv2b.apply(ops, conv2a.apply(ops, conv1a.apply(ops, x)));
-        x = Pooling.max3x3(x, 2, 0);
+        x = Pooling.max3x3(ops, x, 2, 0);
         x = conv4a.apply(ops, conv3b.apply(ops, x));
-        x = Pooling.max3x3(x, 2, 0);
+        x = Pooling.max3x3(ops, x, 2, 0);
         for (Block b : mixed5) x = b.forward(ops, x);
         float[] spatial = null;
         for (int i = 0; i < mixed6.size(); i++) {
             x = mixed6.get(i).forward(ops, x);
-            if (i == 3) spatial = spatialTap(x); // Mixed_6d
+            if (i == 3) spatial = spatialTap(ops, x); // Mixed_6d
         }
         for (Block b : mixed7) x = b.forward(ops, x);
-        float[] pool3 = Pooling.globalAverage(x);
+        float[] pool3 = Pooling.globalAverage(ops, x);
         return new InceptionFeatures(pool3, logits(pool3), spatial);
     }
 
@@ -170,8 +170,9 @@ public final class FidInception implements AutoCloseable {
     }
 
     /** Channels 0..6 of Mixed_6d's output (its 1×1 branch), as (h, w, c). */
-    private static float[] spatialTap(FeatureMap m) {
+    private static float[] spatialTap(Ops ops, FeatureMap m) {
         int P = m.plane(), C = 7;
+        ops.toHost(m.data(), 0, C * P);
         float[] s = new float[P * C];
         for (int p = 0; p < P; p++) {
             for (int c = 0; c < C; c++) s[p * C + c] = m.data()[c * P + p];

@@ -21,11 +21,11 @@ final class InceptionA implements Block {
 
     @Override
     public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap out = FeatureMap.allocate(64 + 64 + 96 + pool.outChannels(), x.height(), x.width());
+        FeatureMap out = FeatureMap.allocate(ops, 64 + 64 + 96 + pool.outChannels(), x.height(), x.width());
         branch1x1.apply(ops, x, out, 0);
         branch5x5b.apply(ops, branch5x5a.apply(ops, x), out, 64);
         dbl3.apply(ops, dbl2.apply(ops, dbl1.apply(ops, x)), out, 128);
-        pool.apply(ops, Pooling.average3x3(x), out, 224);
+        pool.apply(ops, Pooling.average3x3(ops, x), out, 224);
         return out;
     }
 }

@@ -15,11 +15,12 @@ final class InceptionB implements Block {
 
     @Override
     public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap pooled = Pooling.max3x3(x, 2, 0);
-        FeatureMap out = FeatureMap.allocate(384 + 96 + x.channels(), pooled.height(), pooled.width());
+        FeatureMap pooled = Pooling.max3x3(ops, x, 2, 0);
+        FeatureMap out = FeatureMap.allocate(ops, 384 + 96 + x.channels(), pooled.height(), pooled.width());
         branch3x3.apply(ops, x, out, 0);
         dbl3.apply(ops, dbl2.apply(ops, dbl1.apply(ops, x)), out, 384);
         System.arraycopy(pooled.data(), 0, out.data(), 480 * out.plane(), pooled.data().length);
+        ops.hostWrote(out.data(), 480 * out.plane(), pooled.data().length); // the pool ran on the host
         return out;
     }
 }

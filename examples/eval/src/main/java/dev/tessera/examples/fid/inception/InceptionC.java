@@ -25,11 +25,11 @@ final class InceptionC implements Block {
 
     @Override
     public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap out = FeatureMap.allocate(768, x.height(), x.width());
+        FeatureMap out = FeatureMap.allocate(ops, 768, x.height(), x.width());
         branch1x1.apply(ops, x, out, 0);
         b7c.apply(ops, b7b.apply(ops, b7a.apply(ops, x)), out, 192);
         d5.apply(ops, d4.apply(ops, d3.apply(ops, d2.apply(ops, d1.apply(ops, x)))), out, 384);
-        pool.apply(ops, Pooling.average3x3(x), out, 576);
+        pool.apply(ops, Pooling.average3x3(ops, x), out, 576);
         return out;
     }
 }

@@ -20,11 +20,12 @@ final class InceptionD implements Block {
 
     @Override
     public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap pooled = Pooling.max3x3(x, 2, 0);
-        FeatureMap out = FeatureMap.allocate(320 + 192 + x.channels(), pooled.height(), pooled.width());
+        FeatureMap pooled = Pooling.max3x3(ops, x, 2, 0);
+        FeatureMap out = FeatureMap.allocate(ops, 320 + 192 + x.channels(), pooled.height(), pooled.width());
         b3b.apply(ops, b3a.apply(ops, x), out, 0);
         b7d.apply(ops, b7c.apply(ops, b7b.apply(ops, b7a.apply(ops, x))), out, 320);
         System.arraycopy(pooled.data(), 0, out.data(), 512 * out.plane(), pooled.data().length);
+        ops.hostWrote(out.data(), 512 * out.plane(), pooled.data().length); // the pool ran on the host
         return out;
     }
 }

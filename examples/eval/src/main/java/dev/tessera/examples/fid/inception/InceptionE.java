@@ -26,7 +26,7 @@ final class InceptionE implements Block {
 
     @Override
     public FeatureMap forward(Ops ops, FeatureMap x) {
-        FeatureMap out = FeatureMap.allocate(2048, x.height(), x.width());
+        FeatureMap out = FeatureMap.allocate(ops, 2048, x.height(), x.width());
         branch1x1.apply(ops, x, out, 0);
         FeatureMap t = b3.apply(ops, x);
         b3a.apply(ops, t, out, 320);
@@ -34,7 +34,7 @@ final class InceptionE implements Block {
         FeatureMap d = d2.apply(ops, d1.apply(ops, x));
         d3a.apply(ops, d, out, 1088);
         d3b.apply(ops, d, out, 1472);
-        pool.apply(ops, maxPool ? Pooling.max3x3(x, 1, 1) : Pooling.average3x3(x), out, 1856);
+        pool.apply(ops, maxPool ? Pooling.max3x3(ops, x, 1, 1) : Pooling.average3x3(ops, x), out, 1856);
         return out;
     }
 }

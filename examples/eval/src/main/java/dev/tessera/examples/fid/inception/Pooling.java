@@ -1,21 +1,24 @@
 package dev.tessera.examples.fid.inception;
 
+import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.ops.Parallel;
 
 /**
  * The network's pools, as the 2015 TF graph defines them: 3×3 max pools (stride 2 without padding, or stride 1
  * with padding 1 that never wins), the 3×3 stride-1 average pool that divides by the number of cells inside the
  * image ({@code count_include_pad=False}: 4 at corners, 6 on edges, 9 inside), and the global average. Cheap next to
- * the convolutions: plain loops, parallel over channels.
+ * the convolutions: plain loops on the host, parallel over channels. On a device backend each pool brings its input
+ * to the host ({@link Ops#toHost}) and announces its output ({@link Ops#hostWrote}), a map from {@code ops}.
  */
 final class Pooling {
     private Pooling() {}
 
     /** 3×3 max pool with the given stride and padding (padded cells are ignored, i.e. never the maximum). */
-    static FeatureMap max3x3(FeatureMap in, int stride, int pad) {
+    static FeatureMap max3x3(Ops ops, FeatureMap in, int stride, int pad) {
         int H = in.height(), W = in.width();
         int oh = (H + 2 * pad - 3) / stride + 1, ow = (W + 2 * pad - 3) / stride + 1;
-        FeatureMap out = FeatureMap.allocate(in.channels(), oh, ow);
+        ops.toHost(in.data());
+        FeatureMap out = FeatureMap.allocate(ops, in.channels(), oh, ow);
         float[] x = in.data(), y = out.data();
         Parallel.forRange(in.channels(), 4, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
@@ -33,13 +36,15 @@ final class Pooling {
                 }
             }
         });
+        ops.hostWrote(out.data());
         return out;
     }
 
     /** 3×3 average pool, stride 1, padding 1, dividing by the in-bounds cells only. */
-    static FeatureMap average3x3(FeatureMap in) {
+    static FeatureMap average3x3(Ops ops, FeatureMap in) {
         int H = in.height(), W = in.width();
-        FeatureMap out = FeatureMap.allocate(in.channels(), H, W);
+        ops.toHost(in.data());
+        FeatureMap out = FeatureMap.allocate(ops, in.channels(), H, W);
         float[] x = in.data(), y = out.data();
         Parallel.forRange(in.channels(), 4, (c0, c1) -> {
             for (int c = c0; c < c1; c++) {
@@ -57,11 +62,13 @@ final class Pooling {
                 }
             }
         });
+        ops.hostWrote(out.data());
         return out;
     }
 
     /** The mean of every channel plane (float64 sums). */
-    static float[] globalAverage(FeatureMap in) {
+    static float[] globalAverage(Ops ops, FeatureMap in) {
+        ops.toHost(in.data());
         int P = in.plane();
         float[] out = new float[in.channels()];
         for (int c = 0; c < out.length; c++) {

@@ -8,14 +8,20 @@ import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.CheckpointException;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.io.InMemoryCheckpoint;
+import dev.tessera.engine.ops.Backend;
+import dev.tessera.engine.ops.Backends;
 import dev.tessera.engine.ops.Ops;
 import dev.tessera.engine.tensor.Tensor;
+import dev.tessera.engine.testing.DeferredHostOps;
 import dev.tessera.engine.testing.Golden;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * pool3 features against pytorch-fid's {@code InceptionV3([3])} on random weights in the official container
@@ -44,10 +50,30 @@ class FidInceptionGoldenTest {
         return images;
     }
 
-    @Test
-    void pool3MatchesPytorchFid() {
+    /**
+     * The backend a run uses: the CPU; the CPU through {@link DeferredHostOps}, which makes a missing
+     * {@code toHost}/{@code hostWrote} around the host-side pools and taps fail the comparison; the first OpenCL
+     * device (PoCL in CI, which installs it and fails on skipped tests).
+     */
+    static Ops backend(String name) {
+        return switch (name) {
+            case "cpu" -> Ops.cpu();
+            case "deferred" -> new DeferredHostOps();
+            case "opencl" -> {
+                List<Backend.Device> d = Backends.find("opencl").devices();
+                Assumptions.assumeTrue(!d.isEmpty(), "no OpenCL device: install pocl-opencl-icd (as .ci/run does)");
+                yield Backends.open(d.getFirst().spec());
+            }
+            default -> throw new IllegalArgumentException(name);
+        };
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"cpu", "deferred", "opencl"})
+    void pool3MatchesPytorchFid(String device) throws Exception {
+        Ops ops = backend(device);
         try (Golden g = Golden.shared("fid-small");
-                FidInception net = FidInception.load(g.file("pt_inception-random.pth"), Ops.cpu())) {
+                FidInception net = FidInception.load(g.file("pt_inception-random.pth"), ops)) {
             List<Rgb8Image> images = goldenImages(g);
             List<float[]> inputs =
                     images.stream().map(Preprocessing.PYTORCH_FID::apply).toList();
@@ -60,9 +86,9 @@ class FidInceptionGoldenTest {
             }
             double err = Golden.assertClose(g.floats("inception.pool3"), got, Golden.TOL, "pool3");
             System.out.printf(
-                    "FID Inception pool3 vs pytorch-fid: max abs error %.3g (tolerance %.0e); %.3f s per image "
+                    "FID Inception on %s, pool3 vs pytorch-fid: max abs error %.3g (tolerance %.0e); %.3f s per image "
                             + "(batch of %d)%n",
-                    err, Golden.TOL, seconds / images.size(), images.size());
+                    ops.name(), err, Golden.TOL, seconds / images.size(), images.size());
             // the IS and sFID taps, from pytorch-fid's own network with forward hooks (testdata/fid/taps.safetensors,
             // testdata/scripts/make_fid_taps.py)
             try (Checkpoint taps = Checkpoints.open(Golden.testdata().resolve("fid/taps.safetensors"))) {
@@ -90,6 +116,8 @@ class FidInceptionGoldenTest {
                         "bias-free logits max abs error %.3g, Mixed_6d spatial (NHWC, 7 channels) %.3g%n",
                         errLogits, errSpatial);
             }
+        } finally {
+            if (ops instanceof AutoCloseable c) c.close();
         }
     }
 
