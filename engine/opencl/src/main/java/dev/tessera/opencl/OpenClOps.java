@@ -83,7 +83,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kLookupCodes,
             kNearestCodes,
             kCopyRows,
-            kTranspose;
+            kTranspose,
+            kAverage;
     /** Every kernel object created, released with the backend. */
     private final List<Long> kernels = new ArrayList<>();
 
@@ -157,6 +158,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             kNearestCodes = kernel("nearest_codes");
             kCopyRows = kernel("copy_rows");
             kTranspose = kernel("transpose");
+            kAverage = kernel("average");
             dummy = clCreateBuffer(context, CL_MEM_READ_WRITE, 4, err);
             check(err.get(0), "clCreateBuffer");
         }
@@ -904,6 +906,27 @@ public final class OpenClOps implements Ops, AutoCloseable {
         args(kClamp, o.buf(), n, lo, hi);
         run(kClamp, roundUp(n, 64), 64);
         done(o);
+    }
+
+    @Override
+    public synchronized void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        Ops.checkAverage(x, xOff, y, yOff, out, outOff, n);
+        if (n == 0) return;
+        // the kernel takes offsets: resident arrays are read and written in place, other arrays go through slots
+        Resident rx = resident.get(x), ry = resident.get(y), ro = resident.get(out);
+        if (rx != null) syncUp(rx, x, xOff, xOff + n);
+        if (ry != null) syncUp(ry, y, yOff, yOff + n);
+        long bx = rx != null ? rx.buf() : upload("averageX", x, xOff, n), xo = rx != null ? xOff : 0;
+        long by = ry != null ? ry.buf() : upload("averageY", y, yOff, n), yo = ry != null ? yOff : 0;
+        long bo = ro != null ? ro.buf() : slot("averageOut", n), oo = ro != null ? outOff : 0;
+        args(kAverage, bx, xo, by, yo, bo, oo, n);
+        run(kAverage, roundUp(n, 64), 64);
+        if (ro != null) {
+            ro.hostNewer.subtract(outOff, outOff + n);
+            ro.deviceNewer.add(outOff, outOff + n);
+        } else {
+            download(bo, out, outOff, n);
+        }
     }
 
     // ----------------------------------------------------------------------------------------------- moving values

@@ -454,3 +454,12 @@ __kernel void lookup_codes(__global const float* codebook, int C, __global const
     const int t = get_global_id(0), c = get_global_id(1);
     if (t < n) out[(long) c * n + t] = codebook[(long) tokens[t] * C + c];
 }
+
+// The mean of two arrays at their offsets, out = (x + y) * 0.5f: the same float as (x + y) / 2 (both round the same
+// value once), written with the product because OpenCL's division need not be correctly rounded. An add then a
+// product: nothing for FP_CONTRACT to fuse.
+__kernel void average(__global const float* x, long xOff, __global const float* y, long yOff, __global float* out,
+                      long outOff, int n) {
+    const int i = get_global_id(0);
+    if (i < n) out[outOff + i] = (x[xOff + i] + y[yOff + i]) * 0.5f;
+}

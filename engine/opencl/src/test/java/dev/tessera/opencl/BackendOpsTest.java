@@ -379,6 +379,85 @@ class BackendOpsTest {
         assertBits(want, one, ops.name() + " copy within one array");
     }
 
+    /**
+     * Pairs whose mean tests the edges of float32: overflow of the sum (the mean of two large values is infinite, as
+     * the official {@code (b + r)/2} gives), infinities, NaN, signed zeros, and halves that land in the subnormal range
+     * and round to even.
+     */
+    static final float[][] AVERAGE_EDGES = {
+        {Float.MAX_VALUE, Float.MAX_VALUE},
+        {-Float.MAX_VALUE, -Float.MAX_VALUE},
+        {Float.MAX_VALUE, Math.ulp(Float.MAX_VALUE)},
+        {Float.MAX_VALUE, -Float.MAX_VALUE},
+        {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY},
+        {Float.POSITIVE_INFINITY, 1f},
+        {-2f, Float.NEGATIVE_INFINITY},
+        {Float.NaN, 1f},
+        {1f, Float.NaN},
+        {-0f, -0f},
+        {-0f, 0f},
+        {Float.MIN_VALUE, 0f},
+        {Float.MIN_VALUE, Float.MIN_VALUE},
+        {3 * Float.MIN_VALUE, 0f},
+        {-3 * Float.MIN_VALUE, -0f},
+        {Float.MIN_NORMAL, 0f},
+        {Float.MIN_NORMAL, Float.MIN_VALUE},
+        {Float.MIN_NORMAL, -3 * Float.MIN_VALUE},
+        {1f, Math.ulp(1f)},
+        {16777216f, 1f},
+    };
+
+    /**
+     * {@code average}, bit for bit as the reference, with each of x, y and out held by the backend or not, in place
+     * (out is x, out is y), at offsets, over random values and {@link #AVERAGE_EDGES}; elements outside out's range
+     * untouched.
+     */
+    @ParameterizedTest(name = "{0}", autoCloseArguments = false)
+    @MethodSource("ops")
+    void averageIsBitExact(Ops ops) {
+        int n = 1000;
+        float[] xs = random(n + 9, 36), ys = random(n + 4, 37);
+        for (int i = 0; i < AVERAGE_EDGES.length; i++) {
+            xs[9 + 3 * i] = AVERAGE_EDGES[i][0];
+            ys[4 + 3 * i] = AVERAGE_EDGES[i][1];
+        }
+        for (int mode = 0; mode < 8; mode++) {
+            boolean xHeld = (mode & 1) != 0, yHeld = (mode & 2) != 0, outHeld = (mode & 4) != 0;
+            String what = ops.name() + " average x " + (xHeld ? "held" : "host") + ", y " + (yHeld ? "held" : "host")
+                    + ", out " + (outHeld ? "held" : "host");
+            float[] want = random(n + 12, 38), out = array(ops, want, outHeld);
+            REF.average(xs, 9, ys, 4, want, 5, n);
+            ops.average(array(ops, xs, xHeld), 9, array(ops, ys, yHeld), 4, out, 5, n);
+            ops.toHost(out);
+            assertSameFloats(want, out, what);
+
+            float[] wantX = xs.clone(), inX = array(ops, xs, xHeld);
+            REF.average(wantX, 9, ys, 4, wantX, 9, n);
+            ops.average(inX, 9, array(ops, ys, yHeld), 4, inX, 9, n);
+            ops.toHost(inX);
+            assertSameFloats(wantX, inX, what + ", in place into x");
+
+            float[] wantY = ys.clone(), inY = array(ops, ys, yHeld);
+            REF.average(xs, 9, wantY, 4, wantY, 4, n);
+            ops.average(array(ops, xs, xHeld), 9, inY, 4, inY, 4, n);
+            ops.toHost(inY);
+            assertSameFloats(wantY, inY, what + ", in place into y");
+        }
+        float[] same = xs.clone();
+        assertThrows(IllegalArgumentException.class, () -> ops.average(same, 0, same, 1, same, 1, 100));
+        assertThrows(IndexOutOfBoundsException.class, () -> ops.average(xs, 10, ys, 4, same, 0, n));
+    }
+
+    /** Equal bits, or both NaN (a NaN's payload is not part of the contract). */
+    private static void assertSameFloats(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            if (Float.floatToIntBits(want[i]) != Float.floatToIntBits(got[i]))
+                throw new AssertionError(what + ": element " + i + " is " + got[i] + " (0x"
+                        + Integer.toHexString(Float.floatToRawIntBits(got[i])) + "), expected " + want[i] + " (0x"
+                        + Integer.toHexString(Float.floatToRawIntBits(want[i])) + ")");
+        }
+    }
+
     private static float[] array(Ops ops, float[] values, boolean held) {
         if (!held) return values.clone();
         float[] a = ops.allocate(values.length);

@@ -85,6 +85,20 @@ public final class TransferCounts {
                                 greedyTokens,
                                 ops)),
                 new Case(
+                        "nar-bundled",
+                        ops -> twice(
+                                NarPipeline.builder()
+                                        .ops(ops)
+                                        .model(BundledModels.narDirectory().resolve(BundledModels.NAR_MODEL))
+                                        .vq(fm.resolve(BundledModels.LLAMAGEN_VQ))
+                                        .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                                        .load(),
+                                TokenSettings.builder()
+                                        .cfg(BundledModels.LLAMAGEN_CFG)
+                                        .topK(1)
+                                        .build(),
+                                ops)),
+                new Case(
                         "mar-small",
                         ops -> twice(
                                 MarPipeline.builder()
@@ -120,9 +134,10 @@ public final class TransferCounts {
             p.generate(new int[] {3}, 0, settings);
             long up = ops.bytesToDevice(), down = ops.bytesFromDevice();
             p.generate(new int[] {3}, 0, settings);
+            long to = ops.bytesToDevice() - up, from = ops.bytesFromDevice() - down;
             System.out.printf(
-                    "%.2f MB to the device, %.2f MB from it, per image%n",
-                    (ops.bytesToDevice() - up) / 1e6, (ops.bytesFromDevice() - down) / 1e6);
+                    "%.2f MB to the device, %.2f MB from it, per image (%d and %d bytes)%n",
+                    to / 1e6, from / 1e6, to, from);
         }
     }
 }

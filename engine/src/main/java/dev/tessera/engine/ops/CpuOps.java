@@ -838,6 +838,22 @@ public final class CpuOps implements Ops {
     }
 
     @Override
+    public void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        Ops.checkAverage(x, xOff, y, yOff, out, outOff, n);
+        Parallel.forRange(n, 1 << 14, (i0, i1) -> {
+            int i = i0, bound = i0 + S.loopBound(i1 - i0);
+            for (; i < bound; i += L) {
+                // add, then times 0.5: the same float as the reference's division by 2
+                FloatVector.fromArray(S, x, xOff + i)
+                        .add(FloatVector.fromArray(S, y, yOff + i))
+                        .mul(0.5f)
+                        .intoArray(out, outOff + i);
+            }
+            for (; i < i1; i++) out[outOff + i] = (x[xOff + i] + y[yOff + i]) * 0.5f;
+        });
+    }
+
+    @Override
     public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         Ops.checkCopy(src, srcOff, dst, dstOff, n);
         System.arraycopy(src, srcOff, dst, dstOff, n);

@@ -206,6 +206,14 @@ public interface Ops {
     void clamp(float[] x, int off, int n, float lo, float hi);
 
     /**
+     * {@code out[outOff + i] = (x[xOff + i] + y[yOff + i]) / 2} for i < n: the sum rounded to float32, then halved
+     * (NAR's mix of its two heads' logits, the below head's as x). Every backend gives the same bits: halving a float
+     * is multiplying it by 0.5, both one correctly rounded operation on the same value. {@code out} may be {@code x}
+     * or {@code y} at the same offset (in place); its range overlaps theirs in no other way.
+     */
+    void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n);
+
+    /**
      * A VQ codebook lookup into a feature map: {@code out[outOff + c·n + t] = codebook[tokens[tokOff + t]·C + c]} for
      * the n tokens of one map {@code [C, n]}. The tokens must be valid indices (callers check them); the codebook
      * must not change once used (an accelerator keeps its copy).
@@ -250,6 +258,27 @@ public interface Ops {
         if (src == dst && srcOff < dstOff + n && dstOff < srcOff + n && n > 0 && srcOff != dstOff) {
             throw new IllegalArgumentException("copy between overlapping ranges of one array");
         }
+    }
+
+    /** The checks every backend makes before {@link #average}. */
+    static void checkAverage(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        if (n < 0
+                || xOff < 0
+                || yOff < 0
+                || outOff < 0
+                || xOff + n > x.length
+                || yOff + n > y.length
+                || outOff + n > out.length) {
+            throw new IndexOutOfBoundsException("average of " + n + " at " + xOff + " of " + x.length + " and " + yOff
+                    + " of " + y.length + " into " + outOff + " of " + out.length);
+        }
+        if (n > 0 && (overlapsElsewhere(x, xOff, out, outOff, n) || overlapsElsewhere(y, yOff, out, outOff, n))) {
+            throw new IllegalArgumentException("average into a range that overlaps an input's at another offset");
+        }
+    }
+
+    private static boolean overlapsElsewhere(float[] a, int aOff, float[] b, int bOff, int n) {
+        return a == b && aOff != bOff && aOff < bOff + n && bOff < aOff + n;
     }
 
     /** The check of {@link #copyRows} and {@link #transpose}: two distinct arrays. */

@@ -241,6 +241,13 @@ public final class ProfilingOps implements Ops {
     }
 
     @Override
+    public void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        long t = System.nanoTime();
+        inner.average(x, xOff, y, yOff, out, outOff, n);
+        record("average", 2L * n, t);
+    }
+
+    @Override
     public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         long t = System.nanoTime();
         inner.copy(src, srcOff, dst, dstOff, n);

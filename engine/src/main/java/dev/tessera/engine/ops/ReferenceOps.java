@@ -278,6 +278,12 @@ public final class ReferenceOps implements Ops {
     }
 
     @Override
+    public void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        Ops.checkAverage(x, xOff, y, yOff, out, outOff, n);
+        for (int i = 0; i < n; i++) out[outOff + i] = (x[xOff + i] + y[yOff + i]) / 2;
+    }
+
+    @Override
     public void copy(float[] src, int srcOff, float[] dst, int dstOff, int n) {
         Ops.checkCopy(src, srcOff, dst, dstOff, n);
         for (int i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i];

@@ -143,6 +143,70 @@ class PerElementOpsTest {
     }
 
     @Test
+    void averageIsTheRoundedSumHalvedOnEveryBackend() {
+        // worked out by hand: the sum is rounded first (it may overflow), then halved (rounding to even when the half
+        // falls below the normal range)
+        float tiny = Float.MIN_VALUE;
+        float[][] cases = {
+            {1f, 2f, 1.5f},
+            {Float.MAX_VALUE, Float.MAX_VALUE, Float.POSITIVE_INFINITY},
+            {Float.MAX_VALUE, Math.ulp(Float.MAX_VALUE), Float.POSITIVE_INFINITY}, // the sum rounds up to 2^128
+            {Float.MAX_VALUE, -Float.MAX_VALUE, 0f},
+            {Float.POSITIVE_INFINITY, Float.NEGATIVE_INFINITY, Float.NaN},
+            {Float.NaN, 1f, Float.NaN},
+            {-0f, -0f, -0f},
+            {tiny, 0f, 0f}, // half of the smallest subnormal: a tie, to the even 0
+            {3 * tiny, 0f, 2 * tiny}, // 1.5 units: a tie, to the even 2
+            {tiny, tiny, tiny},
+            {Float.MIN_NORMAL, 0f, Float.MIN_NORMAL / 2},
+            {16777216f, 1f, 8388608f}, // 2^24 + 1 rounds to 2^24 before the halving
+        };
+        for (Ops ops : new Ops[] {REF, CPU}) {
+            float[] x = new float[cases.length], y = new float[cases.length], out = new float[cases.length];
+            for (int i = 0; i < cases.length; i++) {
+                x[i] = cases[i][0];
+                y[i] = cases[i][1];
+            }
+            ops.average(x, 0, y, 0, out, 0, cases.length);
+            for (int i = 0; i < cases.length; i++) {
+                assertEquals(
+                        Float.floatToIntBits(cases[i][2]),
+                        Float.floatToIntBits(out[i]),
+                        ops.name() + ": (" + x[i] + " + " + y[i] + ")/2 gave " + out[i]);
+            }
+        }
+
+        // the CPU backend's vector lanes, tails and threads against the reference, in place too, bit for bit
+        int n = 40000;
+        float[] x = random(n + 3, 15), y = random(n + 1, 16);
+        for (int i = 0; i < cases.length; i++) {
+            x[3 + 997 * i] = cases[i][0];
+            y[1 + 997 * i] = cases[i][1];
+        }
+        float[] want = random(n + 2, 17), got = want.clone();
+        REF.average(x, 3, y, 1, want, 2, n);
+        CPU.average(x, 3, y, 1, got, 2, n);
+        assertBitsEqual(want, got, "average");
+        float[] wantX = x.clone(), gotX = x.clone();
+        REF.average(wantX, 3, y, 1, wantX, 3, n - 5);
+        CPU.average(gotX, 3, y, 1, gotX, 3, n - 5);
+        assertBitsEqual(wantX, gotX, "average in place");
+        for (Ops ops : new Ops[] {REF, CPU}) {
+            assertThrows(IndexOutOfBoundsException.class, () -> ops.average(x, 4, y, 1, want, 2, n));
+            assertThrows(IllegalArgumentException.class, () -> ops.average(x, 0, y, 0, x, 1, 10));
+        }
+    }
+
+    private static void assertBitsEqual(float[] want, float[] got, String what) {
+        for (int i = 0; i < want.length; i++) {
+            assertEquals(
+                    Float.floatToIntBits(want[i]),
+                    Float.floatToIntBits(got[i]),
+                    what + ": element " + i + " is " + got[i] + ", expected " + want[i]);
+        }
+    }
+
+    @Test
     void copiesMoveEveryBitAsTheReferenceDoes() {
         float[] src = random(10000, 13);
         src[5] = -0f;

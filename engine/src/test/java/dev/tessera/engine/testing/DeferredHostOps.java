@@ -375,6 +375,14 @@ public final class DeferredHostOps implements Ops {
     }
 
     @Override
+    public synchronized void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
+        Ops.checkAverage(x, xOff, y, yOff, out, outOff, n);
+        float[] sx = in(x, xOff, n), sy = in(y, yOff, n), so = shadow(out);
+        inner.average(sx, xOff, sy, yOff, so, outOff, n);
+        wrote(out, outOff, n);
+    }
+
+    @Override
     public synchronized void clamp(float[] x, int off, int n, float lo, float hi) {
         float[] sx = in(x, off, n);
         inner.clamp(sx, off, n, lo, hi);

@@ -132,7 +132,7 @@ public final class NarModel {
             t = ops.allocate(most * cfg.dim());
             right = ops.allocate(most * cfg.vocab());
             below = ops.allocate(most * cfg.vocab());
-            logits = new float[most * cfg.vocab()]; // mixed on the host from both heads
+            logits = ops.allocate(most * cfg.vocab()); // both heads mixed by the backend; the sampler reads it
         }
 
         public int rows() {
@@ -196,9 +196,11 @@ public final class NarModel {
         for (int r = 0; r < rows; r++) MemorySegment.copy(clsEmb, Weights.F32, 4L * s.labels[r] * D, x, r * D, D);
         ops.hostWrote(x);
         run(s, x, 1, new int[] {0});
-        float[] R = head(s, s.hR, 1, 0, 1, norm, output, true),
-                B = head(s, x, 1, 0, 1, medusaNorm, medusaOutput, false);
-        mix(B, 0, R, 0, s.logits, 0, rows * cfg.vocab());
+        head(s, s.hR, 1, 0, 1, norm, output, s.right);
+        head(s, x, 1, 0, 1, medusaNorm, medusaOutput, s.below);
+        int size = rows * cfg.vocab();
+        ops.average(s.below, 0, s.right, 0, s.logits, 0, size);
+        ops.toHost(s.logits, 0, size); // kept: the sampler reads the mixed logits on the host
         s.step = 1;
         return s.logits;
     }
@@ -232,35 +234,28 @@ public final class NarModel {
         run(s, x, n, rope);
         boolean growing = k < g;
         int nOut = growing ? n + 1 : n - 1;
-        float[] out = s.logits;
+        float[] out = s.logits, R = s.right, B = s.below;
+        // the mix runs where the heads ran: only the mixed logits come to the host
         if (growing) {
-            float[] R = head(s, s.hR, n, 0, n, norm, output, true),
-                    B = head(s, x, n, 0, n, medusaNorm, medusaOutput, false);
+            head(s, s.hR, n, 0, n, norm, output, R);
+            head(s, x, n, 0, n, medusaNorm, medusaOutput, B);
             for (int r = 0; r < rows; r++) {
                 int base = r * n * V, o = r * nOut * V;
-                System.arraycopy(R, base, out, o, V); // first: right of (row 0)
-                for (int j = 1; j < n; j++) mix(B, base + (j - 1) * V, R, base + j * V, out, o + j * V, V);
-                System.arraycopy(B, base + (n - 1) * V, out, o + n * V, V); // last: below the last row
+                ops.copy(R, base, out, o, V); // first: right of (row 0)
+                // middle j = 1 .. n−1: (B of input j − 1 + R of input j)/2, one contiguous run per row
+                if (n > 1) ops.average(B, base, R, base + V, out, o + V, (n - 1) * V);
+                ops.copy(B, base + (n - 1) * V, out, o + n * V, V); // last: below the last row
             }
         } else {
             // shrinking: input j's right neighbour (j + 1) and below neighbour (j) meet at output j; the right head's
             // prediction from the first input and the below head's from the last lie outside the grid, not computed
-            float[] R = head(s, s.hR, n, 1, n, norm, output, true),
-                    B = head(s, x, n, 0, n - 1, medusaNorm, medusaOutput, false);
-            for (int r = 0; r < rows; r++) {
-                for (int j = 0; j < nOut; j++) {
-                    int o = (r * nOut + j) * V;
-                    mix(B, o, R, o, out, o, V);
-                }
-            }
+            head(s, s.hR, n, 1, n, norm, output, R);
+            head(s, x, n, 0, n - 1, medusaNorm, medusaOutput, B);
+            ops.average(B, 0, R, 0, out, 0, rows * nOut * V);
         }
+        ops.toHost(out, 0, rows * nOut * V); // kept: the sampler reads the mixed logits on the host
         s.step++;
         return out;
-    }
-
-    /** {@code (b + r)/2}, the official averaging order. */
-    private static void mix(float[] b, int bo, float[] r, int ro, float[] out, int oo, int V) {
-        for (int v = 0; v < V; v++) out[oo + v] = (b[bo + v] + r[ro + v]) / 2;
     }
 
     /**
@@ -276,18 +271,15 @@ public final class NarModel {
     }
 
     /**
-     * One head's logits for positions [j0, j1) of each row's n hidden states {@code h}: {@code [rows, j1 − j0, V]} in
-     * a scratch array of the state (the right head's or the below head's), valid until the next step.
+     * One head's logits for positions [j0, j1) of each row's n hidden states {@code h}: {@code [rows, j1 − j0, V]}
+     * into {@code logits} (the state's right-head or below-head array), left where the backend computed them.
      */
-    private float[] head(State s, float[] h, int n, int j0, int j1, float[] weight, Linear out, boolean right) {
+    private void head(State s, float[] h, int n, int j0, int j1, float[] weight, Linear out, float[] logits) {
         int rows = s.rows(), m = j1 - j0, D = cfg.dim();
         if (m == n) ops.rmsNorm(h, 0, s.t, 0, rows * n, D, cfg.normEps(), weight);
         else
             for (int r = 0; r < rows; r++)
                 ops.rmsNorm(h, (r * n + j0) * D, s.t, r * m * D, m, D, cfg.normEps(), weight);
-        float[] logits = right ? s.right : s.below;
         ops.linear(s.t, 0, rows * m, out, logits, 0, Activation.NONE);
-        ops.toHost(logits, 0, rows * m * cfg.vocab()); // kept: mixed on the host, then the sampler reads them
-        return logits;
     }
 }
