@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Writes standard {@code .safetensors} files (readable by the Python {@code safetensors} package and by
@@ -74,7 +75,9 @@ public final class SafetensorsWriter {
     /** The JSON header, space-padded to a multiple of 8 bytes. */
     private static byte[] header(Path out, Collection<Tensor> tensors, Map<String, String> metadata) {
         Map<String, Object> header = new LinkedHashMap<>();
-        if (metadata != null && !metadata.isEmpty()) header.put(SafetensorsCheckpoint.METADATA_KEY, metadata);
+        // sorted: the same bytes in every run whatever the map's own order (Map.of's changes from run to run)
+        if (metadata != null && !metadata.isEmpty())
+            header.put(SafetensorsCheckpoint.METADATA_KEY, new TreeMap<>(metadata));
         Set<String> names = new HashSet<>();
         long offset = 0;
         for (Tensor t : tensors) {

@@ -74,6 +74,24 @@ class SafetensorsTest {
     }
 
     @Test
+    void metadataIsWrittenInSortedOrder() throws IOException {
+        // whatever order the map iterates in (Map.of's differs from one JVM run to the next), the same bytes
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("source", "x.pth");
+        metadata.put("format", "pt");
+        metadata.put("note", "n");
+        Path out = dir.resolve("m.safetensors");
+        SafetensorsWriter.write(out, List.of(Tensor.ofFloats("w", new float[] {1}, 1)), metadata);
+        byte[] bytes = Files.readAllBytes(out);
+        long headerLength =
+                ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+        String header = new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8);
+        assertTrue(
+                header.startsWith("{\"__metadata__\":{\"format\":\"pt\",\"note\":\"n\",\"source\":\"x.pth\"},"),
+                header);
+    }
+
+    @Test
     void failedWriteLeavesNothingBehind() throws IOException {
         Path out = dir.resolve("dup.safetensors");
         Files.writeString(out, "previous content");

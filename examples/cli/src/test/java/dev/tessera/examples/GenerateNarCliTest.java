@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.tessera.engine.io.Json;
 import dev.tessera.engine.testing.Golden;
 import dev.tessera.tokenizers.Images;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -21,7 +22,7 @@ class GenerateNarCliTest {
     static final String VQ = Golden.testdata().resolve("llamagen-small/vq.pth").toString();
 
     @Test
-    void greedyRunWritesTheGoldenImagesAndCountsForwardPasses(@TempDir Path tmp) {
+    void greedyRunWritesTheGoldenImagesAndCountsForwardPasses(@TempDir Path tmp) throws IOException {
         Path out = tmp.resolve("imgs");
         Cli r = Cli.run(
                 "generate",
@@ -69,6 +70,9 @@ class GenerateNarCliTest {
             int[] golden = g.ints("greedy.tokens");
             for (int i = 0; i < 256; i++)
                 assertEquals(golden[256 + i], tokens.get(i).intValue(), "token " + i);
+            // each image's keys in one order in every run: "class" before "tokens"
+            String text = Files.readString(tmp.resolve("t.json"));
+            assertTrue(text.indexOf("\"class\"") < text.indexOf("\"tokens\""), text.substring(0, 40));
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> stats = (Map<String, Object>) Json.read(tmp.resolve("s.json"));

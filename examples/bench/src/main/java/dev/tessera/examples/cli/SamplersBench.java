@@ -366,17 +366,16 @@ final class SamplersBench extends CommandBase {
         }
         if (json) {
             Map<String, Object> doc = new LinkedHashMap<>();
-            doc.put(
-                    "models",
-                    Map.of(
-                            "target", BundledModels.LLAMAGEN_MODEL,
-                            "draft", BundledModels.LLAMAGEN_DRAFT,
-                            "vq", BundledModels.LLAMAGEN_VQ,
-                            "flowar_target", BundledModels.FLOWAR_MODEL,
-                            "flowar_draft", BundledModels.FLOWAR_DRAFT,
-                            "flowar_vae", BundledModels.FLOWAR_VAE,
-                            "mar_target", BundledModels.MAR_MODEL,
-                            "mar_draft", BundledModels.MAR_DRAFT));
+            Map<String, Object> models = new LinkedHashMap<>(); // in this order in every run (Map.of's varies)
+            models.put("target", BundledModels.LLAMAGEN_MODEL);
+            models.put("draft", BundledModels.LLAMAGEN_DRAFT);
+            models.put("vq", BundledModels.LLAMAGEN_VQ);
+            models.put("flowar_target", BundledModels.FLOWAR_MODEL);
+            models.put("flowar_draft", BundledModels.FLOWAR_DRAFT);
+            models.put("flowar_vae", BundledModels.FLOWAR_VAE);
+            models.put("mar_target", BundledModels.MAR_MODEL);
+            models.put("mar_draft", BundledModels.MAR_DRAFT);
+            doc.put("models", models);
             doc.put("samples_per_row", samples);
             doc.put("seed", seed);
             doc.put("threads", Parallel.threads());

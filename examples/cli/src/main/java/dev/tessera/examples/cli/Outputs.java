@@ -15,6 +15,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -82,8 +83,12 @@ final class Outputs {
             Path tokensOut, Path statsOut, int[] classes, TokenDetails r, Map<String, Object> stats, PrintStream out) {
         if (tokensOut != null) {
             List<Object> images = new ArrayList<>();
-            for (int b = 0; b < classes.length; b++)
-                images.add(Map.of("class", classes[b], "tokens", r.tokens().get(b)));
+            for (int b = 0; b < classes.length; b++) {
+                Map<String, Object> image = new LinkedHashMap<>(); // keys in this order in every run (Map.of's vary)
+                image.put("class", classes[b]);
+                image.put("tokens", r.tokens().get(b));
+                images.add(image);
+            }
             writeJson(tokensOut, Map.of("images", images));
         }
         if (statsOut != null) writeJson(statsOut, stats);

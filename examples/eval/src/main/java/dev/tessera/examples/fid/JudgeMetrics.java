@@ -138,8 +138,14 @@ public final class JudgeMetrics {
         }
         m.put("class_accuracy", (double) ok / n);
         List<Object> per = new ArrayList<>();
-        for (int c = 0; c < classes; c++)
-            if (nPer[c] > 0) per.add(Map.of("class", c, "accuracy", (double) okPer[c] / nPer[c], "samples", nPer[c]));
+        for (int c = 0; c < classes; c++) {
+            if (nPer[c] == 0) continue;
+            Map<String, Object> row = new LinkedHashMap<>(); // keys in this order in every run (Map.of's vary)
+            row.put("class", c);
+            row.put("accuracy", (double) okPer[c] / nPer[c]);
+            row.put("samples", nPer[c]);
+            per.add(row);
+        }
         m.put("class_accuracy_per_class", per);
         m.put("judge_accuracy_on_real_test_images", refs.realTest() == null ? null : accuracy(refs.realTest()));
         FrechetDistance.Result fid = FrechetDistance.of(FeatureRows.of(features, n, d), refs.test());
