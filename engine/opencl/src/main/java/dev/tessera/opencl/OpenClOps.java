@@ -91,7 +91,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private MemorySegment staging = MemorySegment.NULL;
     private final long dummy;
     private boolean closed;
-    private long bytesToDevice, bytesFromDevice;
+    private long bytesToDevice, bytesFromDevice, deviceCopies;
     private long weightBytes;
     /** Arrays from {@link #allocate} (keys compare by identity: arrays do not override equals). */
     private final Map<float[], Resident> resident = new WeakHashMap<>();
@@ -172,6 +172,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** Bytes copied from the device to the host so far (results). */
     public synchronized long bytesFromDevice() {
         return bytesFromDevice;
+    }
+
+    /** Device-side copies ({@code clEnqueueCopyBuffer}) enqueued so far, for tests and measurements. */
+    synchronized long deviceCopies() {
+        return deviceCopies;
     }
 
     /**
@@ -591,6 +596,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** A device-side copy of {@code n} floats (no host transfer). */
     private void copyOnDevice(long src, long srcOff, long dst, long dstOff, long n) {
         if (n <= 0) return;
+        deviceCopies++;
         check(
                 clEnqueueCopyBuffer(
                         queue, src, dst, srcOff * Float.BYTES, dstOff * Float.BYTES, n * Float.BYTES, null, null),
