@@ -41,10 +41,11 @@ import org.lwjgl.system.MemoryUtil;
  * until {@link #toHost} asks for it. Other arrays are uploaded for every call that reads them and downloaded after
  * every call that writes them. Device buffers of such arrays are released once the array is unreachable (a
  * {@link Cleaner}) or with the backend. Every kernel takes element offsets, so it uses a resident array in place at
- * any offset; only an op whose output is also one of its inputs writes a scratch range, copied back on the device. Weights of {@link Linear} and {@link Conv2d} layers are uploaded
- * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}; a linear layer
- * in a 16-bit format ({@code --weights fp16} or {@code bf16}) keeps 16 bits per weight there, widened to float32 by
- * the GEMM as it reads them ({@link #deviceWeightBytes()} counts the bytes). Interpolation
+ * any offset; only an op whose output is also one of its inputs (other than exactly in place, where the kernel
+ * allows it) writes a scratch range, copied back on the device. Weights of {@link Linear} and {@link Conv2d} layers
+ * are uploaded on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}; a
+ * linear layer in a 16-bit format ({@code --weights fp16} or {@code bf16}) keeps 16 bits per weight there, widened to
+ * float32 by the GEMM as it reads them ({@link #deviceWeightBytes()} counts the bytes). Interpolation
  * ({@code resizeBicubic}, {@code resizeArea}) runs on the host ({@link Ops#cpu()}), whose results are the reference's.
  * Calls are serialised (one command queue); results do not depend on the thread that calls.
  */

@@ -202,7 +202,7 @@ class ResidentOffsetsTest {
                 pad);
     }
 
-    /** Two sequences, 2 heads of 5 (rows of 10), 4 queries over 7 keys, causal; the output rows at stride {@code ldo}. */
+    /** Two sequences, 2 heads of 5 (rows of 10), 4 causal queries over 7 keys; output rows at stride {@code ldo}. */
     private static float[][] attention(Ops o, int ldo) {
         int B = 2, H = 2, l = 4, d = 5, T = 7, tMax = 9, ldq = H * d + 3;
         float[] q = random(B * l * ldq + 2, 12), kT = random(B * H * d * tMax, 13), v = random(B * H * tMax * d, 14);

@@ -22,9 +22,9 @@ import java.util.List;
 /**
  * Not a test: prints the bytes one image moves to and from an OpenCL device ({@link OpenClOps#bytesToDevice()},
  * {@link OpenClOps#bytesFromDevice()} around the second of two one-image generations, so the weights are already
- * up), and the device-side copies ({@link OpenClOps#deviceCopies()}), for the bundled models (VAR also at
- * its card's settings: {@code var-bundled-card}) and the golden test models of each family. Run from the repository root with the test
- * class path, e.g. {@code java -cp ... dev.tessera.opencl.TransferCounts [opencl[:P:D]] [name ...]}.
+ * up), and the device-side copies ({@link OpenClOps#deviceCopies()}), for the bundled models (VAR also at its
+ * card's settings: {@code var-bundled-card}) and the golden test models of each family. Run from the repository
+ * root with the test class path, e.g. {@code java -cp ... dev.tessera.opencl.TransferCounts [opencl[:P:D]] [name ...]}.
  */
 public final class TransferCounts {
     private TransferCounts() {}
