@@ -28,7 +28,6 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.function.LongConsumer;
 import org.lwjgl.PointerBuffer;
 import org.lwjgl.system.MemoryStack;
 import org.lwjgl.system.MemoryUtil;
@@ -41,11 +40,12 @@ import org.lwjgl.system.MemoryUtil;
  * uploads only the ranges the host wrote since ({@link #hostWrote}); an op writing one leaves its result on the device
  * until {@link #toHost} asks for it. Other arrays are uploaded for every call that reads them and downloaded after
  * every call that writes them. Device buffers of such arrays are released once the array is unreachable (a
- * {@link Cleaner}) or with the backend. Kernels without offset arguments see a resident array at a non-zero offset
- * through a device-side copy (no host transfer). Weights of {@link Linear} and {@link Conv2d} layers are uploaded
- * on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}; a linear layer
- * in a 16-bit format ({@code --weights fp16} or {@code bf16}) keeps 16 bits per weight there, widened to float32 by
- * the GEMM as it reads them ({@link #deviceWeightBytes()} counts the bytes). Interpolation
+ * {@link Cleaner}) or with the backend. Every kernel takes element offsets, so it uses a resident array in place at
+ * any offset; only an op whose output is also one of its inputs (other than exactly in place, where the kernel
+ * allows it) writes a scratch range, copied back on the device. Weights of {@link Linear} and {@link Conv2d} layers
+ * are uploaded on first use and kept on the device, keyed by the layer object's identity, until {@link #close()}; a
+ * linear layer in a 16-bit format ({@code --weights fp16} or {@code bf16}) keeps 16 bits per weight there, widened to
+ * float32 by the GEMM as it reads them ({@link #deviceWeightBytes()} counts the bytes). Interpolation
  * ({@code resizeBicubic}, {@code resizeArea}) runs on the host ({@link Ops#cpu()}), whose results are the reference's.
  * Calls are serialised (one command queue); results do not depend on the thread that calls.
  */
@@ -95,7 +95,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     private MemorySegment staging = MemorySegment.NULL;
     private final long dummy;
     private boolean closed;
-    private long bytesToDevice, bytesFromDevice;
+    private long bytesToDevice, bytesFromDevice, deviceCopies;
     private long weightBytes;
     /** Arrays from {@link #allocate} (keys compare by identity: arrays do not override equals). */
     private final Map<float[], Resident> resident = new WeakHashMap<>();
@@ -177,6 +177,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** Bytes copied from the device to the host so far (results). */
     public synchronized long bytesFromDevice() {
         return bytesFromDevice;
+    }
+
+    /** Device-side copies ({@code clEnqueueCopyBuffer}) enqueued so far, for tests and measurements. */
+    synchronized long deviceCopies() {
+        return deviceCopies;
     }
 
     /**
@@ -335,14 +340,16 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int shiftOff,
             int rowsPerGroup) {
         if (rows == 0) return;
-        long bx = in("x", x, xOff, (long) rows * C);
-        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length);
-        Out o = out("y", out, outOff, (long) rows * C, true, out != x && out != mod);
-        long bo = o.buf();
+        Arg bx = in("x", x, xOff, (long) rows * C);
+        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length).buf();
+        // exactly in place is safe: each element is read, then written, by one work-item after the row's sums
+        Out o = out("y", out, outOff, (long) rows * C, true, (out != x || outOff == xOff) && out != mod);
         args(
                 kLayerNorm,
-                bx,
-                bo,
+                bx.buf(),
+                bx.off(),
+                o.buf(),
+                o.bufOff(),
                 C,
                 eps,
                 bm,
@@ -359,10 +366,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void rmsNorm(
             float[] x, int xOff, float[] out, int outOff, int rows, int C, float eps, float[] weight) {
         if (rows == 0) return;
-        long bx = in("x", x, xOff, (long) rows * C);
-        long bw = weight == null ? dummy : in("w", weight, 0, C);
-        Out o = out("y", out, outOff, (long) rows * C, true, out != x && out != weight);
-        args(kRmsNorm, bx, o.buf(), C, eps, bw, weight == null ? 0 : 1);
+        Arg bx = in("x", x, xOff, (long) rows * C);
+        long bw = weight == null ? dummy : in("w", weight, 0, C).buf();
+        Out o = out("y", out, outOff, (long) rows * C, true, (out != x || outOff == xOff) && out != weight);
+        args(kRmsNorm, bx.buf(), bx.off(), o.buf(), o.bufOff(), C, eps, bw, weight == null ? 0 : 1);
         run(kRmsNorm, (long) rows * tiles.reduction(), tiles.reduction());
         done(o);
     }
@@ -379,9 +386,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int shiftOff,
             int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
-        long bm = in("mod", mod, 0, mod.length);
+        long bm = in("mod", mod, 0, mod.length).buf();
         Out o = out("x", x, xOff, (long) rows * C, false, x != mod);
-        args(kModulate, o.buf(), C, bm, modStride, scaleOff, shiftOff, rowsPerGroup);
+        args(kModulate, o.buf(), o.bufOff(), C, bm, modStride, scaleOff, shiftOff, rowsPerGroup);
         run2(kModulate, C, rows);
         done(o);
     }
@@ -399,10 +406,21 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int gammaOff,
             int rowsPerGroup) {
         if (rows == 0 || C == 0) return;
-        long by = in("y", y, yOff, (long) rows * C);
-        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length);
+        Arg by = in("y", y, yOff, (long) rows * C);
+        long bm = mod == null ? dummy : in("mod", mod, 0, mod.length).buf();
         Out o = out("x", x, xOff, (long) rows * C, false, x != y && x != mod);
-        args(kAddGated, o.buf(), by, C, bm, mod == null ? 0 : 1, modStride, gammaOff, Math.max(1, rowsPerGroup));
+        args(
+                kAddGated,
+                o.buf(),
+                o.bufOff(),
+                by.buf(),
+                by.off(),
+                C,
+                bm,
+                mod == null ? 0 : 1,
+                modStride,
+                gammaOff,
+                Math.max(1, rowsPerGroup));
         run2(kAddGated, C, rows);
         done(o);
     }
@@ -411,7 +429,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void activate(float[] x, int off, int n, Activation act) {
         if (n == 0 || act == Activation.NONE) return;
         Out o = out("x", x, off, n, false, true);
-        args(kActivate, o.buf(), n, code(act));
+        args(kActivate, o.buf(), o.bufOff(), n, code(act));
         run(kActivate, roundUp(n, 64), 64);
         done(o);
     }
@@ -420,7 +438,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void softmax(float[] x, int off, int n) {
         if (n == 0) return;
         Out o = out("x", x, off, n, false, true);
-        args(kSoftmax, o.buf(), n);
+        args(kSoftmax, o.buf(), o.bufOff(), n);
         run(kSoftmax, tiles.reduction(), tiles.reduction());
         done(o);
     }
@@ -445,45 +463,42 @@ public final class OpenClOps implements Ops, AutoCloseable {
             int ldo) {
         if (B == 0 || H == 0 || l == 0) return;
         long cache = (long) B * H * d * tMax;
-        long bq = in("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
-        long bk = in("k", kT, 0, cache);
-        long bv = in("v", v, 0, cache);
-        long bs = in("scale", scale, 0, H);
+        Arg bq = in("q", q, qOff, (long) (B * l - 1) * ldq + (long) H * d);
+        long bk = in("k", kT, 0, cache).buf();
+        long bv = in("v", v, 0, cache).buf();
+        long bs = in("scale", scale, 0, H).buf();
         long bp = slot("scores", (long) B * H * l * T);
-        attentionOut(B * l, H * d, out, outOff, ldo, q == out || kT == out || v == out, bo -> {
-            args(kAttention, H, l, d, bq, ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, bp);
+        attentionOut(B * l, H * d, out, outOff, ldo, q == out || kT == out || v == out, (bo, oo, ld) -> {
+            args(kAttention, H, l, d, bq.buf(), bq.off(), ldq, bk, bv, tMax, T, causal ? 1 : 0, bs, bo, oo, ld, bp);
             int r = tiles.reduction();
             runNd(kAttention, new long[] {(long) l * r, H, B}, new long[] {r, 1, 1});
         });
     }
 
+    /** Enqueues an attention kernel writing its rows into {@code buf} from element {@code off} at stride {@code ld}. */
+    private interface AttentionKernel {
+        void run(long buf, long off, int ld);
+    }
+
     /**
-     * Runs an attention kernel that writes {@code rows} packed rows of {@code width} into a buffer, then places them
-     * at stride {@code ldo}: in a resident array, on the device (one copy per row unless the rows are packed); in
-     * another array, through the host.
+     * Runs an attention kernel that writes {@code rows} rows of {@code width} at stride {@code ldo}: into a resident
+     * array in place (unless an input is the same array); into another array through a packed buffer and the host.
      */
-    private void attentionOut(int rows, int width, float[] out, int outOff, int ldo, boolean aliased, LongConsumer k) {
+    private void attentionOut(
+            int rows, int width, float[] out, int outOff, int ldo, boolean aliased, AttentionKernel k) {
         Resident r = resident.get(out);
         long n = (long) rows * width;
         if (r != null && !aliased) {
             long span = (long) (rows - 1) * ldo + width;
-            if (ldo == width) {
-                Out o = out("y", out, outOff, n, true, true);
-                k.accept(o.buf());
-                done(o);
-                return;
-            }
-            syncUp(r, out, outOff, outOff + span); // the gaps between the rows keep their values
-            long bo = slot("y", n);
-            k.accept(bo);
-            for (int row = 0; row < rows; row++)
-                copyOnDevice(bo, (long) row * width, r.buf(), outOff + (long) row * ldo, width);
+            if (ldo != width) syncUp(r, out, outOff, outOff + span); // the gaps between the rows keep their values
+            k.run(r.buf(), outOff, ldo);
+            r.hostNewer.subtract(outOff, outOff + span);
             r.deviceNewer.add(outOff, outOff + span);
             return;
         }
         if (r != null) toHost(out, outOff, (rows - 1) * ldo + width);
         long bo = slot("y", n);
-        k.accept(bo);
+        k.run(bo, 0, width);
         MemorySegment s = read(bo, n);
         for (int row = 0; row < rows; row++) {
             MemorySegment.copy(s, F32, (long) row * width * Float.BYTES, out, outOff + row * ldo, width);
@@ -596,43 +611,48 @@ public final class OpenClOps implements Ops, AutoCloseable {
     /** A device-side copy of {@code n} floats (no host transfer). */
     private void copyOnDevice(long src, long srcOff, long dst, long dstOff, long n) {
         if (n <= 0) return;
+        deviceCopies++;
         check(
                 clEnqueueCopyBuffer(
                         queue, src, dst, srcOff * Float.BYTES, dstOff * Float.BYTES, n * Float.BYTES, null, null),
                 "clEnqueueCopyBuffer");
     }
 
+    /** A kernel's view of an input: its buffer and the element offset where the values start. */
+    private record Arg(long buf, long off) {}
+
     /**
-     * A buffer holding {@code a[off .. off+n)} at offset 0 for a kernel to read: a resident array's own buffer (after
-     * uploading what the host wrote), or a device copy of its range, or today's upload of another array.
+     * Where a kernel reads {@code a[off .. off+n)}: a resident array's own buffer at {@code off} (after uploading what
+     * the host wrote), or today's upload of another array (at offset 0).
      */
-    private long in(String slot, float[] a, int off, long n) {
+    private Arg in(String slot, float[] a, int off, long n) {
         Resident r = resident.get(a);
-        if (r == null) return upload(slot, a, off, n);
+        if (r == null) return new Arg(upload(slot, a, off, n), 0);
         if (n > 0) syncUp(r, a, off, off + n);
-        if (off == 0) return r.buf();
-        long buf = slot(slot, n);
-        copyOnDevice(r.buf(), off, buf, 0, n);
-        return buf;
+        return new Arg(r.buf(), off);
     }
 
-    /** Where a kernel writes {@code a[off .. off+n)}; {@link #done} brings the result where it belongs. */
-    private record Out(float[] a, int off, long n, long buf, Resident r) {}
+    /**
+     * Where a kernel writes {@code a[off .. off+n)}: the range starts at element {@code bufOff} of {@code buf};
+     * {@link #done} brings the result where it belongs.
+     */
+    private record Out(float[] a, int off, long n, long buf, long bufOff, Resident r) {}
 
     /**
      * The buffer a kernel writes {@code a[off .. off+n)} into. With {@code whole} the kernel overwrites every element
      * of the range; otherwise it reads it, or leaves some of it (in place, strided rows), so the buffer starts with
-     * the range's current values. {@code direct}: the kernel may use a resident array's own buffer (no input of the
-     * call is the same array).
+     * the range's current values. {@code direct}: the kernel may use a resident array's own buffer in place, at any
+     * offset (no input of the call is the same array); otherwise it writes a scratch copy of the range, copied back on
+     * the device by {@link #done}.
      */
     private Out out(String slot, float[] a, int off, long n, boolean whole, boolean direct) {
         Resident r = resident.get(a);
-        if (r == null) return new Out(a, off, n, whole ? slot(slot, n) : upload(slot, a, off, n), null);
+        if (r == null) return new Out(a, off, n, whole ? slot(slot, n) : upload(slot, a, off, n), 0, null);
         if (!whole && n > 0) syncUp(r, a, off, off + n);
-        if (off == 0 && direct) return new Out(a, off, n, r.buf(), r);
+        if (direct) return new Out(a, off, n, r.buf(), off, r);
         long buf = slot(slot, n);
         if (!whole) copyOnDevice(r.buf(), off, buf, 0, n);
-        return new Out(a, off, n, buf, r);
+        return new Out(a, off, n, buf, 0, r);
     }
 
     /** After the kernel: downloads another array's result, or leaves a resident one's on the device. */
@@ -744,8 +764,21 @@ public final class OpenClOps implements Ops, AutoCloseable {
         DeviceKv dk = device(kv);
         if (rows == 0 || n == 0) return;
         int hd = dk.heads * dk.headDim;
-        long bs = in("kvSrc", src, srcOff, (long) (rows * n - 1) * ld + Math.max(kOff, vOff) + hd);
-        args(kKvStore, bs, ld, kOff, vOff, n, dk.heads, dk.headDim, dk.capacity, at, dk.k[layer], dk.v[layer]);
+        Arg bs = in("kvSrc", src, srcOff, (long) (rows * n - 1) * ld + Math.max(kOff, vOff) + hd);
+        args(
+                kKvStore,
+                bs.buf(),
+                bs.off(),
+                ld,
+                kOff,
+                vOff,
+                n,
+                dk.heads,
+                dk.headDim,
+                dk.capacity,
+                at,
+                dk.k[layer],
+                dk.v[layer]);
         runNd(kKvStore, new long[] {roundUp(hd, 64), n, rows}, new long[] {64, 1, 1});
     }
 
@@ -767,11 +800,28 @@ public final class OpenClOps implements Ops, AutoCloseable {
         DeviceKv dk = device(kv);
         int H = dk.heads, d = dk.headDim;
         if (rows == 0 || H == 0 || l == 0) return;
-        long bq = in("q", q, qOff, (long) (rows * l - 1) * ldq + (long) H * d);
-        long bs = in("scale", scale, 0, H);
+        Arg bq = in("q", q, qOff, (long) (rows * l - 1) * ldq + (long) H * d);
+        long bs = in("scale", scale, 0, H).buf();
         long bp = slot("scores", (long) rows * H * l * T);
-        attentionOut(rows * l, H * d, out, outOff, ldo, q == out, bo -> {
-            args(kAttention, H, l, d, bq, ldq, dk.k[layer], dk.v[layer], dk.capacity, T, causal ? 1 : 0, bs, bo, bp);
+        attentionOut(rows * l, H * d, out, outOff, ldo, q == out, (bo, oo, ld) -> {
+            args(
+                    kAttention,
+                    H,
+                    l,
+                    d,
+                    bq.buf(),
+                    bq.off(),
+                    ldq,
+                    dk.k[layer],
+                    dk.v[layer],
+                    dk.capacity,
+                    T,
+                    causal ? 1 : 0,
+                    bs,
+                    bo,
+                    oo,
+                    ld,
+                    bp);
             int r = tiles.reduction();
             runNd(kAttention, new long[] {(long) l * r, H, rows}, new long[] {r, 1, 1});
         });
@@ -784,7 +834,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         long bc = constant(codebook);
         long bt = uploadInts("tokens", tokens, tokOff, n);
         Out o = out("codes", out, outOff, (long) C * n, true, out != codebook);
-        args(kLookupCodes, bc, C, bt, n, o.buf());
+        args(kLookupCodes, bc, C, bt, n, o.buf(), o.bufOff());
         run2(kLookupCodes, n, C);
         done(o);
     }
@@ -797,10 +847,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
             Arrays.fill(out, outOff, outOff + n, 0);
             return;
         }
-        long bz = in("x", z, zOff, (long) C * n);
+        Arg bz = in("x", z, zOff, (long) C * n);
         long bc = constant(codebook), bn = constant(norms);
         long bo = slot("codes", n);
-        args(kNearestCodes, bz, C, n, bc, bn, K, bo);
+        args(kNearestCodes, bz.buf(), bz.off(), C, n, bc, bn, K, bo);
         run(kNearestCodes, roundUp(n, 64), 64);
         MemorySegment s = read(bo, n);
         MemorySegment.copy(s, ValueLayout.JAVA_INT_UNALIGNED, 0, out, outOff, n);
@@ -815,7 +865,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
         Out o = out("x", x, off, span, false, true);
         long bc = constant(rope.cosines()), bs = constant(rope.sines());
         long bp = uploadInts("positions", positions, period);
-        args(kRotary, o.buf(), ld, heads, pairs, bc, bs, bp, period);
+        args(kRotary, o.buf(), o.bufOff(), ld, heads, pairs, bc, bs, bp, period);
         run2(kRotary, heads * pairs, rows);
         done(o);
     }
@@ -824,9 +874,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void l2NormalizeHeads(float[] x, int off, int ld, int rows, int heads, int d, float[] mul) {
         if (rows == 0 || heads == 0 || d == 0) return;
         long span = (long) (rows - 1) * ld + (long) heads * d;
-        long bm = mul == null ? dummy : in("mul", mul, 0, heads);
+        long bm = mul == null ? dummy : in("mul", mul, 0, heads).buf();
         Out o = out("x", x, off, span, false, x != mul);
-        args(kL2Normalize, o.buf(), ld, heads, d, bm, mul == null ? 0 : 1);
+        args(kL2Normalize, o.buf(), o.bufOff(), ld, heads, d, bm, mul == null ? 0 : 1);
         run2(kL2Normalize, heads, rows);
         done(o);
     }
@@ -852,17 +902,29 @@ public final class OpenClOps implements Ops, AutoCloseable {
                     "gatedProduct writes over its gate only in place (same offset and stride)");
         }
         long gSpan = (long) (rows - 1) * ldg + n, oSpan = (long) (rows - 1) * ldo + n;
-        long bu = in("u", u, uOff, (long) (rows - 1) * ldu + n);
+        Arg bu = in("u", u, uOff, (long) (rows - 1) * ldu + n);
         if (inPlace) {
             Out o = out("g", g, gOff, gSpan, false, g != u);
-            args(kGatedProduct, o.buf(), ldg, bu, ldu, n, code(act), o.buf(), ldo);
+            args(
+                    kGatedProduct,
+                    o.buf(),
+                    o.bufOff(),
+                    ldg,
+                    bu.buf(),
+                    bu.off(),
+                    ldu,
+                    n,
+                    code(act),
+                    o.buf(),
+                    o.bufOff(),
+                    ldo);
             run2(kGatedProduct, n, rows);
             done(o);
             return;
         }
-        long bg = in("g", g, gOff, gSpan);
+        Arg bg = in("g", g, gOff, gSpan);
         Out o = out("out", out, outOff, oSpan, ldo == n, out != u);
-        args(kGatedProduct, bg, ldg, bu, ldu, n, code(act), o.buf(), ldo);
+        args(kGatedProduct, bg.buf(), bg.off(), ldg, bu.buf(), bu.off(), ldu, n, code(act), o.buf(), o.bufOff(), ldo);
         run2(kGatedProduct, n, rows);
         done(o);
     }
@@ -871,9 +933,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void addBroadcast(float[] x, int xOff, int count, int n, int C, float[] table, int tableOff) {
         int width = n * C;
         if (count == 0 || width == 0) return;
-        long bt = in("table", table, tableOff, width);
+        Arg bt = in("table", table, tableOff, width);
         Out o = out("x", x, xOff, (long) count * width, false, x != table);
-        args(kAddBroadcast, o.buf(), width, bt);
+        args(kAddBroadcast, o.buf(), o.bufOff(), width, bt.buf(), bt.off());
         run2(kAddBroadcast, width, count);
         done(o);
     }
@@ -881,10 +943,10 @@ public final class OpenClOps implements Ops, AutoCloseable {
     @Override
     public synchronized void affine(float[] x, int off, int rows, int C, float[] w, float[] b) {
         if (rows == 0 || C == 0) return;
-        long bw = in("affineW", w, 0, C);
-        long bb = in("affineB", b, 0, C);
+        long bw = in("affineW", w, 0, C).buf();
+        long bb = in("affineB", b, 0, C).buf();
         Out o = out("x", x, off, (long) rows * C, false, x != w && x != b);
-        args(kAffine, o.buf(), C, bw, bb);
+        args(kAffine, o.buf(), o.bufOff(), C, bw, bb);
         run2(kAffine, C, rows);
         done(o);
     }
@@ -892,9 +954,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
     @Override
     public synchronized void blend(float[] x, int xOff, float a, float[] y, int yOff, float b, int n) {
         if (n == 0) return;
-        long bx = in("x", x, xOff, n);
+        Arg bx = in("x", x, xOff, n);
         Out o = out("y", y, yOff, n, false, x != y);
-        args(kBlend, bx, a, o.buf(), b, n);
+        args(kBlend, bx.buf(), bx.off(), a, o.buf(), o.bufOff(), b, n);
         run(kBlend, roundUp(n, 64), 64);
         done(o);
     }
@@ -903,7 +965,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void clamp(float[] x, int off, int n, float lo, float hi) {
         if (n == 0) return;
         Out o = out("x", x, off, n, false, true);
-        args(kClamp, o.buf(), n, lo, hi);
+        args(kClamp, o.buf(), o.bufOff(), n, lo, hi);
         run(kClamp, roundUp(n, 64), 64);
         done(o);
     }
@@ -1018,9 +1080,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
         int oh = conv.outHeight(H), ow = conv.outWidth(W), P = oh * ow;
         int cout = conv.cout(), K = conv.cin() * conv.kh() * conv.kw();
         long[] dw = weights(conv);
-        long bi = in("x", in, inOff, (long) conv.cin() * H * W);
+        Arg bi = in("x", in, inOff, (long) conv.cin() * H * W);
         Out o = out("y", out, outOff, (long) cout * P, true, out != in);
-        long bo = o.buf();
+        long bo = o.buf(), oo = o.bufOff();
         long bias = dw[1] == 0 ? dummy : dw[1];
         int biasMode = dw[1] == 0 ? 0 : 2;
         boolean pointwise = conv.kh() == 1
@@ -1031,7 +1093,25 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 && conv.padBottom() == 0
                 && conv.padRight() == 0;
         if (pointwise) {
-            runGemm(cout, P, K, dw[0], 0, K, 1, bi, 0, P, 1, bo, 0, P, bias, biasMode, Activation.NONE, false);
+            runGemm(
+                    cout,
+                    P,
+                    K,
+                    dw[0],
+                    0,
+                    K,
+                    1,
+                    bi.buf(),
+                    bi.off(),
+                    P,
+                    1,
+                    bo,
+                    oo,
+                    P,
+                    bias,
+                    biasMode,
+                    Activation.NONE,
+                    false);
         } else {
             // output pixels in column blocks, each block's im2col panel [K, np] one GEMM
             int np = (int) Math.max(1, Math.min(P, tiles.im2colFloats() / Math.max(1, K)));
@@ -1040,7 +1120,8 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 int n = Math.min(np, P - p0);
                 args(
                         kIm2col,
-                        bi,
+                        bi.buf(),
+                        bi.off(),
                         H,
                         W,
                         conv.kh(),
@@ -1054,7 +1135,25 @@ public final class OpenClOps implements Ops, AutoCloseable {
                         K,
                         col);
                 runNd(kIm2col, new long[] {roundUp(n, 16), roundUp(K, 4)}, new long[] {16, 4});
-                runGemm(cout, n, K, dw[0], 0, K, 1, col, 0, n, 1, bo, p0, P, bias, biasMode, Activation.NONE, false);
+                runGemm(
+                        cout,
+                        n,
+                        K,
+                        dw[0],
+                        0,
+                        K,
+                        1,
+                        col,
+                        0,
+                        n,
+                        1,
+                        bo,
+                        oo + p0,
+                        P,
+                        bias,
+                        biasMode,
+                        Activation.NONE,
+                        false);
             }
         }
         done(o);
@@ -1065,11 +1164,11 @@ public final class OpenClOps implements Ops, AutoCloseable {
             float[] x, int xOff, int C, int HW, GroupNorm gn, boolean silu, float[] out, int outOff) {
         long n = (long) C * HW;
         if (n == 0) return;
-        long bx = in("x", x, xOff, n);
+        Arg bx = in("x", x, xOff, n);
         long bw = upload("w", gn.weight(), 0, C);
         long bb = upload("bias", gn.bias(), 0, C);
-        Out o = out("y", out, outOff, n, true, out != x);
-        args(kGroupNorm, bx, C / gn.groups(), HW, bw, bb, gn.eps(), silu ? 1 : 0, o.buf());
+        Out o = out("y", out, outOff, n, true, out != x || outOff == xOff); // in place: as in layerNorm
+        args(kGroupNorm, bx.buf(), bx.off(), C / gn.groups(), HW, bw, bb, gn.eps(), silu ? 1 : 0, o.buf(), o.bufOff());
         run(kGroupNorm, (long) gn.groups() * tiles.reduction(), tiles.reduction());
         done(o);
     }
@@ -1078,9 +1177,9 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void upsampleNearest2x(float[] in, int inOff, int C, int H, int W, float[] out, int outOff) {
         long n = 4L * C * H * W;
         if (n == 0) return;
-        long bi = in("x", in, inOff, (long) C * H * W);
+        Arg bi = in("x", in, inOff, (long) C * H * W);
         Out o = out("y", out, outOff, n, true, out != in);
-        args(kUpsample, bi, C, H, W, o.buf());
+        args(kUpsample, bi.buf(), bi.off(), C, H, W, o.buf(), o.bufOff());
         run(kUpsample, roundUp(n, 64), 64);
         done(o);
     }

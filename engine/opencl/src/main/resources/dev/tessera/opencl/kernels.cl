@@ -179,13 +179,16 @@ GEMM_KERNELS(, float, 0)
 GEMM_KERNELS(_fp16, ushort, 1)
 GEMM_KERNELS(_bf16, ushort, 2)
 
-// One work-group per row: LayerNorm without affine, then optional AdaLN modulation (see Ops.layerNorm).
+// One work-group per row: LayerNorm without affine, then optional AdaLN modulation (see Ops.layerNorm). In place
+// (out and x the same range) is safe here, in rms_norm and in group_norm: an element is written only by the item that
+// reads it, after the reductions.
+// Element offsets (xOff, oOff here and in the kernels below) let a kernel use a range of a larger buffer in place.
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
-void layer_norm(__global const float* x, __global float* out, int C, float eps,
+void layer_norm(__global const float* x, long xOff, __global float* out, long oOff, int C, float eps,
                 __global const float* mod, int hasMod, int modStride, int scaleOff, int shiftOff, int rowsPerGroup) {
     __local float red[RED_WG];
     const int r = get_group_id(0), lid = get_local_id(0);
-    __global const float* xr = x + (long) r * C;
+    __global const float* xr = x + xOff + (long) r * C;
     float s = 0.0f;
     for (int c = lid; c < C; c += RED_WG) s += xr[c];
     const float mean = group_sum(s, red) / C;
@@ -196,54 +199,57 @@ void layer_norm(__global const float* x, __global float* out, int C, float eps,
     for (int c = lid; c < C; c += RED_WG) {
         float y = (xr[c] - mean) * inv;
         if (hasMod) y = y * (1.0f + mod[g + scaleOff + c]) + mod[g + shiftOff + c];
-        out[(long) r * C + c] = y;
+        out[oOff + (long) r * C + c] = y;
     }
 }
 
 // One work-group per row: x · rsqrt(mean(x²) + eps) · weight.
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
-void rms_norm(__global const float* x, __global float* out, int C, float eps, __global const float* weight, int hasWeight) {
+void rms_norm(__global const float* x, long xOff, __global float* out, long oOff, int C, float eps,
+              __global const float* weight, int hasWeight) {
     __local float red[RED_WG];
     const int r = get_group_id(0), lid = get_local_id(0);
-    __global const float* xr = x + (long) r * C;
+    __global const float* xr = x + xOff + (long) r * C;
     float s = 0.0f;
     for (int c = lid; c < C; c += RED_WG) s += xr[c] * xr[c];
     const float inv = 1.0f / sqrt(group_sum(s, red) / C + eps);
     for (int c = lid; c < C; c += RED_WG) {
         float y = xr[c] * inv;
-        out[(long) r * C + c] = hasWeight ? y * weight[c] : y;
+        out[oOff + (long) r * C + c] = hasWeight ? y * weight[c] : y;
     }
 }
 
 // x[r, c] = x·(1 + scale) + shift, over a [C, rows] range.
-__kernel void modulate(__global float* x, int C, __global const float* mod, int modStride, int scaleOff, int shiftOff,
-                       int rowsPerGroup) {
+__kernel void modulate(__global float* x, long xOff, int C, __global const float* mod, int modStride, int scaleOff,
+                       int shiftOff, int rowsPerGroup) {
     const int c = get_global_id(0), r = get_global_id(1);
     if (c >= C) return;
     const long g = (long) (r / rowsPerGroup) * modStride;
-    const long i = (long) r * C + c;
+    const long i = xOff + (long) r * C + c;
     x[i] = x[i] * (1.0f + mod[g + scaleOff + c]) + mod[g + shiftOff + c];
 }
 
 // x[r, c] += y[r, c] · gamma (or plain x += y without mod).
-__kernel void add_gated(__global float* x, __global const float* y, int C, __global const float* mod, int hasMod,
-                        int modStride, int gammaOff, int rowsPerGroup) {
+__kernel void add_gated(__global float* x, long xOff, __global const float* y, long yOff, int C,
+                        __global const float* mod, int hasMod, int modStride, int gammaOff, int rowsPerGroup) {
     const int c = get_global_id(0), r = get_global_id(1);
     if (c >= C) return;
     const long i = (long) r * C + c;
-    x[i] += hasMod ? y[i] * mod[(long) (r / rowsPerGroup) * modStride + gammaOff + c] : y[i];
+    const float yi = y[yOff + i];
+    x[xOff + i] += hasMod ? yi * mod[(long) (r / rowsPerGroup) * modStride + gammaOff + c] : yi;
 }
 
-__kernel void activate(__global float* x, int n, int act) {
+__kernel void activate(__global float* x, long xOff, int n, int act) {
     const int i = get_global_id(0);
-    if (i < n) x[i] = act_apply(x[i], act);
+    if (i < n) x[xOff + i] = act_apply(x[xOff + i], act);
 }
 
 // Softmax of one row of n values, one work-group.
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
-void softmax(__global float* x, int n) {
+void softmax(__global float* row, long xOff, int n) {
     __local float red[RED_WG];
     const int lid = get_local_id(0);
+    __global float* x = row + xOff;
     float mx = -INFINITY;
     for (int i = lid; i < n; i += RED_WG) mx = fmax(mx, x[i]);
     mx = group_max(mx, red);
@@ -255,14 +261,15 @@ void softmax(__global float* x, int n) {
 
 // One work-group per (query i, head h, sequence b); see Ops.attention. Keys are cached transposed
 // (kT[((b·H + h)·d + e)·tMax + t]), values row-wise (v[((b·H + h)·tMax + t)·d + e]). The scores of the query go to
-// its row of `scratch`; the result to a compact out[(b·l + i)·H·d + h·d + e].
+// its row of `scratch`; the result to out[oOff + (b·l + i)·ldo + h·d + e].
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
-void attention(int H, int l, int d, __global const float* q, int ldq, __global const float* kT,
+void attention(int H, int l, int d, __global const float* q, long qOff, int ldq, __global const float* kT,
                __global const float* v, int tMax, int T, int causal, __global const float* scale,
-               __global float* out, __global float* scratch) {
+               __global float* out, long oOff, int ldo, __global float* scratch) {
     __local float red[RED_WG];
     const int i = get_group_id(0), h = get_group_id(1), b = get_group_id(2), lid = get_local_id(0);
-    __global const float* qs = q + (long) (b * l + i) * ldq + h * d;   // the same for every item: read through cache
+    // the same for every item: read through the cache
+    __global const float* qs = q + qOff + (long) (b * l + i) * ldq + h * d;
     const long kBase = (long) (b * H + h) * d * tMax, vBase = (long) (b * H + h) * tMax * d;
     const int keys = causal ? T - l + i + 1 : T;
     __global float* p = scratch + ((long) (b * H + h) * l + i) * T;
@@ -287,29 +294,31 @@ void attention(int H, int l, int d, __global const float* q, int ldq, __global c
     for (int e = lid; e < d; e += RED_WG) {
         float acc = 0.0f;
         for (int t = 0; t < keys; t++) acc = fma(p[t], v[vBase + (long) t * d + e], acc);
-        out[(long) (b * l + i) * H * d + h * d + e] = acc / sum;
+        out[oOff + (long) (b * l + i) * ldo + h * d + e] = acc / sum;
     }
 }
 
 // The im2col panel of output pixels [p0, p0 + np) of a convolution: col[k, p] with k = (c·kh + ky)·kw + kx.
-__kernel void im2col(__global const float* in, int H, int W, int kh, int kw, int stride, int padT, int padL, int ow,
-                     int p0, int np, int K, __global float* col) {
+__kernel void im2col(__global const float* in, long inOff, int H, int W, int kh, int kw, int stride, int padT, int padL,
+                     int ow, int p0, int np, int K, __global float* col) {
     const int p = get_global_id(0), k = get_global_id(1);
     if (p >= np || k >= K) return;
     const int pp = p0 + p, y = pp / ow, x = pp % ow;
     const int kx = k % kw, ky = (k / kw) % kh, c = k / (kw * kh);
     const int iy = y * stride + ky - padT, ix = x * stride + kx - padL;
-    col[(long) k * np + p] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in[((long) c * H + iy) * W + ix] : 0.0f;
+    col[(long) k * np + p] = (iy >= 0 && iy < H && ix >= 0 && ix < W) ? in[inOff + ((long) c * H + iy) * W + ix] : 0.0f;
 }
 
 // One work-group per group of channels: GroupNorm (affine), optionally followed by SiLU.
 __kernel __attribute__((reqd_work_group_size(RED_WG, 1, 1)))
-void group_norm(__global const float* x, int cpg, int HW, __global const float* w, __global const float* bias,
-                float eps, int silu, __global float* out) {
+void group_norm(__global const float* xs, long xOff, int cpg, int HW, __global const float* w,
+                __global const float* bias, float eps, int silu, __global float* outs, long oOff) {
     __local float red[RED_WG];
     const int g = get_group_id(0), lid = get_local_id(0);
     const int n = cpg * HW;
     const long base = (long) g * n;
+    __global const float* x = xs + xOff;
+    __global float* out = outs + oOff;
     float s = 0.0f;
     for (int i = lid; i < n; i += RED_WG) s += x[base + i];
     const float mean = group_sum(s, red) / n;
@@ -324,7 +333,8 @@ void group_norm(__global const float* x, int cpg, int HW, __global const float* 
 }
 
 // Nearest-neighbour x2 of [C, H, W] into [C, 2H, 2W].
-__kernel void upsample_nearest2x(__global const float* in, int C, int H, int W, __global float* out) {
+__kernel void upsample_nearest2x(__global const float* in, long inOff, int C, int H, int W, __global float* out,
+                                 long oOff) {
     const long o = get_global_id(0);
     const long total = (long) C * 4 * H * W;
     if (o >= total) return;
@@ -332,29 +342,30 @@ __kernel void upsample_nearest2x(__global const float* in, int C, int H, int W, 
     const long rest = o / (2 * W);
     const int y = (int) (rest % (2 * H));
     const int c = (int) (rest / (2 * H));
-    out[o] = in[((long) c * H + y / 2) * W + x / 2];
+    out[oOff + o] = in[inOff + ((long) c * H + y / 2) * W + x / 2];
 }
 
 // ---------------------------------------------------------------------------- per-element steps between products
 
 // Rotary embedding: item (h·pairs + p, r) turns pair p of head h of row r by position pos[r % period].
-__kernel void rotary(__global float* x, int ld, int heads, int pairs, __global const float* cs,
+__kernel void rotary(__global float* x, long xOff, int ld, int heads, int pairs, __global const float* cs,
                      __global const float* sn, __global const int* pos, int period) {
     const int hp = get_global_id(0), r = get_global_id(1);
     if (hp >= heads * pairs) return;
     const int h = hp / pairs, p = hp % pairs;
     const long t = (long) pos[r % period] * pairs + p;
-    const long o = (long) r * ld + (long) h * 2 * pairs + 2 * p;
+    const long o = xOff + (long) r * ld + (long) h * 2 * pairs + 2 * p;
     const float x0 = x[o], x1 = x[o + 1], c = cs[t], s = sn[t];
     x[o] = x0 * c - x1 * s;
     x[o + 1] = x1 * c + x0 * s;
 }
 
 // F.normalize of one head (h, r) of size d, then times mul[h] when hasMul.
-__kernel void l2_normalize_heads(__global float* x, int ld, int heads, int d, __global const float* mul, int hasMul) {
+__kernel void l2_normalize_heads(__global float* x, long xOff, int ld, int heads, int d, __global const float* mul,
+                                 int hasMul) {
     const int h = get_global_id(0), r = get_global_id(1);
     if (h >= heads) return;
-    __global float* v = x + (long) r * ld + (long) h * d;
+    __global float* v = x + xOff + (long) r * ld + (long) h * d;
     float ss = 0.0f;
     for (int j = 0; j < d; j++) ss += v[j] * v[j];
     const float norm = fmax(sqrt(ss), 1e-12f), m = hasMul ? mul[h] : 1.0f;
@@ -362,39 +373,39 @@ __kernel void l2_normalize_heads(__global float* x, int ld, int heads, int d, __
 }
 
 // out[r, j] = act(g[r, j]) · u[r, j].
-__kernel void gated_product(__global const float* g, int ldg, __global const float* u, int ldu, int n, int act,
-                            __global float* out, int ldo) {
+__kernel void gated_product(__global const float* g, long gOff, int ldg, __global const float* u, long uOff, int ldu,
+                            int n, int act, __global float* out, long oOff, int ldo) {
     const int j = get_global_id(0), r = get_global_id(1);
     if (j >= n) return;
-    out[(long) r * ldo + j] = act_apply(g[(long) r * ldg + j], act) * u[(long) r * ldu + j];
+    out[oOff + (long) r * ldo + j] = act_apply(g[gOff + (long) r * ldg + j], act) * u[uOff + (long) r * ldu + j];
 }
 
 // x[b·width + i] += table[i], item (i, b).
-__kernel void add_broadcast(__global float* x, int width, __global const float* table) {
+__kernel void add_broadcast(__global float* x, long xOff, int width, __global const float* table, long tOff) {
     const int i = get_global_id(0), b = get_global_id(1);
-    if (i < width) x[(long) b * width + i] += table[i];
+    if (i < width) x[xOff + (long) b * width + i] += table[tOff + i];
 }
 
 // x[r, c] = x[r, c]·w[c] + b[c].
-__kernel void affine(__global float* x, int C, __global const float* w, __global const float* b) {
+__kernel void affine(__global float* x, long xOff, int C, __global const float* w, __global const float* b) {
     const int c = get_global_id(0), r = get_global_id(1);
     if (c >= C) return;
-    const long i = (long) r * C + c;
+    const long i = xOff + (long) r * C + c;
     x[i] = x[i] * w[c] + b[c];
 }
 
 // y[i] = x[i]·a + y[i]·b.
-__kernel void blend(__global const float* x, float a, __global float* y, float b, int n) {
+__kernel void blend(__global const float* x, long xOff, float a, __global float* y, long yOff, float b, int n) {
     const int i = get_global_id(0);
-    if (i < n) y[i] = x[i] * a + y[i] * b;
+    if (i < n) y[yOff + i] = x[xOff + i] * a + y[yOff + i] * b;
 }
 
 // x = max(lo, min(hi, x)), NaN left as it is.
-__kernel void clamp_range(__global float* x, int n, float lo, float hi) {
+__kernel void clamp_range(__global float* x, long xOff, int n, float lo, float hi) {
     const int i = get_global_id(0);
     if (i >= n) return;
-    const float v = x[i];
-    x[i] = v > hi ? hi : (v < lo ? lo : v);
+    const float v = x[xOff + i];
+    x[xOff + i] = v > hi ? hi : (v < lo ? lo : v);
 }
 
 // ------------------------------------------------------------------------------------------------- moving values
@@ -416,21 +427,22 @@ __kernel void transpose(__global const float* a, long aOff, int rows, int cols, 
 
 // Writes the keys and values of n new positions (item (h·d + e, t, b)) into a layer's device cache at position at:
 // keys transposed kT[((b·H + h)·d + e)·tMax + t], values v[((b·H + h)·tMax + t)·d + e].
-__kernel void kv_store(__global const float* src, int ld, int kOff, int vOff, int n, int H, int d, int tMax, int at,
-                       __global float* kT, __global float* v) {
+__kernel void kv_store(__global const float* src, long sOff, int ld, int kOff, int vOff, int n, int H, int d, int tMax,
+                       int at, __global float* kT, __global float* v) {
     const int hd = get_global_id(0), t = get_global_id(1), b = get_global_id(2);
     if (hd >= H * d) return;
     const int h = hd / d, e = hd % d;
-    const long s = (long) (b * n + t) * ld;
+    const long s = sOff + (long) (b * n + t) * ld;
     kT[((long) (b * H + h) * d + e) * tMax + at + t] = src[s + kOff + hd];
     v[((long) (b * H + h) * tMax + at + t) * d + e] = src[s + vOff + hd];
 }
 
 // VQ nearest-code search over the columns of z [C, n]: item t; (|z|^2 + |e|^2) - 2 z.e, the first index on ties.
-__kernel void nearest_codes(__global const float* z, int C, int n, __global const float* codebook,
+__kernel void nearest_codes(__global const float* zs, long zOff, int C, int n, __global const float* codebook,
                             __global const float* norms, int K, __global int* out) {
     const int t = get_global_id(0);
     if (t >= n) return;
+    __global const float* z = zs + zOff;
     float zz = 0.0f;
     for (int c = 0; c < C; c++) zz += z[(long) c * n + t] * z[(long) c * n + t];
     float best = INFINITY;
@@ -450,9 +462,9 @@ __kernel void nearest_codes(__global const float* z, int C, int n, __global cons
 
 // VQ codebook lookup into a map [C, n]: item (t, c).
 __kernel void lookup_codes(__global const float* codebook, int C, __global const int* tokens, int n,
-                           __global float* out) {
+                           __global float* out, long oOff) {
     const int t = get_global_id(0), c = get_global_id(1);
-    if (t < n) out[(long) c * n + t] = codebook[(long) tokens[t] * C + c];
+    if (t < n) out[oOff + (long) c * n + t] = codebook[(long) tokens[t] * C + c];
 }
 
 // The mean of two arrays at their offsets, out = (x + y) * 0.5f: the same float as (x + y) / 2 (both round the same

@@ -22,8 +22,9 @@ import java.util.List;
 /**
  * Not a test: prints the bytes one image moves to and from an OpenCL device ({@link OpenClOps#bytesToDevice()},
  * {@link OpenClOps#bytesFromDevice()} around the second of two one-image generations, so the weights are already
- * up), for the bundled VAR and the golden test models of each family. Run from the repository root with the test
- * class path, e.g. {@code java -cp ... dev.tessera.opencl.TransferCounts [opencl[:P:D]] [name ...]}.
+ * up), and the device-side copies ({@link OpenClOps#deviceCopies()}), for the bundled models (VAR also at its
+ * card's settings: {@code var-bundled-card}) and the golden test models of each family. Run from the repository
+ * root with the test class path, e.g. {@code java -cp ... dev.tessera.opencl.TransferCounts [opencl[:P:D]] [name ...]}.
  */
 public final class TransferCounts {
     private TransferCounts() {}
@@ -42,6 +43,60 @@ public final class TransferCounts {
         VarSettings greedyVar = new VarSettings(1.5, 1, 0, false);
         TokenSettings greedyTokens = TokenSettings.builder().cfg(2.0).topK(1).build();
         List<Case> cases = List.of(
+                new Case(
+                        "lg-target",
+                        ops -> twice(
+                                LlamaGenPipeline.builder()
+                                        .ops(ops)
+                                        .model(fm.resolve(BundledModels.LLAMAGEN_MODEL))
+                                        .vq(fm.resolve(BundledModels.LLAMAGEN_VQ))
+                                        .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                                        .load(),
+                                BundledModels.LLAMAGEN_SAMPLING,
+                                ops)),
+                new Case(
+                        "lg-nar",
+                        ops -> twice(
+                                NarPipeline.builder()
+                                        .ops(ops)
+                                        .model(fm.resolve(BundledModels.NAR_MODEL))
+                                        .vq(fm.resolve(BundledModels.LLAMAGEN_VQ))
+                                        .imageSize(BundledModels.LLAMAGEN_IMAGE_SIZE)
+                                        .load(),
+                                BundledModels.LLAMAGEN_SAMPLING.tokens(),
+                                ops)),
+                new Case(
+                        "flowar-target",
+                        ops -> twice(
+                                FlowArPipeline.builder()
+                                        .ops(ops)
+                                        .model(fm.resolve(BundledModels.FLOWAR_MODEL))
+                                        .vae(fm.resolve(BundledModels.FLOWAR_VAE))
+                                        .defaults(BundledModels.FLOWAR_SAMPLING)
+                                        .load(),
+                                BundledModels.FLOWAR_SAMPLING,
+                                ops)),
+                new Case(
+                        "mar-target",
+                        ops -> twice(
+                                MarPipeline.builder()
+                                        .ops(ops)
+                                        .model(fm.resolve(BundledModels.MAR_MODEL))
+                                        .vae(fm.resolve(BundledModels.MAR_VAE))
+                                        .heads(BundledModels.MAR_HEADS, BundledModels.MAR_HEADS)
+                                        .load(),
+                                BundledModels.MAR_SAMPLING,
+                                ops)),
+                new Case(
+                        "var-bundled-card",
+                        ops -> twice(
+                                VarPipeline.builder()
+                                        .ops(ops)
+                                        .model(fm.resolve(BundledModels.VAR_MODEL))
+                                        .vae(fm.resolve(BundledModels.VAR_VAE))
+                                        .load(),
+                                BundledModels.VAR_SAMPLING,
+                                ops)),
                 new Case(
                         "var-bundled",
                         ops -> twice(
@@ -132,12 +187,12 @@ public final class TransferCounts {
             throws Exception {
         try (p) {
             p.generate(new int[] {3}, 0, settings);
-            long up = ops.bytesToDevice(), down = ops.bytesFromDevice();
+            long up = ops.bytesToDevice(), down = ops.bytesFromDevice(), copies = ops.deviceCopies();
             p.generate(new int[] {3}, 0, settings);
             long to = ops.bytesToDevice() - up, from = ops.bytesFromDevice() - down;
             System.out.printf(
-                    "%.2f MB to the device, %.2f MB from it, per image (%d and %d bytes)%n",
-                    to / 1e6, from / 1e6, to, from);
+                    "%.2f MB to the device, %.2f MB from it, per image (%d and %d bytes), %d device copies%n",
+                    to / 1e6, from / 1e6, to, from, ops.deviceCopies() - copies);
         }
     }
 }
