@@ -1,5 +1,6 @@
 package dev.tessera.examples.cli;
 
+import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
@@ -10,6 +11,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 import picocli.CommandLine.Mixin;
 
 /**
@@ -52,6 +54,15 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
 
     /** The family's outputs and summary line after the images are written. */
     abstract void report(P pipe, Generation<D> g, int[] classes, S settings, double loadSeconds);
+
+    /** The bundled models' folder from {@code dir}; missing files are a usage error that names the options. */
+    static Path bundle(Supplier<Path> dir, String options) {
+        try {
+            return dir.get();
+        } catch (TesseraException e) {
+            throw new UsageException("no " + options + " given and " + e.getMessage());
+        }
+    }
 
     /** Whether {@link #check} chose the bundled Fashion-MNIST model (no model files given). */
     boolean bundled() {

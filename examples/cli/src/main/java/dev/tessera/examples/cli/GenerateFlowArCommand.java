@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
@@ -160,7 +159,7 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Override
     void check() {
         // without --model and --vae: the bundled Fashion-MNIST FlowAR target and its card's settings
-        bundle = model != null || vae != null ? null : bundledFlowAr();
+        bundle = model != null || vae != null ? null : bundle(BundledModels::flowArDirectory, "--model/--vae");
         if (bundle != null) {
             model = bundle.resolve(BundledModels.FLOWAR_MODEL);
             vae = bundle.resolve(BundledModels.FLOWAR_VAE);
@@ -212,14 +211,6 @@ public final class GenerateFlowArCommand extends GenerateBase<FlowArSettings, Fl
     @Override
     boolean bundled() {
         return bundle != null;
-    }
-
-    private static Path bundledFlowAr() {
-        try {
-            return BundledModels.flowArDirectory();
-        } catch (TesseraException e) {
-            throw new UsageException("no --model/--vae given and " + e.getMessage());
-        }
     }
 
     @Override

@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
@@ -140,7 +139,7 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
             throw new UsageException("--sampler: " + e.getMessage());
         }
         // without --model and --vq: the bundled Fashion-MNIST LlamaGen (target, draft, tokenizer) and its card's cfg
-        bundle = model != null || vq != null ? null : bundledLlamaGen();
+        bundle = model != null || vq != null ? null : bundle(BundledModels::llamaGenDirectory, "--model/--vq");
         if (bundle != null) {
             model = bundle.resolve(BundledModels.LLAMAGEN_MODEL);
             vq = bundle.resolve(BundledModels.LLAMAGEN_VQ);
@@ -211,15 +210,6 @@ public final class GenerateLlamaGenCommand extends GenerateBase<LlamaGenSettings
     @Override
     boolean bundled() {
         return bundle != null;
-    }
-
-    /** The bundle's folder with the LlamaGen files; their absence is a usage error here. */
-    private static Path bundledLlamaGen() {
-        try {
-            return BundledModels.llamaGenDirectory();
-        } catch (TesseraException e) {
-            throw new UsageException("no --model/--vq given and " + e.getMessage());
-        }
     }
 
     static Map<String, Object> statsJson(Sampler sampler, TokenDetails r, double loadSeconds) {

@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Checkpoint;
 import dev.tessera.engine.io.Checkpoints;
 import dev.tessera.engine.nn.WeightPanels;
@@ -156,7 +155,7 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
     @Override
     void check() {
         // without --model and --vae: the bundled Fashion-MNIST MAR target (and draft) and its card's settings
-        bundle = model != null || vae != null ? null : bundledMar();
+        bundle = model != null || vae != null ? null : bundle(BundledModels::marDirectory, "--model/--vae");
         if (bundle != null) {
             model = bundle.resolve(BundledModels.MAR_MODEL);
             vae = bundle.resolve(BundledModels.MAR_VAE);
@@ -207,14 +206,6 @@ public final class GenerateMarCommand extends GenerateBase<MarSettings, MarDetai
     @Override
     boolean bundled() {
         return bundle != null;
-    }
-
-    private static Path bundledMar() {
-        try {
-            return BundledModels.marDirectory();
-        } catch (TesseraException e) {
-            throw new UsageException("no --model/--vae given and " + e.getMessage());
-        }
     }
 
     private static int[] parseHeads(String v, String option) {

@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.samplers.BundledModels;
 import dev.tessera.samplers.Generation;
@@ -76,7 +75,7 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
     @Override
     void check() {
         // without --model and --vq: the bundled Fashion-MNIST NAR and its card's cfg
-        bundle = model != null || vq != null ? null : bundledNar();
+        bundle = model != null || vq != null ? null : bundle(BundledModels::narDirectory, "--model/--vq");
         if (bundle != null) {
             model = bundle.resolve(BundledModels.NAR_MODEL);
             vq = bundle.resolve(BundledModels.LLAMAGEN_VQ);
@@ -91,14 +90,6 @@ public final class GenerateNarCommand extends GenerateBase<TokenSettings, TokenD
     @Override
     boolean bundled() {
         return bundle != null;
-    }
-
-    private static Path bundledNar() {
-        try {
-            return BundledModels.narDirectory();
-        } catch (TesseraException e) {
-            throw new UsageException("no --model/--vq given and " + e.getMessage());
-        }
     }
 
     @Override
