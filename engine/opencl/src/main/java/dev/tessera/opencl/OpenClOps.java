@@ -51,6 +51,9 @@ import org.lwjgl.system.MemoryUtil;
  */
 public final class OpenClOps implements Ops, AutoCloseable {
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED;
+    /** B in float32: every GEMM but a 16-bit linear layer's. */
+    private static final WeightPanels.Format F32_B = WeightPanels.Format.F32;
+
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final OpenClDevice device;
@@ -245,6 +248,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             if (accumulate || ldc != N) syncUp(rc, c, cOff, cOff + cSpan);
             else rc.hostNewer.subtract(cOff, cOff + cSpan);
             runGemm(
+                    F32_B,
                     M,
                     N,
                     K,
@@ -274,7 +278,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
             for (int m = 0; m < M; m++) MemorySegment.copy(c, cOff + m * ldc, s, F32, (long) m * N * Float.BYTES, N);
             write(bufC, s, (long) M * N);
         }
-        runGemm(M, N, K, bufA, 0, lda, 1, bufB, bo, ldb, 1, bufC, 0, N, dummy, 0, Activation.NONE, accumulate);
+        runGemm(F32_B, M, N, K, bufA, 0, lda, 1, bufB, bo, ldb, 1, bufC, 0, N, dummy, 0, Activation.NONE, accumulate);
         MemorySegment s = read(bufC, (long) M * N);
         for (int m = 0; m < M; m++) MemorySegment.copy(s, F32, (long) m * N * Float.BYTES, c, cOff + m * ldc, N);
         if (rc != null) hostWrote(c, cOff, (M - 1) * ldc + N);
@@ -974,21 +978,12 @@ public final class OpenClOps implements Ops, AutoCloseable {
     public synchronized void average(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int n) {
         Ops.checkAverage(x, xOff, y, yOff, out, outOff, n);
         if (n == 0) return;
-        // the kernel takes offsets: resident arrays are read and written in place, other arrays go through slots
-        Resident rx = resident.get(x), ry = resident.get(y), ro = resident.get(out);
-        if (rx != null) syncUp(rx, x, xOff, xOff + n);
-        if (ry != null) syncUp(ry, y, yOff, yOff + n);
-        long bx = rx != null ? rx.buf() : upload("averageX", x, xOff, n), xo = rx != null ? xOff : 0;
-        long by = ry != null ? ry.buf() : upload("averageY", y, yOff, n), yo = ry != null ? yOff : 0;
-        long bo = ro != null ? ro.buf() : slot("averageOut", n), oo = ro != null ? outOff : 0;
-        args(kAverage, bx, xo, by, yo, bo, oo, n);
+        // per element, so out may be x or y at the same offset (checkAverage refuses other overlaps): in place
+        Arg bx = in("averageX", x, xOff, n), by = in("averageY", y, yOff, n);
+        Out o = out("averageOut", out, outOff, n, true, true);
+        args(kAverage, bx.buf(), bx.off(), by.buf(), by.off(), o.buf(), o.bufOff(), n);
         run(kAverage, roundUp(n, 64), 64);
-        if (ro != null) {
-            ro.hostNewer.subtract(outOff, outOff + n);
-            ro.deviceNewer.add(outOff, outOff + n);
-        } else {
-            download(bo, out, outOff, n);
-        }
+        done(o);
     }
 
     // ----------------------------------------------------------------------------------------------- moving values
@@ -1094,6 +1089,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
                 && conv.padRight() == 0;
         if (pointwise) {
             runGemm(
+                    F32_B,
                     cout,
                     P,
                     K,
@@ -1136,6 +1132,7 @@ public final class OpenClOps implements Ops, AutoCloseable {
                         col);
                 runNd(kIm2col, new long[] {roundUp(n, 16), roundUp(K, 4)}, new long[] {16, 4});
                 runGemm(
+                        F32_B,
                         cout,
                         n,
                         K,
@@ -1229,47 +1226,6 @@ public final class OpenClOps implements Ops, AutoCloseable {
     }
 
     // ----------------------------------------------------------------------------------------------------- helpers
-
-    private void runGemm(
-            int M,
-            int N,
-            int K,
-            long a,
-            long aOff,
-            int sam,
-            int sak,
-            long b,
-            long bOff,
-            int sbk,
-            int sbn,
-            long c,
-            long cOff,
-            int ldc,
-            long bias,
-            int biasMode,
-            Activation act,
-            boolean accumulate) {
-        runGemm(
-                WeightPanels.Format.F32,
-                M,
-                N,
-                K,
-                a,
-                aOff,
-                sam,
-                sak,
-                b,
-                bOff,
-                sbk,
-                sbn,
-                c,
-                cOff,
-                ldc,
-                bias,
-                biasMode,
-                act,
-                accumulate);
-    }
 
     /** The GEMM with B's elements in format {@code bFormat} (16-bit: a linear layer's weight uploaded as such). */
     private void runGemm(
