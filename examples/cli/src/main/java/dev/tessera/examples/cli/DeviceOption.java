@@ -3,6 +3,7 @@ package dev.tessera.examples.cli;
 import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.ops.Backends;
 import dev.tessera.engine.ops.Ops;
+import java.util.Locale;
 import picocli.CommandLine.Option;
 
 /** {@code --device cpu|opencl[:P:D]}: the compute backend a command's models run on (see {@code tessera devices}). */
@@ -32,5 +33,23 @@ public final class DeviceOption {
 
     boolean given() {
         return device != null;
+    }
+
+    /** The line a command prints after its work when --device was given: the device and its weight bytes. */
+    static String describe(Ops ops) {
+        long onDevice = ops.deviceWeightBytes();
+        return "device " + ops.name()
+                + (onDevice > 0 ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6) : "");
+    }
+
+    /** Releases a backend that holds resources (a device's memory); the CPU backend holds none. */
+    static void close(Ops ops) {
+        if (ops instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                throw new TesseraException("closing " + ops.name() + ": " + e.getMessage(), e);
+            }
+        }
     }
 }

@@ -427,13 +427,8 @@ public final class EvalCommand extends CommandBase {
                 }
                 if (distributed != null) distributed.publish(dir);
                 printReport(o.report(), distributed == null ? dir.toString() : distributed.place(dir), out);
-                if (load.deviceGiven()) { // the generator's and the Inception's weights
-                    long onDevice = load.ops().deviceWeightBytes();
-                    out.println("device " + load.ops().name()
-                            + (onDevice > 0
-                                    ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6)
-                                    : ""));
-                }
+                // the generator's and the Inception's weights
+                if (load.deviceGiven()) out.println(DeviceOption.describe(load.ops()));
                 return 0;
             }
         }

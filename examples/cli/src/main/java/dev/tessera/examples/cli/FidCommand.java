@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.Npy;
 import dev.tessera.engine.io.NpzWriter;
 import dev.tessera.engine.ops.Ops;
@@ -135,13 +134,7 @@ public final class FidCommand extends GroupCommand {
             try {
                 return extract(out, ops, inception, images, target, mode);
             } finally {
-                if (ops instanceof AutoCloseable c) { // the device's memory
-                    try {
-                        c.close();
-                    } catch (Exception e) {
-                        throw new TesseraException("closing " + ops.name() + ": " + e.getMessage(), e);
-                    }
-                }
+                DeviceOption.close(ops);
             }
         }
 
@@ -182,13 +175,7 @@ public final class FidCommand extends GroupCommand {
                             "wrote %s (%d x %d pool3 features, %s preprocessing; %.2f s per image)%n",
                             target, n, D, mode.id(), seconds / n);
                 }
-                if (device.given()) {
-                    long onDevice = ops.deviceWeightBytes();
-                    out.println("device " + ops.name()
-                            + (onDevice > 0
-                                    ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6)
-                                    : ""));
-                }
+                if (device.given()) out.println(DeviceOption.describe(ops));
                 return 0;
             }
         }

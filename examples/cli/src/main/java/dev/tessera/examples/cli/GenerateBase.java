@@ -97,11 +97,7 @@ abstract class GenerateBase<S extends SamplingSettings, D, P extends Pipeline<S,
             double loadSeconds = (System.nanoTime() - t0) * 1e-9;
             Generation<D> g = Outputs.generate(pipe, classes, seed.seed(), settings, files, out, describe(pipe));
             report(pipe, g, classes, settings, loadSeconds);
-            if (load.deviceGiven()) {
-                long onDevice = load.ops().deviceWeightBytes();
-                out.println("device " + load.ops().name()
-                        + (onDevice > 0 ? String.format(Locale.ROOT, "; weights on it %.1f MB", onDevice / 1e6) : ""));
-            }
+            if (load.deviceGiven()) out.println(DeviceOption.describe(load.ops()));
             long stored = load.packedWeights().bytesWritten();
             if (stored > 0) {
                 out.printf(

@@ -1,6 +1,5 @@
 package dev.tessera.examples.cli;
 
-import dev.tessera.engine.TesseraException;
 import dev.tessera.engine.io.PackedWeightCache;
 import dev.tessera.engine.nn.WeightPanels;
 import dev.tessera.engine.ops.Ops;
@@ -57,13 +56,7 @@ public final class LoadOptions implements AutoCloseable {
 
     @Override
     public void close() {
-        if (ops instanceof AutoCloseable c) {
-            try {
-                c.close();
-            } catch (Exception e) {
-                throw new TesseraException("closing " + ops.name() + ": " + e.getMessage(), e);
-            }
-        }
+        DeviceOption.close(ops);
         ops = null;
     }
 }
